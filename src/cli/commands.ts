@@ -1,0 +1,9 @@
+import type { Command } from 'commander';
+
+/**
+ * Registry of subcommands. Each concept registers its own command from its folder
+ * (server, inventory, run, monitor, demo), so this file is the only place they meet.
+ */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

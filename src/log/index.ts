@@ -1,0 +1,57 @@
+import winston from 'winston';
+import { maskDeep, maskSecrets } from './secrets.js';
+
+export { registerSecret, registerSecretsFromEnv, maskSecrets, maskDeep, isSecretName } from './secrets.js';
+
+export type LogFormat = 'text' | 'json';
+
+/** Masks secrets in the message and in every metadata field before any transport sees them. */
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const v = (info as Record<string, unknown>)[key];
+    (info as Record<string, unknown>)[key] = typeof v === 'string' ? maskSecrets(v) : maskDeep(v);
+  }
+  return info;
+});
+
+function formatFor(kind: LogFormat, color: boolean): winston.Logform.Format {
+  if (kind === 'json') return winston.format.combine(redact(), winston.format.timestamp(), winston.format.json());
+  const parts = [redact()];
+  if (color) parts.push(winston.format.colorize());
+  parts.push(
+    winston.format.printf(({ level, message, ...meta }) => {
+      const rest = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
+      return `${level}: ${String(message)}${rest}`;
+    }),
+  );
+  return winston.format.combine(...parts);
+}
+
+export interface LogOptions {
+  format?: LogFormat;
+  level?: string;
+  /** Where log lines go; stderr by default so stdout stays for results. */
+  stream?: NodeJS.WritableStream;
+}
+
+export function useColor(stream: NodeJS.WritableStream = process.stderr): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return Boolean((stream as NodeJS.WriteStream).isTTY);
+}
+
+export function createLogger(opts: LogOptions = {}): winston.Logger {
+  const stream = opts.stream ?? process.stderr;
+  return winston.createLogger({
+    level: opts.level ?? process.env.FLEETPLAY_LOG_LEVEL ?? 'info',
+    format: formatFor(opts.format ?? 'text', opts.format !== 'json' && useColor(stream)),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+}
+
+/** The process-wide logger; the CLI reconfigures it from --log-format / -v. */
+export let log: winston.Logger = createLogger();
+
+export function configureLogging(opts: LogOptions): winston.Logger {
+  log = createLogger(opts);
+  return log;
+}
