@@ -50,6 +50,11 @@ export class Router {
     return this;
   }
 
+  /** Every route as method + template (for contract coverage checks). */
+  list(): { method: string; template: string; auth: Auth }[] {
+    return [...this.bySize.values()].flat().map((r) => ({ method: r.method, template: `/${r.segments.join('/')}`, auth: r.auth }));
+  }
+
   /** The route for a request, `405` when only the method is wrong, undefined when nothing matches. */
   match(method: string, path: string): { route: Route; params: Record<string, string> } | 405 | undefined {
     const parts = path.split('/').filter(Boolean);

@@ -70,7 +70,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     jwtSecret: () => state.jwtSecret,
   };
   const app = new App(state, journal, clock, creds);
-  for (const routes of [useradmRoutes, inventoryRoutes, deploymentRoutes, deviceconfigRoutes, devauthRoutes, adminRoutes]) routes(app);
+  addRoutes(app);
   if (opts.faults) app.faults.set(opts.faults);
 
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => void app.handle(req, res));
@@ -92,6 +92,17 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       await journal?.close();
     },
   };
+}
+
+function addRoutes(app: App): void {
+  for (const routes of [useradmRoutes, inventoryRoutes, deploymentRoutes, deviceconfigRoutes, devauthRoutes, adminRoutes]) routes(app);
+}
+
+/** The routes the server answers, as `METHOD /template/:param` (for coverage checks in tests). */
+export function listRoutes(): { method: string; template: string; auth: string }[] {
+  const app = new App(new FleetState(), undefined, { kind: 'manual', now: () => 0 }, { tokens: new Set(), users: new Map(), jwtSecret: () => '' });
+  addRoutes(app);
+  return app.router.list();
 }
 
 function tick(app: App): void {

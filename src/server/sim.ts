@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { DDStatus, Device, DeviceDeployment, JournalEvent } from './model.js';
 import type { FleetState } from './state.js';
 
-/** Deterministic in [0, 1): the same deployment/device pair always draws the same number. */
+/** Deterministic in [0, 1): the same parts always draw the same number. */
 export function draw(...parts: string[]): number {
   return createHash('sha1').update(parts.join('|')).digest().readUInt32BE(0) / 2 ** 32;
 }
@@ -14,7 +14,8 @@ export function draw(...parts: string[]): number {
 export function plannedFailure(state: FleetState, d: Device, dd: DeviceDeployment): boolean {
   const f = state.spec.failures;
   const dep = dd.deployment;
-  return d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(dep.id, d.id) < f.rate);
+  // Drawn from name, artifact and device (not the random deployment id): runs are reproducible.
+  return d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(dep.name, dep.artifactName, d.id) < f.rate);
 }
 
 /** What a Mender client would report next for its active deployment. */
