@@ -30,6 +30,8 @@ export interface CommitStatusInput {
   baseUrl?: string;
   /** Replaces global fetch (tests, proxies). */
   fetch?: typeof fetch;
+  /** Waits before each retry after a 5xx or a network failure; default [1000, 4000] (3 attempts). */
+  retryDelaysMs?: number[];
 }
 
 export type StatusOutcome =
@@ -62,8 +64,9 @@ export async function setCommitStatus(input: CommitStatusInput): Promise<Result<
   const checked = checkTarget(input);
   if (!checked.ok) return checked;
   const [owner, repo] = checked.value.repository.split('/') as [string, string];
-  try {
-    const res = await client(input).rest.repos.createCommitStatus({
+  const octokit = client(input);
+  const send = () =>
+    octokit.rest.repos.createCommitStatus({
       owner,
       repo,
       sha: checked.value.sha,
@@ -72,9 +75,30 @@ export async function setCommitStatus(input: CommitStatusInput): Promise<Result<
       description: statusDescription(input.description),
       ...(input.targetUrl ? { target_url: input.targetUrl } : {}),
     });
-    return ok({ sent: true, context, state: input.state, id: res.data.id, url: res.data.url });
-  } catch (e) {
-    return err(requestFailure(e, context, checked.value.repository));
+  const res = await withRetries(send, input.retryDelaysMs ?? RETRY_DELAYS_MS);
+  if (!res.ok) return err(requestFailure(res.error, context, checked.value.repository));
+  return ok({ sent: true, context, state: input.state, id: res.value.data.id, url: res.value.data.url });
+}
+
+const RETRY_DELAYS_MS = [1000, 4000];
+const httpStatus = (e: unknown): number | undefined =>
+  typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : undefined;
+
+/**
+ * GitHub answers the odd 502/503 and connections drop; a status write is idempotent (the latest
+ * per context wins), so it is simply sent again. A 4xx will not get better by repeating it.
+ */
+async function withRetries<T>(send: () => Promise<T>, delays: number[]): Promise<Result<T, unknown>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return ok(await send());
+    } catch (e) {
+      const status = httpStatus(e);
+      const transient = status === undefined || status >= 500;
+      const delay = delays[attempt];
+      if (!transient || delay === undefined) return err(e);
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 }
 
@@ -121,7 +145,7 @@ const HINTS: Record<number, string> = {
 
 /** Turns an octokit RequestError (or a network failure) into a FleetError; never carries the token. */
 function requestFailure(e: unknown, context: string, repository: string): ReturnType<typeof fleetError> {
-  const status = typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : undefined;
+  const status = httpStatus(e);
   const why = maskSecrets(e instanceof Error ? e.message : String(e));
   return fleetError('github.status-failed', `commit status ${context} on ${repository} failed: ${status ? `HTTP ${status} ` : ''}${why}`, {
     hint: (status ? HINTS[status] : undefined) ?? 'check GITHUB_API_URL and that GitHub is reachable from the runner',

@@ -3,7 +3,7 @@
  * turned into checks for what a client really sent and what a local server answered.
  * Reusable by any test that talks to a stand-in GitHub.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -14,7 +14,8 @@ type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-export const SPEC_PATH = join(process.cwd(), '..', 'shared', 'reference', 'github-openapi-subset.json');
+/** Read in place, never copied into the tree; FLEETPLAY_REFERENCE_DIR for a checkout elsewhere. */
+export const SPEC_PATH = join(process.env.FLEETPLAY_REFERENCE_DIR ?? join(process.cwd(), '..', 'shared', 'reference'), 'github-openapi-subset.json');
 const SPEC_ID = 'github-rest';
 
 export interface RecordedRequest {
@@ -65,6 +66,7 @@ export class GitHubContract {
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(specPath = SPEC_PATH) {
+    if (!existsSync(specPath)) throw new Error(`${specPath} not found: set FLEETPLAY_REFERENCE_DIR to the folder holding GitHub's OpenAPI subset`);
     this.spec = JSON.parse(readFileSync(specPath, 'utf8')) as Json;
     addNullToNullableEnums(this.spec);
     this.ajv = new Ajv({ strict: false, allErrors: true });

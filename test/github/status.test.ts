@@ -123,11 +123,34 @@ describe('setCommitStatus against a local GitHub', () => {
     expect(gh.requests).toHaveLength(1);
   });
 
-  test('an unreachable API is an error pointing at GITHUB_API_URL', async () => {
+  test('an unreachable API is an error pointing at GITHUB_API_URL, after the retries', async () => {
     const url = gh.url;
     await gh.close();
-    const r = await setCommitStatus({ token: TOKEN, repository: 'acme/fleet', sha: SHA, branch: 'canary', state: 'error', description: 'x', baseUrl: url });
+    const r = await setCommitStatus({ token: TOKEN, repository: 'acme/fleet', sha: SHA, branch: 'canary', state: 'error', description: 'x', baseUrl: url, retryDelaysMs: [1, 1] });
     expect(r.ok || r.error.hint).toContain('GITHUB_API_URL');
+  });
+
+  test('a 502 is sent again and the status is set once GitHub answers; a 4xx is not repeated', async () => {
+    await gh.close();
+    gh = await startFakeGitHub({ respond: (_req, n) => (n === 1 ? { status: 502, body: { message: 'Bad Gateway' } } : undefined) });
+    const base = { token: TOKEN, repository: 'acme/fleet', sha: SHA, branch: 'canary', state: 'success' as const, description: 'ok', baseUrl: gh.url, retryDelaysMs: [5, 5] };
+    const r = await setCommitStatus(base);
+    expect(r.ok && r.value).toMatchObject({ sent: true, id: 1002 });
+    expect(gh.replies.map((x) => x.status)).toEqual([502, 201]);
+    gh.requests.forEach((q) => expect(contract.checkRequest(q, OP)).toEqual([]));
+    await gh.close();
+    gh = await startFakeGitHub({ respond: () => ({ status: 404, body: { message: 'Not Found' } }) });
+    const missing = await setCommitStatus({ ...base, baseUrl: gh.url });
+    expect(missing.ok || missing.error.hint).toContain('unknown to GitHub');
+    expect(gh.requests).toHaveLength(1);
+  });
+
+  test('persistent 5xx gives up after the last retry', async () => {
+    await gh.close();
+    gh = await startFakeGitHub({ respond: () => ({ status: 503, body: { message: 'Service Unavailable' } }) });
+    const r = await setCommitStatus({ token: TOKEN, repository: 'acme/fleet', sha: SHA, branch: 'main', state: 'pending', description: 'x', baseUrl: gh.url, retryDelaysMs: [1, 1] });
+    expect(r.ok || r.error.message).toContain('HTTP 503');
+    expect(gh.requests).toHaveLength(3);
   });
 
   test('a bad repository, sha or state is refused before anything is sent', async () => {
