@@ -12,7 +12,8 @@ import addFormatsModule from 'ajv-formats';
 import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const MENDER_SPEC = resolve(here, '../../../shared/reference/mender-openapi.yaml');
+/** Read in place, never copied into the tree; FLEETPLAY_REFERENCE_DIR for a checkout elsewhere. */
+export const MENDER_SPEC = resolve(process.env.FLEETPLAY_REFERENCE_DIR ?? resolve(here, '../../../shared/reference'), 'mender-openapi.yaml');
 
 type Json = Record<string, unknown>;
 interface Operation {
