@@ -10,7 +10,7 @@ import { registerSecret } from '../log/index.js';
 import type { ModuleResult, PlanEntry, RunMode } from '../modules/registry.js';
 import { asList, loadIncludedRole, loadIncludedTasks } from './loader.js';
 import type { BlockNode, Inherit, Node, Play, Playbook, RoleCtx, TaskNode } from './model.js';
-import { emptyStats, type Printer, type Stats } from './output.js';
+import { CENSORED, emptyStats, type Printer, type Stats } from './output.js';
 import type { TaskRecord, TaskStatus } from './report.js';
 import { bool, conditions, invoke, loopItems, moduleOf, OMIT, truthy, type ItemOutcome, type Outcome, type TaskEnv } from './task.js';
 import { selectedByTags, type TagFilter } from './tags.js';
@@ -26,6 +26,8 @@ export interface HostState {
   /** meta end_host / end_play / any_errors_fatal: done with this play. */
   ended: boolean;
   stats: Stats;
+  /** Had at least one task result (only those appear in the recap, as in ansible). */
+  processed: boolean;
   groupNames: string[];
   layers: Vars[];
   /** Vars of the include this host is inside (loop item, include params). */
@@ -88,7 +90,7 @@ export class Engine {
   private state(host: string): HostState {
     let s = this.states.get(host);
     if (!s) {
-      s = { name: host, facts: {}, failed: false, ended: false, stats: emptyStats(), groupNames: this.o.inventory.groupNames(host), layers: this.o.inventory.hostLayers(host).map((l) => l.vars), include: EMPTY };
+      s = { name: host, facts: {}, failed: false, ended: false, stats: emptyStats(), processed: false, groupNames: this.o.inventory.groupNames(host), layers: this.o.inventory.hostLayers(host).map((l) => l.vars), include: EMPTY };
       this.states.set(host, s);
     }
     return s;
@@ -170,10 +172,11 @@ export class Engine {
         for (const h of failed) {
           h.failed = false;
           h.stats.failed--;
+          // ansible counts a host as rescued when it enters rescue, even if rescue fails too.
+          h.stats.rescued++;
           h.facts.ansible_failed_result = h.facts.__fleetplay_last_failed;
         }
         await this.runNodes(b.rescue, ps, failed);
-        for (const h of failed) if (!h.failed) h.stats.rescued++;
       }
     }
     if (b.always.length) {
@@ -236,7 +239,8 @@ export class Engine {
   /** hostvars[h]: that host's variables as a play-level task would see them. */
   private hostvarsProxy(ps: PlayState): Vars {
     const fake: TaskNode = { kind: 'task', file: ps.play.file, line: ps.play.line, name: 'hostvars', action: 'debug', args: {}, kw: {}, inherit: {} };
-    return new Proxy({} as Vars, {
+    // A class instance, not a plain mapping: templating must not walk every host's variables.
+    return new Proxy(new HostVars() as Vars, {
       get: (_t, k) => (typeof k === 'string' && this.o.inventory.hosts.includes(k) ? this.varsFor(this.state(k), fake, ps) : undefined),
       has: (_t, k) => typeof k === 'string' && this.o.inventory.hosts.includes(k),
       ownKeys: () => [...this.o.inventory.hosts],
@@ -302,6 +306,8 @@ export class Engine {
       let r: ModuleResult;
       if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) r = skipped();
       else r = await invoke(t, mod, vars, this.env, h.name, {});
+      // set_fact in a loop: each item sees the facts the previous items set.
+      if (r.ansible_facts && !r.failed) Object.assign(h.facts, r.ansible_facts);
       r[loopVar] = items[i];
       r.ansible_loop_var = loopVar;
       if (lc.index_var) r[lc.index_var] = i;
@@ -324,7 +330,8 @@ export class Engine {
     const ignore = r.failed && !r.skipped ? (this.safeBool(t, 'ignore_errors', vars) ?? false) : false;
     this.print(t, h, o, noLog, ignore);
     const status: TaskStatus = r.skipped ? 'skipped' : r.failed ? (ignore ? 'ignored' : 'failed') : r.changed ? 'changed' : 'ok';
-    count(h.stats, status);
+    count(h.stats, status, r.changed === true);
+    h.processed = true;
     if (noLog) registerStrings(r.ansible_facts);
     for (const target of apply) {
       if (r.ansible_facts && !r.failed) Object.assign(target.facts, r.ansible_facts);
@@ -336,7 +343,7 @@ export class Engine {
     }
     if (r.changed && !r.failed) this.notify(t, ps, h, vars);
     if (this.o.record) {
-      this.records.push({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: 'no_log' } : registered(r), durationMs: Date.now() - started });
+      this.records.push({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: CENSORED } : registered(r), durationMs: Date.now() - started });
     }
   }
 
@@ -377,7 +384,7 @@ export class Engine {
       const matched = ps.play.handlers.filter((hd) => hd.name === name || asList(hd.kw.listen).includes(name) || (hd.inherit.role && `${hd.inherit.role.name} : ${hd.name}` === name));
       if (!matched.length) {
         h.failed = true;
-        h.stats.failed++;
+        bump(h, 'failed');
         this.o.printer.line(`ERROR! The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list (${t.file}:${t.line})`);
         continue;
       }
@@ -409,7 +416,7 @@ export class Engine {
       this.errors.push(fleetError('playbook.meta', `meta: ${what} is not supported`, { file: t.file, line: t.line, hint: 'use meta: end_play, end_host, flush_handlers or noop' }));
       for (const h of targets) {
         h.failed = true;
-        h.stats.failed++;
+        bump(h, 'failed');
       }
     }
   }
@@ -441,7 +448,7 @@ export class Engine {
       }
       if (!any) {
         this.o.printer.result('skipping', h.name, {}, {});
-        h.stats.skipped++;
+        bump(h, 'skipped');
       }
     }
     const groups = new Map<string, typeof wanted>();
@@ -464,7 +471,7 @@ export class Engine {
       }
       if (!role) {
         this.o.printer.line(`included: ${first.target} for ${g.map((w) => w.h.name).join(', ')}${first.label !== undefined ? ` => (item=${first.label})` : ''}`);
-        for (const w of g) w.h.stats.ok++;
+        for (const w of g) bump(w.h, 'ok');
       }
       const nodes = Array.isArray(loaded.value) ? loaded.value : [loaded.value.block];
       if (role && !Array.isArray(loaded.value)) {
@@ -482,10 +489,12 @@ export class Engine {
     const msg = e instanceof FleetFailure ? formatError(e.error) : (e as Error).message;
     this.o.printer.result('fatal', h.name, { changed: false, msg }, {});
     h.failed = true;
-    h.stats.failed++;
+    bump(h, 'failed');
     if (this.o.record) this.records.push({ play: '', task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status: 'failed', result: { failed: true, msg }, durationMs: 0 });
   }
 }
+
+class HostVars {}
 
 const skipped = (): ModuleResult => ({ changed: false, skip_reason: 'Conditional result was False', skipped: true });
 
@@ -493,14 +502,15 @@ function labelOf(item: unknown): string {
   return typeof item === 'string' ? item : JSON.stringify(item);
 }
 
-function count(s: Stats, status: TaskStatus): void {
+/** As ansible's strategy counts: an ignored failure is ok + ignored (+ changed if it changed). */
+function count(s: Stats, status: TaskStatus, changed: boolean): void {
   if (status === 'skipped') s.skipped++;
   else if (status === 'failed') s.failed++;
   else {
     s.ok++;
     if (status === 'ignored') s.ignored++;
+    if (changed) s.changed++;
   }
-  if (status === 'changed') s.changed++;
 }
 
 /** What `register:` stores: the result without engine-internal keys. */
@@ -532,4 +542,9 @@ export function serialBatches(serial: unknown, hosts: HostState[], templar: Temp
     i += size;
   }
   return out;
+}
+
+function bump(h: HostState, key: keyof Stats): void {
+  h.stats[key]++;
+  h.processed = true;
 }

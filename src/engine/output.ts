@@ -28,7 +28,7 @@ export interface PrinterOptions {
   columns?: number;
 }
 
-const CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+export const CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 export class Printer {
   private buf: string[] = [];

@@ -123,8 +123,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   });
   await engine.run();
   const recap: Record<string, Stats> = {};
-  for (const [h, s] of engine.states) recap[h] = s.stats;
-  printer.recap(engine.states.size ? new Map([...engine.states].map(([h, s]) => [h, s.stats])) : new Map());
+  for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
+  printer.recap(new Map(Object.entries(recap)));
   for (const e of engine.errors) stdout.write(`ERROR! ${formatError(e)}\n`);
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
   const unreachable = Object.values(recap).some((s) => s.unreachable > 0);

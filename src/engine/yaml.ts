@@ -3,7 +3,7 @@
  * every mapping keeps the line it starts on so errors can name the task's file and line.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Node, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Node, type Document, type Scalar } from 'yaml';
 import { fleetError, type FleetError, type Result, ok, err } from '../errors/index.js';
 
 export interface Pos {
@@ -25,6 +25,13 @@ export function keyLine(value: object, key: string): number | undefined {
   return keyLines.get(value)?.[key];
 }
 
+/** PyYAML (ansible) reads y/n as strings although YAML 1.1 lists them as booleans. */
+function scalar(node: Scalar): unknown {
+  const src = (node.srcToken as { source?: string } | undefined)?.source;
+  if (typeof node.value === 'boolean' && src && /^[yYnN]$/.test(src)) return src;
+  return node.value;
+}
+
 function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, file: string): unknown {
   if (!node) return null;
   if (isAlias(node)) return toJs(node.resolve(doc) as Node, doc, lc, file);
@@ -36,7 +43,7 @@ function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, fil
     const out: Record<string, unknown> = {};
     const lines: Record<string, number> = {};
     for (const pair of node.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const k = isScalar(pair.key) ? String(scalar(pair.key)) : String(pair.key);
       if (k === '<<') {
         Object.assign(out, toJs(pair.value as Node, doc, lc, file));
         continue;
@@ -53,14 +60,14 @@ function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, fil
     positions.set(out, at(node));
     return out;
   }
-  if (isScalar(node)) return node.value;
+  if (isScalar(node)) return scalar(node);
   return null;
 }
 
 /** Parses YAML text; errors carry file, line and column. */
 export function parseYaml(text: string, file: string): Result<unknown> {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, merge: true });
+  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, merge: true, keepSourceTokens: true });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const p = lc.linePos(e.pos[0]);
