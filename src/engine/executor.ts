@@ -7,12 +7,12 @@ import { lazyVars, type Templar, type Vars } from '../template/index.js';
 import { fleetError, FleetFailure, formatError, type FleetError } from '../errors/index.js';
 import type { Inventory } from '../inventory/index.js';
 import { registerSecret } from '../log/index.js';
-import type { ModuleResult, PlanEntry, RunMode } from '../modules/registry.js';
+import type { HostContext, ModuleResult, PlanEntry, RunMode } from '../modules/registry.js';
 import { asList, loadIncludedRole, loadIncludedTasks } from './loader.js';
 import type { BlockNode, Inherit, Node, Play, Playbook, RoleCtx, TaskNode } from './model.js';
 import { CENSORED, emptyStats, type Printer, type Stats } from './output.js';
 import type { TaskRecord, TaskStatus } from './report.js';
-import { bool, conditions, invoke, loopItems, moduleOf, OMIT, truthy, type ItemOutcome, type Outcome, type TaskEnv } from './task.js';
+import { bool, conditions, invoke, loopItems, moduleOf, OMIT, postConditions, truthy, type ItemOutcome, type Outcome, type TaskEnv } from './task.js';
 import { selectedByTags, type TagFilter } from './tags.js';
 
 const EMPTY: Vars = Object.freeze({}) as Vars;
@@ -264,9 +264,12 @@ export class Engine {
     if (runOnce) targets = targets.slice(0, 1);
     const started = Date.now();
     const outcomes = new Map<HostState, Outcome>();
-    await pool(targets, this.o.forks, async (h) => {
-      outcomes.set(h, await this.hostTask(t, ps, h));
-    });
+    if (moduleOf(t).runBatch) await this.batchTask(t, ps, targets, outcomes);
+    else {
+      await pool(targets, this.o.forks, async (h) => {
+        outcomes.set(h, await this.hostTask(t, ps, h));
+      });
+    }
     for (const h of targets) this.finish(t, ps, h, outcomes.get(h)!, started, runOnce ? this.active(hosts, ps) : [h]);
     this.o.printer.flush();
     this.afterTask(ps, hosts);
@@ -291,6 +294,57 @@ export class Engine {
       return await this.loop(t, ps, h, items, mod);
     } catch (e) {
       return { result: { failed: true, changed: false, msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message } };
+    }
+  }
+
+  /**
+   * Bulk modules: when: and args are worked out per host, then one runBatch call serves every
+   * host (one API request for many devices). Loops and until: are per-host features, not here.
+   */
+  private async batchTask(t: TaskNode, ps: PlayState, targets: HostState[], outcomes: Map<HostState, Outcome>): Promise<void> {
+    const mod = moduleOf(t);
+    const items: { host: string; args: unknown; ctx: HostContext }[] = [];
+    const byName = new Map<string, { h: HostState; vars: Vars }>();
+    for (const h of targets) {
+      try {
+        if (t.kw.loop !== undefined || t.kw.with_items !== undefined || t.kw.until !== undefined) {
+          throw new FleetFailure(fleetError('task.batch-loop', `${t.action} serves all devices in one call: loop/until are not supported here`, { file: t.file, line: t.line, hint: 'remove loop:/until: (the module already handles every host of the play)' }));
+        }
+        const vars = this.varsFor(h, t, ps);
+        const where = { file: t.file, line: t.line, task: t.name, host: h.name };
+        if (!this.o.templar.conditional(conditions(t), vars, where)) {
+          outcomes.set(h, { result: skipped() });
+          continue;
+        }
+        const checkMode = bool(t, 'check_mode', vars, this.o.templar) ?? this.o.checkMode;
+        if (checkMode && !mod.checkMode) {
+          outcomes.set(h, { result: { changed: false, skipped: true, msg: 'skipped, running in check mode' } });
+          continue;
+        }
+        const parsed = mod.args.safeParse(this.o.templar.template(t.args, vars, where));
+        if (!parsed.success) {
+          const i = parsed.error.issues[0];
+          throw new FleetFailure(fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, { file: t.file, line: t.line }));
+        }
+        const ctx: HostContext = { host: h.name, vars, templar: this.o.templar, checkMode, diff: this.o.diff, mode: this.o.mode, env: this.o.env, file: t.file, line: t.line, task: t.name };
+        items.push({ host: h.name, args: parsed.data, ctx });
+        byName.set(h.name, { h, vars });
+      } catch (e) {
+        outcomes.set(h, { result: { failed: true, changed: false, msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message } });
+      }
+    }
+    if (!items.length) return;
+    const name = this.taskName(t);
+    let results: Map<string, ModuleResult>;
+    try {
+      results = await mod.runBatch!(items, { name, report: { add: (entry) => this.plan.push({ ...entry, task: name }) } });
+    } catch (e) {
+      const msg = e instanceof FleetFailure ? formatError(e.error) : (e as Error).message;
+      results = new Map(items.map((i) => [i.host, { failed: true, changed: false, msg }]));
+    }
+    for (const [host, { h, vars }] of byName) {
+      const r = results.get(host) ?? { failed: true, changed: false, msg: `${t.action} returned no result for ${host}` };
+      outcomes.set(h, { result: postConditions(t, { ...r }, vars, this.env, host, {}) });
     }
   }
 
@@ -329,7 +383,8 @@ export class Engine {
     const noLog = bool(t, 'no_log', vars, this.o.templar) ?? false;
     const ignore = r.failed && !r.skipped ? (this.safeBool(t, 'ignore_errors', vars) ?? false) : false;
     this.print(t, h, o, noLog, ignore);
-    const status: TaskStatus = r.skipped ? 'skipped' : r.failed ? (ignore ? 'ignored' : 'failed') : r.changed ? 'changed' : 'ok';
+    // A module that could not reach the OTA server marks the host unreachable (exit code 4).
+    const status: TaskStatus = r.unreachable === true ? 'unreachable' : r.skipped ? 'skipped' : r.failed ? (ignore ? 'ignored' : 'failed') : r.changed ? 'changed' : 'ok';
     count(h.stats, status, r.changed === true);
     h.processed = true;
     if (noLog) registerStrings(r.ansible_facts);
@@ -337,7 +392,7 @@ export class Engine {
       if (r.ansible_facts && !r.failed) Object.assign(target.facts, r.ansible_facts);
       if (t.kw.register) target.facts[t.kw.register] = registered(r);
     }
-    if (status === 'failed') {
+    if (status === 'failed' || status === 'unreachable') {
       h.failed = true;
       h.facts.__fleetplay_last_failed = registered(r);
     }
@@ -366,7 +421,7 @@ export class Engine {
         const ir = it.result;
         if (ir.skipped) p.result('skipping', h.name, ir, { ...opts, item: it.label });
         else if (ir.failed) p.result('failed', h.name, ir, { ...opts, item: it.label });
-        else if (!(t.action === 'debug' && (ir as { _hidden?: boolean })._hidden)) p.result(ir.changed ? 'changed' : 'ok', h.name, ir, { ...opts, item: it.label, show });
+        else p.result(ir.changed ? 'changed' : 'ok', h.name, show ? { ...ir, _debug: true } : ir, { ...opts, item: it.label, show });
       }
       if (r.skipped) p.result('skipping', h.name, r, opts);
       else if (r.failed) p.result('fatal', h.name, { ...r, results: undefined }, { ...opts, ignored });
@@ -374,7 +429,7 @@ export class Engine {
     }
     if (r.skipped) p.result('skipping', h.name, r, { ...opts, show: this.o.verbosity > 0 || show && r._verbosity === true });
     else if (r.failed) p.result('fatal', h.name, r, { ...opts, ignored });
-    else p.result(r.changed ? 'changed' : 'ok', h.name, r, { ...opts, show });
+    else p.result(r.changed ? 'changed' : 'ok', h.name, show ? { ...r, _debug: true } : r, { ...opts, show });
   }
 
   private notify(t: TaskNode, ps: PlayState, h: HostState, vars: Vars): void {
@@ -506,6 +561,7 @@ function labelOf(item: unknown): string {
 function count(s: Stats, status: TaskStatus, changed: boolean): void {
   if (status === 'skipped') s.skipped++;
   else if (status === 'failed') s.failed++;
+  else if (status === 'unreachable') s.unreachable++;
   else {
     s.ok++;
     if (status === 'ignored') s.ignored++;

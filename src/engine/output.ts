@@ -74,16 +74,16 @@ export class Printer {
     const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
     const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
     const colour: Colour = kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
-    const body = opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result);
+    const body = sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result));
     if (kind === 'fatal' || kind === 'failed') {
-      const head = kind === 'fatal' ? `fatal: ${who}: FAILED!` : `failed: ${who}${item}`;
-      this.line(this.c('failed', `${head} => ${JSON.stringify(maskDeep(body))}`));
+      const head = kind === 'fatal' ? `fatal: ${who}: ${result.unreachable === true ? 'UNREACHABLE!' : 'FAILED!'}` : `failed: ${who}${item}`;
+      this.line(this.c('failed', `${head} => ${pyJson(maskDeep(body))}`));
       if (opts.ignored) this.line(this.c('ignored', '...ignoring'));
       return;
     }
     const show = opts.show || this.o.verbosity > 0;
     const text = show ? ` => ${JSON.stringify(maskDeep(body), null, 4)}` : '';
-    this.line(this.c(colour, `${kind}: ${who}${item}${text}`));
+    this.line(this.c(colour, `${kind}: ${who}${item ? ` =>${item}` : ''}${text}`));
   }
 
   recap(stats: Map<string, Stats>): void {
@@ -105,6 +105,27 @@ export class Printer {
 /** What ansible shows of a result: internal keys dropped. */
 function visible(r: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_ansible') && k !== 'invocation' && v !== undefined) out[k] = v;
+  if (r._debug === true) {
+    const loopVar = r.ansible_loop_var as string | undefined;
+    for (const [k, v] of Object.entries(r)) if (k !== 'changed' && k !== 'failed' && k !== 'ansible_loop_var' && k !== loopVar && !k.startsWith('_')) out[k] = v;
+    return out;
+  }
+  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && v !== undefined) out[k] = v;
   return out;
+}
+
+/** ansible dumps results with sorted keys (json.dumps(sort_keys=True)). */
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+/** One-line JSON the way Python's json.dumps writes it (", " and ": " separators). */
+export function pyJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+  return v === undefined ? 'null' : JSON.stringify(v);
 }

@@ -17,7 +17,7 @@ export const StatsSchema = z.object({
   ignored: z.number().int(),
 });
 
-export const TaskStatus = z.enum(['ok', 'changed', 'skipped', 'failed', 'ignored']);
+export const TaskStatus = z.enum(['ok', 'changed', 'skipped', 'failed', 'ignored', 'unreachable']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 export const TaskRecord = z.object({
