@@ -275,7 +275,7 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
       fleetError('playbook.role-not-found', `role "${name}" not found`, {
         file: from.file,
         line: from.line,
-        hint: `create roles/${name}/tasks/main.yml next to the playbook (searched: ${roleDirCandidates(name, ctx).join(', ')})`,
+        hint: `create roles/${name}/tasks/main.yml next to the playbook (searched: ${[...new Set(roleDirCandidates(name, ctx).map((p) => resolve(p)))].join(', ')})`,
       }),
     );
     return undefined;
@@ -358,7 +358,8 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
   const handlers: TaskNode[] = [];
   const roleBlocks: Node[] = [];
   const seen = new Set<string>();
-  for (const r of p.roles ?? []) {
+  // The raw entries, not zod's copies: they carry the source positions.
+  for (const r of (raw.roles as unknown[] | null | undefined) ?? []) {
     const entry = parseRoleEntry(r, file, ctx);
     if (!entry) continue;
     const key = `${entry.name}:${JSON.stringify(entry.params)}`;

@@ -5,7 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { ExitCode, fleetError, formatError, type FleetError } from '../errors/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { useColor } from '../log/index.js';
+import { maskDeep, useColor } from '../log/index.js';
 import '../modules/builtin/index.js';
 import type { RunMode } from '../modules/registry.js';
 import { Templar, type Vars } from '../template/index.js';
@@ -135,7 +135,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     durationMs: finished.getTime() - started.getTime(),
     exitCode,
     recap,
-    results: engine.records,
+    results: maskDeep(engine.records),
     plan: engine.plan,
     api: o.apiCounts?.() ?? report.api,
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
