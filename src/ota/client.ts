@@ -32,7 +32,7 @@ const P = {
   deploymentsV1: `${M}/v1/deployments/deployments`,
   deploymentsV2: `${M}/v2/deployments/deployments`,
   statsList: `${M}/v1/deployments/deployments/statistics/list`,
-  artifactsV2: `${M}/v2/deployments/artifacts`,
+  artifactsList: `${M}/v1/deployments/artifacts/list`,
   deviceConfig: `${M}/v1/deviceconfig/configurations/device`,
 } as const;
 
@@ -168,17 +168,17 @@ export class MenderClient {
     });
   }
 
-  /** Artifacts by exact name (v2 list accepts the name parameter many times). */
+  /**
+   * Artifacts by exact name, one paged list per name (v1 artifacts/list: the embedded server and
+   * every Mender version serve it; a run asks for a handful of names, not one per device).
+   */
   async listArtifacts(names: string[]): Promise<Result<Artifact[]>> {
-    if (names.length === 0) return ok([]);
     const perPage = MAX_PER_PAGE.artifacts;
-    // Several artifacts (one per device type) share a name, so page each chunk of names fully.
     const parts = await Promise.all(
-      chunk([...new Set(names)], 50).map((part) =>
+      [...new Set(names)].map((name) =>
         this.paged(perPage, (page) => {
-          const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
-          for (const n of part) query.append('name', n);
-          return { op: `GET ${P.artifactsV2}`, method: 'GET', path: P.artifactsV2, query, schema: ArtifactList };
+          const query = new URLSearchParams({ name, page: String(page), per_page: String(perPage) });
+          return { op: `GET ${P.artifactsList}`, method: 'GET', path: P.artifactsList, query, schema: ArtifactList };
         }),
       ),
     );
