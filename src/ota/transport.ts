@@ -83,6 +83,8 @@ export class Transport {
   private login: Promise<Result<string>> | undefined;
   /** Once the server refused our credentials, every later call fails at once: no write after a 401/403. */
   private authFailure: FleetError | undefined;
+  /** Once a request gave up on an unreachable server, the queued ones fail at once instead of each retrying. */
+  private down: FleetError | undefined;
 
   constructor(
     readonly endpoint: OtaEndpoint,
@@ -111,7 +113,8 @@ export class Transport {
   }
 
   async request<T>(call: Call<T>): Promise<Result<Reply<T>>> {
-    if (this.authFailure) return err(this.authFailure);
+    const halted = this.halted();
+    if (halted) return err(halted);
     const token = await this.token();
     if (!token.ok) return token;
     let relogged = false;
@@ -123,6 +126,7 @@ export class Transport {
         if (found.value !== undefined) return ok({ status: 200, data: found.value, headers: {} });
       }
       const sent = await this.send(call);
+      if (sent.kind === 'halted') return err(sent.error);
       if (sent.kind === 'answer') {
         const res = sent.res;
         if ((call.okStatus ?? is2xx)(res.status)) return this.accept(call, res);
@@ -139,9 +143,9 @@ export class Transport {
         if (res.status === 401 || res.status === 403) return err(this.refuse(call, res.status));
       }
       const failure: Failure = sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
-      if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.finalError(call, sent, attempt));
+      if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.giveUp(call, sent, attempt));
       const wait = this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt);
-      if (wait === undefined) return err(this.finalError(call, sent, attempt));
+      if (wait === undefined) return err(this.giveUp(call, sent, attempt));
       unknownBefore = unknownBefore || outcomeUnknown(failure);
       this.stats.retry(call.op);
       log.debug('retrying Mender request', { op: call.op, attempt: attempt + 1, wait, reason: describe(sent) });
@@ -149,9 +153,22 @@ export class Transport {
     }
   }
 
-  private async send(call: Call<unknown>): Promise<Sent> {
-    await this.rate.take();
+  private halted(): FleetError | undefined {
+    return this.authFailure ?? this.down;
+  }
+
+  /** The final error of a call; an unreachable server also stops the calls still queued. */
+  private giveUp(call: Call<unknown>, sent: Sent, attempt: number): FleetError {
+    const e = this.finalError(call, sent, attempt);
+    if (e.code === 'ota.unreachable') this.down ??= e;
+    return e;
+  }
+
+  private async send(call: Call<unknown>): Promise<Sent | { kind: 'halted'; error: FleetError }> {
+    if (this.opts.rps > 0) await this.rate.take();
     return this.limit(async () => {
+      const halted = this.halted();
+      if (halted) return { kind: 'halted', error: halted } as const;
       this.stats.count(call.op);
       try {
         const res = await this.http.request({

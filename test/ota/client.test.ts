@@ -130,6 +130,10 @@ describe('server unreachable or not a Mender server', () => {
       expect(exitCodeFor(r.error)).toBe(ExitCode.otaUnreachable);
     }
     expect(c.stats.snapshot().requests).toBe(3);
+    // The run does not retry 100 more calls against a server known to be gone.
+    const more = await Promise.all(Array.from({ length: 100 }, () => c.getDeviceConfig('x')));
+    expect(more.every((m) => !m.ok && m.error.code === 'ota.unreachable')).toBe(true);
+    expect(c.stats.snapshot().requests).toBe(3);
     c.close();
   });
 });
