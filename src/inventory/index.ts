@@ -1,0 +1,5 @@
+/** Ansible-compatible YAML inventory: loading, variable layers, host patterns, editing. */
+export type { VarLayer, GroupInfo, Inventory, LoadOptions } from './types.js';
+export { loadInventory } from './load.js';
+export { isDeviceId } from './device-id.js';
+export { splitPattern } from './patterns.js';

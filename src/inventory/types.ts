@@ -1,0 +1,40 @@
+import type { FleetError, Result, Where } from '../errors/index.js';
+
+/** One set of variables and where it came from (for `inventory show`). */
+export interface VarLayer {
+  source: string;
+  vars: Record<string, unknown>;
+}
+
+export interface GroupInfo {
+  name: string;
+  parents: string[];
+  children: string[];
+  /** Direct members only, in the order the inventory lists them. */
+  hosts: string[];
+}
+
+export interface Inventory {
+  /** Host names (= OTA device ids), in ansible's order for `all`. */
+  readonly hosts: readonly string[];
+  /** Every group, including `all` and `ungrouped`. */
+  readonly groups: ReadonlyMap<string, GroupInfo>;
+  /** Inventory-level layers, lowest precedence first. Shared objects: never mutate. */
+  hostLayers(host: string): VarLayer[];
+  /** Flat merge of hostLayers, untemplated. */
+  hostVars(host: string): Record<string, unknown>;
+  /** The magic var `group_names`. */
+  groupNames(host: string): string[];
+  /** The magic var `groups`. */
+  groupsVar(): Record<string, string[]>;
+  /** Host patterns as in `hosts:` and `--limit`. */
+  match(pattern: string): Result<string[]>;
+  /** Where the host is first listed (file, line, column). */
+  hostWhere(host: string): Where | undefined;
+  readonly warnings: FleetError[];
+}
+
+export interface LoadOptions {
+  /** Directory of the playbook: its group_vars/ and host_vars/ rank above the inventory's. */
+  playbookDir?: string;
+}
