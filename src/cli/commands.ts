@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerRunCommand } from '../engine/cli.js';
+import { registerServer } from '../server/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
@@ -7,4 +8,4 @@ import { registerRunCommand } from '../engine/cli.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerRunCommand];
+export const commands: RegisterCommand[] = [registerServer, registerRunCommand];
