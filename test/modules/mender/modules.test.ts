@@ -144,4 +144,16 @@ describe('mender modules on the embedded server', () => {
     expect(menderFatalError()?.code).toBe('ota.unauthorized');
     expect(await writesSeen(srv)).toEqual([]);
   });
+
+  test('an unreachable server marks every host unreachable (exit code 4) and records the fatal error', async () => {
+    const other = await testServer();
+    const url = other.url;
+    await other.close();
+    closeMenderSessions();
+    configureMender({ server: url, token: TOKEN, maxRetries: 1, baseDelayMs: 1 });
+    const out = await menderOsUpdateBatch([os('dev-rpi3', 'os-1.1'), os('dev-imx8', 'os-1.1')], sink().task);
+    expect([...out.values()].map((r) => [r.failed, r.unreachable])).toEqual([[true, true], [true, true]]);
+    expect(out.get('dev-rpi3')!.msg).toMatch(/unreachable/);
+    expect(menderFatalError()?.code).toBe('ota.unreachable');
+  });
 });
