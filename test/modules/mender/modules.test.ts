@@ -35,7 +35,7 @@ describe('mender modules on the embedded server', () => {
     const out = await menderFactsBatch(['dev-rpi4-a', 'dev-rpi3', 'ghost'].map((h) => item(h, FactsArgs.parse({}))));
     expect(out.get('ghost')).toMatchObject({ failed: true, msg: expect.stringMatching(/device ghost is not known to the Mender server/) });
     const f = (out.get('dev-rpi4-a')!.ansible_facts as { mender: MenderFacts }).mender;
-    expect(f).toMatchObject({ id: 'dev-rpi4-a', device_type: 'raspberrypi4', artifact_name: 'os-1.0', subscribed_branch: 'canary', deployments: [] });
+    expect(f).toMatchObject({ id: 'dev-rpi4-a', device_type: 'raspberrypi4', artifact_name: 'os-1.0', rootfs_image_version: 'os-1.0', subscribed_branch: 'canary', deployments: [], check_in_time: expect.any(String), status: 'accepted' });
     expect(f.config).toMatchObject({ deploying: false });
     expect(out.get('dev-rpi3')!.failed).toBeUndefined();
     // One search for all hosts, not one request per device.
