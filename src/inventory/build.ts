@@ -68,11 +68,7 @@ export class InventoryBuilder {
     const group = this.group(name, { file, path });
     if (!node) return;
     for (const key of Object.keys(node)) {
-      if (key === 'vars' && node.vars && Object.keys(node.vars).length) {
-        group.layers.push({ source: `${file.path} (group ${name})`, vars: node.vars });
-        const prio = node.vars.ansible_group_priority;
-        if (prio !== undefined && Number.isInteger(Number(prio))) group.priority = Number(prio);
-      } else if (key === 'children' && node.children) {
+      if (key === 'vars' && node.vars) this.groupVars(file, group, node.vars); else if (key === 'children' && node.children) {
         for (const [child, childNode] of Object.entries(node.children)) {
           this.parseGroup(file, child, childNode, [...path, 'children', child]);
           this.addChild(name, child);
@@ -81,6 +77,14 @@ export class InventoryBuilder {
         for (const [host, vars] of Object.entries(node.hosts)) this.addHost(file, host, vars, name, [...path, 'hosts', host]);
       }
     }
+  }
+
+  /** ansible_group_priority orders groups and is not a variable. */
+  private groupVars(file: YamlFile, group: GroupData, vars: Vars): void {
+    const { ansible_group_priority: prio, ...rest } = vars;
+    if (prio !== undefined && Number.isInteger(Number(prio))) group.priority = Number(prio);
+    const own = prio === undefined ? vars : rest;
+    if (Object.keys(own).length) group.layers.push({ source: `${file.path} (group ${group.name})`, vars: own });
   }
 
   private group(name: string, ref: EntryRef | undefined): GroupData {

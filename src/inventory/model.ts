@@ -128,8 +128,8 @@ export class LoadedInventory implements Inventory {
     if (cached) return cached;
     const layers = [
       ...this.data.get('all')!.layers, // all_inventory
-      ...this.fileLayers('groups', ['all']), // all_plugins_inventory, all_plugins_play
       ...sorted.flatMap((g) => this.data.get(g)!.layers), // groups_inventory
+      ...this.fileLayers('groups', ['all']), // all_plugins_inventory, all_plugins_play
       ...this.fileLayers('groups', sorted), // groups_plugins_inventory, groups_plugins_play
     ];
     this.groupLayerCache.set(key, layers);

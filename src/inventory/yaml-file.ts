@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Document, LineCounter, isMap, isScalar, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { Document, LineCounter, isMap, isScalar, parseDocument, type Node, type Tags, type YAMLMap } from 'yaml';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 
 /** A parsed YAML file that can still say where each value came from. */
@@ -9,8 +9,32 @@ export interface YamlFile {
   lines: LineCounter;
 }
 
+const BOOL = 'tag:yaml.org,2002:bool';
+const FLOAT = 'tag:yaml.org,2002:float';
+const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
+const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+
+/**
+ * YAML 1.1 as PyYAML (and so ansible) resolves it, where it differs from the spec:
+ * `y`/`n` stay strings, floats need a dot (`1e3` is a string), an exponent needs a sign,
+ * and timestamps stay strings (ansible-inventory prints them as text).
+ */
+function pyyamlTags(tags: Tags): Tags {
+  return tags
+    .filter((t) => typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:timestamp')
+    .map((t) => {
+      if (typeof t !== 'object' || !('test' in t) || !t.test) return t;
+      if (t.tag === BOOL) return { ...t, test: t.test.test('yes') ? PY_TRUE : PY_FALSE };
+      if (t.tag === FLOAT && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
+      if (t.tag === FLOAT && !t.format && !t.test.test('.nan')) return { ...t, test: PY_FLOAT };
+      return t;
+    });
+}
+
 /** Ansible reads YAML 1.1 (PyYAML): `yes`/`no` are booleans, `<<` merges. */
-const PARSE_OPTIONS = { version: '1.1', uniqueKeys: true, merge: true, prettyErrors: false } as const;
+const PARSE_OPTIONS = { version: '1.1', uniqueKeys: true, merge: true, prettyErrors: false, customTags: pyyamlTags } as const;
 
 export function readYamlFile(path: string): Result<YamlFile, FleetError[]> {
   let text: string;
