@@ -61,7 +61,7 @@ function resolveSource(source: string, errors: FleetError[], warnings: FleetErro
   const files = inventoryFilesIn(path, warnings);
   if (files.length === 0) {
     errors.push(
-      fleetError('inventory.no-files', `inventory directory ${source} has no .yml or .yaml inventory file`, {
+      fleetError('inventory.no-files', 'no .yml or .yaml inventory file in this directory', {
         file: path,
         hint: 'add hosts.yml with `all:` / `children:` / `hosts:` to it',
       }),
