@@ -1,5 +1,5 @@
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
-import type { GroupData, HostData, InventoryBuilder } from './build.js';
+import type { EntryRef, GroupData, HostData, InventoryBuilder } from './build.js';
 import { matchPattern } from './patterns.js';
 import type { GroupInfo, Inventory, VarLayer } from './types.js';
 import type { VarsDir } from './vars-files.js';
@@ -166,6 +166,16 @@ export class LoadedInventory implements Inventory {
 
   match(pattern: string): Result<string[]> {
     return matchPattern(this, pattern);
+  }
+
+  /** Where a device is listed: file and YAML path of each entry (for editing). */
+  hostEntries(host: string): EntryRef[] {
+    return this.hostData.get(host)?.refs ?? [];
+  }
+
+  /** Where a group is defined. */
+  groupEntries(group: string): EntryRef[] {
+    return this.data.get(group)?.refs ?? [];
   }
 
   hasHost(name: string): boolean {

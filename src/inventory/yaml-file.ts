@@ -5,6 +5,7 @@ import { fleetError, type FleetError, type Result, type Where } from '../errors/
 /** A parsed YAML file that can still say where each value came from. */
 export interface YamlFile {
   path: string;
+  text: string;
   doc: Document.Parsed;
   lines: LineCounter;
 }
@@ -49,7 +50,7 @@ export function readYamlFile(path: string): Result<YamlFile, FleetError[]> {
 export function parseYaml(path: string, text: string): Result<YamlFile, FleetError[]> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
-  const file = { path, doc, lines };
+  const file = { path, text, doc, lines };
   const errors = doc.errors.map((e) => syntaxError(file, e.code, e.message, e.pos[0]));
   if (errors.length === 0) errors.push(...duplicateKeys(file));
   return errors.length ? { ok: false, error: errors } : { ok: true, value: file };
