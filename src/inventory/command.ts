@@ -28,7 +28,11 @@ interface Common {
   playbookDir?: string;
 }
 
-const rel = (p: string): string => relative(process.cwd(), p) || p;
+/** Paths under the working directory print relative to it, others absolute. */
+const rel = (p: string): string => {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+};
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** `fleetplay inventory …`: list, show, graph, move, add, remove. */
@@ -127,7 +131,8 @@ function report(io: CommandIO, errors: FleetError[], prefix?: string): void {
 }
 
 function relErr(e: FleetError): FleetError {
-  return e.file ? { ...e, file: rel(e.file) } : e;
+  const message = e.message.split(`${process.cwd()}/`).join('');
+  return { ...e, message, ...(e.file ? { file: rel(e.file) } : {}) };
 }
 
 /** The last layer that sets the var: its value and source. */

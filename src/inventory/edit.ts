@@ -152,11 +152,14 @@ function insertion(file: YamlFile, groupPath: string[], entry: string[], fromInd
     const to = groupIndent + step;
     return ok(groupKeyLine + 1, [`${' '.repeat(to)}hosts:`, ...reindent(entry, fromIndent, to + step)]);
   }
+  // Follow the indentation the target group already uses.
+  const keyIndent = indentOf(lines[lineIndex(file, (group.items[0]!.key as { range: [number] }).range[0])]!);
+  const local = keyIndent - groupIndent > 0 ? keyIndent - groupIndent : step;
   const hostsPair = pairOf(group, 'hosts');
   const hosts = mapAt(file, [...groupPath, 'hosts']);
   if (hostsPair && hosts === null) {
     const keyLine = lineIndex(file, hostsPair.key.range![0]);
-    return ok(keyLine + 1, reindent(entry, fromIndent, indentOf(lines[keyLine]!) + step));
+    return ok(keyLine + 1, reindent(entry, fromIndent, indentOf(lines[keyLine]!) + local));
   }
   if (hostsPair && hosts && !hosts.flow && hosts.items.length) {
     const last = pairSpan(file, hosts.items[hosts.items.length - 1] as never);
@@ -165,8 +168,7 @@ function insertion(file: YamlFile, groupPath: string[], entry: string[], fromInd
   }
   if (hostsPair) return fail('inventory.edit', `hosts of group "${groupPath.at(-1)}" are written in flow style`, flowHint);
   const lastPair = pairSpan(file, group.items[group.items.length - 1] as never);
-  const keyIndent = indentOf(lines[lineIndex(file, (group.items[0]!.key as { range: [number] }).range[0])]!);
-  return ok(lastPair.end, [`${' '.repeat(keyIndent)}hosts:`, ...reindent(entry, fromIndent, keyIndent + step)]);
+  return ok(lastPair.end, [`${' '.repeat(keyIndent)}hosts:`, ...reindent(entry, fromIndent, keyIndent + local)]);
 }
 
 function ok(at: number, lines: string[]): Result<Insert> {
