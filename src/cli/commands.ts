@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { inventoryCommand } from '../inventory/command.js';
+import { registerServer } from '../server/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
@@ -7,4 +8,4 @@ import { inventoryCommand } from '../inventory/command.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [inventoryCommand()];
+export const commands: RegisterCommand[] = [registerServer, inventoryCommand()];

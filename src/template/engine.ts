@@ -1,0 +1,380 @@
+/**
+ * nunjucks, made to behave like Jinja2 as ansible-core 2.14 configures it.
+ *
+ * We compile with our own subclass of nunjucks' Compiler and render with our own copy of its
+ * runtime, so no global nunjucks state is patched except installJinjaCompat's slice syntax.
+ * The fixes (each pinned by a test): multi-argument tests (`is version('2.10', '>=')`), which
+ * 3.2.4 compiles to a syntax error; `a if c` without else is a (soft) Undefined, not "";
+ * Python truthiness, `and`/`or` values, `==`, `+`, `~`, `in`; printing lists/dicts/None/bools
+ * as Python does; a strict Undefined that names the variable; Python str/list/dict methods.
+ */
+import { createRequire } from 'node:module';
+import nunjucks from 'nunjucks';
+import { isMapping, pyEq, pyStr, pyTruthy } from './python.js';
+import { Undefined, UndefinedVariable } from './undefined.js';
+import { pythonMethod } from './methods.js';
+
+const require = createRequire(import.meta.url);
+/* eslint-disable @typescript-eslint/no-explicit-any -- nunjucks internals are untyped */
+const transformer: any = require('nunjucks/src/transformer.js');
+const nodes: any = require('nunjucks/src/nodes.js');
+const nj: any = nunjucks;
+nj.installJinjaCompat(); // adds `x[1:3]` slices to the parser; its runtime hooks are unused by us
+
+/** An Undefined that prints as "" — Jinja's `a if c` without else uses plain Undefined. */
+export class SoftUndefined extends Undefined {
+  override toString(): string {
+    return '';
+  }
+}
+
+const BaseCompiler: new (name: string, throwOnUndefined: boolean) => any = nj.compiler.Compiler;
+
+class JinjaCompiler extends BaseCompiler {
+  compileIs(node: any, frame: any): void {
+    const right = node.right.name ? node.right.name.value : node.right.value;
+    this._emit(`runtime.fpTest(env, context, ${JSON.stringify(String(right))}, `);
+    this.compile(node.left, frame);
+    if (node.right.args) this._compileAggregate(node.right.args, frame, ', [', ']');
+    else this._emit(', []');
+    this._emit(')');
+  }
+  compileInlineIf(node: any, frame: any): void {
+    this._emit('(runtime.fpTruthy(');
+    this.compile(node.cond, frame);
+    this._emit(')?');
+    this.compile(node.body, frame);
+    this._emit(':');
+    if (node.else_ !== null) this.compile(node.else_, frame);
+    else this._emit(`runtime.fpNoElse(${node.lineno + 1})`);
+    this._emit(')');
+  }
+  compileIf(node: any, frame: any): void {
+    this._emit('if(runtime.fpTruthy(');
+    this._compileExpression(node.cond, frame);
+    this._emitLine(')) {');
+    this._withScopedSyntax(() => this.compile(node.body, frame));
+    if (node.else_) {
+      this._emitLine('}\nelse {');
+      this._withScopedSyntax(() => this.compile(node.else_, frame));
+    }
+    this._emitLine('}');
+  }
+  private call(fn: string, node: any, frame: any, lazyRight = false): void {
+    this._emit(`runtime.${fn}(`);
+    this.compile(node.left, frame);
+    this._emit(lazyRight ? ', function(){return ' : ', ');
+    this.compile(node.right, frame);
+    this._emit(lazyRight ? ';})' : ')');
+  }
+  compileOr(node: any, frame: any): void {
+    this.call('fpOr', node, frame, true);
+  }
+  compileAnd(node: any, frame: any): void {
+    this.call('fpAnd', node, frame, true);
+  }
+  compileAdd(node: any, frame: any): void {
+    this.call('fpAdd', node, frame);
+  }
+  compileConcat(node: any, frame: any): void {
+    this.call('fpConcat', node, frame);
+  }
+  compileIn(node: any, frame: any): void {
+    this.call('fpIn', node, frame);
+  }
+  compileNot(node: any, frame: any): void {
+    this._emit('!runtime.fpTruthy(');
+    this.compile(node.target, frame);
+    this._emit(')');
+  }
+  compileCompare(node: any, frame: any): void {
+    // Jinja chains comparisons (a < b < c); each link compares two values, Python-style.
+    this._emit('runtime.fpCompare([');
+    this.compile(node.expr, frame);
+    for (const op of node.ops) {
+      this._emit(`, ${JSON.stringify(op.type)}, `);
+      this.compile(op.expr, frame);
+    }
+    this._emit('])');
+  }
+  compileLookupVal(node: any, frame: any): void {
+    if (node.val.typename === 'Slice') {
+      this._emit('runtime.fpSlice((');
+      this._compileExpression(node.target, frame);
+      this._emit('),');
+      this.compile(node.val, frame);
+      this._emit(')');
+      return;
+    }
+    this._emit('runtime.fpMember((');
+    this._compileExpression(node.target, frame);
+    this._emit('),');
+    this._compileExpression(node.val, frame);
+    this._emit(`, ${JSON.stringify(exprName(node))})`);
+  }
+  compileOutput(node: any, frame: any): void {
+    for (const child of node.children) {
+      if (child instanceof nodes.TemplateData) {
+        if (child.value) this._emitLine(`${this.buffer} += ${JSON.stringify(child.value)};`);
+        continue;
+      }
+      this._emit(`${this.buffer} += runtime.fpOutput(context, `);
+      this.compile(child, frame);
+      this._emitLine(');');
+    }
+  }
+}
+
+/** `device.url`, `hosts["a"]` — how the user wrote it, for error messages. */
+function exprName(node: any): string {
+  switch (node.typename) {
+    case 'Symbol':
+      return node.value;
+    case 'Literal':
+      return typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value);
+    case 'LookupVal': {
+      const key = node.val;
+      const inner = exprName(node.target);
+      return key.typename === 'Literal' && typeof key.value === 'string' && /^[A-Za-z_]\w*$/.test(key.value)
+        ? `${inner}.${key.value}`
+        : `${inner}[${exprName(key)}]`;
+    }
+    case 'FunCall':
+      return `${exprName(node.name)}(...)`;
+    default:
+      return '(expression)';
+  }
+}
+
+/** What a compiled template needs from the render context. */
+export interface RenderContext {
+  env: any;
+  ctx: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  lookup(name: string): unknown;
+  /** The last value printed by `{{ }}`, kept raw for single-expression templates. */
+  raw: unknown;
+  rawOnly: boolean;
+}
+
+const LITERAL_NAMES: Record<string, unknown> = { True: true, False: false, None: null };
+
+export class JinjaContext implements RenderContext {
+  ctx: Record<string, unknown> = Object.create(null);
+  blocks: Record<string, unknown[]> = {};
+  exported: string[] = [];
+  raw: unknown = undefined;
+  /** evaluate(): only the value matters, skip printing it. */
+  rawOnly = false;
+  constructor(
+    readonly env: any,
+    readonly vars: Record<string, unknown>,
+    /** Anything the filters/lookups need from the caller (templar, search paths, ctx). */
+    readonly extra: unknown,
+  ) {}
+  lookup(name: string): unknown {
+    if (name in this.ctx) return this.ctx[name];
+    const v = this.vars[name];
+    if (v !== undefined) return v;
+    if (name in LITERAL_NAMES) return LITERAL_NAMES[name];
+    if (name in this.env.globals) return this.env.globals[name];
+    return new Undefined(name);
+  }
+  setVariable(name: string, val: unknown): void {
+    this.ctx[name] = val;
+  }
+  getVariables(): Record<string, unknown> {
+    return Object.assign(Object.create(this.vars), this.ctx);
+  }
+  addExport(name: string): void {
+    this.exported.push(name);
+  }
+  getBlock(name: string): never {
+    throw new Error(`blocks are not supported in inline templates ("${name}")`);
+  }
+}
+
+function compare(a: unknown, op: string, b: unknown): boolean {
+  if (a instanceof Undefined) a.fail();
+  if (b instanceof Undefined) b.fail();
+  switch (op) {
+    case '==':
+      return pyEq(a, b);
+    case '!=':
+      return !pyEq(a, b);
+    case '<':
+      return (a as number) < (b as number);
+    case '>':
+      return (a as number) > (b as number);
+    case '<=':
+      return (a as number) <= (b as number);
+    case '>=':
+      return (a as number) >= (b as number);
+    default:
+      throw new Error(`unsupported comparison ${op}`);
+  }
+}
+
+function pyIn(item: unknown, container: unknown): boolean {
+  if (container instanceof Undefined) container.fail();
+  if (typeof container === 'string') return container.includes(pyStr(item));
+  if (Array.isArray(container)) return container.some((x) => pyEq(x, item));
+  if (isMapping(container)) return typeof item === 'string' && Object.prototype.hasOwnProperty.call(container, item);
+  throw new Error(`argument of type '${typeof container}' is not iterable`);
+}
+
+function member(obj: unknown, key: unknown, name: string): unknown {
+  if (obj instanceof Undefined) return obj; // AnsibleUndefined keeps the first failure
+  if (obj === null || obj === undefined) return new Undefined(name, `'NoneType' object has no attribute '${pyStr(key)}'`);
+  if (Array.isArray(obj) || typeof obj === 'string') {
+    if (typeof key === 'number') {
+      const v = (obj as ArrayLike<unknown>)[key < 0 ? obj.length + key : key];
+      return v === undefined ? new Undefined(name, `list object has no element ${key}`) : v;
+    }
+  }
+  const k = String(key);
+  if (isMapping(obj) && Object.prototype.hasOwnProperty.call(obj, k)) {
+    const v = obj[k];
+    return v === undefined ? new Undefined(name) : v;
+  }
+  const method = pythonMethod(obj, k);
+  if (method) return method;
+  if (isMapping(obj)) return new Undefined(name, `'dict object' has no attribute '${k}'`);
+  const v = (obj as Record<string, unknown>)[k];
+  if (typeof v === 'function') return (v as (...a: unknown[]) => unknown).bind(obj);
+  return v === undefined ? new Undefined(name, `'${pyType(obj)} object' has no attribute '${k}'`) : v;
+}
+
+function pyType(v: unknown): string {
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v;
+}
+
+function slice(obj: unknown, start: number | null, stop: number | null, step: number | null): unknown {
+  if (obj instanceof Undefined) obj.fail();
+  const seq = Array.isArray(obj) ? obj : typeof obj === 'string' ? [...obj] : null;
+  if (!seq) throw new Error(`'${pyType(obj)}' object is not subscriptable`);
+  const n = seq.length;
+  const st = step ?? 1;
+  const norm = (i: number | null, dflt: number): number => (i === null ? dflt : i < 0 ? Math.max(n + i, st < 0 ? -1 : 0) : Math.min(i, st < 0 ? n - 1 : n));
+  const out: unknown[] = [];
+  if (st > 0) for (let i = norm(start, 0); i < norm(stop, n); i += st) out.push(seq[i]);
+  else for (let i = norm(start, n - 1); i > norm(stop, -1); i += st) out.push(seq[i]);
+  return typeof obj === 'string' ? out.join('') : out;
+}
+
+/** How `{{ v }}` prints: Python str(), None as "" (ansible's finalize), Undefined is an error. */
+export function toText(v: unknown): string {
+  if (v instanceof SoftUndefined) return '';
+  if (v instanceof Undefined) v.fail();
+  if (v === null || v === undefined) return ''; // ansible's finalize prints None as ""
+  return pyStr(v);
+}
+
+function output(context: RenderContext, v: unknown): string {
+  context.raw = v;
+  if (context.rawOnly) {
+    if (v instanceof Undefined && !(v instanceof SoftUndefined)) v.fail();
+    return '';
+  }
+  return toText(v);
+}
+
+const base: any = nj.runtime;
+export const runtime: any = {
+  ...base,
+  contextOrFrameLookup(context: RenderContext, frame: any, name: string): unknown {
+    const v = frame.lookup(name);
+    return v !== undefined ? v : context.lookup(name);
+  },
+  memberLookup: (obj: unknown, key: unknown) => member(obj, key, String(key)),
+  callWrap(fn: unknown, name: string, context: unknown, args: unknown[]): unknown {
+    if (fn instanceof Undefined) fn.fail();
+    if (typeof fn !== 'function') throw new Error(`'${name}' is not callable`);
+    return fn.apply(context, args);
+  },
+  fromIterator(v: unknown): unknown {
+    if (v instanceof SoftUndefined) return [];
+    if (v instanceof Undefined) v.fail();
+    if (isMapping(v)) return Object.keys(v); // iterating a dict yields its keys, as in Python
+    return base.fromIterator(v);
+  },
+  handleError(e: unknown, lineno: number, colno: number): unknown {
+    if (e instanceof UndefinedVariable || (e as { error?: unknown }).error) return e; // ours: keep as is
+    return base.handleError(e, lineno, colno);
+  },
+  fpTest(env: any, context: unknown, name: string, value: unknown, args: unknown[]): boolean {
+    const test = env.tests[name];
+    if (!test) throw new Error(`no test named '${name}'`);
+    return test.call(context, value, ...args) === true;
+  },
+  fpTruthy(v: unknown): boolean {
+    if (v instanceof SoftUndefined) return false;
+    if (v instanceof Undefined) v.fail();
+    return pyTruthy(v);
+  },
+  fpNoElse: (line: number) =>
+    new SoftUndefined('(inline if)', `the inline if-expression on line ${line} evaluated to false and no else section was defined.`),
+  fpOr: (a: unknown, b: () => unknown) => (runtime.fpTruthy(a) ? a : b()),
+  fpAnd: (a: unknown, b: () => unknown) => (runtime.fpTruthy(a) ? b() : a),
+  fpAdd(a: unknown, b: unknown): unknown {
+    if (a instanceof Undefined) a.fail();
+    if (b instanceof Undefined) b.fail();
+    if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+    if (typeof a === 'string' && typeof b !== 'string') throw new Error(`can only concatenate str (not "${pyType(b)}") to str`);
+    return (a as number) + (b as number);
+  },
+  fpConcat: (a: unknown, b: unknown) => toText(a) + toText(b),
+  fpIn: pyIn,
+  fpCompare(parts: unknown[]): boolean {
+    for (let i = 0; i + 2 < parts.length; i += 2) if (!compare(parts[i], parts[i + 1] as string, parts[i + 2])) return false;
+    return true;
+  },
+  fpMember: member,
+  fpSlice: slice,
+  fpOutput: output,
+};
+
+export interface Compiled {
+  root: (env: any, context: RenderContext, frame: any, rt: any, cb: (err: unknown, res: string) => void) => void;
+  /** The template is exactly one `{{ expression }}`: its value can be returned without text. */
+  single: boolean;
+  /** ... and that expression ends in a string-type filter (to_json...): ansible keeps the text. */
+  nativeText: boolean;
+}
+
+/** ansible-core's STRING_TYPE_FILTERS: their output is never literal_eval'd back into data. */
+const STRING_TYPE_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+
+/** Parse and compile a template source with the Jinja fixes; throws nunjucks' TemplateError on bad syntax. */
+export function compileTemplate(src: string, env: any, name: string): Compiled {
+  const ast = nj.parser.parse(src, [], env.opts);
+  const c = new JinjaCompiler(name, false);
+  c.compile(transformer.transform(ast, [], name));
+  const props = new Function(c.getCode())();
+  const kids = ast.children;
+  const single = kids.length === 1 && kids[0].typename === 'Output' && kids[0].children.length === 1 && !(kids[0].children[0] instanceof nodes.TemplateData);
+  const top = single ? kids[0].children[0] : undefined;
+  const nativeText = top?.typename === 'Filter' && STRING_TYPE_FILTERS.has(top.name.value);
+  return { root: props.root, single, nativeText };
+}
+
+/** Render synchronously; errors are thrown as they were raised inside the template. */
+export function renderCompiled(t: Compiled, context: RenderContext): string {
+  let out = '';
+  let error: unknown;
+  t.root(context.env, context, new base.Frame(), runtime, (err, res) => {
+    error = err;
+    out = res;
+  });
+  if (error) throw error;
+  return out;
+}
+
+export function newEnvironment(): any {
+  // ansible's Templar uses trim_blocks=True; autoescape stays off for config files
+  return new nj.Environment([], { autoescape: false, trimBlocks: true, throwOnUndefined: false });
+}

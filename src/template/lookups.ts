@@ -1,0 +1,65 @@
+/** Lookups (`lookup('env', 'HOME')`, `lookup('template', 'config.json.j2')`) and query()/q(). */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { kwargs } from './args.js';
+import { pyStr } from './python.js';
+import { lookups, plainName, registerLookup, type LookupContext } from './registry.js';
+import { isMapping } from './python.js';
+
+/** Like ansible's find_file_in_search_path: each search path, then its `files/` or `templates/`. */
+export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'templates'): string {
+  if (isAbsolute(term)) {
+    if (existsSync(term)) return term;
+  } else {
+    for (const base of ctx.searchPaths) {
+      for (const candidate of [join(base, subdir, term), join(base, term)]) {
+        if (existsSync(candidate) && statSync(candidate).isFile()) return resolve(candidate);
+      }
+    }
+  }
+  const where = ctx.searchPaths.length ? ` (searched ${ctx.searchPaths.map((p) => `${p}, ${join(p, subdir)}`).join('; ')})` : ' (no search paths configured)';
+  throw new Error(`could not locate file in lookup: ${term}${where}`);
+}
+
+registerLookup('env', (ctx, terms, kw) => terms.map((t) => ctx.env[pyStr(t)] ?? pyStr(kw.default ?? '')));
+
+registerLookup('file', (ctx, terms, kw) =>
+  terms.map((t) => {
+    let s = readFileSync(findFile(ctx, pyStr(t), 'files'), 'utf8');
+    if (kw.rstrip !== false) s = s.trimEnd();
+    if (kw.lstrip === true) s = s.trimStart();
+    return s;
+  }),
+);
+
+registerLookup('template', (ctx, terms, kw) =>
+  terms.map((t) => {
+    const file = findFile(ctx, pyStr(t), 'templates');
+    const extra = isMapping(kw.template_vars) ? kw.template_vars : {};
+    const vars = Object.keys(extra).length ? Object.assign(Object.create(ctx.vars), extra) : ctx.vars;
+    return ctx.render(readFileSync(file, 'utf8'), vars, file);
+  }),
+);
+
+function run(ctx: LookupContext, args: unknown[]): { result: unknown[]; wantlist: boolean } {
+  const { pos, kw } = kwargs(args);
+  const [name, ...terms] = pos;
+  const fn = lookups[plainName(pyStr(name))];
+  if (!fn) throw new Error(`lookup plugin '${pyStr(name)}' not found; available: ${Object.keys(lookups).sort().join(', ')}`);
+  const { wantlist, ...rest } = kw;
+  const flat = terms.flatMap((t) => (Array.isArray(t) ? t : [t]));
+  return { result: fn(ctx, flat, rest), wantlist: wantlist === true };
+}
+
+/** lookup(): strings are joined with commas; one non-string result comes back as itself. */
+export function lookup(ctx: LookupContext, args: unknown[]): unknown {
+  const { result, wantlist } = run(ctx, args);
+  if (wantlist || result.length === 0) return result;
+  if (result.every((r) => typeof r === 'string')) return result.join(',');
+  return result.length === 1 ? result[0] : result;
+}
+
+/** query()/q(): always the list. */
+export function query(ctx: LookupContext, args: unknown[]): unknown[] {
+  return run(ctx, args).result;
+}

