@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerServer } from '../server/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
@@ -6,4 +7,4 @@ import type { Command } from 'commander';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerServer];
