@@ -68,11 +68,7 @@ export class InventoryBuilder {
     const group = this.group(name, { file, path });
     if (!node) return;
     for (const key of Object.keys(node)) {
-      if (key === 'vars' && node.vars && Object.keys(node.vars).length) {
-        group.layers.push({ source: `${file.path} (group ${name})`, vars: node.vars });
-        const prio = node.vars.ansible_group_priority;
-        if (prio !== undefined && Number.isInteger(Number(prio))) group.priority = Number(prio);
-      } else if (key === 'children' && node.children) {
+      if (key === 'vars' && node.vars) this.groupVars(file, group, node.vars); else if (key === 'children' && node.children) {
         for (const [child, childNode] of Object.entries(node.children)) {
           this.parseGroup(file, child, childNode, [...path, 'children', child]);
           this.addChild(name, child);
@@ -81,6 +77,14 @@ export class InventoryBuilder {
         for (const [host, vars] of Object.entries(node.hosts)) this.addHost(file, host, vars, name, [...path, 'hosts', host]);
       }
     }
+  }
+
+  /** ansible_group_priority orders groups and is not a variable. */
+  private groupVars(file: YamlFile, group: GroupData, vars: Vars): void {
+    const { ansible_group_priority: prio, ...rest } = vars;
+    if (prio !== undefined && Number.isInteger(Number(prio))) group.priority = Number(prio);
+    const own = prio === undefined ? vars : rest;
+    if (Object.keys(own).length) group.layers.push({ source: `${file.path} (group ${group.name})`, vars: own });
   }
 
   private group(name: string, ref: EntryRef | undefined): GroupData {
@@ -162,19 +166,29 @@ function schemaError(file: YamlFile, issue: z.core.$ZodIssue): FleetError {
       hint: `a group has only ${GROUP_KEYS.map((k) => `\`${k}:\``).join(', ')}; put variables under \`vars:\` and devices under \`hosts:\``,
     });
   }
-  const last = path[path.length - 1] ?? '';
-  const hint =
-    last === 'hosts' || path[path.length - 2] === 'hosts'
-      ? 'list devices as a mapping: `hosts:` then one `<device id>:` per line (with its vars below it, or nothing)'
-      : last === 'children' || path[path.length - 2] === 'children'
-        ? 'list child groups as a mapping: `children:` then one `<group>:` per line'
-        : last === 'vars'
-          ? 'write variables as a mapping: `vars:` then `name: value` lines'
-          : 'a group is a mapping with `hosts:`, `children:` and `vars:`';
-  return fleetError('inventory.invalid', `invalid ${path.length ? `\`${path.join('.')}\`` : 'inventory'}: ${issue.message}`, {
-    ...where,
-    hint,
-  });
+  const received = /received (\w+)/.exec(issue.message)?.[1];
+  const what = received ? `must be a mapping, not ${received === 'array' ? 'a list' : `a ${received}`}` : issue.message;
+  return fleetError('inventory.invalid', `${describe(path)} ${what}`, { ...where, hint: hintFor(path) });
+}
+
+/** What the schema path points at, in the inventory's own words. */
+function describe(path: string[]): string {
+  const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  if (path.length === 0) return 'the inventory';
+  if (parent === 'hosts') return `the vars of device ${last}`;
+  if (parent === 'children' || path.length === 1) return `group "${last}"`;
+  return `\`${last}\` of group "${groupOf(path)}"`;
+}
+
+function hintFor(path: string[]): string {
+  const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  if (last === 'hosts') return 'list devices as a mapping: `hosts:` then one `<device id>:` per line (with its vars below it, or nothing)';
+  if (parent === 'hosts') return 'write the device\'s vars as `name: value` lines indented below its id, or leave it empty';
+  if (last === 'children') return 'list child groups as a mapping: `children:` then one `<group>:` per line';
+  if (last === 'vars') return 'write variables as a mapping: `vars:` then `name: value` lines';
+  return 'a group is a mapping with `hosts:`, `children:` and `vars:`; start the file with `all:`';
 }
 
 /** The innermost group named in a schema path like [all, children, web, hosts, h1]. */

@@ -6,7 +6,7 @@ import { checkSubscriptions } from './checks.js';
 import { LoadedInventory, type VarsDirs } from './model.js';
 import type { Inventory, LoadOptions } from './types.js';
 import { readVarsDir, type VarsDir } from './vars-files.js';
-import { readYamlFile } from './yaml-file.js';
+import { parseYaml, readYamlFile } from './yaml-file.js';
 
 /** Inventory files of one `-i` source, and the directory whose group_vars/host_vars belong to it. */
 interface Source {
@@ -23,13 +23,19 @@ const IGNORED = /^\.|^host_vars$|^group_vars$|^vars_plugins$|(\.pyc|\.pyo|\.swp|
  * group_vars/ and host_vars/, and those next to the playbook, as ansible-core 2.14 does.
  */
 export function loadInventory(sources: string[], opts: LoadOptions = {}): Result<Inventory, FleetError[]> {
+  return loadFull(sources, opts);
+}
+
+/** loadInventory with the concrete type, for the editing commands. */
+export function loadFull(sources: string[], opts: LoadOptions = {}): Result<LoadedInventory, FleetError[]> {
   const errors: FleetError[] = [];
   const warnings: FleetError[] = [];
   const resolved = sources.map((s) => resolveSource(s, errors, warnings));
   const builder = new InventoryBuilder();
   for (const src of resolved) {
     for (const file of src.files) {
-      const parsed = readYamlFile(file);
+      const text = opts.contents?.get(file);
+      const parsed = text === undefined ? readYamlFile(file) : parseYaml(file, text);
       if (parsed.ok) builder.addFile(parsed.value);
       else errors.push(...parsed.error);
     }
@@ -61,7 +67,7 @@ function resolveSource(source: string, errors: FleetError[], warnings: FleetErro
   const files = inventoryFilesIn(path, warnings);
   if (files.length === 0) {
     errors.push(
-      fleetError('inventory.no-files', `inventory directory ${source} has no .yml or .yaml inventory file`, {
+      fleetError('inventory.no-files', 'no .yml or .yaml inventory file in this directory', {
         file: path,
         hint: 'add hosts.yml with `all:` / `children:` / `hosts:` to it',
       }),

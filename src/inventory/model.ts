@@ -1,5 +1,5 @@
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
-import type { GroupData, HostData, InventoryBuilder } from './build.js';
+import type { EntryRef, GroupData, HostData, InventoryBuilder } from './build.js';
 import { matchPattern } from './patterns.js';
 import type { GroupInfo, Inventory, VarLayer } from './types.js';
 import type { VarsDir } from './vars-files.js';
@@ -128,8 +128,8 @@ export class LoadedInventory implements Inventory {
     if (cached) return cached;
     const layers = [
       ...this.data.get('all')!.layers, // all_inventory
-      ...this.fileLayers('groups', ['all']), // all_plugins_inventory, all_plugins_play
       ...sorted.flatMap((g) => this.data.get(g)!.layers), // groups_inventory
+      ...this.fileLayers('groups', ['all']), // all_plugins_inventory, all_plugins_play
       ...this.fileLayers('groups', sorted), // groups_plugins_inventory, groups_plugins_play
     ];
     this.groupLayerCache.set(key, layers);
@@ -166,6 +166,16 @@ export class LoadedInventory implements Inventory {
 
   match(pattern: string): Result<string[]> {
     return matchPattern(this, pattern);
+  }
+
+  /** Where a device is listed: file and YAML path of each entry (for editing). */
+  hostEntries(host: string): EntryRef[] {
+    return this.hostData.get(host)?.refs ?? [];
+  }
+
+  /** Where a group is defined. */
+  groupEntries(group: string): EntryRef[] {
+    return this.data.get(group)?.refs ?? [];
   }
 
   hasHost(name: string): boolean {

@@ -37,4 +37,6 @@ export interface Inventory {
 export interface LoadOptions {
   /** Directory of the playbook: its group_vars/ and host_vars/ rank above the inventory's. */
   playbookDir?: string;
+  /** File contents to use instead of the files on disk (absolute path → text): checks an edit before it is written. */
+  contents?: ReadonlyMap<string, string>;
 }

@@ -72,8 +72,9 @@ function loadVarsFile(path: string, errors: FleetError[]): VarLayer | undefined 
     return undefined;
   }
   const { doc } = parsed.value;
-  if (doc.contents === null) return undefined;
-  const vars = VarsSchema.safeParse(isMap(doc.contents) ? doc.toJS() : undefined);
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) return undefined; // empty or comments only
+  const vars = VarsSchema.safeParse(isMap(doc.contents) ? data : undefined);
   if (!vars.success) {
     errors.push(
       fleetError('inventory.vars-not-mapping', 'a vars file must be a mapping of variable names to values', {

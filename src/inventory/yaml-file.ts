@@ -1,16 +1,41 @@
 import { readFileSync } from 'node:fs';
-import { Document, LineCounter, isMap, isScalar, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { Document, LineCounter, isMap, isScalar, parseDocument, visit, type ErrorCode, type Node, type Tags, type YAMLMap } from 'yaml';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 
 /** A parsed YAML file that can still say where each value came from. */
 export interface YamlFile {
   path: string;
+  text: string;
   doc: Document.Parsed;
   lines: LineCounter;
 }
 
+const BOOL = 'tag:yaml.org,2002:bool';
+const FLOAT = 'tag:yaml.org,2002:float';
+const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
+const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
+const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+
+/**
+ * YAML 1.1 as PyYAML (and so ansible) resolves it, where it differs from the spec:
+ * `y`/`n` stay strings, floats need a dot (`1e3` is a string), an exponent needs a sign,
+ * and timestamps stay strings (ansible-inventory prints them as text).
+ */
+function pyyamlTags(tags: Tags): Tags {
+  return tags
+    .filter((t) => typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:timestamp')
+    .map((t) => {
+      if (typeof t !== 'object' || !('test' in t) || !t.test) return t;
+      if (t.tag === BOOL) return { ...t, test: t.test.test('yes') ? PY_TRUE : PY_FALSE };
+      if (t.tag === FLOAT && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
+      if (t.tag === FLOAT && !t.format && !t.test.test('.nan')) return { ...t, test: PY_FLOAT };
+      return t;
+    });
+}
+
 /** Ansible reads YAML 1.1 (PyYAML): `yes`/`no` are booleans, `<<` merges. */
-const PARSE_OPTIONS = { version: '1.1', uniqueKeys: true, merge: true, prettyErrors: false } as const;
+const PARSE_OPTIONS = { version: '1.1', uniqueKeys: false, merge: true, prettyErrors: false, customTags: pyyamlTags } as const;
 
 export function readYamlFile(path: string): Result<YamlFile, FleetError[]> {
   let text: string;
@@ -25,24 +50,51 @@ export function readYamlFile(path: string): Result<YamlFile, FleetError[]> {
 export function parseYaml(path: string, text: string): Result<YamlFile, FleetError[]> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
-  const file = { path, doc, lines };
-  if (doc.errors.length === 0) return { ok: true, value: file };
-  return { ok: false, error: doc.errors.map((e) => yamlError(file, e.code, e.message, e.pos[0])) };
+  const file = { path, text, doc, lines };
+  const errors = doc.errors.map((e) => syntaxError(file, e.code, e.message, e.pos[0]));
+  if (errors.length === 0) errors.push(...duplicateKeys(file));
+  return errors.length ? { ok: false, error: errors } : { ok: true, value: file };
 }
 
-function yamlError(file: YamlFile, code: string, message: string, offset: number): FleetError {
-  const where = at(file, offset);
-  if (code === 'DUPLICATE_KEY') {
-    return fleetError('inventory.duplicate-key', 'duplicate key: YAML keeps only one of them', {
-      ...where,
-      hint: 'merge the two entries into one, or rename one of them',
-    });
-  }
+const SYNTAX_HINTS: Partial<Record<ErrorCode, string>> = {
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs',
+  MISSING_CHAR: 'add the closing quote or bracket that is missing',
+  BAD_INDENT: 'line the key up with its siblings (same number of spaces)',
+  MULTILINE_IMPLICIT_KEY: 'put a space after every `key:`, and quote values that contain `: `',
+};
+
+function syntaxError(file: YamlFile, code: ErrorCode, message: string, offset: number): FleetError {
   const first = message.split('\n')[0] ?? message;
-  return fleetError('inventory.yaml-syntax', `YAML syntax error: ${first}`, {
-    ...where,
-    hint: 'check indentation (spaces, not tabs) and that every `key:` is followed by a space',
+  return fleetError('inventory.yaml-syntax', `YAML syntax error: ${first.replace(/ at line \d+, column \d+:?$/, '')}`, {
+    ...at(file, offset),
+    hint: SYNTAX_HINTS[/end with an? [\]}]/.test(first) ? 'MISSING_CHAR' : code] ?? 'check indentation (spaces, not tabs) and that every `key:` is followed by a space',
   });
+}
+
+/** Duplicate keys, pointing at the second one and naming the line of the first (yaml's own error points elsewhere). */
+function duplicateKeys(file: YamlFile): FleetError[] {
+  const errors: FleetError[] = [];
+  visit(file.doc, {
+    Map(_, map) {
+      const seen = new Map<string, Node>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || pair.key.value === '<<') continue;
+        const key = String(pair.key.value);
+        const first = seen.get(key);
+        if (!first) {
+          seen.set(key, pair.key);
+          continue;
+        }
+        errors.push(
+          fleetError('inventory.duplicate-key', `duplicate key "${key}" (first at line ${whereNode(file, first).line}): YAML would keep only the last one`, {
+            ...whereNode(file, pair.key),
+            hint: 'merge the two entries into one, or remove one of them',
+          }),
+        );
+      }
+    },
+  });
+  return errors;
 }
 
 export function at(file: YamlFile, offset: number): Where {

@@ -34,9 +34,9 @@ describe('loadInventory', () => {
     expect(inv.hostVars(id(2))).toEqual({ a: 'production-file', b: 'group_vars-all', c: 'playbook-all', subscribed_branch: 'production', kiosk_enabled: true });
     expect(inv.hostLayers(id(1)).map((l) => l.source.replace(dir, ''))).toEqual([
       '/inv/hosts.yml (group all)',
+      '/inv/hosts.yml (group production)',
       '/inv/group_vars/all.yml',
       '/play/group_vars/all.yml',
-      '/inv/hosts.yml (group production)',
       '/inv/hosts.yml (host)',
       `/inv/host_vars/${id(1)}.yml`,
     ]);

@@ -1,0 +1,90 @@
+/**
+ * What the mender_* modules share: the shape of a batch (structurally the engine's BatchItem),
+ * device ids of hosts, facts taken from the play or gathered in bulk, and failure results.
+ */
+import { ExitCode, formatError, type FleetError } from '../../errors/index.js';
+import { exitCodeFor } from '../../ota/index.js';
+import type { MenderClient } from '../../ota/client.js';
+import { gatherFacts } from './gather.js';
+import { MenderFacts } from './facts.js';
+import { menderClient, noteFatal } from './session.js';
+
+export interface Item<A> {
+  host: string;
+  args: A;
+  ctx: { vars: Record<string, unknown>; checkMode: boolean; mode: string; env?: NodeJS.ProcessEnv };
+}
+
+export interface Result_ {
+  changed?: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: string;
+  [k: string]: unknown;
+}
+
+export interface Sink {
+  add(entry: { host: string; kind: string; from?: unknown; to?: unknown; why: string }): void;
+}
+
+/** The Mender device id of a host: the module arg, else `mender_device_id`, else the host name. */
+export function deviceIdOf(item: Item<{ device_id?: string }>): string {
+  const v = item.args.device_id ?? item.ctx.vars.mender_device_id;
+  return typeof v === 'string' && v !== '' ? v : item.host;
+}
+
+/** Dry-run and check mode plan only. */
+export function writes(item: Item<unknown>): boolean {
+  return item.ctx.mode === 'run' && !item.ctx.checkMode;
+}
+
+/**
+ * A host's result for an OTA error. An unreachable server marks the host unreachable, which the
+ * engine turns into exit code 4.
+ */
+export function failure(e: FleetError): Result_ {
+  noteFatal(e);
+  return { failed: true, msg: formatError(e), error_code: e.code, ...(exitCodeFor(e) === ExitCode.otaUnreachable ? { unreachable: true } : {}) };
+}
+
+export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Result_> {
+  const r = failure(e);
+  return new Map(items.map((i) => [i.host, { ...r }]));
+}
+
+export function clientFor(items: Item<unknown>[]): { client: MenderClient } | { failed: Map<string, Result_> } {
+  const first = items[0]!;
+  const c = menderClient(first.ctx.vars, first.ctx.env ?? process.env);
+  if (!c.ok) return { failed: failAll(items, c.error) };
+  return { client: c.value };
+}
+
+export type FactsOutcome = { facts: Map<string, MenderFacts>; failed: Map<string, Result_> } | { fatal: FleetError };
+
+/**
+ * Facts for every item: the `mender` fact a previous mender_facts task set when it is there
+ * (and has configuration when needed), else one bulk gathering for the rest.
+ */
+export async function factsFor(client: MenderClient, items: Item<{ device_id?: string }>[], needConfig: boolean): Promise<FactsOutcome> {
+  const facts = new Map<string, MenderFacts>();
+  const missing: Item<{ device_id?: string }>[] = [];
+  for (const i of items) {
+    const known = MenderFacts.safeParse(i.ctx.vars.mender);
+    if (known.success && known.data.id === deviceIdOf(i) && (!needConfig || known.data.config)) facts.set(i.host, known.data);
+    else missing.push(i);
+  }
+  const failed = new Map<string, Result_>();
+  if (missing.length === 0) return { facts, failed };
+  const g = await gatherFacts(client, [...new Set(missing.map(deviceIdOf))], { config: needConfig });
+  if (!g.ok) return { fatal: g.error };
+  for (const i of missing) {
+    const f = g.value.facts.get(deviceIdOf(i));
+    if (f) facts.set(i.host, f);
+    else failed.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), client) });
+  }
+  return { facts, failed };
+}
+
+export function unknownDevice(id: string, client: MenderClient): string {
+  return `device ${id} is not known to the Mender server ${client.transport.endpoint.url}: check the host name (or mender_device_id) and that the device is accepted`;
+}

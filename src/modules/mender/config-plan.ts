@@ -1,0 +1,152 @@
+/**
+ * Device configuration as pure decisions. Mender stores a configuration as a flat map of strings;
+ * the repository renders a JSON document. Both sides are normalised the same way (scalars to
+ * strings, nested values to canonical JSON with sorted keys) so key order or `1` vs `"1"` never
+ * reads as drift, and the `ignore` list removes fields the device writes itself.
+ */
+import { err, fleetError, ok, type Result } from '../../errors/index.js';
+import { isSecretName } from '../../log/index.js';
+import type { ConfigMap } from '../../ota/schemas.js';
+
+/** A JSON value with object keys sorted, so equal documents serialise equally. */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+/** One value as Mender stores it: a string. */
+export function scalarString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(canonical(v));
+  return String(v);
+}
+
+/** A string holding a JSON object or array, re-serialised canonically; any other string unchanged. */
+function canonicalString(s: string): string {
+  const t = s.trim();
+  if (!(t.startsWith('{') || t.startsWith('['))) return s;
+  try {
+    return JSON.stringify(canonical(JSON.parse(t)));
+  } catch {
+    return s;
+  }
+}
+
+/** The desired document (a mapping) → a Mender configuration map. */
+export function normaliseDesired(desired: unknown): Result<ConfigMap> {
+  if (!desired || typeof desired !== 'object' || Array.isArray(desired)) {
+    return err(
+      fleetError('mender_config.not-a-mapping', `the desired configuration must be a mapping, not ${Array.isArray(desired) ? 'a list' : typeof desired}`, {
+        hint: 'pass config: "{{ lookup(\'template\', \'device-config.json.j2\') | from_json }}" or a YAML mapping',
+      }),
+    );
+  }
+  const out: ConfigMap = {};
+  for (const k of Object.keys(desired).sort()) out[k] = canonicalString(scalarString((desired as Record<string, unknown>)[k]));
+  return ok(out);
+}
+
+/** A map from the server, normalised the same way as the desired one. */
+export function normaliseMap(m: ConfigMap): ConfigMap {
+  const out: ConfigMap = {};
+  for (const k of Object.keys(m).sort()) out[k] = canonicalString(m[k]!);
+  return out;
+}
+
+/** RFC 6901 pointer → tokens. */
+function pointerTokens(p: string): string[] {
+  return p
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function removePath(doc: unknown, tokens: string[]): unknown {
+  if (!doc || typeof doc !== 'object' || tokens.length === 0) return doc;
+  const [head, ...rest] = tokens as [string, ...string[]];
+  if (Array.isArray(doc)) {
+    const i = Number(head);
+    if (!Number.isInteger(i) || i < 0 || i >= doc.length) return doc;
+    return rest.length ? doc.map((x, j) => (j === i ? removePath(x, rest) : x)) : doc.filter((_, j) => j !== i);
+  }
+  const o = { ...(doc as Record<string, unknown>) };
+  if (!(head in o)) return doc;
+  if (rest.length) o[head] = removePath(o[head], rest);
+  else delete o[head];
+  return o;
+}
+
+/**
+ * Removes ignored fields: a plain name is a top-level key; a JSON pointer (`/monitoring/last_seen`)
+ * reaches inside a value that holds a JSON document.
+ */
+export function applyIgnore(m: ConfigMap, ignore: string[]): ConfigMap {
+  const out: ConfigMap = { ...m };
+  for (const entry of ignore) {
+    if (!entry.startsWith('/')) {
+      delete out[entry];
+      continue;
+    }
+    const [key, ...rest] = pointerTokens(entry) as [string, ...string[]];
+    if (!(key in out)) continue;
+    if (rest.length === 0) {
+      delete out[key];
+      continue;
+    }
+    try {
+      out[key] = JSON.stringify(canonical(removePath(JSON.parse(out[key]!), rest)));
+    } catch {
+      // Not a JSON document: nothing inside it to ignore.
+    }
+  }
+  return out;
+}
+
+export function sameConfig(a: ConfigMap, b: ConfigMap): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+}
+
+/** Keys whose values differ, with from → to values; values of secret-looking keys are masked. */
+export function configDiff(from: ConfigMap, to: ConfigMap): { from: ConfigMap; to: ConfigMap } {
+  const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort().filter((k) => from[k] !== to[k]);
+  const show = (m: ConfigMap, k: string) => (m[k] === undefined ? undefined : isSecretName(k) ? '********' : m[k]);
+  const pick = (m: ConfigMap) => Object.fromEntries(keys.map((k) => [k, show(m, k)]).filter(([, v]) => v !== undefined)) as ConfigMap;
+  return { from: pick(from), to: pick(to) };
+}
+
+export interface ConfigState {
+  configured: ConfigMap;
+  reported: ConfigMap;
+  /** The latest configuration deployment is still pending or in progress. */
+  deploying: boolean;
+}
+
+export type ConfigDecision =
+  | { action: 'none'; why: string }
+  | { action: 'wait'; why: string }
+  | { action: 'deploy'; set: boolean; why: string; from: ConfigMap; to: ConfigMap };
+
+/** Desired (normalised) vs what the server has configured and what the device reports. */
+export function planConfig(desired: ConfigMap, state: ConfigState, ignore: string[]): ConfigDecision {
+  const want = applyIgnore(desired, ignore);
+  const configured = applyIgnore(normaliseMap(state.configured), ignore);
+  const reported = applyIgnore(normaliseMap(state.reported), ignore);
+  const isConfigured = sameConfig(want, configured);
+  const isReported = sameConfig(want, reported);
+  if (isConfigured && isReported) return { action: 'none', why: 'the device reports the desired configuration' };
+  if (isConfigured && state.deploying) return { action: 'wait', why: 'the desired configuration is set and its deployment is in flight' };
+  if (isConfigured) {
+    return { action: 'deploy', set: false, why: 'the desired configuration is set but the device reports another one (drift or a failed deployment): deploying it again', ...configDiff(reported, want) };
+  }
+  const base = Object.keys(state.configured).length ? configured : reported;
+  return { action: 'deploy', set: true, why: 'the configuration differs from the repository', ...configDiff(base, want) };
+}

@@ -1,0 +1,39 @@
+/**
+ * mender_facts: facts from the Mender server for every host of the task, in bulk. Sets the
+ * `mender` fact (device type, installed image, subscription, check-in, deployments in flight,
+ * configuration). A device the server does not know fails its host; the others go on.
+ */
+import { z } from 'zod';
+import { clientFor, deviceIdOf, failAll, unknownDevice, type Item, type Result_ } from './common.js';
+import { gatherFacts } from './gather.js';
+
+export const FactsArgs = z.strictObject({
+  /** Also read each device's configuration (one request per device: the API has no bulk read). */
+  config: z.boolean().default(true),
+  device_id: z.string().min(1).optional(),
+});
+export type FactsArgs = z.infer<typeof FactsArgs>;
+
+export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<string, Result_>> {
+  if (items.length === 0) return new Map();
+  const c = clientFor(items);
+  if ('failed' in c) return c.failed;
+  const ids = [...new Set(items.map(deviceIdOf))];
+  const g = await gatherFacts(c.client, ids, { config: items.some((i) => i.args.config) });
+  if (!g.ok) return failAll(items, g.error);
+  const out = new Map<string, Result_>();
+  for (const i of items) {
+    const f = g.value.facts.get(deviceIdOf(i));
+    if (!f) out.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), c.client) });
+    else out.set(i.host, { changed: false, ansible_facts: { mender: i.args.config ? f : { ...f, config: undefined } } });
+  }
+  return out;
+}
+
+export const menderFactsModule = {
+  name: 'mender_facts',
+  aliases: ['fleetplay.mender.facts'],
+  args: FactsArgs,
+  checkMode: true,
+  runBatch: (items: Item<FactsArgs>[]) => menderFactsBatch(items),
+};

@@ -1,0 +1,69 @@
+/**
+ * Gathers facts for many devices with as few requests as the API allows: one inventory search
+ * per 500 devices, one list of the deployments in flight, one device list per such deployment,
+ * and (configuration having no bulk read in the API) one configuration read per device, whose
+ * deployment states then come back in bulk through statistics/list.
+ */
+import { ok, type Result } from '../../errors/index.js';
+import type { MenderClient } from '../../ota/client.js';
+import type { Deployment, DeviceConfiguration, DeviceInDeployment } from '../../ota/schemas.js';
+import { configFacts, FACT_ATTRIBUTES, factsFromInventory, inFlightByDevice, stillDeploying, type MenderFacts } from './facts.js';
+
+export interface Gathered {
+  facts: Map<string, MenderFacts>;
+  /** Asked-for device ids the server does not know. */
+  unknown: string[];
+}
+
+export async function gatherFacts(client: MenderClient, deviceIds: string[], opts: { config: boolean }): Promise<Result<Gathered>> {
+  const [inv, flight] = await Promise.all([client.searchDevices({ deviceIds, attributes: FACT_ATTRIBUTES }), softwareInFlight(client)]);
+  if (!inv.ok) return inv;
+  if (!flight.ok) return flight;
+  const facts = new Map<string, MenderFacts>();
+  for (const dev of inv.value) {
+    const f = factsFromInventory(dev);
+    f.deployments = flight.value.get(dev.id) ?? [];
+    facts.set(dev.id, f);
+  }
+  if (opts.config) {
+    const cfg = await configsOf(client, [...facts.keys()]);
+    if (!cfg.ok) return cfg;
+    for (const [id, c] of cfg.value) facts.get(id)!.config = c;
+  }
+  return ok({ facts, unknown: deviceIds.filter((id) => !facts.has(id)) });
+}
+
+async function softwareInFlight(client: MenderClient): Promise<Result<Map<string, MenderFacts['deployments']>>> {
+  const lists = await Promise.all(
+    (['pending', 'inprogress'] as const).map((status) => client.listDeployments({ status, type: 'software' })),
+  );
+  const deployments: Deployment[] = [];
+  for (const l of lists) {
+    if (!l.ok) return l;
+    deployments.push(...l.value);
+  }
+  const unique = [...new Map(deployments.map((d) => [d.id, d])).values()];
+  const devices = new Map<string, DeviceInDeployment[]>();
+  const answers = await Promise.all(unique.map(async (d) => [d.id, await client.deploymentDevices(d.id)] as const));
+  for (const [id, r] of answers) {
+    if (!r.ok) return r;
+    devices.set(id, r.value);
+  }
+  return ok(inFlightByDevice(unique, devices));
+}
+
+async function configsOf(client: MenderClient, ids: string[]): Promise<Result<Map<string, NonNullable<MenderFacts['config']>>>> {
+  const answers = await Promise.all(ids.map(async (id) => [id, await client.getDeviceConfig(id)] as const));
+  const configs = new Map<string, DeviceConfiguration>();
+  for (const [id, r] of answers) {
+    if (!r.ok) return r;
+    configs.set(id, r.value);
+  }
+  const depIds = [...new Set([...configs.values()].map((c) => c.deployment_id).filter((x): x is string => !!x))];
+  const stats = depIds.length ? await client.deploymentStatistics(depIds) : ok([]);
+  if (!stats.ok) return stats;
+  const deploying = new Map(stats.value.map((s) => [s.id, stillDeploying(s.stats as unknown as Record<string, number>)]));
+  const out = new Map<string, NonNullable<MenderFacts['config']>>();
+  for (const [id, c] of configs) out.set(id, configFacts(c, c.deployment_id ? (deploying.get(c.deployment_id) ?? false) : false));
+  return ok(out);
+}

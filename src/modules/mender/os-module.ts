@@ -1,0 +1,104 @@
+/**
+ * mender_os_update: the desired OS artifact per host. Decisions are pure (os-plan.ts); this file
+ * does the writes in bulk: aborts grouped by deployment, then one deployment per artifact and
+ * batch naming many devices.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { FleetError } from '../../errors/index.js';
+import type { MenderClient } from '../../ota/client.js';
+import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
+import { catalog, groupDeployments, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from './os-plan.js';
+
+export const OsArgs = z.strictObject({
+  /** Artifact name the device should run (its rootfs-image / artifact_name). */
+  artifact: z.string().min(1),
+  device_id: z.string().min(1).optional(),
+  /** Devices named by one deployment; more devices → more deployments. */
+  batch_size: z.number().int().min(1).max(10_000).default(1000),
+  /** Deployment name prefix; a run tag and the artifact are appended. */
+  deployment_name: z.string().min(1).default('fleetplay'),
+});
+export type OsArgs = z.infer<typeof OsArgs>;
+
+export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: string; report: Sink }): Promise<Map<string, Result_>> {
+  if (items.length === 0) return new Map();
+  const c = clientFor(items);
+  if ('failed' in c) return c.failed;
+  const known = await factsFor(c.client, items, false);
+  if ('fatal' in known) return failAll(items, known.fatal);
+  const byHost = new Map(items.map((i) => [i.host, i]));
+  const wanted = [...new Set([...known.facts.keys()].map((h) => byHost.get(h)!.args.artifact))];
+  const arts = await c.client.listArtifacts(wanted);
+  if (!arts.ok) return failAll(items, arts.error);
+  const cat = catalog(arts.value);
+  let decisions = [...known.facts].map(([host, facts]) => planOsUpdate({ host, facts, desired: byHost.get(host)!.args.artifact }, cat));
+  const aborts = planAborts(decisions);
+  decisions = redeployAfterAbort(decisions, aborts);
+  for (const d of decisions) task.report.add({ host: d.host, kind: 'os', from: d.from, to: d.to, why: d.why });
+  const out = new Map(known.failed);
+  const live = items.filter((i) => writes(i)).length === items.length;
+  const failures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();
+  for (const d of decisions) out.set(d.host, resultOf(d, failures.get(d.device), live));
+  return out;
+}
+
+function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Result_ {
+  if (d.action === 'fail') return { failed: true, msg: d.why, action: d.action };
+  if (failed) return { ...failed, action: d.action };
+  const changed = d.action === 'deploy' || d.action === 'abort';
+  return { changed, msg: live || !changed ? d.why : `would: ${d.why}`, action: d.action, from: d.from, to: d.to };
+}
+
+/** Writes the plan; returns device → failure for the devices whose write failed. */
+async function apply(client: MenderClient, decisions: OsDecision[], aborts: ReturnType<typeof planAborts>, args: OsArgs): Promise<Map<string, Result_>> {
+  const failed = new Map<string, Result_>();
+  const failDevices = (devices: Iterable<string>, e: FleetError) => {
+    for (const d of devices) failed.set(d, failure(e));
+  };
+  const byDeployment = devicesByAbortedDeployment(decisions);
+  await Promise.all([
+    ...aborts.whole.map(async (id) => {
+      const r = await client.abortDeployment(id);
+      if (!r.ok) failDevices(byDeployment.get(id) ?? [], r.error);
+    }),
+    ...aborts.perDevice.map(async (dev) => {
+      const r = await client.abortDeviceDeployments(dev);
+      if (!r.ok) failDevices([dev], r.error);
+    }),
+  ]);
+  const tag = runTag();
+  const planned = groupDeployments(
+    decisions.filter((d) => !failed.has(d.device)),
+    { batchSize: args.batch_size, name: (a, i, n) => `${args.deployment_name} ${a} ${tag}${n > 1 ? ` ${i}/${n}` : ''}` },
+  );
+  await Promise.all(
+    planned.map(async (p) => {
+      const r = await client.createDeployment(p);
+      if (!r.ok) failDevices(p.devices, r.error);
+    }),
+  );
+  return failed;
+}
+
+function devicesByAbortedDeployment(decisions: OsDecision[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const d of decisions) {
+    if (d.action === 'none' || d.action === 'fail') continue;
+    for (const a of d.abort) m.set(a.id, [...(m.get(a.id) ?? []), d.device]);
+  }
+  return m;
+}
+
+/** Unique per run, so a retried create finds its own deployment by name and nobody else's. */
+function runTag(): string {
+  return `${new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+export const menderOsUpdateModule = {
+  name: 'mender_os_update',
+  aliases: ['fleetplay.mender.os_update'],
+  args: OsArgs,
+  checkMode: true,
+  runBatch: menderOsUpdateBatch,
+};

@@ -1,0 +1,144 @@
+/**
+ * OS updates as pure decisions: facts + desired artifact → what to do with each device, then
+ * the decisions folded into few writes (one deployment per artifact and batch, aborts grouped
+ * by deployment).
+ */
+import type { InFlight, MenderFacts } from './facts.js';
+
+export interface OsInput {
+  host: string;
+  facts: MenderFacts;
+  /** Desired artifact name. */
+  desired: string;
+}
+
+interface Base {
+  host: string;
+  device: string;
+  from?: string;
+  to: string;
+  why: string;
+}
+
+export type OsDecision =
+  | (Base & { action: 'none' })
+  | (Base & { action: 'wait'; deployment: string; abort: InFlight[] })
+  | (Base & { action: 'deploy'; abort: InFlight[] })
+  | (Base & { action: 'abort'; abort: InFlight[] })
+  | (Base & { action: 'fail' });
+
+/** Artifact name → device types some artifact of that name is compatible with. */
+export type ArtifactCatalog = Map<string, Set<string>>;
+
+export function catalog(artifacts: { name: string; device_types_compatible: string[] }[]): ArtifactCatalog {
+  const out: ArtifactCatalog = new Map();
+  for (const a of artifacts) {
+    const set = out.get(a.name) ?? new Set<string>();
+    for (const t of a.device_types_compatible) set.add(t);
+    out.set(a.name, set);
+  }
+  return out;
+}
+
+export function installedArtifact(f: MenderFacts): string | undefined {
+  return f.artifact_name ?? f.rootfs_image_version;
+}
+
+export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog): OsDecision {
+  const { host, facts, desired } = input;
+  const from = installedArtifact(facts);
+  const base = { host, device: facts.id, from, to: desired };
+  const software = facts.deployments.filter((d) => d.type === 'software');
+  const same = software.find((d) => d.artifact_name === desired);
+  const abort = software.filter((d) => d.artifact_name !== desired);
+  const aborting = abort.length ? `; aborting the deployment of ${names(abort)} in flight` : '';
+  if (from === desired) {
+    if (abort.length) return { ...base, action: 'abort', abort, why: `${desired} is installed; a deployment of ${names(abort)} in flight would replace it` };
+    return { ...base, action: 'none', why: `${desired} is installed` };
+  }
+  if (same) return { ...base, action: 'wait', deployment: same.id, abort, why: `a deployment of ${desired} is already ${same.status} for this device${aborting}` };
+  const fit = fitProblem(facts.device_type, desired, artifacts);
+  if (fit) return { ...base, action: 'fail', why: fit };
+  return { ...base, action: 'deploy', abort, why: `${from ?? 'an unknown image'} is installed, the repository wants ${desired}${aborting}` };
+}
+
+function fitProblem(deviceType: string | undefined, desired: string, artifacts: ArtifactCatalog): string | undefined {
+  const types = artifacts.get(desired);
+  if (!types) return `no artifact named ${desired} on the server; upload it or correct os_image`;
+  if (!deviceType) return `the device reports no device_type, so no artifact can be chosen for it`;
+  if (!types.has(deviceType)) {
+    return `no artifact named ${desired} fits device type ${deviceType} (it exists for ${[...types].sort().join(', ')}); upload one for ${deviceType} or correct os_image for this device`;
+  }
+  return undefined;
+}
+
+const names = (xs: InFlight[]) => [...new Set(xs.map((x) => x.artifact_name))].join(', ');
+
+export interface PlannedDeployment {
+  name: string;
+  artifact_name: string;
+  devices: string[];
+}
+
+/** One deployment per artifact and per `batchSize` devices, named so a retry can find it. */
+export function groupDeployments(decisions: OsDecision[], opts: { batchSize: number; name: (artifact: string, part: number, parts: number) => string }): PlannedDeployment[] {
+  const byArtifact = new Map<string, string[]>();
+  for (const d of decisions) {
+    if (d.action !== 'deploy') continue;
+    const list = byArtifact.get(d.to) ?? [];
+    list.push(d.device);
+    byArtifact.set(d.to, list);
+  }
+  const out: PlannedDeployment[] = [];
+  for (const [artifact, devices] of [...byArtifact].sort(([a], [b]) => a.localeCompare(b))) {
+    const sorted = [...devices].sort();
+    const parts = Math.ceil(sorted.length / opts.batchSize);
+    for (let i = 0; i < parts; i++) {
+      out.push({ name: opts.name(artifact, i + 1, parts), artifact_name: artifact, devices: sorted.slice(i * opts.batchSize, (i + 1) * opts.batchSize) });
+    }
+  }
+  return out;
+}
+
+export interface AbortPlan {
+  /** Deployments every active device of which we abort: one request each. */
+  whole: string[];
+  /** Devices to abort one by one (their deployment also serves devices we leave alone). */
+  perDevice: string[];
+}
+
+/**
+ * Aborting a deployment whole is one request, but it also stops devices we do not manage; so a
+ * deployment is aborted whole only when every device still active in it is one we abort.
+ */
+export function planAborts(decisions: OsDecision[]): AbortPlan {
+  const targets = new Map<string, { active: number; devices: Set<string> }>();
+  for (const d of decisions) {
+    if (d.action === 'none' || d.action === 'fail') continue;
+    for (const a of d.abort) {
+      const t = targets.get(a.id) ?? { active: a.active_devices, devices: new Set<string>() };
+      t.devices.add(d.device);
+      targets.set(a.id, t);
+    }
+  }
+  const whole: string[] = [];
+  const perDevice = new Set<string>();
+  for (const [id, t] of targets) {
+    if (t.devices.size >= t.active) whole.push(id);
+    else for (const dev of t.devices) perDevice.add(dev);
+  }
+  return { whole: whole.sort(), perDevice: [...perDevice].sort() };
+}
+
+/**
+ * A per-device abort stops every active deployment of the device, including one of the right
+ * artifact we meant to leave alone: such a device must be deployed again.
+ */
+export function redeployAfterAbort(decisions: OsDecision[], plan: AbortPlan): OsDecision[] {
+  const hit = new Set(plan.perDevice);
+  return decisions.map((d) =>
+    d.action === 'wait' && hit.has(d.device)
+      ? { ...d, action: 'deploy' as const, why: `${d.why}; aborting the device's deployments also stops that one, so ${d.to} is deployed again` }
+      : d,
+  );
+}

@@ -1,0 +1,368 @@
+/**
+ * Typed Mender management API client. Bulk endpoints first: one v2 inventory search per page of
+ * devices, deployments naming many devices, statistics of many deployments in one request.
+ * Reads page at the API's maximum size and fetch the remaining pages concurrently once
+ * X-Total-Count says how many there are.
+ */
+import { err, fleetError, ok, type Result } from '../errors/index.js';
+import { resolveEndpoint, type OtaEndpoint, type ResolveInput } from './config.js';
+import { chunk, hasNextPage, pageCount, parseTotalCount } from './paging.js';
+import {
+  ArtifactList,
+  DeploymentList,
+  DeviceConfiguration,
+  DeviceDeploymentList,
+  DeviceInDeploymentList,
+  DeviceInventoryList,
+  NewConfigurationDeploymentResponse,
+  StatisticsList,
+  type Artifact,
+  type ConfigMap,
+  type Deployment,
+  type DeviceDeployment,
+  type DeviceInDeployment,
+  type DeviceInventory,
+  type StatisticsList as StatisticsListT,
+} from './schemas.js';
+import { Transport, type Call, type Reply, type TransportOptions } from './transport.js';
+
+const M = '/api/management';
+const P = {
+  search: `${M}/v2/inventory/filters/search`,
+  deploymentsV1: `${M}/v1/deployments/deployments`,
+  deploymentsV2: `${M}/v2/deployments/deployments`,
+  statsList: `${M}/v1/deployments/deployments/statistics/list`,
+  artifactsList: `${M}/v1/deployments/artifacts/list`,
+  deviceConfig: `${M}/v1/deviceconfig/configurations/device`,
+} as const;
+
+/** Page sizes: the maxima the spec allows (deployments, artifacts: 500; a device's history: 20). */
+export const MAX_PER_PAGE = { search: 500, deployments: 500, deploymentDevices: 500, artifacts: 500, deviceHistory: 20 } as const;
+
+export interface ClientOptions extends TransportOptions {
+  /** Devices named by one search request (its device_ids list). */
+  searchChunk?: number;
+  /** Deployment ids per statistics/list request. */
+  statsChunk?: number;
+}
+
+export type SelectAttribute = { scope: string; attribute: string };
+export type FilterPredicate = { scope: string; attribute: string; type: string; value: unknown };
+
+export interface NewDeployment {
+  name: string;
+  artifact_name: string;
+  devices: string[];
+  force_installation?: boolean;
+}
+
+export class MenderClient {
+  readonly transport: Transport;
+  private readonly searchChunk: number;
+  private readonly statsChunk: number;
+
+  constructor(endpoint: OtaEndpoint, options: ClientOptions = {}) {
+    this.transport = new Transport(endpoint, options);
+    this.searchChunk = options.searchChunk ?? MAX_PER_PAGE.search;
+    this.statsChunk = options.statsChunk ?? 100;
+  }
+
+  /** A client from options, the play's variables and the environment (see config.ts). */
+  static from(input: ResolveInput, options: ClientOptions = {}): Result<MenderClient> {
+    const ep = resolveEndpoint(input);
+    return ep.ok ? ok(new MenderClient(ep.value, options)) : ep;
+  }
+
+  get stats() {
+    return this.transport.stats;
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  /** One cheap authenticated read, so bad credentials stop a run before it plans anything. */
+  async verifyAccess(): Promise<Result<void>> {
+    const r = await this.transport.request({
+      op: `GET ${P.deploymentsV2}`,
+      method: 'GET',
+      path: P.deploymentsV2,
+      query: new URLSearchParams({ per_page: '1' }),
+      schema: DeploymentList,
+    });
+    return r.ok ? ok(undefined) : r;
+  }
+
+  /**
+   * v2 inventory search. With device ids, the ids go in chunks (one request each when a chunk
+   * fits a page); without, the whole filtered inventory is paged.
+   */
+  async searchDevices(q: { deviceIds?: string[]; filters?: FilterPredicate[]; attributes?: SelectAttribute[] }): Promise<Result<DeviceInventory[]>> {
+    const base = { ...(q.filters ? { filters: q.filters } : {}), ...(q.attributes ? { attributes: q.attributes } : {}) };
+    if (!q.deviceIds) return this.searchPages(base);
+    if (q.deviceIds.length === 0) return ok([]);
+    const parts = await Promise.all(chunk(q.deviceIds, this.searchChunk).map((ids) => this.searchPages({ ...base, device_ids: ids })));
+    return collect(parts);
+  }
+
+  private searchPages(body: Record<string, unknown>): Promise<Result<DeviceInventory[]>> {
+    const perPage = MAX_PER_PAGE.search;
+    return this.paged(perPage, (page) => ({
+      op: `POST ${P.search}`,
+      method: 'POST',
+      path: P.search,
+      body: { ...body, page, per_page: perPage },
+      schema: DeviceInventoryList,
+    }));
+  }
+
+  /** v2 deployments list; names/ids may repeat (the API accepts many of each). */
+  listDeployments(q: { status?: 'pending' | 'inprogress' | 'finished'; type?: 'software' | 'configuration'; names?: string[]; ids?: string[] } = {}): Promise<Result<Deployment[]>> {
+    const perPage = MAX_PER_PAGE.deployments;
+    return this.paged(perPage, (page) => {
+      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+      if (q.status) query.set('status', q.status);
+      if (q.type) query.set('type', q.type);
+      for (const n of q.names ?? []) query.append('name', n);
+      for (const id of q.ids ?? []) query.append('id', id);
+      return { op: `GET ${P.deploymentsV2}`, method: 'GET', path: P.deploymentsV2, query, schema: DeploymentList };
+    });
+  }
+
+  /** Devices of one deployment with their per-device status (v1 devices/list, 500 a page). */
+  deploymentDevices(deploymentId: string, status?: string): Promise<Result<DeviceInDeployment[]>> {
+    const perPage = MAX_PER_PAGE.deploymentDevices;
+    const path = `${P.deploymentsV1}/${enc(deploymentId)}/devices/list`;
+    return this.paged(perPage, (page) => {
+      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+      if (status) query.set('status', status);
+      return { op: `GET ${P.deploymentsV1}/{id}/devices/list`, method: 'GET', path, query, schema: DeviceInDeploymentList };
+    });
+  }
+
+  /** Status counts of many deployments, one request per `statsChunk` ids. */
+  async deploymentStatistics(ids: string[]): Promise<Result<StatisticsListT>> {
+    const parts = await Promise.all(
+      chunk(ids, this.statsChunk).map(async (part) => {
+        const r = await this.transport.request({
+          op: `POST ${P.statsList}`,
+          method: 'POST',
+          path: P.statsList,
+          body: { deployment_ids: part },
+          schema: StatisticsList,
+        });
+        return r.ok ? ok(r.value.data) : r;
+      }),
+    );
+    return collect(parts);
+  }
+
+  /** A device's deployment history (the API pages it by 20 at most). */
+  deviceDeployments(deviceId: string, status?: string): Promise<Result<DeviceDeployment[]>> {
+    const perPage = MAX_PER_PAGE.deviceHistory;
+    const path = `${P.deploymentsV1}/devices/${enc(deviceId)}`;
+    return this.paged(perPage, (page) => {
+      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+      if (status) query.set('status', status);
+      return { op: `GET ${P.deploymentsV1}/devices/{id}`, method: 'GET', path, query, schema: DeviceDeploymentList };
+    });
+  }
+
+  /**
+   * Artifacts by exact name, one paged list per name (v1 artifacts/list: the embedded server and
+   * every Mender version serve it; a run asks for a handful of names, not one per device).
+   */
+  async listArtifacts(names: string[]): Promise<Result<Artifact[]>> {
+    const perPage = MAX_PER_PAGE.artifacts;
+    const parts = await Promise.all(
+      [...new Set(names)].map((name) =>
+        this.paged(perPage, (page) => {
+          const query = new URLSearchParams({ name, page: String(page), per_page: String(perPage) });
+          return { op: `GET ${P.artifactsList}`, method: 'GET', path: P.artifactsList, query, schema: ArtifactList };
+        }),
+      ),
+    );
+    return collect(parts);
+  }
+
+  /**
+   * Creates a deployment naming many devices. The create is not idempotent, so when an attempt's
+   * answer was lost (5xx, timeout, dropped connection) the retry first looks the deployment up by
+   * its name — unique per run, so any status counts — and adopts it instead of creating a second.
+   * A 409 (an active deployment with the same parameters exists) adopts that one.
+   */
+  async createDeployment(d: NewDeployment): Promise<Result<{ id: string; adopted: boolean }>> {
+    let adopted = false;
+    const recover = async (): Promise<Result<string | undefined>> => {
+      const found = await this.findDeployment(d.name, d.artifact_name);
+      if (found.ok && found.value) adopted = true;
+      return found;
+    };
+    const r = await this.transport.request<string>({
+      op: `POST ${P.deploymentsV1}`,
+      method: 'POST',
+      path: P.deploymentsV1,
+      body: d,
+      okStatus: (s) => (s >= 200 && s < 300) || s === 409,
+      recover,
+    });
+    if (!r.ok) return r;
+    if (adopted) return ok({ id: r.value.data, adopted: true });
+    if (r.value.status === 409) return this.adoptConflict(d);
+    const located = idFromLocation(r.value);
+    if (located) return ok({ id: located, adopted: false });
+    // No Location header: the run-unique name still finds it.
+    const found = await this.findDeployment(d.name, d.artifact_name);
+    if (!found.ok) return found;
+    if (found.value) return ok({ id: found.value, adopted: false });
+    return err(fleetError('ota.bad-response', `POST ${P.deploymentsV1}: created, but no Location header and no deployment named "${d.name}"`));
+  }
+
+  /** The deployment a 409 refers to: ours by name, else an active one of the same artifact. */
+  private async adoptConflict(d: NewDeployment): Promise<Result<{ id: string; adopted: boolean }>> {
+    const mine = await this.findDeployment(d.name, d.artifact_name);
+    if (!mine.ok) return mine;
+    if (mine.value) return ok({ id: mine.value, adopted: true });
+    for (const status of ['pending', 'inprogress'] as const) {
+      const list = await this.listDeployments({ status, type: 'software' });
+      if (!list.ok) return list;
+      const same = list.value.find((x) => x.artifact_name === d.artifact_name);
+      if (same) return ok({ id: same.id, adopted: true });
+    }
+    return err(fleetError('ota.conflict', `POST ${P.deploymentsV1}: the server reports a conflicting deployment for ${d.artifact_name}, but none is active`));
+  }
+
+  private async findDeployment(name: string, artifact: string): Promise<Result<string | undefined>> {
+    const list = await this.listDeployments({ names: [name] });
+    if (!list.ok) return list;
+    return ok(list.value.find((x) => x.name === name && x.artifact_name === artifact)?.id);
+  }
+
+  /** Aborts a whole deployment. A 422 on a retry means an earlier attempt already did it. */
+  async abortDeployment(id: string): Promise<Result<void>> {
+    let tried = false;
+    const r = await this.transport.request({
+      op: `PUT ${P.deploymentsV1}/{id}/status`,
+      method: 'PUT',
+      path: `${P.deploymentsV1}/${enc(id)}/status`,
+      body: { status: 'aborted' },
+      okStatus: (s) => (s >= 200 && s < 300) || (tried && s === 422),
+      recover: async () => {
+        tried = true;
+        return ok(undefined);
+      },
+    });
+    return r.ok ? ok(undefined) : r;
+  }
+
+  /** Aborts every active and pending deployment of one device. Idempotent. */
+  async abortDeviceDeployments(deviceId: string): Promise<Result<void>> {
+    const r = await this.transport.request({
+      op: `DELETE ${P.deploymentsV1}/devices/{id}`,
+      method: 'DELETE',
+      path: `${P.deploymentsV1}/devices/${enc(deviceId)}`,
+    });
+    return r.ok ? ok(undefined) : r;
+  }
+
+  /** A device's configured and reported configuration; a device without any → empty maps. */
+  async getDeviceConfig(deviceId: string): Promise<Result<DeviceConfiguration>> {
+    const r = await this.transport.request({
+      op: `GET ${P.deviceConfig}/{id}`,
+      method: 'GET',
+      path: `${P.deviceConfig}/${enc(deviceId)}`,
+      schema: DeviceConfiguration,
+      okStatus: (s) => (s >= 200 && s < 300) || s === 404,
+    });
+    if (!r.ok) return r;
+    return ok(r.value.status === 404 ? { id: deviceId, configured: {}, reported: {} } : r.value.data);
+  }
+
+  /** Replaces the configured configuration (a PUT: safe to repeat). */
+  async setDeviceConfig(deviceId: string, config: ConfigMap): Promise<Result<void>> {
+    const r = await this.transport.request({
+      op: `PUT ${P.deviceConfig}/{id}`,
+      method: 'PUT',
+      path: `${P.deviceConfig}/${enc(deviceId)}`,
+      body: config,
+    });
+    return r.ok ? ok(undefined) : r;
+  }
+
+  /**
+   * Deploys the configured configuration. Not idempotent: when an answer was lost, the retry
+   * first re-reads the device's configuration — a new deployment_id means the deploy happened.
+   */
+  async deployDeviceConfig(deviceId: string, previousDeploymentId: string | undefined): Promise<Result<{ deploymentId: string; adopted: boolean }>> {
+    let adopted = false;
+    const r = await this.transport.request<{ deployment_id: string }>({
+      op: `POST ${P.deviceConfig}/{id}/deploy`,
+      method: 'POST',
+      path: `${P.deviceConfig}/${enc(deviceId)}/deploy`,
+      body: {},
+      schema: NewConfigurationDeploymentResponse,
+      recover: async () => {
+        const now = await this.getDeviceConfig(deviceId);
+        if (!now.ok) return now;
+        const id = now.value.deployment_id;
+        if (id && id !== previousDeploymentId) {
+          adopted = true;
+          return ok({ deployment_id: id });
+        }
+        return ok(undefined);
+      },
+    });
+    return r.ok ? ok({ deploymentId: r.value.data.deployment_id, adopted }) : r;
+  }
+
+  /**
+   * Pages of `perPage`. After the first page, X-Total-Count (when sent) tells how many pages
+   * remain and they are fetched concurrently; otherwise Link/short pages decide, one by one.
+   */
+  private async paged<T>(perPage: number, callFor: (page: number) => Call<T[]>): Promise<Result<T[]>> {
+    const first = await this.transport.request(callFor(1));
+    if (!first.ok) return first;
+    const total = parseTotalCount(first.value.headers['x-total-count']);
+    if (!more(first.value, 1, perPage)) return ok(first.value.data);
+    if (total !== undefined) {
+      const pages = Array.from({ length: pageCount(total, perPage) - 1 }, (_, i) => i + 2);
+      const rest = await Promise.all(pages.map(async (p) => pick(await this.transport.request(callFor(p)))));
+      return collect([ok(first.value.data), ...rest]);
+    }
+    const out = [...first.value.data];
+    for (let page = 2; ; page++) {
+      const r = await this.transport.request(callFor(page));
+      if (!r.ok) return r;
+      out.push(...r.value.data);
+      if (!more(r.value, page, perPage)) return ok(out);
+    }
+  }
+}
+
+function more<T>(reply: Reply<T[]>, page: number, perPage: number): boolean {
+  return hasNextPage({ page, perPage, received: reply.data.length, link: reply.headers['link'], totalCount: reply.headers['x-total-count'] });
+}
+
+function pick<T>(r: Result<Reply<T>>): Result<T> {
+  return r.ok ? ok(r.value.data) : r;
+}
+
+/** All parts or the first error. */
+function collect<T>(parts: Result<T[]>[]): Result<T[]> {
+  const out: T[] = [];
+  for (const p of parts) {
+    if (!p.ok) return p;
+    for (const x of p.value) out.push(x);
+  }
+  return ok(out);
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+/** The new deployment's id is the last segment of its Location URL. */
+function idFromLocation(reply: Reply<unknown>): string | undefined {
+  const m = /\/deployments\/([^/?#]+)\/?$/.exec(reply.headers['location'] ?? '');
+  return m ? decodeURIComponent(m[1]!) : undefined;
+}

@@ -1,0 +1,15 @@
+/** The Mender management API client: see client.ts for the calls, transport.ts for reliability. */
+import { ExitCode, type FleetError } from '../errors/index.js';
+
+export { MenderClient, MAX_PER_PAGE, type ClientOptions, type NewDeployment, type SelectAttribute, type FilterPredicate } from './client.js';
+export { resolveEndpoint, resolveServerUrl, resolveAuth, type OtaAuth, type OtaEndpoint, type ResolveInput } from './config.js';
+export { Transport, DEFAULTS as TRANSPORT_DEFAULTS, type TransportOptions } from './transport.js';
+export { OtaStats, isWrite, type OtaStatsSnapshot } from './stats.js';
+export * from './schemas.js';
+
+/** Errors that mean "the OTA server could not be used" end the run with exit code 4. */
+const UNREACHABLE_CODES = new Set(['ota.unreachable', 'ota.unavailable', 'ota.network']);
+
+export function exitCodeFor(e: FleetError): number {
+  return UNREACHABLE_CODES.has(e.code) ? ExitCode.otaUnreachable : ExitCode.usage;
+}

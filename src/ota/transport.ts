@@ -1,0 +1,337 @@
+/**
+ * One HTTP request to the Mender management API, done reliably: bounded concurrency, a
+ * requests-per-second limit, retries with backoff and jitter, Retry-After, login, response
+ * validation, and counters per endpoint. Every outcome is a Result; nothing here throws.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { z } from 'zod';
+import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
+import { log, maskSecrets, registerSecret } from '../log/index.js';
+import type { OtaAuth, OtaEndpoint } from './config.js';
+import { RateLimiter, realSleep, type Sleep } from './rate.js';
+import { backoffDelay, classify, isUnreachableCode, outcomeUnknown, parseRetryAfter, type Failure } from './retry.js';
+import { ErrorBody, LoginToken } from './schemas.js';
+import { OtaStats } from './stats.js';
+
+export interface TransportOptions {
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Requests per second; 0 = unlimited. */
+  rps?: number;
+  timeoutMs?: number;
+  /** Retries after the first attempt. */
+  maxRetries?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** A Retry-After longer than this is not waited for: the request fails instead. */
+  maxRetryAfterMs?: number;
+  sleep?: Sleep;
+  random?: () => number;
+}
+
+export const DEFAULTS: Required<Omit<TransportOptions, 'sleep' | 'random'>> = {
+  concurrency: 16,
+  rps: 0,
+  timeoutMs: 30_000,
+  maxRetries: 6,
+  baseDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 120_000,
+};
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface Call<T> {
+  /** Endpoint label for counters and messages, e.g. `POST /api/management/v1/deployments/deployments`. */
+  op: string;
+  method: Method;
+  path: string;
+  query?: URLSearchParams;
+  body?: unknown;
+  /** Schema of a successful body; omit for bodiless answers (204). */
+  schema?: z.ZodType<T>;
+  /** Statuses that count as success; default 2xx. */
+  okStatus?: (status: number) => boolean;
+  /**
+   * For a write that is not idempotent: called before a retry when the previous attempt may have
+   * reached the server. Returning a value adopts it as the result instead of sending again.
+   */
+  recover?: () => Promise<Result<T | undefined>>;
+}
+
+export interface Reply<T> {
+  status: number;
+  data: T;
+  headers: Record<string, string | undefined>;
+}
+
+const AUTH_HINT =
+  'check MENDER_ACCESS_TOKEN (a personal access token of a user allowed to manage devices and deployments), or MENDER_USER/MENDER_PASSWORD';
+
+export class Transport {
+  readonly stats = new OtaStats();
+  private readonly opts: Required<Omit<TransportOptions, 'sleep' | 'random'>>;
+  private readonly http: AxiosInstance;
+  private readonly limit: LimitFunction;
+  private readonly rate: RateLimiter;
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private jwt: string | undefined;
+  private login: Promise<Result<string>> | undefined;
+  /** Once the server refused our credentials, every later call fails at once: no write after a 401/403. */
+  private authFailure: FleetError | undefined;
+  /** Once a request gave up on an unreachable server, the queued ones fail at once instead of each retrying. */
+  private down: FleetError | undefined;
+
+  constructor(
+    readonly endpoint: OtaEndpoint,
+    options: TransportOptions = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...stripUndefined(options) };
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.limit = pLimit(this.opts.concurrency);
+    this.rate = new RateLimiter(this.opts.rps, Date.now, this.sleep);
+    const agentOpts = { keepAlive: true, maxSockets: this.opts.concurrency };
+    this.http = axios.create({
+      baseURL: endpoint.url,
+      timeout: this.opts.timeoutMs,
+      validateStatus: () => true,
+      httpAgent: new http.Agent(agentOpts),
+      httpsAgent: new https.Agent(agentOpts),
+      maxRedirects: 0,
+    });
+    if (endpoint.auth.kind === 'token') this.jwt = endpoint.auth.token;
+  }
+
+  /** The first authentication failure seen, if any. */
+  get refused(): FleetError | undefined {
+    return this.authFailure;
+  }
+
+  async request<T>(call: Call<T>): Promise<Result<Reply<T>>> {
+    const halted = this.halted();
+    if (halted) return err(halted);
+    const token = await this.token();
+    if (!token.ok) return token;
+    let relogged = false;
+    let unknownBefore = false;
+    for (let attempt = 0; ; attempt++) {
+      if (unknownBefore && call.recover) {
+        const found = await call.recover();
+        if (!found.ok) return found;
+        if (found.value !== undefined) return ok({ status: 200, data: found.value, headers: {} });
+      }
+      const sent = await this.send(call);
+      if (sent.kind === 'halted') return err(sent.error);
+      if (sent.kind === 'answer') {
+        const res = sent.res;
+        if ((call.okStatus ?? is2xx)(res.status)) return this.accept(call, res);
+        if (res.status === 401 && this.endpoint.auth.kind === 'login' && !relogged) {
+          // A JWT from login can expire during a long run: log in again once.
+          relogged = true;
+          this.jwt = undefined;
+          this.login = undefined;
+          const again = await this.token();
+          if (!again.ok) return again;
+          attempt--;
+          continue;
+        }
+        if (res.status === 401 || res.status === 403) return err(this.refuse(call, res.status));
+      }
+      const failure: Failure = sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
+      if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.giveUp(call, sent, attempt));
+      const wait = this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt);
+      if (wait === undefined) return err(this.giveUp(call, sent, attempt));
+      unknownBefore = unknownBefore || outcomeUnknown(failure);
+      this.stats.retry(call.op);
+      log.debug('retrying Mender request', { op: call.op, attempt: attempt + 1, wait, reason: describe(sent) });
+      await this.sleep(wait);
+    }
+  }
+
+  private halted(): FleetError | undefined {
+    return this.authFailure ?? this.down;
+  }
+
+  /** The final error of a call; an unreachable server also stops the calls still queued. */
+  private giveUp(call: Call<unknown>, sent: Sent, attempt: number): FleetError {
+    const e = this.finalError(call, sent, attempt);
+    if (e.code === 'ota.unreachable') this.down ??= e;
+    return e;
+  }
+
+  private async send(call: Call<unknown>): Promise<Sent | { kind: 'halted'; error: FleetError }> {
+    if (this.opts.rps > 0) await this.rate.take();
+    return this.limit(async () => {
+      const halted = this.halted();
+      if (halted) return { kind: 'halted', error: halted } as const;
+      this.stats.count(call.op);
+      try {
+        const res = await this.http.request({
+          method: call.method,
+          url: call.path + (call.query && [...call.query.keys()].length ? `?${call.query.toString()}` : ''),
+          data: call.body,
+          headers: { Authorization: `Bearer ${this.jwt ?? ''}`, Accept: 'application/json' },
+        });
+        this.stats.status(res.status);
+        return { kind: 'answer', res } as const;
+      } catch (e) {
+        const code = networkCode(e);
+        this.stats.status(code);
+        return { kind: 'network', code } as const;
+      }
+    });
+  }
+
+  private accept<T>(call: Call<T>, res: AxiosResponse): Result<Reply<T>> {
+    const headers = flatHeaders(res.headers as Record<string, unknown>);
+    if (!call.schema) return ok({ status: res.status, data: undefined as T, headers });
+    const parsed = call.schema.safeParse(res.data);
+    if (parsed.success) return ok({ status: res.status, data: parsed.data, headers });
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    return err(
+      fleetError('ota.bad-response', `${call.op}: unexpected response from the Mender server${where}: ${issue?.message ?? 'invalid'}`, {
+        hint: 'the server does not answer as the Mender management API describes; check mender_server points at a Mender server',
+        context: { endpoint: call.op, status: res.status },
+      }),
+    );
+  }
+
+  /** Delay before the next attempt, or undefined when the server asks for more than we wait. */
+  private waitFor(f: Failure, res: AxiosResponse | undefined, attempt: number): number | undefined {
+    const backoff = backoffDelay(attempt, this.opts, this.random);
+    if (f.kind !== 'status' || !res) return backoff;
+    const after = parseRetryAfter(headerOf(res, 'retry-after'));
+    if (after === undefined) return backoff;
+    if (after > this.opts.maxRetryAfterMs) return undefined;
+    // Honour the server's wish, plus a little jitter so the queued requests don't return as one wave.
+    return after + Math.floor(this.random() * Math.min(after / 10 + 1, 1000));
+  }
+
+  private refuse(call: Call<unknown>, status: number): FleetError {
+    this.authFailure = fleetError(
+      'ota.unauthorized',
+      `the Mender server ${this.endpoint.url} refused the request ${call.op} (HTTP ${status}): token wrong or lacking permission`,
+      { hint: AUTH_HINT, context: { endpoint: call.op, status } },
+    );
+    return this.authFailure;
+  }
+
+  private finalError(call: Call<unknown>, sent: Sent, attempt: number): FleetError {
+    const tries = attempt + 1;
+    if (sent.kind === 'network') {
+      const unreachable = isUnreachableCode(sent.code) || classify({ kind: 'network', code: sent.code }) === 'retry';
+      return fleetError(
+        unreachable ? 'ota.unreachable' : 'ota.network',
+        `${call.op}: the Mender server ${this.endpoint.url} is unreachable (${sent.code} after ${tries} attempt${tries > 1 ? 's' : ''})`,
+        { hint: 'check mender_server / MENDER_SERVER_URL and that the server is up', context: { endpoint: call.op, code: sent.code } },
+      );
+    }
+    const { status } = sent.res;
+    const body = ErrorBody.safeParse(sent.res.data);
+    const detail = body.success ? `: ${maskSecrets(body.data.error)}` : '';
+    const retryable = classify({ kind: 'status', status }) === 'retry';
+    return fleetError(
+      retryable ? 'ota.unavailable' : `ota.http-${status}`,
+      `${call.op}: the Mender server answered HTTP ${status}${detail}${retryable ? ` (after ${tries} attempts)` : ''}`,
+      { context: { endpoint: call.op, status } },
+    );
+  }
+
+  private async token(): Promise<Result<string>> {
+    if (this.jwt) return ok(this.jwt);
+    const auth = this.endpoint.auth;
+    if (auth.kind === 'token') return ok(auth.token);
+    this.login ??= this.doLogin(auth);
+    const t = await this.login;
+    if (t.ok) this.jwt = t.value;
+    else this.login = undefined;
+    return t;
+  }
+
+  /** POST useradm/auth/login with basic auth → a JWT for the rest of the run. */
+  private async doLogin(auth: Extract<OtaAuth, { kind: 'login' }>): Promise<Result<string>> {
+    const op = 'POST /api/management/v1/useradm/auth/login';
+    const basic = Buffer.from(`${auth.user}:${auth.password}`).toString('base64');
+    registerSecret(basic);
+    for (let attempt = 0; ; attempt++) {
+      await this.rate.take();
+      this.stats.count(op);
+      let sent: Sent;
+      try {
+        const res = await this.http.post('/api/management/v1/useradm/auth/login', undefined, {
+          headers: { Authorization: `Basic ${basic}` },
+          responseType: 'text',
+        });
+        this.stats.status(res.status);
+        sent = { kind: 'answer', res };
+      } catch (e) {
+        sent = { kind: 'network', code: networkCode(e) };
+      }
+      if (sent.kind === 'answer' && is2xx(sent.res.status)) {
+        const jwt = LoginToken.safeParse(unquote(String(sent.res.data)));
+        if (!jwt.success) return err(fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }));
+        registerSecret(jwt.data);
+        return ok(jwt.data);
+      }
+      if (sent.kind === 'answer' && (sent.res.status === 401 || sent.res.status === 403)) {
+        this.authFailure = fleetError('ota.unauthorized', `the Mender server ${this.endpoint.url} refused the login of ${auth.user} (HTTP ${sent.res.status}): user or password wrong, or lacking permission`, {
+          hint: AUTH_HINT,
+          context: { endpoint: op, status: sent.res.status },
+        });
+        return err(this.authFailure);
+      }
+      const failure: Failure = sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
+      if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.finalError({ op, method: 'POST', path: '' }, sent, attempt));
+      this.stats.retry(op);
+      await this.sleep(this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt) ?? 0);
+    }
+  }
+
+  /** Closes kept-alive sockets so a CLI run can exit promptly. */
+  close(): void {
+    (this.http.defaults.httpAgent as http.Agent | undefined)?.destroy();
+    (this.http.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+  }
+}
+
+type Sent = { kind: 'answer'; res: AxiosResponse } | { kind: 'network'; code: string };
+
+const is2xx = (s: number) => s >= 200 && s < 300;
+
+function networkCode(e: unknown): string {
+  const x = e as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
+  if (typeof x?.code === 'string' && x.code !== 'ERR_NETWORK') return x.code;
+  if (typeof x?.cause?.code === 'string') return x.cause.code;
+  // "socket hang up" and friends: the peer dropped the connection.
+  return /hang up|reset|aborted/i.test(String(x?.message ?? '')) ? 'ECONNRESET' : 'ERR_NETWORK';
+}
+
+function describe(sent: Sent): string {
+  return sent.kind === 'answer' ? `HTTP ${sent.res.status}` : sent.code;
+}
+
+function headerOf(res: AxiosResponse, name: string): string | undefined {
+  const v = (res.headers as Record<string, unknown>)[name];
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+function flatHeaders(h: Record<string, unknown>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v);
+  return out;
+}
+
+function unquote(s: string): string {
+  const t = s.trim();
+  return t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

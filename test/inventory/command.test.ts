@@ -1,0 +1,201 @@
+import { cpSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { inventoryCommand } from '../../src/inventory/command.js';
+import { id, tree } from './helpers.js';
+
+const SAMPLE = resolve('inventory');
+const KIOSK_CENTRAL = '20b41a8a-ef2d-4afd-9587-2aad65b28605'; // ③
+const PROTOTYPE = '1f452a5b-f08d-4506-9568-b6848e418487'; // ⑤
+
+/** Runs `fleetplay inventory ARGS` in-process and captures what it prints. */
+async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  const res = { out: '', err: '', code: 0 };
+  const program = new Command('fleetplay').exitOverride();
+  inventoryCommand({ out: (t) => (res.out += t + '\n'), err: (t) => (res.err += t + '\n'), exit: (c) => (res.code = c) })(program);
+  await program.parseAsync(['node', 'fleetplay', 'inventory', ...args]);
+  return res;
+}
+
+/** A copy of the sample fleet to edit. */
+function sampleCopy(): { dir: string; hosts: string } {
+  const dir = tree({});
+  cpSync(SAMPLE, join(dir, 'inventory'), { recursive: true });
+  return { dir, hosts: join(dir, 'inventory', 'hosts.yml') };
+}
+
+const without = (text: string, needle: string) => text.split('\n').filter((l) => !l.includes(needle));
+
+describe('fleetplay inventory move', () => {
+  it('changes only the moved device line, keeping its comment (round trip)', async () => {
+    const { dir, hosts } = sampleCopy();
+    const before = readFileSync(hosts, 'utf8');
+    const r = await run('-i', join(dir, 'inventory'), 'move', KIOSK_CENTRAL, '--to', 'canary');
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain(`moved ${KIOSK_CENTRAL} from "production" to "canary"`);
+    const after = readFileSync(hosts, 'utf8');
+    expect(without(after, KIOSK_CENTRAL)).toEqual(without(before, KIOSK_CENTRAL));
+    const moved = `        ${KIOSK_CENTRAL}:  # ③ Raspberry Pi 3: kiosk at the central station`;
+    expect(after.split('\n').filter((l) => l === moved)).toHaveLength(1);
+    expect(after.indexOf(moved)).toBeGreaterThan(after.indexOf('    canary:'));
+    expect(after.indexOf(moved)).toBeLessThan(after.indexOf('    qualification:'));
+    const list = JSON.parse((await run('-i', join(dir, 'inventory'), 'list', '--json')).out) as { hosts: { device: string; subscribed_branch: string }[] };
+    expect(list.hosts.find((h) => h.device === KIOSK_CENTRAL)?.subscribed_branch).toBe('canary');
+  });
+
+  it('--dry-run prints a unified diff and writes nothing', async () => {
+    const { dir, hosts } = sampleCopy();
+    const before = readFileSync(hosts, 'utf8');
+    const r = await run('-i', join(dir, 'inventory'), 'move', PROTOTYPE, '--to', 'qualification', '--from', 'prototypes', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(readFileSync(hosts, 'utf8')).toBe(before);
+    const changed = r.out.split('\n').filter((l) => /^[-+][^-+]/.test(l));
+    expect(changed).toEqual([
+      `+        ${PROTOTYPE}:  # ⑤ Variscite VAR-SOM-MX8M-NANO: prototype on a developer's desk`,
+      `-        ${PROTOTYPE}:  # ⑤ Variscite VAR-SOM-MX8M-NANO: prototype on a developer's desk`,
+    ]);
+    expect(r.out).toMatch(/^--- a\/.*inventory\/hosts\.yml\n\+\+\+ b\/.*inventory\/hosts\.yml\n@@ -\d+,\d+ \+\d+,\d+ @@/);
+  });
+
+  it('refuses unknown devices and groups, and a device in several groups without --from', async () => {
+    const { dir } = sampleCopy();
+    const i = join(dir, 'inventory');
+    expect(await run('-i', i, 'move', id(99), '--to', 'canary')).toMatchObject({
+      code: 1,
+      err: `error: device ${id(99)} is not in the inventory\n  hint: check the id with \`fleetplay inventory list\`\n`,
+    });
+    const g = await run('-i', i, 'move', KIOSK_CENTRAL, '--to', 'canry');
+    expect(g.code).toBe(1);
+    expect(g.err).toContain('error: there is no group "canry"\n  hint: use one of: production, canary, qualification, prototypes,');
+    const p = await run('-i', i, 'move', PROTOTYPE, '--to', 'canary');
+    expect(p.err).toBe(`error: device ${PROTOTYPE} is in several groups (prototypes, imx8mn_var_som)\n  hint: say which one to move it out of with --from GROUP\n`);
+  });
+
+  it('writes nothing when the result would be invalid (two stages with different branches)', async () => {
+    const { dir, hosts } = sampleCopy();
+    const before = readFileSync(hosts, 'utf8');
+    const r = await run('-i', join(dir, 'inventory'), 'move', KIOSK_CENTRAL, '--to', 'canary', '--from', 'raspberrypi3');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('the change was not written: it would leave the inventory invalid');
+    expect(r.err).toContain(`${hosts}:11:9: device ${KIOSK_CENTRAL} is in groups "canary" (subscribed_branch: canary, from ${dir}/inventory/group_vars/canary.yml) and "production"`);
+    expect(readFileSync(hosts, 'utf8')).toBe(before);
+  });
+
+  it('carries the vars block and re-indents it into a group written with another indentation', async () => {
+    const text = [
+      'all:',
+      '    children:',
+      '        production:   # stage',
+      '            hosts:',
+      `                ${id(1)}:    # first`,
+      '                    device_name: one   # inline',
+      '                    labels:',
+      '                        - a',
+      '',
+      `                ${id(2)}:`,
+      'canary:',
+      '  vars: {subscribed_branch: canary}',
+      'empty:',
+      'bare:',
+      '  vars: {x: 1}',
+      '',
+    ].join('\n');
+    const dir = tree({ 'hosts.yml': text });
+    const hosts = join(dir, 'hosts.yml');
+    expect((await run('-i', hosts, 'move', id(1), '--to', 'canary')).err).toBe('');
+    const after = readFileSync(hosts, 'utf8');
+    expect(after).toBe(
+      [
+        'all:',
+        '    children:',
+        '        production:   # stage',
+        '            hosts:',
+        '',
+        `                ${id(2)}:`,
+        'canary:',
+        '  vars: {subscribed_branch: canary}',
+        '  hosts:',
+        `    ${id(1)}:    # first`,
+        '        device_name: one   # inline',
+        '        labels:',
+        '            - a',
+        'empty:',
+        'bare:',
+        '  vars: {x: 1}',
+        '',
+      ].join('\n'),
+    );
+    expect((await run('-i', hosts, 'move', id(2), '--to', 'empty')).err).toBe('');
+    expect((await run('-i', hosts, 'add', id(3), '--to', 'bare', '--comment', 'new')).err).toBe('');
+    const last = readFileSync(hosts, 'utf8').split('\n').slice(-8);
+    expect(last).toEqual(['empty:', '    hosts:', `        ${id(2)}:`, 'bare:', '  vars: {x: 1}', '  hosts:', `    ${id(3)}:  # new`, '']);
+  });
+});
+
+describe('fleetplay inventory add / remove', () => {
+  it('adds a device with a comment and removes it again, restoring the file byte for byte', async () => {
+    const { dir, hosts } = sampleCopy();
+    const i = join(dir, 'inventory');
+    const before = readFileSync(hosts, 'utf8');
+    expect(await run('-i', i, 'add', id(8), '--to', 'prototypes', '--comment', '⑧ new board')).toMatchObject({ code: 0 });
+    expect(readFileSync(hosts, 'utf8')).toContain(`        ${id(8)}:  # ⑧ new board\n`);
+    expect(await run('-i', i, 'remove', id(8))).toMatchObject({ code: 0, out: `removed ${id(8)} from the inventory (${hosts})\n` });
+    expect(readFileSync(hosts, 'utf8')).toBe(before);
+  });
+
+  it('refuses a name that is not a device id', async () => {
+    const { dir } = sampleCopy();
+    const r = await run('-i', join(dir, 'inventory'), 'add', 'kiosk-4', '--to', 'canary');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('error: "kiosk-4" is not a device id\n  hint: use the device id from the Mender UI');
+  });
+
+  it('removes a device from one group only with --from', async () => {
+    const { dir, hosts } = sampleCopy();
+    await run('-i', join(dir, 'inventory'), 'remove', KIOSK_CENTRAL, '--from', 'raspberrypi3');
+    expect(readFileSync(hosts, 'utf8').split('\n').filter((l) => l.includes(KIOSK_CENTRAL))).toEqual([
+      `        ${KIOSK_CENTRAL}:  # ③ Raspberry Pi 3: kiosk at the central station`,
+    ]);
+  });
+});
+
+describe('fleetplay inventory list / show / graph', () => {
+  it('lists devices with name, branch and groups', async () => {
+    const r = await run('-i', SAMPLE, 'list');
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^DEVICE\s+NAME\s+BRANCH\s+GROUPS$/);
+    expect(lines).toHaveLength(8);
+    expect(lines.find((l) => l.startsWith('854df144'))).toMatch(/kiosk-next\s+main\s+qualification, raspberrypi4$/);
+  });
+
+  it('shows merged vars with the file each came from', async () => {
+    const r = await run('-i', SAMPLE, 'show', KIOSK_CENTRAL, '--json');
+    const shown = JSON.parse(r.out) as { groups: string[]; vars: Record<string, { value: unknown; source: string }> };
+    expect(shown.groups).toEqual(['production', 'raspberrypi3']);
+    expect(shown.vars.subscribed_branch).toEqual({ value: 'production', source: 'inventory/group_vars/production.yml' });
+    expect(shown.vars.device_type).toEqual({ value: 'raspberrypi3', source: 'inventory/hosts.yml (group raspberrypi3)' });
+    expect(shown.vars.kiosk_url?.source).toBe(`inventory/host_vars/${KIOSK_CENTRAL}.yml`);
+    const text = await run('-i', SAMPLE, 'show', KIOSK_CENTRAL);
+    expect(text.out).toContain('kiosk_enabled: true');
+    expect(text.out).toMatch(/subscribed_branch: production\s+# inventory\/group_vars\/production\.yml/);
+  });
+
+  it('masks values of secret-looking variables', async () => {
+    const dir = tree({ 'hosts.yml': `all:\n  hosts:\n    ${id(1)}:\n      influxdb_token: s3cr3t-value\n` });
+    const r = await run('-i', join(dir, 'hosts.yml'), 'show', id(1));
+    expect(r.out).toContain('influxdb_token: ********');
+    expect(r.out).not.toContain('s3cr3t-value');
+  });
+
+  it('draws the graph that ansible-inventory --graph draws', async () => {
+    const fixture = JSON.parse(readFileSync('test/fixtures/inventory/cases/30-sample-fleet/expected.json', 'utf8')) as { graph: string };
+    expect((await run('-i', SAMPLE, 'graph')).out).toBe(fixture.graph + '\n');
+  });
+
+  it('reports load errors with file, line and column and exits 1', async () => {
+    const dir = tree({ 'hosts.yml': 'all:\n  childern:\n    x:\n' });
+    const r = await run('-i', join(dir, 'hosts.yml'), 'list');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: .*hosts\.yml:2:3: unknown key `childern` in group "all"\n  hint: /);
+  });
+});

@@ -1,0 +1,160 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MenderClient } from '../../src/ota/client.js';
+import { realSleep } from '../../src/ota/rate.js';
+import { testServer, value, TOKEN, type TestServer } from './helpers.js';
+
+/** Deployments created by a test, by name, straight from the server (faults off). */
+async function deploymentsNamed(srv: TestServer, prefix: string): Promise<string[]> {
+  const list = value(await srv.client().listDeployments());
+  return list.map((d) => d.name).filter((n) => n.startsWith(prefix)).sort();
+}
+
+describe('5xx and 429 storms, dropped connections, lost answers', () => {
+  let srv: TestServer;
+  beforeEach(async () => {
+    srv = await testServer({ devices: 600 });
+  });
+  afterEach(() => srv.close());
+
+  test('5xx storm: every call succeeds after retries and no deployment is duplicated', async () => {
+    const c = srv.client();
+    await srv.faults({ error_rate: 0.5, error_status: 503, seed: 7 });
+    const names = ['storm a', 'storm b', 'storm c', 'storm d'];
+    const made = await Promise.all(names.map((name) => c.createDeployment({ name, artifact_name: 'os-1.1', devices: ['dev-rpi3', 'dev-rpi4-a'] })));
+    const found = value(await c.searchDevices({}));
+    await srv.faults(undefined);
+    expect(made.map((m) => m.ok)).toEqual([true, true, true, true]);
+    expect(found.length).toBe(605);
+    const s = c.stats.snapshot();
+    expect(s.outcomes['503']).toBeGreaterThan(0);
+    expect(s.retries).toBe(s.outcomes['503']);
+    expect(await deploymentsNamed(srv, 'storm')).toEqual(names);
+    // The server saw the POSTs it failed and the ones it served: one served per deployment.
+    const posts = (await srv.requests()).filter((r) => r.method === 'POST' && r.path === '/api/management/v1/deployments/deployments');
+    expect(posts.filter((r) => r.status === 201).length).toBe(4);
+  });
+
+  test('429 storm: Retry-After is honoured, nothing duplicated', async () => {
+    const waits: number[] = [];
+    const c = srv.client({ sleep: (ms) => (waits.push(ms), realSleep(ms)) });
+    await srv.faults({ throttle_rate: 1, retry_after: 1, count: 2 });
+    const made = value(await c.createDeployment({ name: 'throttled', artifact_name: 'os-1.1', devices: ['dev-rpi3'] }));
+    expect(made.adopted).toBe(false);
+    expect(c.stats.snapshot().outcomes['429']).toBe(2);
+    // Two waits of at least the server's second each (plus a little jitter), none shorter.
+    expect(waits.length).toBe(2);
+    for (const w of waits) expect(w).toBeGreaterThanOrEqual(1000);
+    expect(await deploymentsNamed(srv, 'throttled')).toEqual(['throttled']);
+  });
+
+  test('a Retry-After longer than allowed fails the request instead of stalling the run', async () => {
+    const c = srv.client({ maxRetryAfterMs: 500 });
+    await srv.faults({ throttle_rate: 1, retry_after: 30 });
+    const r = await c.verifyAccess();
+    expect(!r.ok && r.error.code).toBe('ota.unavailable');
+    expect(!r.ok && r.error.message).toMatch(/HTTP 429/);
+  });
+
+  test('dropped connections are retried; reads and writes complete once', async () => {
+    const c = srv.client();
+    await srv.faults({ drop_rate: 0.5, seed: 3 });
+    const made = value(await c.createDeployment({ name: 'dropped', artifact_name: 'os-1.1', devices: ['dev-rpi3'] }));
+    const devs = value(await c.deploymentDevices(made.id));
+    const cfg = value(await c.getDeviceConfig('dev-rpi3'));
+    value(await c.setDeviceConfig('dev-rpi3', { a: '1' }));
+    value(await c.deployDeviceConfig('dev-rpi3', cfg.deployment_id));
+    await srv.faults(undefined);
+    expect(devs.map((d) => d.id)).toEqual(['dev-rpi3']);
+    expect(c.stats.snapshot().outcomes['ECONNRESET']).toBeGreaterThan(0);
+    expect(await deploymentsNamed(srv, 'dropped')).toEqual(['dropped']);
+    const configDeployments = value(await srv.client().listDeployments({ type: 'configuration' }));
+    expect(configDeployments.length).toBe(1);
+  });
+
+  test('an answer lost after the server acted: the retry finds the deployment by name instead of creating another', async () => {
+    const proxy = await lossyProxy(srv.url, (method, path) => method === 'POST' && path.endsWith('/deployments/deployments'));
+    const c = new MenderClient({ url: proxy.url, auth: { kind: 'token', token: TOKEN } }, { baseDelayMs: 5 });
+    const made = value(await c.createDeployment({ name: 'lost answer', artifact_name: 'os-1.1', devices: ['dev-rpi3', 'dev-imx8'] }));
+    c.close();
+    await proxy.close();
+    expect(proxy.lost).toBe(1);
+    expect(made.adopted).toBe(true);
+    const list = value(await srv.client().listDeployments({ names: ['lost answer'] }));
+    expect(list.map((d) => d.id)).toEqual([made.id]);
+    expect(c.stats.snapshot().byEndpoint['POST /api/management/v1/deployments/deployments']).toBe(1);
+  });
+
+  test('a configuration deploy whose answer was lost is adopted, not repeated', async () => {
+    const proxy = await lossyProxy(srv.url, (method, path) => method === 'POST' && path.endsWith('/deploy'));
+    const c = new MenderClient({ url: proxy.url, auth: { kind: 'token', token: TOKEN } }, { baseDelayMs: 5 });
+    value(await c.setDeviceConfig('dev-rpi3', { b: '2' }));
+    const before = value(await c.getDeviceConfig('dev-rpi3'));
+    const dep = value(await c.deployDeviceConfig('dev-rpi3', before.deployment_id));
+    c.close();
+    await proxy.close();
+    expect(proxy.lost).toBe(1);
+    expect(dep.adopted).toBe(true);
+    const configDeployments = value(await srv.client().listDeployments({ type: 'configuration' }));
+    expect(configDeployments.map((d) => d.id)).toEqual([dep.deploymentId]);
+  });
+});
+
+/**
+ * A pass-through proxy in front of the real server that drops the connection after the server
+ * answered the first matching request: the write happened, the client never hears of it.
+ */
+async function lossyProxy(target: string, match: (method: string, path: string) => boolean) {
+  let lost = 0;
+  const proxy = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const answer = await fetch(`${target}${req.url}`, {
+        method: req.method,
+        headers: { authorization: req.headers.authorization ?? '', 'content-type': req.headers['content-type'] ?? 'application/json' },
+        body: chunks.length ? Buffer.concat(chunks) : undefined,
+      });
+      const body = Buffer.from(await answer.arrayBuffer());
+      if (lost === 0 && match(req.method ?? '', new URL(req.url ?? '/', target).pathname)) {
+        lost++;
+        req.socket.destroy();
+        return;
+      }
+      const headers: Record<string, string> = {};
+      answer.headers.forEach((v, k) => {
+        if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+      });
+      res.writeHead(answer.status, { ...headers, 'content-length': String(body.length) });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    get lost() {
+      return lost;
+    },
+    close: () => new Promise<void>((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }),
+  };
+}
+
+describe('answers of the wrong shape', () => {
+  test('an unexpected body is an error naming the endpoint', async () => {
+    // Not a Mender server: answers every request with a JSON object.
+    const http = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"devices":[]}');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const c = new MenderClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, auth: { kind: 'token', token: TOKEN } });
+    const r = await c.searchDevices({ deviceIds: ['x'] });
+    c.close();
+    await new Promise((r2) => http.close(() => r2(undefined)));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.code).toBe('ota.bad-response');
+      expect(r.error.message).toMatch(/^POST \/api\/management\/v2\/inventory\/filters\/search: unexpected response/);
+    }
+  });
+});
