@@ -188,13 +188,13 @@ export class MenderClient {
   /**
    * Creates a deployment naming many devices. The create is not idempotent, so when an attempt's
    * answer was lost (5xx, timeout, dropped connection) the retry first looks the deployment up by
-   * its name — unique per run — and adopts it instead of creating a second one. A 409 (the same
-   * active deployment exists) is adopted the same way.
+   * its name — unique per run, so any status counts — and adopts it instead of creating a second.
+   * A 409 (an active deployment with the same parameters exists) adopts that one.
    */
   async createDeployment(d: NewDeployment): Promise<Result<{ id: string; adopted: boolean }>> {
     let adopted = false;
     const recover = async (): Promise<Result<string | undefined>> => {
-      const found = await this.findActiveDeployment(d.name, d.artifact_name);
+      const found = await this.findDeployment(d.name, d.artifact_name);
       if (found.ok && found.value) adopted = true;
       return found;
     };
@@ -208,27 +208,34 @@ export class MenderClient {
     });
     if (!r.ok) return r;
     if (adopted) return ok({ id: r.value.data, adopted: true });
-    if (r.value.status === 409) {
-      const found = await recover();
-      if (!found.ok) return found;
-      if (found.value) return ok({ id: found.value, adopted: true });
-      return err(fleetError('ota.conflict', `POST ${P.deploymentsV1}: the server reports a conflicting deployment for "${d.name}" but none is active`));
-    }
-    const id = idFromLocation(r.value);
-    if (id) return ok({ id, adopted: false });
-    // No Location header: the name still finds it.
-    const found = await this.findActiveDeployment(d.name, d.artifact_name);
+    if (r.value.status === 409) return this.adoptConflict(d);
+    const located = idFromLocation(r.value);
+    if (located) return ok({ id: located, adopted: false });
+    // No Location header: the run-unique name still finds it.
+    const found = await this.findDeployment(d.name, d.artifact_name);
     if (!found.ok) return found;
-    return found.value
-      ? ok({ id: found.value, adopted: false })
-      : err(fleetError('ota.bad-response', `POST ${P.deploymentsV1}: created, but no Location header and no deployment named "${d.name}"`));
+    if (found.value) return ok({ id: found.value, adopted: false });
+    return err(fleetError('ota.bad-response', `POST ${P.deploymentsV1}: created, but no Location header and no deployment named "${d.name}"`));
   }
 
-  private async findActiveDeployment(name: string, artifact: string): Promise<Result<string | undefined>> {
+  /** The deployment a 409 refers to: ours by name, else an active one of the same artifact. */
+  private async adoptConflict(d: NewDeployment): Promise<Result<{ id: string; adopted: boolean }>> {
+    const mine = await this.findDeployment(d.name, d.artifact_name);
+    if (!mine.ok) return mine;
+    if (mine.value) return ok({ id: mine.value, adopted: true });
+    for (const status of ['pending', 'inprogress'] as const) {
+      const list = await this.listDeployments({ status, type: 'software' });
+      if (!list.ok) return list;
+      const same = list.value.find((x) => x.artifact_name === d.artifact_name);
+      if (same) return ok({ id: same.id, adopted: true });
+    }
+    return err(fleetError('ota.conflict', `POST ${P.deploymentsV1}: the server reports a conflicting deployment for ${d.artifact_name}, but none is active`));
+  }
+
+  private async findDeployment(name: string, artifact: string): Promise<Result<string | undefined>> {
     const list = await this.listDeployments({ names: [name] });
     if (!list.ok) return list;
-    const hit = list.value.find((x) => x.name === name && x.artifact_name === artifact && x.status !== 'finished');
-    return ok(hit?.id);
+    return ok(list.value.find((x) => x.name === name && x.artifact_name === artifact)?.id);
   }
 
   /** Aborts a whole deployment. A 422 on a retry means an earlier attempt already did it. */

@@ -2,7 +2,8 @@
  * What the mender_* modules share: the shape of a batch (structurally the engine's BatchItem),
  * device ids of hosts, facts taken from the play or gathered in bulk, and failure results.
  */
-import { formatError, type FleetError } from '../../errors/index.js';
+import { ExitCode, formatError, type FleetError } from '../../errors/index.js';
+import { exitCodeFor } from '../../ota/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { gatherFacts } from './gather.js';
 import { MenderFacts } from './facts.js';
@@ -37,10 +38,18 @@ export function writes(item: Item<unknown>): boolean {
   return item.ctx.mode === 'run' && !item.ctx.checkMode;
 }
 
-export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Result_> {
+/**
+ * A host's result for an OTA error. An unreachable server marks the host unreachable, which the
+ * engine turns into exit code 4.
+ */
+export function failure(e: FleetError): Result_ {
   noteFatal(e);
-  const msg = formatError(e);
-  return new Map(items.map((i) => [i.host, { failed: true, msg, error_code: e.code }]));
+  return { failed: true, msg: formatError(e), error_code: e.code, ...(exitCodeFor(e) === ExitCode.otaUnreachable ? { unreachable: true } : {}) };
+}
+
+export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Result_> {
+  const r = failure(e);
+  return new Map(items.map((i) => [i.host, { ...r }]));
 }
 
 export function clientFor(items: Item<unknown>[]): { client: MenderClient } | { failed: Map<string, Result_> } {

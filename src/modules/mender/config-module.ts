@@ -7,9 +7,8 @@ import { z } from 'zod';
 import { formatError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { ConfigMap } from '../../ota/schemas.js';
-import { clientFor, deviceIdOf, factsFor, failAll, writes, type Item, type Result_, type Sink } from './common.js';
+import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
 import { normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
-import { noteFatal } from './session.js';
 
 export const ConfigArgs = z.strictObject({
   /** The desired configuration: a mapping (rendered from a JSON template, typically). */
@@ -62,17 +61,13 @@ async function settle(client: MenderClient, p: Planned, live: boolean): Promise<
   if (!live) return { changed: true, msg: `would: ${d.why}`, action: d.action };
   if (d.set) {
     const s = await client.setDeviceConfig(p.device, p.desired);
-    if (!s.ok) return failed(s.error);
+    if (!s.ok) return failure(s.error);
   }
   const r = await client.deployDeviceConfig(p.device, p.previousDeployment);
-  if (!r.ok) return failed(r.error);
+  if (!r.ok) return failure(r.error);
   return { changed: true, msg: d.why, action: d.action, deployment: r.value.deploymentId };
 }
 
-function failed(e: Parameters<typeof formatError>[0]): Result_ {
-  noteFatal(e);
-  return { failed: true, msg: formatError(e) };
-}
 
 export const menderConfigModule = {
   name: 'mender_config',

@@ -5,11 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { formatError, type FleetError } from '../../errors/index.js';
+import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
-import { clientFor, deviceIdOf, factsFor, failAll, writes, type Item, type Result_, type Sink } from './common.js';
+import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
 import { catalog, groupDeployments, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from './os-plan.js';
-import { noteFatal } from './session.js';
 
 export const OsArgs = z.strictObject({
   /** Artifact name the device should run (its rootfs-image / artifact_name). */
@@ -39,24 +38,23 @@ export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: s
   for (const d of decisions) task.report.add({ host: d.host, kind: 'os', from: d.from, to: d.to, why: d.why });
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
-  const failures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, string>();
+  const failures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();
   for (const d of decisions) out.set(d.host, resultOf(d, failures.get(d.device), live));
   return out;
 }
 
-function resultOf(d: OsDecision, failure: string | undefined, live: boolean): Result_ {
+function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Result_ {
   if (d.action === 'fail') return { failed: true, msg: d.why, action: d.action };
-  if (failure) return { failed: true, msg: failure, action: d.action };
+  if (failed) return { ...failed, action: d.action };
   const changed = d.action === 'deploy' || d.action === 'abort';
   return { changed, msg: live || !changed ? d.why : `would: ${d.why}`, action: d.action, from: d.from, to: d.to };
 }
 
-/** Writes the plan; returns device → error message for the devices whose write failed. */
-async function apply(client: MenderClient, decisions: OsDecision[], aborts: ReturnType<typeof planAborts>, args: OsArgs): Promise<Map<string, string>> {
-  const failed = new Map<string, string>();
+/** Writes the plan; returns device → failure for the devices whose write failed. */
+async function apply(client: MenderClient, decisions: OsDecision[], aborts: ReturnType<typeof planAborts>, args: OsArgs): Promise<Map<string, Result_>> {
+  const failed = new Map<string, Result_>();
   const failDevices = (devices: Iterable<string>, e: FleetError) => {
-    noteFatal(e);
-    for (const d of devices) failed.set(d, formatError(e));
+    for (const d of devices) failed.set(d, failure(e));
   };
   const byDeployment = devicesByAbortedDeployment(decisions);
   await Promise.all([

@@ -35,7 +35,7 @@ describe('mender modules on the embedded server', () => {
     const out = await menderFactsBatch(['dev-rpi4-a', 'dev-rpi3', 'ghost'].map((h) => item(h, FactsArgs.parse({}))));
     expect(out.get('ghost')).toMatchObject({ failed: true, msg: expect.stringMatching(/device ghost is not known to the Mender server/) });
     const f = (out.get('dev-rpi4-a')!.ansible_facts as { mender: MenderFacts }).mender;
-    expect(f).toMatchObject({ id: 'dev-rpi4-a', device_type: 'raspberrypi4', artifact_name: 'os-1.0', subscribed_branch: 'canary', deployments: [] });
+    expect(f).toMatchObject({ id: 'dev-rpi4-a', device_type: 'raspberrypi4', artifact_name: 'os-1.0', rootfs_image_version: 'os-1.0', subscribed_branch: 'canary', deployments: [], check_in_time: expect.any(String), status: 'accepted' });
     expect(f.config).toMatchObject({ deploying: false });
     expect(out.get('dev-rpi3')!.failed).toBeUndefined();
     // One search for all hosts, not one request per device.
@@ -143,5 +143,17 @@ describe('mender modules on the embedded server', () => {
     expect(upd.get('dev-rpi3')!.failed).toBe(true);
     expect(menderFatalError()?.code).toBe('ota.unauthorized');
     expect(await writesSeen(srv)).toEqual([]);
+  });
+
+  test('an unreachable server marks every host unreachable (exit code 4) and records the fatal error', async () => {
+    const other = await testServer();
+    const url = other.url;
+    await other.close();
+    closeMenderSessions();
+    configureMender({ server: url, token: TOKEN, maxRetries: 1, baseDelayMs: 1 });
+    const out = await menderOsUpdateBatch([os('dev-rpi3', 'os-1.1'), os('dev-imx8', 'os-1.1')], sink().task);
+    expect([...out.values()].map((r) => [r.failed, r.unreachable])).toEqual([[true, true], [true, true]]);
+    expect(out.get('dev-rpi3')!.msg).toMatch(/unreachable/);
+    expect(menderFatalError()?.code).toBe('ota.unreachable');
   });
 });
