@@ -37,6 +37,7 @@ export type TaskRecord = z.infer<typeof TaskRecord>;
 export const PlanRecord = z.object({
   host: z.string(),
   kind: z.string(),
+  action: z.string().optional(),
   from: z.unknown().optional(),
   to: z.unknown().optional(),
   why: z.string(),
@@ -59,8 +60,17 @@ export const RunReport = z.object({
   recap: z.record(z.string(), StatsSchema),
   results: z.array(TaskRecord),
   plan: z.array(PlanRecord),
-  /** Requests made to the OTA server, filled by the OTA client. */
-  api: z.object({ requests: z.number().int(), byEndpoint: z.record(z.string(), z.number().int()) }),
+  /** Requests made to the OTA server, filled by the OTA client (the main job adds the optional parts). */
+  api: z.object({
+    requests: z.number().int(),
+    byEndpoint: z.record(z.string(), z.number().int()),
+    writes: z.number().int().optional(),
+    retries: z.number().int().optional(),
+    /** The run's requests divided by the devices it handled. */
+    perDevice: z.object({ devices: z.number().int(), requests: z.number(), byEndpoint: z.record(z.string(), z.number()) }).optional(),
+  }),
+  /** What `fleetplay run` scheduled for the stage (src/stage). */
+  stage: z.unknown().optional(),
   errors: z.array(z.object({ code: z.string(), message: z.string(), file: z.string().optional(), line: z.number().optional(), hint: z.string().optional() })),
 });
 export type RunReport = z.infer<typeof RunReport>;

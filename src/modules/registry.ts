@@ -37,6 +37,8 @@ export interface ModuleResult {
 export interface PlanEntry {
   host: string;
   kind: string;
+  /** What the module decided: none, wait, deploy, abort, fail (the summary counts these). */
+  action?: string;
   from?: unknown;
   to?: unknown;
   why: string;

@@ -24,7 +24,7 @@ export interface Result_ {
 }
 
 export interface Sink {
-  add(entry: { host: string; kind: string; from?: unknown; to?: unknown; why: string }): void;
+  add(entry: { host: string; kind: string; action?: string; from?: unknown; to?: unknown; why: string }): void;
 }
 
 /** The Mender device id of a host: the module arg, else `mender_device_id`, else the host name. */

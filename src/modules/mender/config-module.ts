@@ -47,7 +47,7 @@ export async function menderConfigBatch(items: Item<ConfigArgs>[], task: { name:
     const decision = planConfig(desired.value, cfg, i.args.ignore);
     planned.push({ host: i.host, device: deviceIdOf(i), desired: desired.value, previousDeployment: cfg.deployment_id, decision });
     const entry = decision.action === 'deploy' ? { from: decision.from, to: decision.to } : {};
-    task.report.add({ host: i.host, kind: 'config', ...entry, why: decision.why });
+    task.report.add({ host: i.host, kind: 'config', action: decision.action, ...entry, why: decision.why });
   }
   const live = items.every((i) => writes(i));
   const results = await Promise.all(planned.map(async (p) => [p.host, await settle(c.client, p, live)] as const));

@@ -35,7 +35,7 @@ export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: s
   let decisions = [...known.facts].map(([host, facts]) => planOsUpdate({ host, facts, desired: byHost.get(host)!.args.artifact }, cat));
   const aborts = planAborts(decisions);
   decisions = redeployAfterAbort(decisions, aborts);
-  for (const d of decisions) task.report.add({ host: d.host, kind: 'os', from: d.from, to: d.to, why: d.why });
+  for (const d of decisions) task.report.add({ host: d.host, kind: 'os', action: d.action, from: d.from, to: d.to, why: d.why });
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
   const failures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();

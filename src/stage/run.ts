@@ -1,0 +1,81 @@
+/**
+ * `fleetplay run` for a fleet repository: the stage (branch, commit) from git, passed to the
+ * playbook as fleetplay_branch / fleetplay_commit and into the report; OTA request counts per
+ * endpoint and per device; the `stage` section; the job summary in GitHub Actions.
+ */
+import { ExitCode, formatError, type FleetError } from '../errors/index.js';
+import { runPlaybook, writeReport, type RunOptions, type RunResult } from '../engine/index.js';
+import { currentStage } from '../git/index.js';
+import { appendStepSummary } from '../github/index.js';
+import { log } from '../log/index.js';
+import { menderRequestStats } from '../modules/mender/index.js';
+import type { OtaStatsSnapshot } from '../ota/index.js';
+import { apiCounts } from './api.js';
+import { stageReport, StageReport, summaryMarkdown } from './summary.js';
+
+export interface StageRunOptions extends Omit<RunOptions, 'branch' | 'commit' | 'apiCounts'> {
+  /** `--branch`: the stage branch when git cannot tell (or to override it). */
+  branch?: string;
+  /** The fleet repository checkout (default: the current directory). */
+  cwd?: string;
+}
+
+export interface StageRunResult extends RunResult {
+  stage: StageReport;
+}
+
+type Resolved = { branch: string | null; commit: string | null };
+
+/** Branch and commit from git; outside a repository only `--branch` (or nothing) is known. */
+async function resolveStage(o: StageRunOptions): Promise<{ ok: true; value: Resolved } | { ok: false; error: FleetError }> {
+  const s = await currentStage(o.cwd ?? process.cwd(), { branch: o.branch, env: o.env ?? process.env });
+  if (s.ok) return { ok: true, value: { branch: s.value.branch, commit: s.value.commit } };
+  if (s.error.code === 'git.not-a-repo' || s.error.code === 'git.no-commit') {
+    log.warn(`${formatError(s.error)}: running without a commit`);
+    return { ok: true, value: { branch: o.branch ?? null, commit: null } };
+  }
+  return s;
+}
+
+export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
+  const stdout = o.stdout ?? process.stdout;
+  const st = await resolveStage(o);
+  if (!st.ok) {
+    stdout.write(`ERROR! ${formatError(st.error)}\n`);
+    return usageFailure(st.error);
+  }
+  const { branch, commit } = st.value;
+  let ota: OtaStatsSnapshot | undefined;
+  const stageVars = { ...(branch ? { fleetplay_branch: branch } : {}), ...(commit ? { fleetplay_commit: commit } : {}) };
+  const r = await runPlaybook({
+    ...o,
+    branch,
+    commit,
+    // Stage variables rank as extra vars: a play cannot shadow them by accident.
+    extraVars: { ...(o.extraVars ?? {}), ...stageVars },
+    report: undefined,
+    recordResults: o.recordResults === true || Boolean(o.report),
+    // Taken before the engine closes the run's OTA sessions.
+    apiCounts: () => {
+      ota = menderRequestStats();
+      return { requests: ota.requests, byEndpoint: ota.byEndpoint };
+    },
+  });
+  r.report.api = apiCounts(ota ?? menderRequestStats(), Object.keys(r.recap).length);
+  const stage = stageReport(r.report);
+  r.report.stage = stage;
+  if (o.report) writeReport(o.report, r.report);
+  await writeSummary(r, stage, o.env ?? process.env);
+  return { ...r, stage };
+}
+
+async function writeSummary(r: RunResult, stage: StageReport, env: NodeJS.ProcessEnv): Promise<void> {
+  const s = await appendStepSummary(summaryMarkdown(r.report, stage), env);
+  if (!s.ok) log.warn(formatError(s.error));
+}
+
+function usageFailure(e: FleetError): StageRunResult {
+  const stage: StageReport = { branch: null, commit: null, subscribed: 0, otherBranch: 0, failed: 0, os: { deploy: 0, abort: 0, wait: 0, none: 0, fail: 0 }, config: { deploy: 0, wait: 0, none: 0 }, artifacts: {} };
+  const report = { api: { requests: 0, byEndpoint: {} } } as unknown as RunResult['report'];
+  return { exitCode: ExitCode.usage, recap: {}, report, errors: [e], stage };
+}
