@@ -146,6 +146,23 @@ function exprName(node: any): string {
   }
 }
 
+const BaseParser: new (tokens: unknown) => any = nj.parser.Parser;
+const ARG_TOKENS = new Set(['string', 'int', 'float', 'symbol', 'left-bracket', 'left-curly', 'boolean', 'none']);
+
+/** Jinja's `x is in seq` / `n is divisibleby 3`: a test may take one argument without parentheses. */
+class JinjaParser extends BaseParser {
+  parseIs(): any {
+    const node = super.parseIs();
+    const is = node.typename === 'Not' ? node.target : node;
+    if (is.typename !== 'Is' || is.right.typename !== 'Symbol') return node;
+    const tok = this.peekToken();
+    if (!tok || !ARG_TOKENS.has(tok.type) || (tok.type === 'symbol' && ['and', 'or', 'else', 'if', 'not', 'in', 'is'].includes(tok.value))) return node;
+    const arg = this.parsePrimary();
+    is.right = new nodes.FunCall(is.right.lineno, is.right.colno, is.right, new nodes.NodeList(arg.lineno, arg.colno, [arg]));
+    return node;
+  }
+}
+
 /** What a compiled template needs from the render context. */
 export interface RenderContext {
   env: any;
@@ -351,7 +368,7 @@ const STRING_TYPE_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_ya
 
 /** Parse and compile a template source with the Jinja fixes; throws nunjucks' TemplateError on bad syntax. */
 export function compileTemplate(src: string, env: any, name: string): Compiled {
-  const ast = nj.parser.parse(src, [], env.opts);
+  const ast = new JinjaParser(nj.lexer.lex(src, env.opts)).parseAsRoot();
   const c = new JinjaCompiler(name, false);
   c.compile(transformer.transform(ast, [], name));
   const props = new Function(c.getCode())();

@@ -22,7 +22,15 @@ function seq(v: unknown, filter: string): unknown[] {
   if (Array.isArray(v)) return v;
   if (typeof v === 'string') return [...v];
   if (isMapping(v)) return Object.keys(v);
-  throw new Error(`${filter}: expected a list, got ${pyStr(v)}`);
+  throw new Error(`${filter}: expected a list, got ${typeName(v)}`);
+}
+
+/** Error messages name the type, never the value (it may be a secret). */
+function typeName(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'None';
+  if (isMapping(v)) return 'a dictionary';
+  return typeof v === 'string' ? 'a string' : typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : typeof v;
 }
 
 function text(v: unknown): string {
@@ -87,6 +95,12 @@ def('bool', [], (v) => {
   return ['yes', 'on', '1', 'true', 1].includes(s as string | number);
 });
 
+const digitPatterns = new Map<number, RegExp>();
+function digitsPattern(base: number): RegExp {
+  let re = digitPatterns.get(base);
+  if (!re) digitPatterns.set(base, (re = new RegExp(`^[+-]?[${'0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base)}]+$`)));
+  return re;
+}
 function pyInt(v: unknown, base: number): number | undefined {
   if (typeof v === 'boolean') return Number(v);
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : undefined;
@@ -95,8 +109,7 @@ function pyInt(v: unknown, base: number): number | undefined {
   const prefixed = /^([+-]?)0([xob])([0-9a-f]+)$/.exec(s);
   const radix = { x: 16, o: 8, b: 2 } as const;
   if (prefixed && (base === 0 || radix[prefixed[2] as 'x'] === base)) return (prefixed[1] === '-' ? -1 : 1) * parseInt(prefixed[3]!, radix[prefixed[2] as 'x']);
-  const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base || 10);
-  if (!new RegExp(`^[+-]?[${digits}]+$`).test(s)) return undefined;
+  if (!digitsPattern(base || 10).test(s)) return undefined;
   return parseInt(s, base || 10);
 }
 def('int', ['default', 'base'], (v, a) => {
@@ -351,18 +364,18 @@ registerFilter('combine', (value, ...args) => {
   const { pos, kw } = kwargs(args);
   const dicts = flatten([value, ...pos], null, false);
   for (const [i, d] of dicts.entries()) {
-    if (!isMapping(d)) throw new Error(`combine: argument ${i + 1} is ${pyStr(d)}, not a dictionary; write a mapping such as {'key': 'value'}`);
+    if (!isMapping(d)) throw new Error(`combine: argument ${i + 1} is ${typeName(d)}, not a dictionary; write a mapping such as {'key': 'value'}`);
   }
   return (dicts as Dict[]).reduce((acc, d) => merge(acc, d, kw.recursive === true, (kw.list_merge as ListMerge) ?? 'replace'), {});
 });
 def('dict2items', ['key_name', 'value_name'], (v, a) => {
-  if (!isMapping(v)) throw new Error(`dict2items requires a dictionary, got ${pyStr(v)} instead.`);
+  if (!isMapping(v)) throw new Error(`dict2items requires a dictionary, got ${typeName(v)} instead.`);
   return Object.entries(v).map(([k, x]) => ({ [text(a.key_name ?? 'key')]: k, [text(a.value_name ?? 'value')]: x }));
 });
 def('items2dict', ['key_name', 'value_name'], (v, a) => {
   const out: Dict = {};
   for (const item of seq(v, 'items2dict')) {
-    if (!isMapping(item)) throw new Error(`items2dict requires a list of dictionaries, got ${pyStr(item)}`);
+    if (!isMapping(item)) throw new Error(`items2dict requires a list of dictionaries, got ${typeName(item)}`);
     out[text(item[text(a.key_name ?? 'key')])] = item[text(a.value_name ?? 'value')];
   }
   return out;

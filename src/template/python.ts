@@ -90,10 +90,12 @@ export interface DumpOptions {
   separators?: [string, string];
 }
 
+const NON_ASCII = /[\u007f-\uffff]/;
+const NON_ASCII_ALL = /[\u007f-\uffff]/g;
 function jsonString(s: string, ensureAscii: boolean): string {
   const j = JSON.stringify(s);
-  if (!ensureAscii) return j;
-  return j.replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  if (!ensureAscii || !NON_ASCII.test(j)) return j;
+  return j.replace(NON_ASCII_ALL, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /** Python json.dumps (separators and ensure_ascii as Python defaults them). */

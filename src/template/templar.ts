@@ -8,6 +8,7 @@ import { lookup, query } from './lookups.js';
 import { isMapping, literalEval, LITERAL_FAIL, pyTruthy } from './python.js';
 import { filters, tests, type LookupContext } from './registry.js';
 import { preprocess } from './preprocess.js';
+import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import './filters.js';
 import './tests.js';
@@ -57,6 +58,7 @@ const trailingNewlines = (s: string): number => s.length - s.replace(/\n+$/, '')
 export class Templar {
   private readonly env = newEnvironment();
   private readonly cache = new Map<string, Compiled>();
+  private readonly fileCache = new Map<string, Compiled>();
   private readonly searchPaths: string[];
   private readonly procEnv: NodeJS.ProcessEnv;
 
@@ -73,9 +75,8 @@ export class Templar {
       return query(state(this), args);
     };
     this.env.globals.dict = (...args: unknown[]) => {
-      const last = args[args.length - 1] as Vars | undefined;
-      const { __keywords: _k, ...kw } = last && last.__keywords ? last : {};
-      return { ...(isMapping(args[0]) ? args[0] : {}), ...kw };
+      const { pos, kw } = kwargs(args);
+      return { ...(isMapping(pos[0]) ? pos[0] : {}), ...kw };
     };
   }
 
@@ -99,7 +100,7 @@ export class Templar {
 
   evaluate(expr: string, vars: Vars, ctx?: TemplateContext): unknown {
     const source = `{{ ${expr} }}`;
-    const context = this.run(source, source, vars, ctx, { rawOnly: true, escape: true }).context;
+    const context = this.run(source, vars, ctx, { rawOnly: true, escape: true }).context;
     const v = context.raw;
     return v instanceof SoftUndefined ? undefined : v;
   }
@@ -135,9 +136,7 @@ export class Templar {
       const v = vars[single[1]!];
       if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
     }
-    // Jinja drops one trailing newline (keep_trailing_newline=False); ansible adds them back.
-    const source = s.endsWith('\n') ? s.slice(0, -1) : s;
-    const { compiled, context, text } = this.run(s, source, vars, ctx, { rawOnly: false, escape });
+    const { compiled, context, text } = this.run(s, vars, ctx, { rawOnly: false, escape });
     if (compiled.single && (Array.isArray(context.raw) || isMapping(context.raw))) return cloneData(context.raw);
     let out: unknown = text;
     if (compiled.nativeText) return text;
@@ -152,34 +151,36 @@ export class Templar {
     return out;
   }
 
-  private compiled(source: string, original: string, escape: boolean, ctx?: TemplateContext): Compiled {
-    const key = escape ? source : `\u0000${source}`;
-    let c = this.cache.get(key);
+  /** Cached by the caller's own string (same object each host: its hash is computed once). */
+  private compiled(source: string, escape: boolean, ctx?: TemplateContext): Compiled {
+    const cache = escape ? this.cache : this.fileCache;
+    let c = cache.get(source);
     if (!c) {
-      const src = preprocess(source, escape);
+      // Jinja drops one trailing newline (keep_trailing_newline=False); ansible adds them back.
+      const src = preprocess(source.endsWith('\n') ? source.slice(0, -1) : source, escape);
       try {
         c = compileTemplate(src, this.env, ctx?.file ?? 'template');
       } catch (e) {
-        throw this.failure(e, original, ctx);
+        throw this.failure(e, source, ctx, true);
       }
-      this.cache.set(key, c);
+      cache.set(source, c);
     }
     return c;
   }
 
-  private run(original: string, source: string, vars: Vars, ctx: TemplateContext | undefined, opts: { rawOnly: boolean; escape: boolean }) {
-    const compiled = this.compiled(source, original, opts.escape, ctx);
+  private run(source: string, vars: Vars, ctx: TemplateContext | undefined, opts: { rawOnly: boolean; escape: boolean }) {
+    const compiled = this.compiled(source, opts.escape, ctx);
     const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv));
     context.rawOnly = opts.rawOnly;
     try {
       return { compiled, context, text: renderCompiled(compiled, context) };
     } catch (e) {
-      throw this.failure(e, original, ctx);
+      throw this.failure(e, source, ctx);
     }
   }
 
   /** Every error leaves the Templar as a FleetFailure naming the template, file, task and host. */
-  private failure(e: unknown, source: string, ctx?: TemplateContext): FleetFailure {
+  private failure(e: unknown, source: string, ctx?: TemplateContext, isSyntax = false): FleetFailure {
     if (e instanceof FleetFailure) return e;
     const where = { file: ctx?.file, line: ctx?.line };
     const context: Record<string, unknown> = { template: source };
@@ -202,7 +203,6 @@ export class Templar {
     const raw = e instanceof Error ? e.message : String(e);
     const syntax = /^\(.*?\)\s*(\[Line (\d+), Column (\d+)\])?\s*/.exec(raw);
     const message = raw.replace(/^\(.*?\)\s*(\[Line \d+, Column \d+\])?\s*/, '').replace(/^(Template render error: |Error: )/, '');
-    const isSyntax = /^(parse|expected|unexpected|unknown block|Unexpected)/i.test(message) || /parse/i.test(message.split(':')[0] ?? '');
     return new FleetFailure({
       code: isSyntax ? 'template.syntax' : 'template.error',
       message: `${isSyntax ? 'template syntax error' : 'template error'}${inTask}: ${message.trim()}${syntax?.[2] ? ` (template line ${syntax[2]}, column ${syntax[3]})` : ''}, while templating ${JSON.stringify(source)}`,

@@ -1,0 +1,186 @@
+/** Templar behaviour beyond the ansible differential: errors, laziness, registries, lookups, nunjucks fixes. */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lazyVars, registerFilter, registerLookup, registerTest, Templar } from '../../src/template/index.js';
+import { failure } from './helpers.js';
+
+const templar = new Templar({ env: { FLEET_TOKEN: 'tok-123' } });
+
+
+describe('ansible-core 2.14 type rules', () => {
+  test.each([
+    ['{{ n }}', 7],
+    ['{{ n + 1 }}', '8'],
+    ['{{ n > 1 }}', true],
+    ['{{ flags }}', { a: true }],
+    ["{{ '{\"a\": [1]}' }}", { a: [1] }],
+    ['{{ text_list }}', ['a', 'b']],
+    ['n={{ n }}', 'n=7'],
+    ['{{ flags | to_json }}', '{"a": true}'],
+    ['{{ flags | to_json | trim }}', { a: true }],
+    ['{{ (flags | to_json) ~ "" }}', { a: true }],
+    ['{{ bad_literal }}', '[not, python'],
+    ['{{ none_var }}', null],
+  ])('%s → %j', (template, expected) => {
+    const vars = { n: 7, flags: { a: true }, text_list: "['a', 'b']", bad_literal: '[not, python', none_var: null };
+    expect(templar.template(template, vars)).toEqual(expected);
+  });
+
+  test('lists and dicts are templated recursively, keys and other scalars are left alone', () => {
+    const out = templar.template({ '{{ k }}': ['{{ n }}', 5, true, null, { deep: '{{ n * 2 }}' }] }, { n: 2, k: 'x' });
+    expect(out).toEqual({ '{{ k }}': [2, 5, true, null, { deep: '4' }] });
+  });
+
+  test('evaluate returns native values; conditional follows when: rules', () => {
+    expect(templar.evaluate('n * 2', { n: 21 })).toBe(42);
+    expect(templar.evaluate("d.get('k', [1])", { d: {} })).toEqual([1]);
+    expect(templar.conditional(['a', 'b is defined'], { a: 1, b: 0 })).toBe(true);
+    expect(templar.conditional(['a', 'b'], { a: 1, b: 0 })).toBe(false);
+    expect(templar.conditional(false, {})).toBe(false);
+    expect(templar.conditional(null, {})).toBe(true);
+    expect(templar.conditional('{{ flag }}', { flag: false })).toBe(false);
+    expect(templar.conditional('x', { x: 'False' })).toBe(true); // a non-empty string is true, as in ansible
+  });
+
+  test('isTemplate spots {{, {% and {# anywhere in a value', () => {
+    expect(templar.isTemplate('plain')).toBe(false);
+    expect(templar.isTemplate('a {# c #}')).toBe(true);
+    expect(templar.isTemplate(['x', { k: '{% if a %}{% endif %}' }])).toBe(true);
+    expect(templar.isTemplate({ k: [1, 2, 'x'] })).toBe(false);
+    expect(templar.isTemplate(42)).toBe(false);
+  });
+});
+
+describe('nunjucks made to read Jinja2', () => {
+  test.each([
+    ["{{ v is version('2.10', '>=') }}", true],
+    ["{{ v is not version('2.10', '>=') }}", false],
+    ["{{ ('a' if false) is defined }}", false],
+    ["{{ 'x' if n > 1 else 'y' }}", 'x'],
+    ["{{ {'a': {'b': 1}} }}", { a: { b: 1 } }],
+    ["{{ 'a1b22' | regex_replace('\\d+', '#') }}", 'a#b#'],
+    ['{{ [1, 2][-1] }}', '2'],
+    ['{{ (l + [3])[1:] }}', [2, 3]],
+    ['{{ True and None is none }}', true],
+    ["{{ '{}:{}'.format(host, 80) }}", 'dev:80'],
+    ["{{ host.upper().startswith('DE') }}", true],
+    ["{{ ' a b '.split() }}", ['a', 'b']],
+    ["{{ d.items() | map('first') | list }}", ['k']],
+    ['{% set x = n * 2 %}{{ x }}', '6'],
+    ['{% for i in l %}{{ loop.index }}{% endfor %}', '12'],
+    ['{% raw %}{{ not templated }}{% endraw %}', '{{ not templated }}'],
+    ['{# comment #}ok', 'ok'],
+    ['{{ dict(a=1) }}', { a: 1 }],
+    ['{{ 7 // 2 }}-{{ 2 ** 3 }}', '3-8'],
+    ['{{ 1 < n < 5 }}', true],
+  ])('%s', (template, expected) => {
+    expect(templar.template(template, { v: '2.14', n: 3, l: [1, 2], host: 'dev', d: { k: 1 } })).toEqual(expected);
+  });
+});
+
+describe('errors name the variable, file, line and task', () => {
+  const ctx = { file: 'playbooks/device.yml', line: 14, task: 'render device config', host: 'rpi-01' };
+
+  test('undefined variable', () => {
+    const f = failure(() => templar.template('url={{ kiosk_url }}', { token: 'hunter2' }, ctx));
+    expect(f.error).toMatchObject({ code: 'template.undefined', file: 'playbooks/device.yml', line: 14 });
+    expect(f.message).toContain("'kiosk_url' is undefined");
+    expect(f.message).toContain('render device config');
+    expect(f.message).toContain('rpi-01');
+    expect(f.message).toMatch(/^playbooks\/device.yml:14: /);
+    expect(f.error.hint).toContain("kiosk_url | default('...')");
+    expect(f.message).not.toContain('hunter2'); // values of other variables never appear
+  });
+
+  test('missing attribute names the expression', () => {
+    const f = failure(() => templar.template('{{ kiosk.url }}', { kiosk: { enabled: true } }, ctx));
+    expect(f.message).toContain("kiosk.url ('dict object' has no attribute 'url')");
+    expect(f.error.context).toMatchObject({ variable: 'kiosk.url', task: 'render device config' });
+  });
+
+  test('undefined used in a loop, a comparison or a filter is an error, never empty', () => {
+    for (const t of ['{% for x in nope %}{% endfor %}', '{{ nope == 1 }}', '{{ nope | upper }}', '{{ nope ~ "x" }}', '{{ nope.attr }}']) {
+      expect(failure(() => templar.template(t, {}, ctx)).message).toContain("'nope' is undefined");
+    }
+  });
+
+  test('syntax errors say where in the template', () => {
+    const f = failure(() => templar.template('a\n{% if x %}b', { x: 1 }, ctx));
+    expect(f.error.code).toBe('template.syntax');
+    expect(f.message).toContain('playbooks/device.yml:14');
+    expect(f.error.hint).toContain('{% if cond %}...{% endif %}');
+  });
+});
+
+describe('lazyVars', () => {
+  test('later layers win, values are templated on first access with the other variables', () => {
+    const v = lazyVars([{ a: 1, url: 'http://{{ host }}:{{ port }}' }, { a: 2, host: 'h', port: '{{ 8000 + 80 }}' }], templar);
+    expect(v.a).toBe(2);
+    expect(v.url).toBe('http://h:8080');
+    expect('host' in v).toBe(true);
+    expect(Object.keys(v).sort()).toEqual(['a', 'host', 'port', 'url']);
+  });
+
+  test('lazy: a broken variable nobody uses is no error; results are memoised', () => {
+    const v = lazyVars([{ broken: '{{ missing }}', list: "{{ ['x'] }}" }], templar);
+    expect(v.list).toEqual(['x']);
+    expect(v.list).toBe(v.list);
+    expect(failure(() => v.broken).message).toContain("'missing' is undefined");
+  });
+
+  test('a cycle names the chain', () => {
+    const v = lazyVars([{ a: '{{ b }}', b: '{{ c | upper }}', c: 'x{{ a }}' }], templar, { host: 'rpi-01', file: 'inventory/hosts.yml' });
+    const f = failure(() => v.a);
+    expect(f.error.code).toBe('template.cycle');
+    expect(f.message).toContain('a → b → c → a');
+    expect(f.message).toContain('rpi-01');
+  });
+
+  test('set values are final (set_fact)', () => {
+    const v = lazyVars([{ a: 1 }], templar);
+    v.fact = '{{ not templated }}';
+    expect(v.fact).toBe('{{ not templated }}');
+  });
+});
+
+describe('registries', () => {
+  test('filters, tests and lookups registered later are seen by existing Templars, also namespaced', () => {
+    registerFilter('community.general.shout', (v) => `${String(v)}!`);
+    registerTest('fleet_even', (v) => typeof v === 'number' && v % 2 === 0);
+    registerLookup('ansible.builtin.fleet_echo', (_ctx, terms) => terms.map((t) => `echo:${String(t)}`));
+    expect(templar.template("{{ 'hi' | shout }}", {})).toBe('hi!');
+    expect(templar.template('{{ 4 is fleet_even }}', {})).toBe(true);
+    expect(templar.template("{{ lookup('fleet_echo', 'a', 'b') }}", {})).toBe('echo:a,echo:b');
+    expect(templar.template("{{ query('fleet_echo', 'a') }}", {})).toEqual(['echo:a']);
+  });
+});
+
+describe('lookups', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-lookup-'));
+  mkdirSync(join(dir, 'templates'));
+  mkdirSync(join(dir, 'files'));
+  writeFileSync(join(dir, 'templates', 'cfg.j2'), '{"url": "{{ url }}", "re": "{{ \'a1\' | regex_replace(\'\\\\d\', \'#\') }}"}\n');
+  writeFileSync(join(dir, 'files', 'key.pub'), 'ssh-ed25519 AAA\n\n');
+  writeFileSync(join(dir, 'plain.txt'), '  spaced  ');
+  const t = new Templar({ searchPaths: [dir], env: { FLEET_TOKEN: 'tok-123' } });
+
+  test('env reads the configured environment, with default', () => {
+    expect(t.template("{{ lookup('env', 'FLEET_TOKEN') }}", {})).toBe('tok-123');
+    expect(t.template("{{ lookup('env', 'NOPE', default='d') }}", {})).toBe('d');
+    expect(t.template("{{ lookup('env', 'FLEET_TOKEN', 'NOPE', wantlist=true) }}", {})).toEqual(['tok-123', '']);
+  });
+
+  test('file and template resolve against search paths and their files/ and templates/ dirs', () => {
+    expect(t.template("{{ lookup('file', 'key.pub') }}", {})).toBe('ssh-ed25519 AAA');
+    expect(t.template("{{ lookup('file', 'plain.txt', rstrip=false) }}", {})).toBe('  spaced  ');
+    expect(t.template("{{ lookup('template', 'cfg.j2') }}", { url: 'https://x' })).toEqual({ url: 'https://x', re: 'a#' });
+    expect(t.template("{{ lookup('template', 'cfg.j2', template_vars={'url': 'tv'}) }}", { url: 'https://x' })).toEqual({ url: 'tv', re: 'a#' });
+    expect(t.template("{{ q('file', 'key.pub', 'plain.txt') }}", {})).toEqual(['ssh-ed25519 AAA', '  spaced']);
+  });
+
+  test('missing files and unknown lookups are clear errors', () => {
+    expect(failure(() => t.template("{{ lookup('file', 'nope.txt') }}", {}, { task: 'read key' })).message).toMatch(/read key.*could not locate file in lookup: nope.txt \(searched /);
+    expect(failure(() => t.template("{{ lookup('nope', 'x') }}", {})).message).toContain("lookup plugin 'nope' not found");
+  });
+});
