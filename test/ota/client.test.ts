@@ -2,6 +2,7 @@ import { FACT_ATTRIBUTES } from '../../src/modules/mender/facts.js';
 import { MenderClient } from '../../src/ota/client.js';
 import { exitCodeFor } from '../../src/ota/index.js';
 import { ExitCode } from '../../src/errors/index.js';
+import { realSleep } from '../../src/ota/rate.js';
 import { testServer, value, TOKEN, type TestServer } from './helpers.js';
 
 describe('Mender client against the embedded server', () => {
@@ -70,6 +71,16 @@ describe('Mender client against the embedded server', () => {
     const after = value(await c.getDeviceConfig('dev-rpi3'));
     expect(after.configured).toEqual({ kiosk_url: 'https://k' });
     expect(after.deployment_id).toBe(dep.deploymentId);
+  });
+
+  test('requests per second: concurrent calls are spaced to the limit', async () => {
+    const waits: number[] = [];
+    const c = srv.client({ rps: 50, sleep: (ms) => (waits.push(ms), realSleep(ms)) });
+    const rs = await Promise.all(Array.from({ length: 10 }, () => c.getDeviceConfig('dev-rpi3')));
+    expect(rs.every((r) => r.ok)).toBe(true);
+    // Ten calls at 50/s: nine of them wait for their slot, the last about 9 × 20 ms.
+    expect(waits.length).toBe(9);
+    expect(Math.max(...waits)).toBeGreaterThanOrEqual(150);
   });
 
   test('user/password login gives a JWT used for the rest of the run', async () => {
