@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../errors/index.js';
 import { parseYaml } from './yaml.js';
-import { DEFAULT_FORKS, modeFrom, runPlaybook } from './run.js';
+import { DEFAULT_FORKS, modeFrom } from './run.js';
+import { runStage } from '../stage/index.js';
 
 export const DEFAULT_PLAYBOOK = 'playbooks/manage-fleet.yml';
 export const DEFAULT_INVENTORY = 'inventory/';
@@ -62,6 +63,7 @@ export function registerRunCommand(program: Command): void {
     .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
     .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
     .option('--report <file>', 'write the JSON run report here')
+    .option('--branch <name>', 'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)')
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
     .action(async (playbook: string, o: Record<string, unknown>) => {
       const mode = modeFrom((o.mode as string | undefined) ?? process.env.PLAYBOOK_MODE);
@@ -69,7 +71,8 @@ export function registerRunCommand(program: Command): void {
       const forks = o.forks as number | undefined;
       if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
       const inventory = (o.inventory as string[]).length ? (o.inventory as string[]) : [DEFAULT_INVENTORY];
-      const r = await runPlaybook({
+      // The stage layer (src/stage) adds branch and commit from git, request counts and the job summary.
+      const r = await runStage({
         playbook,
         inventory,
         mode,
@@ -82,8 +85,7 @@ export function registerRunCommand(program: Command): void {
         forks,
         verbosity: o.verbose as number,
         report: o.report as string | undefined,
-        branch: process.env.GITHUB_REF_NAME ?? null,
-        commit: process.env.GITHUB_SHA ?? null,
+        branch: o.branch as string | undefined,
       });
       process.exitCode = r.exitCode;
     });

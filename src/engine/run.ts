@@ -57,7 +57,7 @@ export function modeFrom(value: string | undefined): RunMode | undefined {
   return value === 'run' || value === 'dry-run' || value === 'dry-run-debug' ? value : undefined;
 }
 
-function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boolean, started: Date): RunReport {
+export function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boolean, started: Date): RunReport {
   return {
     schema: 'fleetplay.run-report/1',
     playbook: resolve(o.playbook),

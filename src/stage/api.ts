@@ -3,7 +3,7 @@
  * (the run's requests divided by the devices it handled — "requests per device" at a glance).
  */
 import { isWrite, type OtaStatsSnapshot } from '../ota/index.js';
-import type { RunReport } from '../engine/index.js';
+import type { RunReport } from '../engine/report.js';
 
 export function apiCounts(s: OtaStatsSnapshot, devices: number): RunReport['api'] {
   const per = (n: number) => (devices > 0 ? round(n / devices) : 0);

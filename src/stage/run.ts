@@ -4,10 +4,11 @@
  * endpoint and per device; the `stage` section; the job summary in GitHub Actions.
  */
 import { ExitCode, formatError, type FleetError } from '../errors/index.js';
-import { runPlaybook, writeReport, type RunOptions, type RunResult } from '../engine/index.js';
+import { writeReport, type RunReport } from '../engine/report.js';
+import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
-import { log } from '../log/index.js';
+import { log, registerSecretsFromEnv } from '../log/index.js';
 import { menderRequestStats } from '../modules/mender/index.js';
 import type { OtaStatsSnapshot } from '../ota/index.js';
 import { apiCounts } from './api.js';
@@ -39,10 +40,12 @@ async function resolveStage(o: StageRunOptions): Promise<{ ok: true; value: Reso
 
 export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const stdout = o.stdout ?? process.stdout;
+  // Configuration secrets (GHRUNNER_TOKEN, INFLUXDB_TOKEN…) reach the output only masked.
+  registerSecretsFromEnv(o.env ?? process.env);
   const st = await resolveStage(o);
   if (!st.ok) {
     stdout.write(`ERROR! ${formatError(st.error)}\n`);
-    return usageFailure(st.error);
+    return usageFailure(o, st.error);
   }
   const { branch, commit } = st.value;
   let ota: OtaStatsSnapshot | undefined;
@@ -74,8 +77,12 @@ async function writeSummary(r: RunResult, stage: StageReport, env: NodeJS.Proces
   if (!s.ok) log.warn(formatError(s.error));
 }
 
-function usageFailure(e: FleetError): StageRunResult {
-  const stage: StageReport = { branch: null, commit: null, subscribed: 0, otherBranch: 0, failed: 0, os: { deploy: 0, abort: 0, wait: 0, none: 0, fail: 0 }, config: { deploy: 0, wait: 0, none: 0 }, artifacts: {} };
-  const report = { api: { requests: 0, byEndpoint: {} } } as unknown as RunResult['report'];
+function usageFailure(o: StageRunOptions, e: FleetError): StageRunResult {
+  const mode = o.mode ?? 'dry-run';
+  const report = emptyReport({ ...o, branch: o.branch ?? null, commit: null }, mode, mode !== 'run', false, new Date());
+  report.errors = [{ code: e.code, message: e.message, file: e.file, line: e.line, hint: e.hint }];
+  const stage = stageReport(report);
+  report.stage = stage;
+  if (o.report) writeReport(o.report, report);
   return { exitCode: ExitCode.usage, recap: {}, report, errors: [e], stage };
 }

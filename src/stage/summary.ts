@@ -3,7 +3,7 @@
  * decisions, counted for the job summary and the report's `stage` section. Pure.
  */
 import { z } from 'zod';
-import type { RunReport } from '../engine/index.js';
+import type { RunReport } from '../engine/report.js';
 
 export const StageReport = z.object({
   branch: z.string().nullable(),

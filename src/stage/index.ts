@@ -1,0 +1,4 @@
+/** The main job's run: stage from git, report extras, job summary. See README "The main job". */
+export { runStage, type StageRunOptions, type StageRunResult } from './run.js';
+export { stageReport, summaryMarkdown, StageReport } from './summary.js';
+export { apiCounts } from './api.js';

@@ -1,0 +1,130 @@
+/**
+ * A real fleet repository (a temp git repo holding a copy of inventory/ and playbooks/, with the
+ * stage branches) and the embedded server seeded with the sample fleet, for main-job tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadInventory } from '../../src/inventory/index.js';
+import { runStage, type StageRunOptions, type StageRunResult } from '../../src/stage/index.js';
+import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
+
+export { TOKEN };
+export const ROOT = resolve('.');
+export const SECRETS = { GHRUNNER_TOKEN: 'ghr-secret-runner-4242', INFLUXDB_TOKEN: 'influx-secret-7373' };
+
+/** The sample fleet's devices by their readable number. */
+export const DEV = {
+  legacy: '6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3', // ① rpi2, production
+  hotspot: '85159475-cc2e-4039-902c-b01fcb038e69', // ② iot-gate, production, monitoring
+  kioskCentral: '20b41a8a-ef2d-4afd-9587-2aad65b28605', // ③ rpi3, production, kiosk
+  kioskCampus: '9d4bcced-67df-4b98-84b6-645d3f2ec148', // ④ rpi3, canary, kiosk
+  prototype: '1f452a5b-f08d-4506-9568-b6848e418487', // ⑤ imx8mn, prototypes
+  runner: '4204953f-eb9a-4e7a-9370-79d888ab587b', // ⑥ rpi4, production, GitHub runner
+  kioskNext: '854df144-28aa-4e50-9225-ca5d348354b7', // ⑦ rpi4, main (qualification)
+} as const;
+
+export const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'];
+
+/** The device types of the sample inventory, read from it (so the test follows the repository). */
+function sampleDeviceTypes(): Map<string, string> {
+  const inv = loadInventory([join(ROOT, 'inventory')]);
+  if (!inv.ok) throw new Error(inv.error.map((e) => e.message).join('\n'));
+  return new Map(inv.value.hosts.map((h) => [h, String(inv.value.hostVars(h).device_type)]));
+}
+
+/** Every sample device runs fleet-os-1.0.0-<type>; 1.1.0 and 1.2.0 exist for every type. */
+export async function fleetServer(): Promise<TestServer> {
+  const types = sampleDeviceTypes();
+  const all = [...new Set(types.values())];
+  const artifacts = VERSIONS.flatMap((v) => all.map((t) => ({ name: `fleet-os-${v}-${t}`, device_types_compatible: [t] })));
+  const devices = [...types].map(([id, t]) => ({ id, device_type: t, artifact_name: `fleet-os-1.0.0-${t}` }));
+  return testServer({ spec: { artifacts, devices } });
+}
+
+const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' } }).trim();
+
+export interface FleetRepo {
+  dir: string;
+  /** Writes files (path → text) on a branch and commits them; returns the commit. */
+  commit(branch: string, files: Record<string, string>, message?: string): string;
+  checkout(ref: string): void;
+  git(...args: string[]): string;
+  remove(): void;
+}
+
+/** main, canary and production at the same first commit; HEAD on main. */
+export function fleetRepo(): FleetRepo {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-stage-'));
+  cpSync(join(ROOT, 'inventory'), join(dir, 'inventory'), { recursive: true });
+  cpSync(join(ROOT, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'the fleet');
+  for (const b of ['canary', 'production']) git(dir, 'branch', b);
+  return {
+    dir,
+    commit(branch, files, message = 'change') {
+      git(dir, 'checkout', '-q', branch);
+      for (const [p, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(dir, p)), { recursive: true });
+        writeFileSync(join(dir, p), text);
+      }
+      git(dir, 'add', '-A');
+      git(dir, 'commit', '-qm', message);
+      return git(dir, 'rev-parse', 'HEAD');
+    },
+    checkout: (ref) => void git(dir, 'checkout', '-q', ref),
+    git: (...args) => git(dir, ...args),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** group_vars/all.yml of the sample with every OS image at `version`. */
+export function allVarsWithImage(version: string): string {
+  const types = [...new Set(sampleDeviceTypes().values())];
+  return [
+    'mender_server: http://127.0.0.1:8080',
+    'subscribed_branch: production',
+    'os_image:',
+    ...types.map((t) => `  ${t}: fleet-os-${version}-${t}`),
+    'kiosk_enabled: false',
+    'gharunner_enabled: false',
+    'monitoring_enabled: false',
+    '',
+  ].join('\n');
+}
+
+export type Run = StageRunResult & { text: string };
+
+/** `fleetplay run` in-process on the repository's checked-out branch (or `branch`). */
+export async function runIn(repo: FleetRepo, srv: TestServer, o: Partial<StageRunOptions> & { envOverride?: Record<string, string | undefined> } = {}): Promise<Run> {
+  let text = '';
+  const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
+  const { envOverride, ...rest } = o;
+  const r = await runStage({
+    playbook: join(repo.dir, 'playbooks/manage-fleet.yml'),
+    inventory: [join(repo.dir, 'inventory')],
+    cwd: repo.dir,
+    mode: 'run',
+    stdout,
+    recordResults: true,
+    extraVars: { mender_server: srv.url, mender_api: { base_delay_ms: 5, max_delay_ms: 40 } },
+    env: { PATH: process.env.PATH, MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS, ...envOverride },
+    ...rest,
+  });
+  return { ...r, text };
+}
+
+/** Write requests the server answered (its own log), searches and statistics excepted. */
+export async function serverWrites(srv: TestServer) {
+  return (await srv.requests()).filter((r) => r.method !== 'GET' && !/filters\/search$|statistics\/list$|auth\/login$/.test(r.path));
+}
+
+export const changedCount = (r: StageRunResult) => Object.values(r.recap).reduce((n, s) => n + s.changed, 0);
+export const failedHosts = (r: StageRunResult) => Object.entries(r.recap).filter(([, s]) => s.failed > 0).map(([h]) => h).sort();
+/** Hosts whose OS/config plan entry has this action. */
+export const planned = (r: StageRunResult, kind: 'os' | 'config', action: string) =>
+  r.report.plan.filter((p) => p.kind === kind && p.action === action).map((p) => p.host).sort();

@@ -1,0 +1,233 @@
+/**
+ * The default playbook (playbooks/manage-fleet.yml) through `fleetplay run`'s stage layer: a real
+ * fleet repository in a temp dir (the sample inventory, branches main/canary/production) and the
+ * embedded server seeded with the sample fleet. Writes are counted from the server's own log.
+ */
+import { ExitCode } from '../../src/errors/index.js';
+import { DEV, allVarsWithImage, changedCount, failedHosts, fleetRepo, fleetServer, planned, runIn, serverWrites, SECRETS, type FleetRepo } from './helpers.js';
+import type { TestServer } from '../ota/helpers.js';
+
+let srv: TestServer;
+let repo: FleetRepo;
+beforeEach(async () => {
+  srv = await fleetServer();
+  repo = fleetRepo();
+});
+afterEach(async () => {
+  await srv.close();
+  repo.remove();
+});
+
+const ALL = Object.values(DEV);
+const PRODUCTION = [DEV.legacy, DEV.hotspot, DEV.kioskCentral, DEV.runner, DEV.prototype].sort();
+const deployments = async () => (await serverWrites(srv)).filter((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
+const configDeploys = async () => (await serverWrites(srv)).filter((w) => /deviceconfig\/configurations\/device\/[^/]+\/deploy$/.test(w.path));
+const devicesOf = (w: { body: unknown }) => [...((w.body as { devices: string[] }).devices ?? [])].sort();
+
+describe('branch filtering', () => {
+  it('on main only ⑦ is handled; the others are left alone, ok and not changed', async () => {
+    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') }, 'release 1.1.0');
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.ok);
+    expect(r.stage).toMatchObject({ branch: 'main', subscribed: 1, otherBranch: 6, failed: 0, os: { deploy: 1 }, artifacts: { 'fleet-os-1.1.0-raspberrypi4': 1 } });
+    const deps = await deployments();
+    expect(deps.map(devicesOf)).toEqual([[DEV.kioskNext]]);
+    expect((deps[0]!.body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.1.0-raspberrypi4');
+    for (const h of ALL.filter((h) => h !== DEV.kioskNext)) expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
+    expect(r.recap[DEV.kioskNext]!.changed).toBe(2);
+    expect(r.text).toContain('follows canary (inventory), not main: left alone');
+    // Configurations are read only for the device that stays in the play.
+    expect(r.report.api.byEndpoint['GET /api/management/v1/deviceconfig/configurations/device/{id}']).toBe(1);
+  });
+
+  it('on production the four production devices and the prototype (default branch) get the new image, grouped by artifact', async () => {
+    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.ok);
+    expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION);
+    const deps = await deployments();
+    // One deployment per artifact (device type), never one per device of the same image.
+    expect(deps).toHaveLength(new Set(deps.map((d) => (d.body as { artifact_name: string }).artifact_name)).size);
+    expect(deps.flatMap(devicesOf).sort()).toEqual(PRODUCTION);
+    expect(r.stage.otherBranch).toBe(2);
+  });
+
+  it('a device-reported subscribed_branch overrides the inventory', async () => {
+    await srv.admin('PUT', `devices/${DEV.legacy}`, { attributes: { subscribed_branch: 'canary' } });
+    repo.commit('canary', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(repo, srv);
+    expect(planned(r, 'os', 'deploy')).toEqual([DEV.legacy, DEV.kioskCampus].sort());
+    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const p = await runIn(repo, srv);
+    expect(planned(p, 'os', 'deploy')).not.toContain(DEV.legacy);
+    expect(p.recap[DEV.legacy]).toMatchObject({ changed: 0, failed: 0 });
+    expect(p.text).toContain('follows canary (device attribute), not production: left alone');
+  });
+});
+
+describe('what is scheduled', () => {
+  it('a configuration change only: a config deployment for ③, no OS deployment', async () => {
+    await runIn(repo, srv, { branch: undefined, envOverride: {} });
+    await srv.admin('DELETE', 'requests');
+    repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n' });
+    // The first run (on main) set nothing for production devices: converge them first.
+    const first = await runIn(repo, srv);
+    expect(planned(first, 'config', 'deploy')).toEqual(PRODUCTION);
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n' });
+    await srv.admin('DELETE', 'requests');
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.ok);
+    expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskCentral]);
+    expect(await deployments()).toHaveLength(0);
+    const deploys = await configDeploys();
+    expect(deploys.map((d) => d.path)).toEqual([`/api/management/v1/deviceconfig/configurations/device/${DEV.kioskCentral}/deploy`]);
+    const set = (await serverWrites(srv)).find((w) => w.method === 'PUT');
+    expect(set?.body).toMatchObject({ kiosk_url: 'https://kiosk.example.org/newer-page', kiosk_enabled: 'true', os_image: 'fleet-os-1.0.0-raspberrypi3' });
+  });
+
+  it('both: a new image and a new configuration for ⑦ in one run', async () => {
+    repo.commit('main', {
+      'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
+      'inventory/host_vars/854df144-28aa-4e50-9225-ca5d348354b7.yml': 'device_name: kiosk-next\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/next-2\n',
+    });
+    const r = await runIn(repo, srv);
+    expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
+    expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskNext]);
+    const cfg = r.report.plan.find((p) => p.kind === 'config')!.to as Record<string, string>;
+    // The configuration names the image the repository wants, not the one installed.
+    expect(cfg).toMatchObject({ os_image: 'fleet-os-1.1.0-raspberrypi4', kiosk_url: 'https://kiosk.example.org/next-2' });
+  });
+
+  it('nothing to do: the second run on the same commit has 0 changed and 0 writes, also after the devices converged', async () => {
+    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const first = await runIn(repo, srv);
+    expect(changedCount(first)).toBeGreaterThan(0);
+    expect((await serverWrites(srv)).length).toBeGreaterThan(0);
+    for (const wait of [0, 3600]) {
+      if (wait) await srv.admin('POST', 'clock/advance', { seconds: wait });
+      await srv.admin('DELETE', 'requests');
+      const again = await runIn(repo, srv);
+      expect(again.exitCode).toBe(ExitCode.ok);
+      expect(changedCount(again)).toBe(0);
+      expect(await serverWrites(srv)).toEqual([]);
+      expect(again.report.api.writes).toBe(0);
+      // In flight first (left alone), installed after the clock moved.
+      expect(planned(again, 'os', wait ? 'none' : 'wait')).toEqual(PRODUCTION);
+    }
+  });
+});
+
+describe('deployments in flight', () => {
+  it('a deployment of another image is aborted and replaced; one of the right image is left alone', async () => {
+    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    await runIn(repo, srv);
+    const [old] = await deployments();
+    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.2.0') });
+    await srv.admin('DELETE', 'requests');
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.ok);
+    const writes = await serverWrites(srv);
+    const abortIdx = writes.findIndex((w) => w.method === 'PUT' && w.path.endsWith('/status'));
+    const createIdx = writes.findIndex((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
+    expect(abortIdx).toBeGreaterThanOrEqual(0);
+    expect(createIdx).toBeGreaterThan(abortIdx);
+    expect(writes[abortIdx]!.body).toEqual({ status: 'aborted' });
+    expect((writes[createIdx]!.body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.2.0-raspberrypi4');
+    expect(old).toBeDefined();
+    await srv.admin('DELETE', 'requests');
+    const again = await runIn(repo, srv);
+    expect(planned(again, 'os', 'wait')).toEqual([DEV.kioskNext]);
+    expect(await serverWrites(srv)).toEqual([]);
+  });
+});
+
+describe('devices that cannot be updated', () => {
+  it('no artifact of that name for the device type fails that device only (exit 2)', async () => {
+    repo.commit('production', {
+      'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
+      'inventory/host_vars/6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3.yml': 'device_name: legacy-pi2\nos_image_override: fleet-os-9.9.9-raspberrypi2\n',
+    });
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.hostFailed);
+    expect(failedHosts(r)).toEqual([DEV.legacy]);
+    expect(r.text).toContain('fleet-os-9.9.9-raspberrypi2');
+    expect((await deployments()).flatMap(devicesOf)).not.toContain(DEV.legacy);
+    expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION.filter((h) => h !== DEV.legacy));
+  });
+
+  it('a device type without an OS image fails with what to add where', async () => {
+    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0').replace(/  raspberrypi2: .*\n/, '') });
+    const r = await runIn(repo, srv);
+    expect(failedHosts(r)).toEqual([DEV.legacy]);
+    expect(r.text).toContain('no OS image for device type raspberrypi2: add `raspberrypi2: ARTIFACT_NAME` under os_image');
+    expect((await serverWrites(srv)).filter((w) => JSON.stringify(w).includes(DEV.legacy))).toEqual([]);
+  });
+
+  it('an offline device is scheduled all the same: the run never waits for devices', async () => {
+    await srv.admin('PUT', `devices/${DEV.kioskNext}`, { online: false });
+    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.ok);
+    expect((await deployments()).map(devicesOf)).toEqual([[DEV.kioskNext]]);
+  });
+
+  it('a device unknown to the server fails with a clear message; the others go on', async () => {
+    const ghost = '0badc0de-0000-4000-8000-000000000001';
+    const hosts = (await import('node:fs')).readFileSync(`${repo.dir}/inventory/hosts.yml`, 'utf8').replace('    canary:\n      hosts:\n', `    canary:\n      hosts:\n        ${ghost}:  # not on the server\n`);
+    repo.commit('canary', { 'inventory/hosts.yml': hosts, 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(repo, srv);
+    expect(r.exitCode).toBe(ExitCode.hostFailed);
+    expect(failedHosts(r)).toEqual([ghost]);
+    expect(r.text).toContain(`device ${ghost} is not known to the Mender server`);
+    expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskCampus]);
+  });
+});
+
+describe('secrets and credentials', () => {
+  it('an empty GHRUNNER_TOKEN fails the runner with what to create; nothing is written for it; the secret never shows', async () => {
+    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(repo, srv, { envOverride: { GHRUNNER_TOKEN: '' } });
+    expect(r.exitCode).toBe(ExitCode.hostFailed);
+    expect(failedHosts(r)).toEqual([DEV.runner]);
+    expect(r.text).toContain('GHRUNNER_TOKEN is empty');
+    expect(r.text).toContain('create the repository secret GHRUNNER_TOKEN');
+    const writes = await serverWrites(srv);
+    expect(writes.filter((w) => JSON.stringify(w).includes(DEV.runner))).toEqual([]);
+    expect(writes.length).toBeGreaterThan(0);
+    // The hotspot's InfluxDB token went to the server, and nowhere else.
+    expect(JSON.stringify(writes)).toContain(SECRETS.INFLUXDB_TOKEN);
+    expect(r.text).not.toContain(SECRETS.INFLUXDB_TOKEN);
+    expect(JSON.stringify(r.report)).not.toContain(SECRETS.INFLUXDB_TOKEN);
+  });
+
+  it('a wrong token is a clear error and nothing is written', async () => {
+    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(repo, srv, { envOverride: { MENDER_ACCESS_TOKEN: 'not-the-token-123456' } });
+    expect(r.exitCode).not.toBe(ExitCode.ok);
+    expect(r.text).toContain('token wrong or lacking permission');
+    expect(r.text).not.toContain('not-the-token-123456');
+    expect(await serverWrites(srv)).toEqual([]);
+    expect(r.report.api.writes).toBe(0);
+  });
+});
+
+describe('a flaky server', () => {
+  it('5xx and 429 storms are retried; every deployment is created exactly once', async () => {
+    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    await srv.faults({ error_rate: 0.3, error_status: 503, throttle_rate: 0.2, retry_after: 0, seed: 7 });
+    const r = await runIn(repo, srv);
+    await srv.faults(undefined);
+    expect(r.exitCode).toBe(ExitCode.ok);
+    expect(r.report.api.retries).toBeGreaterThan(0);
+    expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION);
+    const created = (await deployments()).filter((d) => (d as unknown as { status: number }).status === 201);
+    expect(created.flatMap(devicesOf).sort()).toEqual(PRODUCTION);
+    const configs = (await configDeploys()).filter((d) => (d as unknown as { status: number }).status < 300);
+    expect(configs.map((d) => d.path).sort()).toEqual(PRODUCTION.map((h) => `/api/management/v1/deviceconfig/configurations/device/${h}/deploy`).sort());
+    await srv.admin('DELETE', 'requests');
+    const again = await runIn(repo, srv);
+    expect(changedCount(again)).toBe(0);
+    expect(await serverWrites(srv)).toEqual([]);
+  });
+});
