@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerRunCommand } from '../engine/cli.js';
 import { inventoryCommand } from '../inventory/command.js';
 import { registerServer } from '../server/command.js';
 
@@ -8,4 +9,4 @@ import { registerServer } from '../server/command.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerServer, inventoryCommand()];
+export const commands: RegisterCommand[] = [registerServer, inventoryCommand(), registerRunCommand];

@@ -1,0 +1,90 @@
+/**
+ * `fleetplay run [PLAYBOOK] -i INVENTORY …` — the ansible-playbook-like command.
+ * Mode comes from --mode or PLAYBOOK_MODE (dry-run by default: nothing is written anywhere).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode } from '../errors/index.js';
+import { parseYaml } from './yaml.js';
+import { DEFAULT_FORKS, modeFrom, runPlaybook } from './run.js';
+
+export const DEFAULT_PLAYBOOK = 'playbooks/manage-fleet.yml';
+export const DEFAULT_INVENTORY = 'inventory/';
+
+/** -e NAME=VALUE (several per flag, space separated), -e '{"json": 1}' / YAML, or -e @file. */
+export function parseExtraVars(values: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of values) {
+    const text = v.trim();
+    if (text.startsWith('{') || text.startsWith('@')) {
+      const src = text.startsWith('@') ? `__file__` : text;
+      const parsed = src === '__file__' ? readExtraFile(text.slice(1)) : parseYaml(text, '-e');
+      if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object') throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e ${v}: not a YAML/JSON mapping`);
+      Object.assign(out, parsed.value);
+      continue;
+    }
+    for (const pair of text.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? []) {
+      const i = pair.indexOf('=');
+      if (i <= 0) throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e ${pair}: write NAME=VALUE, a JSON/YAML mapping or @file`);
+      out[pair.slice(0, i)] = pair.slice(i + 1).replace(/^(["'])(.*)\1$/, '$2');
+    }
+  }
+  return out;
+}
+
+function readExtraFile(path: string) {
+  return parseYaml(requireText(path), path);
+}
+
+function requireText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e @${path}: cannot read the file`);
+  }
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+const splitList = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a playbook against the fleet (dry-run unless --mode run)')
+    .argument('[playbook]', 'playbook file', DEFAULT_PLAYBOOK)
+    .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
+    .addOption(new Option('--mode <mode>', 'run | dry-run | dry-run-debug (env PLAYBOOK_MODE; default dry-run)').choices(['run', 'dry-run', 'dry-run-debug']))
+    .option('-C, --check', 'check mode: report what would change, change nothing')
+    .option('-D, --diff', 'show differences')
+    .option('-l, --limit <pattern>', 'limit to hosts matching the pattern')
+    .option('-e, --extra-vars <vars>', 'NAME=VALUE, JSON/YAML mapping or @file (repeatable)', collect, [])
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma separated, repeatable)', splitList, [])
+    .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
+    .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
+    .option('--report <file>', 'write the JSON run report here')
+    .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
+    .action(async (playbook: string, o: Record<string, unknown>) => {
+      const mode = modeFrom((o.mode as string | undefined) ?? process.env.PLAYBOOK_MODE);
+      if (!mode) throw new CommanderError(ExitCode.usage, 'fleetplay.mode', `PLAYBOOK_MODE=${process.env.PLAYBOOK_MODE}: write run, dry-run or dry-run-debug`);
+      const forks = o.forks as number | undefined;
+      if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
+      const inventory = (o.inventory as string[]).length ? (o.inventory as string[]) : [DEFAULT_INVENTORY];
+      const r = await runPlaybook({
+        playbook,
+        inventory,
+        mode,
+        check: o.check === true,
+        diff: o.diff === true,
+        limit: o.limit as string | undefined,
+        extraVars: parseExtraVars(o.extraVars as string[]),
+        tags: o.tags as string[],
+        skipTags: o.skipTags as string[],
+        forks,
+        verbosity: o.verbose as number,
+        report: o.report as string | undefined,
+        branch: process.env.GITHUB_REF_NAME ?? null,
+        commit: process.env.GITHUB_SHA ?? null,
+      });
+      process.exitCode = r.exitCode;
+    });
+}

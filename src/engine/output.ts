@@ -1,0 +1,131 @@
+/**
+ * Ansible-style console output (the default callback of ansible-core 2.14): PLAY / TASK
+ * banners, one line per host result, PLAY RECAP. Writes are buffered: 100k hosts print
+ * 100k lines per task, so lines are joined and written in large chunks.
+ */
+import { maskDeep, maskSecrets } from '../log/index.js';
+
+export interface Stats {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+export const emptyStats = (): Stats => ({ ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 });
+
+const COLORS = { ok: '32', changed: '33', skipped: '36', failed: '31', unreachable: '31', rescued: '35', ignored: '35', banner: '0' } as const;
+type Colour = keyof typeof COLORS;
+
+export interface PrinterOptions {
+  stream: NodeJS.WritableStream;
+  color: boolean;
+  verbosity: number;
+  /** Columns of the banner lines (ansible: terminal width - 1, at least 79). */
+  columns?: number;
+}
+
+export const CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+export class Printer {
+  private buf: string[] = [];
+  private size = 0;
+  constructor(private readonly o: PrinterOptions) {}
+
+  private c(kind: Colour, s: string): string {
+    return this.o.color ? `\x1b[0;${COLORS[kind]}m${s}\x1b[0m` : s;
+  }
+
+  write(s: string): void {
+    this.buf.push(s);
+    this.size += s.length;
+    if (this.size > 1 << 16) this.flush();
+  }
+
+  flush(): void {
+    if (!this.buf.length) return;
+    this.o.stream.write(maskSecrets(this.buf.join('')));
+    this.buf = [];
+    this.size = 0;
+  }
+
+  banner(msg: string): void {
+    const stars = Math.max(3, (this.o.columns ?? 79) - msg.length);
+    this.write(`\n${msg} ${'*'.repeat(stars)}\n`);
+  }
+
+  play(name: string): void {
+    this.banner(`PLAY [${name}]`);
+  }
+
+  task(name: string, handler = false): void {
+    this.banner(`${handler ? 'RUNNING HANDLER' : 'TASK'} [${name}]`);
+  }
+
+  line(s: string): void {
+    this.write(`${s}\n`);
+  }
+
+  /** One host's result: `ok: [host] => {...}`, `fatal: [host]: FAILED! => {...}`. */
+  result(kind: 'ok' | 'changed' | 'skipping' | 'failed' | 'fatal', host: string, result: Record<string, unknown>, opts: { item?: string; delegated?: string; show?: boolean; noLog?: boolean; ignored?: boolean }): void {
+    const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
+    const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
+    const colour: Colour = kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
+    const body = sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result));
+    if (kind === 'fatal' || kind === 'failed') {
+      const head = kind === 'fatal' ? `fatal: ${who}: ${result.unreachable === true ? 'UNREACHABLE!' : 'FAILED!'}` : `failed: ${who}${item}`;
+      this.line(this.c('failed', `${head} => ${pyJson(maskDeep(body))}`));
+      if (opts.ignored) this.line(this.c('ignored', '...ignoring'));
+      return;
+    }
+    const show = opts.show || this.o.verbosity > 0;
+    const text = show ? ` => ${JSON.stringify(maskDeep(body), null, 4)}` : '';
+    this.line(this.c(colour, `${kind}: ${who}${item ? ` =>${item}` : ''}${text}`));
+  }
+
+  recap(stats: Map<string, Stats>): void {
+    this.banner('PLAY RECAP');
+    for (const [h, s] of stats) {
+      const hostCol = s.failed || s.unreachable ? 'failed' : s.changed ? 'changed' : 'ok';
+      const f = (k: keyof Stats, col: Colour) => {
+        const t = `${k}=${String(s[k]).padEnd(4)}`;
+        return s[k] ? this.c(col, t) : t;
+      };
+      const name = this.o.color ? this.c(hostCol, h).padEnd(h.length + 11 + Math.max(0, 26 - h.length)) : h.padEnd(26);
+      this.line(`${name} : ${f('ok', 'ok')} ${f('changed', 'changed')} ${f('unreachable', 'unreachable')} ${f('failed', 'failed')} ${f('skipped', 'skipped')} ${f('rescued', 'rescued')} ${f('ignored', 'ignored')}`);
+    }
+    this.write('\n');
+    this.flush();
+  }
+}
+
+/** What ansible shows of a result: internal keys dropped. */
+function visible(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r._debug === true) {
+    const loopVar = r.ansible_loop_var as string | undefined;
+    for (const [k, v] of Object.entries(r)) if (k !== 'changed' && k !== 'failed' && k !== 'ansible_loop_var' && k !== loopVar && !k.startsWith('_')) out[k] = v;
+    return out;
+  }
+  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && v !== undefined) out[k] = v;
+  return out;
+}
+
+/** ansible dumps results with sorted keys (json.dumps(sort_keys=True)). */
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+/** One-line JSON the way Python's json.dumps writes it (", " and ": " separators). */
+export function pyJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+  return v === undefined ? 'null' : JSON.stringify(v);
+}

@@ -1,0 +1,145 @@
+/**
+ * Programmatic entry: load the playbook and inventory, run, print, write the report, return
+ * the recap and exit code. The main job and the monitor call this; the CLI is a thin shell.
+ */
+import { dirname, resolve } from 'node:path';
+import { ExitCode, fleetError, formatError, type FleetError } from '../errors/index.js';
+import { loadInventory } from '../inventory/index.js';
+import { maskDeep, useColor } from '../log/index.js';
+import '../modules/builtin/index.js';
+import type { RunMode } from '../modules/registry.js';
+import { Templar, type Vars } from '../template/index.js';
+import { Engine } from './executor.js';
+import { loadPlaybook } from './loader.js';
+import { Printer, type Stats } from './output.js';
+import { writeReport, type RunReport } from './report.js';
+import { clearYamlCache } from './yaml.js';
+
+export interface RunOptions {
+  playbook: string;
+  inventory: string[];
+  /** dry-run (default; = check mode), run, dry-run-debug (= check + diff). */
+  mode?: RunMode;
+  /** --check / --diff as in ansible-playbook (on top of the mode). */
+  check?: boolean;
+  diff?: boolean;
+  limit?: string;
+  extraVars?: Vars;
+  tags?: string[];
+  skipTags?: string[];
+  forks?: number;
+  verbosity?: number;
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream;
+  /** Write the JSON run report here. */
+  report?: string;
+  /** Keep every host × task result in the returned report even without a file (tests, callers). */
+  recordResults?: boolean;
+  branch?: string | null;
+  commit?: string | null;
+  /** The OTA client fills these in after the run. */
+  apiCounts?: () => { requests: number; byEndpoint: Record<string, number> };
+  templar?: Templar;
+}
+
+export interface RunResult {
+  exitCode: number;
+  recap: Record<string, Stats>;
+  report: RunReport;
+  errors: FleetError[];
+}
+
+export const DEFAULT_FORKS = 100;
+
+export function modeFrom(value: string | undefined): RunMode | undefined {
+  if (value === undefined || value === '') return 'dry-run';
+  return value === 'run' || value === 'dry-run' || value === 'dry-run-debug' ? value : undefined;
+}
+
+function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boolean, started: Date): RunReport {
+  return {
+    schema: 'fleetplay.run-report/1',
+    playbook: resolve(o.playbook),
+    mode,
+    checkMode,
+    diff,
+    branch: o.branch ?? null,
+    commit: o.commit ?? null,
+    startedAt: started.toISOString(),
+    finishedAt: started.toISOString(),
+    durationMs: 0,
+    exitCode: ExitCode.usage,
+    recap: {},
+    results: [],
+    plan: [],
+    api: { requests: 0, byEndpoint: {} },
+    errors: [],
+  };
+}
+
+function limitHosts(limit: string | undefined, match: (p: string) => { ok: boolean; value?: string[]; error?: FleetError }): string[] | FleetError | undefined {
+  if (!limit) return undefined;
+  const r = match(limit);
+  return r.ok ? (r.value ?? []) : r.error!;
+}
+
+export async function runPlaybook(o: RunOptions): Promise<RunResult> {
+  const started = new Date();
+  const mode = o.mode ?? 'dry-run';
+  const checkMode = mode !== 'run' || o.check === true;
+  const diff = mode === 'dry-run-debug' || o.diff === true;
+  const stdout = o.stdout ?? process.stdout;
+  const report = emptyReport(o, mode, checkMode, diff, started);
+  const fail = (errors: FleetError[]): RunResult => {
+    for (const e of errors) stdout.write(`ERROR! ${formatError(e)}\n`);
+    report.errors = errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint }));
+    if (o.report) writeReport(o.report, report);
+    return { exitCode: ExitCode.usage, recap: {}, report, errors };
+  };
+  clearYamlCache();
+  const pb = loadPlaybook(o.playbook);
+  if (!pb.ok) return fail(pb.error);
+  const inv = loadInventory(o.inventory, { playbookDir: dirname(resolve(o.playbook)) });
+  if (!inv.ok) return fail(inv.error);
+  const limit = limitHosts(o.limit, (p) => inv.value.match(p));
+  if (limit && !Array.isArray(limit)) return fail([limit]);
+  if (Array.isArray(limit) && limit.length === 0) return fail([fleetError('run.limit', `--limit ${o.limit} matches no host`, { hint: 'check the pattern against the inventory (fleetplay inventory list)' })]);
+  const printer = new Printer({ stream: stdout, color: useColor(stdout), verbosity: o.verbosity ?? 0 });
+  const engine = new Engine({
+    playbook: pb.value,
+    inventory: inv.value,
+    templar: o.templar ?? new Templar({ searchPaths: [pb.value.dir], env: o.env }),
+    printer,
+    mode,
+    checkMode,
+    diff,
+    forks: o.forks ?? DEFAULT_FORKS,
+    extraVars: { ...(o.extraVars ?? {}), ansible_verbosity: o.verbosity ?? 0 },
+    tags: { tags: o.tags ?? [], skip: o.skipTags ?? [] },
+    limit: limit as string[] | undefined,
+    env: o.env ?? process.env,
+    verbosity: o.verbosity ?? 0,
+    record: Boolean(o.report) || o.recordResults === true,
+  });
+  await engine.run();
+  const recap: Record<string, Stats> = {};
+  for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
+  printer.recap(new Map(Object.entries(recap)));
+  for (const e of engine.errors) stdout.write(`ERROR! ${formatError(e)}\n`);
+  const anyFailed = Object.values(recap).some((s) => s.failed > 0);
+  const unreachable = Object.values(recap).some((s) => s.unreachable > 0);
+  const exitCode = engine.errors.length && !anyFailed ? ExitCode.usage : unreachable ? ExitCode.otaUnreachable : anyFailed ? ExitCode.hostFailed : ExitCode.ok;
+  const finished = new Date();
+  Object.assign(report, {
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    exitCode,
+    recap,
+    results: maskDeep(engine.records),
+    plan: engine.plan,
+    api: o.apiCounts?.() ?? report.api,
+    errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
+  });
+  if (o.report) writeReport(o.report, report);
+  return { exitCode, recap, report, errors: engine.errors };
+}

@@ -1,0 +1,164 @@
+/**
+ * One task on one host: when, loop, argument templating, check mode, the module call,
+ * until/retries, changed_when/failed_when. Pure of output; the executor prints and counts.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fleetError, FleetFailure, formatError } from '../errors/index.js';
+import type { Templar, Vars } from '../template/index.js';
+import { getModule, type HostContext, type ModuleDef, type ModuleResult, type RunMode } from '../modules/registry.js';
+import { asList } from './loader.js';
+import type { TaskNode } from './model.js';
+
+export const OMIT = '__omit_place_holder__fleetplay';
+
+export interface TaskEnv {
+  templar: Templar;
+  checkMode: boolean;
+  diff: boolean;
+  mode: RunMode;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ItemOutcome {
+  result: ModuleResult;
+  label?: string;
+}
+
+/** A host's outcome of one task (one entry per item for loops). */
+export interface Outcome {
+  result: ModuleResult;
+  items?: ItemOutcome[];
+}
+
+export const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v)) || v === 1;
+
+export function bool(t: TaskNode, key: 'ignore_errors' | 'no_log' | 'run_once' | 'check_mode', vars: Vars, templar: Templar): boolean | undefined {
+  const v = t.kw[key] ?? t.inherit[key];
+  if (v === undefined) return undefined;
+  return truthy(typeof v === 'string' ? templar.template(v, vars) : v);
+}
+
+const where = (t: TaskNode, host: string) => ({ file: t.file, line: t.line, task: t.name || t.action, host });
+
+export function conditions(t: TaskNode): unknown[] {
+  return [...asList(t.inherit.when), ...asList(t.kw.when)];
+}
+
+/** Templated args with `omit` dropped (a top-level arg set to `{{ omit }}` is left out). */
+function templateArgs(t: TaskNode, vars: Vars, env: TaskEnv, host: string, raw: boolean): Record<string, unknown> {
+  const args = raw ? t.args : (env.templar.template(t.args, vars, where(t, host)) as Record<string, unknown>);
+  for (const [k, v] of Object.entries(args)) if (v === OMIT) delete args[k];
+  return args;
+}
+
+function failure(e: unknown): ModuleResult {
+  const msg = e instanceof FleetFailure ? formatError(e.error) : e instanceof Error ? e.message : String(e);
+  return { failed: true, changed: false, msg };
+}
+
+function taskEnvironment(t: TaskNode, vars: Vars, env: TaskEnv, host: string): NodeJS.ProcessEnv {
+  const layers = [...asList(t.inherit.environment), ...asList(t.kw.environment)];
+  if (!layers.length) return env.env;
+  const out: NodeJS.ProcessEnv = { ...env.env };
+  for (const l of layers) {
+    const v = env.templar.template(l, vars, where(t, host));
+    if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out[k] = String(x);
+  }
+  return out;
+}
+
+/** Runs the module once (with until/retries), then applies changed_when / failed_when. */
+export async function invoke(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, host: string, scope: Record<string, unknown>): Promise<ModuleResult> {
+  const checkMode = bool(t, 'check_mode', vars, env.templar) ?? env.checkMode;
+  if (checkMode && !mod.checkMode) return { changed: false, skipped: true, msg: `skipped, running in check mode` };
+  const ctx: HostContext = { host, vars, templar: env.templar, checkMode, diff: env.diff, mode: env.mode, env: taskEnvironment(t, vars, env, host), file: t.file, line: t.line, task: t.name };
+  const until = t.kw.until;
+  const retries = until === undefined ? 1 : (() => {
+    const r = t.kw.retries === undefined ? 3 : Number(env.templar.template(t.kw.retries, vars));
+    return r <= 0 ? 1 : r + 1;
+  })();
+  const delay = Number(t.kw.delay === undefined ? 5 : env.templar.template(t.kw.delay, vars));
+  let result: ModuleResult = {};
+  for (let attempt = 1; attempt <= retries; attempt++) {
+    result = await callModule(t, mod, vars, env, host, ctx);
+    const view = t.kw.register ? withVar(vars, t.kw.register, result, scope) : vars;
+    if (until !== undefined) {
+      result.attempts = attempt;
+      let done = false;
+      try {
+        done = env.templar.conditional(until, view, where(t, host));
+      } catch (e) {
+        return failure(e);
+      }
+      if (done) break;
+      if (attempt === retries) {
+        result.failed = true;
+        break;
+      }
+      if (delay > 0) await sleep(delay * 1000);
+      continue;
+    }
+  }
+  return postConditions(t, result, vars, env, host, scope);
+}
+
+async function callModule(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, host: string, ctx: HostContext): Promise<ModuleResult> {
+  try {
+    const raw = templateArgs(t, vars, env, host, mod.rawArgs === true);
+    const parsed = mod.args.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, { file: t.file, line: t.line, hint: `see the ${t.action} module in README "Playbooks"` });
+      return { failed: true, changed: false, msg: formatError(e) };
+    }
+    if (!mod.run) return { failed: true, msg: `${mod.name} only runs in bulk` };
+    return { ...(await mod.run(parsed.data, ctx)) };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+/** The task's vars plus the registered result (for until/changed_when/failed_when). */
+function withVar(vars: Vars, name: string, value: unknown, scope: Record<string, unknown>): Vars {
+  scope[name] = value;
+  return new Proxy(vars, {
+    get: (tgt, k) => (k === name ? value : Reflect.get(tgt, k)),
+    has: (tgt, k) => k === name || Reflect.has(tgt, k),
+  });
+}
+
+export function postConditions(t: TaskNode, result: ModuleResult, vars: Vars, env: TaskEnv, host: string, scope: Record<string, unknown>): ModuleResult {
+  if (result.skipped) return result;
+  const view = t.kw.register ? withVar(vars, t.kw.register, result, scope) : vars;
+  try {
+    if (t.kw.changed_when !== undefined) result.changed = env.templar.conditional(t.kw.changed_when, view, where(t, host));
+    if (t.kw.failed_when !== undefined) {
+      const failed = env.templar.conditional(t.kw.failed_when, view, where(t, host));
+      result.failed_when_result = failed;
+      result.failed = failed;
+    }
+  } catch (e) {
+    return failure(e);
+  }
+  if (result.failed === undefined) result.failed = false;
+  if (result.changed === undefined) result.changed = false;
+  return result;
+}
+
+/** `loop:` / `with_items:` values (with_items flattens one level, as ansible does). */
+export function loopItems(t: TaskNode, vars: Vars, env: TaskEnv, host: string): unknown[] | undefined {
+  const spec = t.kw.loop ?? t.kw.with_items ?? t.kw.with_list;
+  if (spec === undefined) return undefined;
+  const v = env.templar.template(spec, vars, where(t, host));
+  if (typeof v === 'string' && t.kw.loop === undefined) return [v];
+  if (!Array.isArray(v)) {
+    throw new FleetFailure(fleetError('task.loop', `loop must be a list, got ${v === null ? 'null' : typeof v}`, { file: t.file, line: t.line, hint: 'for a mapping write loop: "{{ mydict | dict2items }}"' }));
+  }
+  return t.kw.with_items !== undefined ? v.flatMap((x) => (Array.isArray(x) ? x : [x])) : v;
+}
+
+export function moduleOf(t: TaskNode): ModuleDef {
+  const m = getModule(t.action);
+  if (!m) throw new FleetFailure(fleetError('task.unknown-module', `unknown module ${t.action}`, { file: t.file, line: t.line }));
+  return m;
+}

@@ -1,0 +1,91 @@
+/**
+ * Module registry. A module is an API call made by the controller for one or many hosts:
+ * `run` serves one host, `runBatch` serves every host of a task at once (one bulk request
+ * for many devices). FQCN aliases (ansible.builtin.X) resolve to the same definition.
+ */
+import type { z } from 'zod';
+import type { Templar, Vars } from '../template/index.js';
+
+export type RunMode = 'run' | 'dry-run' | 'dry-run-debug';
+
+export interface HostContext {
+  host: string;
+  vars: Vars;
+  templar: Templar;
+  checkMode: boolean;
+  diff: boolean;
+  mode: RunMode;
+  /** Environment for processes the module starts (play/task `environment:` over the controller's). */
+  env?: NodeJS.ProcessEnv;
+  /** Where the task is written, for messages. */
+  file?: string;
+  line?: number;
+  /** The play's engine: lets meta-like modules talk back (flush handlers…). */
+  task?: string;
+}
+
+export interface ModuleResult {
+  changed?: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  /** Usually a string; debug may return any value. */
+  msg?: unknown;
+  [k: string]: unknown;
+}
+
+/** One per-device decision that ends up in the run report (`--report FILE`). */
+export interface PlanEntry {
+  host: string;
+  kind: string;
+  from?: unknown;
+  to?: unknown;
+  why: string;
+}
+
+export interface PlanSink {
+  add(entry: PlanEntry): void;
+}
+
+export interface BatchItem<A> {
+  host: string;
+  args: A;
+  ctx: HostContext;
+}
+
+export interface ModuleDef<A = unknown> {
+  /** Short name; `ansible.builtin.<name>` and `ansible.legacy.<name>` are registered too. */
+  name: string;
+  aliases?: string[];
+  /** Validated after templating; a zod error is a task failure naming the task file and line. */
+  args: z.ZodType<A>;
+  /** Supports check mode / dry-run; when false the task is skipped in check mode. */
+  checkMode: boolean;
+  /** Modules that accept `key=value` free-form text (`command: ls -l`) put it in this arg. */
+  freeForm?: string;
+  /** Args whose templating the module does itself (e.g. `until`-like lazy args); rarely needed. */
+  rawArgs?: boolean;
+  run?(args: A, ctx: HostContext): Promise<ModuleResult> | ModuleResult;
+  /** Bulk form: called once per task with every host still active (after when:/loop expansion). */
+  runBatch?(items: BatchItem<A>[], task: { name: string; report: PlanSink }): Promise<Map<string, ModuleResult>>;
+}
+
+const modules = new Map<string, ModuleDef<any>>();
+
+export function registerModule(def: ModuleDef<any>): void {
+  if (!def.run && !def.runBatch) throw new Error(`module ${def.name} needs run or runBatch`);
+  for (const n of [def.name, ...(def.aliases ?? [])]) {
+    modules.set(n, def);
+    if (!n.includes('.')) {
+      modules.set(`ansible.builtin.${n}`, def);
+      modules.set(`ansible.legacy.${n}`, def);
+    }
+  }
+}
+
+export function getModule(name: string): ModuleDef<any> | undefined {
+  return modules.get(name);
+}
+
+export function moduleNames(): string[] {
+  return [...new Set([...modules.values()].map((m) => m.name))].sort();
+}

@@ -1,0 +1,109 @@
+/**
+ * Differential tests against ansible-core 2.14: every fixture playbook was run with
+ * ansible-playbook (command recorded in NAME.expected.json, see generate.mjs); fleetplay runs the
+ * same playbook and must give the same recap, the same per-host task statuses and the same
+ * debug output (which is how registered values are compared).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runPlaybook } from '../../src/engine/run.js';
+import type { TaskRecord } from '../../src/engine/report.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
+const names = readdirSync(dir).filter((f) => f.endsWith('.expected.json')).map((f) => f.replace('.expected.json', '')).sort();
+
+interface Expected {
+  command: string;
+  rc: number;
+  stats: Record<string, { ok: number; changed: number; failures: number; skipped: number; rescued: number; ignored: number; unreachable: number }>;
+  tasks: { name: string; line: number; hosts: Record<string, { status: string; debug?: Record<string, unknown> }> }[];
+}
+
+const NOT_COMPARED = new Set(['meta', 'include_tasks', 'include_role', 'include']);
+const RESULT_KEYS = new Set(['changed', 'failed', 'skipped', 'skip_reason', 'skipped_reason', 'ansible_loop_var', 'item', 'failed_when_result', 'attempts']);
+
+/** What a debug task showed: msg, the var's value, or per item for loops. */
+function debugView(r: Record<string, unknown>): unknown {
+  if (Array.isArray(r.results)) return r.results.map((x) => debugView(x as Record<string, unknown>));
+  if (r.skipped) return 'skipped';
+  if ('msg' in r) return r.msg;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = v;
+  return out;
+}
+
+type Step = { line: number; status: string; debug?: unknown };
+
+function expectedSteps(e: Expected): Record<string, Step[]> {
+  const out: Record<string, Step[]> = {};
+  for (const t of e.tasks) {
+    if (NOT_COMPARED.has(t.name.replace(/ :.*$/, ''))) continue;
+    for (const [h, r] of Object.entries(t.hosts)) {
+      (out[h] ??= []).push({ line: t.line, status: r.status, ...(r.debug && r.status !== 'failed' ? { debug: debugView(r.debug) } : {}) });
+    }
+  }
+  return out;
+}
+
+function actualSteps(records: TaskRecord[]): Record<string, Step[]> {
+  const out: Record<string, Step[]> = {};
+  for (const r of records) {
+    if (NOT_COMPARED.has(r.action)) continue;
+    const status = r.status === 'ignored' ? 'failed' : r.status;
+    // A failed debug shows an error message; its wording is the template engine's, not compared.
+    (out[r.host] ??= []).push({ line: r.line, status, ...(r.action === 'debug' && status !== 'failed' ? { debug: debugView(r.result) } : {}) });
+  }
+  return out;
+}
+
+/** The arguments the generator gave ansible-playbook, mapped onto runPlaybook options. */
+function optionsFor(name: string) {
+  const first = readFileSync(join(dir, `${name}.yml`), 'utf8').split('\n')[0];
+  const args = /^# fleetplay-args: (.*)$/.exec(first)?.[1].split(' ').filter(Boolean) ?? [];
+  const o = { tags: [] as string[], skipTags: [] as string[], extraVars: {} as Record<string, unknown>, check: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--tags') o.tags.push(...args[++i].split(','));
+    else if (a === '--skip-tags') o.skipTags.push(...args[++i].split(','));
+    else if (a === '--check') o.check = true;
+    else if (a === '-e') {
+      const [k, v] = args[++i].split('=');
+      o.extraVars[k] = v;
+    } else throw new Error(`unhandled fixture arg ${a}`);
+  }
+  return o;
+}
+
+const sink = () => {
+  let text = '';
+  const s = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
+  return { s, text: () => text };
+};
+
+describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
+  test('there are at least 50 recorded playbooks', () => {
+    expect(names.length).toBeGreaterThanOrEqual(50);
+  });
+
+  test.each(names)('%s', async (name) => {
+    const expected = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as Expected;
+    const o = optionsFor(name);
+    const out = sink();
+    const r = await runPlaybook({
+      playbook: join(dir, `${name}.yml`),
+      inventory: [join(dir, 'inventory.yml')],
+      mode: o.check ? 'dry-run' : 'run',
+      tags: o.tags,
+      skipTags: o.skipTags,
+      extraVars: o.extraVars,
+      stdout: out.s,
+      recordResults: true,
+      env: { PATH: process.env.PATH },
+    });
+    expect(r.errors).toEqual([]);
+    const recap = Object.fromEntries(Object.entries(r.recap).map(([h, s]) => [h, { ok: s.ok, changed: s.changed, failures: s.failed, skipped: s.skipped, rescued: s.rescued, ignored: s.ignored, unreachable: s.unreachable }]));
+    expect({ recap, steps: actualSteps(r.report.results), rc: r.exitCode }).toEqual({ recap: expected.stats, steps: expectedSteps(expected), rc: expected.rc });
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * Console output against ansible-playbook's default callback: NAME.stdout.txt holds what
+ * ansible printed (first line: the command). Hosts finish in any order in ansible, so lines are
+ * compared as a sorted multiset per section; timestamps of command results are blanked.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { runPlaybook } from '../../src/engine/run.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
+const names = readdirSync(dir).filter((f) => f.endsWith('.stdout.txt')).map((f) => f.replace('.stdout.txt', ''));
+
+function sections(text: string): string[][] {
+  const blank = text.replace(/"(delta|start|end)": "[^"]*"/g, '"$1": "X"');
+  return blank
+    .split('\n\n')
+    .map((s) => s.split('\n').filter((l) => l.trim() !== '').sort())
+    .filter((s) => s.length);
+}
+
+async function fleetplayText(name: string): Promise<{ text: string; rc: number }> {
+  let text = '';
+  const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
+  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: 'run', stdout, env: { PATH: process.env.PATH } });
+  return { text, rc: r.exitCode };
+}
+
+describe('output matches ansible-playbook default callback', () => {
+  test('fixtures exist', () => expect(names.length).toBeGreaterThanOrEqual(5));
+  test.each(names)('%s', async (name) => {
+    const recorded = readFileSync(join(dir, `${name}.stdout.txt`), 'utf8');
+    const [head, ...rest] = recorded.split('\n');
+    const rc = Number(/\(rc=(\d+)\)/.exec(head)?.[1]);
+    const ours = await fleetplayText(name);
+    expect(ours.rc).toBe(rc);
+    expect(sections(ours.text)).toEqual(sections(rest.join('\n')));
+  });
+});
