@@ -9,7 +9,8 @@ import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../en
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
 import { log, registerSecretsFromEnv } from '../log/index.js';
-import { menderRequestStats } from '../modules/mender/index.js';
+import { menderFatalError, menderRequestStats } from '../modules/mender/index.js';
+import { exitCodeFor } from '../ota/index.js';
 import type { OtaStatsSnapshot } from '../ota/index.js';
 import { apiCounts } from './api.js';
 import { stageReport, StageReport, summaryMarkdown } from './summary.js';
@@ -49,6 +50,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   }
   const { branch, commit } = st.value;
   let ota: OtaStatsSnapshot | undefined;
+  let fatal: FleetError | undefined;
   const stageVars = { ...(branch ? { fleetplay_branch: branch } : {}), ...(commit ? { fleetplay_commit: commit } : {}) };
   const r = await runPlaybook({
     ...o,
@@ -61,15 +63,24 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     // Taken before the engine closes the run's OTA sessions.
     apiCounts: () => {
       ota = menderRequestStats();
+      fatal = menderFatalError();
       return { requests: ota.requests, byEndpoint: ota.byEndpoint };
     },
   });
   r.report.api = apiCounts(ota ?? menderRequestStats(), Object.keys(r.recap).length);
+  if (fatal) withFatal(r, fatal);
   const stage = stageReport(r.report);
   r.report.stage = stage;
   if (o.report) writeReport(o.report, r.report);
   await writeSummary(r, stage, o.env ?? process.env);
   return { ...r, stage };
+}
+
+/** An OTA error that ended the run (refused token, unreachable server) decides the exit code. */
+function withFatal(r: RunResult, e: FleetError): void {
+  r.exitCode = exitCodeFor(e);
+  r.report.exitCode = r.exitCode;
+  r.report.errors.push({ code: e.code, message: e.message, file: e.file, line: e.line, hint: e.hint });
 }
 
 async function writeSummary(r: RunResult, stage: StageReport, env: NodeJS.ProcessEnv): Promise<void> {

@@ -128,3 +128,17 @@ export const failedHosts = (r: StageRunResult) => Object.entries(r.recap).filter
 /** Hosts whose OS/config plan entry has this action. */
 export const planned = (r: StageRunResult, kind: 'os' | 'config', action: string) =>
   r.report.plan.filter((p) => p.kind === kind && p.action === action).map((p) => p.host).sort();
+
+/** A fresh server and fleet repository for every test of the calling file. */
+export function eachTestFleet(): { srv: TestServer; repo: FleetRepo } {
+  const f = {} as { srv: TestServer; repo: FleetRepo };
+  beforeEach(async () => {
+    f.srv = await fleetServer();
+    f.repo = fleetRepo();
+  });
+  afterEach(async () => {
+    await f.srv.close();
+    f.repo.remove();
+  });
+  return f;
+}

@@ -3,31 +3,22 @@
  * fleet repository in a temp dir (the sample inventory, branches main/canary/production) and the
  * embedded server seeded with the sample fleet. Writes are counted from the server's own log.
  */
+import { readFileSync } from 'node:fs';
 import { ExitCode } from '../../src/errors/index.js';
-import { DEV, allVarsWithImage, changedCount, failedHosts, fleetRepo, fleetServer, planned, runIn, serverWrites, SECRETS, type FleetRepo } from './helpers.js';
-import type { TestServer } from '../ota/helpers.js';
+import { DEV, allVarsWithImage, changedCount, failedHosts, eachTestFleet, planned, runIn, serverWrites, SECRETS } from './helpers.js';
 
-let srv: TestServer;
-let repo: FleetRepo;
-beforeEach(async () => {
-  srv = await fleetServer();
-  repo = fleetRepo();
-});
-afterEach(async () => {
-  await srv.close();
-  repo.remove();
-});
+const fleet = eachTestFleet();
 
 const ALL = Object.values(DEV);
 const PRODUCTION = [DEV.legacy, DEV.hotspot, DEV.kioskCentral, DEV.runner, DEV.prototype].sort();
-const deployments = async () => (await serverWrites(srv)).filter((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
-const configDeploys = async () => (await serverWrites(srv)).filter((w) => /deviceconfig\/configurations\/device\/[^/]+\/deploy$/.test(w.path));
+const deployments = async () => (await serverWrites(fleet.srv)).filter((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
+const configDeploys = async () => (await serverWrites(fleet.srv)).filter((w) => /deviceconfig\/configurations\/device\/[^/]+\/deploy$/.test(w.path));
 const devicesOf = (w: { body: unknown }) => [...((w.body as { devices: string[] }).devices ?? [])].sort();
 
 describe('branch filtering', () => {
   it('on main only ⑦ is handled; the others are left alone, ok and not changed', async () => {
-    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') }, 'release 1.1.0');
-    const r = await runIn(repo, srv);
+    fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') }, 'release 1.1.0');
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
     expect(r.stage).toMatchObject({ branch: 'main', subscribed: 1, otherBranch: 6, failed: 0, os: { deploy: 1 }, artifacts: { 'fleet-os-1.1.0-raspberrypi4': 1 } });
     const deps = await deployments();
@@ -41,8 +32,8 @@ describe('branch filtering', () => {
   });
 
   it('on production the four production devices and the prototype (default branch) get the new image, grouped by artifact', async () => {
-    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await runIn(repo, srv);
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
     expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION);
     const deps = await deployments();
@@ -53,12 +44,12 @@ describe('branch filtering', () => {
   });
 
   it('a device-reported subscribed_branch overrides the inventory', async () => {
-    await srv.admin('PUT', `devices/${DEV.legacy}`, { attributes: { subscribed_branch: 'canary' } });
-    repo.commit('canary', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await runIn(repo, srv);
+    await fleet.srv.admin('PUT', `devices/${DEV.legacy}`, { attributes: { subscribed_branch: 'canary' } });
+    fleet.repo.commit('canary', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.legacy, DEV.kioskCampus].sort());
-    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const p = await runIn(repo, srv);
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const p = await runIn(fleet.repo, fleet.srv);
     expect(planned(p, 'os', 'deploy')).not.toContain(DEV.legacy);
     expect(p.recap[DEV.legacy]).toMatchObject({ changed: 0, failed: 0 });
     expect(p.text).toContain('follows canary (device attribute), not production: left alone');
@@ -67,31 +58,31 @@ describe('branch filtering', () => {
 
 describe('what is scheduled', () => {
   it('a configuration change only: a config deployment for ③, no OS deployment', async () => {
-    await runIn(repo, srv, { branch: undefined, envOverride: {} });
-    await srv.admin('DELETE', 'requests');
-    repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n' });
+    await runIn(fleet.repo, fleet.srv, { branch: undefined, envOverride: {} });
+    await fleet.srv.admin('DELETE', 'requests');
+    fleet.repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n' });
     // The first run (on main) set nothing for production devices: converge them first.
-    const first = await runIn(repo, srv);
+    const first = await runIn(fleet.repo, fleet.srv);
     expect(planned(first, 'config', 'deploy')).toEqual(PRODUCTION);
-    await srv.admin('POST', 'clock/advance', { seconds: 600 });
-    repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n' });
-    await srv.admin('DELETE', 'requests');
-    const r = await runIn(repo, srv);
+    await fleet.srv.admin('POST', 'clock/advance', { seconds: 600 });
+    fleet.repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n' });
+    await fleet.srv.admin('DELETE', 'requests');
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
     expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskCentral]);
     expect(await deployments()).toHaveLength(0);
     const deploys = await configDeploys();
     expect(deploys.map((d) => d.path)).toEqual([`/api/management/v1/deviceconfig/configurations/device/${DEV.kioskCentral}/deploy`]);
-    const set = (await serverWrites(srv)).find((w) => w.method === 'PUT');
+    const set = (await serverWrites(fleet.srv)).find((w) => w.method === 'PUT');
     expect(set?.body).toMatchObject({ kiosk_url: 'https://kiosk.example.org/newer-page', kiosk_enabled: 'true', os_image: 'fleet-os-1.0.0-raspberrypi3' });
   });
 
   it('both: a new image and a new configuration for ⑦ in one run', async () => {
-    repo.commit('main', {
+    fleet.repo.commit('main', {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
       'inventory/host_vars/854df144-28aa-4e50-9225-ca5d348354b7.yml': 'device_name: kiosk-next\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/next-2\n',
     });
-    const r = await runIn(repo, srv);
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
     expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskNext]);
     const cfg = r.report.plan.find((p) => p.kind === 'config')!.to as Record<string, string>;
@@ -100,17 +91,17 @@ describe('what is scheduled', () => {
   });
 
   it('nothing to do: the second run on the same commit has 0 changed and 0 writes, also after the devices converged', async () => {
-    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const first = await runIn(repo, srv);
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const first = await runIn(fleet.repo, fleet.srv);
     expect(changedCount(first)).toBeGreaterThan(0);
-    expect((await serverWrites(srv)).length).toBeGreaterThan(0);
+    expect((await serverWrites(fleet.srv)).length).toBeGreaterThan(0);
     for (const wait of [0, 3600]) {
-      if (wait) await srv.admin('POST', 'clock/advance', { seconds: wait });
-      await srv.admin('DELETE', 'requests');
-      const again = await runIn(repo, srv);
+      if (wait) await fleet.srv.admin('POST', 'clock/advance', { seconds: wait });
+      await fleet.srv.admin('DELETE', 'requests');
+      const again = await runIn(fleet.repo, fleet.srv);
       expect(again.exitCode).toBe(ExitCode.ok);
       expect(changedCount(again)).toBe(0);
-      expect(await serverWrites(srv)).toEqual([]);
+      expect(await serverWrites(fleet.srv)).toEqual([]);
       expect(again.report.api.writes).toBe(0);
       // In flight first (left alone), installed after the clock moved.
       expect(planned(again, 'os', wait ? 'none' : 'wait')).toEqual(PRODUCTION);
@@ -120,14 +111,14 @@ describe('what is scheduled', () => {
 
 describe('deployments in flight', () => {
   it('a deployment of another image is aborted and replaced; one of the right image is left alone', async () => {
-    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    await runIn(repo, srv);
+    fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    await runIn(fleet.repo, fleet.srv);
     const [old] = await deployments();
-    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.2.0') });
-    await srv.admin('DELETE', 'requests');
-    const r = await runIn(repo, srv);
+    fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.2.0') });
+    await fleet.srv.admin('DELETE', 'requests');
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
-    const writes = await serverWrites(srv);
+    const writes = await serverWrites(fleet.srv);
     const abortIdx = writes.findIndex((w) => w.method === 'PUT' && w.path.endsWith('/status'));
     const createIdx = writes.findIndex((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
     expect(abortIdx).toBeGreaterThanOrEqual(0);
@@ -135,20 +126,20 @@ describe('deployments in flight', () => {
     expect(writes[abortIdx]!.body).toEqual({ status: 'aborted' });
     expect((writes[createIdx]!.body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.2.0-raspberrypi4');
     expect(old).toBeDefined();
-    await srv.admin('DELETE', 'requests');
-    const again = await runIn(repo, srv);
+    await fleet.srv.admin('DELETE', 'requests');
+    const again = await runIn(fleet.repo, fleet.srv);
     expect(planned(again, 'os', 'wait')).toEqual([DEV.kioskNext]);
-    expect(await serverWrites(srv)).toEqual([]);
+    expect(await serverWrites(fleet.srv)).toEqual([]);
   });
 });
 
 describe('devices that cannot be updated', () => {
   it('no artifact of that name for the device type fails that device only (exit 2)', async () => {
-    repo.commit('production', {
+    fleet.repo.commit('production', {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
       'inventory/host_vars/6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3.yml': 'device_name: legacy-pi2\nos_image_override: fleet-os-9.9.9-raspberrypi2\n',
     });
-    const r = await runIn(repo, srv);
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.hostFailed);
     expect(failedHosts(r)).toEqual([DEV.legacy]);
     expect(r.text).toContain('fleet-os-9.9.9-raspberrypi2');
@@ -157,26 +148,26 @@ describe('devices that cannot be updated', () => {
   });
 
   it('a device type without an OS image fails with what to add where', async () => {
-    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0').replace(/  raspberrypi2: .*\n/, '') });
-    const r = await runIn(repo, srv);
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0').replace(/  raspberrypi2: .*\n/, '') });
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(failedHosts(r)).toEqual([DEV.legacy]);
     expect(r.text).toContain('no OS image for device type raspberrypi2: add `raspberrypi2: ARTIFACT_NAME` under os_image');
-    expect((await serverWrites(srv)).filter((w) => JSON.stringify(w).includes(DEV.legacy))).toEqual([]);
+    expect((await serverWrites(fleet.srv)).filter((w) => JSON.stringify(w).includes(DEV.legacy))).toEqual([]);
   });
 
   it('an offline device is scheduled all the same: the run never waits for devices', async () => {
-    await srv.admin('PUT', `devices/${DEV.kioskNext}`, { online: false });
-    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await runIn(repo, srv);
+    await fleet.srv.admin('PUT', `devices/${DEV.kioskNext}`, { online: false });
+    fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
     expect((await deployments()).map(devicesOf)).toEqual([[DEV.kioskNext]]);
   });
 
   it('a device unknown to the server fails with a clear message; the others go on', async () => {
     const ghost = '0badc0de-0000-4000-8000-000000000001';
-    const hosts = (await import('node:fs')).readFileSync(`${repo.dir}/inventory/hosts.yml`, 'utf8').replace('    canary:\n      hosts:\n', `    canary:\n      hosts:\n        ${ghost}:  # not on the server\n`);
-    repo.commit('canary', { 'inventory/hosts.yml': hosts, 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await runIn(repo, srv);
+    const hosts = readFileSync(`${fleet.repo.dir}/inventory/hosts.yml`, 'utf8').replace('    canary:\n      hosts:\n', `    canary:\n      hosts:\n        ${ghost}:  # not on the server\n`);
+    fleet.repo.commit('canary', { 'inventory/hosts.yml': hosts, 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.hostFailed);
     expect(failedHosts(r)).toEqual([ghost]);
     expect(r.text).toContain(`device ${ghost} is not known to the Mender server`);
@@ -186,13 +177,13 @@ describe('devices that cannot be updated', () => {
 
 describe('secrets and credentials', () => {
   it('an empty GHRUNNER_TOKEN fails the runner with what to create; nothing is written for it; the secret never shows', async () => {
-    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await runIn(repo, srv, { envOverride: { GHRUNNER_TOKEN: '' } });
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv, { envOverride: { GHRUNNER_TOKEN: '' } });
     expect(r.exitCode).toBe(ExitCode.hostFailed);
     expect(failedHosts(r)).toEqual([DEV.runner]);
     expect(r.text).toContain('GHRUNNER_TOKEN is empty');
     expect(r.text).toContain('create the repository secret GHRUNNER_TOKEN');
-    const writes = await serverWrites(srv);
+    const writes = await serverWrites(fleet.srv);
     expect(writes.filter((w) => JSON.stringify(w).includes(DEV.runner))).toEqual([]);
     expect(writes.length).toBeGreaterThan(0);
     // The hotspot's InfluxDB token went to the server, and nowhere else.
@@ -202,22 +193,23 @@ describe('secrets and credentials', () => {
   });
 
   it('a wrong token is a clear error and nothing is written', async () => {
-    repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await runIn(repo, srv, { envOverride: { MENDER_ACCESS_TOKEN: 'not-the-token-123456' } });
-    expect(r.exitCode).not.toBe(ExitCode.ok);
+    fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv, { envOverride: { MENDER_ACCESS_TOKEN: 'not-the-token-123456' } });
+    expect(r.exitCode).toBe(ExitCode.usage);
+    expect(r.report.errors.map((e) => e.code)).toContain('ota.unauthorized');
     expect(r.text).toContain('token wrong or lacking permission');
     expect(r.text).not.toContain('not-the-token-123456');
-    expect(await serverWrites(srv)).toEqual([]);
+    expect(await serverWrites(fleet.srv)).toEqual([]);
     expect(r.report.api.writes).toBe(0);
   });
 });
 
 describe('a flaky server', () => {
   it('5xx and 429 storms are retried; every deployment is created exactly once', async () => {
-    repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    await srv.faults({ error_rate: 0.3, error_status: 503, throttle_rate: 0.2, retry_after: 0, seed: 7 });
-    const r = await runIn(repo, srv);
-    await srv.faults(undefined);
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    await fleet.srv.faults({ error_rate: 0.3, error_status: 503, throttle_rate: 0.2, retry_after: 0, seed: 7 });
+    const r = await runIn(fleet.repo, fleet.srv);
+    await fleet.srv.faults(undefined);
     expect(r.exitCode).toBe(ExitCode.ok);
     expect(r.report.api.retries).toBeGreaterThan(0);
     expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION);
@@ -225,9 +217,9 @@ describe('a flaky server', () => {
     expect(created.flatMap(devicesOf).sort()).toEqual(PRODUCTION);
     const configs = (await configDeploys()).filter((d) => (d as unknown as { status: number }).status < 300);
     expect(configs.map((d) => d.path).sort()).toEqual(PRODUCTION.map((h) => `/api/management/v1/deviceconfig/configurations/device/${h}/deploy`).sort());
-    await srv.admin('DELETE', 'requests');
-    const again = await runIn(repo, srv);
+    await fleet.srv.admin('DELETE', 'requests');
+    const again = await runIn(fleet.repo, fleet.srv);
     expect(changedCount(again)).toBe(0);
-    expect(await serverWrites(srv)).toEqual([]);
+    expect(await serverWrites(fleet.srv)).toEqual([]);
   });
 });

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// The main job (default playbook via `fleetplay run`) on generated fleets: wall time, requests per
+// device, OS deployments created and peak RSS of the fleetplay process alone (the server runs in
+// another process). Scenarios: `converged` (a warm-up run, the clock moved until every device
+// reports, then the measured run) and `update` (every device needs a new OS image and config).
+// Usage: npm run build && node bench/main-job.mjs [sizes=1000,10000,100000] [scenarios=converged,update] [--no-report]
+import { spawn, execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist/cli/main.js');
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const withReport = !process.argv.includes('--no-report');
+const sizes = (args[0] ?? '1000,10000,100000').split(',').map(Number);
+const scenarios = (args[1] ?? 'converged,update').split(',');
+const TOKEN = 'bench-token-0123456789';
+const TYPES = ['raspberrypi4', 'raspberrypi3'];
+const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+
+function startServer(n) {
+  const spec = {
+    artifacts: ['1.0.0', '1.1.0'].map((v) => ({ name: `fleet-os-${v}`, device_types_compatible: TYPES })),
+    generate: { count: n, device_types: TYPES, artifact_name: 'fleet-os-1.0.0' },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-spec-'));
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+  const child = spawn(process.execPath, [cli, 'server', '--memory', '--port', '0', '--clock', 'manual', '--token', TOKEN, '--spec', join(dir, 'spec.json')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((ok) => child.stdout.once('data', (c) => ok({ child, url: String(c).trim().split('\n')[0] })));
+}
+
+/** A fleet repository: every device in production, half of them in each hardware group. */
+function fleetRepo(n, url, version) {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-repo-'));
+  cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
+  mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
+  const hosts = (pick) => Array.from({ length: n }, (_, i) => i).filter(pick).map((i) => `        ${id(i + 1)}:`).join('\n');
+  const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
+  TYPES.forEach((t, k) => lines.push(`    ${t}:`, `      vars: {device_type: ${t}}`, '      hosts:', hosts((i) => i % TYPES.length === k)));
+  writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
+  writeAll(dir, url, version);
+  execFileSync('git', ['init', '-q', '-b', 'production'], { cwd: dir });
+  commit(dir, 'fleet');
+  return dir;
+}
+
+function writeAll(dir, url, version) {
+  const images = TYPES.map((t) => `  ${t}: fleet-os-${version}`).join('\n');
+  writeFileSync(join(dir, 'inventory/group_vars/all.yml'), `mender_server: ${url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`);
+}
+
+function commit(dir, msg) {
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.org', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.org' };
+  execFileSync('git', ['add', '-A'], { cwd: dir });
+  execFileSync('git', ['commit', '-qm', msg], { cwd: dir, env });
+}
+
+/** Runs fleetplay; peak RSS is the kernel's high-water mark (VmHWM) of that process. */
+function fleetplay(dir) {
+  return new Promise((ok) => {
+    const t0 = performance.now();
+    const extra = withReport ? ['--report', 'report.json'] : [];
+    const child = spawn(process.execPath, [cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN } });
+    let hwm = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) hwm = Math.max(hwm, Number(m[1]) * 1024);
+      } catch {}
+    }, 50);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      ok({ code, seconds: (performance.now() - t0) / 1000, rss: hwm });
+    });
+  });
+}
+
+async function admin(url, method, path, body) {
+  const r = await fetch(`${url}/api/admin/v1/${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+}
+
+for (const n of sizes) {
+  for (const scenario of scenarios) {
+    const srv = await startServer(n);
+    const dir = fleetRepo(n, srv.url, '1.0.0');
+    if (scenario === 'converged') {
+      const warm = await fleetplay(dir);
+      await admin(srv.url, 'POST', 'clock/advance', { seconds: 3600 });
+      console.error(`  warm-up ${n}: ${warm.seconds.toFixed(1)}s exit ${warm.code}`);
+    } else {
+      writeAll(dir, srv.url, '1.1.0');
+      commit(dir, 'release 1.1.0');
+    }
+    const r = await fleetplay(dir);
+    const rep = withReport ? JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) : undefined;
+    const created = rep?.api.byEndpoint['POST /api/management/v1/deployments/deployments'] ?? 0;
+    console.log(
+      `${scenario.padEnd(9)} devices=${String(n).padStart(6)} exit=${r.code} wall=${r.seconds.toFixed(2)}s peakRSS=${(r.rss / 2 ** 20).toFixed(0)}MB` +
+        (rep ? ` requests=${rep.api.requests} requests/device=${rep.api.perDevice.requests} writes=${rep.api.writes} osDeploymentsCreated=${created} changed=${Object.values(rep.recap).reduce((a, s) => a + s.changed, 0)}` : ''),
+    );
+    srv.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

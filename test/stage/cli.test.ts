@@ -1,0 +1,85 @@
+/**
+ * `fleetplay run` end to end: the built CLI (dist/cli/main.js) spawned in a fleet repository
+ * checkout, as GitHub Actions runs it (detached HEAD, GITHUB_REF_NAME, GITHUB_STEP_SUMMARY).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode } from '../../src/errors/index.js';
+import { ROOT, DEV, SECRETS, TOKEN, allVarsWithImage, eachTestFleet, serverWrites } from './helpers.js';
+
+const cli = join(ROOT, 'dist/cli/main.js');
+
+beforeAll(() => {
+  // dist/ is what the bin runs: rebuild when any source file is newer than it.
+  const stale = existsSync(cli) ? execFileSync('find', ['src', '-newer', cli, '-name', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() : 'missing';
+  if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}, 120_000);
+
+const fleet = eachTestFleet();
+
+/** Async spawn: the server answers from this process while the CLI runs. */
+function fleetplay(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: fleet.repo.dir, env: { PATH: process.env.PATH ?? '', ...env } });
+    let out = '';
+    child.stdout.on('data', (c) => (out += String(c)));
+    child.stderr.on('data', (c) => (out += String(c)));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+const ciEnv = (branch: string, sha: string, summary: string) => ({
+  GITHUB_ACTIONS: 'true',
+  GITHUB_REF_NAME: branch,
+  GITHUB_REF_TYPE: 'branch',
+  GITHUB_SHA: sha,
+  GITHUB_STEP_SUMMARY: summary,
+  MENDER_ACCESS_TOKEN: TOKEN,
+  ...SECRETS,
+});
+
+describe('fleetplay run (built CLI)', () => {
+  it('in a detached CI checkout of canary: schedules ④, writes report.json and the job summary, exit 0, no secret anywhere', async () => {
+    const sha = fleet.repo.commit('canary', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') }, 'promote 1.1.0');
+    fleet.repo.checkout(sha); // actions/checkout leaves HEAD detached
+    const summary = join(mkdtempSync(join(tmpdir(), 'fleetplay-summary-')), 'summary.md');
+    const r = await fleetplay(['run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${fleet.srv.url}`], ciEnv('canary', sha, summary));
+    expect(r.code).toBe(ExitCode.ok);
+    const report = JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ branch: 'canary', commit: sha, mode: 'run', exitCode: 0 });
+    expect(report.stage).toMatchObject({ subscribed: 1, otherBranch: 6, os: { deploy: 1 }, config: { deploy: 1 }, artifacts: { 'fleet-os-1.1.0-raspberrypi3': 1 } });
+    expect(report.api.perDevice.devices).toBe(7);
+    expect(report.api.writes).toBe((await serverWrites(fleet.srv)).length);
+    const md = readFileSync(summary, 'utf8');
+    expect(md).toContain(`fleetplay run on \`canary\` at \`${sha.slice(0, 12)}\``);
+    expect(md).toContain('| OS updates scheduled | 1 |');
+    expect(md).toContain('`fleet-os-1.1.0-raspberrypi3`: 1 device');
+    for (const secret of [TOKEN, ...Object.values(SECRETS)]) {
+      expect(r.out).not.toContain(secret);
+      expect(JSON.stringify(report)).not.toContain(secret);
+      expect(md).not.toContain(secret);
+    }
+    const deps = (await serverWrites(fleet.srv)).filter((w) => w.path === '/api/management/v1/deployments/deployments');
+    expect(deps.map((d) => (d.body as { devices: string[] }).devices)).toEqual([[DEV.kioskCampus]]);
+  });
+
+  it('--branch wins over git; a missing secret exits 2', async () => {
+    fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await fleetplay(['run', '--mode', 'run', '--branch', 'production', '-e', `mender_server=${fleet.srv.url}`], { MENDER_ACCESS_TOKEN: TOKEN, INFLUXDB_TOKEN: SECRETS.INFLUXDB_TOKEN });
+    expect(r.code).toBe(ExitCode.hostFailed);
+    expect(r.out).toContain('GHRUNNER_TOKEN is empty');
+    expect((await serverWrites(fleet.srv)).filter((w) => JSON.stringify(w).includes(DEV.runner))).toEqual([]);
+  });
+
+  it('a detached HEAD with no branch known exits 1 before any request', async () => {
+    fleet.repo.checkout(fleet.repo.git('rev-parse', 'HEAD'));
+    const r = await fleetplay(['run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${fleet.srv.url}`], { MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS });
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.out).toContain('HEAD is detached');
+    expect(r.out).toContain('pass --branch');
+    expect(await fleet.srv.requests()).toEqual([]);
+    expect(JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8')).errors[0].code).toBe('git.no-branch');
+  });
+});
