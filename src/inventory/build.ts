@@ -5,10 +5,20 @@ import { GROUP_KEYS, InventoryFileSchema, type GroupNode, type InventoryFile, ty
 import type { VarLayer } from './types.js';
 import { whereIn, type YamlFile } from './yaml-file.js';
 
-/** Where an entry is, resolved to line/column only when someone asks (errors, `move`). */
-export interface EntryRef {
-  file: YamlFile;
-  path: string[];
+/**
+ * Where an entry is, resolved to line/column only when someone asks (errors, `move`).
+ * The parent path is shared by all entries of a map: no array per host.
+ */
+export class EntryRef {
+  constructor(
+    readonly file: YamlFile,
+    readonly parent: readonly string[],
+    readonly key: string,
+  ) {}
+
+  get path(): string[] {
+    return [...this.parent, this.key];
+  }
 }
 
 export interface GroupData {
@@ -16,6 +26,8 @@ export interface GroupData {
   parents: string[];
   children: string[];
   hosts: string[];
+  /** The same names as `hosts`, for fast membership checks. */
+  members: Set<string>;
   /** Vars written in inventory files, one layer per definition. */
   layers: VarLayer[];
   priority: number;
@@ -44,7 +56,7 @@ export class InventoryBuilder {
 
   /** Validates one parsed inventory file and adds its groups and hosts. */
   addFile(file: YamlFile): void {
-    const data: unknown = file.doc.toJS();
+    const data: unknown = file.data;
     if (data === null || data === undefined) {
       this.errors.push(
         fleetError('inventory.empty', 'the inventory file is empty', {
@@ -65,7 +77,7 @@ export class InventoryBuilder {
   }
 
   private parseGroup(file: YamlFile, name: string, node: GroupNode | null, path: string[]): void {
-    const group = this.group(name, { file, path });
+    const group = this.group(name, new EntryRef(file, path.slice(0, -1), name));
     if (!node) return;
     for (const key of Object.keys(node)) {
       if (key === 'vars' && node.vars) this.groupVars(file, group, node.vars); else if (key === 'children' && node.children) {
@@ -74,7 +86,8 @@ export class InventoryBuilder {
           this.addChild(name, child);
         }
       } else if (key === 'hosts' && node.hosts) {
-        for (const [host, vars] of Object.entries(node.hosts)) this.addHost(file, host, vars, name, [...path, 'hosts', host]);
+        const parent = [...path, 'hosts'];
+        for (const [host, vars] of Object.entries(node.hosts)) this.addHost(new EntryRef(file, parent, host), vars, name);
       }
     }
   }
@@ -90,7 +103,7 @@ export class InventoryBuilder {
   private group(name: string, ref: EntryRef | undefined): GroupData {
     let g = this.groups.get(name);
     if (!g) {
-      g = { name, parents: [], children: [], hosts: [], layers: [], priority: 1, refs: [] };
+      g = { name, parents: [], children: [], hosts: [], members: new Set(), layers: [], priority: 1, refs: [] };
       this.groups.set(name, g);
     }
     if (ref) g.refs.push(ref);
@@ -100,26 +113,31 @@ export class InventoryBuilder {
   private addChild(parent: string, child: string): void {
     const p = this.groups.get(parent)!;
     const c = this.groups.get(child)!;
+    // `all` lists orphans once each: includes() here is over a parent's few children.
     if (!p.children.includes(child)) p.children.push(child);
     if (!c.parents.includes(parent)) c.parents.push(parent);
   }
 
-  private addHost(file: YamlFile, name: string, vars: Vars | null, group: string, path: string[]): void {
+  private addHost(ref: EntryRef, vars: Vars | null, group: string): void {
+    const name = ref.key;
     let h = this.hosts.get(name);
     if (!h) {
       if (!isDeviceId(name)) {
         this.errors.push(
-          fleetError('inventory.bad-device-id', `"${name}" is not a device id`, { ...whereIn(file, path), hint: deviceIdHint(name) }),
+          fleetError('inventory.bad-device-id', `"${name}" is not a device id`, { ...whereIn(ref.file, ref.path), hint: deviceIdHint(name) }),
         );
       }
       h = { name, groups: [], layers: [], refs: [] };
       this.hosts.set(name, h);
     }
-    h.refs.push({ file, path });
+    h.refs.push(ref);
     if (!h.groups.includes(group)) h.groups.push(group);
     const g = this.groups.get(group)!;
-    if (!g.hosts.includes(name)) g.hosts.push(name);
-    if (vars && Object.keys(vars).length) h.layers.push({ source: `${file.path} (host)`, vars });
+    if (!g.members.has(name)) {
+      g.members.add(name);
+      g.hosts.push(name);
+    }
+    if (vars && Object.keys(vars).length) h.layers.push({ source: `${ref.file.path} (host)`, vars });
   }
 
   /** Ansible's reconcile step: orphan groups join `all`, hosts without a group join `ungrouped`. */
@@ -133,11 +151,13 @@ export class InventoryBuilder {
       if (others.length === 0 && !h.groups.includes('ungrouped')) {
         h.groups.push('ungrouped');
         ungrouped.hosts.push(h.name);
+        ungrouped.members.add(h.name);
       } else if (others.length > 0 && h.groups.includes('ungrouped')) {
         h.groups = h.groups.filter((g) => g !== 'ungrouped');
-        ungrouped.hosts = ungrouped.hosts.filter((x) => x !== h.name);
+        ungrouped.members.delete(h.name);
       }
     }
+    ungrouped.hosts = ungrouped.hosts.filter((x) => ungrouped.members.has(x));
     this.checkNameClashes();
   }
 

@@ -17,17 +17,15 @@ interface Setter {
  */
 export function checkSubscriptions(inv: LoadedInventory): FleetError[] {
   const errors: FleetError[] = [];
-  const bySignature = new Map<string, Setter[] | null>();
+  const bySignature = new Map<string[], Setter[] | null>(); // sortedGroups arrays are shared per group set
   for (const host of inv.definedHosts) {
-    if (inv.ownHostLayers(host).some((l) => BRANCH in l.vars)) continue;
     const groups = inv.sortedGroups(host);
-    const key = groups.join('\0');
-    let clash = bySignature.get(key);
+    let clash = bySignature.get(groups);
     if (clash === undefined) {
       clash = conflicting(inv, groups);
-      bySignature.set(key, clash);
+      bySignature.set(groups, clash);
     }
-    if (clash) errors.push(conflictError(inv, host, clash));
+    if (clash && !inv.ownHostLayers(host).some((l) => BRANCH in l.vars)) errors.push(conflictError(inv, host, clash));
   }
   return errors;
 }

@@ -23,8 +23,10 @@ export class LoadedInventory implements Inventory {
   private readonly data: ReadonlyMap<string, GroupData>;
   private readonly hostData: ReadonlyMap<string, HostData>;
   private readonly depth: Map<string, number>;
-  private readonly groupLayerCache = new Map<string, VarLayer[]>();
+  /** Keyed by the shared sortedGroups array of a group set. */
+  private readonly groupLayerCache = new Map<string[], VarLayer[]>();
   private readonly hostGroupCache = new Map<string, string[]>();
+  private readonly sortedCache = new Map<string[], string[]>();
   private readonly groupHostCache = new Map<string, string[]>();
 
   constructor(
@@ -72,13 +74,14 @@ export class LoadedInventory implements Inventory {
     return ordered;
   }
 
-  /** Every group the host belongs to (direct and inherited), `all` included. */
+  /** Every group the host belongs to (direct and inherited), `all` included; shared per set of direct groups. */
   hostGroups(host: string): string[] {
-    const cached = this.hostGroupCache.get(host);
+    const direct = this.hostData.get(host)?.groups ?? [];
+    const key = direct.join('\0');
+    const cached = this.hostGroupCache.get(key);
     if (cached) return cached;
-    const h = this.hostData.get(host);
     const seen = new Set<string>();
-    const stack = [...(h?.groups ?? [])];
+    const stack = [...direct];
     while (stack.length) {
       const g = stack.pop()!;
       if (seen.has(g)) continue;
@@ -86,16 +89,19 @@ export class LoadedInventory implements Inventory {
       stack.push(...this.data.get(g)!.parents);
     }
     const out = [...seen];
-    this.hostGroupCache.set(host, out);
+    this.hostGroupCache.set(key, out);
     return out;
   }
 
-  /** Ansible's sort_groups: by depth, then ansible_group_priority, then name. */
+  /** Ansible's sort_groups: by depth, then ansible_group_priority, then name (`all` left out). */
   sortedGroups(host: string): string[] {
+    const groups = this.hostGroups(host);
+    const cached = this.sortedCache.get(groups);
+    if (cached) return cached;
     const key = (g: string): [number, number, string] => [this.depth.get(g) ?? 0, this.data.get(g)!.priority, g];
-    return this.hostGroups(host)
-      .filter((g) => g !== 'all')
-      .sort((a, b) => compareKeys(key(a), key(b)));
+    const sorted = groups.filter((g) => g !== 'all').sort((a, b) => compareKeys(key(a), key(b)));
+    this.sortedCache.set(groups, sorted);
+    return sorted;
   }
 
   groupNames(host: string): string[] {
@@ -123,8 +129,7 @@ export class LoadedInventory implements Inventory {
 
   /** Layers from groups, in ansible 2.14's VARIABLE_PRECEDENCE order; cached per group list. */
   private groupLayers(sorted: string[]): VarLayer[] {
-    const key = sorted.join('\0');
-    const cached = this.groupLayerCache.get(key);
+    const cached = this.groupLayerCache.get(sorted);
     if (cached) return cached;
     const layers = [
       ...this.data.get('all')!.layers, // all_inventory
@@ -132,7 +137,7 @@ export class LoadedInventory implements Inventory {
       ...this.fileLayers('groups', ['all']), // all_plugins_inventory, all_plugins_play
       ...this.fileLayers('groups', sorted), // groups_plugins_inventory, groups_plugins_play
     ];
-    this.groupLayerCache.set(key, layers);
+    this.groupLayerCache.set(sorted, layers);
     return layers;
   }
 

@@ -1,6 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { isMap } from 'yaml';
 import { fleetError, type FleetError } from '../errors/index.js';
 import { VarsSchema } from './schema.js';
 import type { VarLayer } from './types.js';
@@ -71,11 +70,11 @@ function loadVarsFile(path: string, errors: FleetError[]): VarLayer | undefined 
     errors.push(...parsed.error);
     return undefined;
   }
-  const { doc } = parsed.value;
-  const data: unknown = doc.toJS();
+  const data = parsed.value.data;
   if (data === null || data === undefined) return undefined; // empty or comments only
-  const vars = VarsSchema.safeParse(isMap(doc.contents) ? data : undefined);
+  const vars = VarsSchema.safeParse(Array.isArray(data) ? undefined : data);
   if (!vars.success) {
+    const { doc } = parsed.value;
     errors.push(
       fleetError('inventory.vars-not-mapping', 'a vars file must be a mapping of variable names to values', {
         ...whereNode(parsed.value, doc.contents),

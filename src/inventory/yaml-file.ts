@@ -1,41 +1,40 @@
 import { readFileSync } from 'node:fs';
-import { Document, LineCounter, isMap, isScalar, parseDocument, visit, type ErrorCode, type Node, type Tags, type YAMLMap } from 'yaml';
+import { Document, LineCounter, isMap, isScalar, parseDocument, visit, type ErrorCode, type Node, type YAMLMap } from 'yaml';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
+import { loadValue } from './pyyaml.js';
 
-/** A parsed YAML file that can still say where each value came from. */
-export interface YamlFile {
-  path: string;
-  text: string;
-  doc: Document.Parsed;
-  lines: LineCounter;
-}
-
-const BOOL = 'tag:yaml.org,2002:bool';
-const FLOAT = 'tag:yaml.org,2002:float';
-const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
-const PY_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-const PY_FLOAT_EXP = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)[eE][-+][0-9]+$/;
-const PY_FLOAT = /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)$/;
+/** Ansible reads YAML 1.1; values come from pyyaml.ts, this parse is for positions only. */
+const PARSE_OPTIONS = { version: '1.1', uniqueKeys: false, merge: true, prettyErrors: false } as const;
 
 /**
- * YAML 1.1 as PyYAML (and so ansible) resolves it, where it differs from the spec:
- * `y`/`n` stay strings, floats need a dot (`1e3` is a string), an exponent needs a sign,
- * and timestamps stay strings (ansible-inventory prints them as text).
+ * A YAML file: its text and value (loaded fast), and on demand the `yaml` Document with
+ * node positions, for error messages and editing.
  */
-function pyyamlTags(tags: Tags): Tags {
-  return tags
-    .filter((t) => typeof t !== 'object' || t.tag !== 'tag:yaml.org,2002:timestamp')
-    .map((t) => {
-      if (typeof t !== 'object' || !('test' in t) || !t.test) return t;
-      if (t.tag === BOOL) return { ...t, test: t.test.test('yes') ? PY_TRUE : PY_FALSE };
-      if (t.tag === FLOAT && t.format === 'EXP') return { ...t, test: PY_FLOAT_EXP };
-      if (t.tag === FLOAT && !t.format && !t.test.test('.nan')) return { ...t, test: PY_FLOAT };
-      return t;
-    });
-}
+export class YamlFile {
+  private located?: { doc: Document.Parsed; lines: LineCounter };
 
-/** Ansible reads YAML 1.1 (PyYAML): `yes`/`no` are booleans, `<<` merges. */
-const PARSE_OPTIONS = { version: '1.1', uniqueKeys: false, merge: true, prettyErrors: false, customTags: pyyamlTags } as const;
+  constructor(
+    readonly path: string,
+    readonly text: string,
+    readonly data: unknown,
+  ) {}
+
+  get doc(): Document.Parsed {
+    return this.locate().doc;
+  }
+
+  get lines(): LineCounter {
+    return this.locate().lines;
+  }
+
+  private locate(): { doc: Document.Parsed; lines: LineCounter } {
+    if (!this.located) {
+      const lines = new LineCounter();
+      this.located = { doc: parseDocument(this.text, { ...PARSE_OPTIONS, lineCounter: lines }), lines };
+    }
+    return this.located;
+  }
+}
 
 export function readYamlFile(path: string): Result<YamlFile, FleetError[]> {
   let text: string;
@@ -48,12 +47,23 @@ export function readYamlFile(path: string): Result<YamlFile, FleetError[]> {
 }
 
 export function parseYaml(path: string, text: string): Result<YamlFile, FleetError[]> {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { ...PARSE_OPTIONS, lineCounter: lines });
-  const file = { path, text, doc, lines };
-  const errors = doc.errors.map((e) => syntaxError(file, e.code, e.message, e.pos[0]));
+  const fast = loadValue(text);
+  const file = new YamlFile(path, text, fast.ok ? fast.value : undefined);
+  if (fast.ok) return { ok: true, value: file };
+  // Invalid: the `yaml` parse locates the problem; js-yaml's own message if it finds nothing.
+  const errors = file.doc.errors.map((e) => syntaxError(file, e.code, e.message, e.pos[0]));
   if (errors.length === 0) errors.push(...duplicateKeys(file));
-  return errors.length ? { ok: false, error: errors } : { ok: true, value: file };
+  if (errors.length === 0) {
+    errors.push(
+      fleetError('inventory.yaml-syntax', `YAML error: ${fast.message}`, {
+        file: path,
+        line: fast.line,
+        column: fast.column,
+        hint: 'check indentation (spaces, not tabs) and that every `key:` is followed by a space',
+      }),
+    );
+  }
+  return { ok: false, error: errors };
 }
 
 const SYNTAX_HINTS: Partial<Record<ErrorCode, string>> = {
