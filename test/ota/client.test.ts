@@ -76,11 +76,12 @@ describe('Mender client against the embedded server', () => {
   test('requests per second: concurrent calls are spaced to the limit', async () => {
     const waits: number[] = [];
     const c = srv.client({ rps: 50, sleep: (ms) => (waits.push(ms), realSleep(ms)) });
+    const t0 = Date.now();
     const rs = await Promise.all(Array.from({ length: 10 }, () => c.getDeviceConfig('dev-rpi3')));
     expect(rs.every((r) => r.ok)).toBe(true);
-    // Ten calls at 50/s: nine of them wait for their slot, the last about 9 × 20 ms.
-    expect(waits.length).toBe(9);
-    expect(Math.max(...waits)).toBeGreaterThanOrEqual(150);
+    // Ten calls at 50/s: slots 20 ms apart, so the last starts at least 180 ms after the first.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(175);
+    expect(waits.length).toBeGreaterThan(0);
   });
 
   test('user/password login gives a JWT used for the rest of the run', async () => {

@@ -139,6 +139,8 @@ describe('mender modules on the embedded server', () => {
   });
 
   test('5xx storm during a run: hosts succeed, one deployment, no duplicate', async () => {
+    closeMenderSessions();
+    configureMender({ server: srv.url, token: TOKEN, baseDelayMs: 5, maxDelayMs: 20, maxRetries: 12 });
     await srv.faults({ error_rate: 0.4, error_status: 502, seed: 11 });
     const out = await menderOsUpdateBatch(['dev-rpi4-a', 'dev-rpi3', 'dev-imx8'].map((h) => os(h, 'os-1.1')), sink().task);
     await srv.faults(undefined);
