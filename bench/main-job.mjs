@@ -4,6 +4,7 @@
 // another process). Scenarios: `converged` (a warm-up run, the clock moved until every device
 // reports, then the measured run) and `update` (every device needs a new OS image and config).
 // Usage: npm run build && node bench/main-job.mjs [sizes=1000,10000,100000] [scenarios=converged,update] [--no-report]
+// BENCH_CPU_PROF=DIR adds node --cpu-prof to the fleetplay runs.
 import { spawn, execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,7 +63,8 @@ function fleetplay(dir) {
   return new Promise((ok) => {
     const t0 = performance.now();
     const extra = withReport ? ['--report', 'report.json'] : [];
-    const child = spawn(process.execPath, [cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN } });
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN } });
     let hwm = 0;
     const poll = setInterval(() => {
       try {
