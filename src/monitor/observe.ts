@@ -11,11 +11,19 @@ import { z } from 'zod';
 import { ok, type Result } from '../errors/index.js';
 import type { MenderClient } from '../ota/client.js';
 import type { Deployment, DeviceInDeployment } from '../ota/schemas.js';
-import { factsFromInventory, FACT_ATTRIBUTES } from '../modules/mender/facts.js';
+import { factsFromInventory } from '../modules/mender/facts.js';
+import type { SelectAttribute } from '../ota/client.js';
 import type { DeploymentOfDevice, DesiredDevice, ObservedDevice } from './model.js';
 
 const M = '/api/management';
 const LOG_TAIL = 12;
+
+/** Only what the classification reads: smaller search pages parse faster (100k devices per look). */
+const ATTRIBUTES: SelectAttribute[] = [
+  { scope: 'inventory', attribute: 'artifact_name' },
+  { scope: 'inventory', attribute: 'rootfs-image.version' },
+  { scope: 'system', attribute: 'check_in_time' },
+];
 
 export interface Observation {
   devices: Map<string, ObservedDevice>;
@@ -26,7 +34,7 @@ export interface Observation {
 export async function observe(client: MenderClient, wants: DesiredDevice[], opts: { maxLogs?: number } = {}): Promise<Result<Observation>> {
   const ids = wants.map((w) => w.device);
   const artifacts = new Set(wants.map((w) => w.artifact).filter((a): a is string => !!a));
-  const [now, inv, os] = await Promise.all([serverTime(client), client.searchDevices({ deviceIds: ids, attributes: FACT_ATTRIBUTES }), softwareByDevice(client, artifacts)]);
+  const [now, inv, os] = await Promise.all([serverTime(client), client.searchDevices({ deviceIds: ids, attributes: ATTRIBUTES }), softwareByDevice(client, artifacts)]);
   if (!inv.ok) return inv;
   if (!os.ok) return os;
   const devices = new Map<string, ObservedDevice>(ids.map((id) => [id, { id, found: false, os: [] }]));
