@@ -7,6 +7,7 @@ import { ExitCode, fleetError, formatError, type FleetError } from '../errors/in
 import { loadInventory } from '../inventory/index.js';
 import { maskDeep, useColor } from '../log/index.js';
 import '../modules/builtin/index.js';
+import { closeMenderSessions, menderRequestStats } from '../modules/mender/index.js';
 import type { RunMode } from '../modules/registry.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
@@ -68,6 +69,7 @@ function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boo
     startedAt: started.toISOString(),
     finishedAt: started.toISOString(),
     durationMs: 0,
+    timings: { playbookMs: 0, inventoryMs: 0, runMs: 0 },
     exitCode: ExitCode.usage,
     recap: {},
     results: [],
@@ -97,9 +99,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     return { exitCode: ExitCode.usage, recap: {}, report, errors };
   };
   clearYamlCache();
+  let mark = Date.now();
+  const lap = () => -mark + (mark = Date.now());
   const pb = loadPlaybook(o.playbook);
+  report.timings.playbookMs = lap();
   if (!pb.ok) return fail(pb.error);
   const inv = loadInventory(o.inventory, { playbookDir: dirname(resolve(o.playbook)) });
+  report.timings.inventoryMs = lap();
   if (!inv.ok) return fail(inv.error);
   const limit = limitHosts(o.limit, (p) => inv.value.match(p));
   if (limit && !Array.isArray(limit)) return fail([limit]);
@@ -122,6 +128,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     record: Boolean(o.report) || o.recordResults === true,
   });
   await engine.run();
+  report.timings.runMs = lap();
   const recap: Record<string, Stats> = {};
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
   printer.recap(new Map(Object.entries(recap)));
@@ -137,9 +144,17 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     recap,
     results: maskDeep(engine.records),
     plan: engine.plan,
-    api: o.apiCounts?.() ?? report.api,
+    api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
+  // The run's OTA sessions end with it: sockets closed, counters and errors not carried over.
+  closeMenderSessions();
   if (o.report) writeReport(o.report, report);
   return { exitCode, recap, report, errors: engine.errors };
+}
+
+/** Requests the mender_* modules made this run, per endpoint. */
+function menderApi(): RunReport['api'] {
+  const s = menderRequestStats();
+  return { requests: s.requests, byEndpoint: s.byEndpoint };
 }
