@@ -9,10 +9,7 @@ import { Writable } from 'node:stream';
 import { err, fleetError, ok, type Result } from '../errors/index.js';
 import { RunReport } from '../engine/report.js';
 import { runPlaybook } from '../engine/run.js';
-import { registerModule } from '../modules/registry.js';
-import { menderConfigModule } from '../modules/mender/config-module.js';
-import { menderFactsModule } from '../modules/mender/facts-module.js';
-import { menderOsUpdateModule } from '../modules/mender/os-module.js';
+import { registerMenderModules } from '../modules/mender/index.js';
 import { ConfigMap } from '../ota/schemas.js';
 import type { Desired, DesiredDevice } from './model.js';
 
@@ -68,13 +65,6 @@ export interface EngineInput {
   branch: string;
   commit: string | null;
   env?: NodeJS.ProcessEnv;
-}
-
-let registered = false;
-export function registerMenderModules(): void {
-  if (registered) return;
-  registered = true;
-  for (const m of [menderFactsModule, menderOsUpdateModule, menderConfigModule]) registerModule(m);
 }
 
 /** The playbook in dry-run on the same commit: writes nothing, its plan is what the branch wants now. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runPlaybook, type RunResult } from '../../src/engine/run.js';
-import { registerMenderModules } from '../../src/monitor/desired.js';
+import { registerMenderModules } from '../../src/modules/mender/index.js';
 import { MONITOR_DEFAULTS, runMonitor, type MonitorArgs } from '../../src/monitor/command.js';
 import type { FleetSpec } from '../../src/server/index.js';
 import { TOKEN, type TestServer } from '../ota/helpers.js';
