@@ -23,6 +23,8 @@ export interface TemplateContext {
 export interface TemplarOptions {
   searchPaths?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Compiled templates kept (oldest dropped first); default MAX_CACHED. */
+  cacheSize?: number;
 }
 
 /** ansible's Templar.SINGLE_VAR: `{{ name }}` returns a number or bool variable as it is. */
@@ -53,6 +55,9 @@ function cloneData(v: unknown): unknown {
   return v;
 }
 
+/** Distinct compiled templates kept per Templar (a compiled template is a few kB). */
+export const MAX_CACHED = 5000;
+
 const trailingNewlines = (s: string): number => s.length - s.replace(/\n+$/, '').length;
 
 export class Templar {
@@ -61,10 +66,12 @@ export class Templar {
   private readonly fileCache = new Map<string, Compiled>();
   private readonly searchPaths: string[];
   private readonly procEnv: NodeJS.ProcessEnv;
+  private readonly cacheSize: number;
 
   constructor(opts: TemplarOptions = {}) {
     this.searchPaths = opts.searchPaths ?? [];
     this.procEnv = opts.env ?? process.env;
+    this.cacheSize = Math.max(1, opts.cacheSize ?? MAX_CACHED);
     this.env.filters = filters; // shared registries: later registrations are seen too
     this.env.tests = tests;
     const state = (ctx: JinjaContext) => ctx.extra as RenderState;
@@ -78,6 +85,11 @@ export class Templar {
       const { pos, kw } = kwargs(args);
       return { ...(isMapping(pos[0]) ? pos[0] : {}), ...kw };
     };
+  }
+
+  /** How many compiled templates are cached (for tests and diagnostics). */
+  get cachedTemplates(): number {
+    return this.cache.size + this.fileCache.size;
   }
 
   isTemplate(value: unknown): boolean {
@@ -163,6 +175,8 @@ export class Templar {
       } catch (e) {
         throw this.failure(e, source, ctx, true);
       }
+      // Host vars can hold a distinct template per host: keep memory bounded (oldest out first).
+      if (cache.size >= this.cacheSize) cache.delete(cache.keys().next().value!);
       cache.set(source, c);
     }
     return c;
