@@ -136,6 +136,19 @@ describe('compile cache', () => {
     expect(MAX_CACHED).toBeGreaterThan(1000);
     expect(t.template('{{ 1 }}', {})).toBe('1');
   });
+
+  test('templates that differ only in their text share one compiled shape', () => {
+    const t = new Templar();
+    for (let i = 0; i < 30; i++) {
+      expect(t.template(`https://dev-${i}.example:{{ port }}/{{ path | default('api') }}?q={'a': ${i}}`, { port: 8000 + i })).toBe(
+        `https://dev-${i}.example:${8000 + i}/api?q={'a': ${i}}`,
+      );
+      expect(t.template(`{"id": ${i}, "on": {{ on }}}\n`, { on: 'true' })).toEqual({ id: i, on: true });
+    }
+    expect(t.cachedTemplates).toBe(2);
+    // blocks and whitespace control change the text, so such templates are compiled as they are
+    expect(t.template('a {%- if true %} b{% endif %}', {})).toBe('a b');
+  });
 });
 
 describe('lazyVars', () => {
