@@ -8,10 +8,9 @@ import { Writable } from 'node:stream';
 import { runPlaybook } from '../engine/index.js';
 import { formatError } from '../errors/index.js';
 import { currentStage } from '../git/index.js';
-import { closeMenderSessions } from '../modules/mender/session.js';
+import '../modules/mender/index.js';
 import { isWrite } from '../ota/index.js';
 import type { PlanEntry } from '../modules/registry.js';
-import { registerMender } from './modules.js';
 import type { DemoServer } from './fleet.js';
 import type { FleetRepo, StageBranch } from './repo.js';
 
@@ -39,7 +38,6 @@ export interface JobContext {
 }
 
 export async function runMainJob(ctx: JobContext, branch: StageBranch): Promise<JobOutcome> {
-  registerMender();
   await ctx.repo.checkout(branch);
   const stage = await currentStage(ctx.repo.dir);
   if (!stage.ok) throw new Error(formatError(stage.error));
@@ -55,7 +53,7 @@ export async function runMainJob(ctx: JobContext, branch: StageBranch): Promise<
     branch: stage.value.branch,
     commit: stage.value.commit,
     extraVars: { mender_server: ctx.server.url, fleetplay_branch: stage.value.branch, fleetplay_commit: stage.value.commit },
-  }).finally(closeMenderSessions);
+  });
   const hosts = Object.entries(r.recap);
   return {
     branch: stage.value.branch,
