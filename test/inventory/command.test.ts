@@ -166,6 +166,7 @@ describe('fleetplay inventory list / show / graph', () => {
     expect(lines[0]).toMatch(/^DEVICE\s+NAME\s+BRANCH\s+GROUPS$/);
     expect(lines).toHaveLength(8);
     expect(lines.find((l) => l.startsWith('854df144'))).toMatch(/kiosk-next\s+main\s+qualification, raspberrypi4$/);
+    expect(lines.find((l) => l.startsWith(PROTOTYPE))).toMatch(/prototype-desk\s+production \(default\)\s+imx8mn_var_som, prototypes$/);
   });
 
   it('shows merged vars with the file each came from', async () => {
