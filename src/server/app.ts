@@ -124,11 +124,17 @@ export class App {
       query[k] = all.length === 1 ? all[0]! : all;
     }
     this.requests.push({ method: ctx.method, path: ctx.path, query, body, status, time: new Date().toISOString() });
-    if (this.requests.length > REQUEST_LOG_LIMIT) this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT);
+    // Trim in chunks: one splice per thousand requests, not one per request.
+    if (this.requests.length > REQUEST_LOG_LIMIT + 1000) this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT);
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  // Most requests are GETs without a body: skip the stream machinery.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return EMPTY;
+  if (req.headers['content-length'] === '0') return EMPTY;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {

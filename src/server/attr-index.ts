@@ -41,13 +41,16 @@ export function attributeValue(d: Device, scope: string, name: string, checkIn: 
   }
 }
 
+/** Identity data is unique per device: an index of it would cost a set per device for rare lookups. */
+const indexedAttributes = (d: Device) => staticAttributes(d).filter((a) => a.scope !== 'identity' || a.name === 'status');
+
 export const valueKey = (v: string | number | boolean): string => `${typeof v}:${String(v)}`;
 
 export class AttrIndex {
   private readonly byAttr = new Map<string, Map<string, Set<string>>>();
 
   addDevice(d: Device): void {
-    for (const a of staticAttributes(d)) {
+    for (const a of indexedAttributes(d)) {
       let values = this.byAttr.get(`${a.scope}/${a.name}`);
       if (!values) this.byAttr.set(`${a.scope}/${a.name}`, (values = new Map()));
       for (const v of Array.isArray(a.value) ? a.value : [a.value]) {
@@ -60,7 +63,7 @@ export class AttrIndex {
   }
 
   removeDevice(d: Device): void {
-    for (const a of staticAttributes(d)) {
+    for (const a of indexedAttributes(d)) {
       const values = this.byAttr.get(`${a.scope}/${a.name}`);
       for (const v of Array.isArray(a.value) ? a.value : [a.value]) {
         const ids = values?.get(valueKey(v));
@@ -77,12 +80,14 @@ export class AttrIndex {
     this.addDevice(d);
   }
 
-  /** Ids having the attribute equal to one of `values`; undefined if the attribute is not indexed. */
+  /** Ids having the attribute equal to one of `values` (read-only); undefined if the attribute is not indexed. */
   lookup(scope: string, name: string, values: (string | number | boolean)[]): Set<string> | undefined {
-    if (scope === 'system' && name !== 'group') return undefined;
+    if ((scope === 'system' && name !== 'group') || (scope === 'identity' && name !== 'status')) return undefined;
     const byValue = this.byAttr.get(`${scope}/${name}`);
+    if (!byValue) return new Set();
+    // One value: the index's own set (callers only read it).
+    if (values.length === 1) return byValue.get(valueKey(values[0]!)) ?? new Set();
     const out = new Set<string>();
-    if (!byValue) return out;
     for (const v of values) for (const id of byValue.get(valueKey(v)) ?? []) out.add(id);
     return out;
   }

@@ -53,6 +53,11 @@ function compare(a: Scalar, b: unknown): number | undefined {
 
 /** MongoDB semantics: array attributes match when an element does; $ne/$nin match missing attributes. */
 export function matches(v: AttrValue | undefined, f: Predicate): boolean {
+  // Scalars (nearly every attribute) skip the array allocation.
+  if (!Array.isArray(v) && v !== undefined) {
+    if (f.type === '$eq') return v === f.value;
+    if (f.type === '$ne') return v !== f.value;
+  }
   const els = elements(v);
   switch (f.type) {
     case '$eq':
@@ -77,34 +82,82 @@ export function matches(v: AttrValue | undefined, f: Predicate): boolean {
   }
 }
 
-export function search(state: FleetState, now: number, p: SearchParams): Device[] {
+export interface SearchResult {
+  total: number;
+  page: Device[];
+}
+
+/**
+ * One page of matching devices and the total. `$eq`/`$in` on indexed attributes are answered by
+ * the index; the rest are checked device by device. Without a sort the page is picked while
+ * counting, so a search over 100k devices allocates nothing of the fleet's size.
+ */
+export function search(state: FleetState, now: number, p: SearchParams): SearchResult {
   const value = (d: Device, scope: string, name: string) => attributeValue(d, scope, name, (x) => checkInTime(state, x, now));
   let ids: Set<string> | undefined = p.device_ids ? new Set(p.device_ids) : undefined;
+  const residual: Predicate[] = [];
   for (const f of p.filters) {
-    if (f.type !== '$eq' && f.type !== '$in') continue;
-    const wanted = (f.type === '$eq' ? [f.value] : (f.value as unknown[])).filter((v): v is Scalar => ['string', 'number', 'boolean'].includes(typeof v));
-    const hit = state.index.lookup(f.scope, f.attribute, wanted);
-    if (!hit) continue;
-    ids = ids ? new Set([...ids].filter((id) => hit.has(id))) : hit;
-  }
-  let devices: Device[] = [];
-  if (ids) {
-    for (const id of ids) {
-      const d = state.devices.get(id);
-      if (d) devices.push(d);
+    const hit = indexed(state, f);
+    if (!hit) {
+      residual.push(f);
+      continue;
     }
-    // Keep the fleet's order whatever order the index returned.
-    if (ids.size > 1) devices = sortByFleetOrder(state, devices);
-  } else devices = [...state.devices.values()];
-  const filtered = p.filters.length ? devices.filter((d) => p.filters.every((f) => matches(value(d, f.scope, f.attribute), f))) : devices;
-  if (p.sort.length === 0) return filtered;
-  return filtered.sort((a, b) => {
+    ids = ids ? intersect(ids, hit) : hit;
+  }
+  const ok = residual.length ? (d: Device) => residual.every((f) => matches(value(d, f.scope, f.attribute), f)) : () => true;
+  const start = (p.page - 1) * p.per_page;
+  if (p.sort.length === 0) {
+    // Index answers alone give the total up front: stop as soon as the page is full.
+    const known = residual.length === 0 && !p.device_ids ? (ids ?? state.devices).size : undefined;
+    const page: Device[] = [];
+    let total = 0;
+    for (const d of candidates(state, ids)) {
+      if (!ok(d)) continue;
+      if (total >= start && page.length < p.per_page) page.push(d);
+      total++;
+      if (known !== undefined && page.length === p.per_page) break;
+    }
+    return { total: known ?? total, page };
+  }
+  const all = [...candidates(state, ids)].filter(ok);
+  all.sort((a, b) => {
     for (const s of p.sort) {
       const c = sortCompare(value(a, s.scope, s.attribute), value(b, s.scope, s.attribute));
       if (c !== 0) return s.order === 'asc' ? c : -c;
     }
     return 0;
   });
+  return { total: all.length, page: all.slice(start, start + p.per_page) };
+}
+
+function indexed(state: FleetState, f: Predicate): Set<string> | undefined {
+  if (f.type !== '$eq' && f.type !== '$in') return undefined;
+  const values = f.type === '$eq' ? [f.value] : (f.value as unknown[]);
+  if (!values.every((v) => ['string', 'number', 'boolean'].includes(typeof v))) return undefined;
+  return state.index.lookup(f.scope, f.attribute, values as Scalar[]);
+}
+
+function intersect(a: Set<string>, b: Set<string>): Set<string> {
+  const [small, big] = a.size <= b.size ? [a, b] : [b, a];
+  const out = new Set<string>();
+  for (const id of small) if (big.has(id)) out.add(id);
+  return out;
+}
+
+/** Devices in fleet order: all of them, or those in `ids`. */
+function* candidates(state: FleetState, ids: Set<string> | undefined): Iterable<Device> {
+  if (!ids) return yield* state.devices.values();
+  if (ids.size * 8 > state.devices.size) {
+    // A large share of the fleet: one pass in fleet order beats sorting the hits.
+    for (const d of state.devices.values()) if (ids.has(d.id)) yield d;
+    return;
+  }
+  const found: Device[] = [];
+  for (const id of ids) {
+    const d = state.devices.get(id);
+    if (d) found.push(d);
+  }
+  yield* found.length > 1 ? sortByFleetOrder(state, found) : found;
 }
 
 /** Missing values sort last; numbers before strings. */

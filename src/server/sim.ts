@@ -64,9 +64,13 @@ export function simulate(state: FleetState, until: number, emit: (e: JournalEven
 }
 
 /** Last time the device polled the server: every poll_interval while online, frozen while offline. */
+const phases = new WeakMap<Device, number>();
+
 export function checkInTime(state: FleetState, d: Device, now: number): number {
   const interval = state.spec.timing.poll_interval * 1000;
-  const phase = Math.floor(draw('check-in', d.id) * interval);
+  let share = phases.get(d);
+  if (share === undefined) phases.set(d, (share = draw('check-in', d.id)));
+  const phase = Math.floor(share * interval);
   const t = d.offlineAt ?? now;
   const last = t - ((((t - phase) % interval) + interval) % interval);
   return Math.max(d.createdTs, last);

@@ -41,6 +41,8 @@ export class FleetState {
   initialized = false;
 
   apply(e: JournalEvent): void {
+    // Replayed under the real clock, time resumes from the last event, not from the start.
+    if ('ts' in e) this.now = Math.max(this.now, e.ts);
     switch (e.t) {
       case 'init':
         return this.init(e.jwtSecret, e.start, FleetSpecSchema.parse(e.spec));

@@ -204,3 +204,27 @@ describe('failure rate', () => {
     expect(failed[1]).toEqual(failed[0]);
   });
 });
+
+describe('real clock', () => {
+  test('devices progress on their own with a speed factor; the manual-clock endpoint refuses', async () => {
+    const t = await testServer(
+      { artifacts: [{ name: 'os-2', device_types_compatible: ['rpi4'] }], devices: [{ id: OK, device_type: 'rpi4', artifact_name: 'os-1' }], timing: { poll_interval: 5, download: 5, install: 5, reboot: 5 } },
+      { clock: 'real', speed: 100 },
+    );
+    try {
+      expect((await t.admin('POST', '/clock/advance', { seconds: 1 })).status).toBe(409);
+      const r = await t.api('POST', D, { name: 'rt', artifact_name: 'os-2', devices: [OK] });
+      const dep = r.headers.get('location')!.split('/').pop()!;
+      const deadline = Date.now() + 10_000;
+      let status = '';
+      while (Date.now() < deadline && status !== 'finished') {
+        await new Promise((res) => setTimeout(res, 100));
+        status = ((await t.api('GET', `${D}/${dep}`)).body as { status: string }).status;
+      }
+      expect(status).toBe('finished');
+      expect(((await t.api('GET', `${D}/${dep}/statistics`)).body as { success: number }).success).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -93,11 +93,9 @@ function searchDevices(app: App, ctx: Ctx): Reply {
   const now = app.now();
   const found = search(app.state, now, body.value);
   const p = { page: body.value.page, perPage: body.value.per_page };
-  const start = (p.page - 1) * p.perPage;
-  const page = found.slice(start, start + p.perPage);
   return {
     status: 200,
-    body: page.map((d) => inventoryDevice(app.state, d, now, body.value.attributes)),
-    headers: { 'X-Total-Count': String(found.length), Link: linkHeader(ctx, p, found.length, false) },
+    body: found.page.map((d) => inventoryDevice(app.state, d, now, body.value.attributes)),
+    headers: { 'X-Total-Count': String(found.total), Link: linkHeader(ctx, p, found.total, false) },
   };
 }
