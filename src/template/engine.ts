@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import nunjucks from 'nunjucks';
-import { isMapping, pyEq, pyStr, pyTruthy } from './python.js';
+import { isMapping, pyEq, pyRepr, pyStr, pyTruthy } from './python.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import { pythonMethod } from './methods.js';
 
@@ -75,6 +75,17 @@ class JinjaCompiler extends BaseCompiler {
   }
   compileAdd(node: any, frame: any): void {
     this.call('fpAdd', node, frame);
+  }
+  /** `(a, b)` is a tuple in Jinja; nunjucks would emit JS's comma operator (the last value). */
+  compileGroup(node: any, frame: any): void {
+    if (node.children.length > 1) this._compileAggregate(node, frame, '[', ']');
+    else super.compileGroup(node, frame);
+  }
+  compileMul(node: any, frame: any): void {
+    this.call('fpMul', node, frame);
+  }
+  compileMod(node: any, frame: any): void {
+    this.call('fpMod', node, frame);
   }
   compileConcat(node: any, frame: any): void {
     this.call('fpConcat', node, frame);
@@ -151,6 +162,16 @@ const ARG_TOKENS = new Set(['string', 'int', 'float', 'symbol', 'left-bracket', 
 
 /** Jinja's `x is in seq` / `n is divisibleby 3`: a test may take one argument without parentheses. */
 class JinjaParser extends BaseParser {
+  /** In Jinja `null` is an ordinary (usually undefined) name; nunjucks reads it as none. */
+  parsePrimary(noPostfix?: boolean): any {
+    const tok = this.peekToken();
+    if (tok?.type === 'none' && tok.value === 'null') {
+      this.nextToken();
+      const sym = new nodes.Symbol(tok.lineno, tok.colno, 'null');
+      return noPostfix ? sym : this.parsePostfix(sym);
+    }
+    return super.parsePrimary(noPostfix);
+  }
   parseIs(): any {
     const node = super.parseIs();
     const is = node.typename === 'Not' ? node.target : node;
@@ -283,6 +304,56 @@ function slice(obj: unknown, start: number | null, stop: number | null, step: nu
   return typeof obj === 'string' ? out.join('') : out;
 }
 
+/** Python's printf-style `'%s-%02d' % (name, n)`: s r d i f x o e and %%, with flags, width, precision. */
+function percentFormat(fmt: string, args: unknown[]): string {
+  let i = 0;
+  const out = fmt.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([srdifxXoeEg%])/g, (_m, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {
+    if (conv === '%') return '%';
+    if (i >= args.length) throw new Error('not enough arguments for format string');
+    const v = args[i++];
+    let s: string;
+    const n = Number(v);
+    switch (conv) {
+      case 's':
+        s = pyStr(v);
+        if (prec !== undefined) s = s.slice(0, Number(prec));
+        break;
+      case 'r':
+        s = pyRepr(v);
+        break;
+      case 'd':
+      case 'i':
+        s = String(Math.trunc(n));
+        break;
+      case 'f':
+        s = n.toFixed(prec === undefined ? 6 : Number(prec));
+        break;
+      case 'e':
+      case 'E':
+        s = n.toExponential(prec === undefined ? 6 : Number(prec)).replace(/e([+-])(\d)$/, 'e$10$2');
+        if (conv === 'E') s = s.toUpperCase();
+        break;
+      case 'g':
+        s = pyStr(n);
+        break;
+      case 'o':
+        s = Math.trunc(n).toString(8);
+        break;
+      default:
+        s = Math.trunc(n).toString(16);
+        if (conv === 'X') s = s.toUpperCase();
+    }
+    if (flags.includes('+') && /^[dieEfg]$/.test(conv) && n >= 0) s = '+' + s;
+    const w = Number(width ?? 0);
+    if (s.length >= w) return s;
+    if (flags.includes('-')) return s.padEnd(w);
+    if (flags.includes('0') && conv !== 's' && conv !== 'r') return s.startsWith('-') || s.startsWith('+') ? s[0] + s.slice(1).padStart(w - 1, '0') : s.padStart(w, '0');
+    return s.padStart(w);
+  });
+  if (i < args.length) throw new Error('not all arguments converted during string formatting');
+  return out;
+}
+
 /** How `{{ v }}` prints: Python str(), None as "" (ansible's finalize), Undefined is an error. */
 export function toText(v: unknown): string {
   if (v instanceof SoftUndefined) return '';
@@ -345,6 +416,20 @@ export const runtime: any = {
     return (a as number) + (b as number);
   },
   fpConcat: (a: unknown, b: unknown) => toText(a) + toText(b),
+  fpMul(a: unknown, b: unknown): unknown {
+    if (a instanceof Undefined) a.fail();
+    if (b instanceof Undefined) b.fail();
+    if (typeof a === 'string' && typeof b === 'number') return a.repeat(Math.max(0, b)); // '-' * 3
+    if (Array.isArray(a) && typeof b === 'number') return Array.from({ length: Math.max(0, b) }, () => a).flat(1);
+    return (a as number) * (b as number);
+  },
+  fpMod(a: unknown, b: unknown): unknown {
+    if (a instanceof Undefined) a.fail();
+    if (b instanceof Undefined) b.fail();
+    if (typeof a === 'string') return percentFormat(a, Array.isArray(b) ? b : [b]);
+    const m = (a as number) % (b as number);
+    return m !== 0 && Math.sign(m) !== Math.sign(b as number) ? m + (b as number) : m; // Python's sign rule
+  },
   fpIn: pyIn,
   fpCompare(parts: unknown[]): boolean {
     for (let i = 0; i + 2 < parts.length; i += 2) if (!compare(parts[i], parts[i + 1] as string, parts[i + 2])) return false;

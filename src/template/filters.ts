@@ -71,7 +71,15 @@ def('to_json', ['sort_keys', 'indent', 'ensure_ascii', 'separators'], (v, a) =>
 def('to_nice_json', ['indent', 'sort_keys', 'ensure_ascii'], (v, a) =>
   pyJsonDumps(v, { indent: (a.indent as number) ?? 4, sortKeys: a.sort_keys !== false, ensureAscii: a.ensure_ascii !== false, separators: [',', ': '] }),
 );
-def('from_json', [], (v) => JSON.parse(text(v)));
+/** Parser messages quote the input, which may be a secret: say where, not what. */
+def('from_json', [], (v) => {
+  try {
+    return JSON.parse(text(v));
+  } catch (e) {
+    const at = /position (\d+)/.exec(String((e as Error).message));
+    throw new Error(`from_json: the value is not valid JSON${at ? ` (at character ${at[1]})` : ''}`);
+  }
+});
 
 /** PyYAML's default_flow_style=None: a collection whose children are all scalars goes inline. */
 function pyYaml(v: unknown, indent: number, flowLeaves: boolean): string {
@@ -86,7 +94,15 @@ function pyYaml(v: unknown, indent: number, flowLeaves: boolean): string {
 }
 def('to_yaml', ['indent', 'default_flow_style'], (v, a) => pyYaml(v, (a.indent as number) ?? 2, a.default_flow_style !== false));
 def('to_nice_yaml', ['indent'], (v, a) => pyYaml(v, (a.indent as number) ?? 4, false));
-def('from_yaml', [], (v) => (typeof v === 'string' ? YAML.parse(v, { version: '1.1' }) : v));
+def('from_yaml', [], (v) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return YAML.parse(v, { version: '1.1' });
+  } catch (e) {
+    const pos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new Error(`from_yaml: the value is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`);
+  }
+});
 
 // --- scalars -------------------------------------------------------------------------------
 def('bool', [], (v) => {

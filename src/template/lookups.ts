@@ -5,6 +5,7 @@ import { kwargs } from './args.js';
 import { pyStr } from './python.js';
 import { lookups, plainName, registerLookup, type LookupContext } from './registry.js';
 import { isMapping } from './python.js';
+import { isSecretName, registerSecret } from '../log/secrets.js';
 
 /** Like ansible's find_file_in_search_path: each search path, then its `files/` or `templates/`. */
 export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'templates'): string {
@@ -21,7 +22,15 @@ export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'te
   throw new Error(`could not locate file in lookup: ${term}${where}`);
 }
 
-registerLookup('env', (ctx, terms, kw) => terms.map((t) => ctx.env[pyStr(t)] ?? pyStr(kw.default ?? '')));
+/** Values of secret-looking variables (INFLUX_TOKEN...) are registered, so logs and reports mask them. */
+registerLookup('env', (ctx, terms, kw) =>
+  terms.map((t) => {
+    const name = pyStr(t);
+    const value = ctx.env[name];
+    if (value !== undefined && isSecretName(name)) registerSecret(value);
+    return value ?? pyStr(kw.default ?? '');
+  }),
+);
 
 registerLookup('file', (ctx, terms, kw) =>
   terms.map((t) => {

@@ -187,30 +187,57 @@ export class Templar {
     if (ctx?.task) context.task = ctx.task;
     if (ctx?.host) context.host = ctx.host;
     const inTask = `${ctx?.task ? ` in task "${ctx.task}"` : ''}${ctx?.host ? ` for host ${ctx.host}` : ''}`;
+    const tail = `, while templating ${JSON.stringify(source)}`;
     const cause = (e as { cause?: unknown }).cause;
     const undef = e instanceof UndefinedVariable ? e.undef : cause instanceof UndefinedVariable ? cause.undef : undefined;
     if (undef) {
-      const what = undef.hint ? `${undef.name} (${undef.hint})` : `'${undef.name}' is undefined`;
-      const root = undef.name.split(/[.[]/)[0];
       return new FleetFailure({
         code: 'template.undefined',
-        message: `undefined variable${inTask}: ${what}, while templating ${JSON.stringify(source)}`,
-        hint: `define ${root} (inventory, group_vars/, host_vars/ or vars:) or write {{ ${undef.name} | default('...') }}`,
+        message: `undefined variable${inTask}: ${undef.hint ? `${undef.name} (${undef.hint})` : `'${undef.name}' is undefined`}${tail}`,
+        hint: undefinedHint(undef),
         ...where,
         context: { ...context, variable: undef.name },
       });
     }
-    const raw = e instanceof Error ? e.message : String(e);
-    const syntax = /^\(.*?\)\s*(\[Line (\d+), Column (\d+)\])?\s*/.exec(raw);
-    const message = raw.replace(/^\(.*?\)\s*(\[Line \d+, Column \d+\])?\s*/, '').replace(/^(Template render error: |Error: )/, '');
+    const { message, line, column } = nunjucksMessage(e);
+    // Only the parser knows exact positions; runtime errors carry the enclosing call's at best.
+    const at = isSyntax && line ? ` (template line ${line}, column ${column})` : '';
+    const unknown = /^(filter not found: |no test named )'?([\w.]+)/.exec(message);
     return new FleetFailure({
-      code: isSyntax ? 'template.syntax' : 'template.error',
-      message: `${isSyntax ? 'template syntax error' : 'template error'}${inTask}: ${message.trim()}${syntax?.[2] ? ` (template line ${syntax[2]}, column ${syntax[3]})` : ''}, while templating ${JSON.stringify(source)}`,
-      hint: isSyntax ? 'check the Jinja2 syntax: {{ expression }}, {% if cond %}...{% endif %}, filters after |' : undefined,
+      code: isSyntax ? 'template.syntax' : unknown ? 'template.unknown-plugin' : 'template.error',
+      message: `${isSyntax ? 'template syntax error' : 'template error'}${inTask}: ${message}${at}${tail}`,
+      hint: isSyntax
+        ? 'check the Jinja2 syntax: {{ expression }}, {% if cond %}...{% endif %}, filters after |'
+        : unknown
+          ? `check the spelling of '${unknown[2]}'; README "Templating" lists the supported filters and tests`
+          : undefined,
       ...where,
       context,
     });
   }
+}
+
+function undefinedHint(u: Undefined): string {
+  if (u.name === '(inline if)') return "add an else branch: {{ a if cond else b }}";
+  const dot = Math.max(u.name.lastIndexOf('.'), u.name.lastIndexOf('['));
+  if (u.hint && dot > 0) return `check that ${u.name.slice(0, dot)} has that key, or write {{ ${u.name} | default('...') }}`;
+  return `define ${u.name.split(/[.[]/)[0]} (inventory, group_vars/, host_vars/ or vars:) or write {{ ${u.name} | default('...') }}`;
+}
+
+/** nunjucks wraps errors as "(path) [Line n, Column m]\n  Error: text"; keep the text and the position. */
+function nunjucksMessage(e: unknown): { message: string; line?: number; column?: number } {
+  const raw = e instanceof Error ? e.message : String(e);
+  const pos = /\[Line (\d+), Column (\d+)\]/.exec(raw);
+  const err = e as { lineno?: number; colno?: number };
+  const message = raw
+    .replace(/^\(.*?\)\s*(\[Line \d+, Column \d+\])?\s*/, '')
+    .replace(/^(Template render error: |Error: )/, '')
+    .replace(/^parse\w*: /, '')
+    .trim();
+  // nunjucks' parser adds 1 to line and column and its TemplateError adds 1 again
+  if (pos) return { message, line: Number(pos[1]) - 1, column: Number(pos[2]) - 1 };
+  if (typeof err.lineno === 'number') return { message, line: err.lineno, column: err.colno ?? 0 };
+  return { message };
 }
 
 export { Undefined };

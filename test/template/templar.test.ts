@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lazyVars, registerFilter, registerLookup, registerTest, Templar } from '../../src/template/index.js';
 import { failure } from './helpers.js';
+import { maskSecrets } from '../../src/log/secrets.js';
 
 const templar = new Templar({ env: { FLEET_TOKEN: 'tok-123' } });
 
@@ -105,9 +106,19 @@ describe('errors name the variable, file, line and task', () => {
     }
   });
 
+  test('unknown filters and tests say so and where to look', () => {
+    const f = failure(() => templar.template('{{ x | to_jsn }}', { x: 1 }, ctx));
+    expect(f.error.code).toBe('template.unknown-plugin');
+    expect(f.message).toContain('filter not found: to_jsn');
+    expect(f.error.hint).toContain("check the spelling of 'to_jsn'");
+    expect(failure(() => templar.template('{{ x is definned }}', { x: 1 }, ctx)).error.hint).toContain("'definned'");
+  });
+
   test('syntax errors say where in the template', () => {
     const f = failure(() => templar.template('a\n{% if x %}b', { x: 1 }, ctx));
     expect(f.error.code).toBe('template.syntax');
+    expect(failure(() => templar.template('abc\nde {{ 1 + }}', {}, ctx)).message).toContain('unexpected token: }} (template line 2, column 11)');
+    expect(failure(() => templar.template('{% if x %}\n{% endfor %}', {}, ctx)).message).toContain('unknown block tag: endfor (template line 2');
     expect(f.message).toContain('playbooks/device.yml:14');
     expect(f.error.hint).toContain('{% if cond %}...{% endif %}');
   });
@@ -177,6 +188,18 @@ describe('lookups', () => {
     expect(t.template("{{ lookup('template', 'cfg.j2') }}", { url: 'https://x' })).toEqual({ url: 'https://x', re: 'a#' });
     expect(t.template("{{ lookup('template', 'cfg.j2', template_vars={'url': 'tv'}) }}", { url: 'https://x' })).toEqual({ url: 'tv', re: 'a#' });
     expect(t.template("{{ q('file', 'key.pub', 'plain.txt') }}", {})).toEqual(['ssh-ed25519 AAA', '  spaced']);
+  });
+
+  test('secret-looking env values are registered for masking; parse errors never quote the value', () => {
+    const value = t.template("{{ lookup('env', 'FLEET_TOKEN') }}", {});
+    expect(maskSecrets(`token is ${String(value)}`)).toBe('token is ********');
+    const secret = { s: 'hunter2-not-json' };
+    const json = failure(() => t.template('{{ s | from_json }}', secret));
+    expect(json.message).toContain('from_json: the value is not valid JSON');
+    expect(json.message).not.toContain('hunter2');
+    const yaml = failure(() => t.template('{{ s | from_yaml }}', { s: 'a: b: hunter2' }));
+    expect(yaml.message).toContain('from_yaml: the value is not valid YAML (line 1');
+    expect(yaml.message).not.toContain('hunter2');
   });
 
   test('missing files and unknown lookups are clear errors', () => {
