@@ -32,6 +32,8 @@ export interface HostState {
   layers: Vars[];
   /** Vars of the include this host is inside (loop item, include params). */
   include: Vars;
+  magic?: Vars;
+  magicOf?: number;
 }
 
 export interface EngineOptions {
@@ -72,6 +74,17 @@ interface PlayState {
   ended: boolean;
   hostvars: Vars;
   groups: Record<string, string[]>;
+  /** Names of the current batch's hosts (ansible_play_hosts) and an id for caches keyed on it. */
+  names: string[];
+  batchId: number;
+}
+
+let batchIds = 0;
+const roleMagics = new WeakMap<RoleCtx, Vars>();
+function roleMagic(role: RoleCtx): Vars {
+  let m = roleMagics.get(role);
+  if (!m) roleMagics.set(role, (m = { role_path: role.path, role_name: role.name, ansible_role_name: role.name }));
+  return m;
 }
 
 export class Engine {
@@ -136,10 +149,14 @@ export class Engine {
       ended: false,
       hostvars: {},
       groups: this.groups,
+      names: [],
+      batchId: 0,
     };
     ps.hostvars = this.hostvarsProxy(ps);
     for (const batch of batches) {
       ps.hosts = batch;
+      ps.names = batch.map((h) => h.name);
+      ps.batchId = ++batchIds;
       ps.ended = false;
       for (const section of [play.pre, play.main, play.post]) {
         await this.runNodes(section, ps, batch);
@@ -206,15 +223,19 @@ export class Engine {
       role ? role.params : EMPTY,
       h.include,
       this.o.extraVars,
-      this.magic(h, ps, role),
+      this.magic(h, ps),
+      role ? roleMagic(role) : EMPTY,
     ];
     if (top) layers.push(top);
     return lazyVars(layers, this.o.templar, { file: t.file, line: t.line, task: t.name, host: h.name });
   }
 
-  private magic(h: HostState, ps: PlayState, role?: RoleCtx): Vars {
-    const names = ps.hosts.map((x) => x.name);
-    return {
+  /** Magic variables, built once per host and batch (not per task: 100k hosts × tasks adds up). */
+  private magic(h: HostState, ps: PlayState): Vars {
+    if (h.magicOf === ps.batchId && h.magic) return h.magic;
+    const names = ps.names;
+    h.magicOf = ps.batchId;
+    h.magic = {
       inventory_hostname: h.name,
       inventory_hostname_short: h.name.split('.')[0],
       group_names: h.groupNames,
@@ -232,19 +253,20 @@ export class Engine {
       ansible_skip_tags: this.o.tags.skip,
       omit: OMIT,
       fleetplay_mode: this.o.mode,
-      ...(role ? { role_path: role.path, role_name: role.name, ansible_role_name: role.name } : {}),
     };
+    return h.magic;
   }
 
   /** hostvars[h]: that host's variables as a play-level task would see them. */
   private hostvarsProxy(ps: PlayState): Vars {
+    const known = new Set(this.o.inventory.hosts);
     const fake: TaskNode = { kind: 'task', file: ps.play.file, line: ps.play.line, name: 'hostvars', action: 'debug', args: {}, kw: {}, inherit: {} };
     // A class instance, not a plain mapping: templating must not walk every host's variables.
     return new Proxy(new HostVars() as Vars, {
-      get: (_t, k) => (typeof k === 'string' && this.o.inventory.hosts.includes(k) ? this.varsFor(this.state(k), fake, ps) : undefined),
-      has: (_t, k) => typeof k === 'string' && this.o.inventory.hosts.includes(k),
+      get: (_t, k) => (typeof k === 'string' && known.has(k) ? this.varsFor(this.state(k), fake, ps) : undefined),
+      has: (_t, k) => typeof k === 'string' && known.has(k),
       ownKeys: () => [...this.o.inventory.hosts],
-      getOwnPropertyDescriptor: (_t, k) => ({ configurable: true, enumerable: true, value: (this.hostvarsProxy(ps) as Vars)[k as string] }),
+      getOwnPropertyDescriptor: (_t, k) => ({ configurable: true, enumerable: true, value: ps.hostvars[k as string] }),
     });
   }
 
@@ -379,8 +401,10 @@ export class Engine {
   /** Prints, counts, registers, notifies; `apply` are the hosts a run_once result applies to. */
   private finish(t: TaskNode, ps: PlayState, h: HostState, o: Outcome, started: number, apply: HostState[]): void {
     const r = o.result;
-    const vars = this.varsFor(h, t, ps);
-    const noLog = bool(t, 'no_log', vars, this.o.templar) ?? false;
+    // Variables only when a keyword needs templating: finish runs for every host × task.
+    const needsVars = t.kw.no_log !== undefined || t.inherit.no_log !== undefined || (r.failed && !r.skipped) || (r.changed && (t.kw.notify ?? t.inherit.notify) !== undefined);
+    const vars = needsVars ? this.varsFor(h, t, ps) : EMPTY;
+    const noLog = needsVars ? (bool(t, 'no_log', vars, this.o.templar) ?? false) : false;
     const ignore = r.failed && !r.skipped ? (this.safeBool(t, 'ignore_errors', vars) ?? false) : false;
     this.print(t, h, o, noLog, ignore);
     // A module that could not reach the OTA server marks the host unreachable (exit code 4).

@@ -74,15 +74,16 @@ export class Printer {
     const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
     const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
     const colour: Colour = kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
-    const body = sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result));
+    const body = () => sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result));
     if (kind === 'fatal' || kind === 'failed') {
       const head = kind === 'fatal' ? `fatal: ${who}: ${result.unreachable === true ? 'UNREACHABLE!' : 'FAILED!'}` : `failed: ${who}${item}`;
-      this.line(this.c('failed', `${head} => ${pyJson(maskDeep(body))}`));
+      this.line(this.c('failed', `${head} => ${pyJson(maskDeep(body()))}`));
       if (opts.ignored) this.line(this.c('ignored', '...ignoring'));
       return;
     }
     const show = opts.show || this.o.verbosity > 0;
-    const text = show ? ` => ${JSON.stringify(maskDeep(body), null, 4)}` : '';
+    // Most lines show no result: build the JSON only when it is printed (100k hosts × tasks).
+    const text = show ? ` => ${JSON.stringify(maskDeep(body()), null, 4)}` : '';
     this.line(this.c(colour, `${kind}: ${who}${item ? ` =>${item}` : ''}${text}`));
   }
 

@@ -55,6 +55,8 @@ export const RunReport = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
+  /** Where the time went: reading the playbook, the inventory, running the plays. */
+  timings: z.object({ playbookMs: z.number(), inventoryMs: z.number(), runMs: z.number() }),
   exitCode: z.number().int(),
   recap: z.record(z.string(), StatsSchema),
   results: z.array(TaskRecord),

@@ -68,6 +68,7 @@ function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boo
     startedAt: started.toISOString(),
     finishedAt: started.toISOString(),
     durationMs: 0,
+    timings: { playbookMs: 0, inventoryMs: 0, runMs: 0 },
     exitCode: ExitCode.usage,
     recap: {},
     results: [],
@@ -97,9 +98,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     return { exitCode: ExitCode.usage, recap: {}, report, errors };
   };
   clearYamlCache();
+  let mark = Date.now();
+  const lap = () => -mark + (mark = Date.now());
   const pb = loadPlaybook(o.playbook);
+  report.timings.playbookMs = lap();
   if (!pb.ok) return fail(pb.error);
   const inv = loadInventory(o.inventory, { playbookDir: dirname(resolve(o.playbook)) });
+  report.timings.inventoryMs = lap();
   if (!inv.ok) return fail(inv.error);
   const limit = limitHosts(o.limit, (p) => inv.value.match(p));
   if (limit && !Array.isArray(limit)) return fail([limit]);
@@ -122,6 +127,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     record: Boolean(o.report) || o.recordResults === true,
   });
   await engine.run();
+  report.timings.runMs = lap();
   const recap: Record<string, Stats> = {};
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
   printer.recap(new Map(Object.entries(recap)));
