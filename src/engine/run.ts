@@ -7,6 +7,7 @@ import { ExitCode, fleetError, formatError, type FleetError } from '../errors/in
 import { loadInventory } from '../inventory/index.js';
 import { maskDeep, useColor } from '../log/index.js';
 import '../modules/builtin/index.js';
+import { closeMenderSessions, menderRequestStats } from '../modules/mender/index.js';
 import type { RunMode } from '../modules/registry.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
@@ -143,9 +144,17 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     recap,
     results: maskDeep(engine.records),
     plan: engine.plan,
-    api: o.apiCounts?.() ?? report.api,
+    api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
+  // The run's OTA sessions end with it: sockets closed, counters and errors not carried over.
+  closeMenderSessions();
   if (o.report) writeReport(o.report, report);
   return { exitCode, recap, report, errors: engine.errors };
+}
+
+/** Requests the mender_* modules made this run, per endpoint. */
+function menderApi(): RunReport['api'] {
+  const s = menderRequestStats();
+  return { requests: s.requests, byEndpoint: s.byEndpoint };
 }

@@ -117,7 +117,9 @@ export class MenderClient {
   }
 
   /** v2 deployments list; names/ids may repeat (the API accepts many of each). */
-  listDeployments(q: { status?: 'pending' | 'inprogress' | 'finished'; type?: 'software' | 'configuration'; names?: string[]; ids?: string[] } = {}): Promise<Result<Deployment[]>> {
+  listDeployments(
+    q: { status?: 'pending' | 'inprogress' | 'finished'; type?: 'software' | 'configuration'; names?: string[]; ids?: string[]; createdAfter?: Date } = {},
+  ): Promise<Result<Deployment[]>> {
     const perPage = MAX_PER_PAGE.deployments;
     return this.paged(perPage, (page) => {
       const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
@@ -125,6 +127,7 @@ export class MenderClient {
       if (q.type) query.set('type', q.type);
       for (const n of q.names ?? []) query.append('name', n);
       for (const id of q.ids ?? []) query.append('id', id);
+      if (q.createdAfter) query.set('created_after', String(Math.floor(q.createdAfter.getTime() / 1000)));
       return { op: `GET ${P.deploymentsV2}`, method: 'GET', path: P.deploymentsV2, query, schema: DeploymentList };
     });
   }

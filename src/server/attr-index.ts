@@ -73,6 +73,23 @@ export class AttrIndex {
     }
   }
 
+  /** One attribute changed (cheaper than `update` when the simulator installs an image on 100k devices). */
+  change(id: string, scope: string, name: string, from: AttrValue | undefined, to: AttrValue | undefined): void {
+    let values = this.byAttr.get(`${scope}/${name}`);
+    if (!values) this.byAttr.set(`${scope}/${name}`, (values = new Map()));
+    for (const v of from === undefined ? [] : Array.isArray(from) ? from : [from]) {
+      const ids = values.get(valueKey(v));
+      ids?.delete(id);
+      if (ids && ids.size === 0) values.delete(valueKey(v));
+    }
+    for (const v of to === undefined ? [] : Array.isArray(to) ? to : [to]) {
+      const k = valueKey(v);
+      let ids = values.get(k);
+      if (!ids) values.set(k, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
   /** Runs a change of the device with the index kept in step. */
   update(d: Device, change: () => void): void {
     this.removeDevice(d);

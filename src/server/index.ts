@@ -19,6 +19,7 @@ import { deviceconfigRoutes } from './routes/deviceconfig.js';
 import { devauthRoutes } from './routes/devauth.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { useradmRoutes } from './routes/useradm.js';
+import { compactJournal } from './snapshot.js';
 import { loadFleetSpec, parseFleetSpec, type FleetSpec, type ParsedFleetSpec } from './spec.js';
 import { FleetState } from './state.js';
 
@@ -47,6 +48,8 @@ export interface StartOptions {
   tokens?: string[];
   users?: { email: string; password: string }[];
   faults?: FaultSpec;
+  /** Rewrite the journal as one snapshot at start when it holds more events than this (default 50,000). */
+  compactAfter?: number;
 }
 
 export interface RunningServer {
@@ -136,6 +139,11 @@ async function openState(opts: StartOptions): Promise<Result<{ state: FleetState
     for (const e of replay.value.events) state.apply(e);
     if (replay.value.droppedTail) log.warn('server state: dropped a torn last journal line (a write that was never acknowledged)', { file });
     log.info(`server state: replayed ${replay.value.events.length} events`, { file });
+    if (replay.value.events.length > (opts.compactAfter ?? 50_000)) {
+      compactJournal(state, file);
+      log.info('server state: journal compacted to one snapshot', { file });
+      return ok({ state, journal: await Journal.open(opts.dataDir!) });
+    }
     const journal = await Journal.open(opts.dataDir!, replay.value.droppedTail ? validLength(file) : undefined);
     return ok({ state, journal });
   }

@@ -47,8 +47,8 @@ export function readJournal(file: string): Result<Replayed, FleetError> {
   if (events.length === 0 && tail === '' && buf.length > 0) {
     return err(fleetError('server.state-corrupt', 'server state is corrupt: no events', { file, line: 1 }));
   }
-  if (events.length > 0 && events[0]!.t !== 'init') {
-    return err(fleetError('server.state-corrupt', 'server state is corrupt: the journal does not start with an init event', { file, line: 1, hint: 'this file was not written by `fleetplay server`' }));
+  if (events.length > 0 && events[0]!.t !== 'init' && events[0]!.t !== 'snapshot') {
+    return err(fleetError('server.state-corrupt', 'server state is corrupt: the journal does not start with an init or snapshot event', { file, line: 1, hint: 'this file was not written by `fleetplay server`' }));
   }
   return ok({ events, droppedTail: tail !== '' });
 }

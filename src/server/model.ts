@@ -21,6 +21,7 @@ export const DD_STATUSES = [
   'pause_before_committing',
 ] as const;
 export type DDStatus = (typeof DD_STATUSES)[number];
+export const emptyStats = (): Record<DDStatus, number> => Object.fromEntries(DD_STATUSES.map((s) => [s, 0])) as Record<DDStatus, number>;
 export const FINISHED: ReadonlySet<DDStatus> = new Set(['success', 'failure', 'noartifact', 'already-installed', 'aborted']);
 
 export interface DeviceConfig {
@@ -92,6 +93,8 @@ export interface Artifact extends ArtifactSpec {
 /** Journal events: every change of acknowledged state is one of these, applied the same way live and on replay. */
 export const JournalEvent = z.discriminatedUnion('t', [
   z.object({ t: z.literal('init'), jwtSecret: z.string(), start: z.number(), spec: z.unknown() }),
+  /** The whole state at one moment: what a compacted journal starts with (see snapshot.ts). */
+  z.object({ t: z.literal('snapshot'), state: z.unknown() }),
   z.object({ t: z.literal('clock'), now: z.number() }),
   z.object({ t: z.literal('group'), id: z.string(), group: z.string().nullable(), ts: z.number() }),
   z.object({ t: z.literal('config.set'), id: z.string(), configured: z.record(z.string(), z.string()), ts: z.number() }),

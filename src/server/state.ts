@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AttrIndex } from './attr-index.js';
 import {
-  DD_STATUSES,
+  emptyStats,
   FINISHED,
   type Artifact,
   type AttrValue,
@@ -17,9 +17,9 @@ import {
   type JournalEvent,
   type ParsedFleetSpec,
 } from './model.js';
+import { restoreSnapshot, type Snapshot } from './snapshot.js';
 import { deviceIdFor, FleetSpecSchema, generatedDeviceId } from './spec.js';
 
-const emptyStats = (): Record<DDStatus, number> => Object.fromEntries(DD_STATUSES.map((s) => [s, 0])) as Record<DDStatus, number>;
 
 export function authSetIdFor(deviceId: string): string {
   return deviceIdFor(`auth-set:${deviceId}`);
@@ -46,6 +46,8 @@ export class FleetState {
     switch (e.t) {
       case 'init':
         return this.init(e.jwtSecret, e.start, FleetSpecSchema.parse(e.spec));
+      case 'snapshot':
+        return restoreSnapshot(this, e.state as Snapshot);
       case 'clock':
         this.now = Math.max(this.now, e.now);
         return;
@@ -282,11 +284,11 @@ export class FleetState {
       d.config = { ...(d.config ?? { configured }), reported: configured, reportedTs: ts };
       return;
     }
-    this.index.update(d, () => {
-      d.inventory.artifact_name = dep.artifactName;
-      d.inventory['rootfs-image.version'] = dep.artifactName;
-      d.updatedTs = ts;
-    });
+    for (const name of ['artifact_name', 'rootfs-image.version']) {
+      this.index.change(d.id, 'inventory', name, d.inventory[name], dep.artifactName);
+      d.inventory[name] = dep.artifactName;
+    }
+    d.updatedTs = ts;
   }
 
   artifactFor(name: string, deviceType: string | undefined): Artifact | undefined {

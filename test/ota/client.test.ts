@@ -2,6 +2,7 @@ import { FACT_ATTRIBUTES } from '../../src/modules/mender/facts.js';
 import { MenderClient } from '../../src/ota/client.js';
 import { exitCodeFor } from '../../src/ota/index.js';
 import { ExitCode } from '../../src/errors/index.js';
+import { realSleep } from '../../src/ota/rate.js';
 import { testServer, value, TOKEN, type TestServer } from './helpers.js';
 
 describe('Mender client against the embedded server', () => {
@@ -70,6 +71,17 @@ describe('Mender client against the embedded server', () => {
     const after = value(await c.getDeviceConfig('dev-rpi3'));
     expect(after.configured).toEqual({ kiosk_url: 'https://k' });
     expect(after.deployment_id).toBe(dep.deploymentId);
+  });
+
+  test('requests per second: concurrent calls are spaced to the limit', async () => {
+    const waits: number[] = [];
+    const c = srv.client({ rps: 50, sleep: (ms) => (waits.push(ms), realSleep(ms)) });
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 10 }, () => c.getDeviceConfig('dev-rpi3')));
+    expect(rs.every((r) => r.ok)).toBe(true);
+    // Ten calls at 50/s: slots 20 ms apart, so the last starts at least 180 ms after the first.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(175);
+    expect(waits.length).toBeGreaterThan(0);
   });
 
   test('user/password login gives a JWT used for the rest of the run', async () => {

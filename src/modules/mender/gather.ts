@@ -67,3 +67,29 @@ async function configsOf(client: MenderClient, ids: string[]): Promise<Result<Ma
   for (const [id, c] of configs) out.set(id, configFacts(c, c.deployment_id ? (deploying.get(c.deployment_id) ?? false) : false));
   return ok(out);
 }
+
+/** A device's failed deployment of an artifact. */
+export interface PastFailure {
+  deployment: string;
+  artifact_name: string;
+  finished?: string;
+}
+
+/**
+ * Devices whose deployment of one of `artifacts` failed since `since`: the finished software
+ * deployments of the window (a few pages), then the failed devices of those of our artifacts.
+ */
+export async function recentFailures(client: MenderClient, artifacts: string[], since: Date): Promise<Result<Map<string, PastFailure>>> {
+  const wanted = new Set(artifacts);
+  const list = await client.listDeployments({ status: 'finished', type: 'software', createdAfter: since });
+  if (!list.ok) return list;
+  // Oldest first, so a later failure of the same device wins.
+  const ours = list.value.filter((d) => wanted.has(d.artifact_name)).sort((a, b) => a.created.localeCompare(b.created));
+  const answers = await Promise.all(ours.map(async (d) => [d, await client.deploymentDevices(d.id, 'failure')] as const));
+  const out = new Map<string, PastFailure>();
+  for (const [d, r] of answers) {
+    if (!r.ok) return r;
+    for (const dev of r.value) if (dev.status === 'failure') out.set(dev.id, { deployment: d.id, artifact_name: d.artifact_name, ...(dev.finished ? { finished: dev.finished } : {}) });
+  }
+  return ok(out);
+}

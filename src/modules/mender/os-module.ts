@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
+import { recentFailures } from './gather.js';
 import { catalog, groupDeployments, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from './os-plan.js';
 
 export const OsArgs = z.strictObject({
@@ -18,7 +19,12 @@ export const OsArgs = z.strictObject({
   batch_size: z.number().int().min(1).max(10_000).default(1000),
   /** Deployment name prefix; a run tag and the artifact are appended. */
   deployment_name: z.string().min(1).default('fleetplay'),
+  /** Deploy again to a device whose deployment of this artifact failed (within the last 30 days). */
+  retry_failed: z.boolean().default(false),
 });
+
+/** How far back a failed deployment holds a device back. */
+const FAILURE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export type OsArgs = z.infer<typeof OsArgs>;
 
 export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: string; report: Sink }): Promise<Map<string, Result_>> {
@@ -32,14 +38,19 @@ export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: s
   const arts = await c.client.listArtifacts(wanted);
   if (!arts.ok) return failAll(items, arts.error);
   const cat = catalog(arts.value);
-  let decisions = [...known.facts].map(([host, facts]) => planOsUpdate({ host, facts, desired: byHost.get(host)!.args.artifact }, cat));
+  const failures = await recentFailures(c.client, wanted, new Date(Date.now() - FAILURE_WINDOW_MS));
+  if (!failures.ok) return failAll(items, failures.error);
+  let decisions = [...known.facts].map(([host, facts]) => {
+    const args = byHost.get(host)!.args;
+    return planOsUpdate({ host, facts, desired: args.artifact }, cat, failures.value.get(facts.id), args.retry_failed);
+  });
   const aborts = planAborts(decisions);
   decisions = redeployAfterAbort(decisions, aborts);
   for (const d of decisions) task.report.add({ host: d.host, kind: 'os', from: d.from, to: d.to, why: d.why });
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
-  const failures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();
-  for (const d of decisions) out.set(d.host, resultOf(d, failures.get(d.device), live));
+  const writeFailures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();
+  for (const d of decisions) out.set(d.host, resultOf(d, writeFailures.get(d.device), live));
   return out;
 }
 
@@ -84,7 +95,7 @@ async function apply(client: MenderClient, decisions: OsDecision[], aborts: Retu
 function devicesByAbortedDeployment(decisions: OsDecision[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const d of decisions) {
-    if (d.action === 'none' || d.action === 'fail') continue;
+    if (d.action === 'none' || d.action === 'fail' || d.action === 'held') continue;
     for (const a of d.abort) m.set(a.id, [...(m.get(a.id) ?? []), d.device]);
   }
   return m;

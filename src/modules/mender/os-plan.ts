@@ -25,7 +25,15 @@ export type OsDecision =
   | (Base & { action: 'wait'; deployment: string; abort: InFlight[] })
   | (Base & { action: 'deploy'; abort: InFlight[] })
   | (Base & { action: 'abort'; abort: InFlight[] })
+  | (Base & { action: 'held'; deployment: string })
   | (Base & { action: 'fail' });
+
+/** The device's last deployment of the desired artifact failed (see `recentFailures`). */
+export interface FailedBefore {
+  deployment: string;
+  artifact_name: string;
+  finished?: string;
+}
 
 /** Artifact name → device types some artifact of that name is compatible with. */
 export type ArtifactCatalog = Map<string, Set<string>>;
@@ -44,7 +52,11 @@ export function installedArtifact(f: MenderFacts): string | undefined {
   return f.artifact_name ?? f.rootfs_image_version;
 }
 
-export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog): OsDecision {
+/**
+ * `failed`: when the device's deployment of the desired artifact failed before, it is not
+ * deployed again (running the same commit twice changes nothing) unless `retryFailed`.
+ */
+export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog, failed?: FailedBefore, retryFailed = false): OsDecision {
   const { host, facts, desired } = input;
   const from = installedArtifact(facts);
   const base = { host, device: facts.id, from, to: desired };
@@ -59,6 +71,10 @@ export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog): OsDeci
   if (same) return { ...base, action: 'wait', deployment: same.id, abort, why: `a deployment of ${desired} is already ${same.status} for this device${aborting}` };
   const fit = fitProblem(facts.device_type, desired, artifacts);
   if (fit) return { ...base, action: 'fail', why: fit };
+  if (failed && failed.artifact_name === desired && !retryFailed) {
+    const when = failed.finished ? ` at ${failed.finished}` : '';
+    return { ...base, action: 'held', deployment: failed.deployment, why: `the deployment of ${desired} failed on this device${when}; not retried (set retry_failed: true to retry, or release a fix)` };
+  }
   return { ...base, action: 'deploy', abort, why: `${from ?? 'an unknown image'} is installed, the repository wants ${desired}${aborting}` };
 }
 
@@ -114,7 +130,7 @@ export interface AbortPlan {
 export function planAborts(decisions: OsDecision[]): AbortPlan {
   const targets = new Map<string, { active: number; devices: Set<string> }>();
   for (const d of decisions) {
-    if (d.action === 'none' || d.action === 'fail') continue;
+    if (d.action === 'none' || d.action === 'fail' || d.action === 'held') continue;
     for (const a of d.abort) {
       const t = targets.get(a.id) ?? { active: a.active_devices, devices: new Set<string>() };
       t.devices.add(d.device);

@@ -82,6 +82,20 @@ describe('mender modules on the embedded server', () => {
     expect(Object.fromEntries(devs.map((d) => [d.id, d.status]))).toEqual({ 'dev-rpi4-a': 'aborted', 'dev-rpi4-b': 'pending' });
   });
 
+  test('mender_os_update: a device whose deployment of the artifact failed is held back; retry_failed deploys again', async () => {
+    const c = srv.client();
+    const dep = value(await c.createDeployment({ name: 'doomed', artifact_name: 'os-1.1', devices: ['dev-rpi3'] }));
+    await srv.admin('PUT', 'devices/dev-rpi3', { fail: true });
+    await srv.admin('POST', 'clock/advance', { seconds: 3600 });
+    expect(value(await c.deploymentDevices(dep.id)).map((d) => d.status)).toEqual(['failure']);
+    await srv.admin('DELETE', 'requests');
+    const held = await menderOsUpdateBatch([os('dev-rpi3', 'os-1.1')], sink().task);
+    expect(held.get('dev-rpi3')).toMatchObject({ changed: false, action: 'held', msg: expect.stringMatching(/failed on this device/) });
+    expect(await writesSeen(srv)).toEqual([]);
+    const retried = await menderOsUpdateBatch([item('dev-rpi3', OsArgs.parse({ artifact: 'os-1.1', retry_failed: true }))], sink().task);
+    expect(retried.get('dev-rpi3')).toMatchObject({ changed: true, action: 'deploy' });
+  });
+
   test('dry-run plans and writes nothing', async () => {
     await srv.admin('DELETE', 'requests');
     const s = sink();
@@ -125,6 +139,8 @@ describe('mender modules on the embedded server', () => {
   });
 
   test('5xx storm during a run: hosts succeed, one deployment, no duplicate', async () => {
+    closeMenderSessions();
+    configureMender({ server: srv.url, token: TOKEN, baseDelayMs: 5, maxDelayMs: 20, maxRetries: 12 });
     await srv.faults({ error_rate: 0.4, error_status: 502, seed: 11 });
     const out = await menderOsUpdateBatch(['dev-rpi4-a', 'dev-rpi3', 'dev-imx8'].map((h) => os(h, 'os-1.1')), sink().task);
     await srv.faults(undefined);

@@ -31,6 +31,19 @@ describe('OS update decision per device', () => {
   });
 });
 
+describe('a deployment that failed before', () => {
+  const failed = { deployment: 'bad', artifact_name: 'os-1.1', finished: '2026-01-01T00:00:00Z' };
+  test.each([
+    ['holds the device back', failed, false, 'held', /failed on this device at 2026-01-01T00:00:00Z; not retried/],
+    ['unless retry_failed', failed, true, 'deploy', /repository wants/],
+    ['a failure of another artifact does not count', { ...failed, artifact_name: 'os-1.0' }, false, 'deploy', /repository wants/],
+  ])('%s', (_n, f, retry, action, why) => {
+    const d = planOsUpdate({ host: 'h', facts: facts(), desired: 'os-1.1' }, artifacts, f, retry);
+    expect(d.action).toBe(action);
+    expect(d.why).toMatch(why);
+  });
+});
+
 const deploy = (device: string, to: string, abort: InFlight[] = []): OsDecision => ({ host: device, device, to, why: '', action: 'deploy', abort });
 
 describe('grouping into deployments', () => {

@@ -1,0 +1,19 @@
+/**
+ * The Mender modules (mender_facts, mender_os_update, mender_config), registered into the
+ * module registry on import, and the run-wide session: request counts and the fatal OTA error.
+ */
+import { registerModule } from '../registry.js';
+import { menderConfigModule } from './config-module.js';
+import { menderFactsModule } from './facts-module.js';
+import { menderOsUpdateModule } from './os-module.js';
+
+export { closeMenderSessions, configureMender, menderFatalError, menderRequestStats } from './session.js';
+export type { MenderFacts } from './facts.js';
+
+let done = false;
+export function registerMenderModules(): void {
+  if (done) return;
+  done = true;
+  for (const m of [menderFactsModule, menderOsUpdateModule, menderConfigModule]) registerModule(m);
+}
+registerMenderModules();

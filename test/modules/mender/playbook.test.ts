@@ -1,0 +1,140 @@
+/**
+ * The mender_* modules through the engine: a playbook run against the embedded server, then run
+ * again (nothing to do), then after the devices converged; dry-run writes nothing.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runPlaybook, type RunResult } from '../../../src/engine/run.js';
+import type { RunMode } from '../../../src/modules/registry.js';
+import '../../../src/modules/mender/index.js';
+import { testServer, value, TOKEN, type TestServer } from '../../ota/helpers.js';
+
+const A = '6a000000-0000-4000-8000-00000000000a';
+const B = '6a000000-0000-4000-8000-00000000000b';
+const C = '6a000000-0000-4000-8000-00000000000c';
+const GHOST = '6a000000-0000-4000-8000-0000000000ff';
+
+const SPEC = {
+  artifacts: [
+    { name: 'os-1.0', device_types_compatible: ['raspberrypi4', 'imx8mm'] },
+    { name: 'os-1.1', device_types_compatible: ['raspberrypi4', 'imx8mm'] },
+  ],
+  devices: [
+    { id: A, device_type: 'raspberrypi4', artifact_name: 'os-1.0' },
+    { id: B, device_type: 'raspberrypi4', artifact_name: 'os-1.1' },
+    { id: C, device_type: 'imx8mm', artifact_name: 'os-1.0' },
+  ],
+};
+
+const PLAYBOOK = `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: facts from the OTA server
+      mender_facts: {}
+    - name: OS image
+      mender_os_update:
+        artifact: "{{ os_image }}"
+    - name: device configuration
+      mender_config:
+        config:
+          kiosk_enabled: "{{ num == 1 }}"
+          kiosk_url: "https://kiosk.example/{{ num }}"
+`;
+
+function fleetRepo(hosts: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-mender-'));
+  const files: Record<string, string> = {
+    'site.yml': PLAYBOOK,
+    'inventory/hosts.yml': `all:\n  vars:\n    os_image: os-1.1\n  hosts:\n${hosts}`,
+  };
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), text);
+  }
+  return dir;
+}
+
+describe('mender modules in a playbook run', () => {
+  let srv: TestServer;
+  beforeEach(async () => {
+    srv = await testServer({ spec: SPEC });
+  });
+  afterEach(() => srv.close());
+
+  const run = async (dir: string, mode: RunMode): Promise<RunResult & { text: string }> => {
+    let text = '';
+    const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
+    const r = await runPlaybook({
+      playbook: join(dir, 'site.yml'),
+      inventory: [join(dir, 'inventory')],
+      mode,
+      stdout,
+      recordResults: true,
+      env: { PATH: process.env.PATH, MENDER_SERVER_URL: srv.url, MENDER_ACCESS_TOKEN: TOKEN },
+    });
+    return { ...r, text };
+  };
+  const writes = async () => (await srv.requests()).filter((r) => r.method !== 'GET' && !/filters\/search$|statistics\/list$/.test(r.path));
+  const changed = (r: RunResult) => Object.values(r.recap).reduce((n, s) => n + s.changed, 0);
+
+  test('schedules what differs, then nothing on the second run and after convergence', async () => {
+    const dir = fleetRepo(`    ${A}: {num: 1}\n    ${B}: {num: 2}\n    ${C}: {num: 3}\n`);
+    const first = await run(dir, 'run');
+    expect(first.exitCode).toBe(0);
+    const deps = value(await srv.client().listDeployments());
+    expect(deps.filter((d) => d.type !== 'configuration').map((d) => [d.artifact_name, d.device_count])).toEqual([['os-1.1', 2]]);
+    expect(deps.filter((d) => d.type === 'configuration').length).toBe(3);
+    expect(first.report.plan.filter((p) => p.kind === 'os').map((p) => [p.host, p.from, p.to])).toEqual([
+      [A, 'os-1.0', 'os-1.1'],
+      [B, 'os-1.1', 'os-1.1'],
+      [C, 'os-1.0', 'os-1.1'],
+    ]);
+    // Facts come from one search shared by the later tasks; the report counts every request.
+    expect(first.report.api.byEndpoint['POST /api/management/v2/inventory/filters/search']).toBe(1);
+    expect(first.report.api.byEndpoint['POST /api/management/v1/deployments/deployments']).toBe(1);
+    expect(first.report.api.requests).toBe(Object.values(first.report.api.byEndpoint).reduce((a, b) => a + b, 0));
+
+    await srv.admin('DELETE', 'requests');
+    const second = await run(dir, 'run');
+    expect([second.exitCode, changed(second)]).toEqual([0, 0]);
+    expect(await writes()).toEqual([]);
+
+    await srv.admin('POST', 'clock/advance', { seconds: 3600 });
+    await srv.admin('DELETE', 'requests');
+    const third = await run(dir, 'run');
+    expect([third.exitCode, changed(third)]).toEqual([0, 0]);
+    expect(await writes()).toEqual([]);
+    expect(third.report.plan.every((p) => /installed|reports the desired/.test(p.why))).toBe(true);
+  });
+
+  test('dry-run reports what would change and writes nothing; an unknown device fails only its host', async () => {
+    const dir = fleetRepo(`    ${A}: {num: 1}\n    ${GHOST}: {num: 9}\n`);
+    await srv.admin('DELETE', 'requests');
+    const r = await run(dir, 'dry-run');
+    expect(await writes()).toEqual([]);
+    expect(r.exitCode).toBe(2);
+    expect(r.recap[GHOST]!.failed).toBe(1);
+    expect(r.recap[A]!.failed).toBe(0);
+    expect(r.report.plan.filter((p) => p.host === A).map((p) => p.kind)).toEqual(['os', 'config']);
+    expect(r.text).toContain(`device ${GHOST} is not known to the Mender server`);
+  });
+
+  test('a wrong token stops the run before any write', async () => {
+    const dir = fleetRepo(`    ${A}: {num: 1}\n`);
+    await srv.admin('DELETE', 'requests');
+    let text = '';
+    const r = await runPlaybook({
+      playbook: join(dir, 'site.yml'),
+      inventory: [join(dir, 'inventory')],
+      mode: 'run',
+      stdout: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }),
+      env: { PATH: process.env.PATH, MENDER_SERVER_URL: srv.url, MENDER_ACCESS_TOKEN: 'wrong-token-123' },
+    });
+    expect(r.exitCode).not.toBe(0);
+    expect(text).toMatch(/token wrong or lacking permission/);
+    expect(text).not.toContain('wrong-token-123');
+    expect(await writes()).toEqual([]);
+  });
+});
