@@ -137,4 +137,23 @@ describe('mender modules in a playbook run', () => {
     expect(text).not.toContain('wrong-token-123');
     expect(await writes()).toEqual([]);
   });
+
+  test('an unreachable OTA server ends the run with exit code 4', async () => {
+    const dir = fleetRepo(`    ${A}: {num: 1}\n`);
+    const gone = await testServer({ spec: SPEC });
+    const url = gone.url;
+    await gone.close();
+    let text = '';
+    const r = await runPlaybook({
+      playbook: join(dir, 'site.yml'),
+      inventory: [join(dir, 'inventory')],
+      mode: 'run',
+      extraVars: { mender_api: { max_retries: 1, base_delay_ms: 1 } },
+      stdout: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }),
+      env: { PATH: process.env.PATH, MENDER_SERVER_URL: url, MENDER_ACCESS_TOKEN: TOKEN },
+    });
+    expect(r.exitCode).toBe(4);
+    expect(r.recap[A]!.unreachable).toBe(1);
+    expect(text).toMatch(/unreachable/);
+  });
 });
