@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerRunCommand } from '../engine/cli.js';
 import { inventoryCommand } from '../inventory/command.js';
+import { registerMonitorCommand } from '../monitor/command.js';
 import { registerServer } from '../server/command.js';
 
 /**
@@ -9,4 +10,4 @@ import { registerServer } from '../server/command.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerServer, inventoryCommand(), registerRunCommand];
+export const commands: RegisterCommand[] = [registerServer, inventoryCommand(), registerRunCommand, registerMonitorCommand];

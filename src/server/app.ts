@@ -82,7 +82,7 @@ export class App {
     else if (fault.action.kind === 'throttle') reply = fail(429, 'too many requests', ctx, { 'Retry-After': String(fault.action.retryAfter) });
     else reply = await this.dispatch(ctx, raw);
     this.log(ctx, raw, reply.status);
-    send(res, reply, requestId);
+    send(res, reply, requestId, this.now());
   }
 
   private async dispatch(ctx: Ctx, raw: Buffer | undefined): Promise<Reply> {
@@ -145,8 +145,9 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
-function send(res: ServerResponse, reply: Reply, requestId: string): void {
-  const headers: Record<string, string> = { 'X-MEN-RequestID': requestId, ...reply.headers };
+/** `Date` is the simulated clock, so clients compare check-in times with the server's own time. */
+function send(res: ServerResponse, reply: Reply, requestId: string, now: number): void {
+  const headers: Record<string, string> = { 'X-MEN-RequestID': requestId, Date: new Date(now).toUTCString(), ...reply.headers };
   let payload: string | undefined;
   if (reply.text !== undefined) {
     payload = reply.text;

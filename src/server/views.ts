@@ -82,7 +82,7 @@ export function deviceWithImage(state: FleetState, dd: DeviceDeployment) {
     started: iso(dd.started),
     finished: iso(dd.finished),
     device_type: dd.deviceType,
-    log: false,
+    log: dd.status === 'failure',
     image: a ? { id: a.id, meta_artifact: { name: a.name, device_types_compatible: a.device_types_compatible }, size: a.size, modified: iso(a.modified) } : undefined,
   };
 }
@@ -111,4 +111,28 @@ export function devauthDevice(state: FleetState, d: Device, now: number) {
     auth_sets: [authSet],
     decommissioning: false,
   };
+}
+
+/**
+ * The log a Mender client uploads when a deployment fails (only then: `log: true` in the device
+ * list). Built from the recorded steps, so the same failure always reads the same.
+ */
+export function deploymentLog(d: Device | undefined, dd: DeviceDeployment): string | undefined {
+  if (dd.status !== 'failure') return undefined;
+  const at = (ms: number | undefined) => new Date(ms ?? dd.created).toISOString();
+  const dep = dd.deployment;
+  const was = d?.inventory.artifact_name ?? 'the previous image';
+  const lines =
+    dep.type === 'software'
+      ? [
+          `${at(dd.started)} info: Running Mender client, deployment ${dep.id}`,
+          `${at(dd.started)} info: Downloading artifact ${dep.artifactName}`,
+          `${at(dd.started)} info: Installing update ${dep.artifactName} to the inactive partition`,
+          `${at(dd.started)} info: Rebooting into the new image`,
+          `${at(dd.finished)} error: the new image did not commit: health check failed after boot (kiosk.service exited with status 1)`,
+          `${at(dd.finished)} info: Rolling back to ${String(was)}`,
+          `${at(dd.finished)} error: deployment failed, device runs ${String(was)}`,
+        ]
+      : [`${at(dd.started)} info: Applying configuration of deployment ${dep.id}`, `${at(dd.finished)} error: configuration script exited with status 1`];
+  return lines.join('\n') + '\n';
 }

@@ -270,6 +270,21 @@ describe('Mender management API contract', () => {
     expect(contract.check('GET', `${D}/x`, 404, { message: 'no' }, h).errors).not.toEqual([]);
   });
 
+  test('a failed device deployment has a text log (log: true in the device list); others 404', async () => {
+    const D = `${M}/v1/deployments/deployments`;
+    await t.admin('PUT', `/devices/${A}`, { fail: true });
+    await expectCase(['POST', D, { name: 'doomed', artifact_name: 'os-2', devices: [A] }, 201]);
+    await t.admin('POST', '/clock/advance', { seconds: 3600 });
+    const failed = await expectCase(['GET', `${D}/devices/${A}?status=failure`, undefined, 200]);
+    const entry = (failed.body as { deployment: { id: string }; device: { log: boolean } }[])[0]!;
+    expect(entry.device.log).toBe(true);
+    const log = await expectCase(['GET', `${D}/${entry.deployment.id}/devices/${A}/log`, undefined, 200]);
+    expect(log.headers.get('content-type')).toContain('text/plain');
+    expect(String(log.body)).toMatch(/error: the new image did not commit[\s\S]*Rolling back to os-1/);
+    await expectCase(['GET', `${D}/${entry.deployment.id}/devices/${B}/log`, undefined, 404]);
+    await expectCase(['GET', `${D}/${MISSING}/devices/${A}/log`, undefined, 404]);
+  });
+
   test('every implemented management route was exercised with a spec-declared success status', () => {
     const routes = listRoutes().filter((r) => r.auth !== 'admin');
     const missing = routes.filter((r) => {

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import { fail, pagedReply, paging, parseBody, type Ctx, type Reply } from '../http.js';
 import { FINISHED, type Artifact, type Deployment, type DeviceDeployment } from '../model.js';
 import { deviceIdFor } from '../spec.js';
-import { artifactV1, deployment, deploymentStatus, deviceWithImage } from '../views.js';
+import { artifactV1, deployment, deploymentStatus, deploymentLog, deviceWithImage } from '../views.js';
 
 const V1 = '/api/management/v1/deployments';
 const NewDeployment = z.object({
@@ -33,6 +33,13 @@ export function deploymentRoutes(app: App): void {
     withDeployment(app, ctx, (dep) => ({ status: 200, body: [...dep.devices.values()].map((dd) => deviceWithImage(app.state, dd)) })),
   );
   r.add('GET', `${V1}/deployments/:id/devices/list`, 'management', (ctx) => deploymentDevices(app, ctx));
+  r.add('GET', `${V1}/deployments/:id/devices/:device/log`, 'management', (ctx) =>
+    withDeployment(app, ctx, (dep) => {
+      const dd = dep.devices.get(ctx.params.device!);
+      const text = dd ? deploymentLog(app.state.devices.get(dd.deviceId), dd) : undefined;
+      return text === undefined ? fail(404, 'Deployment log not found', ctx) : { status: 200, text };
+    }),
+  );
   r.add('GET', `${V1}/deployments/:id/device_list`, 'management', (ctx) => withDeployment(app, ctx, (dep) => ({ status: 200, body: [...dep.devices.keys()] })));
   r.add('GET', `${V1}/deployments/devices/:id`, 'management', (ctx) => deviceHistory(app, ctx));
   r.add('DELETE', `${V1}/deployments/devices/:id`, 'management', async (ctx) => {

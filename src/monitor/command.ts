@@ -1,0 +1,171 @@
+/**
+ * `fleetplay monitor`: where the branch and commit come from (git, --branch, the run report),
+ * which desired state (engine dry-run or --report), the OTA client, and the outputs (table or
+ * JSON, progress, job summary, commit status, HTML). `runMonitor` is the testable entry.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ExitCode, formatError, type FleetError, type Result } from '../errors/index.js';
+import { DEFAULT_INVENTORY, DEFAULT_PLAYBOOK } from '../engine/cli.js';
+import { currentStage } from '../git/index.js';
+import { appendStepSummary, describeCounts, fromActionsEnv, statusPublisher } from '../github/index.js';
+import { loadInventory } from '../inventory/index.js';
+import { maskSecrets, registerSecret } from '../log/index.js';
+import { exitCodeFor, MenderClient } from '../ota/index.js';
+import { countWords } from './classify.js';
+import { desiredFromEngine, desiredFromReport } from './desired.js';
+import { renderHtml } from './html.js';
+import type { Desired, Snapshot } from './model.js';
+import { parseDuration, parseMaxFailed } from './options.js';
+import { markdown, progressBar, progressLine, table } from './render.js';
+import { follow, type FollowOptions } from './run.js';
+
+export interface MonitorArgs {
+  inventory: string[];
+  playbook: string;
+  repo: string;
+  branch?: string;
+  report?: string;
+  server?: string;
+  wait: boolean;
+  timeout: string;
+  interval: string;
+  offlineAfter: string;
+  maxFailed: string;
+  json: boolean;
+  html?: string;
+}
+
+export interface MonitorIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  sleep?: (ms: number) => Promise<void>;
+  /** Replaces fetch for the GitHub API (tests, proxies). */
+  fetch?: typeof fetch;
+}
+
+export const MONITOR_DEFAULTS = { timeout: '30m', interval: '30s', offlineAfter: '1h', maxFailed: '0' } as const;
+
+function fail(io: MonitorIo, e: FleetError, code: number = ExitCode.usage): number {
+  io.stderr.write(`ERROR! ${maskSecrets(formatError(e))}\n`);
+  return code;
+}
+
+function followOptions(a: MonitorArgs, branch: string, commit: string | null): Result<FollowOptions> {
+  const timeout = parseDuration('--timeout', a.timeout);
+  if (!timeout.ok) return timeout;
+  const interval = parseDuration('--interval', a.interval);
+  if (!interval.ok) return interval;
+  const offline = parseDuration('--offline-after', a.offlineAfter);
+  if (!offline.ok) return offline;
+  const maxFailed = parseMaxFailed(a.maxFailed);
+  if (!maxFailed.ok) return maxFailed;
+  return { ok: true, value: { branch, commit, wait: a.wait, timeoutMs: timeout.value, intervalMs: Math.max(1, interval.value), offlineAfterMs: offline.value, maxFailed: maxFailed.value } };
+}
+
+/** Branch and deployed commit: git's checkout (the commit that was deployed), else the run report's. */
+async function stage(a: MonitorArgs, env: NodeJS.ProcessEnv, fromReport?: Desired): Promise<Result<{ branch: string; commit: string | null }>> {
+  const git = await currentStage(a.repo, { branch: a.branch, env });
+  if (git.ok) return { ok: true, value: { branch: git.value.branch, commit: git.value.commit } };
+  const branch = a.branch ?? fromReport?.branch;
+  if (fromReport && branch) return { ok: true, value: { branch, commit: fromReport.commit } };
+  return git;
+}
+
+/** `mender_server` of the inventory when --server and MENDER_SERVER_URL say nothing. */
+function inventoryServer(a: MonitorArgs): string | undefined {
+  const inv = loadInventory(a.inventory, { playbookDir: dirname(resolve(a.playbook)) });
+  if (!inv.ok) return undefined;
+  const host = inv.value.match('all');
+  const first = host.ok ? host.value[0] : undefined;
+  const v = first ? inv.value.hostVars(first).mender_server : undefined;
+  return typeof v === 'string' && !v.includes('{{') ? v : undefined;
+}
+
+export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number> {
+  const fromReport = a.report ? desiredFromReport(a.report) : undefined;
+  if (fromReport && !fromReport.ok) return fail(io, fromReport.error);
+  const where = await stage(a, io.env, fromReport?.value);
+  if (!where.ok) return fail(io, where.error);
+  const { branch, commit } = where.value;
+  const opts = followOptions(a, branch, commit);
+  if (!opts.ok) return fail(io, opts.error);
+  const server = a.server ?? (io.env.MENDER_SERVER_URL ? undefined : inventoryServer(a));
+  const client = MenderClient.from({ server, env: io.env });
+  if (!client.ok) return fail(io, client.error);
+  try {
+    const desired = fromReport ?? (await engineDesired(a, branch, commit, io.env));
+    if (!desired.ok) return fail(io, desired.error, exitCodeFor(desired.error));
+    return await watch(a, io, client.value, desired.value, opts.value);
+  } finally {
+    client.value.close();
+  }
+}
+
+async function engineDesired(a: MonitorArgs, branch: string, commit: string | null, env: NodeJS.ProcessEnv): Promise<Result<Desired>> {
+  return desiredFromEngine({ playbook: a.playbook, inventory: a.inventory, branch, commit, env: { ...env, ...(a.server ? { MENDER_SERVER_URL: a.server } : {}) } });
+}
+
+async function watch(a: MonitorArgs, io: MonitorIo, client: MenderClient, desired: Desired, o: FollowOptions): Promise<number> {
+  const publish = publisher(io, o.branch, o.commit);
+  const tty = Boolean((io.stderr as NodeJS.WriteStream).isTTY);
+  const last = await follow(client, desired, o, {
+    sleep: io.sleep,
+    onSnapshot: async (s, elapsed) => {
+      if (o.wait) io.stderr.write(tty ? `\r${progressBar(s.counts)}\x1b[K` : `${progressLine(s, elapsed)}\n`);
+      await publish(s);
+    },
+  });
+  if (tty && o.wait) io.stderr.write('\n');
+  if (!last.ok) return fail(io, last.error, exitCodeFor(last.error));
+  const s = last.value;
+  io.stdout.write(maskSecrets(a.json ? JSON.stringify(s, null, 2) + '\n' : table(s)));
+  const summary = await appendStepSummary(markdown(s), io.env);
+  if (!summary.ok) io.stderr.write(`warning: ${formatError(summary.error)}\n`);
+  if (a.html) writeFileSync(a.html, maskSecrets(renderHtml([s])));
+  return s.verdict.exitCode;
+}
+
+/** Sets fleetplay/<branch> when its state changes (and on the last look); says once why not when it cannot. */
+function publisher(io: MonitorIo, branch: string, commit: string | null): (s: Snapshot) => Promise<void> {
+  const gh = fromActionsEnv(io.env);
+  registerSecret(gh.token);
+  const send = statusPublisher({ token: gh.token, repository: gh.repository, sha: commit ?? undefined, branch, baseUrl: gh.apiUrl, targetUrl: gh.targetUrl, fetch: io.fetch });
+  let sent = '';
+  return async (s) => {
+    const description = describeCounts(countWords(s.counts));
+    const key = `${s.verdict.commitState} ${description}`;
+    if (key === sent) return;
+    sent = key;
+    const r = await send(s.verdict.commitState, description);
+    if (!r.ok) io.stderr.write(`warning: ${maskSecrets(formatError(r.error))}\n`);
+    else if (!r.value.sent && r.value.firstNotice) io.stderr.write(`${r.value.reason}\n`);
+  };
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function registerMonitorCommand(program: Command): void {
+  program
+    .command('monitor')
+    .description('follow the updates of a stage branch to convergence; table, JSON, job summary, commit status, HTML')
+    .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
+    .option('--playbook <file>', 'playbook whose dry-run gives the desired state', DEFAULT_PLAYBOOK)
+    .option('--report <file>', "a run's report.json instead of the dry-run")
+    .option('--branch <name>', 'stage branch (default: the checked-out branch, or GITHUB_REF_NAME)')
+    .option('--repo <dir>', 'the fleet repository checkout', '.')
+    .option('--server <url>', 'Mender server URL (default: MENDER_SERVER_URL, else mender_server of the inventory)')
+    .option('--wait', 'keep looking until every device converged, failed or went silent', false)
+    .option('--timeout <duration>', 'with --wait: give up after this long (exit 3)', MONITOR_DEFAULTS.timeout)
+    .option('--interval <duration>', 'with --wait: time between looks', MONITOR_DEFAULTS.interval)
+    .option('--offline-after <duration>', 'no check-in for longer than this → offline', MONITOR_DEFAULTS.offlineAfter)
+    .option('--max-failed <n>', 'failed or drifted devices tolerated: N or N%', MONITOR_DEFAULTS.maxFailed)
+    .option('--json', 'print the snapshot as JSON', false)
+    .option('--html <file>', 'write a self-contained HTML report')
+    .action(async (o: Omit<MonitorArgs, 'inventory'> & { inventory: string[] }) => {
+      const inventory = o.inventory.length ? o.inventory : [DEFAULT_INVENTORY];
+      process.exitCode = await runMonitor({ ...o, inventory }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    });
+}

@@ -1,0 +1,93 @@
+/**
+ * What the branch wants of each device, recomputed from the commit by the engine in dry-run (the
+ * same playbook and planners as the run), or read from a run's report.json. Both end in the plan
+ * entries: `os` entries name the wanted image, `config` entries the configuration values that
+ * differ (secrets masked).
+ */
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { err, fleetError, ok, type Result } from '../errors/index.js';
+import { RunReport } from '../engine/report.js';
+import { runPlaybook } from '../engine/run.js';
+import { registerMenderModules } from '../modules/mender/index.js';
+import { ConfigMap } from '../ota/schemas.js';
+import type { Desired, DesiredDevice } from './model.js';
+
+type PlanEntry = RunReport['plan'][number];
+
+/** Plan entries (+ every host the run saw) → desired devices; hosts without an entry follow another branch. */
+export function desiredFromPlan(plan: PlanEntry[], hosts: string[], failed: string[] = []): Pick<Desired, 'devices' | 'notSubscribed'> {
+  const byHost = new Map<string, DesiredDevice>();
+  const entry = (host: string) => byHost.get(host) ?? byHost.set(host, { host, device: host }).get(host)!;
+  // A host the run failed on before planning (e.g. unknown to the server) is subscribed, not elsewhere.
+  for (const h of failed) entry(h);
+  for (const p of plan) {
+    const d = entry(p.host);
+    if (p.kind === 'os' && typeof p.to === 'string') {
+      d.artifact = p.to;
+      d.why ??= p.why;
+    }
+    if (p.kind === 'config') {
+      const keys = ConfigMap.safeParse(p.to ?? {});
+      d.config = { keys: { ...(d.config?.keys ?? {}), ...(keys.success ? keys.data : {}) } };
+    }
+  }
+  const devices = [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
+  const notSubscribed = [...new Set(hosts)].filter((h) => !byHost.has(h)).sort();
+  return { devices, notSubscribed };
+}
+
+/** `--report report.json`: a run's own account of what it wanted. */
+export function desiredFromReport(file: string): Result<Desired> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return err(fleetError('monitor.report', `cannot read the run report: ${(e as Error).message}`, { file, hint: 'pass the report.json written by fleetplay run --report FILE' }));
+  }
+  const r = RunReport.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    return err(fleetError('monitor.report', `not a fleetplay run report: ${i?.path.join('.') || '(top)'}: ${i?.message}`, { file, hint: 'pass the report.json written by fleetplay run --report FILE' }));
+  }
+  return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...fromRunReport(r.data) });
+}
+
+function fromRunReport(r: RunReport): Pick<Desired, 'devices' | 'notSubscribed'> {
+  const hosts = [...Object.keys(r.recap), ...r.results.map((x) => x.host)];
+  const failed = r.results.filter((x) => x.status === 'failed' && x.action.startsWith('mender_')).map((x) => x.host);
+  return desiredFromPlan(r.plan, hosts, [...new Set(failed)]);
+}
+
+export interface EngineInput {
+  playbook: string;
+  inventory: string[];
+  branch: string;
+  commit: string | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The playbook in dry-run on the same commit: writes nothing, its plan is what the branch wants now. */
+export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>> {
+  registerMenderModules();
+  let text = '';
+  const r = await runPlaybook({
+    playbook: i.playbook,
+    inventory: i.inventory,
+    mode: 'dry-run',
+    recordResults: true,
+    branch: i.branch,
+    commit: i.commit,
+    extraVars: { fleetplay_branch: i.branch },
+    env: i.env,
+    stdout: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }),
+  });
+  if (r.errors.length && r.report.plan.length === 0) {
+    const first = r.errors[0]!;
+    return err({ ...first, message: `desired state from ${i.playbook} (dry-run): ${first.message}` });
+  }
+  if (r.exitCode === 4) return err(fleetError('ota.unreachable', `the OTA server could not be used while computing the desired state:\n${tail(text)}`));
+  return ok({ source: 'engine', branch: i.branch, commit: i.commit, ...fromRunReport(r.report) });
+}
+
+const tail = (s: string) => s.trim().split('\n').slice(-5).join('\n');

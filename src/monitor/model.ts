@@ -1,0 +1,117 @@
+/**
+ * The monitor's vocabulary: what a branch wants of each device (desired), what the OTA server
+ * says about it (observed), and the state that follows (classified). Schemas at the edges
+ * (report.json, --json output); the types come from them.
+ */
+import { z } from 'zod';
+import { ConfigMap } from '../ota/schemas.js';
+
+/** States in the order people read them; the worst ones last. */
+export const DeviceState = z.enum(['converged', 'pending', 'in_progress', 'drift', 'offline', 'failed']);
+export type DeviceState = z.infer<typeof DeviceState>;
+export const STATES = DeviceState.options;
+
+/** "in_progress" → "in progress": how states are written for people. */
+export const stateLabel = (s: DeviceState | 'not_subscribed'): string => s.replace(/_/g, ' ');
+
+/** A value the run report masked (a secret): compared with what the server has configured. */
+export const MASKED = '********';
+
+export const DesiredDevice = z.object({
+  host: z.string(),
+  device: z.string(),
+  /** The OS image the branch wants (a mender_os_update plan entry). */
+  artifact: z.string().optional(),
+  /** The branch manages this device's configuration; `keys` are the values still to be checked. */
+  config: z.object({ keys: ConfigMap }).optional(),
+  /** The planner's own words, shown when the device needs attention. */
+  why: z.string().optional(),
+});
+export type DesiredDevice = z.infer<typeof DesiredDevice>;
+
+export const Desired = z.object({
+  source: z.enum(['engine', 'report']),
+  branch: z.string().nullable(),
+  commit: z.string().nullable(),
+  devices: z.array(DesiredDevice),
+  /** Hosts of the inventory that follow another branch. */
+  notSubscribed: z.array(z.string()),
+});
+export type Desired = z.infer<typeof Desired>;
+
+/** One device inside one deployment, as the deployment's device list says. */
+export interface DeploymentOfDevice {
+  id: string;
+  name?: string;
+  artifact: string;
+  /** The device's own status in it: pending, downloading, installing, rebooting, success, failure, ... */
+  status: string;
+  created: string;
+  /** The server holds the device's log of it (Mender: `log: true`). */
+  hasLog: boolean;
+  /** Last lines of that log, when fetched. */
+  logTail?: string[];
+}
+
+export interface ObservedDevice {
+  id: string;
+  found: boolean;
+  artifact?: string;
+  checkIn?: string;
+  /** Software deployments of the desired artifact naming this device, oldest first. */
+  os: DeploymentOfDevice[];
+  config?: {
+    configured: ConfigMap;
+    reported: ConfigMap;
+    /** The latest configuration deployment and the device's status in it. */
+    deployment?: DeploymentOfDevice;
+  };
+}
+
+export const DeviceReport = z.object({
+  host: z.string(),
+  device: z.string(),
+  state: DeviceState,
+  why: z.string(),
+  installed: z.string().optional(),
+  wanted: z.string().optional(),
+  deployment: z.string().optional(),
+  checkIn: z.string().optional(),
+  logTail: z.array(z.string()).optional(),
+});
+export type DeviceReport = z.infer<typeof DeviceReport>;
+
+export const Counts = z.object({
+  converged: z.number().int(),
+  pending: z.number().int(),
+  in_progress: z.number().int(),
+  drift: z.number().int(),
+  offline: z.number().int(),
+  failed: z.number().int(),
+  not_subscribed: z.number().int(),
+});
+export type Counts = z.infer<typeof Counts>;
+
+export const Verdict = z.object({
+  exitCode: z.number().int(),
+  commitState: z.enum(['pending', 'success', 'failure']),
+  /** One sentence for people. */
+  summary: z.string(),
+  /** Nothing left that can still change on its own: --wait stops here. */
+  settled: z.boolean(),
+});
+export type Verdict = z.infer<typeof Verdict>;
+
+export const Snapshot = z.object({
+  schema: z.literal('fleetplay.monitor/1'),
+  branch: z.string(),
+  commit: z.string().nullable(),
+  /** The OTA server's time when it was taken (its Date header), else the runner's. */
+  takenAt: z.string(),
+  source: z.enum(['engine', 'report']),
+  counts: Counts,
+  verdict: Verdict,
+  devices: z.array(DeviceReport),
+  api: z.object({ requests: z.number().int(), byEndpoint: z.record(z.string(), z.number().int()) }),
+});
+export type Snapshot = z.infer<typeof Snapshot>;

@@ -1,0 +1,81 @@
+/**
+ * Text for people: the terminal table, the progress line or bar while waiting, and the job
+ * summary in markdown. Pure functions of a snapshot; the caller masks and writes.
+ */
+import { STATES, stateLabel, type Counts, type DeviceReport, type Snapshot } from './model.js';
+
+const short = (s: string | null | undefined) => (s ? s.slice(0, 12) : 'unknown');
+const NEED_ATTENTION = new Set(['failed', 'drift', 'offline']);
+
+/** Devices not converged, the ones that need a person first. */
+export function notConverged(devices: DeviceReport[]): DeviceReport[] {
+  const order = ['failed', 'drift', 'offline', 'in_progress', 'pending'];
+  return devices.filter((d) => d.state !== 'converged').sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state) || a.host.localeCompare(b.host));
+}
+
+export function countsLine(c: Counts): string {
+  const parts = [...STATES, 'not_subscribed' as const].filter((s) => c[s] > 0).map((s) => `${c[s]} ${stateLabel(s)}`);
+  return parts.length ? parts.join(', ') : 'no devices';
+}
+
+function pad(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** At most `limit` rows: a fleet of 100k prints the devices that matter, then a count. */
+export function table(s: Snapshot, limit = 50): string {
+  const head = `fleetplay/${s.branch} at ${short(s.commit)} (${s.takenAt}): ${countsLine(s.counts)}`;
+  const rows = notConverged(s.devices);
+  const shown = rows.slice(0, limit);
+  const lines = [head];
+  if (shown.length) {
+    lines.push('', pad([['DEVICE', 'STATE', 'DEPLOYMENT', 'WHY'], ...shown.map((d) => [d.host, stateLabel(d.state), d.deployment ?? '-', d.why])]));
+    for (const d of shown.filter((x) => x.logTail?.length)) lines.push('', `log of ${d.host} (deployment ${d.deployment}):`, ...d.logTail!.map((l) => `  ${l}`));
+  }
+  if (rows.length > shown.length) lines.push(`… and ${rows.length - shown.length} more devices not converged (--json lists all)`);
+  lines.push('', s.verdict.summary);
+  return lines.join('\n') + '\n';
+}
+
+/** A bar over the subscribed devices: settled (converged) first, then running, then the rest. */
+export function progressBar(c: Counts, width = 30): string {
+  const total = STATES.reduce((n, s) => n + c[s], 0);
+  if (total === 0) return `[${' '.repeat(width)}] no devices`;
+  const cells = (n: number) => Math.round((n / total) * width);
+  const done = cells(c.converged);
+  const bad = Math.min(width - done, cells(c.failed + c.drift + c.offline));
+  const run = Math.min(width - done - bad, cells(c.in_progress));
+  return `[${'#'.repeat(done)}${'!'.repeat(bad)}${'>'.repeat(run)}${'.'.repeat(width - done - bad - run)}] ${Math.floor((c.converged / total) * 100)}% ${countsLine(c)}`;
+}
+
+export function progressLine(s: Snapshot, elapsedMs: number): string {
+  return `${new Date(s.takenAt).toISOString()} +${Math.round(elapsedMs / 1000)}s ${countsLine(s.counts)}`;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The job summary: counts per state, the devices not converged with their deployments. */
+export function markdown(s: Snapshot, limit = 200): string {
+  const icon = { success: '✅', failure: '❌', pending: '⏳' }[s.verdict.commitState];
+  const lines = [
+    `## ${icon} Fleet monitor: \`${s.branch}\` at \`${short(s.commit)}\``,
+    '',
+    `${s.verdict.summary}. Taken ${s.takenAt}; desired state from ${s.source === 'engine' ? 'the commit (dry-run)' : 'the run report'}.`,
+    '',
+    '| state | devices |',
+    '|---|---:|',
+    ...[...STATES, 'not_subscribed' as const].map((k) => `| ${stateLabel(k)} | ${s.counts[k]} |`),
+  ];
+  const rows = notConverged(s.devices);
+  if (rows.length) {
+    lines.push('', '### Devices not converged', '', '| device | state | deployment | why |', '|---|---|---|---|');
+    for (const d of rows.slice(0, limit)) lines.push(`| \`${d.host}\` | ${stateLabel(d.state)} | ${d.deployment ? `\`${d.deployment}\`` : '–'} | ${cell(d.why)} |`);
+    if (rows.length > limit) lines.push('', `… and ${rows.length - limit} more.`);
+    const logs = rows.filter((d) => d.logTail?.length).slice(0, 5);
+    for (const d of logs) lines.push('', `<details><summary>log of ${d.host}</summary>`, '', '```', ...d.logTail!, '```', '</details>');
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const needsAttention = (d: DeviceReport) => NEED_ATTENTION.has(d.state);

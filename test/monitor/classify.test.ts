@@ -1,0 +1,86 @@
+/** The pure rules: desired + observed → state, counts → verdict, plan entries → desired. */
+import { classifyConfig, classifyDevice, countStates, verdict } from '../../src/monitor/classify.js';
+import { desiredFromPlan } from '../../src/monitor/desired.js';
+import { MASKED, type DeploymentOfDevice, type ObservedDevice } from '../../src/monitor/model.js';
+import { parseDuration, parseMaxFailed } from '../../src/monitor/options.js';
+
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const o = { now: NOW, offlineAfterMs: 3_600_000 };
+const dep = (status: string, id = 'd1'): DeploymentOfDevice => ({ id, artifact: 'os-2', status, created: '2026-03-01T11:00:00Z', hasLog: false });
+const seen = (x: Partial<ObservedDevice> = {}): ObservedDevice => ({ id: 'a', found: true, artifact: 'os-1', checkIn: '2026-03-01T11:59:00Z', os: [], ...x });
+const want = { host: 'a', device: 'a', artifact: 'os-2' };
+
+describe('classifyDevice', () => {
+  test.each([
+    ['converged', seen({ artifact: 'os-2' })],
+    ['pending', seen({ os: [dep('pending')] })],
+    ['in_progress', seen({ os: [dep('rebooting')] })],
+    ['failed', seen({ os: [dep('failure')] })],
+    ['drift', seen()],
+    ['drift', seen({ os: [dep('aborted')] })],
+    ['in_progress', seen({ os: [dep('failure', 'old'), dep('downloading', 'new')] })],
+  ])('%s', (state, s) => {
+    expect(classifyDevice(want, s, o).state).toBe(state);
+  });
+
+  test('offline only when not converged and silent for longer than the threshold', () => {
+    const quiet = { checkIn: '2026-03-01T09:00:00Z' };
+    expect(classifyDevice(want, seen({ ...quiet, os: [dep('pending')] }), o)).toMatchObject({ state: 'offline', why: expect.stringMatching(/no check-in for 3h/) });
+    expect(classifyDevice(want, seen({ ...quiet, artifact: 'os-2' }), o).state).toBe('converged');
+    expect(classifyDevice(want, seen({ ...quiet, os: [dep('pending')] }), { ...o, offlineAfterMs: 4 * 3_600_000 }).state).toBe('pending');
+  });
+
+  test('an unknown device fails; the worst dimension wins', () => {
+    expect(classifyDevice(want, seen({ found: false }), o).state).toBe('failed');
+    const withConfig = { ...want, config: { keys: { url: 'x' } } };
+    const cfg = { configured: { url: 'x' }, reported: { url: 'y' }, deployment: dep('failure', 'c1') };
+    expect(classifyDevice(withConfig, seen({ artifact: 'os-2', config: cfg }), o)).toMatchObject({ state: 'failed', deployment: 'c1' });
+  });
+});
+
+describe('classifyConfig', () => {
+  test('a masked secret is compared with what is configured', () => {
+    expect(classifyConfig({ token: MASKED }, { configured: { token: 's' }, reported: { token: 's' } }).state).toBe('converged');
+    expect(classifyConfig({ token: MASKED }, { configured: { token: 's' }, reported: { token: 'old' } }).state).toBe('drift');
+  });
+  test('a deployment that does not carry the wanted values is drift, not progress', () => {
+    expect(classifyConfig({ url: 'x' }, { configured: { url: 'z' }, reported: { url: 'y' }, deployment: dep('installing') }).state).toBe('drift');
+    expect(classifyConfig({ url: 'x' }, { configured: { url: 'x' }, reported: { url: 'y' }, deployment: dep('installing') }).state).toBe('in_progress');
+    expect(classifyConfig({}, { configured: {}, reported: {}, deployment: dep('pending') }).state).toBe('pending');
+  });
+});
+
+describe('verdict', () => {
+  const counts = (x: Partial<ReturnType<typeof countStates>>) => ({ ...countStates([], 0), ...x });
+  test('exit codes and commit states', () => {
+    expect(verdict(counts({ converged: 5 }), { kind: 'count', n: 0 })).toMatchObject({ exitCode: 0, commitState: 'success', settled: true });
+    expect(verdict(counts({ converged: 4, in_progress: 1 }), { kind: 'count', n: 0 })).toMatchObject({ exitCode: 3, commitState: 'pending', settled: false });
+    expect(verdict(counts({ converged: 3, in_progress: 1, failed: 1 }), { kind: 'count', n: 0 })).toMatchObject({ exitCode: 2, commitState: 'failure', settled: true });
+    expect(verdict(counts({ converged: 9, drift: 1 }), { kind: 'percent', pct: 10 })).toMatchObject({ exitCode: 0, summary: expect.stringMatching(/within --max-failed/) });
+    expect(verdict(counts({ converged: 9, drift: 1 }), { kind: 'percent', pct: 5 }).exitCode).toBe(2);
+  });
+});
+
+describe('desiredFromPlan and options', () => {
+  test('os and config entries per host; hosts without entries follow another branch', () => {
+    const plan = [
+      { host: 'b', kind: 'os', from: 'os-1', to: 'os-2', why: 'w', task: 't' },
+      { host: 'b', kind: 'config', from: { u: '1' }, to: { u: '2' }, why: 'w', task: 't' },
+      { host: 'a', kind: 'config', why: 'reports the desired configuration', task: 't' },
+    ];
+    expect(desiredFromPlan(plan, ['a', 'b', 'c', 'c'], ['d'])).toEqual({
+      devices: [
+        { host: 'a', device: 'a', config: { keys: {} } },
+        { host: 'b', device: 'b', artifact: 'os-2', why: 'w', config: { keys: { u: '2' } } },
+        { host: 'd', device: 'd' },
+      ],
+      notSubscribed: ['c'],
+    });
+  });
+  test('durations and --max-failed', () => {
+    expect([parseDuration('--timeout', '30m'), parseDuration('--timeout', '90'), parseDuration('--x', '1.5h')].map((r) => r.ok && r.value)).toEqual([1_800_000, 90_000, 5_400_000]);
+    expect(parseDuration('--timeout', '30 minutes').ok).toBe(false);
+    expect([parseMaxFailed('2'), parseMaxFailed('5%')].map((r) => r.ok && r.value)).toEqual([{ kind: 'count', n: 2 }, { kind: 'percent', pct: 5 }]);
+    expect([parseMaxFailed('1.5').ok, parseMaxFailed('101%').ok, parseMaxFailed('-1').ok]).toEqual([false, false, false]);
+  });
+});

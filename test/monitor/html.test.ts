@@ -1,0 +1,95 @@
+/**
+ * `--html`: the page a person opens, rendered by headless Chromium (Debian's `chromium`, installed
+ * here when missing). A copy of the page gets a probe script that reads what the browser laid
+ * out — visible text (innerText) and the drawn width of each chart segment — into the DOM, which
+ * Chromium then dumps.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testServer, type TestServer } from '../ota/helpers.js';
+import { commitImage, fleetRepo, monitor, SPEC, updateRun } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Debian's package, as .ci/run installs it; apt is reachable from CI and this sandbox. */
+function ensureChromium(): void {
+  if (existsSync(CHROMIUM)) return;
+  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (r.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing and "apt-get install -y chromium" failed (status ${r.status}): run it as root`);
+}
+
+const PROBE = `<script>
+const text = document.body.innerText;
+const segs = [...document.querySelectorAll('svg rect[data-state]')].map((r) => ({ state: r.dataset.state, width: r.getBoundingClientRect().width }));
+const rows = [...document.querySelectorAll('table.devices tbody tr')].map((tr) => tr.innerText);
+const external = [...document.querySelectorAll('[src],[href],link')].map((e) => e.getAttribute('src') || e.getAttribute('href'));
+const out = document.createElement('pre'); out.id = 'probe';
+out.textContent = JSON.stringify({ text, segs, rows, external, title: document.title });
+document.body.appendChild(out);
+</script>`;
+
+interface Probe {
+  text: string;
+  segs: { state: string; width: number }[];
+  rows: string[];
+  external: (string | null)[];
+  title: string;
+}
+
+function render(file: string): Probe {
+  const probed = file.replace(/\.html$/, '.probe.html');
+  writeFileSync(probed, readFileSync(file, 'utf8').replace('</body>', `${PROBE}</body>`));
+  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+  const dom = execFileSync(CHROMIUM, [...flags, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'fleetplay-chromium-'))}`, '--dump-dom', `file://${probed}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  const m = /<pre id="probe">([\s\S]*?)<\/pre>/.exec(dom);
+  if (!m) throw new Error(`Chromium did not run the probe; DOM starts: ${dom.slice(0, 200)}`);
+  return JSON.parse(m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as Probe;
+}
+
+describe('monitor --html in headless Chromium', () => {
+  let srv: TestServer;
+  beforeAll(() => ensureChromium(), 300_000);
+  beforeEach(async () => {
+    srv = await testServer({ spec: SPEC });
+  });
+  afterEach(() => srv.close());
+
+  test('shows the commit, when it was taken, a chart of devices per state, and the failed devices with their log', async () => {
+    const repo = commitImage(fleetRepo('os-1.1'), 'os-1.2-bad');
+    await updateRun(repo, srv);
+    await srv.admin('POST', 'clock/advance', { seconds: 45 });
+    const file = join(mkdtempSync(join(tmpdir(), 'fleetplay-html-')), 'fleet-report.html');
+    const r = await monitor(repo, srv, { wait: true, interval: '30s', html: file });
+    expect(r.code).toBe(2);
+    const seen = render(file);
+    expect(seen.title).toBe('fleetplay — canary');
+    expect(seen.external).toEqual([]);
+    expect(seen.text).toContain(`Taken 2026-03-01T`);
+    expect(seen.text).toContain(`for commit ${repo.commit}`);
+    expect(seen.text).toMatch(/4 of 4 devices failed or drifted/);
+    // The chart: one segment, failed, drawn across the whole bar.
+    expect(seen.segs.map((s) => s.state)).toEqual(['failed']);
+    expect(seen.segs[0]!.width).toBeGreaterThan(500);
+    expect(seen.rows).toHaveLength(4);
+    expect(seen.rows[0]).toMatch(/7a000000-0000-4000-8000-000000000001\s+failed\s+[0-9a-f-]{36}\s+os-1.2-bad: deployment [0-9a-f-]{36} ended in failure/);
+    expect(seen.rows[0]).toMatch(/Rolling back to os-1.0/);
+  }, 120_000);
+
+  test('a converging stage draws converged and pending segments in proportion', async () => {
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    await srv.admin('PUT', 'devices/7a000000-0000-4000-8000-000000000001', { online: false });
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    const file = join(mkdtempSync(join(tmpdir(), 'fleetplay-html-')), 'fleet-report.html');
+    const r = await monitor(repo, srv, { html: file, offlineAfter: '2h' });
+    expect(r.code).toBe(3);
+    const seen = render(file);
+    const width = Object.fromEntries(seen.segs.map((s) => [s.state, s.width]));
+    expect(Object.keys(width).sort()).toEqual(['converged', 'pending']);
+    expect(width.converged! / width.pending!).toBeCloseTo(3, 1);
+    expect(seen.rows).toHaveLength(1);
+    expect(seen.rows[0]).toMatch(/7a000000-0000-4000-8000-000000000001\s+pending/);
+  }, 120_000);
+});

@@ -1,0 +1,114 @@
+/**
+ * `fleetplay monitor` against the embedded server: the manual clock walks canary's devices through
+ * every state; the desired state comes from the commit (engine dry-run) or from the run's report.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
+import { MenderClient } from '../../src/ota/client.js';
+import { commitImage, dev, fleetRepo, monitor, SPEC, snapshotOf, stateOf, updateRun } from './helpers.js';
+
+describe('fleetplay monitor', () => {
+  let srv: TestServer;
+  beforeEach(async () => {
+    srv = await testServer({ spec: SPEC });
+  });
+  afterEach(() => srv.close());
+
+  test('drift before the run; pending, in progress, converged as the clock moves; offline; not subscribed counted', async () => {
+    const repo = fleetRepo('os-1.1');
+    const before = await monitor(repo, srv, { json: true });
+    expect(before.code).toBe(2);
+    expect([1, 2, 3, 4].map((n) => stateOf(before, n))).toEqual(['drift', 'drift', 'drift', 'drift']);
+    expect(snapshotOf(before).counts.not_subscribed).toBe(1);
+    expect(snapshotOf(before).source).toBe('engine');
+    expect(snapshotOf(before).commit).toBe(repo.commit);
+
+    expect((await updateRun(repo, srv)).exitCode).toBe(0);
+    await srv.admin('PUT', `devices/${dev(3)}`, { online: false });
+    const scheduled = await monitor(repo, srv, { json: true });
+    expect(scheduled.code).toBe(3);
+    expect([1, 2, 3, 4].map((n) => stateOf(scheduled, n))).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(snapshotOf(scheduled).devices.find((d) => d.device === dev(1))!.deployment).toMatch(/^[0-9a-f-]{36}$/);
+
+    await srv.admin('POST', 'clock/advance', { seconds: 40 });
+    const moving = await monitor(repo, srv, { json: true });
+    expect(moving.code).toBe(3);
+    expect(stateOf(moving, 1)).toBe('in_progress');
+    expect(snapshotOf(moving).devices.find((d) => d.device === dev(1))!.why).toMatch(/downloading|installing|rebooting/);
+
+    await srv.admin('POST', 'clock/advance', { seconds: 2 * 3600 });
+    const done = await monitor(repo, srv, { json: true, offlineAfter: '1h' });
+    expect([1, 2, 4].map((n) => stateOf(done, n))).toEqual(['converged', 'converged', 'converged']);
+    expect(stateOf(done, 3)).toBe('offline');
+    expect(snapshotOf(done).devices.find((d) => d.device === dev(3))!.why).toMatch(/no check-in for 2h/);
+    expect(snapshotOf(done).counts).toEqual({ converged: 3, pending: 0, in_progress: 0, drift: 0, offline: 1, failed: 0, not_subscribed: 1 });
+    expect(done.code).toBe(0);
+  });
+
+  test('--wait follows to convergence with few requests: bulk search, one deployment list, device lists of running deployments', async () => {
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    await srv.admin('DELETE', 'requests');
+    const r = await monitor(repo, srv, { wait: true, interval: '30s', timeout: '30m', report: undefined });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/4 converged, 1 not subscribed/);
+    expect(r.stderr).toMatch(/\+\d+s .*pending/);
+    const log = (await srv.requests()) as { method: string; path: string }[];
+    const perDevice = log.filter((q) => /deployments\/devices\/|inventory\/devices\//.test(q.path));
+    expect(perDevice).toEqual([]);
+    // Configuration has no bulk read: one GET per managed device per look (only device 4 is managed).
+    const configReads = log.filter((q) => q.path.includes('/deviceconfig/'));
+    const looks = log.filter((q) => q.path.endsWith('/filters/search')).length;
+    expect(configReads.length).toBeLessThanOrEqual(2 * looks);
+  });
+
+  test('a bad release fails on canary: exit 2, failed devices with deployment id and log tail', async () => {
+    const repo = commitImage(fleetRepo('os-1.1'), 'os-1.2-bad');
+    await updateRun(repo, srv);
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    const r = await monitor(repo, srv, { json: true });
+    expect(r.code).toBe(2);
+    const failed = snapshotOf(r).devices.filter((d) => d.state === 'failed');
+    expect(failed.map((d) => d.device).sort()).toEqual([dev(1), dev(2), dev(3), dev(4)]);
+    expect(failed[0]!.deployment).toMatch(/^[0-9a-f-]{36}$/);
+    expect(failed[0]!.why).toMatch(/ended in failure/);
+    expect(failed[0]!.logTail!.join('\n')).toMatch(/health check failed[\s\S]*Rolling back to os-1.0/);
+    const text = await monitor(repo, srv);
+    expect(text.stdout).toMatch(/log of 7a000000-0000-4000-8000-000000000001/);
+    expect(text.stdout).toMatch(/4 of 4 devices failed or drifted \(at most 0 allowed\)/);
+    expect((await monitor(repo, srv, { maxFailed: '100%' })).code).toBe(0);
+  });
+
+  test('from a run report; configuration drift when the device reports another configuration', async () => {
+    const repo = fleetRepo('os-1.1');
+    const report = join(mkdtempSync(join(tmpdir(), 'fleetplay-report-')), 'report.json');
+    await updateRun(repo, srv, report);
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    const ok = await monitor(repo, srv, { json: true, report });
+    expect(snapshotOf(ok).source).toBe('report');
+    expect(snapshotOf(ok).counts.converged).toBe(4);
+    // Someone deploys another configuration to device 4 behind the repository's back.
+    const c = new MenderClient({ url: srv.url, auth: { kind: 'token', token: TOKEN } });
+    await c.setDeviceConfig(dev(4), { kiosk_url: 'https://evil.example/' });
+    await c.deployDeviceConfig(dev(4), undefined);
+    c.close();
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    const drift = await monitor(repo, srv, { json: true, report });
+    expect(stateOf(drift, 4)).toBe('drift');
+    expect(snapshotOf(drift).devices.find((d) => d.device === dev(4))!.why).toMatch(/kiosk_url/);
+    const engine = await monitor(repo, srv, { json: true });
+    expect(stateOf(engine, 4)).toBe('drift');
+    expect(JSON.parse(readFileSync(report, 'utf8')).commit).toBe(repo.commit);
+  });
+
+  test('bad options name the flag and what to write', async () => {
+    const repo = fleetRepo('os-1.1');
+    const r = await monitor(repo, srv, { timeout: 'soon' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--timeout soon: not a duration[\s\S]*hint: write a number with a unit/);
+    const m = await monitor(repo, srv, { maxFailed: '150%' });
+    expect(m.stderr).toMatch(/--max-failed 150%/);
+  });
+});
