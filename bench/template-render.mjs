@@ -68,3 +68,11 @@ for (let r = 0; r < RUNS; r++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const m = median(times);
 console.log(`median ${m.toFixed(2)} s wall (${((m / HOSTS) * 1e6).toFixed(1)} µs/host), median ${median(cpus).toFixed(2)} s CPU, for ${HOSTS} hosts; wall runs: ${times.map((t) => t.toFixed(2)).join(', ')}`);
+
+// Distinct templates (a templated value unique to each host) pay for compilation every time.
+const distinct = 2000;
+const fresh = new Templar({ env });
+const c0 = process.hrtime.bigint();
+for (let i = 0; i < distinct; i++) fresh.template(`https://{{ inventory_hostname }}:${8000 + i}/{{ path | default('x') }}`, { inventory_hostname: 'h' });
+const per = Number(process.hrtime.bigint() - c0) / 1e3 / distinct;
+console.log(`compile + render of a distinct one-line template: ${per.toFixed(0)} µs each (${distinct} templates)`);

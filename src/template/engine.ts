@@ -13,6 +13,7 @@ import nunjucks from 'nunjucks';
 import { isMapping, pyEq, pyRepr, pyStr, pyTruthy } from './python.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import { pythonMethod } from './methods.js';
+import { TEXT_PLACEHOLDER } from './preprocess.js';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any -- nunjucks internals are untyped */
@@ -126,7 +127,9 @@ class JinjaCompiler extends BaseCompiler {
   compileOutput(node: any, frame: any): void {
     for (const child of node.children) {
       if (child instanceof nodes.TemplateData) {
-        if (child.value) this._emitLine(`${this.buffer} += ${JSON.stringify(child.value)};`);
+        const placeholder = TEXT_PLACEHOLDER.exec(child.value);
+        if (placeholder) this._emitLine(`${this.buffer} += context.texts[${placeholder[1]}];`);
+        else if (child.value) this._emitLine(`${this.buffer} += ${JSON.stringify(child.value)};`);
         continue;
       }
       this._emit(`${this.buffer} += runtime.fpOutput(context, `);
@@ -204,6 +207,8 @@ export class JinjaContext implements RenderContext {
   raw: unknown = undefined;
   /** evaluate(): only the value matters, skip printing it. */
   rawOnly = false;
+  /** The text runs of a shared-shape template (see splitText). */
+  texts: string[] | undefined = undefined;
   constructor(
     readonly env: any,
     readonly vars: Record<string, unknown>,

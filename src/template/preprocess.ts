@@ -67,3 +67,33 @@ function scanExpression(src: string, start: number, close: string, escapeBacksla
   }
   return [out, i];
 }
+
+const NOT_SHAPEABLE = /\{%|\{#|\{\{[-+]|[-+]\}\}|\u0001/;
+
+/**
+ * A template made only of text and `{{ }}` (no blocks, no whitespace control), with each text run
+ * replaced by a numbered placeholder. Templates that differ only in their text (a URL unique to
+ * each host) then share one compiled shape; the texts are passed in at render time.
+ */
+export function splitText(src: string): { shape: string; texts: string[] } | undefined {
+  if (NOT_SHAPEABLE.test(src)) return undefined;
+  const texts: string[] = [];
+  let shape = '';
+  let i = 0;
+  while (i < src.length) {
+    const open = src.indexOf('{{', i);
+    const end = open < 0 ? src.length : open;
+    if (end > i) {
+      shape += `\u0001${texts.length}\u0001`;
+      texts.push(src.slice(i, end));
+    }
+    if (open < 0) break;
+    const [code, next] = scanExpression(src, open + 2, '}}', false);
+    shape += '{{' + code;
+    i = next;
+  }
+  return texts.length ? { shape, texts } : undefined;
+}
+
+/** The placeholder splitText left for text run k. */
+export const TEXT_PLACEHOLDER = /^\u0001(\d+)\u0001$/;

@@ -7,7 +7,7 @@ import { compileTemplate, JinjaContext, newEnvironment, renderCompiled, SoftUnde
 import { lookup, query } from './lookups.js';
 import { isMapping, literalEval, LITERAL_FAIL, pyTruthy } from './python.js';
 import { filters, tests, type LookupContext } from './registry.js';
-import { preprocess } from './preprocess.js';
+import { preprocess, splitText } from './preprocess.js';
 import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import './filters.js';
@@ -23,6 +23,8 @@ export interface TemplateContext {
 export interface TemplarOptions {
   searchPaths?: string[];
   env?: NodeJS.ProcessEnv;
+  /** Compiled templates kept (oldest dropped first); default MAX_CACHED. */
+  cacheSize?: number;
 }
 
 /** ansible's Templar.SINGLE_VAR: `{{ name }}` returns a number or bool variable as it is. */
@@ -53,18 +55,36 @@ function cloneData(v: unknown): unknown {
   return v;
 }
 
+interface Entry {
+  c: Compiled;
+  texts?: string[];
+}
+
+/** Host vars can hold a distinct template per host: keep memory bounded (oldest out first). */
+function bounded<K, V>(m: Map<K, V>, max: number): Map<K, V> {
+  if (m.size >= max) m.delete(m.keys().next().value!);
+  return m;
+}
+
+/** Distinct compiled templates kept per Templar (a compiled template is a few kB). */
+export const MAX_CACHED = 5000;
+
 const trailingNewlines = (s: string): number => s.length - s.replace(/\n+$/, '').length;
 
 export class Templar {
   private readonly env = newEnvironment();
-  private readonly cache = new Map<string, Compiled>();
-  private readonly fileCache = new Map<string, Compiled>();
+  private readonly cache = new Map<string, Entry>();
+  private readonly fileCache = new Map<string, Entry>();
+  /** Compiled code by shape (see splitText): many sources can share one. */
+  private readonly shapes = new Map<string, Compiled>();
   private readonly searchPaths: string[];
   private readonly procEnv: NodeJS.ProcessEnv;
+  private readonly cacheSize: number;
 
   constructor(opts: TemplarOptions = {}) {
     this.searchPaths = opts.searchPaths ?? [];
     this.procEnv = opts.env ?? process.env;
+    this.cacheSize = Math.max(1, opts.cacheSize ?? MAX_CACHED);
     this.env.filters = filters; // shared registries: later registrations are seen too
     this.env.tests = tests;
     const state = (ctx: JinjaContext) => ctx.extra as RenderState;
@@ -78,6 +98,11 @@ export class Templar {
       const { pos, kw } = kwargs(args);
       return { ...(isMapping(pos[0]) ? pos[0] : {}), ...kw };
     };
+  }
+
+  /** How many compiled templates are cached (for tests and diagnostics). */
+  get cachedTemplates(): number {
+    return this.shapes.size;
   }
 
   isTemplate(value: unknown): boolean {
@@ -152,26 +177,45 @@ export class Templar {
   }
 
   /** Cached by the caller's own string (same object each host: its hash is computed once). */
-  private compiled(source: string, escape: boolean, ctx?: TemplateContext): Compiled {
+  private compiled(source: string, escape: boolean, ctx?: TemplateContext): Entry {
     const cache = escape ? this.cache : this.fileCache;
-    let c = cache.get(source);
-    if (!c) {
+    let entry = cache.get(source);
+    if (!entry) {
       // Jinja drops one trailing newline (keep_trailing_newline=False); ansible adds them back.
-      const src = preprocess(source.endsWith('\n') ? source.slice(0, -1) : source, escape);
-      try {
-        c = compileTemplate(src, this.env, ctx?.file ?? 'template');
-      } catch (e) {
-        throw this.failure(e, source, ctx, true);
+      const src = source.endsWith('\n') ? source.slice(0, -1) : source;
+      const split = splitText(src);
+      const shape = split ? split.shape : src;
+      const key = escape ? shape : `\u0000${shape}`;
+      let c = this.shapes.get(key);
+      if (!c) {
+        try {
+          c = compileTemplate(preprocess(shape, escape), this.env, ctx?.file ?? 'template');
+        } catch (e) {
+          throw this.failure(split ? this.unshapedError(src, escape, e) : e, source, ctx, true);
+        }
+        bounded(this.shapes, this.cacheSize).set(key, c);
       }
-      cache.set(source, c);
+      entry = { c, texts: split?.texts };
+      bounded(cache, this.cacheSize).set(source, entry);
     }
-    return c;
+    return entry;
+  }
+
+  /** Positions in a shape are off where text was folded away: take the error of the source itself. */
+  private unshapedError(src: string, escape: boolean, fallback: unknown): unknown {
+    try {
+      compileTemplate(preprocess(src, escape), this.env, 'template');
+    } catch (e) {
+      return e;
+    }
+    return fallback;
   }
 
   private run(source: string, vars: Vars, ctx: TemplateContext | undefined, opts: { rawOnly: boolean; escape: boolean }) {
-    const compiled = this.compiled(source, opts.escape, ctx);
+    const { c: compiled, texts } = this.compiled(source, opts.escape, ctx);
     const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv));
     context.rawOnly = opts.rawOnly;
+    context.texts = texts;
     try {
       return { compiled, context, text: renderCompiled(compiled, context) };
     } catch (e) {

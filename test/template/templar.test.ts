@@ -3,6 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lazyVars, registerFilter, registerLookup, registerTest, Templar } from '../../src/template/index.js';
+import { MAX_CACHED } from '../../src/template/templar.js';
 import { failure } from './helpers.js';
 import { maskSecrets } from '../../src/log/secrets.js';
 
@@ -121,6 +122,32 @@ describe('errors name the variable, file, line and task', () => {
     expect(failure(() => templar.template('{% if x %}\n{% endfor %}', {}, ctx)).message).toContain('unknown block tag: endfor (template line 2');
     expect(f.message).toContain('playbooks/device.yml:14');
     expect(f.error.hint).toContain('{% if cond %}...{% endif %}');
+  });
+});
+
+describe('compile cache', () => {
+  test('a template is compiled once however many hosts render it; the cache stays bounded', () => {
+    const t = new Templar({ cacheSize: 20 });
+    for (let i = 0; i < 50; i++) expect(t.template('{{ host }}-{{ n + 1 }}', { host: `h${i}`, n: i })).toBe(`h${i}-${i + 1}`);
+    expect(t.cachedTemplates).toBe(1);
+    for (let i = 0; i < 30; i++) t.template(`{{ ${i} }}`, {});
+    expect(t.cachedTemplates).toBe(20);
+    expect(new Templar().cachedTemplates).toBe(0);
+    expect(MAX_CACHED).toBeGreaterThan(1000);
+    expect(t.template('{{ 1 }}', {})).toBe('1');
+  });
+
+  test('templates that differ only in their text share one compiled shape', () => {
+    const t = new Templar();
+    for (let i = 0; i < 30; i++) {
+      expect(t.template(`https://dev-${i}.example:{{ port }}/{{ path | default('api') }}?q={'a': ${i}}`, { port: 8000 + i })).toBe(
+        `https://dev-${i}.example:${8000 + i}/api?q={'a': ${i}}`,
+      );
+      expect(t.template(`{"id": ${i}, "on": {{ on }}}\n`, { on: 'true' })).toEqual({ id: i, on: true });
+    }
+    expect(t.cachedTemplates).toBe(2);
+    // blocks and whitespace control change the text, so such templates are compiled as they are
+    expect(t.template('a {%- if true %} b{% endif %}', {})).toBe('a b');
   });
 });
 
