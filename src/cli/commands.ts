@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerDemoCommand } from '../demo/command.js';
 import { registerRunCommand } from '../engine/cli.js';
 import { inventoryCommand } from '../inventory/command.js';
 import { registerMonitorCommand } from '../monitor/command.js';
@@ -10,4 +11,4 @@ import { registerServer } from '../server/command.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerServer, inventoryCommand(), registerRunCommand, registerMonitorCommand];
+export const commands: RegisterCommand[] = [registerServer, inventoryCommand(), registerRunCommand, registerMonitorCommand, registerDemoCommand];
