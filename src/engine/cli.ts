@@ -65,6 +65,8 @@ export function registerRunCommand(program: Command): void {
     .option('--report <file>', 'write the JSON run report here')
     .option('--branch <name>', 'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)')
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
+    // Usage errors become exit code 1 through main(), not process.exit inside commander.
+    .exitOverride()
     .action(async (playbook: string, o: Record<string, unknown>) => {
       const mode = modeFrom((o.mode as string | undefined) ?? process.env.PLAYBOOK_MODE);
       if (!mode) throw new CommanderError(ExitCode.usage, 'fleetplay.mode', `PLAYBOOK_MODE=${process.env.PLAYBOOK_MODE}: write run, dry-run or dry-run-debug`);
