@@ -63,6 +63,8 @@ export function registerRunCommand(program: Command): void {
     .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
     .option('--report <file>', 'write the JSON run report here')
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
+    // Usage errors become exit code 1 through main(), not process.exit inside commander.
+    .exitOverride()
     .action(async (playbook: string, o: Record<string, unknown>) => {
       const mode = modeFrom((o.mode as string | undefined) ?? process.env.PLAYBOOK_MODE);
       if (!mode) throw new CommanderError(ExitCode.usage, 'fleetplay.mode', `PLAYBOOK_MODE=${process.env.PLAYBOOK_MODE}: write run, dry-run or dry-run-debug`);

@@ -114,7 +114,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const engine = new Engine({
     playbook: pb.value,
     inventory: inv.value,
-    templar: o.templar ?? new Templar({ searchPaths: [pb.value.dir], env: o.env }),
+    // lookup('template'/'file') finds files in the roles' folders (templates/, files/) and next to the playbook.
+    templar: o.templar ?? new Templar({ searchPaths: [...new Set(pb.value.plays.flatMap((p) => p.roles.map((r) => r.path)))].concat(pb.value.dir), env: o.env }),
     printer,
     mode,
     checkMode,

@@ -156,14 +156,23 @@ function listJson(inv: LoadedInventory) {
         groups: inv.groupNames(h),
         subscribed_branch: branch?.value ?? null,
         subscribed_branch_source: branch?.source ?? null,
+        subscribed_branch_is_default: branchIsDefault(inv, h),
       };
     }),
     groups: [...inv.groups.values()],
   };
 }
 
+/** No stage group and no host var sets the branch: the device follows all's default (or its own attribute). */
+function branchIsDefault(inv: LoadedInventory, host: string): boolean {
+  const sets = (layers: { vars: Record<string, unknown> }[]) => layers.some((l) => 'subscribed_branch' in l.vars);
+  return !sets(inv.ownHostLayers(host)) && !inv.sortedGroups(host).some((g) => sets(inv.ownGroupLayers(g)));
+}
+
 function listText(inv: LoadedInventory): string {
-  const rows = listJson(inv).hosts.map((h) => [h.device, String(h.device_name ?? '-'), String(h.subscribed_branch ?? '-'), h.groups.join(', ')]);
+  const branch = (h: { subscribed_branch: unknown; subscribed_branch_is_default: boolean }) =>
+    `${String(h.subscribed_branch ?? '-')}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
+  const rows = listJson(inv).hosts.map((h) => [h.device, String(h.device_name ?? '-'), branch(h), h.groups.join(', ')]);
   return table([['DEVICE', 'NAME', 'BRANCH', 'GROUPS'], ...rows]);
 }
 

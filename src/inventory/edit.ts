@@ -121,13 +121,13 @@ function directGroups(inv: LoadedInventory, device: string): string {
  * hardware groups device_type), so moving between stages leaves the hardware group alone.
  */
 function sourceEntry(inv: LoadedInventory, device: string, to: string, from?: string): Result<EntryRef> {
-  const refs = inv.hostEntries(device).filter((r) => groupOfEntry(r) !== 'all');
+  const refs = inv.hostEntries(device).filter((r) => from === 'all' || groupOfEntry(r) !== 'all');
   const targetKeys = ownKeys(inv, to);
   const alike = (r: EntryRef): boolean => [...ownKeys(inv, groupOfEntry(r))].some((k) => targetKeys.has(k));
   const pick = from !== undefined ? refs.filter((r) => groupOfEntry(r) === from) : refs.length === 1 ? refs : refs.filter(alike);
   if (pick.length === 1) return { ok: true, value: pick[0]! };
   if (from !== undefined) return fail('inventory.edit', `device ${device} is not listed in group "${from}"`, `it is in: ${directGroups(inv, device)}`);
-  if (refs.length === 0) return fail('inventory.edit', `device ${device} is listed directly under all:`, 'say which group to take it from with --from, or use `add`');
+  if (refs.length === 0) return fail('inventory.edit', `device ${device} is listed directly under all:`, 'take it from there with --from all, or use `add`');
   return fail('inventory.edit', `device ${device} is in several groups (${directGroups(inv, device)})`, 'say which one to move it out of with --from GROUP');
 }
 

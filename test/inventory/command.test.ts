@@ -132,6 +132,39 @@ describe('fleetplay inventory move', () => {
   });
 });
 
+describe('fleetplay inventory move across files and styles', () => {
+  it('moves a device into a group defined in another file of the inventory directory', async () => {
+    const dir = tree({
+      'inv/a.yml': `production:\n  hosts:\n    ${id(1)}:  # one\n      device_name: one\n    ${id(2)}:\n`,
+      'inv/b.yml': `# canary lives here\ncanary:\n  hosts:\n    ${id(3)}:\n`,
+    });
+    const r = await run('-i', join(dir, 'inv'), 'move', id(1), '--to', 'canary');
+    expect(r).toMatchObject({ code: 0, err: '' });
+    expect(r.out).toContain(`(${join(dir, 'inv/a.yml')}, ${join(dir, 'inv/b.yml')})`);
+    expect(readFileSync(join(dir, 'inv/a.yml'), 'utf8')).toBe(`production:\n  hosts:\n    ${id(2)}:\n`);
+    expect(readFileSync(join(dir, 'inv/b.yml'), 'utf8')).toBe(`# canary lives here\ncanary:\n  hosts:\n    ${id(3)}:\n    ${id(1)}:  # one\n      device_name: one\n`);
+  });
+
+  it('moves a device listed directly under all: with --from all', async () => {
+    const dir = tree({ 'hosts.yml': `all:\n  hosts:\n    ${id(1)}:\n  children:\n    canary:\n` });
+    const hosts = join(dir, 'hosts.yml');
+    expect((await run('-i', hosts, 'move', id(1), '--to', 'canary')).err).toContain('take it from there with --from all');
+    expect((await run('-i', hosts, 'move', id(1), '--to', 'canary', '--from', 'all')).code).toBe(0);
+    expect(readFileSync(hosts, 'utf8')).toBe(`all:\n  hosts:\n  children:\n    canary:\n      hosts:\n        ${id(1)}:\n`);
+  });
+
+  it('refuses to edit flow-style host maps, and says how to write them', async () => {
+    const dir = tree({ 'hosts.yml': `production:\n  hosts: {${id(1)}: , ${id(2)}: }\ncanary:\n  hosts:\n    ${id(3)}:\n` });
+    const hosts = join(dir, 'hosts.yml');
+    const before = readFileSync(hosts, 'utf8');
+    const r = await run('-i', hosts, 'move', id(1), '--to', 'canary');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('is written in flow style\n  hint: write `hosts:` in block style (one device per line)');
+    expect((await run('-i', hosts, 'move', id(3), '--to', 'production')).err).toContain('hosts of group "production" are written in flow style');
+    expect(readFileSync(hosts, 'utf8')).toBe(before);
+  });
+});
+
 describe('fleetplay inventory add / remove', () => {
   it('adds a device with a comment and removes it again, restoring the file byte for byte', async () => {
     const { dir, hosts } = sampleCopy();
@@ -166,6 +199,7 @@ describe('fleetplay inventory list / show / graph', () => {
     expect(lines[0]).toMatch(/^DEVICE\s+NAME\s+BRANCH\s+GROUPS$/);
     expect(lines).toHaveLength(8);
     expect(lines.find((l) => l.startsWith('854df144'))).toMatch(/kiosk-next\s+main\s+qualification, raspberrypi4$/);
+    expect(lines.find((l) => l.startsWith(PROTOTYPE))).toMatch(/prototype-desk\s+production \(default\)\s+imx8mn_var_som, prototypes$/);
   });
 
   it('shows merged vars with the file each came from', async () => {

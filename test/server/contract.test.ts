@@ -2,6 +2,7 @@
  * Contract tests: every management route of the embedded server is called over real HTTP, and
  * every response body is validated against the schema the Mender OpenAPI spec gives for its status.
  */
+import { connect } from 'node:net';
 import { listRoutes, type FleetSpec } from '../../src/server/index.js';
 import { contract, testServer, TOKEN } from './helpers.js';
 
@@ -239,6 +240,22 @@ describe('Mender management API contract', () => {
       expect(res.status).toBe(status);
       expect(await res.json()).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
     }
+  });
+
+  test('a client hanging up in the middle of a request body does not take the server down', async () => {
+    const url = new URL(t.server.url);
+    await new Promise<void>((resolve) => {
+      const sock = connect(Number(url.port), url.hostname, () => {
+        sock.write(`PUT ${M}/v1/inventory/devices/${A}/group HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"gro`);
+        setTimeout(() => {
+          sock.destroy();
+          resolve();
+        }, 50);
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const after = await t.api('GET', `${M}/v1/inventory/devices/${A}`);
+    expect(after.status).toBe(200);
   });
 
   test('the validator itself rejects bodies that break the spec', () => {
