@@ -5,12 +5,11 @@
  */
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { runPlaybook } from '../engine/index.js';
+import { runPlaybook, type RunReport } from '../engine/index.js';
 import { formatError } from '../errors/index.js';
 import { currentStage } from '../git/index.js';
 import '../modules/mender/index.js';
 import { isWrite } from '../ota/index.js';
-import type { PlanEntry } from '../modules/registry.js';
 import type { DemoServer } from './fleet.js';
 import type { FleetRepo, StageBranch } from './repo.js';
 
@@ -20,10 +19,12 @@ export interface JobOutcome {
   branch: string;
   commit: string;
   exitCode: number;
+  /** Every host the run saw (subscribed or not). */
+  hosts: string[];
   /** Hosts the run changed something for (an OS or a configuration deployment). */
   changed: string[];
   failed: string[];
-  plan: PlanEntry[];
+  plan: RunReport['plan'];
   /** Writes the OTA server received during the run (from its own request log). */
   writes: number;
   /** The first lines of trouble, for the operator, when the run did not end well. */
@@ -59,6 +60,7 @@ export async function runMainJob(ctx: JobContext, branch: StageBranch): Promise<
     branch: stage.value.branch,
     commit: stage.value.commit,
     exitCode: r.exitCode,
+    hosts: hosts.map(([h]) => h),
     changed: hosts.filter(([, s]) => s.changed > 0).map(([h]) => h),
     failed: hosts.filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h),
     plan: r.report.plan,

@@ -8,17 +8,15 @@ import type { Device } from './fleet.js';
 import { runMainJob, type JobContext, type JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
 import { STAGES, type StageBranch } from './repo.js';
-import { readStates, verdictOf, type DeviceState, type Verdict } from './state.js';
-
-/** Simulated seconds per monitor look, and how many looks before giving up. */
-const STEP_SECONDS = 60;
-const MAX_STEPS = 20;
+import type { Snapshot } from '../monitor/index.js';
+import { statesOf, subscriptions, verdictOf, watchBranch, type Clock, type DeviceState, type Verdict } from './state.js';
 
 export const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
 
 export class Pipeline {
-  /** What each device's branch wants, from the latest run of that branch. */
-  readonly desired = new Map<string, string>();
+  /** The latest run of each branch: what the monitor compares the fleet with. */
+  private readonly lastRun = new Map<string, JobOutcome>();
+  private simulatedMs = 0;
   /** The monitor's verdict per stage, on the commit it watched. */
   readonly verdicts = new Map<string, { commit: string; verdict: Verdict }>();
   readonly runs: JobOutcome[] = [];
@@ -38,7 +36,7 @@ export class Pipeline {
   async run(branch: StageBranch): Promise<JobOutcome> {
     const r = await runMainJob(this.job, branch);
     this.runs.push(r);
-    for (const p of r.plan) if (p.kind === 'os' && typeof p.to === 'string') this.desired.set(p.host, p.to);
+    this.lastRun.set(branch, r);
     this.tellRun(r);
     return r;
   }
@@ -60,34 +58,52 @@ export class Pipeline {
     return parts.join(', ') || 'updated';
   }
 
-  /** Lets simulated time pass until the stage has a verdict, then tells how its devices fared. */
-  async watch(branch: StageBranch): Promise<{ verdict: Verdict; states: DeviceState[] }> {
-    let states = await this.states();
-    let waited = 0;
-    for (let i = 0; i < MAX_STEPS && verdictOf(states, branch) === 'pending'; i++) {
-      await this.job.server.admin('POST', 'clock/advance', { seconds: STEP_SECONDS });
-      waited += STEP_SECONDS;
-      states = await this.states();
-    }
-    const verdict = verdictOf(states, branch);
-    this.verdicts.set(branch, { commit: await this.job.repo.head(branch), verdict });
-    this.tellWatch(branch, verdict, states, waited);
-    return { verdict, states };
+  /** The monitor follows the branch's latest run, letting simulated time pass, until it settles. */
+  async watch(branch: StageBranch): Promise<{ verdict: Verdict; snap: Snapshot }> {
+    const before = this.simulatedMs;
+    const snap = await watchBranch(this.client, this.runOf(branch), this.clock());
+    const verdict = verdictOf(snap);
+    this.verdicts.set(branch, { commit: snap.commit ?? '', verdict });
+    this.tellWatch(snap, verdict, this.simulatedMs - before);
+    return { verdict, snap };
   }
 
-  private tellWatch(branch: string, verdict: Verdict, states: DeviceState[], waited: number): void {
-    const after = waited ? ` after ${plural(waited / 60, 'simulated minute')}` : '';
-    this.n.say(`monitor of ${branch}${after}:`);
-    for (const s of states.filter((x) => x.branch === branch)) {
-      if (s.status === 'failed') this.n.item(`${this.label(s.device.id)}: FAILED to install ${s.desired}, still runs ${s.installed}`, 'red');
-      else this.n.item(`${this.label(s.device.id)}: ${s.status}, runs ${s.installed}`, s.status === 'up to date' ? 'green' : 'yellow');
-    }
-    if (verdict === 'green') this.n.good(`${branch} is green`);
-    else this.n.bad(`${branch} is ${verdict === 'red' ? 'red: updates failed' : 'still pending'}`);
+  private runOf(branch: string): JobOutcome {
+    const r = this.lastRun.get(branch);
+    if (!r) throw new Error(`the main job has not run on ${branch} yet`);
+    return r;
   }
 
-  states(): Promise<DeviceState[]> {
-    return readStates(this.client, this.devices, this.desired);
+  private clock(): Clock {
+    return {
+      advance: async (ms) => {
+        await this.job.server.admin('POST', 'clock/advance', { seconds: ms / 1000 });
+        this.simulatedMs += ms;
+      },
+      now: () => this.simulatedMs,
+    };
+  }
+
+  private tellWatch(snap: Snapshot, verdict: Verdict, waited: number): void {
+    const after = waited ? ` after ${plural(waited / 60_000, 'simulated minute')}` : '';
+    this.n.say(`monitor of ${snap.branch}${after}: ${snap.verdict.summary}`);
+    for (const d of statesOf(this.devices, [snap]).filter((x) => x.status !== 'not subscribed')) {
+      const tone = d.status === 'converged' ? 'green' : d.status === 'failed' ? 'red' : 'yellow';
+      const why = snap.devices.find((x) => x.device === d.device.id)?.why;
+      this.n.item(`${this.label(d.device.id)}: ${d.status}, runs ${d.installed}${d.status === 'converged' ? '' : ` (${why})`}`, tone);
+    }
+    if (verdict === 'green') this.n.good(`${snap.branch} is green`);
+    else this.n.bad(`${snap.branch} is ${verdict === 'red' ? 'red: updates failed' : 'still pending'}`);
+  }
+
+  subscriptions(): Promise<Map<string, string>> {
+    return subscriptions(this.client, this.devices);
+  }
+
+  /** Every device as the monitor of its branch sees it now (one look per branch that ran). */
+  async states(): Promise<DeviceState[]> {
+    const snaps = await Promise.all([...this.lastRun.values()].map((r) => watchBranch(this.client, r, this.clock(), false)));
+    return statesOf(this.devices, snaps);
   }
 
   /** The promotion gate: only from the stage just below, only when it is green on its head commit. */
@@ -95,6 +111,7 @@ export class Pipeline {
     if (STAGES.indexOf(to) !== STAGES.indexOf(from) + 1) return { open: false, why: `${to} only takes promotions from the stage just below it` };
     const head = await this.job.repo.head(from);
     const v = this.verdicts.get(from);
+    // The monitor's verdict counts only for the commit it watched: the head of the source stage.
     if (!v || v.commit !== head) return { open: false, why: `${from} @ ${head.slice(0, 7)} has no verdict yet` };
     if (v.verdict !== 'green') return { open: false, why: `${from} @ ${head.slice(0, 7)} is ${v.verdict}, not green` };
     return { open: true, why: `${from} @ ${head.slice(0, 7)} is green` };

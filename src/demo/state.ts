@@ -1,62 +1,61 @@
 /**
- * Where each device stands, from the OTA server only (as the monitor sees it): what it runs and
- * follows from one inventory search, the outcome of its latest OS deployment from its history.
- * A stage is green when every device following it runs what the stage's commit wants.
+ * Where each device stands, as the monitor (src/monitor) sees it: what the branch's latest run
+ * wanted (its plan) against what the OTA server reports, classified converged / pending /
+ * in progress / drift / offline / failed. A stage is green when the monitor's verdict is success.
  */
 import { formatError } from '../errors/index.js';
 import { gatherFacts } from '../modules/mender/gather.js';
+import { desiredFromPlan, follow, stateLabel, type Desired, type Snapshot } from '../monitor/index.js';
 import type { MenderClient } from '../ota/index.js';
 import type { Device } from './fleet.js';
-
-export type Status = 'up to date' | 'updating' | 'failed' | 'out of date';
+import type { JobOutcome } from './job.js';
 
 export interface DeviceState {
   device: Device;
   branch: string;
   installed: string;
-  /** What its branch wants, as far as the demo has run that branch. */
-  desired: string;
-  status: Status;
-  /** The artifact of the latest OS deployment and how it ended for this device. */
-  last?: { artifact: string; status: string };
-}
-
-const IN_FLIGHT = new Set(['pending', 'downloading', 'installing', 'rebooting', 'pause_before_installing', 'pause_before_rebooting', 'pause_before_committing']);
-
-export async function readStates(client: MenderClient, devices: Device[], desired: Map<string, string>): Promise<DeviceState[]> {
-  const g = await gatherFacts(client, devices.map((d) => d.id), { config: false });
-  if (!g.ok) throw new Error(formatError(g.error));
-  return Promise.all(
-    devices.map(async (device) => {
-      const f = g.value.facts.get(device.id);
-      const installed = f?.artifact_name ?? 'unknown';
-      const last = await lastOsDeployment(client, device.id);
-      const want = desired.get(device.id) ?? device.image;
-      return { device, branch: f?.subscribed_branch ?? device.branch ?? '-', installed, desired: want, status: statusOf(installed, want, last), last };
-    }),
-  );
-}
-
-async function lastOsDeployment(client: MenderClient, id: string): Promise<DeviceState['last']> {
-  const h = await client.deviceDeployments(id);
-  if (!h.ok) throw new Error(formatError(h.error));
-  const os = h.value.filter((d) => d.deployment.type !== 'configuration');
-  const latest = os.sort((a, b) => String(b.deployment.created ?? '').localeCompare(String(a.deployment.created ?? '')))[0];
-  return latest ? { artifact: latest.deployment.artifact_name ?? '?', status: latest.device.status } : undefined;
-}
-
-export function statusOf(installed: string, desired: string, last: DeviceState['last']): Status {
-  if (last && IN_FLIGHT.has(last.status)) return 'updating';
-  if (installed === desired) return 'up to date';
-  if (last && last.artifact === desired && (last.status === 'failure' || last.status === 'noartifact')) return 'failed';
-  return 'out of date';
+  /** The monitor's word for it: converged, in progress, failed, … */
+  status: string;
 }
 
 export type Verdict = 'green' | 'red' | 'pending';
 
-/** The stage's verdict, as the monitor would publish it on the stage's commit. */
-export function verdictOf(states: DeviceState[], branch: string): Verdict {
-  const mine = states.filter((s) => s.branch === branch);
-  if (mine.some((s) => s.status === 'failed')) return 'red';
-  return mine.every((s) => s.status === 'up to date') ? 'green' : 'pending';
+const VERDICT: Record<Snapshot['verdict']['commitState'], Verdict> = { success: 'green', failure: 'red', pending: 'pending' };
+
+export const verdictOf = (s: Snapshot): Verdict => VERDICT[s.verdict.commitState];
+
+/** The branch each device follows: what it reports itself, else the inventory. */
+export async function subscriptions(client: MenderClient, devices: Device[]): Promise<Map<string, string>> {
+  const g = await gatherFacts(client, devices.map((d) => d.id), { config: false });
+  if (!g.ok) throw new Error(formatError(g.error));
+  return new Map(devices.map((d) => [d.id, g.value.facts.get(d.id)?.subscribed_branch ?? d.branch ?? '-']));
+}
+
+/** What a run wanted, in the monitor's terms. */
+export function desiredOf(run: JobOutcome): Desired {
+  return { source: 'engine', branch: run.branch, commit: run.commit, ...desiredFromPlan(run.plan, run.hosts, run.failed) };
+}
+
+export interface Clock {
+  /** Lets simulated time pass (the embedded server's manual clock). */
+  advance(ms: number): Promise<void>;
+  /** Simulated ms since the demo began. */
+  now(): number;
+}
+
+/** Looks until the branch settles (or 20 simulated minutes pass), a simulated minute between looks. */
+export async function watchBranch(client: MenderClient, run: JobOutcome, clock: Clock, wait = true): Promise<Snapshot> {
+  const o = { branch: run.branch, commit: run.commit, offlineAfterMs: 3_600_000, maxFailed: { kind: 'count' as const, n: 0 } };
+  const s = await follow(client, desiredOf(run), { ...o, wait, timeoutMs: 20 * 60_000, intervalMs: 60_000 }, { sleep: clock.advance, now: clock.now });
+  if (!s.ok) throw new Error(formatError(s.error));
+  return s.value;
+}
+
+/** The table's rows: each device as the monitor of its own branch sees it. */
+export function statesOf(devices: Device[], snaps: Snapshot[]): DeviceState[] {
+  return devices.map((device) => {
+    const snap = snaps.find((s) => s.devices.some((d) => d.device === device.id));
+    const seen = snap?.devices.find((d) => d.device === device.id);
+    return { device, branch: snap?.branch ?? '-', installed: seen?.installed ?? '?', status: seen ? stateLabel(seen.state) : 'not subscribed' };
+  });
 }

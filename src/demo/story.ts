@@ -36,8 +36,8 @@ const ids = (ds: Device[]) => ds.map((d) => d.id).sort();
 const marks = (c: Cast, hostIds: string[]) => hostIds.map((h) => c.p.label(h).split(' ')[0]!).sort().join('');
 
 /** Devices that follow a branch (the reported attribute first, as the job decides). */
-export function followers(c: Cast, branch: string, states: DeviceState[], types?: string[]): Device[] {
-  return states.filter((s) => s.branch === branch && (!types || types.includes(s.device.deviceType))).map((s) => s.device);
+export function followers(c: Cast, branch: string, subs: Map<string, string>, types?: string[]): Device[] {
+  return c.p.devices.filter((d) => subs.get(d.id) === branch && (!types || types.includes(d.deviceType)));
 }
 
 function expectChanged(c: Cast, key: string, r: JobOutcome, expected: Device[]): void {
@@ -63,7 +63,7 @@ async function promote(c: Cast, from: StageBranch, to: StageBranch): Promise<boo
 
 /** Runs the job on a branch and checks which devices it changed. */
 async function runAndCheck(c: Cast, key: string, branch: StageBranch, types?: string[]): Promise<JobOutcome> {
-  const expected = followers(c, branch, await c.p.states(), types);
+  const expected = followers(c, branch, await c.p.subscriptions(), types);
   const r = await c.p.run(branch);
   expectChanged(c, key, r, expected);
   return r;
@@ -101,7 +101,7 @@ export async function chapterBadRelease(c: Cast): Promise<void> {
   if (!(await promote(c, 'main', 'canary'))) c.facts.surprises.push('the gate refused main → canary for the bad release');
   await runAndCheck(c, '5:canary', 'canary', types);
   const w = await c.p.watch('canary');
-  c.facts.canaryFailures = w.states.filter((s) => s.branch === 'canary' && s.status === 'failed').map((s) => s.device.id);
+  c.facts.canaryFailures = w.snap.devices.filter((d) => d.state === 'failed').map((d) => d.device);
   if (w.verdict !== 'red') c.facts.surprises.push(`canary after the bad release: expected red, got ${w.verdict}`);
   const g = await c.p.gate('canary', 'production');
   c.facts.gateRefusal = g.open ? undefined : g.why;

@@ -1,8 +1,8 @@
 /** The closing table: one line per device, in plain aligned columns. */
 import type { Narrator, Tone } from './narrate.js';
-import type { DeviceState, Status } from './state.js';
+import type { DeviceState } from './state.js';
 
-const TONE: Record<Status, Tone> = { 'up to date': 'green', updating: 'yellow', failed: 'red', 'out of date': 'yellow' };
+const toneOf = (status: string): Tone => (status === 'converged' ? 'green' : status === 'failed' || status === 'drift' ? 'red' : 'yellow');
 
 export function stateRows(states: DeviceState[]): string[][] {
   return states.map((s) => [`${s.device.mark} ${s.device.name}`, s.branch, s.device.deviceType, s.installed, s.status]);
@@ -16,6 +16,6 @@ export function printTable(n: Narrator, states: DeviceState[]): void {
   n.say(n.paint(line(header), 'bold'));
   rows.forEach((r, i) => {
     const text = line(r.slice(0, -1).concat(''));
-    n.say(`${text}${n.paint(r[r.length - 1]!, TONE[states[i]!.status])}`);
+    n.say(`${text}${n.paint(r[r.length - 1]!, toneOf(states[i]!.status))}`);
   });
 }

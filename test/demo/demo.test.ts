@@ -61,13 +61,13 @@ describe('fleetplay demo', () => {
     expect(result.facts.secondRun).toEqual({ changed: 0, writes: 0 });
   });
 
-  test('every device ends on the good release, up to date, in the final table', () => {
+  test('every device ends on the good release, converged, in the final table', () => {
     const final = result.facts.final;
     expect(final.map((s) => [s.device.mark, s.installed, s.status])).toEqual(
-      Object.values(d).map((x) => [x.mark, x.image.replace('1.0.0', '1.1.0'), 'up to date']),
+      Object.values(d).map((x) => [x.mark, x.image.replace('1.0.0', '1.1.0'), 'converged']),
     );
     expect(final.find((s) => s.device.mark === '⑤')!.branch).toBe('canary');
-    expect(text).toMatch(/⑦ kiosk-next +main +raspberrypi4 +fleet-os-1\.1\.0-raspberrypi4 +up to date/);
+    expect(text).toMatch(/⑦ kiosk-next +main +raspberrypi4 +fleet-os-1\.1\.0-raspberrypi4 +converged/);
   });
 
   test('speaks plainly: no colour off a terminal, no secret, no stack trace', () => {
