@@ -3,7 +3,7 @@
  * once), then the next task. A failed host leaves the play; blocks rescue; handlers run at
  * flush points; serial batches; max_fail_percentage; any_errors_fatal; run_once.
  */
-import { lazyVars, type Templar, type Vars } from '../template/index.js';
+import { lazyVars, markUnsafe, type Templar, type Vars } from '../template/index.js';
 import { fleetError, FleetFailure, formatError, type FleetError } from '../errors/index.js';
 import type { Inventory } from '../inventory/index.js';
 import { registerSecret } from '../log/index.js';
@@ -50,8 +50,8 @@ export interface EngineOptions {
   limit?: string[];
   env: NodeJS.ProcessEnv;
   verbosity: number;
-  /** Record every host × task result (for --report and tests). */
-  record: boolean;
+  /** Receives every host × task result (for --report and tests), as it happens. */
+  onRecord?: (r: TaskRecord) => void;
 }
 
 /** Runs `fn` on every item with at most `n` in flight (a pool, not a promise per item up front). */
@@ -89,7 +89,6 @@ function roleMagic(role: RoleCtx): Vars {
 
 export class Engine {
   readonly states = new Map<string, HostState>();
-  readonly records: TaskRecord[] = [];
   readonly plan: (PlanEntry & { task: string })[] = [];
   readonly errors: FleetError[] = [];
   private readonly env: TaskEnv;
@@ -383,7 +382,7 @@ export class Engine {
       if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) r = skipped();
       else r = await invoke(t, mod, vars, this.env, h.name, {});
       // set_fact in a loop: each item sees the facts the previous items set.
-      if (r.ansible_facts && !r.failed) Object.assign(h.facts, r.ansible_facts);
+      if (r.ansible_facts && !r.failed) Object.assign(h.facts, factsOf(mod.name, r.ansible_facts as Vars));
       r[loopVar] = items[i];
       r.ansible_loop_var = loopVar;
       if (lc.index_var) r[lc.index_var] = i;
@@ -412,17 +411,19 @@ export class Engine {
     count(h.stats, status, r.changed === true);
     h.processed = true;
     if (noLog) registerStrings(r.ansible_facts);
+    const facts = r.ansible_facts && !r.failed ? factsOf(moduleOf(t).name, r.ansible_facts as Vars) : undefined;
+    const reg = t.kw.register ? markUnsafe(registered(r)) : undefined;
     for (const target of apply) {
-      if (r.ansible_facts && !r.failed) Object.assign(target.facts, r.ansible_facts);
-      if (t.kw.register) target.facts[t.kw.register] = registered(r);
+      if (facts) Object.assign(target.facts, facts);
+      if (reg) target.facts[t.kw.register!] = reg;
     }
     if (status === 'failed' || status === 'unreachable') {
       h.failed = true;
       h.facts.__fleetplay_last_failed = registered(r);
     }
     if (r.changed && !r.failed) this.notify(t, ps, h, vars);
-    if (this.o.record) {
-      this.records.push({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: CENSORED } : registered(r), durationMs: Date.now() - started });
+    if (this.o.onRecord) {
+      this.o.onRecord({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: CENSORED } : registered(r), durationMs: Date.now() - started });
     }
   }
 
@@ -569,7 +570,7 @@ export class Engine {
     this.o.printer.result('fatal', h.name, { changed: false, msg }, {});
     h.failed = true;
     bump(h, 'failed');
-    if (this.o.record) this.records.push({ play: '', task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status: 'failed', result: { failed: true, msg }, durationMs: 0 });
+    this.o.onRecord?.({ play: '', task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status: 'failed', result: { failed: true, msg }, durationMs: 0 });
   }
 }
 
@@ -594,6 +595,18 @@ function count(s: Stats, status: TaskStatus, changed: boolean): void {
 }
 
 /** What `register:` stores: the result without engine-internal keys. */
+/** Modules whose facts are templated again when used (ansible's _ACTION_WITH_CLEAN_FACTS). */
+const CLEAN_FACTS = new Set(['set_fact', 'include_vars']);
+
+/**
+ * Facts as variables: what other modules return is data, never templated (a device's attribute
+ * may hold "{{ ... }}"), as ansible wraps them unsafe; set_fact's are templated again on use.
+ */
+function factsOf(module: string, facts: Vars): Vars {
+  if (!CLEAN_FACTS.has(module)) for (const k in facts) markUnsafe(facts[k]);
+  return facts;
+}
+
 function registered(r: ModuleResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'ansible_facts') out[k] = v;

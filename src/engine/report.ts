@@ -3,7 +3,7 @@
  * modules added, mode, branch, commit, timings and API request counts. Validated with zod
  * before it is written; secrets are masked.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { maskDeep } from '../log/index.js';
 
@@ -77,7 +77,92 @@ export const RunReport = z.object({
 });
 export type RunReport = z.infer<typeof RunReport>;
 
-export function writeReport(file: string, report: RunReport): void {
-  const checked = RunReport.parse(maskDeep(report));
-  writeFileSync(file, JSON.stringify(checked, null, 2) + '\n');
+/**
+ * The `results` of a report on its way to disk: each record is masked, validated and written as
+ * it comes (one compact line each), so 100k hosts × tasks never sit in memory or in one string.
+ */
+export class ResultsFile {
+  readonly path: string;
+  private readonly fd: number;
+  private buf = '';
+  /** Records added so far. */
+  size = 0;
+
+  constructor(report: string) {
+    this.path = `${report}.results.tmp`;
+    this.fd = openSync(this.path, 'w', 0o600);
+  }
+
+  add(record: TaskRecord): void {
+    const masked = maskDeep(record);
+    TaskRecord.parse(masked);
+    this.buf += `${this.size++ ? ',\n' : ''}    ${JSON.stringify(masked)}`;
+    if (this.buf.length >= CHUNK) this.flush();
+  }
+
+  /** Copies what was written into `out`, then removes the temporary file. */
+  drainInto(out: number): void {
+    this.flush();
+    closeSync(this.fd);
+    const data = Buffer.allocUnsafe(1 << 20);
+    const fd = openSync(this.path, 'r');
+    try {
+      for (let n; (n = readSync(fd, data, 0, data.length, null)) > 0; ) writeSync(out, data, 0, n);
+    } finally {
+      closeSync(fd);
+      rmSync(this.path, { force: true });
+    }
+  }
+
+  /** Gives up (the report is not written): the temporary file goes. */
+  discard(): void {
+    closeSync(this.fd);
+    rmSync(this.path, { force: true });
+  }
+
+  private flush(): void {
+    if (this.buf) writeSync(this.fd, this.buf);
+    this.buf = '';
+  }
+}
+
+const CHUNK = 1 << 16;
+const SLOT = '@@fleetplay:results@@';
+
+/**
+ * Writes the report: validated, secrets masked, atomically (a temporary file renamed into place).
+ * With `results`, the records come from that file instead of `report.results`. Results and plan
+ * entries are one compact line each; the rest is indented.
+ */
+export function writeReport(file: string, report: RunReport, results?: ResultsFile): void {
+  const { results: inline, plan, ...head } = report;
+  const checked = RunReport.parse(maskDeep({ ...head, results: [], plan: [] }));
+  const text = JSON.stringify({ ...checked, results: [SLOT], plan: [SLOT] }, null, 2);
+  const [before, between, after] = text.split(`[\n    "${SLOT}"\n  ]`);
+  const tmp = `${file}.tmp`;
+  const out = openSync(tmp, 'w', 0o644);
+  try {
+    writeSync(out, before!);
+    if (results) {
+      writeSync(out, results.size ? '[\n' : '[');
+      results.drainInto(out);
+      writeSync(out, results.size ? '\n  ]' : ']');
+    } else writeLines(out, inline.map((r) => JSON.stringify(TaskRecord.parse(maskDeep(r)))));
+    writeSync(out, between!);
+    writeLines(out, plan.map((p) => JSON.stringify(PlanRecord.parse(maskDeep(p)))));
+    writeSync(out, `${after}\n`);
+  } finally {
+    closeSync(out);
+  }
+  renameSync(tmp, file);
+}
+
+/** A JSON array of pre-serialised entries, one per line, written in chunks. */
+function writeLines(out: number, lines: string[]): void {
+  if (!lines.length) return void writeSync(out, '[]');
+  writeSync(out, '[\n');
+  for (let i = 0; i < lines.length; i += 1000) {
+    const last = i + 1000 >= lines.length;
+    writeSync(out, `    ${lines.slice(i, i + 1000).join(',\n    ')}${last ? '\n  ]' : ',\n'}`);
+  }
 }

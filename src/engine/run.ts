@@ -13,7 +13,7 @@ import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
 import { loadPlaybook } from './loader.js';
 import { Printer, type Stats } from './output.js';
-import { writeReport, type RunReport } from './report.js';
+import { ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
 import { clearYamlCache } from './yaml.js';
 
 export interface RunOptions {
@@ -34,8 +34,10 @@ export interface RunOptions {
   stdout?: NodeJS.WritableStream;
   /** Write the JSON run report here. */
   report?: string;
-  /** Keep every host × task result in the returned report even without a file (tests, callers). */
+  /** Keep every host × task result in the returned report (tests, callers); a report file streams them instead. */
   recordResults?: boolean;
+  /** Where the results go when the caller writes the report file itself (src/stage). */
+  results?: ResultsFile;
   branch?: string | null;
   commit?: string | null;
   /** The OTA client fills these in after the run. */
@@ -110,6 +112,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const limit = limitHosts(o.limit, (p) => inv.value.match(p));
   if (limit && !Array.isArray(limit)) return fail([limit]);
   if (Array.isArray(limit) && limit.length === 0) return fail([fleetError('run.limit', `--limit ${o.limit} matches no host`, { hint: 'check the pattern against the inventory (fleetplay inventory list)' })]);
+  const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
+  const kept: TaskRecord[] = [];
   const printer = new Printer({ stream: stdout, color: useColor(stdout), verbosity: o.verbosity ?? 0 });
   const engine = new Engine({
     playbook: pb.value,
@@ -126,9 +130,14 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     limit: limit as string[] | undefined,
     env: o.env ?? process.env,
     verbosity: o.verbosity ?? 0,
-    record: Boolean(o.report) || o.recordResults === true,
+    onRecord: recorder(o, sink, kept),
   });
-  await engine.run();
+  try {
+    await engine.run();
+  } catch (e) {
+    if (sink !== o.results) sink?.discard();
+    throw e;
+  }
   report.timings.runMs = lap();
   const recap: Record<string, Stats> = {};
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
@@ -143,15 +152,24 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     durationMs: finished.getTime() - started.getTime(),
     exitCode,
     recap,
-    results: maskDeep(engine.records),
+    results: kept,
     plan: engine.plan,
     api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
   // The run's OTA sessions end with it: sockets closed, counters and errors not carried over.
   closeMenderSessions();
-  if (o.report) writeReport(o.report, report);
+  if (o.report) writeReport(o.report, report, sink);
   return { exitCode, recap, report, errors: engine.errors };
+}
+
+/** Results go to the report file as they happen, and into memory only when the caller asked. */
+function recorder(o: RunOptions, sink: ResultsFile | undefined, kept: TaskRecord[]): ((r: TaskRecord) => void) | undefined {
+  if (!sink && !o.recordResults) return undefined;
+  return (r) => {
+    sink?.add(r);
+    if (o.recordResults) kept.push(maskDeep(r));
+  };
 }
 
 /** Requests the mender_* modules made this run, per endpoint. */

@@ -111,22 +111,22 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 
 /** Configuration per device (no bulk read exists), then the status of each one's deployment in bulk. */
 async function configs(client: MenderClient, ids: string[]): Promise<Result<Map<string, NonNullable<ObservedDevice['config']>>>> {
-  const answers = await Promise.all(ids.map((id) => client.getDeviceConfig(id)));
+  const read = await client.getDeviceConfigs(ids);
+  if (!read.ok) return read;
   const out = new Map<string, NonNullable<ObservedDevice['config']>>();
   const depIds: string[] = [];
-  for (const [i, a] of answers.entries()) {
-    if (!a.ok) return a;
-    out.set(ids[i]!, { configured: a.value.configured ?? {}, reported: a.value.reported ?? {} });
-    if (a.value.deployment_id) depIds.push(a.value.deployment_id);
+  for (const [id, c] of read.value) {
+    out.set(id, { configured: c.configured ?? {}, reported: c.reported ?? {} });
+    if (c.deployment_id) depIds.push(c.deployment_id);
   }
   if (depIds.length === 0) return ok(out);
   const stats = await client.deploymentStatistics(depIds);
   if (!stats.ok) return stats;
   const status = new Map(stats.value.map((s) => [s.id, singleStatus(s.stats as unknown as Record<string, number>)]));
-  for (const [i, a] of answers.entries()) {
-    const depId = a.ok ? a.value.deployment_id : undefined;
+  for (const [id, c] of read.value) {
+    const depId = c.deployment_id;
     const st = depId ? status.get(depId) : undefined;
-    if (depId && st) out.get(ids[i]!)!.deployment = { id: depId, artifact: 'configuration', status: st, created: '', hasLog: st === 'failure' };
+    if (depId && st) out.get(id)!.deployment = { id: depId, artifact: 'configuration', status: st, created: '', hasLog: st === 'failure' };
   }
   return ok(out);
 }

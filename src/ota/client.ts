@@ -281,6 +281,27 @@ export class MenderClient {
     return ok(r.value.status === 404 ? { id: deviceId, configured: {}, reported: {} } : r.value.data);
   }
 
+  /**
+   * Configurations of many devices. The API has no bulk read, so it is one request per device,
+   * by as many workers as requests may be in flight (not a promise per device: 100k devices).
+   * The first error ends it.
+   */
+  async getDeviceConfigs(deviceIds: string[]): Promise<Result<Map<string, DeviceConfiguration>>> {
+    const out = new Map<string, DeviceConfiguration>();
+    let next = 0;
+    let failed: Result<never> | undefined;
+    const worker = async () => {
+      while (next < deviceIds.length && !failed) {
+        const id = deviceIds[next++]!;
+        const r = await this.getDeviceConfig(id);
+        if (r.ok) out.set(id, r.value);
+        else failed ??= r;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.transport.concurrency, deviceIds.length) }, worker));
+    return failed ?? ok(out);
+  }
+
   /** Replaces the configured configuration (a PUT: safe to repeat). */
   async setDeviceConfig(deviceId: string, config: ConfigMap): Promise<Result<void>> {
     const r = await this.transport.request({

@@ -29,7 +29,7 @@ export function parseRetryAfter(header: string | undefined | null, now: number =
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Error codes of node/axios that mean the request may not have reached the server or its answer got lost. */
+/** Error codes of node's sockets (src/ota/http.ts maps undici's onto them) that mean the request may not have reached the server or its answer got lost. */
 const TRANSIENT_NETWORK = new Set([
   'ECONNRESET',
   'ECONNABORTED',

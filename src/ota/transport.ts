@@ -3,9 +3,6 @@
  * requests-per-second limit, retries with backoff and jitter, Retry-After, login, response
  * validation, and counters per endpoint. Every outcome is a Result; nothing here throws.
  */
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { z } from 'zod';
 import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
@@ -15,6 +12,7 @@ import { RateLimiter, realSleep, type Sleep } from './rate.js';
 import { backoffDelay, classify, isUnreachableCode, outcomeUnknown, parseRetryAfter, type Failure } from './retry.js';
 import { ErrorBody, LoginToken } from './schemas.js';
 import { OtaStats } from './stats.js';
+import { HttpClient, HttpError, type HttpAnswer } from './http.js';
 
 export interface TransportOptions {
   /** Requests in flight at once. */
@@ -74,7 +72,7 @@ const AUTH_HINT =
 export class Transport {
   readonly stats = new OtaStats();
   private readonly opts: Required<Omit<TransportOptions, 'sleep' | 'random'>>;
-  private readonly http: AxiosInstance;
+  private readonly http: HttpClient;
   private readonly limit: LimitFunction;
   private readonly rate: RateLimiter;
   private readonly sleep: Sleep;
@@ -95,16 +93,13 @@ export class Transport {
     this.random = options.random ?? Math.random;
     this.limit = pLimit(this.opts.concurrency);
     this.rate = new RateLimiter(this.opts.rps, Date.now, this.sleep);
-    const agentOpts = { keepAlive: true, maxSockets: this.opts.concurrency };
-    this.http = axios.create({
-      baseURL: endpoint.url,
-      timeout: this.opts.timeoutMs,
-      validateStatus: () => true,
-      httpAgent: new http.Agent(agentOpts),
-      httpsAgent: new https.Agent(agentOpts),
-      maxRedirects: 0,
-    });
+    this.http = new HttpClient(endpoint.url, this.opts.concurrency);
     if (endpoint.auth.kind === 'token') this.jwt = endpoint.auth.token;
+  }
+
+  /** Requests in flight at once: callers fanning out many reads start no more workers than this. */
+  get concurrency(): number {
+    return this.opts.concurrency;
   }
 
   /** The first authentication failure seen, if any. */
@@ -171,11 +166,13 @@ export class Transport {
       if (halted) return { kind: 'halted', error: halted } as const;
       this.stats.count(call.op);
       try {
-        const res = await this.http.request({
+        const query = call.query?.toString();
+        const res = await this.http.send({
           method: call.method,
-          url: call.path + (call.query && [...call.query.keys()].length ? `?${call.query.toString()}` : ''),
-          data: call.body,
-          headers: { Authorization: `Bearer ${this.jwt ?? ''}`, Accept: 'application/json' },
+          path: query ? `${call.path}?${query}` : call.path,
+          body: call.body,
+          headers: { authorization: `Bearer ${this.jwt ?? ''}`, accept: 'application/json' },
+          timeoutMs: this.opts.timeoutMs,
         });
         this.stats.status(res.status);
         return { kind: 'answer', res } as const;
@@ -187,8 +184,8 @@ export class Transport {
     });
   }
 
-  private accept<T>(call: Call<T>, res: AxiosResponse): Result<Reply<T>> {
-    const headers = flatHeaders(res.headers as Record<string, unknown>);
+  private accept<T>(call: Call<T>, res: HttpAnswer): Result<Reply<T>> {
+    const headers = res.headers;
     if (!call.schema) return ok({ status: res.status, data: undefined as T, headers });
     const parsed = call.schema.safeParse(res.data);
     if (parsed.success) return ok({ status: res.status, data: parsed.data, headers });
@@ -203,10 +200,10 @@ export class Transport {
   }
 
   /** Delay before the next attempt, or undefined when the server asks for more than we wait. */
-  private waitFor(f: Failure, res: AxiosResponse | undefined, attempt: number): number | undefined {
+  private waitFor(f: Failure, res: HttpAnswer | undefined, attempt: number): number | undefined {
     const backoff = backoffDelay(attempt, this.opts, this.random);
     if (f.kind !== 'status' || !res) return backoff;
-    const after = parseRetryAfter(headerOf(res, 'retry-after'));
+    const after = parseRetryAfter(res.headers['retry-after']);
     if (after === undefined) return backoff;
     if (after > this.opts.maxRetryAfterMs) return undefined;
     // Honour the server's wish, plus a little jitter so the queued requests don't return as one wave.
@@ -264,9 +261,11 @@ export class Transport {
       this.stats.count(op);
       let sent: Sent;
       try {
-        const res = await this.http.post('/api/management/v1/useradm/auth/login', undefined, {
-          headers: { Authorization: `Basic ${basic}` },
-          responseType: 'text',
+        const res = await this.http.send({
+          method: 'POST',
+          path: '/api/management/v1/useradm/auth/login',
+          headers: { authorization: `Basic ${basic}` },
+          timeoutMs: this.opts.timeoutMs,
         });
         this.stats.status(res.status);
         sent = { kind: 'answer', res };
@@ -274,7 +273,7 @@ export class Transport {
         sent = { kind: 'network', code: networkCode(e) };
       }
       if (sent.kind === 'answer' && is2xx(sent.res.status)) {
-        const jwt = LoginToken.safeParse(unquote(String(sent.res.data)));
+        const jwt = LoginToken.safeParse(unquote(String(sent.res.data ?? '')));
         if (!jwt.success) return err(fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }));
         registerSecret(jwt.data);
         return ok(jwt.data);
@@ -295,37 +294,23 @@ export class Transport {
 
   /** Closes kept-alive sockets so a CLI run can exit promptly. */
   close(): void {
-    (this.http.defaults.httpAgent as http.Agent | undefined)?.destroy();
-    (this.http.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+    this.http.close();
   }
 }
 
-type Sent = { kind: 'answer'; res: AxiosResponse } | { kind: 'network'; code: string };
+type Sent = { kind: 'answer'; res: HttpAnswer } | { kind: 'network'; code: string };
 
 const is2xx = (s: number) => s >= 200 && s < 300;
 
 function networkCode(e: unknown): string {
-  const x = e as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
-  if (typeof x?.code === 'string' && x.code !== 'ERR_NETWORK') return x.code;
-  if (typeof x?.cause?.code === 'string') return x.cause.code;
-  // "socket hang up" and friends: the peer dropped the connection.
-  return /hang up|reset|aborted/i.test(String(x?.message ?? '')) ? 'ECONNRESET' : 'ERR_NETWORK';
+  return e instanceof HttpError ? e.code : 'ERR_NETWORK';
 }
 
 function describe(sent: Sent): string {
   return sent.kind === 'answer' ? `HTTP ${sent.res.status}` : sent.code;
 }
 
-function headerOf(res: AxiosResponse, name: string): string | undefined {
-  const v = (res.headers as Record<string, unknown>)[name];
-  return v === undefined || v === null ? undefined : String(v);
-}
 
-function flatHeaders(h: Record<string, unknown>): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v);
-  return out;
-}
 
 function unquote(s: string): string {
   const t = s.trim();

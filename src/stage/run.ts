@@ -4,7 +4,7 @@
  * endpoint and per device; the `stage` section; the job summary in GitHub Actions.
  */
 import { ExitCode, formatError, type FleetError } from '../errors/index.js';
-import { writeReport, type RunReport } from '../engine/report.js';
+import { ResultsFile, writeReport, type RunReport } from '../engine/report.js';
 import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
@@ -49,6 +49,8 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     return usageFailure(o, st.error);
   }
   const { branch, commit } = st.value;
+  // Results stream to the report file while the playbook runs; the report is finished below.
+  const sink = o.report ? new ResultsFile(o.report) : undefined;
   let ota: OtaStatsSnapshot | undefined;
   let fatal: FleetError | undefined;
   const stageVars = { ...(branch ? { fleetplay_branch: branch } : {}), ...(commit ? { fleetplay_commit: commit } : {}) };
@@ -59,19 +61,22 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     // Stage variables rank as extra vars: a play cannot shadow them by accident.
     extraVars: { ...(o.extraVars ?? {}), ...stageVars },
     report: undefined,
-    recordResults: o.recordResults === true || Boolean(o.report),
+    results: sink,
     // Taken before the engine closes the run's OTA sessions.
     apiCounts: () => {
       ota = menderRequestStats();
       fatal = menderFatalError();
       return { requests: ota.requests, byEndpoint: ota.byEndpoint };
     },
+  }).catch((e: unknown) => {
+    sink?.discard();
+    throw e;
   });
   r.report.api = apiCounts(ota ?? menderRequestStats(), Object.keys(r.recap).length);
   if (fatal) withFatal(r, fatal);
   const stage = stageReport(r.report);
   r.report.stage = stage;
-  if (o.report) writeReport(o.report, r.report);
+  if (o.report) writeReport(o.report, r.report, sink);
   await writeSummary(r, stage, o.env ?? process.env);
   return { ...r, stage };
 }

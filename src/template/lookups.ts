@@ -32,9 +32,22 @@ registerLookup('env', (ctx, terms, kw) =>
   }),
 );
 
+/** A lookup file's path and text, found and read once per Templar when it keeps a cache. */
+function fileOf(ctx: LookupContext, term: string, subdir: 'files' | 'templates'): { file: string; text: string } {
+  const key = `${subdir}\u0000${term}`;
+  const cache = ctx.files;
+  const file = cache?.get(key) ?? findFile(ctx, term, subdir);
+  let text = cache?.get(file);
+  if (text === undefined) {
+    text = readFileSync(file, 'utf8');
+    cache?.set(key, file).set(file, text);
+  }
+  return { file, text };
+}
+
 registerLookup('file', (ctx, terms, kw) =>
   terms.map((t) => {
-    let s = readFileSync(findFile(ctx, pyStr(t), 'files'), 'utf8');
+    let s = fileOf(ctx, pyStr(t), 'files').text;
     if (kw.rstrip !== false) s = s.trimEnd();
     if (kw.lstrip === true) s = s.trimStart();
     return s;
@@ -43,10 +56,10 @@ registerLookup('file', (ctx, terms, kw) =>
 
 registerLookup('template', (ctx, terms, kw) =>
   terms.map((t) => {
-    const file = findFile(ctx, pyStr(t), 'templates');
+    const { file, text } = fileOf(ctx, pyStr(t), 'templates');
     const extra = isMapping(kw.template_vars) ? kw.template_vars : {};
     const vars = Object.keys(extra).length ? Object.assign(Object.create(ctx.vars), extra) : ctx.vars;
-    return ctx.render(readFileSync(file, 'utf8'), vars, file);
+    return ctx.render(text, vars, file);
   }),
 );
 

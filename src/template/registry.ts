@@ -13,6 +13,11 @@ export interface LookupContext {
   vars: Record<string, unknown>;
   searchPaths: string[];
   env: NodeJS.ProcessEnv;
+  /**
+   * Files the lookups found and read, for the life of the Templar (one run): a template lookup
+   * runs for every host, the file is the same for all of them.
+   */
+  files?: Map<string, string>;
   /** Renders a template with the lookup's vars (the `template` lookup needs it). */
   render(source: string, vars: Record<string, unknown>, file: string): unknown;
 }

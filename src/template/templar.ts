@@ -10,6 +10,7 @@ import { filters, tests, type LookupContext } from './registry.js';
 import { preprocess, splitText } from './preprocess.js';
 import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
+import { isUnsafe } from './unsafe.js';
 import './filters.js';
 import './tests.js';
 
@@ -39,6 +40,7 @@ class RenderState implements LookupContext {
     readonly tctx: TemplateContext | undefined,
     readonly searchPaths: string[],
     readonly env: NodeJS.ProcessEnv,
+    readonly files: Map<string, string>,
   ) {}
   render(source: string, vars: Vars, file: string): unknown {
     return this.templar.templateFile(source, vars, { ...this.tctx, file });
@@ -80,6 +82,8 @@ export class Templar {
   private readonly searchPaths: string[];
   private readonly procEnv: NodeJS.ProcessEnv;
   private readonly cacheSize: number;
+  /** Lookup files found and read during this Templar's life (see LookupContext.files). */
+  private readonly files = new Map<string, string>();
 
   constructor(opts: TemplarOptions = {}) {
     this.searchPaths = opts.searchPaths ?? [];
@@ -114,6 +118,9 @@ export class Templar {
 
   template(value: unknown, vars: Vars, ctx?: TemplateContext): unknown {
     if (typeof value === 'string') return this.templateString(value, vars, ctx);
+    // Data without templates (facts from the OTA server, registered results) comes back as it is:
+    // copying it for every host × task was most of the run's garbage at 100k devices.
+    if (typeof value !== 'object' || value === null || isUnsafe(value) || !hasTemplate(value)) return value;
     if (Array.isArray(value)) return value.map((v) => this.template(v, vars, ctx));
     if (isMapping(value)) {
       const out: Vars = {};
@@ -155,7 +162,7 @@ export class Templar {
   }
 
   private templateString(s: string, vars: Vars, ctx?: TemplateContext, escape = true): unknown {
-    if (!TEMPLATE_START.test(s)) return s;
+    if (!TEMPLATE_START.test(s) || isUnsafe(s)) return s;
     const single = SINGLE_VAR.exec(s);
     if (single && single[1]! in vars) {
       const v = vars[single[1]!];
@@ -213,7 +220,7 @@ export class Templar {
 
   private run(source: string, vars: Vars, ctx: TemplateContext | undefined, opts: { rawOnly: boolean; escape: boolean }) {
     const { c: compiled, texts } = this.compiled(source, opts.escape, ctx);
-    const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv));
+    const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv, this.files));
     context.rawOnly = opts.rawOnly;
     context.texts = texts;
     try {
@@ -259,6 +266,19 @@ export class Templar {
       context,
     });
   }
+}
+
+/** Whether a string inside `v` (keys included) holds a template; walks without allocating. */
+function hasTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return TEMPLATE_START.test(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (hasTemplate(v[i])) return true;
+    return false;
+  }
+  if (!isMapping(v)) return false;
+  for (const k in v) if (TEMPLATE_START.test(k) || hasTemplate(v[k])) return true;
+  return false;
 }
 
 function undefinedHint(u: Undefined): string {

@@ -6,7 +6,7 @@ import { ExitCode, formatError, type FleetError } from '../../errors/index.js';
 import { exitCodeFor } from '../../ota/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { gatherFacts } from './gather.js';
-import { MenderFacts } from './facts.js';
+import { isGathered, MenderFacts } from './facts.js';
 import { menderClient, noteFatal } from './session.js';
 
 export interface Item<A> {
@@ -69,8 +69,8 @@ export async function factsFor(client: MenderClient, items: Item<{ device_id?: s
   const facts = new Map<string, MenderFacts>();
   const missing: Item<{ device_id?: string }>[] = [];
   for (const i of items) {
-    const known = MenderFacts.safeParse(i.ctx.vars.mender);
-    if (known.success && known.data.id === deviceIdOf(i) && (!needConfig || known.data.config)) facts.set(i.host, known.data);
+    const f = knownFacts(i.ctx.vars.mender);
+    if (f && f.id === deviceIdOf(i) && (!needConfig || f.config)) facts.set(i.host, f);
     else missing.push(i);
   }
   const failed = new Map<string, Result_>();
@@ -83,6 +83,13 @@ export async function factsFor(client: MenderClient, items: Item<{ device_id?: s
     else failed.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), client) });
   }
   return { facts, failed };
+}
+
+/** The `mender` fact when it is one: ours as it is, anything else validated. */
+function knownFacts(v: unknown): MenderFacts | undefined {
+  if (isGathered(v)) return v;
+  const parsed = MenderFacts.safeParse(v);
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function unknownDevice(id: string, client: MenderClient): string {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { clientFor, deviceIdOf, failAll, unknownDevice, type Item, type Result_ } from './common.js';
 import { gatherFacts } from './gather.js';
+import { markGathered } from './facts.js';
 
 export const FactsArgs = z.strictObject({
   /** Also read each device's configuration (one request per device: the API has no bulk read). */
@@ -25,7 +26,7 @@ export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<st
   for (const i of items) {
     const f = g.value.facts.get(deviceIdOf(i));
     if (!f) out.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), c.client) });
-    else out.set(i.host, { changed: false, ansible_facts: { mender: i.args.config ? f : { ...f, config: undefined } } });
+    else out.set(i.host, { changed: false, ansible_facts: { mender: i.args.config ? f : markGathered({ ...f, config: undefined }) } });
   }
   return out;
 }

@@ -62,13 +62,26 @@ export const MenderFacts = z.object({
 });
 export type MenderFacts = z.infer<typeof MenderFacts>;
 
+/**
+ * Facts objects this process built from API answers: a module reading the `mender` fact of an
+ * earlier task trusts these as they are instead of validating 100k of them again.
+ */
+const gathered = new WeakSet<object>();
+export function markGathered<T extends MenderFacts>(f: T): T {
+  gathered.add(f);
+  return f;
+}
+export function isGathered(v: unknown): v is MenderFacts {
+  return typeof v === 'object' && v !== null && gathered.has(v);
+}
+
 const str = (v: unknown): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v));
 
 /** Inventory answer → facts (deployments and config are added by `withInFlight` / `withConfig`). */
 export function factsFromInventory(dev: DeviceInventory): MenderFacts {
   const attrs: Record<string, AttributeValue> = {};
   for (const a of dev.attributes ?? []) attrs[`${a.scope}.${a.name}`] = a.value;
-  return {
+  return markGathered({
     id: dev.id,
     device_type: str(attrs['inventory.device_type']),
     artifact_name: str(attrs['inventory.artifact_name']),
@@ -80,7 +93,7 @@ export function factsFromInventory(dev: DeviceInventory): MenderFacts {
     status: str(attrs['identity.status']),
     deployments: [],
     attributes: attrs,
-  };
+  });
 }
 
 /**

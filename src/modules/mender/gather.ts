@@ -53,12 +53,9 @@ async function softwareInFlight(client: MenderClient): Promise<Result<Map<string
 }
 
 async function configsOf(client: MenderClient, ids: string[]): Promise<Result<Map<string, NonNullable<MenderFacts['config']>>>> {
-  const answers = await Promise.all(ids.map(async (id) => [id, await client.getDeviceConfig(id)] as const));
-  const configs = new Map<string, DeviceConfiguration>();
-  for (const [id, r] of answers) {
-    if (!r.ok) return r;
-    configs.set(id, r.value);
-  }
+  const read = await client.getDeviceConfigs(ids);
+  if (!read.ok) return read;
+  const configs = read.value;
   const depIds = [...new Set([...configs.values()].map((c) => c.deployment_id).filter((x): x is string => !!x))];
   const stats = depIds.length ? await client.deploymentStatistics(depIds) : ok([]);
   if (!stats.ok) return stats;

@@ -1,0 +1,28 @@
+/**
+ * Data that is never templated, as ansible's AnsibleUnsafe (wrap_var): registered results and
+ * the facts of modules other than set_fact. A device reporting "{{ lookup('env', ...) }}" as an
+ * attribute must not make us render it, even after set_fact copied it into another variable.
+ * Containers are marked as such (then neither templated nor walked again: 100k hosts' facts are
+ * read on every task); strings that look like templates are remembered by value, since a JS
+ * string cannot carry a mark — so the same text written in the playbook would not render either.
+ */
+const TEMPLATE_START = /\{\{|\{%|\{#/;
+const containers = new WeakSet<object>();
+const texts = new Set<string>();
+
+/** Marks `v` and everything inside it unsafe; returns it unchanged. */
+export function markUnsafe<T>(v: T): T {
+  if (typeof v === 'string') {
+    if (TEMPLATE_START.test(v)) texts.add(v);
+  } else if (typeof v === 'object' && v !== null && !containers.has(v)) {
+    containers.add(v);
+    if (Array.isArray(v)) for (const x of v) markUnsafe(x);
+    else for (const k in v) markUnsafe((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+export function isUnsafe(v: unknown): boolean {
+  if (typeof v === 'string') return texts.size > 0 && texts.has(v);
+  return typeof v === 'object' && v !== null && containers.has(v);
+}
