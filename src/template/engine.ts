@@ -196,17 +196,22 @@ export interface RenderContext {
   /** The last value printed by `{{ }}`, kept raw for single-expression templates. */
   raw: unknown;
   rawOnly: boolean;
+  single?: boolean;
 }
 
 const LITERAL_NAMES: Record<string, unknown> = { True: true, False: false, None: null };
 
+const NO_VARS: Record<string, unknown> = Object.freeze(Object.create(null));
+
 export class JinjaContext implements RenderContext {
-  ctx: Record<string, unknown> = Object.create(null);
-  blocks: Record<string, unknown[]> = {};
-  exported: string[] = [];
+  /** Variables the template sets ({% set %}); created on the first one (a render per host × task). */
+  ctx: Record<string, unknown> = NO_VARS;
+  exported: string[] | undefined = undefined;
   raw: unknown = undefined;
   /** evaluate(): only the value matters, skip printing it. */
   rawOnly = false;
+  /** A single `{{ expression }}` whose list or mapping value is taken raw: its text is never used. */
+  single = false;
   /** The text runs of a shared-shape template (see splitText). */
   texts: string[] | undefined = undefined;
   constructor(
@@ -224,13 +229,14 @@ export class JinjaContext implements RenderContext {
     return new Undefined(name);
   }
   setVariable(name: string, val: unknown): void {
+    if (this.ctx === NO_VARS) this.ctx = Object.create(null);
     this.ctx[name] = val;
   }
   getVariables(): Record<string, unknown> {
     return Object.assign(Object.create(this.vars), this.ctx);
   }
   addExport(name: string): void {
-    this.exported.push(name);
+    (this.exported ??= []).push(name);
   }
   getBlock(name: string): never {
     throw new Error(`blocks are not supported in inline templates ("${name}")`);
@@ -373,6 +379,8 @@ function output(context: RenderContext, v: unknown): string {
     if (v instanceof Undefined && !(v instanceof SoftUndefined)) v.fail();
     return '';
   }
+  // Python's repr of a large mapping is costly, and the caller takes the value itself.
+  if (context.single && typeof v === 'object' && v !== null && (Array.isArray(v) || isMapping(v))) return '';
   return toText(v);
 }
 

@@ -2,48 +2,79 @@
 import { FleetFailure } from '../errors/index.js';
 import type { Templar, TemplateContext, Vars } from './templar.js';
 
+const has = Object.prototype.hasOwnProperty;
+
+/**
+ * One host's variables for one task. Built for every host × task (100k hosts), so it is one
+ * small object behind a handler shared by all of them, not a set of closures each time.
+ */
+class LazyState {
+  /** Values templated (or set) so far; created on the first one. */
+  done: Map<string, unknown> | undefined = undefined;
+  resolving: string[] | undefined = undefined;
+  view!: Vars;
+  constructor(
+    readonly layers: Vars[],
+    readonly templar: Templar,
+    readonly ctx: TemplateContext | undefined,
+  ) {}
+
+  /** The layer that wins for `key` (searched from the top: no merged copy per host). */
+  owner(key: string): Vars | undefined {
+    const layers = this.layers;
+    for (let i = layers.length - 1; i >= 0; i--) if (has.call(layers[i], key)) return layers[i];
+    return undefined;
+  }
+
+  get(key: string): unknown {
+    if (this.done?.has(key)) return this.done.get(key);
+    const layer = this.owner(key);
+    if (!layer) return undefined;
+    const resolving = (this.resolving ??= []);
+    const at = resolving.indexOf(key);
+    if (at >= 0) throw cycle([...resolving.slice(at), key], this.ctx);
+    resolving.push(key);
+    try {
+      const value = this.templar.template(layer[key], this.view, this.ctx);
+      (this.done ??= new Map()).set(key, value);
+      return value;
+    } finally {
+      resolving.pop();
+    }
+  }
+
+  known(key: string): boolean {
+    return this.done?.has(key) === true || this.owner(key) !== undefined;
+  }
+
+  keys(): string[] {
+    return [...new Set([...this.layers.flatMap((l) => Object.keys(l)), ...(this.done?.keys() ?? [])])];
+  }
+}
+
+const handler: ProxyHandler<LazyState> = {
+  get: (s, key) => (typeof key === 'string' ? s.get(key) : undefined),
+  has: (s, key) => typeof key === 'string' && s.known(key),
+  ownKeys: (s) => s.keys(),
+  getOwnPropertyDescriptor: (s, key) =>
+    typeof key === 'string' && s.known(key) ? { configurable: true, enumerable: true, writable: true, value: s.get(key) } : undefined,
+  set(s, key, value) {
+    if (typeof key !== 'string') return false;
+    (s.done ??= new Map()).set(key, value); // a value set from outside (set_fact) is final, not templated again
+    return true;
+  },
+  // The view has no prototype: `toString`, `constructor`... are variables or nothing.
+  getPrototypeOf: () => null,
+};
+
 /**
  * Later layers win key by key (hash_behaviour=replace). A value is templated on first access,
  * with the same lazy view as its variables, and remembered; a cycle is an error naming the chain.
  */
 export function lazyVars(layers: Vars[], templar: Templar, ctx?: TemplateContext): Vars {
-  const done = new Map<string, unknown>();
-  const resolving: string[] = [];
-  const has = Object.prototype.hasOwnProperty;
-  /** The layer that wins for `key` (searched from the top: no merged copy per host). */
-  const owner = (key: string): Vars | undefined => {
-    for (let i = layers.length - 1; i >= 0; i--) if (has.call(layers[i], key)) return layers[i];
-    return undefined;
-  };
-  const get = (key: string): unknown => {
-    if (done.has(key)) return done.get(key);
-    const layer = owner(key);
-    if (!layer) return undefined;
-    const at = resolving.indexOf(key);
-    if (at >= 0) throw cycle([...resolving.slice(at), key], ctx);
-    resolving.push(key);
-    try {
-      const value = templar.template(layer[key], view, ctx);
-      done.set(key, value);
-      return value;
-    } finally {
-      resolving.pop();
-    }
-  };
-  const keys = (): string[] => [...new Set([...layers.flatMap((l) => Object.keys(l)), ...done.keys()])];
-  const view: Vars = new Proxy(Object.create(null) as Vars, {
-    get: (_t, key) => (typeof key === 'string' ? get(key) : undefined),
-    has: (_t, key) => typeof key === 'string' && (done.has(key) || owner(key) !== undefined),
-    ownKeys: () => keys(),
-    getOwnPropertyDescriptor: (_t, key) =>
-      typeof key === 'string' && (done.has(key) || owner(key)) ? { configurable: true, enumerable: true, writable: true, value: get(key) } : undefined,
-    set(_t, key, value) {
-      if (typeof key !== 'string') return false;
-      done.set(key, value); // a value set from outside (set_fact) is final, not templated again
-      return true;
-    },
-  });
-  return view;
+  const state = new LazyState(layers, templar, ctx);
+  state.view = new Proxy(state, handler) as unknown as Vars;
+  return state.view;
 }
 
 function cycle(chain: string[], ctx?: TemplateContext): FleetFailure {

@@ -45,7 +45,10 @@ function pyNumber(n: number): string {
 }
 
 /** Python repr() of a string: single quotes unless the text holds ' and no ". */
+const PLAIN = /^[^'\\\x00-\x1f\x7f]*$/;
+
 export function pyStrRepr(s: string): string {
+  if (PLAIN.test(s)) return `'${s}'`;
   const q = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = q;
   for (const ch of s) {

@@ -222,6 +222,7 @@ export class Templar {
     const { c: compiled, texts } = this.compiled(source, opts.escape, ctx);
     const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv, this.files));
     context.rawOnly = opts.rawOnly;
+    context.single = compiled.single;
     context.texts = texts;
     try {
       return { compiled, context, text: renderCompiled(compiled, context) };
