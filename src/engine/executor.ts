@@ -558,7 +558,9 @@ export class Engine {
         for (const hd of loaded.value.handlers) if (!ps.play.handlers.includes(hd)) ps.play.handlers.push(hd);
       }
       const saved = new Map(g.map((w) => [w.h, w.h.include]));
-      for (const w of g) w.h.include = first.item !== undefined ? { ...w.h.include, [w.loopVar]: w.item } : w.h.include;
+      // The include's vars: are also include params (ansible's get_include_params): above set_fact and role params.
+      const params = t.kw.vars;
+      for (const w of g) if (params || first.item !== undefined) w.h.include = { ...w.h.include, ...params, ...(first.item !== undefined ? { [w.loopVar]: w.item } : {}) };
       await this.runNodes(nodes, ps, g.map((w) => w.h));
       for (const [h, inc] of saved) h.include = inc;
     }

@@ -97,7 +97,7 @@ export class App {
       try {
         ctx.body = JSON.parse(raw.toString('utf8'));
       } catch (e) {
-        return fail(400, `failed to decode request body: ${(e as Error).message}`, ctx);
+        ctx.bodyError = (e as Error).message;
       }
     }
     ctx.params = m.params;

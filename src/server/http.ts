@@ -23,6 +23,8 @@ export interface Ctx {
   query: URLSearchParams;
   params: Record<string, string>;
   body: unknown;
+  /** Why the body is not JSON; only handlers that read a body answer 400 for it, as Mender's do. */
+  bodyError?: string;
   requestId: string;
   /** Scheme://host of the request, for Location and Link headers. */
   origin: string;
@@ -93,6 +95,7 @@ export function fail(status: number, error: string, ctx: { requestId: string }, 
 
 /** Validates a request body with a zod schema; a 400 Reply says which field is wrong. */
 export function parseBody<S extends z.ZodType>(schema: S, ctx: Ctx): { ok: true; value: z.infer<S> } | { ok: false; reply: Reply } {
+  if (ctx.bodyError !== undefined) return { ok: false, reply: fail(400, `failed to decode request body: ${ctx.bodyError}`, ctx) };
   const r = schema.safeParse(ctx.body);
   if (r.success) return { ok: true, value: r.data };
   const i = r.error.issues[0]!;
@@ -118,6 +121,20 @@ export function paging(ctx: Ctx, defaultPerPage: number, max: number): { ok: tru
   if (!(perPage >= 1)) return { ok: false, reply: fail(400, 'invalid per_page query: expected a positive integer', ctx) };
   if (perPage > max) return { ok: false, reply: fail(400, `invalid per_page query: must be less than or equal to ${max}`, ctx) };
   return { ok: true, value: { page, perPage } };
+}
+
+/**
+ * page/per_page as Mender's artifact and release listings read them: nonsense falls back to the
+ * defaults instead of a 400 (deployments' getReleaseOrImageFilter).
+ */
+export function lenientPaging(ctx: Ctx, defaultPerPage: number, max: number): Page {
+  const read = (name: string) => {
+    const n = Number(ctx.query.get(name) ?? '');
+    return Number.isInteger(n) ? n : 0;
+  };
+  const page = read('page');
+  const perPage = read('per_page');
+  return { page: page > 0 ? page : 1, perPage: perPage > 0 && perPage <= max ? perPage : defaultPerPage };
 }
 
 /** Link header with first/prev/next, as Mender sends it. */

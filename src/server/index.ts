@@ -3,7 +3,7 @@
  * command. State is replayed from the journal in `dataDir`, or seeded from a fleet spec.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -134,7 +134,8 @@ async function openState(opts: StartOptions): Promise<Result<{ state: FleetState
     return err([fleetError('server.no-data-dir', 'the server needs a place for its state', { hint: 'pass --data-dir DIR (created if missing), or --memory to keep nothing' })]);
   }
   const file = opts.dataDir ? join(opts.dataDir, JOURNAL_FILE) : undefined;
-  if (file && existsSync(file) && statSync(file).size > 0) {
+  // Any journal, even an empty one, is the user's fleet: readJournal refuses a damaged one, never seeds over it.
+  if (file && existsSync(file)) {
     const replay = readJournal(file);
     if (!replay.ok) return err([replay.error]);
     for (const e of replay.value.events) state.apply(e);
@@ -154,10 +155,7 @@ async function openState(opts: StartOptions): Promise<Result<{ state: FleetState
   const init = { t: 'init' as const, jwtSecret: randomBytes(32).toString('hex'), start, spec: spec.value };
   state.apply(init);
   if (opts.memory) return ok({ state });
-  const journal = await Journal.open(opts.dataDir!);
-  journal.append(init);
-  await journal.sync();
-  return ok({ state, journal });
+  return ok({ state, journal: await Journal.create(opts.dataDir!, init) });
 }
 
 async function resolveSpec(opts: StartOptions): Promise<Result<ParsedFleetSpec, FleetError[]>> {

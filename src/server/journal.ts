@@ -2,15 +2,23 @@
  * Durability: an append-only journal of state events, one line each (`crc32 json`), with
  * group commit: writes that arrive while an fsync runs share the next one, so a 2xx means
  * "on disk" without one fsync per request.
+ *
+ * The journal holds the JWT signing secret and device configurations (which carry tokens): the
+ * data directory is created 0700 and every state file is 0600. A new journal appears only once
+ * its first line is on disk (temp file, fsync, rename), so a journal without a complete first
+ * line was damaged after the fact and is an error, never a reason to seed a fresh fleet.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
 import { JournalEvent } from './model.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
+/** Owner-only: the state holds the JWT secret and device configurations. */
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
 
 const hex = (n: number) => n.toString(16).padStart(8, '0');
 
@@ -44,13 +52,52 @@ export function readJournal(file: string): Result<Replayed, FleetError> {
     }
     events.push(parsed.value);
   }
-  if (events.length === 0 && tail === '' && buf.length > 0) {
-    return err(fleetError('server.state-corrupt', 'server state is corrupt: no events', { file, line: 1 }));
-  }
-  if (events.length > 0 && events[0]!.t !== 'init' && events[0]!.t !== 'snapshot') {
+  if (events.length === 0) return err(emptyJournal(file, buf.length));
+  if (events[0]!.t !== 'init' && events[0]!.t !== 'snapshot') {
     return err(fleetError('server.state-corrupt', 'server state is corrupt: the journal does not start with an init or snapshot event', { file, line: 1, hint: 'this file was not written by `fleetplay server`' }));
   }
   return ok({ events, droppedTail: tail !== '' });
+}
+
+/**
+ * A journal without one complete event. fleetplay never leaves one behind (see the header), so
+ * the file was truncated or written by something else: refuse it rather than seed over a fleet.
+ */
+function emptyJournal(file: string, bytes: number): FleetError {
+  const what = bytes === 0 ? 'the journal is empty (0 bytes)' : `the journal holds no complete event (${bytes} bytes, no line end)`;
+  return fleetError('server.state-corrupt', `server state is corrupt: ${what}; fleetplay writes its first line before the file appears, so it was truncated or replaced`, {
+    file,
+    line: 1,
+    hint: 'restore the data directory from a backup; to start over with a new fleet from the spec instead, delete this file (the fleet it held is lost)',
+  });
+}
+
+/** Creates the data directory owner-only; an existing one keeps its mode. */
+export function ensureDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/**
+ * Writes `lines` to `file` atomically with owner-only mode: temp file, fsync, rename, fsync of
+ * the directory. A crash leaves the old file (or none), never a partial one.
+ */
+export function writeFileAtomic(file: string, lines: string): void {
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', FILE_MODE);
+  try {
+    fchmodSync(fd, FILE_MODE); // a stale temp file keeps its old mode on open
+    writeSync(fd, lines);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  const dirFd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 function decodeLine(line: string): Result<JournalEvent, string> {
@@ -77,16 +124,25 @@ export class Journal {
 
   private constructor(private readonly fh: FileHandle) {}
 
-  /** Opens (creating) the journal in `dir`, after cutting a torn tail found by readJournal. */
+  /** Starts the journal of a new fleet in `dir`: the file appears with its first event on disk. */
+  static async create(dir: string, first: JournalEvent): Promise<Journal> {
+    ensureDataDir(dir);
+    writeFileAtomic(join(dir, JOURNAL_FILE), encodeEvent(first));
+    return Journal.open(dir);
+  }
+
+  /** Opens the existing journal in `dir` for appending, after cutting a torn tail found by readJournal. */
   static async open(dir: string, validBytes?: number): Promise<Journal> {
-    mkdirSync(dir, { recursive: true });
     const file = join(dir, JOURNAL_FILE);
     if (validBytes !== undefined && existsSync(file)) {
       const fd = openSync(file, 'r+');
       ftruncateSync(fd, validBytes);
       closeSync(fd);
     }
-    return new Journal(await open(file, 'a'));
+    const fh = await open(file, 'a', FILE_MODE);
+    // Journals written before files were made owner-only get tightened here.
+    await fh.chmod(FILE_MODE);
+    return new Journal(fh);
   }
 
   append(e: JournalEvent): void {

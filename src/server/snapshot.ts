@@ -3,10 +3,8 @@
  * rewritten as that one line (temp file, fsync, atomic rename), so replay time follows the
  * fleet's size, not its history.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { emptyStats, FINISHED, type Artifact, type DDStatus, type Deployment, type Device, type DeviceDeployment } from './model.js';
-import { encodeEvent } from './journal.js';
+import { emptyStats, FINISHED, type Artifact, type DDStatus, type Deployment, type Device, type DeviceConfig, type DeviceDeployment } from './model.js';
+import { encodeEvent, writeFileAtomic } from './journal.js';
 import { FleetSpecSchema } from './spec.js';
 import type { FleetState } from './state.js';
 
@@ -32,6 +30,8 @@ export interface Snapshot {
   artifacts: Artifact[];
   devices: DeviceSnap[];
   deployments: DeploymentSnap[];
+  /** Absent in snapshots written before configurations of unknown devices were kept. */
+  detachedConfigs?: [string, DeviceConfig][];
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
@@ -67,6 +67,7 @@ export function takeSnapshot(state: FleetState): Snapshot {
         orNull(dd.artifactId),
       ]),
     })),
+    detachedConfigs: [...state.detachedConfigs],
   };
 }
 
@@ -75,6 +76,7 @@ export function restoreSnapshot(state: FleetState, s: Snapshot): void {
   state.now = s.now;
   state.spec = FleetSpecSchema.parse(s.spec);
   state.artifacts.push(...s.artifacts);
+  for (const [id, config] of s.detachedConfigs ?? []) state.detachedConfigs.set(id, config);
   for (const d of s.devices) {
     const dev: Device = { ...d, queue: [], history: [] };
     state.devices.set(dev.id, dev);
@@ -113,20 +115,5 @@ export function restoreSnapshot(state: FleetState, s: Snapshot): void {
 
 /** Replaces the journal with one snapshot line, atomically: a crash leaves the old or the new file. */
 export function compactJournal(state: FleetState, file: string): void {
-  const tmp = `${file}.compact`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, encodeEvent({ t: 'snapshot', state: takeSnapshot(state) }));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  // The rename itself must reach the disk too.
-  const dirFd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  writeFileAtomic(file, encodeEvent({ t: 'snapshot', state: takeSnapshot(state) }));
 }

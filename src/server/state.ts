@@ -12,6 +12,7 @@ import {
   type DDStatus,
   type Deployment,
   type Device,
+  type DeviceConfig,
   type DeviceDeployment,
   type DeviceSpec,
   type JournalEvent,
@@ -34,6 +35,8 @@ export class FleetState {
   /** Device deployments with a scheduled next step: what the simulator looks at. */
   readonly active = new Set<DeviceDeployment>();
   readonly index = new AttrIndex();
+  /** Configurations set for device ids the server does not know: Mender's deviceconfig keeps them too (an upsert). */
+  readonly detachedConfigs = new Map<string, DeviceConfig>();
   spec: ParsedFleetSpec = FleetSpecSchema.parse({});
   jwtSecret = '';
   /** Simulated time in ms (manual clock position; the real clock is computed elsewhere). */
@@ -108,9 +111,11 @@ export class FleetState {
       online: d.online,
       offlineAt: d.online ? undefined : ts,
       fail: d.fail || this.spec.failures.devices.includes(id),
+      config: this.detachedConfigs.get(id),
       queue: [],
       history: [],
     };
+    this.detachedConfigs.delete(id);
     this.devices.set(id, dev);
     this.index.addDevice(dev);
   }
@@ -128,7 +133,10 @@ export class FleetState {
 
   private setConfig(id: string, configured: Record<string, string>, ts: number): void {
     const d = this.devices.get(id);
-    if (!d) return;
+    if (!d) {
+      this.detachedConfigs.set(id, { configured, updatedTs: ts });
+      return;
+    }
     d.config = { ...(d.config ?? {}), configured, updatedTs: ts };
   }
 

@@ -87,7 +87,7 @@ export function deviceWithImage(state: FleetState, dd: DeviceDeployment) {
   };
 }
 
-export function deviceConfiguration(d: Device) {
+export function deviceConfiguration(d: Pick<Device, 'id' | 'config'>) {
   const c = d.config;
   return {
     id: d.id,

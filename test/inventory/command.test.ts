@@ -1,6 +1,7 @@
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { applyPatch } from 'diff';
 import { inventoryCommand } from '../../src/inventory/command.js';
 import { id, tree } from './helpers.js';
 
@@ -23,6 +24,15 @@ function sampleCopy(): { dir: string; hosts: string } {
   cpSync(SAMPLE, join(dir, 'inventory'), { recursive: true });
   return { dir, hosts: join(dir, 'inventory', 'hosts.yml') };
 }
+
+/** Every file under dir, byte for byte: a dry run must leave all of them (and no new one) alone. */
+function snapshot(dir: string): Record<string, Buffer> {
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  return Object.fromEntries(files.map((e) => [join(e.parentPath, e.name), readFileSync(join(e.parentPath, e.name))]));
+}
+
+/** The +/- lines of a unified diff (headers left out). */
+const changedLines = (diff: string) => diff.split('\n').filter((l) => /^[-+](?![-+]{2} [ab]\/)/.test(l));
 
 const without = (text: string, needle: string) => text.split('\n').filter((l) => !l.includes(needle));
 
@@ -176,6 +186,44 @@ describe('fleetplay inventory add / remove', () => {
     expect(readFileSync(hosts, 'utf8')).toBe(before);
   });
 
+  // The dry run's diff is exactly the edit the real command then makes: applied to the original
+  // file it gives the file the real command writes.
+  it('add --dry-run prints the diff of the real add and writes nothing', async () => {
+    const { dir, hosts } = sampleCopy();
+    const i = join(dir, 'inventory');
+    const before = snapshot(dir);
+    const dry = await run('-i', i, 'add', id(8), '--to', 'canary', '--comment', '⑧ new board', '--dry-run');
+    expect(dry).toMatchObject({ code: 0, err: '' });
+    expect(snapshot(dir)).toEqual(before);
+    expect(dry.out).toMatch(/^--- a\/.*inventory\/hosts\.yml\n\+\+\+ b\/.*inventory\/hosts\.yml\n@@ /);
+    expect(changedLines(dry.out)).toEqual([`+        ${id(8)}:  # ⑧ new board`]);
+    expect(await run('-i', i, 'add', id(8), '--to', 'canary', '--comment', '⑧ new board')).toMatchObject({ code: 0 });
+    expect(applyPatch(before[hosts]!.toString('utf8'), dry.out)).toBe(readFileSync(hosts, 'utf8'));
+  });
+
+  it('remove --dry-run prints the diff of the real remove (every group of the device) and writes nothing', async () => {
+    const { dir, hosts } = sampleCopy();
+    const i = join(dir, 'inventory');
+    const before = snapshot(dir);
+    const dry = await run('-i', i, 'remove', PROTOTYPE, '--dry-run');
+    expect(dry).toMatchObject({ code: 0, err: '' });
+    expect(snapshot(dir)).toEqual(before);
+    expect(changedLines(dry.out)).toEqual([
+      `-        ${PROTOTYPE}:  # ⑤ Variscite VAR-SOM-MX8M-NANO: prototype on a developer's desk`,
+      `-        ${PROTOTYPE}:  # ⑤`,
+    ]);
+    expect(await run('-i', i, 'remove', PROTOTYPE)).toMatchObject({ code: 0, out: `removed ${PROTOTYPE} from the inventory (${hosts})\n` });
+    expect(applyPatch(before[hosts]!.toString('utf8'), dry.out)).toBe(readFileSync(hosts, 'utf8'));
+  });
+
+  it('--dry-run of a refused edit reports the error, prints no diff and writes nothing', async () => {
+    const { dir } = sampleCopy();
+    const before = snapshot(dir);
+    const r = await run('-i', join(dir, 'inventory'), 'remove', id(99), '--dry-run');
+    expect(r).toEqual({ code: 1, out: '', err: `error: device ${id(99)} is not in the inventory\n  hint: check the id with \`fleetplay inventory list\`\n` });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it('refuses a name that is not a device id', async () => {
     const { dir } = sampleCopy();
     const r = await run('-i', join(dir, 'inventory'), 'add', 'kiosk-4', '--to', 'canary');
@@ -224,6 +272,20 @@ describe('fleetplay inventory list / show / graph', () => {
   it('draws the graph that ansible-inventory --graph draws', async () => {
     const fixture = JSON.parse(readFileSync('test/fixtures/inventory/cases/30-sample-fleet/expected.json', 'utf8')) as { graph: string };
     expect((await run('-i', SAMPLE, 'graph')).out).toBe(fixture.graph + '\n');
+  });
+
+  // With --json nothing is printed on stdout on error, so a script's JSON parse never sees half a document.
+  it('show --json of an unknown device: exit 1, empty stdout, the error with a hint on stderr', async () => {
+    const r = await run('-i', SAMPLE, 'show', id(99), '--json');
+    expect(r).toEqual({ code: 1, out: '', err: `error: device ${id(99)} is not in the inventory\n  hint: see \`fleetplay inventory list\`\n` });
+  });
+
+  it('list --json of an invalid inventory: exit 1, empty stdout, file:line:column on stderr', async () => {
+    const dir = tree({ 'hosts.yml': `all:\n  children:\n    canary:\n      hosts:\n        ${id(1)}:\n        ${id(1)}:\n` });
+    const r = await run('-i', join(dir, 'hosts.yml'), 'list', '--json');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^error: .*hosts\.yml:6:9: /);
   });
 
   it('reports load errors with file, line and column and exits 1', async () => {

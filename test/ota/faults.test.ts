@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { MenderClient } from '../../src/ota/client.js';
 import { realSleep } from '../../src/ota/rate.js';
 import { testServer, value, TOKEN, type TestServer } from './helpers.js';
+import { testProxy } from './proxy.js';
 
 /** Deployments created by a test, by name, straight from the server (faults off). */
 async function deploymentsNamed(srv: TestServer, prefix: string): Promise<string[]> {
@@ -103,42 +104,16 @@ describe('5xx and 429 storms, dropped connections, lost answers', () => {
   });
 });
 
-/**
- * A pass-through proxy in front of the real server that drops the connection after the server
- * answered the first matching request: the write happened, the client never hears of it.
- */
+/** A proxy that loses the answer to the first request matching, after the server acted on it. */
 async function lossyProxy(target: string, match: (method: string, path: string) => boolean) {
   let lost = 0;
-  const proxy = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const answer = await fetch(`${target}${req.url}`, {
-        method: req.method,
-        headers: { authorization: req.headers.authorization ?? '', 'content-type': req.headers['content-type'] ?? 'application/json' },
-        body: chunks.length ? Buffer.concat(chunks) : undefined,
-      });
-      const body = Buffer.from(await answer.arrayBuffer());
-      if (lost === 0 && match(req.method ?? '', new URL(req.url ?? '/', target).pathname)) {
-        lost++;
-        req.socket.destroy();
-        return;
-      }
-      const headers: Record<string, string> = {};
-      answer.headers.forEach((v, k) => {
-        if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
-      });
-      res.writeHead(answer.status, { ...headers, 'content-length': String(body.length) });
-      res.end(body);
-    });
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const proxy = await testProxy(target, (method, path) => (lost === 0 && match(method, path) ? (lost++, 'lose') : 'forward'));
   return {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    url: proxy.url,
     get lost() {
       return lost;
     },
-    close: () => new Promise<void>((r) => { proxy.closeAllConnections(); proxy.close(() => r()); }),
+    close: () => proxy.close(),
   };
 }
 

@@ -9,8 +9,8 @@ export interface TestServer {
   close(): Promise<void>;
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   faults(spec: FaultSpec | undefined): Promise<void>;
-  /** Management requests the server saw (method, path, status), oldest first. */
-  requests(): Promise<{ method: string; path: string; status: number; query: Record<string, unknown>; body: unknown }[]>;
+  /** Management requests the server saw (method, path, status, when answered), oldest first. */
+  requests(): Promise<{ method: string; path: string; status: number; query: Record<string, unknown>; body: unknown; time: string }[]>;
   client(opts?: ClientOptions & { token?: string }): MenderClient;
 }
 

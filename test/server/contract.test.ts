@@ -127,6 +127,11 @@ describe('Mender management API contract', () => {
     const got = await expectCase(['GET', `${D}/${A}`, undefined, 200]);
     expect(got.body).toMatchObject({ id: A, configured: { kiosk_enabled: 'true' }, reported: {} });
     await expectCase(['GET', `${D}/${MISSING}`, undefined, 404]);
+    // Mender's deviceconfig upserts: a configuration for a device it does not know yet is kept, not refused.
+    const UNKNOWN = 'eeeeeeee-0000-4000-8000-00000000eeee';
+    await expectCase(['PUT', `${D}/${UNKNOWN}`, { mode: 'kiosk' }, 204]);
+    const kept = await expectCase(['GET', `${D}/${UNKNOWN}`, undefined, 200]);
+    expect(kept.body).toMatchObject({ id: UNKNOWN, configured: { mode: 'kiosk' }, reported: {} });
     const dep = await expectCase(['POST', `${D}/${A}/deploy`, {}, 200]);
     expect((dep.body as { deployment_id: string }).deployment_id).toMatch(/^[0-9a-f-]{36}$/);
     await expectCase(['POST', `${D}/${MISSING}/deploy`, {}, 404]);
@@ -152,6 +157,13 @@ describe('Mender management API contract', () => {
     await expectCase(['GET', `${D}?status=bogus`, undefined, 400]);
     const v2 = await expectCase(['GET', `${M}/v2/deployments/deployments?name=rollout&type=software`, undefined, 200]);
     expect((v2.body as { id: string }[]).map((d) => d.id)).toEqual([id]);
+    // v1 filters by name through `search`; `name` is a v2 parameter that v1 ignores, as Mender's does.
+    const v1ByName = await expectCase(['GET', `${D}?search=rollout&type=software`, undefined, 200]);
+    expect((v1ByName.body as { name: string }[]).map((d) => d.name)).toEqual(['canary-rollout', 'rollout']);
+    const v1Exact = await expectCase(['GET', `${D}?search=canary-rollout`, undefined, 200]);
+    expect((v1Exact.body as { name: string }[]).map((d) => d.name)).toEqual(['canary-rollout']);
+    const v1NameIgnored = await expectCase(['GET', `${D}?name=rollout`, undefined, 200]);
+    expect(v1NameIgnored.headers.get('x-total-count')).toBe('4');
     const one = await expectCase(['GET', `${D}/${id}`, undefined, 200]);
     expect(one.body).toMatchObject({ id, name: 'rollout', artifact_name: 'os-2', status: 'pending', device_count: 2 });
     await expectCase(['GET', `${D}/${MISSING}`, undefined, 404]);
@@ -175,6 +187,9 @@ describe('Mender management API contract', () => {
     await expectCase(['PUT', `${D}/${id}/status`, { status: 'aborted' }, 422]);
     await expectCase(['PUT', `${D}/${MISSING}/status`, { status: 'aborted' }, 404]);
     await expectCase(['DELETE', `${D}/devices/${B}`, undefined, 204]);
+    // A handler that reads no body does not fail on a malformed one (Mender's do not either).
+    const ignored = await t.api('DELETE', `${D}/devices/${B}`, undefined, { raw: '{not json' });
+    expect([ignored.status, ignored.violations]).toEqual([204, []]);
     const after = await expectCase(['GET', `${D}/devices/${B}?status=aborted`, undefined, 200]);
     expect((after.body as unknown[]).length).toBe(3);
   });
@@ -185,7 +200,14 @@ describe('Mender management API contract', () => {
     const page = await expectCase(['GET', `${M}/v1/deployments/artifacts/list?sort=name:desc&per_page=1`, undefined, 200]);
     expect((page.body as { name: string }[]).map((a) => a.name)).toEqual(['os-3']);
     expect(page.headers.get('x-total-count')).toBe('2');
-    await expectCase(['GET', `${M}/v1/deployments/artifacts/list?sort=size:asc`, undefined, 400]);
+    // Mender's artifact and release listings never answer 400 for their query (the spec lists
+    // none): an unknown sort field sorts by name, nonsense paging falls back to the defaults.
+    const lenient = await expectCase(['GET', `${M}/v1/deployments/artifacts/list?sort=size:desc&per_page=501&page=zero`, undefined, 200]);
+    expect((lenient.body as { name: string }[]).map((a) => a.name)).toEqual(['os-3', 'os-2']);
+    expect(lenient.headers.get('link')).toContain('per_page=20&page=1>; rel="first"');
+    const relLenient = await expectCase(['GET', `${M}/v2/deployments/deployments/releases?sort=nonsense&per_page=-1`, undefined, 200]);
+    expect((relLenient.body as { name: string }[]).map((r) => r.name)).toEqual(['os-2', 'os-3']);
+    await expectCase(['GET', `${M}/v1/deployments/deployments/releases/list?page=0`, undefined, 200]);
     const rel = await expectCase(['GET', `${M}/v1/deployments/deployments/releases?name=os-2`, undefined, 200]);
     expect(rel.body).toMatchObject([{ Name: 'os-2', ArtifactsCount: 1 }]);
     await expectCase(['GET', `${M}/v1/deployments/deployments/releases/list?sort=name:asc`, undefined, 200]);
@@ -230,6 +252,24 @@ describe('Mender management API contract', () => {
     }
   });
 
+  test('every admin route answers 401 without a valid token, with the error body, and changes nothing', async () => {
+    const routes = listRoutes().filter((r) => r.auth === 'admin');
+    expect(routes.map((r) => `${r.method} ${r.template}`)).toEqual(expect.arrayContaining(['POST /api/admin/v1/clock/advance', 'PUT /api/admin/v1/faults', 'PUT /api/admin/v1/devices/:id']));
+    const clockBefore = (await t.admin('GET', '/clock')).body;
+    for (const r of routes) {
+      const path = r.template.replace(/:[a-z]+/g, A);
+      const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : r.template.endsWith('/advance') ? { seconds: 3600 } : { error_rate: 1 };
+      for (const token of [null, 'wrong-token']) {
+        const res = await t.api(r.method, path, body, { token });
+        expect({ route: `${r.method} ${r.template}`, status: res.status }).toEqual({ route: `${r.method} ${r.template}`, status: 401 });
+        expect(res.body).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
+      }
+    }
+    expect((await t.admin('GET', '/clock')).body).toEqual(clockBefore);
+    expect((await t.admin('GET', `/devices/${A}`)).status).toBe(200);
+    expect((await t.api('GET', `${M}/v1/inventory/devices`)).status).toBe(200); // no fault was set
+  });
+
   test('unknown routes are 404 and wrong methods 405, with the error body', async () => {
     for (const [method, path, status] of [
       ['GET', `${M}/v1/nothing/here`, 404],
@@ -268,6 +308,36 @@ describe('Mender management API contract', () => {
     expect(contract.check('GET', `${D}/x`, 200, { ...good, devcie_count: 1 }, h).errors).not.toEqual([]);
     expect(contract.check('GET', D, 200, [good], new Headers()).errors).toEqual(['missing header X-Total-Count', 'missing header Link']);
     expect(contract.check('GET', `${D}/x`, 404, { message: 'no' }, h).errors).not.toEqual([]);
+  });
+
+  test('the validator fails on a status the spec does not declare for the operation', () => {
+    const err = { error: 'x', request_id: 'r' };
+    const G = `${M}/v1/inventory/groups`;
+    // GET /inventory/groups declares 200 and 500 only: a 404 with a perfect error body still fails.
+    expect(contract.check('GET', G, 404, err, new Headers()).errors).toEqual([`status 404 is not declared for GET /api/management/v1/inventory/groups`]);
+    // An undeclared success with no body fails too (PUT deviceconfig declares 204, not 200).
+    expect(contract.check('PUT', `${M}/v1/deviceconfig/configurations/device/x`, 200, undefined, new Headers()).errors).toEqual([
+      'status 200 is not declared for PUT /api/management/v1/deviceconfig/configurations/device/{deviceId}',
+    ]);
+    // A 500 is declared; a 401 on inventory is allowed (Mender's gateway answers it), with the error body only.
+    expect(contract.check('GET', G, 500, err, new Headers()).errors).toEqual([]);
+    expect(contract.check('GET', G, 401, err, new Headers()).errors).toEqual([]);
+    expect(contract.check('GET', G, 401, { message: 'no' }, new Headers()).errors).not.toEqual([]);
+    // The 400 allowance names two listings; artifacts/list is not one of them.
+    expect(contract.check('GET', `${M}/v1/deployments/deployments/x/devices/list`, 400, err, new Headers()).errors).toEqual([]);
+    expect(contract.check('GET', `${M}/v1/deployments/artifacts/list`, 400, err, new Headers()).errors).toEqual([
+      'status 400 is not declared for GET /api/management/v1/deployments/artifacts/list',
+    ]);
+    // The gateway statuses never excuse an undeclared success or client error elsewhere.
+    expect(contract.check('GET', G, 429, err, new Headers()).errors).toEqual([]);
+    expect(contract.check('GET', G, 409, err, new Headers()).errors).not.toEqual([]);
+  });
+
+  test('the validator closes inline response schemas: an extra field fails', () => {
+    const P = `${M}/v1/inventory/groups/lab/devices`;
+    expect(contract.check('PATCH', P, 200, { updated_count: 1, matched_count: 1 }, new Headers()).errors).toEqual([]);
+    expect(contract.check('PATCH', P, 200, { updated_count: 1, matched_count: 1, skipped_count: 0 }, new Headers()).errors).not.toEqual([]);
+    expect(contract.check('DELETE', P, 200, { updated_count: 1, matched_count: 1 }, new Headers()).errors).not.toEqual([]);
   });
 
   test('a failed device deployment has a text log (log: true in the device list); others 404', async () => {

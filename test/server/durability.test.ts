@@ -4,7 +4,7 @@
  * files are clear errors, a torn last line (a write cut by the crash) is dropped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,6 +158,8 @@ describe('durability', () => {
     const dep = (await call(s.url, 'POST', `${M}/v1/deployments/deployments`, { name: 'one', artifact_name: 'os-2', devices: [a, b, c, off] })).headers.get('location')!;
     await call(s.url, 'POST', `${M}/v1/deployments/deployments`, { name: 'two', artifact_name: 'os-3', devices: [a] });
     await call(s.url, 'PUT', `${M}/v1/deviceconfig/configurations/device/${b}`, { flag: 'on' });
+    const unknown = 'dddddddd-0000-4000-8000-0000000000ff';
+    await call(s.url, 'PUT', `${M}/v1/deviceconfig/configurations/device/${unknown}`, { flag: 'kept' });
     await call(s.url, 'POST', `${M}/v1/deviceconfig/configurations/device/${b}/deploy`, {});
     await call(s.url, 'POST', '/api/admin/v1/clock/advance', { seconds: 15 });
     await call(s.url, 'DELETE', `${M}/v1/deployments/deployments/devices/${c}`);
@@ -179,6 +181,7 @@ describe('durability', () => {
         devices: await Promise.all(deployments.map((x) => get(`${M}/v1/deployments/deployments/${x.id}/devices/list?per_page=500`))),
         sim: await Promise.all(ids.map((id) => get(`/api/admin/v1/devices/${id}`))),
         config: await get(`${M}/v1/deviceconfig/configurations/device/${b}`),
+        detachedConfig: await get(`${M}/v1/deviceconfig/configurations/device/${unknown}`),
       };
     };
     const servers = [await startServer({ ...base, dataDir: full }), await startServer({ ...base, dataDir: compacted, compactAfter: 0 })];
@@ -187,6 +190,7 @@ describe('durability', () => {
       const [before, after] = [await view(servers[0]!.url), await view(servers[1]!.url)];
       expect(after).toEqual(before);
       expect((after.devices[0] as { status: string }[]).length).toBeGreaterThan(0);
+      expect(after.detachedConfig).toMatchObject({ id: unknown, configured: { flag: 'kept' } });
       for (const x of servers) {
         await call(x.url, 'PUT', `/api/admin/v1/devices/${off}`, { online: true });
         await call(x.url, 'POST', '/api/admin/v1/clock/advance', { seconds: 200 });
@@ -233,6 +237,79 @@ describe('durability', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${file}:3: server state is corrupt: checksum mismatch`);
     expect(r.stderr).toContain('hint:');
+  });
+
+  test('an empty journal, or one without a complete first line, is refused and left alone; never a fresh fleet', async () => {
+    const data = join(dir, 'data');
+    const file = join(data, 'journal.jsonl');
+    const opts = { dataDir: data, clock: 'manual' as const, tokens: [TOKEN], spec };
+    mkdirSync(data);
+    const refused = async (bytes: string, what: string) => {
+      writeFileSync(file, bytes);
+      const failure = await startServer(opts).then(
+        (s) => s.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(FleetFailure);
+      expect((failure as FleetFailure).error).toMatchObject({ code: 'server.state-corrupt', file, hint: expect.stringContaining('delete this file') });
+      expect((failure as FleetFailure).message).toContain(what);
+      expect(readFileSync(file, 'utf8')).toBe(bytes); // untouched: nothing seeded over it
+    };
+    await refused('', 'the journal is empty (0 bytes)');
+    await refused('0badc0de {"t":"init","jwtSec', 'holds no complete event');
+
+    writeFileSync(file, '');
+    const cli0 = spawnSync(process.execPath, [cli, 'server', '--port', '0', '--data-dir', data, '--token', TOKEN], { encoding: 'utf8' });
+    expect(cli0.status).toBe(1);
+    expect(cli0.stderr).toContain(`${file}:1: server state is corrupt: the journal is empty (0 bytes)`);
+    expect(cli0.stderr).toContain('hint: restore the data directory from a backup');
+
+    // Following the hint: without the file, the spec seeds a new fleet.
+    rmSync(file);
+    const s = await startServer(opts);
+    try {
+      expect(((await (await call(s.url, 'GET', `${M}/v1/inventory/devices?per_page=1`)).json()) as unknown[]).length).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a new journal appears only with its first event on disk: a creation cut short leaves no journal', async () => {
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    // What a crash between writing the temp file and the rename leaves behind.
+    writeFileSync(join(data, 'journal.jsonl.tmp'), '0badc0de {"t":"ini');
+    const s = await startServer({ dataDir: data, clock: 'manual', tokens: [TOKEN], spec });
+    await s.close();
+    expect(readdirSync(data)).toEqual(['journal.jsonl']);
+    const first = readFileSync(join(data, 'journal.jsonl'), 'utf8').split('\n')[0]!;
+    expect(JSON.parse(first.slice(9))).toMatchObject({ t: 'init' });
+  });
+
+  test('secrets at rest: the data directory is created 0700, journal and snapshot files are 0600', async () => {
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    // A permissive umask, so only the server's own modes can make the files private.
+    const umask = process.umask(0);
+    try {
+      const data = join(dir, 'state', 'server');
+      const opts = { dataDir: data, clock: 'manual' as const, tokens: [TOKEN], spec };
+      let s = await startServer(opts);
+      await call(s.url, 'PUT', `${M}/v1/deviceconfig/configurations/device/00000000-0000-4000-8000-000000000001`, { api_token: 'device-secret' });
+      await s.close();
+      expect([mode(join(dir, 'state')), mode(data), mode(join(data, 'journal.jsonl'))]).toEqual([0o700, 0o700, 0o600]);
+      // Compaction rewrites the journal as a snapshot: still owner-only.
+      s = await startServer({ ...opts, compactAfter: 0 });
+      await s.close();
+      expect(readFileSync(join(data, 'journal.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(mode(join(data, 'journal.jsonl'))).toBe(0o600);
+      // A journal left world-readable by an older version is tightened on start.
+      chmodSync(join(data, 'journal.jsonl'), 0o644);
+      s = await startServer(opts);
+      await s.close();
+      expect(mode(join(data, 'journal.jsonl'))).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
   });
 
   test('the CLI refuses to start without a data dir or credentials, and reports bad spec files with line and column', () => {

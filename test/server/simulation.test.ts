@@ -3,7 +3,7 @@
  * success, failure, already-installed, noartifact, abort, offline, queued deployments,
  * configuration deployments, planned failures, fault injection and the request log.
  */
-import type { FleetSpec } from '../../src/server/index.js';
+import { generatedDeviceId, type FleetSpec } from '../../src/server/index.js';
 import { testServer } from './helpers.js';
 
 const id = (n: number) => `bbbbbbbb-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -202,6 +202,40 @@ describe('failure rate', () => {
     expect(failed[0]!.length).toBeGreaterThan(25);
     expect(failed[0]!.length).toBeLessThan(75);
     expect(failed[1]).toEqual(failed[0]);
+  });
+});
+
+describe('planned per-device failures (failures.devices)', () => {
+  test('the listed devices fail every software deployment, seeded or generated; the others succeed', async () => {
+    const [listed, spared] = [id(11), id(12)];
+    const [gen1, gen2, gen3] = [1, 2, 3].map(generatedDeviceId) as [string, string, string];
+    const t = await testServer({
+      artifacts: [{ name: 'os-2', device_types_compatible: ['rpi4'] }],
+      devices: [
+        { id: listed, device_type: 'rpi4', artifact_name: 'os-1' },
+        { id: spared, device_type: 'rpi4', artifact_name: 'os-1' },
+      ],
+      generate: { count: 3, device_types: ['rpi4'], artifact_name: 'os-1' },
+      timing: { poll_interval: 1, download: 1, install: 1, reboot: 1 },
+      failures: { devices: [listed, gen2] },
+    });
+    try {
+      const r = await t.api('POST', D, { name: 'all', artifact_name: 'os-2', all_devices: true });
+      const dep = r.headers.get('location')!.split('/').pop()!;
+      await t.admin('POST', '/clock/advance', { seconds: 60 });
+      const list = (await t.api('GET', `${D}/${dep}/devices/list?per_page=500`)).body as { id: string; status: string }[];
+      expect(Object.fromEntries(list.map((d) => [d.id, d.status]))).toEqual({ [listed]: 'failure', [spared]: 'success', [gen1]: 'success', [gen2]: 'failure', [gen3]: 'success' });
+      expect((await t.admin('GET', `/devices/${listed}`)).body).toMatchObject({ fail: true });
+      expect((await t.admin('GET', `/devices/${spared}`)).body).toMatchObject({ fail: false });
+      // A failed device keeps its image; a second deployment fails again (a plan, not a one-off).
+      const again = (await t.api('POST', D, { name: 'again', artifact_name: 'os-2', devices: [listed] })).headers.get('location')!.split('/').pop()!;
+      await t.admin('POST', '/clock/advance', { seconds: 60 });
+      expect(((await t.api('GET', `${D}/${again}/statistics`)).body as { failure: number }).failure).toBe(1);
+      const inv = (await t.api('GET', `${M}/v1/inventory/devices/${listed}`)).body as { attributes: { name: string; value: unknown }[] };
+      expect(inv.attributes.find((a) => a.name === 'artifact_name')?.value).toBe('os-1');
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -5,14 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { ExitCode } from '../../src/errors/index.js';
+import { value } from '../ota/helpers.js';
 import { DEV, allVarsWithImage, changedCount, failedHosts, eachTestFleet, planned, runIn, serverWrites, SECRETS } from './helpers.js';
 
 const fleet = eachTestFleet();
 
 const ALL = Object.values(DEV);
 const PRODUCTION = [DEV.legacy, DEV.hotspot, DEV.kioskCentral, DEV.runner, DEV.prototype].sort();
-const deployments = async () => (await serverWrites(fleet.srv)).filter((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
+const DEPLOYMENTS_PATH = '/api/management/v1/deployments/deployments';
+const CONFIG_PATH = '/api/management/v1/deviceconfig/configurations/device';
+const deployments = async () => (await serverWrites(fleet.srv)).filter((w) => w.method === 'POST' && w.path === DEPLOYMENTS_PATH);
 const configDeploys = async () => (await serverWrites(fleet.srv)).filter((w) => /deviceconfig\/configurations\/device\/[^/]+\/deploy$/.test(w.path));
+/** The deployments of this name as the server lists them. */
+const deploymentsNamed = async (name: string) => value(await fleet.srv.client().listDeployments({ names: [name] }));
+/** A device as the server simulates it (admin API). */
+const device = (id: string) => fleet.srv.admin<{ check_in_time: string; deployments: { deployment_id: string; status: string }[] }>('GET', `devices/${id}`);
 const devicesOf = (w: { body: unknown }) => [...((w.body as { devices: string[] }).devices ?? [])].sort();
 
 describe('branch filtering', () => {
@@ -88,6 +95,12 @@ describe('what is scheduled', () => {
     const cfg = r.report.plan.find((p) => p.kind === 'config')!.to as Record<string, string>;
     // The configuration names the image the repository wants, not the one installed.
     expect(cfg).toMatchObject({ os_image: 'fleet-os-1.1.0-raspberrypi4', kiosk_url: 'https://kiosk.example.org/next-2' });
+    // What the server received, not only what the report planned.
+    expect((await deployments()).map((d) => d.body)).toEqual([expect.objectContaining({ artifact_name: 'fleet-os-1.1.0-raspberrypi4', devices: [DEV.kioskNext] })]);
+    const config = `${CONFIG_PATH}/${DEV.kioskNext}`;
+    const sets = (await serverWrites(fleet.srv)).filter((w) => w.method === 'PUT' && w.path === config);
+    expect(sets.map((w) => w.body)).toEqual([expect.objectContaining({ os_image: 'fleet-os-1.1.0-raspberrypi4', kiosk_url: 'https://kiosk.example.org/next-2' })]);
+    expect((await configDeploys()).map((d) => `${d.method} ${d.path}`)).toEqual([`POST ${config}/deploy`]);
   });
 
   it('nothing to do: the second run on the same commit has 0 changed and 0 writes, also after the devices converged', async () => {
@@ -113,19 +126,23 @@ describe('deployments in flight', () => {
   it('a deployment of another image is aborted and replaced; one of the right image is left alone', async () => {
     fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
     await runIn(fleet.repo, fleet.srv);
-    const [old] = await deployments();
+    const [oldPost, ...morePosts] = await deployments();
+    expect(morePosts).toEqual([]);
+    const oldBody = oldPost!.body as { name: string; artifact_name: string };
+    expect(oldBody.artifact_name).toBe('fleet-os-1.1.0-raspberrypi4');
+    const [old] = await deploymentsNamed(oldBody.name);
     fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.2.0') });
     await fleet.srv.admin('DELETE', 'requests');
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
     const writes = await serverWrites(fleet.srv);
-    const abortIdx = writes.findIndex((w) => w.method === 'PUT' && w.path.endsWith('/status'));
-    const createIdx = writes.findIndex((w) => w.method === 'POST' && w.path === '/api/management/v1/deployments/deployments');
-    expect(abortIdx).toBeGreaterThanOrEqual(0);
-    expect(createIdx).toBeGreaterThan(abortIdx);
-    expect(writes[abortIdx]!.body).toEqual({ status: 'aborted' });
-    expect((writes[createIdx]!.body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.2.0-raspberrypi4');
-    expect(old).toBeDefined();
+    const aborts = writes.filter((w) => w.method === 'PUT' && w.path.endsWith('/status'));
+    const creates = writes.filter((w) => w.method === 'POST' && w.path === DEPLOYMENTS_PATH);
+    // Exactly the old deployment is aborted, before its replacement is created.
+    expect(aborts.map((w) => [w.path, w.body])).toEqual([[`${DEPLOYMENTS_PATH}/${old!.id}/status`, { status: 'aborted' }]]);
+    expect(creates.map((w) => w.body)).toEqual([expect.objectContaining({ artifact_name: 'fleet-os-1.2.0-raspberrypi4', devices: [DEV.kioskNext] })]);
+    expect(writes.indexOf(creates[0]!)).toBeGreaterThan(writes.indexOf(aborts[0]!));
+    expect((await deploymentsNamed(oldBody.name)).map((d) => [d.id, d.status])).toEqual([[old!.id, 'finished']]);
     await fleet.srv.admin('DELETE', 'requests');
     const again = await runIn(fleet.repo, fleet.srv);
     expect(planned(again, 'os', 'wait')).toEqual([DEV.kioskNext]);
@@ -157,10 +174,25 @@ describe('devices that cannot be updated', () => {
 
   it('an offline device is scheduled all the same: the run never waits for devices', async () => {
     await fleet.srv.admin('PUT', `devices/${DEV.kioskNext}`, { online: false });
+    // A day without a check-in: the device is plainly gone.
+    await fleet.srv.admin('POST', 'clock/advance', { seconds: 86_400 });
+    const seen = await device(DEV.kioskNext);
+    const { now } = await fleet.srv.admin<{ now: string }>('GET', 'clock');
+    expect(Date.parse(now) - Date.parse(seen.check_in_time)).toBeGreaterThanOrEqual(86_400_000);
     fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
-    expect((await deployments()).map(devicesOf)).toEqual([[DEV.kioskNext]]);
+    expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
+    const created = await deployments();
+    expect(created.map(devicesOf)).toEqual([[DEV.kioskNext]]);
+    const [dep] = await deploymentsNamed((created[0]!.body as { name: string }).name);
+    // An hour later it is still waiting for the device; back online, it installs.
+    const osStatus = async () => (await device(DEV.kioskNext)).deployments.find((d) => d.deployment_id === dep!.id)?.status;
+    await fleet.srv.admin('POST', 'clock/advance', { seconds: 3600 });
+    expect(await osStatus()).toBe('pending');
+    await fleet.srv.admin('PUT', `devices/${DEV.kioskNext}`, { online: true });
+    await fleet.srv.admin('POST', 'clock/advance', { seconds: 3600 });
+    expect(await osStatus()).toBe('success');
   });
 
   it('a device unknown to the server fails with a clear message; the others go on', async () => {
@@ -205,13 +237,26 @@ describe('secrets and credentials', () => {
 });
 
 describe('a flaky server', () => {
-  it('5xx and 429 storms are retried; every deployment is created exactly once', async () => {
+  it('5xx and 429 storms are retried (Retry-After honoured); every deployment is created exactly once', async () => {
     fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    await fleet.srv.faults({ error_rate: 0.3, error_status: 503, throttle_rate: 0.2, retry_after: 0, seed: 7 });
+    await fleet.srv.faults({ error_rate: 0.3, error_status: 503, throttle_rate: 0.05, retry_after: 1, seed: 7 });
     const r = await runIn(fleet.repo, fleet.srv);
     await fleet.srv.faults(undefined);
     expect(r.exitCode).toBe(ExitCode.ok);
-    expect(r.report.api.retries).toBeGreaterThan(0);
+    // Both kinds of storm happened, and the run saw every answer the server gave.
+    const log = await fleet.srv.requests();
+    const served = (status: number) => log.filter((x) => x.status === status);
+    const [throttled, unavailable] = [served(429).length, served(503).length];
+    expect(throttled).toBeGreaterThan(0);
+    expect(unavailable).toBeGreaterThan(0);
+    // Every failed answer was retried once; the run counted what the server served.
+    expect(r.report.api.retries).toBe(throttled + unavailable);
+    expect(r.report.api.requests).toBe(log.length);
+    // Retry-After was honoured: each throttled request came back a second later at the earliest.
+    const same = (a: (typeof log)[number], b: (typeof log)[number]) => JSON.stringify([a.method, a.path, a.query, a.body]) === JSON.stringify([b.method, b.path, b.query, b.body]);
+    const waited = log.flatMap((x, i) => (x.status === 429 ? [Date.parse(log.slice(i + 1).find((y) => same(x, y))!.time) - Date.parse(x.time)] : []));
+    expect(waited).toHaveLength(throttled);
+    for (const ms of waited) expect(ms).toBeGreaterThanOrEqual(990);
     expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION);
     const created = (await deployments()).filter((d) => (d as unknown as { status: number }).status === 201);
     expect(created.flatMap(devicesOf).sort()).toEqual(PRODUCTION);

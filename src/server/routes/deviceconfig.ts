@@ -11,14 +11,16 @@ const DeployBody = z.object({ retries: z.number().int().nonnegative().optional()
 export function deviceconfigRoutes(app: App): void {
   const r = app.router;
   r.add('GET', `${V1}/:id`, 'management', (ctx) => {
-    const d = app.state.devices.get(ctx.params.id!);
+    const id = ctx.params.id!;
+    const detached = app.state.detachedConfigs.get(id);
+    const d = app.state.devices.get(id) ?? (detached && { id, config: detached });
     if (!d) return fail(404, 'Device not found', ctx);
     return { status: 200, body: deviceConfiguration(d) };
   });
+  // Like Mender's deviceconfig (an upsert), a configuration for an unknown device is kept: 204, never 404.
   r.add('PUT', `${V1}/:id`, 'management', async (ctx) => {
     const body = parseBody(Configuration, ctx);
     if (!body.ok) return body.reply;
-    if (!app.state.devices.has(ctx.params.id!)) return fail(404, 'Device not found', ctx);
     await app.commit({ t: 'config.set', id: ctx.params.id!, configured: body.value, ts: app.now() });
     return { status: 204 };
   });
