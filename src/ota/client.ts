@@ -185,7 +185,10 @@ export class MenderClient {
         }),
       ),
     );
-    return collect(parts);
+    // Mender matches `name` as a case-insensitive substring (os-1 finds os-10 too): keep exact names.
+    const wanted = new Set(names);
+    const all = collect(parts);
+    return all.ok ? ok(all.value.filter((a) => wanted.has(a.name))) : all;
   }
 
   /**

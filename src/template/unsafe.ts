@@ -13,7 +13,7 @@ const texts = new Set<string>();
 /** Marks `v` and everything inside it unsafe; returns it unchanged. */
 export function markUnsafe<T>(v: T): T {
   if (typeof v === 'string') {
-    if (TEMPLATE_START.test(v)) texts.add(v);
+    if (v.includes('{') && TEMPLATE_START.test(v)) texts.add(v);
   } else if (typeof v === 'object' && v !== null && !containers.has(v)) {
     containers.add(v);
     if (Array.isArray(v)) for (const x of v) markUnsafe(x);
