@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { watchPeakRss } from './peak-rss.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'dist/cli/main.js');
@@ -65,16 +66,9 @@ function fleetplay(dir) {
     const extra = withReport ? ['--report', 'report.json'] : [];
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
     const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN } });
-    let hwm = 0;
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) hwm = Math.max(hwm, Number(m[1]) * 1024);
-      } catch {}
-    }, 50);
+    const peakRss = watchPeakRss(child.pid);
     child.on('close', (code) => {
-      clearInterval(poll);
-      ok({ code, seconds: (performance.now() - t0) / 1000, rss: hwm });
+      ok({ code, seconds: (performance.now() - t0) / 1000, rss: peakRss() });
     });
   });
 }

@@ -1,64 +1,144 @@
 #!/usr/bin/env node
-// `fleetplay monitor` of a large fleet, the embedded server in a separate process (manual clock).
-// The fleet is mid-rollout: os-1.1 scheduled to every device in deployments of 1000, the clock
-// moved so devices are pending, downloading, installing, rebooting, converged, and 1% failed.
-// The desired state comes from a run report (--report), as after `fleetplay run --report`.
-// Usage: npm run build && node bench/monitor.mjs [devices=100000] [runs=3]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// `fleetplay monitor` of a large fleet mid-rollout, the embedded server in a separate process
+// (manual clock): fleet-os-1.1.0 scheduled to every device, the clock moved so devices are
+// downloading, installing, rebooting (and in report mode also pending, converged, 1% failed).
+// Two modes, one look each:
+//   report  the desired state from a run report (--report), as after `fleetplay run --report`;
+//           the report is built with the engine's own emptyReport and written by writeReport,
+//           which validates it against the RunReport schema (it cannot drift from it unnoticed).
+//   engine  the default path of workflows/monitor-fleet.yml: no --report, the desired state
+//           recomputed by an engine dry-run of playbooks/manage-fleet.yml in a fleet repository
+//           (OS image and kiosk configuration per device), after a real `fleetplay run`.
+// Wall time of the monitor process (median of runs), its peak RSS, requests and states.
+// Usage: npm run build && node bench/monitor.mjs [devices=100000] [runs=3] [modes=report,engine]
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { watchPeakRss } from './peak-rss.mjs';
+import { emptyReport } from '../dist/engine/run.js';
+import { writeReport } from '../dist/engine/report.js';
 import { MenderClient } from '../dist/ota/client.js';
 import { generatedDeviceId } from '../dist/server/spec.js';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist/cli/main.js');
 const n = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 3);
-const token = 'bench-token-0123456789';
-const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-monitor-'));
-const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
-
-const spec = {
-  artifacts: [{ name: 'os-1.1', device_types_compatible: ['raspberrypi4'] }],
-  generate: { count: n, device_types: ['raspberrypi4'], artifact_name: 'os-1.0' },
-  failures: { rate: 0.01, devices: [], artifacts: [] },
-  start_time: '2026-03-01T00:00:00Z',
-};
-writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-
-const server = spawn(process.execPath, [cli, 'server', '--memory', '--clock', 'manual', '--port', '0', '--token', token, '--spec', join(dir, 'spec.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve) => createInterface({ input: server.stdout }).once('line', (l) => resolve(l.trim())));
-
+const modes = (process.argv[4] ?? 'report,engine').split(',');
+const TOKEN = 'bench-token-0123456789';
+const TYPES = ['raspberrypi4', 'raspberrypi3'];
+const OLD = 'fleet-os-1.0.0';
+const NEW = 'fleet-os-1.1.0';
 const ids = Array.from({ length: n }, (_, i) => generatedDeviceId(i + 1));
-const client = new MenderClient({ url, auth: { kind: 'token', token } });
-const batches = [];
-for (let i = 0; i < n; i += 1000) batches.push(ids.slice(i, i + 1000));
-await Promise.all(batches.map((devices, i) => client.createDeployment({ name: `bench os-1.1 ${i + 1}/${batches.length}`, artifact_name: 'os-1.1', devices })));
-client.close();
-await fetch(`${url}/api/admin/v1/clock/advance`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ seconds: 75 }) });
 
-const now = new Date().toISOString();
-const report = {
-  schema: 'fleetplay.run-report/1', playbook: 'playbooks/manage-fleet.yml', mode: 'run', checkMode: false, diff: false,
-  branch: 'canary', commit: 'a'.repeat(40), startedAt: now, finishedAt: now, durationMs: 0, exitCode: 0,
-  recap: {}, results: [], errors: [], api: { requests: 0, byEndpoint: {} },
-  plan: ids.map((host) => ({ host, kind: 'os', from: 'os-1.0', to: 'os-1.1', why: 'os-1.0 is installed, the repository wants os-1.1', task: 'OS image' })),
-};
-writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
-
-const args = [cli, 'monitor', '--report', join(dir, 'report.json'), '--repo', dir, '--max-failed', '2%', '--json'];
-const env = { ...process.env, MENDER_SERVER_URL: url, MENDER_ACCESS_TOKEN: token, GITHUB_TOKEN: '', GITHUB_STEP_SUMMARY: '' };
-const times = [];
-let last;
-for (let r = 0; r < runs; r++) {
-  const t0 = performance.now();
-  const p = spawnSync(process.execPath, args, { env, encoding: 'utf8', maxBuffer: 1 << 30 });
-  times.push(performance.now() - t0);
-  if (p.status !== 0 && p.status !== 3) throw new Error(`monitor exited ${p.status}: ${p.stderr}`);
-  last = JSON.parse(p.stdout);
+async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-monitor-'));
+  const spec = {
+    artifacts: [OLD, NEW].map((name) => ({ name, device_types_compatible: TYPES })),
+    generate: { count: n, device_types: TYPES, artifact_name: OLD },
+    failures: { rate: 0.01, devices: [], artifacts: [] },
+    start_time: '2026-03-01T00:00:00Z',
+  };
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+  const child = spawn(process.execPath, [cli, 'server', '--memory', '--clock', 'manual', '--port', '0', '--token', TOKEN, '--spec', join(dir, 'spec.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((ok) => child.stdout.once('data', (c) => ok(String(c).trim().split('\n')[0])));
+  return { child, url, dir };
 }
-server.kill();
-times.sort((a, b) => a - b);
-const counts = Object.entries(last.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`).join(' ');
-console.log(`devices=${n} runs=${runs} median=${(times[Math.floor(runs / 2)] / 1000).toFixed(2)}s min=${(times[0] / 1000).toFixed(2)}s max=${(times[runs - 1] / 1000).toFixed(2)}s requests=${last.api.requests} (${(last.api.requests / n).toFixed(4)}/device) states: ${counts}`);
-console.log(`requests by endpoint: ${JSON.stringify(last.api.byEndpoint)}`);
+
+async function advance(url, seconds) {
+  const r = await fetch(`${url}/api/admin/v1/clock/advance`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ seconds }) });
+  if (!r.ok) throw new Error(`clock/advance: ${r.status}`);
+}
+
+/**
+ * report mode: deployments of 1000 devices in 5 waves 25 simulated seconds apart (a device needs
+ * ~100 s: poll, download, install, reboot), so at the look the early waves have converged or
+ * failed and the late ones are pending or in progress; and the report of a run scheduling them.
+ */
+async function reportSetup(srv) {
+  const client = new MenderClient({ url: srv.url, auth: { kind: 'token', token: TOKEN } });
+  const batches = [];
+  for (let i = 0; i < n; i += 1000) batches.push(ids.slice(i, i + 1000));
+  const waves = 5;
+  for (let w = 0; w < waves; w++) {
+    const wave = batches.map((devices, i) => ({ devices, i })).filter(({ i }) => i % waves === w);
+    await Promise.all(wave.map(({ devices, i }) => client.createDeployment({ name: `bench ${NEW} ${i + 1}/${batches.length}`, artifact_name: NEW, devices })));
+    if (w < waves - 1) await advance(srv.url, 25);
+  }
+  client.close();
+  const report = emptyReport({ playbook: join(root, 'playbooks/manage-fleet.yml'), inventory: [], branch: 'production', commit: 'a'.repeat(40) }, 'run', false, false, new Date());
+  report.exitCode = 0;
+  report.plan = ids.map((host) => ({ host, kind: 'os', from: OLD, to: NEW, why: `${OLD} is installed, the repository wants ${NEW}`, task: 'OS image' }));
+  const file = join(srv.dir, 'report.json');
+  writeReport(file, report);
+  return { cwd: srv.dir, args: ['--report', file, '--repo', srv.dir] };
+}
+
+/** engine mode: a fleet repository (every device in production, half of each type) and a real run. */
+async function engineSetup(srv) {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-monitor-repo-'));
+  cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
+  mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
+  const hosts = (pick) => ids.filter((_, i) => pick(i)).map((id) => `        ${id}:`).join('\n');
+  const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
+  TYPES.forEach((t, k) => lines.push(`    ${t}:`, `      vars: {device_type: ${t}}`, '      hosts:', hosts((i) => i % TYPES.length === k)));
+  writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
+  const images = TYPES.map((t) => `  ${t}: ${NEW}`).join('\n');
+  writeFileSync(join(dir, 'inventory/group_vars/all.yml'), `mender_server: ${srv.url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`);
+  const git = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.org', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.org' };
+  execFileSync('git', ['init', '-q', '-b', 'production'], { cwd: dir });
+  execFileSync('git', ['add', '-A'], { cwd: dir });
+  execFileSync('git', ['commit', '-qm', `release ${NEW}`], { cwd: dir, env: git });
+  const run = await fleetplay(['run', '--mode', 'run'], dir);
+  console.error(`  engine setup: fleetplay run scheduled the release in ${run.seconds.toFixed(1)}s (exit ${run.code})`);
+  if (run.code !== 0) throw new Error(`fleetplay run exited ${run.code}`);
+  return { cwd: dir, args: [], dryRun: () => fleetplay(['run', '--mode', 'dry-run'], dir) };
+}
+
+/** One fleetplay process: wall time, exit code, stdout, peak RSS (the kernel's VmHWM of that process). */
+function fleetplay(args, cwd) {
+  return new Promise((ok) => {
+    const t0 = performance.now();
+    const env = { ...process.env, MENDER_ACCESS_TOKEN: TOKEN, GITHUB_TOKEN: '', GITHUB_STEP_SUMMARY: '' };
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    let err = '';
+    child.stdout.on('data', (c) => out.push(c));
+    child.stderr.on('data', (c) => (err += c));
+    const peakRss = watchPeakRss(child.pid);
+    child.on('close', (code) => {
+      ok({ code, seconds: (performance.now() - t0) / 1000, rss: peakRss(), stdout: Buffer.concat(out).toString('utf8'), stderr: err });
+    });
+  });
+}
+
+for (const mode of modes) {
+  const srv = await startServer();
+  const setup = mode === 'engine' ? await engineSetup(srv) : await reportSetup(srv);
+  // report: waves 120, 95, 70, 45 and 20 s old (done … pending); engine: everything in progress.
+  await advance(srv.url, mode === 'engine' ? 75 : 20);
+  const times = [];
+  let last;
+  for (let r = 0; r < runs; r++) {
+    const p = await fleetplay(['monitor', ...setup.args, '--server', srv.url, '--max-failed', '2%', '--json'], setup.cwd);
+    if (![0, 2, 3].includes(p.code)) throw new Error(`monitor exited ${p.code}: ${p.stderr}`);
+    times.push(p);
+    last = JSON.parse(p.stdout);
+  }
+  // For scale: the engine dry-run alone, the same work as the monitor's desired state (its own process).
+  const dry = setup.dryRun ? await setup.dryRun() : undefined;
+  srv.child.kill();
+  rmSync(srv.dir, { recursive: true, force: true });
+  if (setup.cwd !== srv.dir) rmSync(setup.cwd, { recursive: true, force: true });
+  const secs = times.map((t) => t.seconds).sort((a, b) => a - b);
+  const rss = Math.max(...times.map((t) => t.rss));
+  const counts = Object.entries(last.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`).join(' ');
+  console.log(
+    `${mode.padEnd(6)} devices=${n} runs=${runs} median=${secs[Math.floor(runs / 2)].toFixed(2)}s min=${secs[0].toFixed(2)}s max=${secs[runs - 1].toFixed(2)}s peakRSS=${(rss / 2 ** 20).toFixed(0)}MB` +
+      ` exit=${times.at(-1).code} requests=${last.api.requests} (${(last.api.requests / n).toFixed(4)}/device, the look only) states: ${counts}`,
+  );
+  console.log(`  requests by endpoint: ${JSON.stringify(last.api.byEndpoint)}`);
+  if (dry) console.log(`  of which the desired state: \`fleetplay run --mode dry-run\` alone took ${dry.seconds.toFixed(2)}s, peakRSS=${(dry.rss / 2 ** 20).toFixed(0)}MB (exit ${dry.code})`);
+}

@@ -34,8 +34,9 @@ export interface LogOptions {
   stream?: NodeJS.WritableStream;
 }
 
-export function useColor(stream: NodeJS.WritableStream = process.stderr): boolean {
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+/** Colour on a terminal, never with NO_COLOR set (https://no-color.org); `env` for callers given their own. */
+export function useColor(stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   return Boolean((stream as NodeJS.WriteStream).isTTY);
 }
 

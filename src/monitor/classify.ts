@@ -13,7 +13,7 @@ const FAILED = new Set(['failure', 'noartifact']);
 export interface ClassifyOptions {
   /** The server's time now (ms). */
   now: number;
-  /** No check-in for longer than this (ms) and not converged → offline. */
+  /** No check-in for longer than this (ms) while an update is due → offline. */
   offlineAfterMs: number;
 }
 
@@ -25,6 +25,8 @@ interface Part {
 }
 
 const converged = (why: string): Part => ({ state: 'converged', why });
+/** States a device leaves on its own once it checks in. */
+const WAITING = new Set<DeviceState>(['pending', 'in_progress']);
 
 /** The latest deployment's status decides while the image differs: pending, in progress, failed, else drift. */
 function fromDeployment(d: DeploymentOfDevice | undefined, what: string, drift: string): Part {
@@ -83,12 +85,18 @@ export function classifyDevice(want: DesiredDevice, seen: ObservedDevice | undef
   return silent(report, o) ?? report;
 }
 
-/** A device that has not converged and has not checked in for too long is offline, whatever it was doing. */
+/**
+ * A device whose update is scheduled (pending or in progress) and that has not checked in for too
+ * long is offline: it may still converge when it comes back. Drift stays drift (nothing scheduled
+ * reaches it even then), with the silence added to the why.
+ */
 function silent(r: DeviceReport, o: ClassifyOptions): DeviceReport | undefined {
-  if (r.state === 'converged' || r.state === 'failed' || !r.checkIn) return undefined;
-  const quiet = o.now - Date.parse(r.checkIn);
+  if (!WAITING.has(r.state) && r.state !== 'drift') return undefined;
+  const quiet = r.checkIn ? o.now - Date.parse(r.checkIn) : NaN;
   if (!(quiet > o.offlineAfterMs)) return undefined;
-  return { ...r, state: 'offline', why: `no check-in for ${humanDuration(quiet)} (since ${r.checkIn}); was: ${r.why}` };
+  const since = `no check-in for ${humanDuration(quiet)} (since ${r.checkIn})`;
+  if (r.state === 'drift') return { ...r, why: `${r.why}; ${since}` };
+  return { ...r, state: 'offline', why: `${since}; was: ${r.why}` };
 }
 
 export function humanDuration(ms: number): string {
@@ -116,18 +124,30 @@ export function allowedFailures(m: MaxFailed, subscribed: number): number {
   return m.kind === 'count' ? m.n : Math.floor((m.pct / 100) * subscribed);
 }
 
-/** Failed and drifted devices will not converge on their own: both count against --max-failed. */
+/**
+ * Failed and drifted devices will not converge on their own: beyond --max-failed they make the stage
+ * fail. Offline devices whose update is still due may converge when they come back, so they never
+ * make it fail, but they are not converged either: unless --max-failed tolerates them (together
+ * with the failed and drifted ones) the stage stays pending (exit 3), and a promotion gate waits.
+ * --wait stops once nothing is pending or in progress: an offline device has been silent for
+ * longer than --offline-after, the next scheduled monitor looks again.
+ */
 export function verdict(c: Counts, maxFailed: MaxFailed): Verdict {
   const subscribed = STATES.reduce((n, s) => n + c[s], 0);
   const bad = c.failed + c.drift;
   const allowed = allowedFailures(maxFailed, subscribed);
   const running = c.pending + c.in_progress;
+  const offline = c.offline ? `, ${c.offline} offline` : '';
   if (bad > allowed) {
     return { exitCode: ExitCode.hostFailed, commitState: 'failure', settled: true, summary: `${bad} of ${subscribed} devices failed or drifted (at most ${allowed} allowed)` };
   }
-  if (running > 0) return { exitCode: ExitCode.inProgress, commitState: 'pending', settled: false, summary: `${running} of ${subscribed} devices still updating` };
-  const tail = c.offline || bad ? ` (${[c.offline ? `${c.offline} offline` : '', bad ? `${bad} failed or drifted, within --max-failed` : ''].filter(Boolean).join(', ')})` : '';
-  return { exitCode: ExitCode.ok, commitState: 'success', settled: true, summary: `${c.converged} of ${subscribed} devices converged${tail}` };
+  if (running > 0) return { exitCode: ExitCode.inProgress, commitState: 'pending', settled: false, summary: `${running} of ${subscribed} devices still updating${offline}` };
+  if (bad + c.offline > allowed) {
+    const others = bad ? ` and ${bad} failed or drifted` : '';
+    return { exitCode: ExitCode.inProgress, commitState: 'pending', settled: true, summary: `${c.offline} of ${subscribed} devices offline before converging${others} (at most ${allowed} may not converge)` };
+  }
+  const within = [offline.slice(2), bad ? `${bad} failed or drifted` : ''].filter(Boolean).join(', ');
+  return { exitCode: ExitCode.ok, commitState: 'success', settled: true, summary: `${c.converged} of ${subscribed} devices converged${within ? ` (${within}, within --max-failed)` : ''}` };
 }
 
 /** Counts as the commit status and the progress line say them: "5 converged, 1 failed". */

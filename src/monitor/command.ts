@@ -11,7 +11,7 @@ import { DEFAULT_INVENTORY, DEFAULT_PLAYBOOK } from '../engine/cli.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary, describeCounts, fromActionsEnv, statusPublisher } from '../github/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { maskSecrets, registerSecret } from '../log/index.js';
+import { maskSecrets, registerSecret, useColor } from '../log/index.js';
 import { exitCodeFor, MenderClient } from '../ota/index.js';
 import { countWords } from './classify.js';
 import { desiredFromEngine, desiredFromReport } from './desired.js';
@@ -41,7 +41,10 @@ export interface MonitorIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
+  /** Waits between looks (default setTimeout); tests advance the OTA server's manual clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** Time in ms for --timeout (default Date.now); tests pass the clock their `sleep` moves. */
+  now?: () => number;
   /** Replaces fetch for the GitHub API (tests, proxies). */
   fetch?: typeof fetch;
 }
@@ -109,16 +112,17 @@ async function engineDesired(a: MonitorArgs, branch: string, commit: string | nu
 }
 
 async function watch(a: MonitorArgs, io: MonitorIo, client: MenderClient, desired: Desired, o: FollowOptions): Promise<number> {
-  const publish = publisher(io, o.branch, o.commit);
-  const tty = Boolean((io.stderr as NodeJS.WriteStream).isTTY);
+  const progress = progressWriter(io.stderr, io.env, o.wait);
+  const publish = publisher(io, o.branch, o.commit, progress.say);
   const last = await follow(client, desired, o, {
     sleep: io.sleep,
+    now: io.now,
     onSnapshot: async (s, elapsed) => {
-      if (o.wait) io.stderr.write(tty ? `\r${progressBar(s.counts)}\x1b[K` : `${progressLine(s, elapsed)}\n`);
       await publish(s);
+      progress.update(s, elapsed);
     },
   });
-  if (tty && o.wait) io.stderr.write('\n');
+  progress.end();
   if (!last.ok) return fail(io, last.error, exitCodeFor(last.error));
   const s = last.value;
   io.stdout.write(maskSecrets(a.json ? JSON.stringify(s, null, 2) + '\n' : table(s)));
@@ -128,8 +132,33 @@ async function watch(a: MonitorArgs, io: MonitorIo, client: MenderClient, desire
   return s.verdict.exitCode;
 }
 
+/**
+ * While --wait-ing: on a terminal one bar redrawn in place (coloured unless NO_COLOR), else one
+ * plain line per look, which CI logs keep readable. Without --wait nothing.
+ */
+function progressWriter(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv, wait: boolean) {
+  const tty = Boolean((out as NodeJS.WriteStream).isTTY);
+  const color = useColor(out, env);
+  let drawn = false;
+  return {
+    update(s: Snapshot, elapsedMs: number): void {
+      if (!wait) return;
+      out.write(tty ? `\r${progressBar(s.counts, { color })}\x1b[K` : `${progressLine(s, elapsedMs)}\n`);
+      drawn = tty;
+    },
+    /** A line of its own: the bar is cleared first and drawn again at the next look. */
+    say(line: string): void {
+      out.write(`${drawn ? '\r\x1b[K' : ''}${line}\n`);
+      drawn = false;
+    },
+    end(): void {
+      if (drawn) out.write('\n');
+    },
+  };
+}
+
 /** Sets fleetplay/<branch> when its state changes (and on the last look); says once why not when it cannot. */
-function publisher(io: MonitorIo, branch: string, commit: string | null): (s: Snapshot) => Promise<void> {
+function publisher(io: MonitorIo, branch: string, commit: string | null, say: (line: string) => void): (s: Snapshot) => Promise<void> {
   const gh = fromActionsEnv(io.env);
   registerSecret(gh.token);
   const send = statusPublisher({ token: gh.token, repository: gh.repository, sha: commit ?? undefined, branch, baseUrl: gh.apiUrl, targetUrl: gh.targetUrl, fetch: io.fetch });
@@ -140,8 +169,8 @@ function publisher(io: MonitorIo, branch: string, commit: string | null): (s: Sn
     if (key === sent) return;
     sent = key;
     const r = await send(s.verdict.commitState, description);
-    if (!r.ok) io.stderr.write(`warning: ${maskSecrets(formatError(r.error))}\n`);
-    else if (!r.value.sent && r.value.firstNotice) io.stderr.write(`${r.value.reason}\n`);
+    if (!r.ok) say(`warning: ${maskSecrets(formatError(r.error))}`);
+    else if (!r.value.sent && r.value.firstNotice) say(r.value.reason);
   };
 }
 
@@ -160,8 +189,8 @@ export function registerMonitorCommand(program: Command): void {
     .option('--wait', 'keep looking until every device converged, failed or went silent', false)
     .option('--timeout <duration>', 'with --wait: give up after this long (exit 3)', MONITOR_DEFAULTS.timeout)
     .option('--interval <duration>', 'with --wait: time between looks', MONITOR_DEFAULTS.interval)
-    .option('--offline-after <duration>', 'no check-in for longer than this → offline', MONITOR_DEFAULTS.offlineAfter)
-    .option('--max-failed <n>', 'failed or drifted devices tolerated: N or N%', MONITOR_DEFAULTS.maxFailed)
+    .option('--offline-after <duration>', 'an update is due and no check-in for longer than this → offline', MONITOR_DEFAULTS.offlineAfter)
+    .option('--max-failed <n>', 'devices that may end up not converged (failed, drifted, offline): N or N%', MONITOR_DEFAULTS.maxFailed)
     .option('--json', 'print the snapshot as JSON', false)
     .option('--html <file>', 'write a self-contained HTML report')
     .action(async (o: Omit<MonitorArgs, 'inventory'> & { inventory: string[] }) => {

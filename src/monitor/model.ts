@@ -97,7 +97,7 @@ export const Verdict = z.object({
   commitState: z.enum(['pending', 'success', 'failure']),
   /** One sentence for people. */
   summary: z.string(),
-  /** Nothing left that can still change on its own: --wait stops here. */
+  /** Nothing pending or in progress (offline devices are not waited for), or failed for good: --wait stops here. */
   settled: z.boolean(),
 });
 export type Verdict = z.infer<typeof Verdict>;

@@ -38,15 +38,23 @@ export function table(s: Snapshot, limit = 50): string {
   return lines.join('\n') + '\n';
 }
 
-/** A bar over the subscribed devices: settled (converged) first, then running, then the rest. */
-export function progressBar(c: Counts, width = 30): string {
+const SGR = { done: 32, bad: 31, run: 33 } as const;
+
+/**
+ * A bar over the subscribed devices: settled (converged) first, then the ones needing attention,
+ * then running, then the rest. `color` paints them green, red, yellow (a terminal without NO_COLOR).
+ */
+export function progressBar(c: Counts, o: { width?: number; color?: boolean } = {}): string {
+  const width = o.width ?? 30;
   const total = STATES.reduce((n, s) => n + c[s], 0);
   if (total === 0) return `[${' '.repeat(width)}] no devices`;
   const cells = (n: number) => Math.round((n / total) * width);
+  const paint = (text: string, code: number) => (o.color && text ? `\x1b[${code}m${text}\x1b[0m` : text);
   const done = cells(c.converged);
   const bad = Math.min(width - done, cells(c.failed + c.drift + c.offline));
   const run = Math.min(width - done - bad, cells(c.in_progress));
-  return `[${'#'.repeat(done)}${'!'.repeat(bad)}${'>'.repeat(run)}${'.'.repeat(width - done - bad - run)}] ${Math.floor((c.converged / total) * 100)}% ${countsLine(c)}`;
+  const bar = paint('#'.repeat(done), SGR.done) + paint('!'.repeat(bad), SGR.bad) + paint('>'.repeat(run), SGR.run) + '.'.repeat(width - done - bad - run);
+  return `[${bar}] ${Math.floor((c.converged / total) * 100)}% ${countsLine(c)}`;
 }
 
 export function progressLine(s: Snapshot, elapsedMs: number): string {

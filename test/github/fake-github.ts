@@ -1,6 +1,8 @@
 /**
- * A stand-in for api.github.com on 127.0.0.1: records every request as received and answers
- * commit status writes the way GitHub does (201 + the status object). Tests may override replies.
+ * A stand-in for api.github.com on 127.0.0.1: records every request as received, answers commit
+ * status writes the way GitHub does (201 + the status object) and keeps them, and answers the
+ * combined status of a commit from what it keeps (one status per context, the latest; paginated
+ * like GitHub: per_page 30 by default, at most 100). Tests may override replies.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,8 +20,12 @@ export interface FakeGitHub {
   prefix: string;
   requests: RecordedRequest[];
   replies: Reply[];
+  /** Keeps a status as if it had been sent (tests that need many contexts on a commit). */
+  setStatus(sha: string, context: string, state: string): void;
   close(): Promise<void>;
 }
+
+type Status = Record<string, unknown> & { context: string; state: string };
 
 const STATUS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/(.+)$/;
 
@@ -56,16 +62,90 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+const COMBINED_PATH = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/;
+
+/** The `*_url` fields GitHub puts in a repository and a user object. */
+const REPO_URLS = 'archive assignees blobs branches collaborators comments commits compare contents contributors deployments downloads events forks git_commits git_refs git_tags hooks issue_comment issue_events issues keys labels languages merges milestones notifications pulls releases stargazers statuses subscribers subscription tags teams trees'.split(' ');
+const USER_URLS = 'events followers following gists organizations received_events repos starred subscriptions'.split(' ');
+
+function minimalRepository(owner: string, repo: string, origin: string): Record<string, unknown> {
+  const url = `${origin}/repos/${owner}/${repo}`;
+  const user = `${origin}/users/${owner}`;
+  return {
+    id: 1296269,
+    node_id: 'MDEwOlJlcG9zaXRvcnkxMjk2MjY5',
+    name: repo,
+    full_name: `${owner}/${repo}`,
+    private: false,
+    fork: false,
+    description: null,
+    html_url: `https://github.example/${owner}/${repo}`,
+    url,
+    ...Object.fromEntries(REPO_URLS.map((k) => [`${k}_url`, `${url}/${k}`])),
+    owner: {
+      login: owner,
+      id: 1,
+      node_id: 'MDQ6VXNlcjE=',
+      type: 'Organization',
+      site_admin: false,
+      gravatar_id: '',
+      avatar_url: 'https://avatars.githubusercontent.com/u/1?v=4',
+      html_url: `https://github.example/${owner}`,
+      url: user,
+      ...Object.fromEntries(USER_URLS.map((k) => [`${k}_url`, `${user}/${k}`])),
+    },
+  };
+}
+
+/** failure if any context failed or errored, pending if none or any pending, else success (GitHub's rule). */
+function combinedState(latest: Status[]): string {
+  if (latest.some((s) => s.state === 'failure' || s.state === 'error')) return 'failure';
+  if (latest.length === 0 || latest.some((s) => s.state === 'pending')) return 'pending';
+  return 'success';
+}
+
+/** repos/get-combined-status-for-ref: the latest status per context, contexts in the order they first appeared. */
+function combinedReply(m: RegExpExecArray, kept: Status[], query: URLSearchParams, origin: string): Reply {
+  const latest = new Map<string, Status>();
+  for (const st of kept) latest.set(st.context, st);
+  const all = [...latest.values()];
+  const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
+  const page = Math.max(1, Number(query.get('page') ?? 1));
+  const [owner, repo, ref] = [m[1]!, m[2]!, m[3]!];
+  return {
+    status: 200,
+    body: {
+      state: combinedState(all),
+      statuses: all.slice((page - 1) * perPage, page * perPage).map(({ creator: _c, ...simple }) => simple),
+      sha: ref,
+      total_count: all.length,
+      repository: minimalRepository(owner, repo, origin),
+      commit_url: `${origin}/repos/${owner}/${repo}/commits/${ref}`,
+      url: `${origin}/repos/${owner}/${repo}/commits/${ref}/status`,
+    },
+  };
+}
+
 export async function startFakeGitHub(opts: { prefix?: string; respond?: Responder } = {}): Promise<FakeGitHub> {
   const prefix = opts.prefix ?? '';
   const requests: RecordedRequest[] = [];
   const replies: Reply[] = [];
+  const kept = new Map<string, Status[]>();
+  const keep = (sha: string, status: Status) => kept.set(sha, [...(kept.get(sha) ?? []), status]);
   let origin = '';
+  const answer = (rec: RecordedRequest): Reply => {
+    const combined = rec.method === 'GET' ? COMBINED_PATH.exec(rec.path.slice(prefix.length)) : null;
+    if (combined) return combinedReply(combined, kept.get(combined[3]!) ?? [], new URLSearchParams(rec.query), origin);
+    const reply = statusReply(rec, 1000 + requests.length, origin, prefix);
+    if (reply.status === 201) keep(rec.path.split('/').pop()!, reply.body as Status);
+    return reply;
+  };
   const server: Server = createServer((req, res) => {
     void readBody(req).then((body) => {
-      const rec: RecordedRequest = { method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', headers: req.headers, body };
+      const [path = '', query = ''] = (req.url ?? '').split('?');
+      const rec: RecordedRequest = { method: req.method ?? '', path, query, headers: req.headers, body };
       requests.push(rec);
-      const reply = opts.respond?.(rec, requests.length) ?? statusReply(rec, 1000 + requests.length, origin, prefix);
+      const reply = opts.respond?.(rec, requests.length) ?? answer(rec);
       replies.push(reply);
       res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(reply.body));
@@ -78,6 +158,10 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     prefix,
     requests,
     replies,
+    setStatus: (sha, context, state) => {
+      const rec: RecordedRequest = { method: 'POST', path: `${prefix}/repos/o/r/statuses/${sha}`, headers: {}, body: JSON.stringify({ context, state }) };
+      keep(sha, statusReply(rec, 5000 + [...kept.values()].flat().length, origin, prefix).body as Status);
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

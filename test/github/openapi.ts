@@ -22,6 +22,8 @@ export interface RecordedRequest {
   method: string;
   /** Path as received, without the query string. */
   path: string;
+  /** The query string without `?` ("" or absent when there was none). */
+  query?: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -110,18 +112,36 @@ export class GitHubContract {
     const found = this.findOperation(req.method, req.path.slice(apiPrefix.length));
     if (!found) return [`${req.method} ${req.path} is no operation of the GitHub REST API`];
     if (found.operationId !== expectedOperation) return [`${req.method} ${req.path} is ${found.operationId}, not ${expectedOperation}`];
-    return [...this.checkParams(found), ...checkHeaders(req, found.op), ...this.checkBody(req, found)];
+    return [...this.checkParams(found), ...this.checkQuery(req, found), ...checkHeaders(req, found.op), ...this.checkBody(req, found)];
+  }
+
+  /** The operation's parameters, resolved, with the pointer to each one's schema. */
+  private params(found: Operation): { p: Json; schema: string[] }[] {
+    return ((found.op.parameters ?? []) as Json[]).map((p, i) =>
+      typeof p.$ref === 'string'
+        ? { p: this.resolve(p.$ref), schema: [...refPointer(p.$ref), 'schema'] }
+        : { p, schema: [...found.pointer, 'parameters', String(i), 'schema'] },
+    );
   }
 
   private checkParams(found: Operation): string[] {
-    const params = (found.op.parameters ?? []) as Json[];
-    return params.flatMap((p, i) => {
-      const resolved = typeof p.$ref === 'string' ? this.resolve(p.$ref) : p;
-      if (resolved.in !== 'path') return [];
-      const value = found.pathParams[String(resolved.name)];
-      if (value === undefined || value === '') return [`path parameter ${String(resolved.name)} missing`];
-      const pointer = typeof p.$ref === 'string' ? [...refPointer(p.$ref), 'schema'] : [...found.pointer, 'parameters', String(i), 'schema'];
-      return this.problems(pointer, value, `path parameter ${String(resolved.name)}`);
+    return this.params(found).flatMap(({ p, schema }) => {
+      if (p.in !== 'path') return [];
+      const value = found.pathParams[String(p.name)];
+      if (value === undefined || value === '') return [`path parameter ${String(p.name)} missing`];
+      return this.problems(schema, value, `path parameter ${String(p.name)}`);
+    });
+  }
+
+  /** Every query parameter sent must be one the operation documents, its value of the documented type. */
+  private checkQuery(req: RecordedRequest, found: Operation): string[] {
+    const declared = new Map(this.params(found).filter(({ p }) => p.in === 'query').map((x) => [String(x.p.name), x.schema]));
+    return [...new URLSearchParams(req.query ?? '')].flatMap(([name, value]) => {
+      const schema = declared.get(name);
+      if (!schema) return [`query parameter ${name} is not one of ${found.operationId}'s`];
+      const type = (this.at(schema) as { type?: string }).type;
+      const typed = type === 'integer' || type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
+      return this.problems(schema, typed, `query parameter ${name}`);
     });
   }
 
@@ -156,7 +176,11 @@ export class GitHubContract {
   }
 
   private resolve(ref: string): Json {
-    return refPointer(ref).reduce<Json>((node, key) => node[key] as Json, this.spec);
+    return this.at(refPointer(ref));
+  }
+
+  private at(pointer: string[]): Json {
+    return pointer.reduce<Json>((node, key) => node[key] as Json, this.spec);
   }
 }
 

@@ -197,6 +197,14 @@ describe('the OpenAPI check itself can fail', () => {
     ]);
   });
 
+  test('query parameters: documented ones of the right type pass, others are caught', () => {
+    const combined = { ...good, method: 'GET', path: `/repos/acme/fleet/commits/${SHA}/status`, body: '' };
+    const check = (query: string) => contract.checkRequest({ ...combined, query }, 'repos/get-combined-status-for-ref');
+    expect(check('per_page=100&page=2')).toEqual([]);
+    expect(check('per_page=lots')).toEqual(['query parameter per_page must be integer']);
+    expect(check('context=fleetplay%2Fmain')).toEqual(["query parameter context is not one of repos/get-combined-status-for-ref's"]);
+  });
+
   test('a response missing documented fields does not pass the 201 schema', () => {
     expect(contract.checkResponse(OP, 201, { id: 'one', state: 'success' })).toEqual(
       expect.arrayContaining(['response/id must be integer', "response must have required property 'creator'"]),

@@ -23,11 +23,15 @@ describe('classifyDevice', () => {
     expect(classifyDevice(want, s, o).state).toBe(state);
   });
 
-  test('offline only when not converged and silent for longer than the threshold', () => {
+  test('offline only while an update is due and silent for longer than the threshold', () => {
     const quiet = { checkIn: '2026-03-01T09:00:00Z' };
     expect(classifyDevice(want, seen({ ...quiet, os: [dep('pending')] }), o)).toMatchObject({ state: 'offline', why: expect.stringMatching(/no check-in for 3h/) });
     expect(classifyDevice(want, seen({ ...quiet, artifact: 'os-2' }), o).state).toBe('converged');
     expect(classifyDevice(want, seen({ ...quiet, os: [dep('pending')] }), { ...o, offlineAfterMs: 4 * 3_600_000 }).state).toBe('pending');
+    expect(classifyDevice(want, seen({ ...quiet, os: [dep('installing')] }), o).state).toBe('offline');
+    // Nothing scheduled reaches a drifted device even when it comes back: still drift, silence noted.
+    expect(classifyDevice(want, seen(quiet), o)).toMatchObject({ state: 'drift', why: expect.stringMatching(/no deployment of it is scheduled; no check-in for 3h/) });
+    expect(classifyDevice(want, seen({ ...quiet, os: [dep('failure')] }), o).state).toBe('failed');
   });
 
   test('an unknown device fails; the worst dimension wins', () => {
@@ -58,6 +62,16 @@ describe('verdict', () => {
     expect(verdict(counts({ converged: 3, in_progress: 1, failed: 1 }), { kind: 'count', n: 0 })).toMatchObject({ exitCode: 2, commitState: 'failure', settled: true });
     expect(verdict(counts({ converged: 9, drift: 1 }), { kind: 'percent', pct: 10 })).toMatchObject({ exitCode: 0, summary: expect.stringMatching(/within --max-failed/) });
     expect(verdict(counts({ converged: 9, drift: 1 }), { kind: 'percent', pct: 5 }).exitCode).toBe(2);
+  });
+  test('offline devices still due an update are never green unless --max-failed tolerates them', () => {
+    const none = { kind: 'count', n: 0 } as const;
+    expect(verdict(counts({ offline: 4 }), none)).toMatchObject({ exitCode: 3, commitState: 'pending', settled: true, summary: '4 of 4 devices offline before converging (at most 0 may not converge)' });
+    expect(verdict(counts({ converged: 2, in_progress: 1, offline: 1 }), none)).toMatchObject({ exitCode: 3, settled: false, summary: '1 of 4 devices still updating, 1 offline' });
+    expect(verdict(counts({ converged: 2, offline: 1, failed: 1 }), none)).toMatchObject({ exitCode: 2, commitState: 'failure' });
+    // The tolerance is shared: one failure and one offline device need --max-failed 2.
+    const mixed = counts({ converged: 8, offline: 1, failed: 1 });
+    expect(verdict(mixed, { kind: 'count', n: 1 })).toMatchObject({ exitCode: 3, commitState: 'pending', summary: '1 of 10 devices offline before converging and 1 failed or drifted (at most 1 may not converge)' });
+    expect(verdict(mixed, { kind: 'percent', pct: 20 })).toMatchObject({ exitCode: 0, commitState: 'success', summary: '8 of 10 devices converged (1 offline, 1 failed or drifted, within --max-failed)' });
   });
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startFakeGitHub, type FakeGitHub } from '../github/fake-github.js';
 import { GitHubContract } from '../github/openapi.js';
 import { testServer, type TestServer } from '../ota/helpers.js';
-import { commitImage, fleetRepo, monitor, SPEC, updateRun } from './helpers.js';
+import { commitImage, dev, fleetRepo, monitor, snapshotOf, SPEC, updateRun } from './helpers.js';
 
 const contract = new GitHubContract();
 const OP = 'repos/create-commit-status';
@@ -82,5 +82,84 @@ describe('monitor → GitHub', () => {
     expect(quiet.code).toBe(2);
     expect(gh.requests.length).toBe(1);
     expect(quiet.stderr.match(/commit status fleetplay\/canary not sent: GITHUB_TOKEN not known/g)).toHaveLength(1);
+  });
+
+  /** What the monitor sent, in order: [state, description]. */
+  const statuses = () => gh.requests.map((q) => JSON.parse(q.body) as { state: string; description: string }).map((b) => [b.state, b.description]);
+  const summaryFile = () => join(mkdtempSync(join(tmpdir(), 'fleetplay-summary-')), 'summary.md');
+  const offline = (n: number) => srv.admin('PUT', `devices/${dev(n)}`, { online: false });
+
+  test('every device offline before its update: pending (exit 3), never success; --wait stops once only offline ones are left', async () => {
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    for (const n of [1, 2, 3, 4]) await offline(n);
+    const r = await monitor(repo, srv, { wait: true, interval: '10m', timeout: '6h', offlineAfter: '1h' }, actionsEnv(summaryFile()));
+    expect(r.code).toBe(3);
+    expect(statuses()).toEqual([
+      ['pending', '4 pending, 1 not subscribed'],
+      ['pending', '4 offline, 1 not subscribed'],
+    ]);
+    expect(r.stdout).toMatch(/4 of 4 devices offline before converging \(at most 0 may not converge\)/);
+    // Looks every 10 minutes until the devices count as offline (over 1h), not until the 6h timeout.
+    const looks = r.stderr.match(/^\S+ \+(\d+)s /gm)!;
+    expect(looks.length).toBe(8);
+    expect(r.stderr).toMatch(/\+4200s 4 offline, 1 not subscribed\n$/);
+  });
+
+  test('one device offline before its update: pending; tolerated by --max-failed 1: success; offline after converging: converged', async () => {
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    await offline(3);
+    const held = await monitor(repo, srv, { wait: true, interval: '30m', timeout: '6h', json: true }, actionsEnv(summaryFile()));
+    expect(held.code).toBe(3);
+    expect(snapshotOf(held).devices.find((d) => d.device === dev(3))).toMatchObject({ state: 'offline', why: expect.stringMatching(/no check-in for \d+m .*; was: os-1.1: scheduled, not started/) });
+    expect(statuses().at(-1)).toEqual(['pending', '3 converged, 1 offline, 1 not subscribed']);
+    expect(statuses().map(([state]) => state)).not.toContain('success');
+
+    const tolerated = await monitor(repo, srv, { maxFailed: '1' }, actionsEnv(summaryFile()));
+    expect(tolerated.code).toBe(0);
+    expect(statuses().at(-1)).toEqual(['success', '3 converged, 1 offline, 1 not subscribed']);
+    expect(tolerated.stdout).toMatch(/3 of 4 devices converged \(1 offline, within --max-failed\)/);
+
+    // Device 1 already runs what the branch wants: silence does not make it less converged.
+    await offline(1);
+    await srv.admin('PUT', `devices/${dev(3)}`, { online: true });
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    await srv.admin('POST', 'clock/advance', { seconds: 2 * 3600 });
+    const back = await monitor(repo, srv, { json: true }, actionsEnv(summaryFile()));
+    expect(snapshotOf(back).counts).toMatchObject({ converged: 4, offline: 0 });
+    expect(back.code).toBe(0);
+    expect(statuses().at(-1)).toEqual(['success', '4 converged, 1 not subscribed']);
+  });
+
+  test('--wait --timeout on the manual clock: still in progress at the timeout → exit 3 with pending published', async () => {
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    const r = await monitor(repo, srv, { wait: true, interval: '30s', timeout: '60s', json: true }, actionsEnv(summaryFile()));
+    expect(r.code).toBe(3);
+    // Looks at +0s, +30s, +60s of simulated time, then gives up: the devices need ~100s.
+    expect(r.stderr.match(/^\S+ \+(\d+)s /gm)!.map((l) => l.split(' ')[1])).toEqual(['+0s', '+30s', '+60s']);
+    const s = snapshotOf(r);
+    expect(s.verdict).toMatchObject({ exitCode: 3, commitState: 'pending', settled: false });
+    expect(s.counts.converged).toBe(0);
+    expect(s.counts.pending + s.counts.in_progress).toBe(4);
+    expect(statuses().length).toBeGreaterThanOrEqual(1);
+    expect(statuses().at(-1)![0]).toBe('pending');
+    for (const q of gh.requests) expect(contract.checkRequest(q, OP, '/api/v3')).toEqual([]);
+    // Given longer, the same stage converges: the timeout, not the fleet, ended the wait.
+    const later = await monitor(repo, srv, { wait: true, interval: '30s', timeout: '10m' }, actionsEnv(summaryFile()));
+    expect(later.code).toBe(0);
+    expect(statuses().at(-1)![0]).toBe('success');
+  });
+
+  test('on a terminal a warning while waiting clears the bar and keeps a line of its own', async () => {
+    await gh.close();
+    gh = await startFakeGitHub({ prefix: '/api/v3', respond: (_q, n) => (n === 2 ? { status: 422, body: { message: 'Validation Failed' } } : undefined) });
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    const r = await monitor(repo, srv, { wait: true, interval: '30s' }, { ...actionsEnv(summaryFile()), NO_COLOR: '1' }, { tty: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^\r\[\.{30}\] 0% 4 pending, 1 not subscribed\x1b\[K\r\x1b\[Kwarning: commit status fleetplay\/canary on acme\/fleet failed: HTTP 422 [^\n]*\n[\s\S]*\r\[/);
+    expect(r.stderr).not.toContain(GH_TOKEN);
   });
 });

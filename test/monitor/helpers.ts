@@ -100,16 +100,28 @@ export interface Captured {
   stderr: string;
 }
 
-const sink = () => {
-  const w = new Writable({ write: (c, _e, cb) => ((w.text += String(c)), cb()) }) as Writable & { text: string };
+/** Collects what is written; `isTTY` as a terminal's stream says it (the progress bar looks there). */
+const sink = (isTTY = false) => {
+  const w = new Writable({ write: (c, _e, cb) => ((w.text += String(c)), cb()) }) as Writable & { text: string; isTTY: boolean };
   w.text = '';
+  w.isTTY = isTTY;
   return w;
 };
 
-/** `fleetplay monitor` in-process; `sleep` advances the server's manual clock instead of waiting. */
-export async function monitor(repo: Repo, srv: TestServer, args: Partial<MonitorArgs> = {}, env: NodeJS.ProcessEnv = {}, fetchImpl?: typeof fetch): Promise<Captured> {
+export interface MonitorIoOptions {
+  /** stderr claims to be a terminal. */
+  tty?: boolean;
+  fetch?: typeof fetch;
+}
+
+/**
+ * `fleetplay monitor` in-process on a manual clock: `sleep` advances the server's clock instead of
+ * waiting and `now` is the time slept so far, so --timeout is reached in simulated time too.
+ */
+export async function monitor(repo: Repo, srv: TestServer, args: Partial<MonitorArgs> = {}, env: NodeJS.ProcessEnv = {}, o: MonitorIoOptions = {}): Promise<Captured> {
   const stdout = sink();
-  const stderr = sink();
+  const stderr = sink(o.tty);
+  let slept = 0;
   const code = await runMonitor(
     {
       inventory: [join(repo.dir, 'inventory')],
@@ -124,8 +136,12 @@ export async function monitor(repo: Repo, srv: TestServer, args: Partial<Monitor
       stdout,
       stderr,
       env: { ...menderEnv(srv), ...env },
-      sleep: async (ms) => void (await srv.admin('POST', 'clock/advance', { seconds: Math.ceil(ms / 1000) })),
-      fetch: fetchImpl,
+      sleep: async (ms) => {
+        slept += ms;
+        await srv.admin('POST', 'clock/advance', { seconds: Math.ceil(ms / 1000) });
+      },
+      now: () => slept,
+      fetch: o.fetch,
     },
   );
   return { code, stdout: stdout.text, stderr: stderr.text };

@@ -44,7 +44,9 @@ describe('fleetplay monitor', () => {
     expect(stateOf(done, 3)).toBe('offline');
     expect(snapshotOf(done).devices.find((d) => d.device === dev(3))!.why).toMatch(/no check-in for 2h/);
     expect(snapshotOf(done).counts).toEqual({ converged: 3, pending: 0, in_progress: 0, drift: 0, offline: 1, failed: 0, not_subscribed: 1 });
-    expect(done.code).toBe(0);
+    // Device 3 still needs its update: not converged, so not green (exit 3, pending).
+    expect(done.code).toBe(3);
+    expect(snapshotOf(done).verdict).toMatchObject({ commitState: 'pending', summary: '1 of 4 devices offline before converging (at most 0 may not converge)' });
   });
 
   test('--wait follows to convergence with few requests: bulk search, one deployment list, device lists of running deployments', async () => {
@@ -62,6 +64,34 @@ describe('fleetplay monitor', () => {
     const configReads = log.filter((q) => q.path.includes('/deviceconfig/'));
     const looks = log.filter((q) => q.path.endsWith('/filters/search')).length;
     expect(configReads.length).toBeLessThanOrEqual(2 * looks);
+  });
+
+  test('--wait on a terminal: one coloured bar redrawn in place; NO_COLOR: the bar without colour; no terminal: a plain line per look', async () => {
+    const repo = fleetRepo('os-1.1');
+    await updateRun(repo, srv);
+    const SGR = /\x1b\[\d+m/;
+    const wait = { wait: true, interval: '30s', timeout: '30m' };
+    const tty = await monitor(repo, srv, wait, {}, { tty: true });
+    expect(tty.code).toBe(0);
+    // The notice that no commit status is sent keeps a line of its own, before the bar.
+    const notice = 'commit status fleetplay/canary not sent: GITHUB_TOKEN, GITHUB_REPOSITORY not known\n';
+    expect(tty.stderr.startsWith(`${notice}\r[`)).toBe(true);
+    const draws = tty.stderr.slice(notice.length).split('\r').filter(Boolean);
+    expect(draws.length).toBeGreaterThanOrEqual(3);
+    for (const d of draws) expect(d).toMatch(/^\[(\x1b\[\d+m|[#!>.])+\] \d+% .+\x1b\[K\n?$/);
+    expect(draws[0]).toBe('[..............................] 0% 4 pending, 1 not subscribed\x1b[K');
+    expect(draws.some((d) => d.includes('\x1b[33m>'))).toBe(true);
+    // The last draw: all converged, in green; then the line is ended once.
+    expect(draws.at(-1)).toBe(`[\x1b[32m${'#'.repeat(30)}\x1b[0m] 100% 4 converged, 1 not subscribed\x1b[K\n`);
+    expect(tty.stderr).not.toMatch(/^\S+Z \+\d+s /m);
+    expect(tty.stdout).not.toMatch(SGR);
+
+    const plain = await monitor(repo, srv, wait, { NO_COLOR: '1' }, { tty: true });
+    expect(plain.stderr).toBe(`${notice}\r[${'#'.repeat(30)}] 100% 4 converged, 1 not subscribed\x1b[K\n`);
+
+    const lines = await monitor(repo, srv, wait);
+    expect(lines.stderr).toMatch(/^commit status .* not known\n2026-03-01T\S+Z \+0s 4 converged, 1 not subscribed\n$/);
+    expect(lines.stderr).not.toMatch(/[\r\x1b]/);
   });
 
   test('a bad release fails on canary: exit 2, failed devices with deployment id and log tail', async () => {
