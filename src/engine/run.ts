@@ -38,6 +38,8 @@ export interface RunOptions {
   recordResults?: boolean;
   /** Where the results go when the caller writes the report file itself (src/stage). */
   results?: ResultsFile;
+  /** Sees every host × task result as it happens (unmasked; nothing is kept for it). */
+  onRecord?: (r: TaskRecord) => void;
   branch?: string | null;
   commit?: string | null;
   /** The OTA client fills these in after the run. */
@@ -165,10 +167,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
 
 /** Results go to the report file as they happen, and into memory only when the caller asked. */
 function recorder(o: RunOptions, sink: ResultsFile | undefined, kept: TaskRecord[]): ((r: TaskRecord) => void) | undefined {
-  if (!sink && !o.recordResults) return undefined;
+  if (!sink && !o.recordResults && !o.onRecord) return undefined;
   return (r) => {
     sink?.add(r);
     if (o.recordResults) kept.push(maskDeep(r));
+    o.onRecord?.(r);
   };
 }
 

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { err, fleetError, ok, type Result } from '../errors/index.js';
-import { RunReport } from '../engine/report.js';
+import { RunReport, type TaskRecord } from '../engine/report.js';
 import { runPlaybook } from '../engine/run.js';
 import { registerMenderModules } from '../modules/mender/index.js';
 import { ConfigMap } from '../ota/schemas.js';
@@ -53,11 +53,13 @@ export function desiredFromReport(file: string): Result<Desired> {
   return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...fromRunReport(r.data) });
 }
 
-function fromRunReport(r: RunReport): Pick<Desired, 'devices' | 'notSubscribed'> {
+function fromRunReport(r: Pick<RunReport, 'recap' | 'results' | 'plan'>): Pick<Desired, 'devices' | 'notSubscribed'> {
   const hosts = [...Object.keys(r.recap), ...r.results.map((x) => x.host)];
-  const failed = r.results.filter((x) => x.status === 'failed' && x.action.startsWith('mender_')).map((x) => x.host);
-  return desiredFromPlan(r.plan, hosts, [...new Set(failed)]);
+  return desiredFromPlan(r.plan, hosts, [...new Set(r.results.filter(failedOnServer).map((x) => x.host))]);
 }
+
+/** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */
+const failedOnServer = (x: Pick<TaskRecord, 'status' | 'action'>) => x.status === 'failed' && x.action.startsWith('mender_');
 
 export interface EngineInput {
   playbook: string;
@@ -70,24 +72,27 @@ export interface EngineInput {
 /** The playbook in dry-run on the same commit: writes nothing, its plan is what the branch wants now. */
 export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>> {
   registerMenderModules();
+  // 100k hosts print 100k lines per task: keep the end (for the error message), not all of it.
   let text = '';
+  const failed: TaskRecord[] = [];
   const r = await runPlaybook({
     playbook: i.playbook,
     inventory: i.inventory,
     mode: 'dry-run',
-    recordResults: true,
+    onRecord: (x) => void (failedOnServer(x) && failed.push(x)),
     branch: i.branch,
     commit: i.commit,
     extraVars: { fleetplay_branch: i.branch },
     env: i.env,
-    stdout: new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) }),
+    stdout: new Writable({ write: (c, _e, cb) => ((text = (text + String(c)).slice(-TAIL_CHARS)), cb()) }),
   });
   if (r.errors.length && r.report.plan.length === 0) {
     const first = r.errors[0]!;
     return err({ ...first, message: `desired state from ${i.playbook} (dry-run): ${first.message}` });
   }
   if (r.exitCode === 4) return err(fleetError('ota.unreachable', `the OTA server could not be used while computing the desired state:\n${tail(text)}`));
-  return ok({ source: 'engine', branch: i.branch, commit: i.commit, ...fromRunReport(r.report) });
+  return ok({ source: 'engine', branch: i.branch, commit: i.commit, ...fromRunReport({ ...r.report, results: failed }) });
 }
 
+const TAIL_CHARS = 16_384;
 const tail = (s: string) => s.trim().split('\n').slice(-5).join('\n');

@@ -68,8 +68,9 @@ describe('a token lacking permission (HTTP 403)', () => {
 });
 
 describe('requests that outlast the timeout', () => {
-  // The server answers a second late; the client waits a quarter of that.
-  const slow = { latency_ms: 1000 };
+  // The server answers 2.5 s late; the client waits 250 ms. The margin is wide because a loaded
+  // machine can stall the test's event loop long enough for a late answer to beat its timer.
+  const slow = { latency_ms: 2500 };
   const impatient = { timeoutMs: 250, maxRetries: 2, baseDelayMs: 5, maxDelayMs: 20 };
 
   test('are retried, then fail as the OTA server unreachable (exit code 4)', async () => {
