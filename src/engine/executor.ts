@@ -11,6 +11,7 @@ import type { HostContext, ModuleResult, PlanEntry, RunMode } from '../modules/r
 import { asList, loadIncludedRole, loadIncludedTasks } from './loader.js';
 import type { BlockNode, Inherit, Node, Play, Playbook, RoleCtx, TaskNode } from './model.js';
 import { CENSORED, emptyStats, type Printer, type Stats } from './output.js';
+import { diffToShow } from './diff.js';
 import type { TaskRecord, TaskStatus } from './report.js';
 import { bool, conditions, invoke, loopItems, moduleOf, OMIT, postConditions, truthy, type ItemOutcome, type Outcome, type TaskEnv } from './task.js';
 import { selectedByTags, type TagFilter } from './tags.js';
@@ -348,7 +349,7 @@ export class Engine {
           const i = parsed.error.issues[0];
           throw new FleetFailure(fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, { file: t.file, line: t.line }));
         }
-        const ctx: HostContext = { host: h.name, vars, templar: this.o.templar, checkMode, diff: this.o.diff, mode: this.o.mode, env: this.o.env, file: t.file, line: t.line, task: t.name };
+        const ctx: HostContext = { host: h.name, vars, templar: this.o.templar, checkMode, diff: bool(t, 'diff', vars, this.o.templar) ?? this.o.diff, mode: this.o.mode, env: this.o.env, file: t.file, line: t.line, task: t.name };
         items.push({ host: h.name, args: parsed.data, ctx });
         byName.set(h.name, { h, vars });
       } catch (e) {
@@ -440,12 +441,16 @@ export class Engine {
     const show = t.action === 'debug';
     const delegated = t.kw.delegate_to ?? t.inherit.delegate_to;
     const opts = { delegated: delegated ? String(delegated) : undefined, noLog };
+    const diffs = !noLog && this.showsDiff(t);
     if (o.items) {
       for (const it of o.items) {
         const ir = it.result;
         if (ir.skipped) p.result('skipping', h.name, ir, { ...opts, item: it.label });
         else if (ir.failed) p.result('failed', h.name, ir, { ...opts, item: it.label });
-        else p.result(ir.changed ? 'changed' : 'ok', h.name, show ? { ...ir, _debug: true } : ir, { ...opts, item: it.label, show });
+        else {
+          if (diffs) p.diff(diffToShow(ir));
+          p.result(ir.changed ? 'changed' : 'ok', h.name, show ? { ...ir, _debug: true } : ir, { ...opts, item: it.label, show });
+        }
       }
       if (r.skipped) p.result('skipping', h.name, r, opts);
       else if (r.failed) p.result('fatal', h.name, { ...r, results: undefined }, { ...opts, ignored });
@@ -453,7 +458,15 @@ export class Engine {
     }
     if (r.skipped) p.result('skipping', h.name, r, { ...opts, show: this.o.verbosity > 0 || show && r._verbosity === true });
     else if (r.failed) p.result('fatal', h.name, r, { ...opts, ignored });
-    else p.result(r.changed ? 'changed' : 'ok', h.name, show ? { ...r, _debug: true } : r, { ...opts, show });
+    else {
+      if (diffs) p.diff(diffToShow(r));
+      p.result(r.changed ? 'changed' : 'ok', h.name, show ? { ...r, _debug: true } : r, { ...opts, show });
+    }
+  }
+
+  /** As ansible's strategy: a result's diff is shown under --diff or on a task with `diff: true`. */
+  private showsDiff(t: TaskNode): boolean {
+    return this.o.diff || truthy(t.kw.diff ?? t.inherit.diff);
   }
 
   private notify(t: TaskNode, ps: PlayState, h: HostState, vars: Vars): void {

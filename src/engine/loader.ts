@@ -157,7 +157,7 @@ function inheritFrom(parent: Inherit, kw: Record<string, unknown>): Inherit {
   if (when !== undefined) out.when = [...asList(parent.when), ...asList(when)];
   if (kw.tags !== undefined) out.tags = [...asList(parent.tags), ...asList(kw.tags)];
   if (kw.vars !== undefined) out.vars = { ...(parent.vars ?? {}), ...(kw.vars as object) };
-  for (const k of ['environment', 'ignore_errors', 'no_log', 'check_mode', 'run_once', 'delegate_to', 'any_errors_fatal', 'notify'] as const) {
+  for (const k of ['environment', 'ignore_errors', 'no_log', 'check_mode', 'diff', 'run_once', 'delegate_to', 'any_errors_fatal', 'notify'] as const) {
     if (kw[k] !== undefined) (out as Record<string, unknown>)[k] = kw[k];
   }
   return out;
@@ -312,7 +312,7 @@ interface ParsedRoleEntry {
   kw: Record<string, unknown>;
 }
 
-const ROLE_KEYWORDS = new Set(['role', 'name', 'when', 'tags', 'vars', 'environment', 'ignore_errors', 'no_log', 'check_mode', 'become', 'delegate_to', 'run_once']);
+const ROLE_KEYWORDS = new Set(['role', 'name', 'when', 'tags', 'vars', 'environment', 'ignore_errors', 'no_log', 'check_mode', 'diff', 'become', 'delegate_to', 'run_once']);
 
 function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRoleEntry | undefined {
   if (typeof raw === 'string') return { name: raw, params: {}, kw: {} };

@@ -90,6 +90,7 @@ export const RoleEntry = z
     ignore_errors: Bool.optional(),
     no_log: Bool.optional(),
     check_mode: Bool.optional(),
+    diff: Bool.optional(),
     become: z.unknown().optional(),
     delegate_to: z.string().optional(),
     run_once: Bool.optional(),
@@ -141,6 +142,7 @@ export interface Inherit {
   ignore_errors?: unknown;
   no_log?: unknown;
   check_mode?: unknown;
+  diff?: unknown;
   run_once?: unknown;
   delegate_to?: string;
   any_errors_fatal?: unknown;

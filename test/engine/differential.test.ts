@@ -5,13 +5,12 @@
  * debug output (which is how registered values are compared).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { TaskRecord } from '../../src/engine/report.js';
+import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
 const names = readdirSync(dir).filter((f) => f.endsWith('.expected.json')).map((f) => f.replace('.expected.json', '')).sort();
 
 interface Expected {
@@ -58,24 +57,6 @@ function actualSteps(records: TaskRecord[]): Record<string, Step[]> {
   return out;
 }
 
-/** The arguments the generator gave ansible-playbook, mapped onto runPlaybook options. */
-function optionsFor(name: string) {
-  const first = readFileSync(join(dir, `${name}.yml`), 'utf8').split('\n')[0];
-  const args = /^# fleetplay-args: (.*)$/.exec(first)?.[1].split(' ').filter(Boolean) ?? [];
-  const o = { tags: [] as string[], skipTags: [] as string[], extraVars: {} as Record<string, unknown>, check: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--tags') o.tags.push(...args[++i].split(','));
-    else if (a === '--skip-tags') o.skipTags.push(...args[++i].split(','));
-    else if (a === '--check') o.check = true;
-    else if (a === '-e') {
-      const [k, v] = args[++i].split('=');
-      o.extraVars[k] = v;
-    } else throw new Error(`unhandled fixture arg ${a}`);
-  }
-  return o;
-}
-
 const sink = () => {
   let text = '';
   const s = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
@@ -89,7 +70,7 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
 
   test.each(names)('%s', async (name) => {
     const expected = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as Expected;
-    const o = optionsFor(name);
+    const o = fixtureOptions(name);
     const out = sink();
     const r = await runPlaybook({
       playbook: join(dir, `${name}.yml`),
@@ -98,6 +79,8 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
       tags: o.tags,
       skipTags: o.skipTags,
       extraVars: o.extraVars,
+      diff: o.diff,
+      verbosity: o.verbosity,
       stdout: out.s,
       recordResults: true,
       env: { PATH: process.env.PATH },

@@ -4,12 +4,10 @@
  * compared as a sorted multiset per section; timestamps of command results are blanked.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runPlaybook } from '../../src/engine/run.js';
-
-const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
+import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
 const names = readdirSync(dir).filter((f) => f.endsWith('.stdout.txt')).map((f) => f.replace('.stdout.txt', ''));
 
 function sections(text: string): string[][] {
@@ -23,7 +21,8 @@ function sections(text: string): string[][] {
 async function fleetplayText(name: string): Promise<{ text: string; rc: number }> {
   let text = '';
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: 'run', stdout, env: { PATH: process.env.PATH } });
+  const o = fixtureOptions(name);
+  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: o.check ? 'dry-run' : 'run', diff: o.diff, verbosity: o.verbosity, tags: o.tags, skipTags: o.skipTags, extraVars: o.extraVars, stdout, env: { PATH: process.env.PATH } });
   return { text, rc: r.exitCode };
 }
 
@@ -32,7 +31,7 @@ describe('output matches ansible-playbook default callback', () => {
   test.each(names)('%s', async (name) => {
     const recorded = readFileSync(join(dir, `${name}.stdout.txt`), 'utf8');
     const [head, ...rest] = recorded.split('\n');
-    const rc = Number(/\(rc=(\d+)\)/.exec(head)?.[1]);
+    const rc = Number(/\(rc=(\d+)/.exec(head)?.[1]);
     const ours = await fleetplayText(name);
     expect(ours.rc).toBe(rc);
     expect(sections(ours.text)).toEqual(sections(rest.join('\n')));
