@@ -128,6 +128,8 @@ export type PlayKeywords = z.infer<typeof PlayKeywords>;
 export interface RoleCtx {
   name: string;
   path: string;
+  /** ansible_search_path of its tasks: lookup('template'/'file') look in this role first, then the playbook's folder. */
+  searchPath: string[];
   defaults: Record<string, unknown>;
   vars: Record<string, unknown>;
   params: Record<string, unknown>;

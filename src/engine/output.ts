@@ -87,7 +87,9 @@ export class Printer {
     // ansible indents debug output and everything at -vvv; -v and -vv results take one line.
     const json = (v: unknown) => (opts.show || this.o.verbosity > 2 ? JSON.stringify(v, null, 4) : pyJson(v));
     const text = show ? ` => ${json(maskDeep(body()))}` : '';
-    this.line(this.c(colour, `${kind}: ${who}${item ? ` =>${item}` : ''}${text}`));
+    // ansible ends a skipped item's "(item=x) " with a space, before any " => {...}".
+    const itemText = item ? ` =>${item}${kind === 'skipping' ? ' ' : ''}` : '';
+    this.line(this.c(colour, `${kind}: ${who}${itemText}${text}`));
   }
 
   /** A result's `--diff` text (see diff.ts): through the same buffer, so secrets are masked too. */
@@ -117,15 +119,19 @@ export class Printer {
   }
 }
 
-/** What ansible shows of a result: internal keys dropped, `diff` only from -vvv. */
+/** debug's `msg` stands alone; its `var` value keeps the loop keys (ansible's _clean_results). */
+const DEBUG_MSG_KEYS = new Set(['msg', 'exception', 'warnings', 'deprecations']);
+const DEBUG_HIDDEN = new Set(['changed', 'failed', 'skipped', 'invocation', 'skip_reason']);
+
+/** What ansible shows of a result: internal keys, failed and skipped dropped, `diff` only from -vvv. */
 function visible(r: Record<string, unknown>, verbosity: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (r._debug === true) {
-    const loopVar = r.ansible_loop_var as string | undefined;
-    for (const [k, v] of Object.entries(r)) if (k !== 'changed' && k !== 'failed' && k !== 'ansible_loop_var' && k !== loopVar && !k.startsWith('_')) out[k] = v;
+    const keep = 'msg' in r ? (k: string) => DEBUG_MSG_KEYS.has(k) : (k: string) => !DEBUG_HIDDEN.has(k);
+    for (const [k, v] of Object.entries(r)) if (keep(k) && !k.startsWith('_')) out[k] = v;
     return out;
   }
-  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && k !== 'skipped' && v !== undefined) out[k] = v;
   if (verbosity < 3) delete out.diff;
   return out;
 }

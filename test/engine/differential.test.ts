@@ -21,24 +21,42 @@ interface Expected {
 }
 
 const NOT_COMPARED = new Set(['meta', 'include_tasks', 'include_role', 'include']);
+/** A module name without its collection (ansible.builtin.include_tasks → include_tasks). */
+const short = (name: string) => name.replace(/^ansible\.(builtin|legacy)\./, '');
 const RESULT_KEYS = new Set(['changed', 'failed', 'skipped', 'skip_reason', 'skipped_reason', 'ansible_loop_var', 'item', 'failed_when_result', 'attempts']);
 
 /** What a debug task showed: msg, the var's value, or per item for loops. */
 function debugView(r: Record<string, unknown>): unknown {
   if (Array.isArray(r.results)) return r.results.map((x) => debugView(x as Record<string, unknown>));
   if (r.skipped) return 'skipped';
-  if ('msg' in r) return r.msg;
+  if ('msg' in r) return comparable(r.msg);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = v;
+  for (const [k, v] of Object.entries(r)) if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = comparable(v);
   return out;
 }
+
+/**
+ * A shown value with what cannot match blanked: command times (start, end, delta) and
+ * `invocation`, ansible's echo of a module's whole argument spec inside loop results.
+ */
+function comparable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(comparable);
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'invocation') continue;
+    out[k] = TIMES.has(k) && typeof x === 'string' ? '<time>' : comparable(x);
+  }
+  return out;
+}
+const TIMES = new Set(['start', 'end', 'delta']);
 
 type Step = { line: number; status: string; debug?: unknown };
 
 function expectedSteps(e: Expected): Record<string, Step[]> {
   const out: Record<string, Step[]> = {};
   for (const t of e.tasks) {
-    if (NOT_COMPARED.has(t.name.replace(/ :.*$/, ''))) continue;
+    if (NOT_COMPARED.has(short(t.name.replace(/ :.*$/, '')))) continue;
     for (const [h, r] of Object.entries(t.hosts)) {
       (out[h] ??= []).push({ line: t.line, status: r.status, ...(r.debug && r.status !== 'failed' ? { debug: debugView(r.debug) } : {}) });
     }
@@ -49,7 +67,7 @@ function expectedSteps(e: Expected): Record<string, Step[]> {
 function actualSteps(records: TaskRecord[]): Record<string, Step[]> {
   const out: Record<string, Step[]> = {};
   for (const r of records) {
-    if (NOT_COMPARED.has(r.action)) continue;
+    if (NOT_COMPARED.has(short(r.action))) continue;
     const status = r.status === 'ignored' ? 'failed' : r.status;
     // A failed debug shows an error message; its wording is the template engine's, not compared.
     (out[r.host] ??= []).push({ line: r.line, status, ...(r.action === 'debug' && status !== 'failed' ? { debug: debugView(r.result) } : {}) });

@@ -1,17 +1,22 @@
 /**
  * Console output against ansible-playbook's default callback: NAME.stdout.txt holds what
  * ansible printed (first line: the command). Hosts finish in any order in ansible, so lines are
- * compared as a sorted multiset per section; timestamps of command results are blanked.
+ * compared as a sorted multiset per section; timestamps of command results are blanked. The
+ * playbook's first line may give ansible-playbook arguments (--check, --diff, -v...).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runPlaybook } from '../../src/engine/run.js';
 import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
+
 const names = readdirSync(dir).filter((f) => f.endsWith('.stdout.txt')).map((f) => f.replace('.stdout.txt', ''));
 
+/** ansible -v names its configuration file first; fleetplay has none. */
+const CONFIG_NOTICE = /^(No config file found; using defaults|Using .* as config file)\n/m;
+
 function sections(text: string): string[][] {
-  const blank = text.replace(/"(delta|start|end)": "[^"]*"/g, '"$1": "X"');
+  const blank = text.replace(CONFIG_NOTICE, '').replace(/"(delta|start|end)": "[^"]*"/g, '"$1": "X"');
   return blank
     .split('\n\n')
     .map((s) => s.split('\n').filter((l) => l.trim() !== '').sort())
