@@ -11,6 +11,7 @@ import type { HostContext, ModuleResult, PlanEntry, RunMode } from '../modules/r
 import { asList, loadIncludedRole, loadIncludedTasks } from './loader.js';
 import type { BlockNode, Inherit, Node, Play, Playbook, RoleCtx, TaskNode } from './model.js';
 import { CENSORED, emptyStats, type Printer, type Stats } from './output.js';
+import { diffToShow } from './diff.js';
 import type { TaskRecord, TaskStatus } from './report.js';
 import { bool, conditions, invoke, loopItems, moduleOf, OMIT, postConditions, truthy, type ItemOutcome, type Outcome, type TaskEnv } from './task.js';
 import { selectedByTags, type TagFilter } from './tags.js';
@@ -83,7 +84,7 @@ let batchIds = 0;
 const roleMagics = new WeakMap<RoleCtx, Vars>();
 function roleMagic(role: RoleCtx): Vars {
   let m = roleMagics.get(role);
-  if (!m) roleMagics.set(role, (m = { role_path: role.path, role_name: role.name, ansible_role_name: role.name }));
+  if (!m) roleMagics.set(role, (m = { role_path: role.path, role_name: role.name, ansible_role_name: role.name, ansible_search_path: role.searchPath }));
   return m;
 }
 
@@ -270,7 +271,8 @@ export class Engine {
   }
 
   private taskName(t: TaskNode): string {
-    const n = t.name || t.action;
+    // An unnamed include_role is "include_role : ROLE" in ansible's banner.
+    const n = t.name || (t.action === 'include_role' && typeof t.args.name === 'string' ? `include_role : ${t.args.name}` : t.action);
     return t.inherit.role ? `${t.inherit.role.name} : ${n}` : n;
   }
 
@@ -281,7 +283,7 @@ export class Engine {
     if (t.action === 'meta') return this.runMeta(t, ps, targets);
     if (t.action === 'include_tasks' || t.action === 'include_role' || t.action === 'include') return this.runInclude(t, ps, targets);
     this.o.printer.task(this.taskName(t), handler);
-    const runOnce = truthy(t.kw.run_once ?? t.inherit.run_once);
+    const runOnce = truthy(t.kw.run_once ?? t.inherit.run_once) || moduleOf(t).bypassHostLoop === true;
     if (runOnce) targets = targets.slice(0, 1);
     const started = Date.now();
     const outcomes = new Map<HostState, Outcome>();
@@ -347,7 +349,7 @@ export class Engine {
           const i = parsed.error.issues[0];
           throw new FleetFailure(fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, { file: t.file, line: t.line }));
         }
-        const ctx: HostContext = { host: h.name, vars, templar: this.o.templar, checkMode, diff: this.o.diff, mode: this.o.mode, env: this.o.env, file: t.file, line: t.line, task: t.name };
+        const ctx: HostContext = { host: h.name, vars, templar: this.o.templar, checkMode, diff: bool(t, 'diff', vars, this.o.templar) ?? this.o.diff, mode: this.o.mode, env: this.o.env, file: t.file, line: t.line, task: t.name };
         items.push({ host: h.name, args: parsed.data, ctx });
         byName.set(h.name, { h, vars });
       } catch (e) {
@@ -388,13 +390,7 @@ export class Engine {
       if (lc.index_var) r[lc.index_var] = i;
       out.push({ result: r, label });
     }
-    const results = out.map((o) => o.result);
-    const all = results.every((r) => r.skipped);
-    const result: ModuleResult = { changed: results.some((r) => r.changed), msg: 'All items completed', results };
-    if (all) Object.assign(result, { skipped: true, msg: 'All items skipped' });
-    else if (results.some((r) => r.failed)) Object.assign(result, { failed: true, msg: 'One or more items failed' });
-    else result.failed = false;
-    return { result, items: out };
+    return { result: loopResult(out.map((o) => o.result)), items: out };
   }
 
   /** Prints, counts, registers, notifies; `apply` are the hosts a run_once result applies to. */
@@ -423,7 +419,7 @@ export class Engine {
     }
     if (r.changed && !r.failed) this.notify(t, ps, h, vars);
     if (this.o.onRecord) {
-      this.o.onRecord({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: CENSORED } : registered(r), durationMs: Date.now() - started });
+      this.o.onRecord({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: CENSORED } : reported(moduleOf(t).name, r), durationMs: Date.now() - started });
     }
   }
 
@@ -438,23 +434,38 @@ export class Engine {
   private print(t: TaskNode, h: HostState, o: Outcome, noLog: boolean, ignored: boolean): void {
     const p = this.o.printer;
     const r = o.result;
-    const show = t.action === 'debug';
+    const debug = t.action === 'debug';
+    // debug results are cleaned for display (ansible's _clean_results); some are shown without -v.
+    const mark = (x: ModuleResult) => (debug ? { ...x, _debug: true } : x);
+    const show = (x: ModuleResult) => debug || x._ansible_verbose_always === true;
     const delegated = t.kw.delegate_to ?? t.inherit.delegate_to;
     const opts = { delegated: delegated ? String(delegated) : undefined, noLog };
+    const diffs = !noLog && this.showsDiff(t);
     if (o.items) {
       for (const it of o.items) {
         const ir = it.result;
-        if (ir.skipped) p.result('skipping', h.name, ir, { ...opts, item: it.label });
+        if (ir.skipped) p.result('skipping', h.name, mark(ir), { ...opts, item: it.label });
         else if (ir.failed) p.result('failed', h.name, ir, { ...opts, item: it.label });
-        else p.result(ir.changed ? 'changed' : 'ok', h.name, show ? { ...ir, _debug: true } : ir, { ...opts, item: it.label, show });
+        else {
+          if (diffs) p.diff(diffToShow(ir));
+          p.result(ir.changed ? 'changed' : 'ok', h.name, mark(ir), { ...opts, item: it.label, show: show(ir) });
+        }
       }
       if (r.skipped) p.result('skipping', h.name, r, opts);
       else if (r.failed) p.result('fatal', h.name, { ...r, results: undefined }, { ...opts, ignored });
       return;
     }
-    if (r.skipped) p.result('skipping', h.name, r, { ...opts, show: this.o.verbosity > 0 || show && r._verbosity === true });
+    if (r.skipped) p.result('skipping', h.name, mark(r), opts);
     else if (r.failed) p.result('fatal', h.name, r, { ...opts, ignored });
-    else p.result(r.changed ? 'changed' : 'ok', h.name, show ? { ...r, _debug: true } : r, { ...opts, show });
+    else {
+      if (diffs) p.diff(diffToShow(r));
+      p.result(r.changed ? 'changed' : 'ok', h.name, mark(r), { ...opts, show: show(r) });
+    }
+  }
+
+  /** As ansible's strategy: a result's diff is shown under --diff or on a task with `diff: true`. */
+  private showsDiff(t: TaskNode): boolean {
+    return this.o.diff || truthy(t.kw.diff ?? t.inherit.diff);
   }
 
   private notify(t: TaskNode, ps: PlayState, h: HostState, vars: Vars): void {
@@ -596,7 +607,6 @@ function count(s: Stats, status: TaskStatus, changed: boolean): void {
   }
 }
 
-/** What `register:` stores: the result without engine-internal keys. */
 /** Modules whose facts are templated again when used (ansible's _ACTION_WITH_CLEAN_FACTS). */
 const CLEAN_FACTS = new Set(['set_fact', 'include_vars']);
 
@@ -609,9 +619,29 @@ function factsOf(module: string, facts: Vars): Vars {
   return facts;
 }
 
+/** A loop's result as ansible's TaskExecutor folds the items: `failed` only when an item failed. */
+function loopResult(results: ModuleResult[]): ModuleResult {
+  if (!results.length) return { changed: false, skipped: true, skipped_reason: 'No items in the list', results };
+  const skipped = results.every((r) => r.skipped);
+  const failed = results.some((r) => r.failed);
+  const msg = skipped ? 'All items skipped' : failed ? 'One or more items failed' : 'All items completed';
+  return { results, skipped, changed: results.some((r) => r.changed), msg, ...(failed ? { failed } : {}) };
+}
+
+/**
+ * A result in the run report: as registered, but without the facts of modules other than
+ * set_fact — those are the OTA server's data about each device (kilobytes per host, 100k hosts).
+ */
+function reported(module: string, r: ModuleResult): Record<string, unknown> {
+  const out = registered(r);
+  if (!CLEAN_FACTS.has(module)) delete out.ansible_facts;
+  return out;
+}
+
+/** What `register:` stores: the result without engine-internal keys (ansible_facts stay, as in ansible). */
 function registered(r: ModuleResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'ansible_facts') out[k] = v;
+  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_')) out[k] = v;
   return out;
 }
 

@@ -157,7 +157,7 @@ function inheritFrom(parent: Inherit, kw: Record<string, unknown>): Inherit {
   if (when !== undefined) out.when = [...asList(parent.when), ...asList(when)];
   if (kw.tags !== undefined) out.tags = [...asList(parent.tags), ...asList(kw.tags)];
   if (kw.vars !== undefined) out.vars = { ...(parent.vars ?? {}), ...(kw.vars as object) };
-  for (const k of ['environment', 'ignore_errors', 'no_log', 'check_mode', 'run_once', 'delegate_to', 'any_errors_fatal', 'notify'] as const) {
+  for (const k of ['environment', 'ignore_errors', 'no_log', 'check_mode', 'diff', 'run_once', 'delegate_to', 'any_errors_fatal', 'notify'] as const) {
     if (kw[k] !== undefined) (out as Record<string, unknown>)[k] = kw[k];
   }
   return out;
@@ -268,7 +268,8 @@ export interface LoadedRole {
 }
 
 /** Loads a role with its meta dependencies (which run first). */
-export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>, inherit: Inherit, from: { file: string; line: number }, tasksFrom = 'main'): LoadedRole | undefined {
+/** `entryVars`: the `vars:` of a roles: entry, role vars below vars/main.yml (and, as all role vars, visible play-wide). */
+export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>, inherit: Inherit, from: { file: string; line: number }, tasksFrom = 'main', entryVars: Record<string, unknown> = {}): LoadedRole | undefined {
   const path = roleDirCandidates(name, ctx).map((p) => resolve(p)).find((p) => existsSync(p));
   if (!path) {
     ctx.errors.add(
@@ -280,7 +281,7 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
     );
     return undefined;
   }
-  const role: RoleCtx = { name, path, defaults: readVarsFile(join(path, 'defaults', 'main'), ctx), vars: readVarsFile(join(path, 'vars', 'main'), ctx), params };
+  const role: RoleCtx = { name, path, searchPath: [path, resolve(ctx.playbookDir)], defaults: readVarsFile(join(path, 'defaults', 'main'), ctx), vars: { ...entryVars, ...readVarsFile(join(path, 'vars', 'main'), ctx) }, params };
   const inner: Inherit = { ...inherit, role };
   const rctx: Ctx = { ...ctx, dir: join(path, 'tasks') };
   const deps: Node[] = [];
@@ -290,7 +291,7 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
   for (const d of asList(meta.dependencies)) {
     const entry = parseRoleEntry(d, join(path, 'meta', 'main.yml'), ctx);
     if (!entry) continue;
-    const sub = loadRole(entry.name, { ...ctx, dir: path }, entry.params, inheritFrom({ ...inherit, role: undefined }, entry.kw), { file: join(path, 'meta', 'main.yml'), line: posOf(d)?.line ?? 1 });
+    const sub = loadRole(entry.name, { ...ctx, dir: path }, entry.params, inheritFrom({ ...inherit, role: undefined }, entry.kw), { file: join(path, 'meta', 'main.yml'), line: posOf(d)?.line ?? 1 }, 'main', entry.vars);
     if (sub) {
       deps.push(sub.block);
       handlers.push(...sub.handlers);
@@ -309,13 +310,15 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
 interface ParsedRoleEntry {
   name: string;
   params: Record<string, unknown>;
+  /** The entry's `vars:`: role vars (ansible 2.14 shows them to the whole play, unlike params). */
+  vars: Record<string, unknown>;
   kw: Record<string, unknown>;
 }
 
-const ROLE_KEYWORDS = new Set(['role', 'name', 'when', 'tags', 'vars', 'environment', 'ignore_errors', 'no_log', 'check_mode', 'become', 'delegate_to', 'run_once']);
+const ROLE_KEYWORDS = new Set(['role', 'name', 'when', 'tags', 'vars', 'environment', 'ignore_errors', 'no_log', 'check_mode', 'diff', 'become', 'delegate_to', 'run_once']);
 
 function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRoleEntry | undefined {
-  if (typeof raw === 'string') return { name: raw, params: {}, kw: {} };
+  if (typeof raw === 'string') return { name: raw, params: {}, vars: {}, kw: {} };
   const r = RoleEntry.safeParse(raw);
   const name = r.success ? (r.data.role ?? r.data.name) : undefined;
   if (!r.success || !name) {
@@ -327,10 +330,9 @@ function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRoleEntry |
   for (const [k, v] of Object.entries(r.data)) (ROLE_KEYWORDS.has(k) ? kw : params)[k] = v;
   delete kw.role;
   delete kw.name;
-  // A roles: entry's vars: rank with role params (ansible 2.14 merges them there).
-  if (isObj(kw.vars)) Object.assign(params, kw.vars);
+  const vars = isObj(kw.vars) ? kw.vars : {};
   delete kw.vars;
-  return { name, params, kw };
+  return { name, params, vars, kw };
 }
 
 function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
@@ -362,10 +364,10 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
   for (const r of (raw.roles as unknown[] | null | undefined) ?? []) {
     const entry = parseRoleEntry(r, file, ctx);
     if (!entry) continue;
-    const key = `${entry.name}:${JSON.stringify(entry.params)}`;
+    const key = `${entry.name}:${JSON.stringify(entry.params)}:${JSON.stringify(entry.vars)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const lr = loadRole(entry.name, ctx, entry.params, inheritFrom(base, entry.kw), { file, line: posOf(r)?.line ?? posOf(raw)?.line ?? 0 });
+    const lr = loadRole(entry.name, ctx, entry.params, inheritFrom(base, entry.kw), { file, line: posOf(r)?.line ?? posOf(raw)?.line ?? 0 }, 'main', entry.vars);
     if (!lr) continue;
     roleBlocks.push(lr.block);
     handlers.push(...lr.handlers);

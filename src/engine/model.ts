@@ -90,6 +90,7 @@ export const RoleEntry = z
     ignore_errors: Bool.optional(),
     no_log: Bool.optional(),
     check_mode: Bool.optional(),
+    diff: Bool.optional(),
     become: z.unknown().optional(),
     delegate_to: z.string().optional(),
     run_once: Bool.optional(),
@@ -127,6 +128,8 @@ export type PlayKeywords = z.infer<typeof PlayKeywords>;
 export interface RoleCtx {
   name: string;
   path: string;
+  /** ansible_search_path of its tasks: lookup('template'/'file') look in this role first, then the playbook's folder. */
+  searchPath: string[];
   defaults: Record<string, unknown>;
   vars: Record<string, unknown>;
   params: Record<string, unknown>;
@@ -141,6 +144,7 @@ export interface Inherit {
   ignore_errors?: unknown;
   no_log?: unknown;
   check_mode?: unknown;
+  diff?: unknown;
   run_once?: unknown;
   delegate_to?: string;
   any_errors_fatal?: unknown;

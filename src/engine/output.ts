@@ -4,6 +4,7 @@
  * 100k lines per task, so lines are joined and written in large chunks.
  */
 import { maskDeep, maskSecrets } from '../log/index.js';
+import type { DiffLine } from './diff.js';
 
 export interface Stats {
   ok: number;
@@ -17,7 +18,7 @@ export interface Stats {
 
 export const emptyStats = (): Stats => ({ ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 });
 
-const COLORS = { ok: '32', changed: '33', skipped: '36', failed: '31', unreachable: '31', rescued: '35', ignored: '35', banner: '0' } as const;
+const COLORS = { ok: '32', changed: '33', skipped: '36', failed: '31', unreachable: '31', rescued: '35', ignored: '35', banner: '0', add: '32', remove: '31', hunk: '36', plain: '0' } as const;
 type Colour = keyof typeof COLORS;
 
 export interface PrinterOptions {
@@ -74,7 +75,7 @@ export class Printer {
     const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
     const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
     const colour: Colour = kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
-    const body = () => sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result));
+    const body = () => sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result, this.o.verbosity));
     if (kind === 'fatal' || kind === 'failed') {
       const head = kind === 'fatal' ? `fatal: ${who}: ${result.unreachable === true ? 'UNREACHABLE!' : 'FAILED!'}` : `failed: ${who}${item}`;
       this.line(this.c('failed', `${head} => ${pyJson(maskDeep(body()))}`));
@@ -83,8 +84,23 @@ export class Printer {
     }
     const show = opts.show || this.o.verbosity > 0;
     // Most lines show no result: build the JSON only when it is printed (100k hosts × tasks).
-    const text = show ? ` => ${JSON.stringify(maskDeep(body()), null, 4)}` : '';
-    this.line(this.c(colour, `${kind}: ${who}${item ? ` =>${item}` : ''}${text}`));
+    // ansible indents debug output and everything at -vvv; -v and -vv results take one line.
+    const json = (v: unknown) => (opts.show || this.o.verbosity > 2 ? JSON.stringify(v, null, 4) : pyJson(v));
+    const text = show ? ` => ${json(maskDeep(body()))}` : '';
+    // ansible ends a skipped item's "(item=x) " with a space, before any " => {...}".
+    const itemText = item ? ` =>${item}${kind === 'skipping' ? ' ' : ''}` : '';
+    this.line(this.c(colour, `${kind}: ${who}${itemText}${text}`));
+  }
+
+  /** A result's `--diff` text (see diff.ts): through the same buffer, so secrets are masked too. */
+  diff(lines: DiffLine[]): void {
+    if (!lines.length) return;
+    for (const l of lines) {
+      const text = l.text.endsWith('\n') ? l.text.slice(0, -1) : l.text;
+      this.write(l.kind === 'plain' || !this.o.color ? l.text : `${this.c(l.kind, text)}${l.text.slice(text.length)}`);
+    }
+    // Display.display ends the message with a newline when the text has none.
+    if (!lines[lines.length - 1]!.text.endsWith('\n')) this.write('\n');
   }
 
   recap(stats: Map<string, Stats>): void {
@@ -103,20 +119,25 @@ export class Printer {
   }
 }
 
-/** What ansible shows of a result: internal keys dropped. */
-function visible(r: Record<string, unknown>): Record<string, unknown> {
+/** debug's `msg` stands alone; its `var` value keeps the loop keys (ansible's _clean_results). */
+const DEBUG_MSG_KEYS = new Set(['msg', 'exception', 'warnings', 'deprecations']);
+const DEBUG_HIDDEN = new Set(['changed', 'failed', 'skipped', 'invocation', 'skip_reason']);
+
+/** What ansible shows of a result: internal keys, failed and skipped dropped, `diff` only from -vvv. */
+function visible(r: Record<string, unknown>, verbosity: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (r._debug === true) {
-    const loopVar = r.ansible_loop_var as string | undefined;
-    for (const [k, v] of Object.entries(r)) if (k !== 'changed' && k !== 'failed' && k !== 'ansible_loop_var' && k !== loopVar && !k.startsWith('_')) out[k] = v;
+    const keep = 'msg' in r ? (k: string) => DEBUG_MSG_KEYS.has(k) : (k: string) => !DEBUG_HIDDEN.has(k);
+    for (const [k, v] of Object.entries(r)) if (keep(k) && !k.startsWith('_')) out[k] = v;
     return out;
   }
-  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && k !== 'skipped' && v !== undefined) out[k] = v;
+  if (verbosity < 3) delete out.diff;
   return out;
 }
 
 /** ansible dumps results with sorted keys (json.dumps(sort_keys=True)). */
-function sorted(v: unknown): unknown {
+export function sorted(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sorted);
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));

@@ -32,7 +32,7 @@ export interface Outcome {
 
 export const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v)) || v === 1;
 
-export function bool(t: TaskNode, key: 'ignore_errors' | 'no_log' | 'run_once' | 'check_mode', vars: Vars, templar: Templar): boolean | undefined {
+export function bool(t: TaskNode, key: 'ignore_errors' | 'no_log' | 'run_once' | 'check_mode' | 'diff', vars: Vars, templar: Templar): boolean | undefined {
   const v = t.kw[key] ?? t.inherit[key];
   if (v === undefined) return undefined;
   return truthy(typeof v === 'string' ? templar.template(v, vars) : v);
@@ -71,7 +71,7 @@ function taskEnvironment(t: TaskNode, vars: Vars, env: TaskEnv, host: string): N
 export async function invoke(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, host: string, scope: Record<string, unknown>): Promise<ModuleResult> {
   const checkMode = bool(t, 'check_mode', vars, env.templar) ?? env.checkMode;
   if (checkMode && !mod.checkMode) return { changed: false, skipped: true, msg: `skipped, running in check mode` };
-  const ctx: HostContext = { host, vars, templar: env.templar, checkMode, diff: env.diff, mode: env.mode, env: taskEnvironment(t, vars, env, host), file: t.file, line: t.line, task: t.name };
+  const ctx: HostContext = { host, vars, templar: env.templar, checkMode, diff: bool(t, 'diff', vars, env.templar) ?? env.diff, mode: env.mode, env: taskEnvironment(t, vars, env, host), file: t.file, line: t.line, task: t.name };
   const until = t.kw.until;
   const retries = until === undefined ? 1 : (() => {
     const r = t.kw.retries === undefined ? 3 : Number(env.templar.template(t.kw.retries, vars));

@@ -51,6 +51,17 @@ export function maskDeep<T>(value: T): T {
   return value;
 }
 
+/** Deep copy in which every value under a secret-looking key (api_token, password…) reads ********. */
+export function maskSecretKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(maskSecretKeys) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) && v !== null && v !== '' ? MASK : maskSecretKeys(v);
+    return out as T;
+  }
+  return value;
+}
+
 export function clearSecretsForTests(): void {
   secrets.clear();
   pattern = null;

@@ -62,6 +62,8 @@ export interface ModuleDef<A = unknown> {
   args: z.ZodType<A>;
   /** Supports check mode / dry-run; when false the task is skipped in check mode. */
   checkMode: boolean;
+  /** Runs on the first host only, for the whole batch (ansible's BYPASS_HOST_LOOP, e.g. pause). */
+  bypassHostLoop?: boolean;
   /** Modules that accept `key=value` free-form text (`command: ls -l`) put it in this arg. */
   freeForm?: string;
   /** Args whose templating the module does itself (e.g. `until`-like lazy args); rarely needed. */

@@ -9,16 +9,19 @@ import { isSecretName, registerSecret } from '../log/secrets.js';
 
 /** Like ansible's find_file_in_search_path: each search path, then its `files/` or `templates/`. */
 export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'templates'): string {
+  // A role's task searches its own role first (ansible_search_path), then the run's paths.
+  const own = ctx.vars.ansible_search_path;
+  const paths = Array.isArray(own) ? [...new Set([...own.map(String), ...ctx.searchPaths])] : ctx.searchPaths;
   if (isAbsolute(term)) {
     if (existsSync(term)) return term;
   } else {
-    for (const base of ctx.searchPaths) {
+    for (const base of paths) {
       for (const candidate of [join(base, subdir, term), join(base, term)]) {
         if (existsSync(candidate) && statSync(candidate).isFile()) return resolve(candidate);
       }
     }
   }
-  const where = ctx.searchPaths.length ? ` (searched ${ctx.searchPaths.map((p) => `${p}, ${join(p, subdir)}`).join('; ')})` : ' (no search paths configured)';
+  const where = paths.length ? ` (searched ${paths.map((p) => `${p}, ${join(p, subdir)}`).join('; ')})` : ' (no search paths configured)';
   throw new Error(`could not locate file in lookup: ${term}${where}`);
 }
 

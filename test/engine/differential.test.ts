@@ -5,13 +5,12 @@
  * debug output (which is how registered values are compared).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runPlaybook } from '../../src/engine/run.js';
 import type { TaskRecord } from '../../src/engine/report.js';
+import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
 const names = readdirSync(dir).filter((f) => f.endsWith('.expected.json')).map((f) => f.replace('.expected.json', '')).sort();
 
 interface Expected {
@@ -22,24 +21,42 @@ interface Expected {
 }
 
 const NOT_COMPARED = new Set(['meta', 'include_tasks', 'include_role', 'include']);
+/** A module name without its collection (ansible.builtin.include_tasks → include_tasks). */
+const short = (name: string) => name.replace(/^ansible\.(builtin|legacy)\./, '');
 const RESULT_KEYS = new Set(['changed', 'failed', 'skipped', 'skip_reason', 'skipped_reason', 'ansible_loop_var', 'item', 'failed_when_result', 'attempts']);
 
 /** What a debug task showed: msg, the var's value, or per item for loops. */
 function debugView(r: Record<string, unknown>): unknown {
   if (Array.isArray(r.results)) return r.results.map((x) => debugView(x as Record<string, unknown>));
   if (r.skipped) return 'skipped';
-  if ('msg' in r) return r.msg;
+  if ('msg' in r) return comparable(r.msg);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = v;
+  for (const [k, v] of Object.entries(r)) if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = comparable(v);
   return out;
 }
+
+/**
+ * A shown value with what cannot match blanked: command times (start, end, delta) and
+ * `invocation`, ansible's echo of a module's whole argument spec inside loop results.
+ */
+function comparable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(comparable);
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'invocation') continue;
+    out[k] = TIMES.has(k) && typeof x === 'string' ? '<time>' : comparable(x);
+  }
+  return out;
+}
+const TIMES = new Set(['start', 'end', 'delta']);
 
 type Step = { line: number; status: string; debug?: unknown };
 
 function expectedSteps(e: Expected): Record<string, Step[]> {
   const out: Record<string, Step[]> = {};
   for (const t of e.tasks) {
-    if (NOT_COMPARED.has(t.name.replace(/ :.*$/, ''))) continue;
+    if (NOT_COMPARED.has(short(t.name.replace(/ :.*$/, '')))) continue;
     for (const [h, r] of Object.entries(t.hosts)) {
       (out[h] ??= []).push({ line: t.line, status: r.status, ...(r.debug && r.status !== 'failed' ? { debug: debugView(r.debug) } : {}) });
     }
@@ -50,30 +67,12 @@ function expectedSteps(e: Expected): Record<string, Step[]> {
 function actualSteps(records: TaskRecord[]): Record<string, Step[]> {
   const out: Record<string, Step[]> = {};
   for (const r of records) {
-    if (NOT_COMPARED.has(r.action)) continue;
+    if (NOT_COMPARED.has(short(r.action))) continue;
     const status = r.status === 'ignored' ? 'failed' : r.status;
     // A failed debug shows an error message; its wording is the template engine's, not compared.
     (out[r.host] ??= []).push({ line: r.line, status, ...(r.action === 'debug' && status !== 'failed' ? { debug: debugView(r.result) } : {}) });
   }
   return out;
-}
-
-/** The arguments the generator gave ansible-playbook, mapped onto runPlaybook options. */
-function optionsFor(name: string) {
-  const first = readFileSync(join(dir, `${name}.yml`), 'utf8').split('\n')[0];
-  const args = /^# fleetplay-args: (.*)$/.exec(first)?.[1].split(' ').filter(Boolean) ?? [];
-  const o = { tags: [] as string[], skipTags: [] as string[], extraVars: {} as Record<string, unknown>, check: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--tags') o.tags.push(...args[++i].split(','));
-    else if (a === '--skip-tags') o.skipTags.push(...args[++i].split(','));
-    else if (a === '--check') o.check = true;
-    else if (a === '-e') {
-      const [k, v] = args[++i].split('=');
-      o.extraVars[k] = v;
-    } else throw new Error(`unhandled fixture arg ${a}`);
-  }
-  return o;
 }
 
 const sink = () => {
@@ -89,7 +88,7 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
 
   test.each(names)('%s', async (name) => {
     const expected = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as Expected;
-    const o = optionsFor(name);
+    const o = fixtureOptions(name);
     const out = sink();
     const r = await runPlaybook({
       playbook: join(dir, `${name}.yml`),
@@ -98,6 +97,8 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
       tags: o.tags,
       skipTags: o.skipTags,
       extraVars: o.extraVars,
+      diff: o.diff,
+      verbosity: o.verbosity,
       stdout: out.s,
       recordResults: true,
       env: { PATH: process.env.PATH },

@@ -1,19 +1,22 @@
 /**
  * Console output against ansible-playbook's default callback: NAME.stdout.txt holds what
  * ansible printed (first line: the command). Hosts finish in any order in ansible, so lines are
- * compared as a sorted multiset per section; timestamps of command results are blanked.
+ * compared as a sorted multiset per section; timestamps of command results are blanked. The
+ * playbook's first line may give ansible-playbook arguments (--check, --diff, -v...).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { runPlaybook } from '../../src/engine/run.js';
+import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
 const names = readdirSync(dir).filter((f) => f.endsWith('.stdout.txt')).map((f) => f.replace('.stdout.txt', ''));
 
+/** ansible -v names its configuration file first; fleetplay has none. */
+const CONFIG_NOTICE = /^(No config file found; using defaults|Using .* as config file)\n/m;
+
 function sections(text: string): string[][] {
-  const blank = text.replace(/"(delta|start|end)": "[^"]*"/g, '"$1": "X"');
+  const blank = text.replace(CONFIG_NOTICE, '').replace(/"(delta|start|end)": "[^"]*"/g, '"$1": "X"');
   return blank
     .split('\n\n')
     .map((s) => s.split('\n').filter((l) => l.trim() !== '').sort())
@@ -23,7 +26,8 @@ function sections(text: string): string[][] {
 async function fleetplayText(name: string): Promise<{ text: string; rc: number }> {
   let text = '';
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: 'run', stdout, env: { PATH: process.env.PATH } });
+  const o = fixtureOptions(name);
+  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: o.check ? 'dry-run' : 'run', diff: o.diff, verbosity: o.verbosity, tags: o.tags, skipTags: o.skipTags, extraVars: o.extraVars, stdout, env: { PATH: process.env.PATH } });
   return { text, rc: r.exitCode };
 }
 
@@ -32,7 +36,7 @@ describe('output matches ansible-playbook default callback', () => {
   test.each(names)('%s', async (name) => {
     const recorded = readFileSync(join(dir, `${name}.stdout.txt`), 'utf8');
     const [head, ...rest] = recorded.split('\n');
-    const rc = Number(/\(rc=(\d+)\)/.exec(head)?.[1]);
+    const rc = Number(/\(rc=(\d+)/.exec(head)?.[1]);
     const ours = await fleetplayText(name);
     expect(ours.rc).toBe(rc);
     expect(sections(ours.text)).toEqual(sections(rest.join('\n')));

@@ -60,7 +60,8 @@ export const assertModule: ModuleDef<{ that: unknown; msg?: unknown; fail_msg?: 
       }
     }
     const ok = args.success_msg !== undefined ? ctx.templar.template(args.success_msg, ctx.vars, where) : 'All assertions passed';
-    return { changed: false, msg: ok, ...(args.quiet ? { _ansible_verbose_always: false } : {}) };
+    // As ansible's assert action: the result is shown even without -v, unless quiet.
+    return { changed: false, msg: ok, _ansible_verbose_always: !args.quiet };
   },
 };
 
@@ -88,6 +89,8 @@ export const pause: ModuleDef<{ seconds?: number; minutes?: number; prompt?: str
   name: 'pause',
   args: z.object({ seconds: z.coerce.number().optional(), minutes: z.coerce.number().optional(), prompt: z.string().optional(), echo: z.unknown().optional() }).strict(),
   checkMode: true,
+  // One pause for the play, not one per host (ansible pauses once).
+  bypassHostLoop: true,
   async run(args) {
     const secs = (args.seconds ?? 0) + (args.minutes ?? 0) * 60;
     if (secs === 0 && args.minutes === undefined && args.seconds === undefined) {

@@ -27,7 +27,17 @@ function splitCommand(line: string): string[] {
   return out;
 }
 
-const stamp = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** Python's str(datetime.now()): local time with microseconds, "2026-12-01 19:24:12.494000". */
+const stamp = (d: Date) =>
+  `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds() * 1000).padStart(6, '0')}`;
+
+/** Python's str(timedelta) for a run time: "0:00:00.004000", hours unpadded. */
+function delta(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}.${String((ms % 1000) * 1000).padStart(6, '0')}`;
+}
 
 function exec(argv: string[], useShell: boolean, args: Args, ctx: HostContext): Promise<ModuleResult> {
   const start = new Date();
@@ -56,7 +66,7 @@ function exec(argv: string[], useShell: boolean, args: Args, ctx: HostContext): 
         stderr_lines: err ? err.split('\n') : [],
         start: stamp(start),
         end: stamp(end),
-        delta: `0:00:${((end.getTime() - start.getTime()) / 1000).toFixed(6).padStart(9, '0')}`,
+        delta: delta(end.getTime() - start.getTime()),
         msg,
         failed: rc !== 0,
       });

@@ -4,7 +4,7 @@
  * HEAD still run (they are how facts are gathered); writes are reported, not sent.
  */
 import { z } from 'zod';
-import { registerSecret } from '../../log/index.js';
+import { maskSecretKeys, registerSecret } from '../../log/index.js';
 import type { ModuleDef, ModuleResult } from '../registry.js';
 
 const Bool = z.union([z.boolean(), z.string()]).transform((v) => v === true || /^(true|yes|on|1)$/i.test(String(v)));
@@ -46,6 +46,15 @@ function encodeBody(a: Args, headers: Record<string, string>): string | undefine
   return typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
 }
 
+/**
+ * `--diff` of a request not sent (check mode): nothing before, the body after — a JSON body as
+ * the document (printed as sorted pretty JSON) with values under secret-looking keys masked.
+ */
+function requestDiff(a: Args, method: string, body: string | undefined): Record<string, unknown> {
+  const doc = a.body_format === 'json' && a.body !== null && typeof a.body === 'object' ? maskSecretKeys(a.body) : (body ?? '');
+  return { before: '', after: doc, after_header: `${method} ${a.url}` };
+}
+
 /** ansible lower-cases response header names and turns '-' into '_'. */
 function headerFacts(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
@@ -77,7 +86,7 @@ export const uri: ModuleDef<Args> = {
     if (user !== undefined && a.force_basic_auth) headers.Authorization = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
     const body = encodeBody(a, headers);
     if (ctx.checkMode && method !== 'GET' && method !== 'HEAD') {
-      return { changed: true, msg: `check mode: would send ${method} ${a.url}`, url: a.url, method, ...(ctx.diff ? { diff: { after: body ?? '' } } : {}) };
+      return { changed: true, msg: `check mode: would send ${method} ${a.url}`, url: a.url, method, ...(ctx.diff ? { diff: requestDiff(a, method, body) } : {}) };
     }
     const codes = Array.isArray(a.status_code) ? a.status_code : [a.status_code];
     const started = Date.now();

@@ -12,7 +12,7 @@ import { menderClient, noteFatal } from './session.js';
 export interface Item<A> {
   host: string;
   args: A;
-  ctx: { vars: Record<string, unknown>; checkMode: boolean; mode: string; env?: NodeJS.ProcessEnv };
+  ctx: { vars: Record<string, unknown>; checkMode: boolean; mode: string; diff?: boolean; env?: NodeJS.ProcessEnv };
 }
 
 export interface Result_ {

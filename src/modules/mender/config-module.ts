@@ -8,7 +8,7 @@ import { formatError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { ConfigMap } from '../../ota/schemas.js';
 import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
-import { normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
+import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
 
 export const ConfigArgs = z.strictObject({
   /** The desired configuration: a mapping (rendered from a JSON template, typically). */
@@ -25,6 +25,8 @@ interface Planned {
   desired: ConfigMap;
   previousDeployment?: string;
   decision: ConfigDecision;
+  /** --diff (or the task's diff: keyword) is on for this host. */
+  diff: boolean;
 }
 
 export async function menderConfigBatch(items: Item<ConfigArgs>[], task: { name: string; report: Sink }): Promise<Map<string, Result_>> {
@@ -45,7 +47,7 @@ export async function menderConfigBatch(items: Item<ConfigArgs>[], task: { name:
     }
     const cfg = f.config ?? { configured: {}, reported: {}, deploying: false };
     const decision = planConfig(desired.value, cfg, i.args.ignore);
-    planned.push({ host: i.host, device: deviceIdOf(i), desired: desired.value, previousDeployment: cfg.deployment_id, decision });
+    planned.push({ host: i.host, device: deviceIdOf(i), desired: desired.value, previousDeployment: cfg.deployment_id, decision, diff: i.ctx.diff === true });
     const entry = decision.action === 'deploy' ? { from: decision.from, to: decision.to } : {};
     task.report.add({ host: i.host, kind: 'config', action: decision.action, ...entry, why: decision.why });
   }
@@ -58,14 +60,15 @@ export async function menderConfigBatch(items: Item<ConfigArgs>[], task: { name:
 async function settle(client: MenderClient, p: Planned, live: boolean): Promise<Result_> {
   const d = p.decision;
   if (d.action !== 'deploy') return { changed: false, msg: d.why, action: d.action };
-  if (!live) return { changed: true, msg: `would: ${d.why}`, action: d.action };
+  const diff = p.diff ? { diff: configDiffView(p.device, d) } : {};
+  if (!live) return { changed: true, msg: `would: ${d.why}`, action: d.action, ...diff };
   if (d.set) {
     const s = await client.setDeviceConfig(p.device, p.desired);
     if (!s.ok) return failure(s.error);
   }
   const r = await client.deployDeviceConfig(p.device, p.previousDeployment);
   if (!r.ok) return failure(r.error);
-  return { changed: true, msg: d.why, action: d.action, deployment: r.value.deploymentId };
+  return { changed: true, msg: d.why, action: d.action, deployment: r.value.deploymentId, ...diff };
 }
 
 

@@ -5,7 +5,7 @@
  * reads as drift, and the `ignore` list removes fields the device writes itself.
  */
 import { err, fleetError, ok, type Result } from '../../errors/index.js';
-import { isSecretName } from '../../log/index.js';
+import { isSecretName, maskSecretKeys } from '../../log/index.js';
 import type { ConfigMap } from '../../ota/schemas.js';
 
 /** A JSON value with object keys sorted, so equal documents serialise equally. */
@@ -29,15 +29,21 @@ export function scalarString(v: unknown): string {
   return String(v);
 }
 
+/** The JSON object or array a string holds, else undefined. */
+function jsonDocument(s: string): unknown {
+  const t = s.trim();
+  if (!(t.startsWith('{') || t.startsWith('['))) return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A string holding a JSON object or array, re-serialised canonically; any other string unchanged. */
 function canonicalString(s: string): string {
-  const t = s.trim();
-  if (!(t.startsWith('{') || t.startsWith('['))) return s;
-  try {
-    return JSON.stringify(canonical(JSON.parse(t)));
-  } catch {
-    return s;
-  }
+  const doc = jsonDocument(s);
+  return doc === undefined ? s : JSON.stringify(canonical(doc));
 }
 
 /** The desired document (a mapping) → a Mender configuration map. */
@@ -133,7 +139,7 @@ export interface ConfigState {
 export type ConfigDecision =
   | { action: 'none'; why: string }
   | { action: 'wait'; why: string }
-  | { action: 'deploy'; set: boolean; why: string; from: ConfigMap; to: ConfigMap };
+  | { action: 'deploy'; set: boolean; why: string; from: ConfigMap; to: ConfigMap; before: ConfigMap; after: ConfigMap; source: 'configured' | 'reported' };
 
 /** Desired (normalised) vs what the server has configured and what the device reports. */
 export function planConfig(desired: ConfigMap, state: ConfigState, ignore: string[]): ConfigDecision {
@@ -145,8 +151,22 @@ export function planConfig(desired: ConfigMap, state: ConfigState, ignore: strin
   if (isConfigured && isReported) return { action: 'none', why: 'the device reports the desired configuration' };
   if (isConfigured && state.deploying) return { action: 'wait', why: 'the desired configuration is set and its deployment is in flight' };
   if (isConfigured) {
-    return { action: 'deploy', set: false, why: 'the desired configuration is set but the device reports another one (drift or a failed deployment): deploying it again', ...configDiff(reported, want) };
+    const why = 'the desired configuration is set but the device reports another one (drift or a failed deployment): deploying it again';
+    return { action: 'deploy', set: false, why, ...configDiff(reported, want), before: reported, after: want, source: 'reported' };
   }
-  const base = Object.keys(state.configured).length ? configured : reported;
-  return { action: 'deploy', set: true, why: 'the configuration differs from the repository', ...configDiff(base, want) };
+  const source = Object.keys(state.configured).length ? 'configured' : 'reported';
+  const base = source === 'configured' ? configured : reported;
+  return { action: 'deploy', set: true, why: 'the configuration differs from the repository', ...configDiff(base, want), before: base, after: want, source };
+}
+
+/**
+ * `--diff` of a deploy decision (ansible's before/after mappings, printed as sorted pretty JSON):
+ * the whole configuration the device has (configured on the server, or what it reports) against
+ * the desired one, ignored fields left out, values under secret-looking keys masked at any depth.
+ */
+export function configDiffView(device: string, d: Extract<ConfigDecision, { action: 'deploy' }>): { before_header: string; after_header: string; before: unknown; after: unknown } {
+  // A value holding a JSON document is shown as that document, one field a line.
+  const view = (m: ConfigMap) => maskSecretKeys(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonDocument(v) ?? v])));
+  const source = d.source === 'configured' ? 'configured on the server' : 'reported by the device';
+  return { before_header: `${device} (${source})`, after_header: `${device} (desired)`, before: view(d.before), after: view(d.after) };
 }

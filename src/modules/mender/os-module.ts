@@ -9,7 +9,7 @@ import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
 import { recentFailures } from './gather.js';
-import { catalog, groupDeployments, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from './os-plan.js';
+import { catalog, groupDeployments, osDiffView, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from './os-plan.js';
 
 export const OsArgs = z.strictObject({
   /** Artifact name the device should run (its rootfs-image / artifact_name). */
@@ -50,8 +50,14 @@ export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: s
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
   const writeFailures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();
-  for (const d of decisions) out.set(d.host, resultOf(d, writeFailures.get(d.device), live));
+  for (const d of decisions) out.set(d.host, withDiff(resultOf(d, writeFailures.get(d.device), live), d, byHost.get(d.host)!.ctx.diff === true));
   return out;
+}
+
+/** In diff mode a changed result carries before/after (ansible's `diff`), shown by `--diff`. */
+function withDiff(r: Result_, d: OsDecision, diff: boolean): Result_ {
+  const view = diff && r.changed ? osDiffView(d) : undefined;
+  return view ? { ...r, diff: view } : r;
 }
 
 function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Result_ {

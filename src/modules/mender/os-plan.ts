@@ -88,6 +88,16 @@ function fitProblem(deviceType: string | undefined, desired: string, artifacts: 
   return undefined;
 }
 
+/**
+ * `--diff` of a decision that changes something (deploy, abort): the artifact installed (and the
+ * deployments in flight that are aborted) against the desired artifact.
+ */
+export function osDiffView(d: OsDecision): { before_header: string; after_header: string; before: string; after: string } | undefined {
+  if (d.action !== 'deploy' && d.action !== 'abort') return undefined;
+  const inFlight = d.abort.map((a) => `deployment in flight: ${a.artifact_name} (${a.status})\n`).join('');
+  return { before_header: `${d.device} (installed)`, after_header: `${d.device} (desired)`, before: `artifact_name: ${d.from ?? '(unknown)'}\n${inFlight}`, after: `artifact_name: ${d.to}\n` };
+}
+
 const names = (xs: InFlight[]) => [...new Set(xs.map((x) => x.artifact_name))].join(', ');
 
 export interface PlannedDeployment {

@@ -1,0 +1,51 @@
+/**
+ * What the recorded ansible fixtures (test/fixtures/playbooks) share: the folder, the arguments
+ * the generator gave ansible-playbook (first line "# fleetplay-args: ..."), mapped onto
+ * runPlaybook options, and fleetplay's twin of the fixture-only module library/fixture_diff.py.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { registerModule } from '../../src/modules/registry.js';
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'playbooks');
+
+export interface FixtureOptions {
+  tags: string[];
+  skipTags: string[];
+  extraVars: Record<string, unknown>;
+  check: boolean;
+  diff: boolean;
+  verbosity: number;
+}
+
+export function fixtureOptions(name: string): FixtureOptions {
+  const first = readFileSync(join(FIXTURES, `${name}.yml`), 'utf8').split('\n')[0];
+  const args = /^# fleetplay-args: (.*)$/.exec(first)?.[1].split(' ').filter(Boolean) ?? [];
+  const o: FixtureOptions = { tags: [], skipTags: [], extraVars: {}, check: false, diff: false, verbosity: 0 };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--tags') o.tags.push(...args[++i].split(','));
+    else if (a === '--skip-tags') o.skipTags.push(...args[++i].split(','));
+    else if (a === '--check') o.check = true;
+    else if (a === '--diff') o.diff = true;
+    else if (/^-v+$/.test(a)) o.verbosity = a.length - 1;
+    else if (a === '-e') {
+      const [k, v] = args[++i].split('=');
+      o.extraVars[k] = v;
+    } else throw new Error(`unhandled fixture arg ${a}`);
+  }
+  return o;
+}
+
+/** library/fixture_diff.py: returns the `diff` it is given (in diff mode only) and `changed`. */
+registerModule({
+  name: 'fixture_diff',
+  args: z.object({ diff: z.unknown().optional(), changed: z.union([z.boolean(), z.string()]).default(true) }).strict(),
+  checkMode: true,
+  run: (a: { diff?: unknown; changed: boolean | string }, ctx) => ({
+    changed: a.changed === true || /^(true|yes|1)$/i.test(String(a.changed)),
+    ...(ctx.diff && a.diff !== undefined && a.diff !== null ? { diff: a.diff } : {}),
+  }),
+});
