@@ -37,7 +37,9 @@ registerLookup('env', (ctx, terms, kw) =>
 
 /** A lookup file's path and text, found and read once per Templar when it keeps a cache. */
 function fileOf(ctx: LookupContext, term: string, subdir: 'files' | 'templates'): { file: string; text: string } {
-  const key = `${subdir}\u0000${term}`;
+  // A role's task searches its own role first: the same name may be another file there.
+  const own = ctx.vars.ansible_search_path;
+  const key = `${subdir}\u0000${term}\u0000${Array.isArray(own) ? own.join('\u0000') : ''}`;
   const cache = ctx.files;
   const file = cache?.get(key) ?? findFile(ctx, term, subdir);
   let text = cache?.get(file);
