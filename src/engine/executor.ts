@@ -56,10 +56,13 @@ export interface EngineOptions {
 }
 
 /** Runs `fn` on every item with at most `n` in flight (a pool, not a promise per item up front). */
-export async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+export async function pool<T>(items: T[], n: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
 }
@@ -286,14 +289,24 @@ export class Engine {
     const runOnce = truthy(t.kw.run_once ?? t.inherit.run_once) || moduleOf(t).bypassHostLoop === true;
     if (runOnce) targets = targets.slice(0, 1);
     const started = Date.now();
-    const outcomes = new Map<HostState, Outcome>();
-    if (moduleOf(t).runBatch) await this.batchTask(t, ps, targets, outcomes);
-    else {
-      await pool(targets, this.o.forks, async (h) => {
-        outcomes.set(h, await this.hostTask(t, ps, h));
+    const finish = (h: HostState, o: Outcome) => this.finish(t, ps, h, o, started, runOnce ? this.active(hosts, ps) : [h]);
+    if (moduleOf(t).runBatch) {
+      const outcomes = new Map<HostState, Outcome>();
+      await this.batchTask(t, ps, targets, outcomes);
+      for (const h of targets) finish(h, outcomes.get(h)!);
+    } else {
+      // Each result is printed and counted as soon as those before it are: results die young
+      // (100k hosts' results kept until the last host finished cost most of the run's GC time).
+      const done: (Outcome | undefined)[] = new Array(targets.length);
+      let cursor = 0;
+      await pool(targets, this.o.forks, async (h, i) => {
+        done[i] = await this.hostTask(t, ps, h);
+        for (; cursor < targets.length && done[cursor]; cursor++) {
+          finish(targets[cursor]!, done[cursor]!);
+          done[cursor] = undefined;
+        }
       });
     }
-    for (const h of targets) this.finish(t, ps, h, outcomes.get(h)!, started, runOnce ? this.active(hosts, ps) : [h]);
     this.o.printer.flush();
     this.afterTask(ps, hosts);
   }

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { maskDeep } from '../log/index.js';
+import { maskDeep, maskedJson } from '../log/index.js';
 
 export const StatsSchema = z.object({
   ok: z.number().int(),
@@ -94,9 +94,8 @@ export class ResultsFile {
   }
 
   add(record: TaskRecord): void {
-    const masked = maskDeep(record);
-    TaskRecord.parse(masked);
-    this.buf += `${this.size++ ? ',\n' : ''}    ${JSON.stringify(masked)}`;
+    TaskRecord.parse(record);
+    this.buf += `${this.size++ ? ',\n' : ''}    ${maskedJson(record)}`;
     if (this.buf.length >= CHUNK) this.flush();
   }
 
@@ -147,9 +146,9 @@ export function writeReport(file: string, report: RunReport, results?: ResultsFi
       writeSync(out, results.size ? '[\n' : '[');
       results.drainInto(out);
       writeSync(out, results.size ? '\n  ]' : ']');
-    } else writeLines(out, inline.map((r) => JSON.stringify(TaskRecord.parse(maskDeep(r)))));
+    } else writeLines(out, inline.map((r) => maskedJson(TaskRecord.parse(r))));
     writeSync(out, between!);
-    writeLines(out, plan.map((p) => JSON.stringify(PlanRecord.parse(maskDeep(p)))));
+    writeLines(out, plan.map((p) => maskedJson(PlanRecord.parse(p))));
     writeSync(out, `${after}\n`);
   } finally {
     closeSync(out);

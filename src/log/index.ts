@@ -1,7 +1,7 @@
 import winston from 'winston';
 import { maskDeep, maskSecrets } from './secrets.js';
 
-export { registerSecret, registerSecretsFromEnv, maskSecrets, maskDeep, maskSecretKeys, isSecretName } from './secrets.js';
+export { registerSecret, registerSecretsFromEnv, maskSecrets, maskDeep, maskedJson, maskSecretKeys, isSecretName } from './secrets.js';
 
 export type LogFormat = 'text' | 'json';
 

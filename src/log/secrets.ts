@@ -30,12 +30,33 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function maskSecrets(text: string): string {
   if (secrets.size === 0) return text;
+  return text.replace(secretPattern(), MASK);
+}
+
+/** Secrets as JSON spells them, where that differs (quotes, backslashes, control characters). */
+let jsonSpelled: string[] = [];
+
+function secretPattern(): RegExp {
   if (!pattern) {
     // Longest first so a secret that contains another is masked whole.
-    const alts = [...secrets].sort((a, b) => b.length - a.length).map(escape);
-    pattern = new RegExp(alts.join('|'), 'g');
+    pattern = new RegExp([...secrets].sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+    jsonSpelled = [...secrets].map((s) => JSON.stringify(s).slice(1, -1)).filter((j, i) => j !== [...secrets][i]);
   }
-  return text.replace(pattern, MASK);
+  return pattern;
+}
+
+/**
+ * JSON of `value` with every string masked, as JSON.stringify(maskDeep(value)) but without the
+ * copy when no secret occurs in it (the common case, a million times in a large run report).
+ * A secret is looked for in the text as JSON spells it (escaped quotes, backslashes...).
+ */
+export function maskedJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (secrets.size === 0 || text === undefined) return text;
+  const p = secretPattern();
+  p.lastIndex = 0;
+  if (!p.test(text) && !jsonSpelled.some((j) => text.includes(j))) return text;
+  return JSON.stringify(maskDeep(value));
 }
 
 /** Deep copy with every string masked; used for reports and structured log metadata. */

@@ -110,8 +110,10 @@ export class Transport {
   async request<T>(call: Call<T>): Promise<Result<Reply<T>>> {
     const halted = this.halted();
     if (halted) return err(halted);
-    const token = await this.token();
-    if (!token.ok) return token;
+    if (!this.jwt) {
+      const token = await this.token();
+      if (!token.ok) return token;
+    }
     let relogged = false;
     let unknownBefore = false;
     for (let attempt = 0; ; attempt++) {

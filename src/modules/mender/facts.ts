@@ -53,7 +53,10 @@ export const MenderFacts = z.object({
       reported: ConfigMap,
       deployment_id: z.string().optional(),
       reported_ts: z.string().optional(),
-      /** Whether the latest configuration deployment is still pending or in progress. */
+      /**
+       * Whether the latest configuration deployment is still pending or in progress; looked up
+       * only when the device does not report what is configured (false otherwise).
+       */
       deploying: z.boolean(),
     })
     .optional(),
@@ -66,13 +69,13 @@ export type MenderFacts = z.infer<typeof MenderFacts>;
  * Facts objects this process built from API answers: a module reading the `mender` fact of an
  * earlier task trusts these as they are instead of validating 100k of them again.
  */
-const gathered = new WeakSet<object>();
+const GATHERED = Symbol('fleetplay.gathered');
 export function markGathered<T extends MenderFacts>(f: T): T {
-  gathered.add(f);
+  (f as { [GATHERED]?: true })[GATHERED] = true;
   return f;
 }
 export function isGathered(v: unknown): v is MenderFacts {
-  return typeof v === 'object' && v !== null && gathered.has(v);
+  return typeof v === 'object' && v !== null && (v as { [GATHERED]?: true })[GATHERED] === true;
 }
 
 const str = (v: unknown): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v));

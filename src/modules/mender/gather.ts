@@ -56,13 +56,26 @@ async function configsOf(client: MenderClient, ids: string[]): Promise<Result<Ma
   const read = await client.getDeviceConfigs(ids);
   if (!read.ok) return read;
   const configs = read.value;
-  const depIds = [...new Set([...configs.values()].map((c) => c.deployment_id).filter((x): x is string => !!x))];
+  // Whether a deployment is in flight only matters while the device does not report what is
+  // configured: a converged fleet (100k devices) needs no statistics at all.
+  const depIds = [...new Set([...configs.values()].filter(unsettled).map((c) => c.deployment_id!))];
   const stats = depIds.length ? await client.deploymentStatistics(depIds) : ok([]);
   if (!stats.ok) return stats;
   const deploying = new Map(stats.value.map((s) => [s.id, stillDeploying(s.stats as unknown as Record<string, number>)]));
   const out = new Map<string, NonNullable<MenderFacts['config']>>();
   for (const [id, c] of configs) out.set(id, configFacts(c, c.deployment_id ? (deploying.get(c.deployment_id) ?? false) : false));
   return ok(out);
+}
+
+function unsettled(c: DeviceConfiguration): boolean {
+  return !!c.deployment_id && !sameMap(c.configured ?? {}, c.reported ?? {});
+}
+
+function sameMap(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** A device's failed deployment of an artifact. */
