@@ -19,6 +19,8 @@ const withReport = !process.argv.includes('--no-report');
 const sizes = (args[0] ?? '1000,10000,100000').split(',').map(Number);
 const scenarios = (args[1] ?? 'converged,update').split(',');
 const TOKEN = 'bench-token-0123456789';
+// As workflows/update-fleet.yml runs fleetplay (BENCH_NODE_OPTIONS= to measure without).
+const WORKFLOW_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=64';
 const TYPES = ['raspberrypi4', 'raspberrypi3'];
 const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
@@ -65,7 +67,7 @@ function fleetplay(dir) {
     const t0 = performance.now();
     const extra = withReport ? ['--report', 'report.json'] : [];
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN } });
+    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: WORKFLOW_NODE_OPTIONS, MENDER_ACCESS_TOKEN: TOKEN } });
     const peakRss = watchPeakRss(child.pid);
     child.on('close', (code) => {
       ok({ code, seconds: (performance.now() - t0) / 1000, rss: peakRss() });

@@ -101,7 +101,8 @@ async function engineSetup(srv) {
 function fleetplay(args, cwd) {
   return new Promise((ok) => {
     const t0 = performance.now();
-    const env = { ...process.env, MENDER_ACCESS_TOKEN: TOKEN, GITHUB_TOKEN: '', GITHUB_STEP_SUMMARY: '' };
+    // NODE_OPTIONS as workflows/monitor-fleet.yml sets it (BENCH_NODE_OPTIONS= to measure without).
+    const env = { ...process.env, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=64', MENDER_ACCESS_TOKEN: TOKEN, GITHUB_TOKEN: '', GITHUB_STEP_SUMMARY: '' };
     const child = spawn(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     let err = '';

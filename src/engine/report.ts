@@ -34,6 +34,54 @@ export const TaskRecord = z.object({
 });
 export type TaskRecord = z.infer<typeof TaskRecord>;
 
+/** One host's outcome of one task, as the report file keeps it (grouped under its task). */
+export const HostResult = z.object({
+  status: TaskStatus,
+  /** The module's result as registered (censored under no_log). */
+  result: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * One execution of one task and what it did on every host, like ansible's json callback groups
+ * them: the task's fields once, not once per host (100k hosts × tasks).
+ */
+export const TaskResults = z.object({
+  play: z.string(),
+  task: z.string(),
+  action: z.string(),
+  file: z.string(),
+  line: z.number().int(),
+  hosts: z.record(z.string(), HostResult),
+  /** From the task's start to its last host's result. */
+  durationMs: z.number(),
+});
+export type TaskResults = z.infer<typeof TaskResults>;
+
+const TaskHeader = TaskResults.omit({ hosts: true, durationMs: true });
+
+const sameTask = (g: Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'>, r: TaskRecord) => g.play === r.play && g.task === r.task && g.file === r.file && g.line === r.line;
+
+/** Records (in the order the engine made them) → one entry per task execution. */
+export function groupResults(records: TaskRecord[]): TaskResults[] {
+  const out: TaskResults[] = [];
+  let g: TaskResults | undefined;
+  for (const r of records) {
+    // The same task again on a host already in the group is its next execution (a loop, a handler).
+    if (!g || !sameTask(g, r) || Object.hasOwn(g.hosts, r.host)) {
+      g = { play: r.play, task: r.task, action: r.action, file: r.file, line: r.line, hosts: {}, durationMs: 0 };
+      out.push(g);
+    }
+    g.hosts[r.host] = { status: r.status, result: r.result };
+    g.durationMs = Math.max(g.durationMs, r.durationMs);
+  }
+  return out;
+}
+
+/** A report's results as one record per host × task. */
+export function flatResults(results: TaskResults[]): TaskRecord[] {
+  return results.flatMap((g) => Object.entries(g.hosts).map(([host, h]) => ({ play: g.play, task: g.task, action: g.action, file: g.file, line: g.line, host, ...h, durationMs: g.durationMs })));
+}
+
 export const PlanRecord = z.object({
   host: z.string(),
   kind: z.string(),
@@ -45,7 +93,7 @@ export const PlanRecord = z.object({
 });
 
 export const RunReport = z.object({
-  schema: z.literal('fleetplay.run-report/1'),
+  schema: z.literal('fleetplay.run-report/2'),
   playbook: z.string(),
   mode: z.enum(['run', 'dry-run', 'dry-run-debug']),
   checkMode: z.boolean(),
@@ -60,7 +108,8 @@ export const RunReport = z.object({
   timings: z.object({ playbookMs: z.number(), inventoryMs: z.number(), runMs: z.number() }),
   exitCode: z.number().int(),
   recap: z.record(z.string(), StatsSchema),
-  results: z.array(TaskRecord),
+  /** One entry per task execution, with every host's result. */
+  results: z.array(TaskResults),
   plan: z.array(PlanRecord),
   /** Requests made to the OTA server, filled by the OTA client (the main job adds the optional parts). */
   api: z.object({
@@ -79,28 +128,40 @@ export type RunReport = z.infer<typeof RunReport>;
 
 /**
  * The `results` of a report on its way to disk: each record is masked, validated and written as
- * it comes (one compact line each), so 100k hosts × tasks never sit in memory or in one string.
+ * it comes, grouped under its task (see TaskResults), so 100k hosts × tasks never sit in memory
+ * or in one string.
  */
 export class ResultsFile {
   readonly path: string;
   private readonly fd: number;
   private buf = '';
-  /** Records added so far. */
+  /** Task entries started so far. */
   size = 0;
+  private group: (Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'> & { hosts: Set<string>; durationMs: number }) | undefined;
 
   constructor(report: string) {
     this.path = `${report}.results.tmp`;
     this.fd = openSync(this.path, 'w', 0o600);
   }
 
-  add(record: TaskRecord): void {
-    TaskRecord.parse(record);
-    this.buf += `${this.size++ ? ',\n' : ''}    ${maskedJson(record)}`;
+  add(r: TaskRecord): void {
+    const host = HostResult.parse({ status: r.status, result: r.result });
+    let g = this.group;
+    if (!g || !sameTask(g, r) || g.hosts.has(r.host)) {
+      this.closeGroup();
+      const header = TaskHeader.parse({ play: r.play, task: r.task, action: r.action, file: r.file, line: r.line });
+      this.buf += `${this.size++ ? ',\n' : ''}    ${maskedJson(header).slice(0, -1)},"hosts":{`;
+      g = this.group = { play: r.play, task: r.task, file: r.file, line: r.line, hosts: new Set(), durationMs: 0 };
+    }
+    this.buf += `${g.hosts.size ? ',' : ''}\n      ${JSON.stringify(r.host)}:${maskedJson(host)}`;
+    g.hosts.add(r.host);
+    g.durationMs = Math.max(g.durationMs, r.durationMs);
     if (this.buf.length >= CHUNK) this.flush();
   }
 
   /** Copies what was written into `out`, then removes the temporary file. */
   drainInto(out: number): void {
+    this.closeGroup();
     this.flush();
     closeSync(this.fd);
     const data = Buffer.allocUnsafe(1 << 20);
@@ -117,6 +178,11 @@ export class ResultsFile {
   discard(): void {
     closeSync(this.fd);
     rmSync(this.path, { force: true });
+  }
+
+  private closeGroup(): void {
+    if (this.group) this.buf += `\n    },"durationMs":${this.group.durationMs}}`;
+    this.group = undefined;
   }
 
   private flush(): void {
@@ -146,7 +212,7 @@ export function writeReport(file: string, report: RunReport, results?: ResultsFi
       writeSync(out, results.size ? '[\n' : '[');
       results.drainInto(out);
       writeSync(out, results.size ? '\n  ]' : ']');
-    } else writeLines(out, inline.map((r) => maskedJson(TaskRecord.parse(r))));
+    } else writeLines(out, inline.map((r) => maskedJson(TaskResults.parse(r))));
     writeSync(out, between!);
     writeLines(out, plan.map((p) => maskedJson(PlanRecord.parse(p))));
     writeSync(out, `${after}\n`);

@@ -13,7 +13,7 @@ import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
 import { loadPlaybook } from './loader.js';
 import { Printer, type Stats } from './output.js';
-import { ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
+import { groupResults, ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
 import { clearYamlCache } from './yaml.js';
 
 export interface RunOptions {
@@ -63,7 +63,7 @@ export function modeFrom(value: string | undefined): RunMode | undefined {
 
 export function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boolean, started: Date): RunReport {
   return {
-    schema: 'fleetplay.run-report/1',
+    schema: 'fleetplay.run-report/2',
     playbook: resolve(o.playbook),
     mode,
     checkMode,
@@ -154,7 +154,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     durationMs: finished.getTime() - started.getTime(),
     exitCode,
     recap,
-    results: kept,
+    results: groupResults(kept),
     plan: engine.plan,
     api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { err, fleetError, ok, type Result } from '../errors/index.js';
-import { RunReport, type TaskRecord } from '../engine/report.js';
+import { flatResults, groupResults, RunReport, type TaskRecord } from '../engine/report.js';
 import { runPlaybook } from '../engine/run.js';
 import { registerMenderModules } from '../modules/mender/index.js';
 import { ConfigMap } from '../ota/schemas.js';
@@ -54,8 +54,9 @@ export function desiredFromReport(file: string): Result<Desired> {
 }
 
 function fromRunReport(r: Pick<RunReport, 'recap' | 'results' | 'plan'>): Pick<Desired, 'devices' | 'notSubscribed'> {
-  const hosts = [...Object.keys(r.recap), ...r.results.map((x) => x.host)];
-  return desiredFromPlan(r.plan, hosts, [...new Set(r.results.filter(failedOnServer).map((x) => x.host))]);
+  const records = flatResults(r.results);
+  const hosts = [...Object.keys(r.recap), ...records.map((x) => x.host)];
+  return desiredFromPlan(r.plan, hosts, [...new Set(records.filter(failedOnServer).map((x) => x.host))]);
 }
 
 /** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */
@@ -91,7 +92,7 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     return err({ ...first, message: `desired state from ${i.playbook} (dry-run): ${first.message}` });
   }
   if (r.exitCode === 4) return err(fleetError('ota.unreachable', `the OTA server could not be used while computing the desired state:\n${tail(text)}`));
-  return ok({ source: 'engine', branch: i.branch, commit: i.commit, ...fromRunReport({ ...r.report, results: failed }) });
+  return ok({ source: 'engine', branch: i.branch, commit: i.commit, ...fromRunReport({ ...r.report, results: groupResults(failed) }) });
 }
 
 const TAIL_CHARS = 16_384;

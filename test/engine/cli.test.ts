@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { parseExtraVars } from '../../src/engine/cli.js';
-import { RunReport } from '../../src/engine/report.js';
+import { flatResults, RunReport } from '../../src/engine/report.js';
 import { repo } from './helpers.js';
 
 const PB = `- hosts: all\n  tasks:\n    - debug: msg="{{ greeting | default('none') }} {{ fleetplay_mode }}"\n      tags: hello\n    - fail: msg=no\n      when: num == 3\n      tags: boom\n`;
@@ -27,7 +27,7 @@ test('run: exit 2 when a host fails, report written, -e and PLAYBOOK_MODE honour
   expect(code).toBe(2);
   const r = RunReport.parse(JSON.parse(readFileSync(report, 'utf8')));
   expect(r.mode).toBe('run');
-  expect(r.results.filter((x) => x.action === 'debug').map((x) => x.result.msg)).toEqual(['hi run', 'hi run', 'hi run']);
+  expect(flatResults(r.results).filter((x) => x.action === 'debug').map((x) => x.result.msg)).toEqual(['hi run', 'hi run', 'hi run']);
 });
 
 test('run: --skip-tags avoids the failure; --mode beats PLAYBOOK_MODE', async () => {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { H1, play } from './helpers.js';
+import { flatResults } from '../../src/engine/report.js';
 
 let server: Server;
 let base = '';
@@ -28,7 +29,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 test('GET returns status, json, content, cookies and lower-cased headers', async () => {
   const r = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/x\n        return_content: true\n      register: out\n    - debug: var=out\n`);
-  const out = r.report.results[1].result.out as Record<string, unknown>;
+  const out = flatResults(r.report.results)[1].result.out as Record<string, unknown>;
   expect(out).toMatchObject({ status: 200, json: { method: 'GET', got: '' }, content: '{"method":"GET","got":""}', cookies: { session: 'abc' }, x_fleet_id: 'f1', content_type: 'application/json', changed: false, failed: false });
 });
 
@@ -39,7 +40,7 @@ test('POST json body, basic auth, status_code list', async () => {
   expect(JSON.parse(req.body)).toEqual({ device: H1, n: 1 });
   expect(req.headers['content-type']).toBe('application/json');
   expect(req.headers.authorization).toBe(`Basic ${Buffer.from('admin:pa55word-x').toString('base64')}`);
-  expect(r.report.results[0].result.status).toBe(201);
+  expect(flatResults(r.report.results)[0].result.status).toBe(201);
   expect(JSON.stringify(r.report)).not.toContain('pa55word-x');
 });
 
@@ -53,14 +54,14 @@ test('form-urlencoded body', async () => {
 test('an unexpected status fails the host with ansible\'s message; unreachable URL too', async () => {
   const r = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/missing\n`);
   expect(r.exitCode).toBe(2);
-  expect(r.report.results[0].result).toMatchObject({ status: 404, msg: 'Status code was 404 and not [200]: HTTP Error 404: Not Found', content: 'nope' });
+  expect(flatResults(r.report.results)[0].result).toMatchObject({ status: 404, msg: 'Status code was 404 and not [200]: HTTP Error 404: Not Found', content: 'nope' });
   const down = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: http://127.0.0.1:1/\n        timeout: 2\n`);
-  expect(down.report.results[0].result).toMatchObject({ status: -1, failed: true });
+  expect(flatResults(down.report.results)[0].result).toMatchObject({ status: -1, failed: true });
 });
 
 test('check mode sends GET but not writes', async () => {
   const before = seen.length;
   const r = await play(`- hosts: canary\n  tasks:\n    - uri: url=${base}/g\n    - uri:\n        url: ${base}/w\n        method: DELETE\n`, { mode: 'dry-run' });
   expect(seen.slice(before).map((s) => s.method)).toEqual(['GET']);
-  expect(r.report.results.map((x) => x.status)).toEqual(['ok', 'changed']);
+  expect(flatResults(r.report.results).map((x) => x.status)).toEqual(['ok', 'changed']);
 });

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseExtraVars } from '../../src/engine/cli.js';
 import { runPlaybook } from '../../src/engine/run.js';
+import { flatResults } from '../../src/engine/report.js';
 
 const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/inventory/precedence');
 
@@ -47,7 +48,7 @@ async function fleetplayShows(): Promise<Record<string, unknown>> {
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
   const r = await runPlaybook({ ...optionsFrom(expected.argv), mode: 'run', stdout, recordResults: true, env: { PATH: process.env.PATH } });
   if (r.errors.length || r.exitCode !== expected.rc) throw new Error(`fleetplay exit ${r.exitCode}:\n${text}`);
-  const report = r.report.results.find((x) => x.task === 'layered : report' && x.host === expected.host);
+  const report = flatResults(r.report.results).find((x) => x.task === 'layered : report' && x.host === expected.host);
   if (!report) throw new Error(`no report task result:\n${text}`);
   return report.result.msg as Record<string, unknown>;
 }
