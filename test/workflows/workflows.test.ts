@@ -177,6 +177,7 @@ describe('update-fleet.yml', () => {
   test('a push runs for real; the secrets arrive as env', () => {
     expect(stepRunning(wf, 'fleetplay run').env).toEqual({
       FLEETPLAY_MODE: "${{ inputs.mode || 'run' }}",
+      NODE_OPTIONS: '--max-semi-space-size=64',
       MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
       GHRUNNER_TOKEN: '${{ secrets.GHRUNNER_TOKEN }}',
       INFLUXDB_TOKEN: '${{ secrets.INFLUXDB_TOKEN }}',
