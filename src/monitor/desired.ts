@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { err, fleetError, ok, type Result } from '../errors/index.js';
-import { flatResults, groupResults, RunReport, type TaskRecord } from '../engine/report.js';
+import { groupResults, RunReport, TaskStatus, type TaskRecord } from '../engine/report.js';
+import { z } from 'zod';
 import { runPlaybook } from '../engine/run.js';
 import { registerMenderModules } from '../modules/mender/index.js';
 import { ConfigMap } from '../ota/schemas.js';
@@ -37,6 +38,23 @@ export function desiredFromPlan(plan: PlanEntry[], hosts: string[], failed: stri
   return { devices, notSubscribed };
 }
 
+/**
+ * The parts of a run report the monitor reads. Every host's result is checked only under the
+ * mender_* tasks (a failed host there is subscribed): a 100k-device report holds a million.
+ */
+const MonitoredReport = RunReport.pick({ schema: true, branch: true, commit: true, recap: true, plan: true }).extend({
+  results: z.array(
+    z.looseObject({ action: z.string(), hosts: z.unknown() }).transform((g, ctx) => {
+      if (!g.action.startsWith('mender_')) return { ...g, hosts: {} };
+      const hosts = MenderHosts.safeParse(g.hosts);
+      if (hosts.success) return { ...g, hosts: hosts.data };
+      for (const i of hosts.error.issues) ctx.addIssue({ ...i, path: ['hosts', ...i.path] } as never);
+      return z.NEVER;
+    }),
+  ),
+});
+const MenderHosts = z.record(z.string(), z.looseObject({ status: TaskStatus }));
+
 /** `--report report.json`: a run's own account of what it wanted. */
 export function desiredFromReport(file: string): Result<Desired> {
   let raw: unknown;
@@ -45,7 +63,7 @@ export function desiredFromReport(file: string): Result<Desired> {
   } catch (e) {
     return err(fleetError('monitor.report', `cannot read the run report: ${(e as Error).message}`, { file, hint: 'pass the report.json written by fleetplay run --report FILE' }));
   }
-  const r = RunReport.safeParse(raw);
+  const r = MonitoredReport.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
     return err(fleetError('monitor.report', `not a fleetplay run report: ${i?.path.join('.') || '(top)'}: ${i?.message}`, { file, hint: 'pass the report.json written by fleetplay run --report FILE' }));
@@ -53,10 +71,16 @@ export function desiredFromReport(file: string): Result<Desired> {
   return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...fromRunReport(r.data) });
 }
 
-function fromRunReport(r: Pick<RunReport, 'recap' | 'results' | 'plan'>): Pick<Desired, 'devices' | 'notSubscribed'> {
-  const records = flatResults(r.results);
-  const hosts = [...Object.keys(r.recap), ...records.map((x) => x.host)];
-  return desiredFromPlan(r.plan, hosts, [...new Set(records.filter(failedOnServer).map((x) => x.host))]);
+type Grouped = { action: string; hosts: Record<string, { status: string }> };
+
+function fromRunReport(r: Pick<RunReport, 'recap' | 'plan'> & { results: Grouped[] }): Pick<Desired, 'devices' | 'notSubscribed'> {
+  const failed = new Set<string>();
+  for (const g of r.results) {
+    if (!g.action.startsWith('mender_')) continue;
+    for (const [host, h] of Object.entries(g.hosts)) if (h.status === 'failed') failed.add(host);
+  }
+  // Every host the run handled is in its recap (a host with no result at all is not).
+  return desiredFromPlan(r.plan, Object.keys(r.recap), [...failed]);
 }
 
 /** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */

