@@ -6,11 +6,16 @@
 import { z } from 'zod';
 import { clientFor, deviceIdOf, failAll, unknownDevice, type Item, type Result_ } from './common.js';
 import { gatherFacts } from './gather.js';
-import { markGathered } from './facts.js';
+import { isGathered, markGathered, type MenderFacts } from './facts.js';
 
 export const FactsArgs = z.strictObject({
   /** Also read each device's configuration (one request per device: the API has no bulk read). */
   config: z.boolean().default(true),
+  /**
+   * false: keep the inventory attributes an earlier mender_facts of this run read (one search
+   * per 500 devices saved); deployments in flight and configurations are read again regardless.
+   */
+  refresh: z.boolean().default(true),
   device_id: z.string().min(1).optional(),
 });
 export type FactsArgs = z.infer<typeof FactsArgs>;
@@ -20,7 +25,7 @@ export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<st
   const c = clientFor(items);
   if ('failed' in c) return c.failed;
   const ids = [...new Set(items.map(deviceIdOf))];
-  const g = await gatherFacts(c.client, ids, { config: items.some((i) => i.args.config) });
+  const g = await gatherFacts(c.client, ids, { config: items.some((i) => i.args.config), known: earlier(items) });
   if (!g.ok) return failAll(items, g.error);
   const out = new Map<string, Result_>();
   for (const i of items) {
@@ -29,6 +34,16 @@ export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<st
     else out.set(i.host, { changed: false, ansible_facts: { mender: i.args.config ? f : markGathered({ ...f, config: undefined }) } });
   }
   return out;
+}
+
+/** The `mender` facts this run already gathered for hosts that do not ask for a refresh. */
+function earlier(items: Item<FactsArgs>[]): Map<string, MenderFacts> | undefined {
+  const known = new Map<string, MenderFacts>();
+  for (const i of items) {
+    const f = i.ctx.vars.mender;
+    if (!i.args.refresh && isGathered(f) && f.id === deviceIdOf(i)) known.set(f.id, f);
+  }
+  return known.size ? known : undefined;
 }
 
 export const menderFactsModule = {

@@ -7,7 +7,7 @@
 import { ok, type Result } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { Deployment, DeviceConfiguration, DeviceInDeployment } from '../../ota/schemas.js';
-import { configFacts, FACT_ATTRIBUTES, factsFromInventory, inFlightByDevice, stillDeploying, type MenderFacts } from './facts.js';
+import { configFacts, FACT_ATTRIBUTES, factsFromInventory, inFlightByDevice, markGathered, stillDeploying, type MenderFacts } from './facts.js';
 
 export interface Gathered {
   facts: Map<string, MenderFacts>;
@@ -15,15 +15,26 @@ export interface Gathered {
   unknown: string[];
 }
 
-export async function gatherFacts(client: MenderClient, deviceIds: string[], opts: { config: boolean }): Promise<Result<Gathered>> {
-  const [inv, flight] = await Promise.all([client.searchDevices({ deviceIds, attributes: FACT_ATTRIBUTES }), softwareInFlight(client)]);
+/**
+ * `known`: facts an earlier task of this run read, whose inventory part is taken as it is (only
+ * the devices missing from it are searched); deployments in flight and configurations are read
+ * again in any case.
+ */
+export async function gatherFacts(client: MenderClient, deviceIds: string[], opts: { config: boolean; known?: Map<string, MenderFacts> }): Promise<Result<Gathered>> {
+  const search = opts.known ? deviceIds.filter((id) => !opts.known!.has(id)) : deviceIds;
+  const [inv, flight] = await Promise.all([client.searchDevices({ deviceIds: search, attributes: FACT_ATTRIBUTES }), softwareInFlight(client)]);
   if (!inv.ok) return inv;
   if (!flight.ok) return flight;
   const facts = new Map<string, MenderFacts>();
-  for (const dev of inv.value) {
-    const f = factsFromInventory(dev);
-    f.deployments = flight.value.get(dev.id) ?? [];
-    facts.set(dev.id, f);
+  const add = (f: MenderFacts) => {
+    f.deployments = flight.value.get(f.id) ?? [];
+    facts.set(f.id, f);
+  };
+  for (const dev of inv.value) add(factsFromInventory(dev));
+  for (const id of deviceIds) {
+    const k = opts.known?.get(id);
+    // A fresh object (its own keys only, not the marks of the old one): new data goes into it.
+    if (k) add(markGathered({ ...(Object.fromEntries(Object.entries(k)) as MenderFacts), config: undefined }));
   }
   if (opts.config) {
     const cfg = await configsOf(client, [...facts.keys()]);

@@ -109,6 +109,34 @@ describe('mender modules in a playbook run', () => {
     expect(third.report.plan.every((p) => /installed|reports the desired/.test(p.why))).toBe(true);
   });
 
+  test.each([
+    [false, 1],
+    [true, 2],
+  ])('mender_facts refresh: %s — inventory searches %i, deployments in flight and configurations read again', async (refresh, searches) => {
+    const dir = fleetRepo(`    ${A}: {num: 1}\n    ${B}: {num: 2}\n`);
+    writeFileSync(
+      join(dir, 'site.yml'),
+      `- hosts: all
+  gather_facts: false
+  tasks:
+    - mender_facts: {config: false}
+    - mender_os_update: {artifact: os-1.1}
+    - mender_facts: {config: true, refresh: ${refresh}}
+    - debug: {msg: "{{ mender.artifact_name }} {{ mender.deployments | map(attribute='artifact_name') | list }} {{ mender.config.configured | length }}"}
+`,
+    );
+    await srv.client().setDeviceConfig(B, { kiosk_url: 'https://k' });
+    await srv.admin('DELETE', 'requests');
+    const r = await run(dir, 'run');
+    expect(r.exitCode).toBe(0);
+    const log = await srv.requests();
+    expect(log.filter((x) => x.path.endsWith('/inventory/filters/search')).length).toBe(searches);
+    expect(log.filter((x) => /deviceconfig\/configurations\/device\/[^/]+$/.test(x.path)).length).toBe(2);
+    // The deployment made between the two reads is in the facts either way: it is always read again.
+    expect(r.text).toContain(`"msg": "os-1.0 ['os-1.1'] 0"`);
+    expect(r.text).toContain(`"msg": "os-1.1 [] 1"`);
+  });
+
   test('dry-run reports what would change and writes nothing; an unknown device fails only its host', async () => {
     const dir = fleetRepo(`    ${A}: {num: 1}\n    ${GHOST}: {num: 9}\n`);
     await srv.admin('DELETE', 'requests');
