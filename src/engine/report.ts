@@ -20,19 +20,14 @@ export const StatsSchema = z.object({
 export const TaskStatus = z.enum(['ok', 'changed', 'skipped', 'failed', 'ignored', 'unreachable']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-export const TaskRecord = z.object({
+/** Which task: the same fields in a record and in a report's task entry. */
+const TaskHeader = z.object({
   play: z.string(),
   task: z.string(),
   action: z.string(),
   file: z.string(),
   line: z.number().int(),
-  host: z.string(),
-  status: TaskStatus,
-  /** The module's result as registered (censored under no_log). */
-  result: z.record(z.string(), z.unknown()),
-  durationMs: z.number(),
 });
-export type TaskRecord = z.infer<typeof TaskRecord>;
 
 /** One host's outcome of one task, as the report file keeps it (grouped under its task). */
 export const HostResult = z.object({
@@ -41,23 +36,20 @@ export const HostResult = z.object({
   result: z.record(z.string(), z.unknown()),
 });
 
+/** One host × task, as the engine makes it (and flatResults gives it back). */
+export const TaskRecord = TaskHeader.extend(HostResult.shape).extend({ host: z.string(), durationMs: z.number() });
+export type TaskRecord = z.infer<typeof TaskRecord>;
+
 /**
  * One execution of one task and what it did on every host, like ansible's json callback groups
  * them: the task's fields once, not once per host (100k hosts × tasks).
  */
-export const TaskResults = z.object({
-  play: z.string(),
-  task: z.string(),
-  action: z.string(),
-  file: z.string(),
-  line: z.number().int(),
+export const TaskResults = TaskHeader.extend({
   hosts: z.record(z.string(), HostResult),
   /** From the task's start to its last host's result. */
   durationMs: z.number(),
 });
 export type TaskResults = z.infer<typeof TaskResults>;
-
-const TaskHeader = TaskResults.omit({ hosts: true, durationMs: true });
 
 const sameTask = (g: Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'>, r: TaskRecord) => g.play === r.play && g.task === r.task && g.file === r.file && g.line === r.line;
 

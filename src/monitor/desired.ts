@@ -75,16 +75,13 @@ type Grouped = { action: string; hosts: Record<string, { status: string }> };
 
 function fromRunReport(r: Pick<RunReport, 'recap' | 'plan'> & { results: Grouped[] }): Pick<Desired, 'devices' | 'notSubscribed'> {
   const failed = new Set<string>();
-  for (const g of r.results) {
-    if (!g.action.startsWith('mender_')) continue;
-    for (const [host, h] of Object.entries(g.hosts)) if (h.status === 'failed') failed.add(host);
-  }
+  for (const g of r.results) for (const [host, h] of Object.entries(g.hosts)) if (failedOnServer({ action: g.action, status: h.status })) failed.add(host);
   // Every host the run handled is in its recap (a host with no result at all is not).
   return desiredFromPlan(r.plan, Object.keys(r.recap), [...failed]);
 }
 
 /** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */
-const failedOnServer = (x: Pick<TaskRecord, 'status' | 'action'>) => x.status === 'failed' && x.action.startsWith('mender_');
+const failedOnServer = (x: { status: string; action: string }) => x.status === 'failed' && x.action.startsWith('mender_');
 
 export interface EngineInput {
   playbook: string;

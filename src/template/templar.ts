@@ -110,10 +110,7 @@ export class Templar {
   }
 
   isTemplate(value: unknown): boolean {
-    if (typeof value === 'string') return TEMPLATE_START.test(value);
-    if (Array.isArray(value)) return value.some((v) => this.isTemplate(v));
-    if (isMapping(value)) return Object.entries(value).some(([k, v]) => this.isTemplate(k) || this.isTemplate(v));
-    return false;
+    return hasTemplate(value);
   }
 
   template(value: unknown, vars: Vars, ctx?: TemplateContext): unknown {
