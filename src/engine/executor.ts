@@ -373,14 +373,14 @@ export class Engine {
     const name = this.taskName(t);
     let results: Map<string, ModuleResult>;
     try {
-      results = await mod.runBatch!(items, { name, report: { add: (entry) => this.plan.push({ ...entry, task: name }) } });
+      results = await mod.runBatch!(items, { name, report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) } });
     } catch (e) {
       const msg = e instanceof FleetFailure ? formatError(e.error) : (e as Error).message;
       results = new Map(items.map((i) => [i.host, { failed: true, changed: false, msg }]));
     }
     for (const [host, { h, vars }] of byName) {
       const r = results.get(host) ?? { failed: true, changed: false, msg: `${t.action} returned no result for ${host}` };
-      outcomes.set(h, { result: postConditions(t, { ...r }, vars, this.env, host, {}) });
+      outcomes.set(h, { result: postConditions(t, Object.assign({}, r), vars, this.env, host, {}) });
     }
   }
 
@@ -449,7 +449,7 @@ export class Engine {
     const r = o.result;
     const debug = t.action === 'debug';
     // debug results are cleaned for display (ansible's _clean_results); some are shown without -v.
-    const mark = (x: ModuleResult) => (debug ? { ...x, _debug: true } : x);
+    const mark = (x: ModuleResult) => (debug ? Object.assign({}, x, DEBUG_MARK) : x);
     const show = (x: ModuleResult) => debug || x._ansible_verbose_always === true;
     const delegated = t.kw.delegate_to ?? t.inherit.delegate_to;
     const opts = { delegated: delegated ? String(delegated) : undefined, noLog };
@@ -584,7 +584,7 @@ export class Engine {
       const saved = new Map(g.map((w) => [w.h, w.h.include]));
       // The include's vars: are also include params (ansible's get_include_params): above set_fact and role params.
       const params = t.kw.vars;
-      for (const w of g) if (params || first.item !== undefined) w.h.include = { ...w.h.include, ...params, ...(first.item !== undefined ? { [w.loopVar]: w.item } : {}) };
+      for (const w of g) if (params || first.item !== undefined) w.h.include = Object.assign({}, w.h.include, params, first.item !== undefined ? { [w.loopVar]: w.item } : {});
       await this.runNodes(nodes, ps, g.map((w) => w.h));
       for (const [h, inc] of saved) h.include = inc;
     }
@@ -601,6 +601,8 @@ export class Engine {
 }
 
 class HostVars {}
+
+const DEBUG_MARK = { _debug: true };
 
 const skipped = (): ModuleResult => ({ changed: false, skip_reason: 'Conditional result was False', skipped: true });
 

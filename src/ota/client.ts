@@ -24,6 +24,7 @@ import {
   type DeviceInventory,
   type StatisticsList as StatisticsListT,
 } from './schemas.js';
+import { builtConfigWorker, CONFIG_WORKER_MIN, readConfigsInWorker } from './config-reader.js';
 import { Transport, type Call, type Reply, type TransportOptions } from './transport.js';
 
 const M = '/api/management';
@@ -44,6 +45,13 @@ export interface ClientOptions extends TransportOptions {
   searchChunk?: number;
   /** Deployment ids per statistics/list request. */
   statsChunk?: number;
+  /** Configuration reads of at least this many devices go to a worker thread. */
+  configWorkerMin?: number;
+  /**
+   * The worker thread's script; the built one by default. null: never a worker (the TypeScript
+   * sources under test cannot run in a worker thread).
+   */
+  configWorker?: URL | null;
 }
 
 export type SelectAttribute = { scope: string; attribute: string };
@@ -60,11 +68,15 @@ export class MenderClient {
   readonly transport: Transport;
   private readonly searchChunk: number;
   private readonly statsChunk: number;
+  private readonly configWorkerMin: number;
+  private readonly configWorker: URL | null;
 
   constructor(endpoint: OtaEndpoint, options: ClientOptions = {}) {
     this.transport = new Transport(endpoint, options);
     this.searchChunk = options.searchChunk ?? MAX_PER_PAGE.search;
     this.statsChunk = options.statsChunk ?? 100;
+    this.configWorkerMin = options.configWorkerMin ?? CONFIG_WORKER_MIN;
+    this.configWorker = options.configWorker === undefined ? builtConfigWorker() : options.configWorker;
   }
 
   /** A client from options, the play's variables and the environment (see config.ts). */
@@ -287,22 +299,33 @@ export class MenderClient {
   /**
    * Configurations of many devices. The API has no bulk read, so it is one request per device,
    * by as many workers as requests may be in flight (not a promise per device: 100k devices).
-   * The first error ends it.
+   * Many devices are read by a worker thread (see config-reader.ts); the first error ends it.
    */
   async getDeviceConfigs(deviceIds: string[]): Promise<Result<Map<string, DeviceConfiguration>>> {
+    const script = this.configWorker;
+    const t = this.transport;
+    // A test's injected clock cannot cross to another thread, and under an rps limit the limit,
+    // not CPU, sets the pace (one limiter, here).
+    if (script && deviceIds.length >= this.configWorkerMin && t.realClock && !(t.settings.rps > 0)) return readConfigsInWorker(t, script, deviceIds);
     const out = new Map<string, DeviceConfiguration>();
+    const r = await this.readConfigs(deviceIds, (id, c) => out.set(id, c));
+    return r.ok ? ok(out) : r;
+  }
+
+  /** The fan-out itself, in this thread: each configuration goes to `got` as it comes. */
+  async readConfigs(deviceIds: string[], got: (id: string, c: DeviceConfiguration) => void): Promise<Result<void>> {
     let next = 0;
     let failed: Result<never> | undefined;
     const worker = async () => {
       while (next < deviceIds.length && !failed) {
         const id = deviceIds[next++]!;
         const r = await this.getDeviceConfig(id);
-        if (r.ok) out.set(id, r.value);
+        if (r.ok) got(id, r.value);
         else failed ??= r;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.transport.concurrency, deviceIds.length) }, worker));
-    return failed ?? ok(out);
+    return failed ?? ok(undefined);
   }
 
   /** Replaces the configured configuration (a PUT: safe to repeat). */

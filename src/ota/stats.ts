@@ -29,6 +29,16 @@ export class OtaStats {
     this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + 1);
   }
 
+  /** Adds counts made elsewhere (a worker thread reading configurations). */
+  merge(s: OtaStatsSnapshot): void {
+    const add = (m: Map<string, number>, from: Record<string, number>) => {
+      for (const [k, n] of Object.entries(from)) m.set(k, (m.get(k) ?? 0) + n);
+    };
+    add(this.requests, s.byEndpoint);
+    add(this.retries, s.retriesByEndpoint);
+    add(this.outcomes, s.outcomes);
+  }
+
   /** Requests sent whose method writes (POST/PUT/PATCH/DELETE), login and searches excepted. */
   writes(): number {
     let n = 0;

@@ -77,6 +77,8 @@ export class Transport {
   private readonly rate: RateLimiter;
   private readonly sleep: Sleep;
   private readonly random: () => number;
+  /** Sleep and jitter are the real ones (not a test's): the work can move to another thread. */
+  readonly realClock: boolean;
   private jwt: string | undefined;
   private login: Promise<Result<string>> | undefined;
   /** Once the server refused our credentials, every later call fails at once: no write after a 401/403. */
@@ -91,6 +93,7 @@ export class Transport {
     this.opts = { ...DEFAULTS, ...stripUndefined(options) };
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
+    this.realClock = options.sleep === undefined && options.random === undefined;
     this.limit = pLimit(this.opts.concurrency);
     this.rate = new RateLimiter(this.opts.rps, Date.now, this.sleep);
     this.http = new HttpClient(endpoint.url, this.opts.concurrency);
@@ -100,6 +103,29 @@ export class Transport {
   /** Requests in flight at once: callers fanning out many reads start no more workers than this. */
   get concurrency(): number {
     return this.opts.concurrency;
+  }
+
+  /** The tuning in effect, for a worker thread that makes requests on this transport's behalf. */
+  get settings(): Readonly<Required<Omit<TransportOptions, 'sleep' | 'random'>>> {
+    return this.opts;
+  }
+
+  /**
+   * The bearer token (logging in first when the run authenticates with user and password), or the
+   * error that already stopped this transport.
+   */
+  async bearer(): Promise<Result<string>> {
+    const halted = this.halted();
+    return halted ? err(halted) : this.token();
+  }
+
+  /**
+   * An error met on this transport's behalf elsewhere (a worker thread): a refused token or an
+   * unreachable server stops the calls made here too, as if met here.
+   */
+  absorb(e: FleetError): void {
+    if (e.code === 'ota.unauthorized') this.authFailure ??= e;
+    if (e.code === 'ota.unreachable') this.down ??= e;
   }
 
   /** The first authentication failure seen, if any. */

@@ -289,7 +289,7 @@ registerFilter('map', function (this: unknown, value, ...args) {
   const [name, ...rest] = pos;
   const f = filters[plainName(text(name))];
   if (!f) throw new Error(`no filter named '${text(name)}'`);
-  const tail = Object.keys(kw).length ? [...rest, { ...kw, __keywords: true }] : rest;
+  const tail = Object.keys(kw).length ? [...rest, Object.assign({}, kw, { __keywords: true })] : rest;
   return items.map((x) => f.call(this, x, ...tail));
 });
 function selector(keep: boolean, byAttr: boolean): FilterFn {
@@ -367,7 +367,7 @@ function mergeLists(a: unknown[], b: unknown[], how: ListMerge): unknown[] {
   }
 }
 function merge(a: Dict, b: Dict, recursive: boolean, how: ListMerge): Dict {
-  const out: Dict = { ...a };
+  const out: Dict = Object.assign({}, a);
   for (const [k, v] of Object.entries(b)) {
     const old = out[k];
     if (recursive && isMapping(old) && isMapping(v)) out[k] = merge(old, v, recursive, how);

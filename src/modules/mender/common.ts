@@ -49,7 +49,7 @@ export function failure(e: FleetError): Result_ {
 
 export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Result_> {
   const r = failure(e);
-  return new Map(items.map((i) => [i.host, { ...r }]));
+  return new Map(items.map((i) => [i.host, Object.assign({}, r)]));
 }
 
 export function clientFor(items: Item<unknown>[]): { client: MenderClient } | { failed: Map<string, Result_> } {

@@ -34,7 +34,8 @@ export async function gatherFacts(client: MenderClient, deviceIds: string[], opt
   for (const id of deviceIds) {
     const k = opts.known?.get(id);
     // A fresh object (its own keys only, not the marks of the old one): new data goes into it.
-    if (k) add(markGathered({ ...(Object.fromEntries(Object.entries(k)) as MenderFacts), config: undefined }));
+    // (Not a spread plus a key: on node 20 that gives every copy a hidden class of its own.)
+    if (k) add(markGathered(Object.assign(Object.fromEntries(Object.entries(k)) as MenderFacts, { config: undefined })));
   }
   if (opts.config) {
     const cfg = await configsOf(client, [...facts.keys()]);

@@ -57,12 +57,12 @@ export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: s
 /** In diff mode a changed result carries before/after (ansible's `diff`), shown by `--diff`. */
 function withDiff(r: Result_, d: OsDecision, diff: boolean): Result_ {
   const view = diff && r.changed ? osDiffView(d) : undefined;
-  return view ? { ...r, diff: view } : r;
+  return view ? Object.assign({}, r, { diff: view }) : r;
 }
 
 function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Result_ {
   if (d.action === 'fail') return { failed: true, msg: d.why, action: d.action };
-  if (failed) return { ...failed, action: d.action };
+  if (failed) return Object.assign({}, failed, { action: d.action });
   const changed = d.action === 'deploy' || d.action === 'abort';
   return { changed, msg: live || !changed ? d.why : `would: ${d.why}`, action: d.action, from: d.from, to: d.to };
 }
