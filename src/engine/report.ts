@@ -189,33 +189,47 @@ export class ResultsFile {
 
 const CHUNK = 1 << 16;
 const SLOT = '@@fleetplay:results@@';
+const RECAP_SLOT = '@@fleetplay:recap@@';
+const STAT_KEYS = Object.keys(StatsSchema.shape) as (keyof z.infer<typeof StatsSchema>)[];
 
 /**
  * Writes the report: validated, secrets masked, atomically (a temporary file renamed into place).
- * With `results`, the records come from that file instead of `report.results`. Results and plan
- * entries are one compact line each; the rest is indented.
+ * With `results`, the records come from that file instead of `report.results`. Recap, results and
+ * plan entries are one compact line each, written in chunks (100k hosts: no copy of them, no
+ * single string of them); the rest is indented.
  */
 export function writeReport(file: string, report: RunReport, results?: ResultsFile): void {
-  const { results: inline, plan, ...head } = report;
-  const checked = RunReport.parse(maskDeep({ ...head, results: [], plan: [] }));
-  const text = JSON.stringify({ ...checked, results: [SLOT], plan: [SLOT] }, null, 2);
-  const [before, between, after] = text.split(`[\n    "${SLOT}"\n  ]`);
+  const { results: inline, plan, recap, ...head } = report;
+  const checked = RunReport.parse({ ...maskDeep(head), recap: {}, results: [], plan: [] });
+  const text = JSON.stringify({ ...checked, recap: RECAP_SLOT, results: [SLOT], plan: [SLOT] }, null, 2);
+  const [beforeRecap, rest] = text.split(`"${RECAP_SLOT}"`) as [string, string];
+  const [before, between, after] = rest.split(`[\n    "${SLOT}"\n  ]`);
   const tmp = `${file}.tmp`;
   const out = openSync(tmp, 'w', 0o644);
   try {
+    writeSync(out, beforeRecap);
+    const hosts = Object.keys(recap);
+    // Host names and counts only: nothing to mask.
+    writeChunked(out, '{', '}', hosts.length, (i) => `${JSON.stringify(hosts[i])}: ${statsJson(recap[hosts[i]!]!, hosts[i]!)}`);
     writeSync(out, before!);
     if (results) {
       writeSync(out, results.size ? '[\n' : '[');
       results.drainInto(out);
       writeSync(out, results.size ? '\n  ]' : ']');
-    } else writeLines(out, inline.map((r) => maskedJson(TaskResults.parse(r))));
+    } else writeChunked(out, '[', ']', inline.length, (i) => maskedJson(TaskResults.parse(inline[i])));
     writeSync(out, between!);
-    writeLines(out, plan.map((p) => maskedJson(planRecord(p))));
+    writeChunked(out, '[', ']', plan.length, (i) => maskedJson(planRecord(plan[i]!)));
     writeSync(out, `${after}\n`);
   } finally {
     closeSync(out);
   }
   renameSync(tmp, file);
+}
+
+/** A host's recap counts, checked by hand (StatsSchema, 100k times) and in the schema's order. */
+function statsJson(s: z.infer<typeof StatsSchema>, host: string): string {
+  for (const k of STAT_KEYS) if (!Number.isInteger(s[k])) throw new Error(`report: recap of ${host}: ${k} is not a count`);
+  return `{${STAT_KEYS.map((k) => `"${k}": ${s[k]}`).join(', ')}}`;
 }
 
 /** A plan entry as PlanRecord has it (checked by hand: 100k+ entries, made by typed code). */
@@ -224,12 +238,14 @@ function planRecord(p: z.infer<typeof PlanRecord>): z.infer<typeof PlanRecord> {
   return { host: p.host, kind: p.kind, action: p.action, from: p.from, to: p.to, why: p.why, task: p.task };
 }
 
-/** A JSON array of pre-serialised entries, one per line, written in chunks. */
-function writeLines(out: number, lines: string[]): void {
-  if (!lines.length) return void writeSync(out, '[]');
-  writeSync(out, '[\n');
-  for (let i = 0; i < lines.length; i += 1000) {
-    const last = i + 1000 >= lines.length;
-    writeSync(out, `    ${lines.slice(i, i + 1000).join(',\n    ')}${last ? '\n  ]' : ',\n'}`);
+/** A JSON array or object of `n` entries made by `entry(i)`, one per line, written 1000 at a time. */
+function writeChunked(out: number, open: string, close: string, n: number, entry: (i: number) => string): void {
+  if (!n) return void writeSync(out, open + close);
+  writeSync(out, `${open}\n`);
+  for (let i = 0; i < n; i += 1000) {
+    const lines: string[] = [];
+    for (let k = i; k < Math.min(n, i + 1000); k++) lines.push(entry(k));
+    const last = i + 1000 >= n;
+    writeSync(out, `    ${lines.join(',\n    ')}${last ? `\n  ${close}` : ',\n'}`);
   }
 }
