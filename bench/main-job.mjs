@@ -10,6 +10,7 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { watchPeakRss } from './peak-rss.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,8 +20,12 @@ const withReport = !process.argv.includes('--no-report');
 const sizes = (args[0] ?? '1000,10000,100000').split(',').map(Number);
 const scenarios = (args[1] ?? 'converged,update').split(',');
 const TOKEN = 'bench-token-0123456789';
-// As workflows/update-fleet.yml runs fleetplay (BENCH_NODE_OPTIONS= to measure without).
-const WORKFLOW_NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=64';
+// The environment workflows/update-fleet.yml gives `fleetplay run` (its literal values: NODE_OPTIONS,
+// ANSIBLE_DISPLAY_*), so the bench measures what CI runs. BENCH_NODE_OPTIONS= measures without.
+const workflow = parse(readFileSync(join(root, 'workflows/update-fleet.yml'), 'utf8'));
+const runStep = Object.values(workflow.jobs).flatMap((j) => j.steps ?? []).find((s) => /fleetplay run/.test(s.run ?? ''));
+const WORKFLOW_ENV = Object.fromEntries(Object.entries(runStep.env).filter(([, v]) => typeof v === 'string' && !v.includes('${{')));
+if (process.env.BENCH_NODE_OPTIONS !== undefined) WORKFLOW_ENV.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
 const TYPES = ['raspberrypi4', 'raspberrypi3'];
 const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
@@ -67,7 +72,7 @@ function fleetplay(dir) {
     const t0 = performance.now();
     const extra = withReport ? ['--report', 'report.json'] : [];
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: WORKFLOW_NODE_OPTIONS, MENDER_ACCESS_TOKEN: TOKEN } });
+    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, ...WORKFLOW_ENV, MENDER_ACCESS_TOKEN: TOKEN } });
     const peakRss = watchPeakRss(child.pid);
     child.on('close', (code) => {
       ok({ code, seconds: (performance.now() - t0) / 1000, rss: peakRss() });

@@ -427,7 +427,8 @@ export class Engine {
       if (reg) target.facts[t.kw.register!] = reg;
     }
     if (status === 'failed' || status === 'unreachable') {
-      h.failed = true;
+      // A run_once task that fails fails every host it ran for, as ansible's linear strategy does.
+      for (const target of apply) target.failed = true;
       h.facts.__fleetplay_last_failed = registered(r);
     }
     if (r.changed && !r.failed) this.notify(t, ps, h, vars);

@@ -27,6 +27,18 @@ export interface PrinterOptions {
   verbosity: number;
   /** Columns of the banner lines (ansible: terminal width - 1, at least 79). */
   columns?: number;
+  /**
+   * ansible's display_ok_hosts / display_skipped_hosts (default true; env ANSIBLE_DISPLAY_OK_HOSTS,
+   * ANSIBLE_DISPLAY_SKIPPED_HOSTS): with either off, a task's banner waits for a result it shows.
+   */
+  displayOk?: boolean;
+  displaySkipped?: boolean;
+}
+
+/** The two display settings from the environment, as ansible reads them. */
+export function displayFromEnv(env: NodeJS.ProcessEnv): Pick<PrinterOptions, 'displayOk' | 'displaySkipped'> {
+  const flag = (v: string | undefined) => v === undefined || !/^(0|false|no|off|n|f)$/i.test(v.trim());
+  return { displayOk: flag(env.ANSIBLE_DISPLAY_OK_HOSTS), displaySkipped: flag(env.ANSIBLE_DISPLAY_SKIPPED_HOSTS) };
 }
 
 export const CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
@@ -34,7 +46,14 @@ export const CENSORED = "the output has been hidden due to the fact that 'no_log
 export class Printer {
   private buf: string[] = [];
   private size = 0;
-  constructor(private readonly o: PrinterOptions) {}
+  /** A task banner not printed yet (display_ok_hosts / display_skipped_hosts off). */
+  private pending: string | undefined;
+  private readonly showOk: boolean;
+  private readonly showSkipped: boolean;
+  constructor(private readonly o: PrinterOptions) {
+    this.showOk = o.displayOk !== false;
+    this.showSkipped = o.displaySkipped !== false;
+  }
 
   private c(kind: Colour, s: string): string {
     return this.o.color ? `\x1b[0;${COLORS[kind]}m${s}\x1b[0m` : s;
@@ -59,19 +78,32 @@ export class Printer {
   }
 
   play(name: string): void {
+    this.pending = undefined;
     this.banner(`PLAY [${name}]`);
   }
 
   task(name: string, handler = false): void {
-    this.banner(`${handler ? 'RUNNING HANDLER' : 'TASK'} [${name}]`);
+    const msg = `${handler ? 'RUNNING HANDLER' : 'TASK'} [${name}]`;
+    if (this.showOk && this.showSkipped) this.banner(msg);
+    else this.pending = msg;
+  }
+
+  /** Prints the banner of the task whose first shown line this is. */
+  private announce(): void {
+    if (this.pending === undefined) return;
+    const msg = this.pending;
+    this.pending = undefined;
+    this.banner(msg);
   }
 
   line(s: string): void {
+    this.announce();
     this.write(`${s}\n`);
   }
 
   /** One host's result: `ok: [host] => {...}`, `fatal: [host]: FAILED! => {...}`. */
   result(kind: 'ok' | 'changed' | 'skipping' | 'failed' | 'fatal', host: string, result: Record<string, unknown>, opts: { item?: string; delegated?: string; show?: boolean; noLog?: boolean; ignored?: boolean }): void {
+    if ((kind === 'ok' && !this.showOk) || (kind === 'skipping' && !this.showSkipped)) return;
     const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
     const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
     const colour: Colour = kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
@@ -95,6 +127,7 @@ export class Printer {
   /** A result's `--diff` text (see diff.ts): through the same buffer, so secrets are masked too. */
   diff(lines: DiffLine[]): void {
     if (!lines.length) return;
+    this.announce();
     for (const l of lines) {
       const text = l.text.endsWith('\n') ? l.text.slice(0, -1) : l.text;
       this.write(l.kind === 'plain' || !this.o.color ? l.text : `${this.c(l.kind, text)}${l.text.slice(text.length)}`);
@@ -104,6 +137,7 @@ export class Printer {
   }
 
   recap(stats: Map<string, Stats>): void {
+    this.pending = undefined;
     this.banner('PLAY RECAP');
     for (const [h, s] of stats) {
       const hostCol = s.failed || s.unreachable ? 'failed' : s.changed ? 'changed' : 'ok';

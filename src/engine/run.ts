@@ -12,7 +12,7 @@ import type { RunMode } from '../modules/registry.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
 import { loadPlaybook } from './loader.js';
-import { Printer, type Stats } from './output.js';
+import { displayFromEnv, Printer, type Stats } from './output.js';
 import { groupResults, ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
 import { clearYamlCache } from './yaml.js';
 
@@ -116,7 +116,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   if (Array.isArray(limit) && limit.length === 0) return fail([fleetError('run.limit', `--limit ${o.limit} matches no host`, { hint: 'check the pattern against the inventory (fleetplay inventory list)' })]);
   const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
   const kept: TaskRecord[] = [];
-  const printer = new Printer({ stream: stdout, color: useColor(stdout), verbosity: o.verbosity ?? 0 });
+  const printer = new Printer({ stream: stdout, color: useColor(stdout), verbosity: o.verbosity ?? 0, ...displayFromEnv(o.env ?? process.env) });
   const engine = new Engine({
     playbook: pb.value,
     inventory: inv.value,

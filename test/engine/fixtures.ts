@@ -1,6 +1,7 @@
 /**
  * What the recorded ansible fixtures (test/fixtures/playbooks) share: the folder, the arguments
- * the generator gave ansible-playbook (first line "# fleetplay-args: ..."), mapped onto
+ * the generator gave ansible-playbook (first line "# fleetplay-args: ..."; environment from a line
+ * "# fleetplay-env: K=V ..."), mapped onto
  * runPlaybook options, and fleetplay's twin of the fixture-only module library/fixture_diff.py.
  */
 import { readFileSync } from 'node:fs';
@@ -18,12 +19,15 @@ export interface FixtureOptions {
   check: boolean;
   diff: boolean;
   verbosity: number;
+  /** Environment the recording had ("# fleetplay-env: K=V ..."). */
+  env: Record<string, string>;
 }
 
 export function fixtureOptions(name: string): FixtureOptions {
-  const first = readFileSync(join(FIXTURES, `${name}.yml`), 'utf8').split('\n')[0];
-  const args = /^# fleetplay-args: (.*)$/.exec(first)?.[1].split(' ').filter(Boolean) ?? [];
-  const o: FixtureOptions = { tags: [], skipTags: [], extraVars: {}, check: false, diff: false, verbosity: 0 };
+  const text = readFileSync(join(FIXTURES, `${name}.yml`), 'utf8');
+  const args = /^# fleetplay-args: (.*)$/.exec(text.split('\n')[0]!)?.[1].split(' ').filter(Boolean) ?? [];
+  const env = Object.fromEntries((/^# fleetplay-env: (.*)$/m.exec(text)?.[1].split(' ').filter(Boolean) ?? []).map((kv) => kv.split('=') as [string, string]));
+  const o: FixtureOptions = { tags: [], skipTags: [], extraVars: {}, check: false, diff: false, verbosity: 0, env };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--tags') o.tags.push(...args[++i].split(','));

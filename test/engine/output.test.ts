@@ -27,7 +27,7 @@ async function fleetplayText(name: string): Promise<{ text: string; rc: number }
   let text = '';
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
   const o = fixtureOptions(name);
-  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: o.check ? 'dry-run' : 'run', diff: o.diff, verbosity: o.verbosity, tags: o.tags, skipTags: o.skipTags, extraVars: o.extraVars, stdout, env: { PATH: process.env.PATH } });
+  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: o.check ? 'dry-run' : 'run', diff: o.diff, verbosity: o.verbosity, tags: o.tags, skipTags: o.skipTags, extraVars: o.extraVars, stdout, env: { PATH: process.env.PATH, ...o.env } });
   return { text, rc: r.exitCode };
 }
 

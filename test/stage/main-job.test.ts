@@ -4,6 +4,9 @@
  * embedded server seeded with the sample fleet. Writes are counted from the server's own log.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { runPlaybook } from '../../src/engine/index.js';
 import { ExitCode } from '../../src/errors/index.js';
 import { value } from '../ota/helpers.js';
 import { DEV, allVarsWithImage, changedCount, failedHosts, eachTestFleet, planned, runIn, serverWrites, SECRETS } from './helpers.js';
@@ -119,6 +122,29 @@ describe('what is scheduled', () => {
       // In flight first (left alone), installed after the clock moved.
       expect(planned(again, 'os', wait ? 'none' : 'wait')).toEqual(PRODUCTION);
     }
+  });
+});
+
+describe('the default playbook outside `fleetplay run`', () => {
+  it('without fleetplay_branch the play stops at its first task with one message; the server is not asked', async () => {
+    let text = '';
+    const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
+    await fleet.srv.admin('DELETE', 'requests');
+    const r = await runPlaybook({
+      playbook: join(fleet.repo.dir, 'playbooks/manage-fleet.yml'),
+      inventory: [join(fleet.repo.dir, 'inventory')],
+      mode: 'run',
+      stdout,
+      extraVars: { mender_server: fleet.srv.url },
+      env: { PATH: process.env.PATH, MENDER_ACCESS_TOKEN: 'x'.repeat(20), ...SECRETS },
+    });
+    expect(r.exitCode).toBe(ExitCode.hostFailed);
+    // The check runs once for the play (run_once) and its failure ends the play for every device.
+    expect(text.match(/fleetplay_branch is not set/g)).toHaveLength(1);
+    expect(Object.keys(r.recap)).toHaveLength(1);
+    expect(Object.values(r.recap)[0]).toMatchObject({ failed: 1, ok: 0 });
+    expect(text).not.toContain('TASK [subscription : Read what the OTA server knows');
+    expect(await fleet.srv.requests()).toEqual([]);
   });
 });
 

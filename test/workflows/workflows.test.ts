@@ -178,6 +178,9 @@ describe('update-fleet.yml', () => {
     expect(stepRunning(wf, 'fleetplay run').env).toEqual({
       FLEETPLAY_MODE: "${{ inputs.mode || 'run' }}",
       NODE_OPTIONS: '--max-semi-space-size=64',
+      // The log shows changes and failures only (report.json has every device).
+      ANSIBLE_DISPLAY_OK_HOSTS: 'false',
+      ANSIBLE_DISPLAY_SKIPPED_HOSTS: 'false',
       MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
       GHRUNNER_TOKEN: '${{ secrets.GHRUNNER_TOKEN }}',
       INFLUXDB_TOKEN: '${{ secrets.INFLUXDB_TOKEN }}',

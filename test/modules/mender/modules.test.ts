@@ -42,6 +42,20 @@ describe('mender modules on the embedded server', () => {
     expect(menderRequestStats().byEndpoint['POST /api/management/v2/inventory/filters/search']).toBe(1);
   });
 
+  test('mender_facts: configurations read by a worker thread (as at 2000+ devices) give the same facts and counts', async () => {
+    const hosts = ['dev-rpi4-a', 'dev-rpi4-b', 'dev-rpi3', 'dev-imx8'];
+    value(await srv.client().setDeviceConfig('dev-rpi3', { kiosk_url: 'https://k/3' }));
+    const facts = (out: Map<string, Result_>) => Object.fromEntries([...out].map(([h, r]) => [h, (r.ansible_facts as { mender: MenderFacts }).mender.config]));
+    const here = facts(await menderFactsBatch(hosts.map((h) => item(h, FactsArgs.parse({})))));
+    closeMenderSessions();
+    // The built worker script: a worker thread cannot load the TypeScript sources under test.
+    configureMender({ server: srv.url, token: TOKEN, configWorker: new URL('../../../dist/ota/config-worker.js', import.meta.url), configWorkerMin: 1 });
+    const viaWorker = facts(await menderFactsBatch(hosts.map((h) => item(h, FactsArgs.parse({})))));
+    expect(viaWorker).toEqual(here);
+    expect(viaWorker['dev-rpi3']).toMatchObject({ configured: { kiosk_url: 'https://k/3' } });
+    expect(menderRequestStats().byEndpoint['GET /api/management/v1/deviceconfig/configurations/device/{id}']).toBe(hosts.length);
+  });
+
   test('mender_os_update: one deployment for an artifact naming many devices; missing artifact fails the host; a second run changes nothing', async () => {
     const hosts = ['dev-rpi4-a', 'dev-rpi4-b', 'dev-rpi3', 'dev-rpi2', 'dev-imx8'];
     const s1 = sink();
