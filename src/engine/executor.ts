@@ -311,14 +311,24 @@ export class Engine {
       });
     }
     this.o.printer.flush();
-    this.afterTask(ps, hosts);
+    this.afterTask(ps, hosts, runOnce && targets.some((h) => h.failed));
   }
 
   /** Checks max_fail_percentage and any_errors_fatal after each task. */
-  private afterTask(ps: PlayState, hosts: HostState[]): void {
+  /**
+   * max_fail_percentage and any_errors_fatal after each task; a failed run_once task counts as
+   * any_errors_fatal (ansible's linear strategy). Ending the play that way says NO MORE HOSTS LEFT.
+   */
+  private afterTask(ps: PlayState, hosts: HostState[], runOnceFailed: boolean): void {
+    if (ps.ended) return;
     const failed = ps.hosts.filter((h) => h.failed).length;
-    if (ps.maxFailPct !== undefined && (failed / ps.hosts.length) * 100 > ps.maxFailPct) ps.ended = true;
-    if (ps.anyErrorsFatal && hosts.some((h) => h.failed)) ps.ended = true;
+    const overMax = ps.maxFailPct !== undefined && (failed / ps.hosts.length) * 100 > ps.maxFailPct;
+    const fatal = (ps.anyErrorsFatal || runOnceFailed) && hosts.some((h) => h.failed);
+    if (!overMax && !fatal) return;
+    ps.ended = true;
+    // ansible says it once for max_fail_percentage, and once more as every host then counts as failed.
+    if (overMax) this.o.printer.banner('NO MORE HOSTS LEFT');
+    this.o.printer.banner('NO MORE HOSTS LEFT');
   }
 
   private async hostTask(t: TaskNode, ps: PlayState, h: HostState): Promise<Outcome> {
@@ -592,7 +602,7 @@ export class Engine {
       await this.runNodes(nodes, ps, g.map((w) => w.h));
       for (const [h, inc] of saved) h.include = inc;
     }
-    this.afterTask(ps, targets);
+    this.afterTask(ps, targets, false);
   }
 
   private failHost(t: TaskNode, h: HostState, e: unknown): void {

@@ -52,13 +52,13 @@ export function installedArtifact(f: MenderFacts): string | undefined {
   return f.artifact_name ?? f.rootfs_image_version;
 }
 
+/** base + the decision (not a spread plus keys: on node 20 that gives every host's object its own hidden class). */
+const decision = <D extends { action: OsDecision['action']; why: string }>(base: Omit<Base, 'why'>, d: D): Omit<Base, 'why'> & D => Object.assign({}, base, d);
+
 /**
  * `failed`: when the device's deployment of the desired artifact failed before, it is not
  * deployed again (running the same commit twice changes nothing) unless `retryFailed`.
  */
-/** base + the decision (not a spread plus keys: on node 20 that gives every host's object its own hidden class). */
-const decision = <D extends { action: OsDecision['action']; why: string }>(base: Omit<Base, 'why'>, d: D): Omit<Base, 'why'> & D => Object.assign({}, base, d);
-
 export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog, failed?: FailedBefore, retryFailed = false): OsDecision {
   const { host, facts, desired } = input;
   const from = installedArtifact(facts);
