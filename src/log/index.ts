@@ -1,7 +1,7 @@
 import winston from 'winston';
 import { maskDeep, maskSecrets } from './secrets.js';
 
-export { registerSecret, registerSecretsFromEnv, maskSecrets, maskDeep, maskedJson, maskSecretKeys, isSecretName } from './secrets.js';
+export { registerSecret, registeredSecrets, registerSecretsFromEnv, maskSecrets, maskDeep, maskedJson, maskSecretKeys, isSecretName } from './secrets.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -51,8 +51,15 @@ export function createLogger(opts: LogOptions = {}): winston.Logger {
 
 /** The process-wide logger; the CLI reconfigures it from --log-format / -v. */
 export let log: winston.Logger = createLogger();
+let format: LogFormat = 'text';
 
 export function configureLogging(opts: LogOptions): winston.Logger {
   log = createLogger(opts);
+  format = opts.format ?? 'text';
   return log;
+}
+
+/** Level and format in effect, for a worker thread to log as this thread does. */
+export function logSettings(): { level: string; format: LogFormat } {
+  return { level: log.level, format };
 }

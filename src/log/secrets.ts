@@ -15,6 +15,11 @@ export function registerSecret(value: string | undefined | null): void {
   pattern = null;
 }
 
+/** The values registered so far (for a worker thread, whose registry starts empty). */
+export function registeredSecrets(): string[] {
+  return [...secrets];
+}
+
 /** Registers every env var whose name looks like a secret (MENDER_ACCESS_TOKEN, INFLUX_TOKEN, ...). */
 export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): void {
   for (const [name, value] of Object.entries(env)) {

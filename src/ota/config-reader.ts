@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
+import { logSettings, registeredSecrets, type LogFormat } from '../log/index.js';
 import type { DeviceConfiguration } from './schemas.js';
 import type { OtaStatsSnapshot } from './stats.js';
 import type { Transport, TransportOptions } from './transport.js';
@@ -23,6 +24,9 @@ export interface ReaderJob {
   token: string;
   options: TransportOptions;
   ids: string[];
+  /** The main thread's log level and format, and its secrets (masked in the worker's log too). */
+  log: { level: string; format: LogFormat };
+  secrets: string[];
 }
 
 /** What the worker says: configurations as they come, then its counts and the first error. */
@@ -39,7 +43,7 @@ export function builtConfigWorker(): URL | null {
 export async function readConfigsInWorker(t: Transport, script: URL, ids: string[]): Promise<Result<Map<string, DeviceConfiguration>>> {
   const token = await t.bearer();
   if (!token.ok) return token;
-  const job: ReaderJob = { url: t.endpoint.url, token: token.value, options: { ...t.settings }, ids };
+  const job: ReaderJob = { url: t.endpoint.url, token: token.value, options: { ...t.settings }, ids, log: logSettings(), secrets: registeredSecrets() };
   return new Promise((resolve) => {
     const out = new Map<string, DeviceConfiguration>();
     let settled = false;
@@ -49,7 +53,8 @@ export async function readConfigsInWorker(t: Transport, script: URL, ids: string
       resolve(r);
     };
     // A small young generation: the worker's garbage is short-lived, and its memory is the run's.
-    const worker = new Worker(script, { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    // No node flags of this process (-e, --input-type, a loader…): some stop a worker at its start.
+    const worker = new Worker(script, { workerData: job, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 16 } });
     worker.on('message', (m: ReaderMessage) => {
       if (m.kind === 'configs') {
         for (let i = 0; i < m.ids.length; i++) out.set(m.ids[i]!, m.configs[i]!);

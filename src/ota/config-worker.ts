@@ -3,7 +3,7 @@
  * sending them back in chunks, then its request counts and the first error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { registerSecret, registerSecretsFromEnv } from '../log/index.js';
+import { configureLogging, registerSecret, registerSecretsFromEnv } from '../log/index.js';
 import { MenderClient } from './client.js';
 import type { ReaderJob, ReaderMessage } from './config-reader.js';
 import type { DeviceConfiguration } from './schemas.js';
@@ -11,7 +11,9 @@ import type { DeviceConfiguration } from './schemas.js';
 const CHUNK = 1000;
 
 async function main(port: NonNullable<typeof parentPort>, job: ReaderJob): Promise<void> {
-  // This thread has its own secret registry: anything it logs is masked as the main thread's.
+  // This thread has its own logger and secret registry: it logs and masks as the main thread.
+  configureLogging(job.log);
+  for (const s of job.secrets) registerSecret(s);
   registerSecretsFromEnv(process.env);
   registerSecret(job.token);
   const client = new MenderClient({ url: job.url, auth: { kind: 'token', token: job.token } }, { ...job.options, configWorker: null });

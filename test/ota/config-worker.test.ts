@@ -3,6 +3,7 @@
  * the worker is the built script (dist/ota/config-worker.js — a worker thread cannot load the
  * TypeScript sources under test), talking to the real embedded server.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { testServer, value, TOKEN, type TestServer } from './helpers.js';
@@ -80,3 +81,38 @@ test('a refused token stops the read with a clear error, and the main thread wri
   if (!w.ok) expect(w.error.code).toBe('ota.unauthorized');
   expect(await srv.requests()).toEqual([]);
 });
+
+test('the worker logs as the main thread: its retries show at debug level, the token and secrets never', async () => {
+  const secret = 'influx-secret-in-a-worker-4242';
+  await srv.faults({ error_rate: 0.5, error_status: 503, seed: 5, path_prefix: CONFIG_PATH });
+  // A separate process, so its stderr — where the worker thread logs — can be read whole.
+  const script = `
+    import { configureLogging, registerSecret } from ${JSON.stringify(new URL('../../dist/log/index.js', import.meta.url).href)};
+    import { MenderClient } from ${JSON.stringify(new URL('../../dist/ota/client.js', import.meta.url).href)};
+    configureLogging({ level: 'debug', format: 'json' });
+    registerSecret(process.env.SECRET_VALUE);
+    const c = new MenderClient({ url: process.env.URL, auth: { kind: 'token', token: process.env.TOKEN } }, { configWorkerMin: 1, maxRetries: 12, baseDelayMs: 1, maxDelayMs: 5 });
+    const r = await c.getDeviceConfigs(['dev-rpi3', 'dev-rpi4-a', 'dev-rpi4-b', 'dev-imx8', process.env.SECRET_VALUE]);
+    console.log(JSON.stringify({ ok: r.ok, retries: c.stats.snapshot().retries, error: r.ok ? undefined : r.error.message }));
+    c.close();`;
+  const { out, err } = await new Promise<{ out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', URL: srv.url, TOKEN, SECRET_VALUE: secret } });
+    let o = '';
+    let e = '';
+    child.stdout.on('data', (d) => (o += String(d)));
+    child.stderr.on('data', (d) => (e += String(d)));
+    child.on('close', () => resolve({ out: o, err: e }));
+  });
+  await srv.faults(undefined);
+  const result = JSON.parse(out) as { ok: boolean; retries: number; error?: string };
+  // Started from `node --input-type=module -e`: flags a worker thread must not inherit.
+  expect(result.error).toBeUndefined();
+  expect(result.ok).toBe(true);
+  expect(result.retries).toBeGreaterThan(0);
+  const retryLines = err.split('\n').filter((l) => l.includes('retrying Mender request'));
+  expect(retryLines.length).toBe(result.retries);
+  expect(JSON.parse(retryLines[0]!)).toMatchObject({ level: 'debug', op: 'GET /api/management/v1/deviceconfig/configurations/device/{id}' });
+  expect(err).not.toContain(TOKEN);
+  expect(err).not.toContain(secret);
+});
+
