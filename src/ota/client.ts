@@ -306,7 +306,11 @@ export class MenderClient {
     const t = this.transport;
     // A test's injected clock cannot cross to another thread, and under an rps limit the limit,
     // not CPU, sets the pace (one limiter, here).
-    if (script && deviceIds.length >= this.configWorkerMin && t.realClock && !(t.settings.rps > 0)) return readConfigsInWorker(t, script, deviceIds);
+    if (script && deviceIds.length >= this.configWorkerMin && t.realClock && !(t.settings.rps > 0)) return readConfigsInWorker(t, script, deviceIds, () => this.readAll(deviceIds));
+    return this.readAll(deviceIds);
+  }
+
+  private async readAll(deviceIds: string[]): Promise<Result<Map<string, DeviceConfiguration>>> {
     const out = new Map<string, DeviceConfiguration>();
     const r = await this.readConfigs(deviceIds, (id, c) => out.set(id, c));
     return r.ok ? ok(out) : r;

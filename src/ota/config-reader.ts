@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
-import { logSettings, registeredSecrets, type LogFormat } from '../log/index.js';
+import { log, logSettings, registeredSecrets, type LogFormat } from '../log/index.js';
 import type { DeviceConfiguration } from './schemas.js';
 import type { OtaStatsSnapshot } from './stats.js';
 import type { Transport, TransportOptions } from './transport.js';
@@ -31,6 +31,7 @@ export interface ReaderJob {
 
 /** What the worker says: configurations as they come, then its counts and the first error. */
 export type ReaderMessage =
+  | { kind: 'started' }
   | { kind: 'configs'; ids: string[]; configs: DeviceConfiguration[] }
   | { kind: 'done'; stats: OtaStatsSnapshot; error?: FleetError };
 
@@ -40,22 +41,40 @@ export function builtConfigWorker(): URL | null {
   return existsSync(fileURLToPath(url)) ? url : null;
 }
 
-export async function readConfigsInWorker(t: Transport, script: URL, ids: string[]): Promise<Result<Map<string, DeviceConfiguration>>> {
+/**
+ * `inThread` reads them here instead when the worker cannot start (before any request of its):
+ * an environment that refuses worker threads costs speed, not the run.
+ */
+export async function readConfigsInWorker(t: Transport, script: URL, ids: string[], inThread: () => Promise<Result<Map<string, DeviceConfiguration>>>): Promise<Result<Map<string, DeviceConfiguration>>> {
   const token = await t.bearer();
   if (!token.ok) return token;
   const job: ReaderJob = { url: t.endpoint.url, token: token.value, options: { ...t.settings }, ids, log: logSettings(), secrets: registeredSecrets() };
   return new Promise((resolve) => {
     const out = new Map<string, DeviceConfiguration>();
+    let started = false;
     let settled = false;
     const settle = (r: Result<Map<string, DeviceConfiguration>>) => {
       if (settled) return;
       settled = true;
       resolve(r);
     };
-    // A small young generation: the worker's garbage is short-lived, and its memory is the run's.
-    // No node flags of this process (-e, --input-type, a loader…): some stop a worker at its start.
-    const worker = new Worker(script, { workerData: job, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    const failed = (why: string) => {
+      if (settled) return;
+      if (started) return settle(err(fleetError('ota.reader-failed', `reading device configurations: the worker thread ${why}`, { hint: 'run again; if it persists, report it with the output of `fleetplay run -vvv`' })));
+      settled = true;
+      log.warn(`reading device configurations in the main thread: the worker thread ${why}`);
+      void inThread().then(resolve);
+    };
+    let worker: Worker;
+    try {
+      // A small young generation: the worker's garbage is short-lived, and its memory is the run's.
+      // No node flags of this process (-e, --input-type, a loader…): some stop a worker at its start.
+      worker = new Worker(script, { workerData: job, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+    } catch (e) {
+      return failed(`could not start: ${(e as Error).message}`);
+    }
     worker.on('message', (m: ReaderMessage) => {
+      if (m.kind === 'started') return void (started = true);
       if (m.kind === 'configs') {
         for (let i = 0; i < m.ids.length; i++) out.set(m.ids[i]!, m.configs[i]!);
         return;
@@ -64,8 +83,6 @@ export async function readConfigsInWorker(t: Transport, script: URL, ids: string
       if (m.error) t.absorb(m.error);
       settle(m.error ? err(m.error) : ok(out));
     });
-    const failed = (why: string) =>
-      settle(err(fleetError('ota.reader-failed', `reading device configurations: the worker thread ${why}`, { hint: 'run again; if it persists, report it with the output of `fleetplay run -vvv`' })));
     worker.on('error', (e) => failed(`failed: ${e.message}`));
     worker.on('exit', (code) => failed(`stopped (exit code ${code}) before it finished`));
   });

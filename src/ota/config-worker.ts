@@ -20,6 +20,8 @@ async function main(port: NonNullable<typeof parentPort>, job: ReaderJob): Promi
   let ids: string[] = [];
   let configs: DeviceConfiguration[] = [];
   const send = (m: ReaderMessage) => port.postMessage(m);
+  // From here on requests may be made: a failure is the read's, not a failed start.
+  send({ kind: 'started' });
   const flush = () => {
     if (ids.length) send({ kind: 'configs', ids, configs });
     ids = [];

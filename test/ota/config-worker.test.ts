@@ -4,8 +4,12 @@
  * TypeScript sources under test), talking to the real embedded server.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { configureLogging } from '../../src/log/index.js';
 import { testServer, value, TOKEN, type TestServer } from './helpers.js';
 
 const WORKER = new URL('../../dist/ota/config-worker.js', import.meta.url);
@@ -114,5 +118,21 @@ test('the worker logs as the main thread: its retries show at debug level, the t
   expect(JSON.parse(retryLines[0]!)).toMatchObject({ level: 'debug', op: 'GET /api/management/v1/deviceconfig/configurations/device/{id}' });
   expect(err).not.toContain(TOKEN);
   expect(err).not.toContain(secret);
+});
+
+test('a worker that cannot start costs speed, not the run: the configurations are read in this thread', async () => {
+  const broken = join(mkdtempSync(join(tmpdir(), 'fleetplay-worker-')), 'worker.mjs');
+  writeFileSync(broken, "throw new Error('worker threads refused here');\n");
+  let logged = '';
+  configureLogging({ level: 'warn', stream: new Writable({ write: (c, _e, cb) => ((logged += String(c)), cb()) }) });
+  try {
+    const c = srv.client({ configWorker: pathToFileURL(broken), configWorkerMin: 1 });
+    const got = value(await c.getDeviceConfigs(['dev-rpi3', 'dev-rpi4-a']));
+    expect([...got.keys()].sort()).toEqual(['dev-rpi3', 'dev-rpi4-a']);
+    expect(c.stats.snapshot().byEndpoint[CONFIG_OP]).toBe(2);
+    expect(logged).toMatch(/reading device configurations in the main thread: the worker thread failed: worker threads refused here/);
+  } finally {
+    configureLogging({});
+  }
 });
 
