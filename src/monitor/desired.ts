@@ -105,7 +105,8 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     branch: i.branch,
     commit: i.commit,
     extraVars: { fleetplay_branch: i.branch },
-    env: i.env,
+    // Only the last lines are kept (for an error message): ok and skipped lines need not be made.
+    env: { ...(i.env ?? process.env), ANSIBLE_DISPLAY_OK_HOSTS: 'false', ANSIBLE_DISPLAY_SKIPPED_HOSTS: 'false' },
     stdout: new Writable({ write: (c, _e, cb) => ((text = (text + String(c)).slice(-TAIL_CHARS)), cb()) }),
   });
   if (r.errors.length && r.report.plan.length === 0) {
