@@ -49,6 +49,7 @@ export async function readConfigsInWorker(t: Transport, script: URL, ids: string
   const token = await t.bearer();
   if (!token.ok) return token;
   const job: ReaderJob = { url: t.endpoint.url, token: token.value, options: { ...t.settings }, ids, log: logSettings(), secrets: registeredSecrets() };
+  log.debug('reading device configurations in a worker thread', { devices: ids.length });
   return new Promise((resolve) => {
     const out = new Map<string, DeviceConfiguration>();
     let started = false;

@@ -2,20 +2,16 @@
  * `fleetplay run` end to end: the built CLI (dist/cli/main.js) spawned in a fleet repository
  * checkout, as GitHub Actions runs it (detached HEAD, GITHUB_REF_NAME, GITHUB_STEP_SUMMARY).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode } from '../../src/errors/index.js';
-import { ROOT, DEV, SECRETS, TOKEN, allVarsWithImage, eachTestFleet, serverWrites } from './helpers.js';
+import { ROOT, DEV, SECRETS, TOKEN, allVarsWithImage, eachTestFleet, ensureBuilt, serverWrites } from './helpers.js';
 
 const cli = join(ROOT, 'dist/cli/main.js');
 
-beforeAll(() => {
-  // dist/ is what the bin runs: rebuild when any source file is newer than it.
-  const stale = existsSync(cli) ? execFileSync('find', ['src', '-newer', cli, '-name', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() : 'missing';
-  if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-}, 120_000);
+beforeAll(ensureBuilt, 120_000);
 
 const fleet = eachTestFleet();
 

@@ -3,7 +3,7 @@
  * stage branches) and the embedded server seeded with the sample fleet, for main-job tests.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -141,4 +141,11 @@ export function eachTestFleet(): { srv: TestServer; repo: FleetRepo } {
     f.repo.remove();
   });
   return f;
+}
+
+/** dist/ is what the bin runs: rebuilt when any source file is newer than it. */
+export function ensureBuilt(): void {
+  const cli = join(ROOT, 'dist/cli/main.js');
+  const stale = existsSync(cli) ? execFileSync('find', ['src', '-newer', cli, '-name', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() : 'missing';
+  if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
