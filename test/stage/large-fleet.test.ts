@@ -7,18 +7,16 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { generatedDeviceId } from '../../src/server/index.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
+import { literalEnv, load, stepRunning } from '../workflows/steps.js';
 import { ROOT, SECRETS, ensureBuilt, serverWrites } from './helpers.js';
 
 const N = 2500;
 const cli = join(ROOT, 'dist/cli/main.js');
 const CONFIG_READ = 'GET /api/management/v1/deviceconfig/configurations/device/{id}';
 // The literal env of the workflow's run step (NODE_OPTIONS, ANSIBLE_DISPLAY_*).
-const workflow = parse(readFileSync(join(ROOT, 'workflows/update-fleet.yml'), 'utf8')) as { jobs: Record<string, { steps?: { run?: string; env?: Record<string, string> }[] }> };
-const runStep = Object.values(workflow.jobs).flatMap((j) => j.steps ?? []).find((s) => /fleetplay run/.test(s.run ?? ''))!;
-const WORKFLOW_ENV = Object.fromEntries(Object.entries(runStep.env ?? {}).filter(([, v]) => !String(v).includes('${{')));
+const WORKFLOW_ENV = literalEnv(stepRunning(load('update-fleet.yml'), 'fleetplay run'));
 
 let srv: TestServer;
 let dir: string;

