@@ -14,7 +14,13 @@ const hosts = Number(args.find((a) => /^\d+$/.test(a)) ?? (ansible ? 200 : 10000
 const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-'));
 
 const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
-const lines = ['all:', '  vars:', '    ansible_connection: local', '    ansible_python_interpreter: /usr/bin/python3', '  children:'];
+const lines = [
+  'all:',
+  '  vars:',
+  '    ansible_connection: local',
+  '    ansible_python_interpreter: /usr/bin/python3',
+  '  children:',
+];
 for (let g = 0; g < 10; g++) {
   lines.push(`    g${g}:`, '      vars:', `        ring: ${g}`, '      hosts:');
   for (let i = g; i < hosts; i += 10) lines.push(`        ${id(i)}: {idx: ${i}}`);
@@ -58,12 +64,16 @@ let seconds;
 let rssMb;
 const t0 = process.hrtime.bigint();
 if (ansible) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'ansible-playbook', '-i', 'inventory.yml', 'bench.yml', '-f', '20'], {
-    cwd: dir,
-    env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 1 << 30,
-  });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M', 'ansible-playbook', '-i', 'inventory.yml', 'bench.yml', '-f', '20'],
+    {
+      cwd: dir,
+      env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_HOST_KEY_CHECKING: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1 << 30,
+    },
+  );
   seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   writeFileSync(out, r.stdout);
   rssMb = Number(String(r.stderr).trim().split('\n').pop()) / 1024;
@@ -71,11 +81,29 @@ if (ansible) {
 } else {
   const { runPlaybook } = await import('../dist/engine/run.js');
   const stream = createWriteStream(out);
-  const r = await runPlaybook({ playbook: join(dir, 'bench.yml'), inventory: [join(dir, 'inventory.yml')], mode: 'run', stdout: stream });
+  const r = await runPlaybook({
+    playbook: join(dir, 'bench.yml'),
+    inventory: [join(dir, 'inventory.yml')],
+    mode: 'run',
+    stdout: stream,
+  });
   await new Promise((res) => stream.end(res));
   seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   rssMb = process.resourceUsage().maxRSS / 1024;
-  console.log(`fleetplay exit=${r.exitCode} hosts in recap=${Object.keys(r.recap).length} timings=${JSON.stringify(r.report.timings)}`);
+  console.log(
+    `fleetplay exit=${r.exitCode} hosts in recap=${Object.keys(r.recap).length} timings=${JSON.stringify(r.report.timings)}`,
+  );
 }
 const size = statSync(out).size;
-console.log(JSON.stringify({ tool: ansible ? 'ansible-playbook 2.14.18 (-f 20)' : 'fleetplay', hosts, tasks: 10, seconds: Number(seconds.toFixed(2)), perHostMs: Number(((seconds * 1000) / hosts).toFixed(3)), peakRssMb: Math.round(rssMb), outputMb: Number((size / 1e6).toFixed(1)), dir }));
+console.log(
+  JSON.stringify({
+    tool: ansible ? 'ansible-playbook 2.14.18 (-f 20)' : 'fleetplay',
+    hosts,
+    tasks: 10,
+    seconds: Number(seconds.toFixed(2)),
+    perHostMs: Number(((seconds * 1000) / hosts).toFixed(3)),
+    peakRssMb: Math.round(rssMb),
+    outputMb: Number((size / 1e6).toFixed(1)),
+    dir,
+  }),
+);

@@ -23,8 +23,12 @@ const TOKEN = 'bench-token-0123456789';
 // The environment workflows/update-fleet.yml gives `fleetplay run` (its literal values: NODE_OPTIONS,
 // ANSIBLE_DISPLAY_*), so the bench measures what CI runs. BENCH_NODE_OPTIONS= measures without.
 const workflow = parse(readFileSync(join(root, 'workflows/update-fleet.yml'), 'utf8'));
-const runStep = Object.values(workflow.jobs).flatMap((j) => j.steps ?? []).find((s) => /fleetplay run/.test(s.run ?? ''));
-const WORKFLOW_ENV = Object.fromEntries(Object.entries(runStep.env).filter(([, v]) => typeof v === 'string' && !v.includes('${{')));
+const runStep = Object.values(workflow.jobs)
+  .flatMap((j) => j.steps ?? [])
+  .find((s) => /fleetplay run/.test(s.run ?? ''));
+const WORKFLOW_ENV = Object.fromEntries(
+  Object.entries(runStep.env).filter(([, v]) => typeof v === 'string' && !v.includes('${{')),
+);
 if (process.env.BENCH_NODE_OPTIONS !== undefined) WORKFLOW_ENV.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
 const TYPES = ['raspberrypi4', 'raspberrypi3'];
 const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
@@ -36,7 +40,11 @@ function startServer(n) {
   };
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-spec-'));
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-  const child = spawn(process.execPath, [cli, 'server', '--memory', '--port', '0', '--clock', 'manual', '--token', TOKEN, '--spec', join(dir, 'spec.json')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    process.execPath,
+    [cli, 'server', '--memory', '--port', '0', '--clock', 'manual', '--token', TOKEN, '--spec', join(dir, 'spec.json')],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   return new Promise((ok) => child.stdout.once('data', (c) => ok({ child, url: String(c).trim().split('\n')[0] })));
 }
 
@@ -45,9 +53,20 @@ function fleetRepo(n, url, version) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-repo-'));
   cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
   mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
-  const hosts = (pick) => Array.from({ length: n }, (_, i) => i).filter(pick).map((i) => `        ${id(i + 1)}:`).join('\n');
+  const hosts = (pick) =>
+    Array.from({ length: n }, (_, i) => i)
+      .filter(pick)
+      .map((i) => `        ${id(i + 1)}:`)
+      .join('\n');
   const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
-  TYPES.forEach((t, k) => lines.push(`    ${t}:`, `      vars: {device_type: ${t}}`, '      hosts:', hosts((i) => i % TYPES.length === k)));
+  TYPES.forEach((t, k) =>
+    lines.push(
+      `    ${t}:`,
+      `      vars: {device_type: ${t}}`,
+      '      hosts:',
+      hosts((i) => i % TYPES.length === k),
+    ),
+  );
   writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
   writeAll(dir, url, version);
   execFileSync('git', ['init', '-q', '-b', 'production'], { cwd: dir });
@@ -57,11 +76,20 @@ function fleetRepo(n, url, version) {
 
 function writeAll(dir, url, version) {
   const images = TYPES.map((t) => `  ${t}: fleet-os-${version}`).join('\n');
-  writeFileSync(join(dir, 'inventory/group_vars/all.yml'), `mender_server: ${url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`);
+  writeFileSync(
+    join(dir, 'inventory/group_vars/all.yml'),
+    `mender_server: ${url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`,
+  );
 }
 
 function commit(dir, msg) {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.org', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.org' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@example.org',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@example.org',
+  };
   execFileSync('git', ['add', '-A'], { cwd: dir });
   execFileSync('git', ['commit', '-qm', msg], { cwd: dir, env });
 }
@@ -72,7 +100,11 @@ function fleetplay(dir) {
     const t0 = performance.now();
     const extra = withReport ? ['--report', 'report.json'] : [];
     const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], { cwd: dir, stdio: 'ignore', env: { ...process.env, ...WORKFLOW_ENV, MENDER_ACCESS_TOKEN: TOKEN } });
+    const child = spawn(process.execPath, [...prof, cli, 'run', '--mode', 'run', ...extra], {
+      cwd: dir,
+      stdio: 'ignore',
+      env: { ...process.env, ...WORKFLOW_ENV, MENDER_ACCESS_TOKEN: TOKEN },
+    });
     const peakRss = watchPeakRss(child.pid);
     child.on('close', (code) => {
       ok({ code, seconds: (performance.now() - t0) / 1000, rss: peakRss() });
@@ -81,7 +113,11 @@ function fleetplay(dir) {
 }
 
 async function admin(url, method, path, body) {
-  const r = await fetch(`${url}/api/admin/v1/${path}`, { method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+  const r = await fetch(`${url}/api/admin/v1/${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
 }
 
@@ -102,7 +138,9 @@ for (const n of sizes) {
     const created = rep?.api.byEndpoint['POST /api/management/v1/deployments/deployments'] ?? 0;
     console.log(
       `${scenario.padEnd(9)} devices=${String(n).padStart(6)} exit=${r.code} wall=${r.seconds.toFixed(2)}s peakRSS=${(r.rss / 2 ** 20).toFixed(0)}MB` +
-        (rep ? ` requests=${rep.api.requests} requests/device=${rep.api.perDevice.requests} writes=${rep.api.writes} osDeploymentsCreated=${created} changed=${Object.values(rep.recap).reduce((a, s) => a + s.changed, 0)}` : ''),
+        (rep
+          ? ` requests=${rep.api.requests} requests/device=${rep.api.perDevice.requests} writes=${rep.api.writes} osDeploymentsCreated=${created} changed=${Object.values(rep.recap).reduce((a, s) => a + s.changed, 0)}`
+          : ''),
     );
     srv.child.kill();
     rmSync(dir, { recursive: true, force: true });

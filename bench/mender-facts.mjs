@@ -22,11 +22,14 @@ for (let r = 0; r < runs; r++) {
   const g = await gatherFacts(c, ids, { config });
   times.push(performance.now() - t0);
   if (!g.ok) throw new Error(g.error.message);
-  if (g.value.facts.size !== n) console.error(`only ${g.value.facts.size} of ${n} devices found (${g.value.unknown.slice(0, 3).join(', ')}...)`);
+  if (g.value.facts.size !== n)
+    console.error(`only ${g.value.facts.size} of ${n} devices found (${g.value.unknown.slice(0, 3).join(', ')}...)`);
   perDevice = c.stats.snapshot().requests / n;
   c.close();
 }
 clearInterval(sample);
 times.sort((a, b) => a - b);
-console.log(`devices=${n} config=${config} runs=${runs} median=${(times[Math.floor(runs / 2)] / 1000).toFixed(2)}s requests/device=${perDevice.toFixed(4)} peakRSS=${(peak / 2 ** 20).toFixed(0)}MB (server and client in one process)`);
+console.log(
+  `devices=${n} config=${config} runs=${runs} median=${(times[Math.floor(runs / 2)] / 1000).toFixed(2)}s requests/device=${perDevice.toFixed(4)} peakRSS=${(peak / 2 ** 20).toFixed(0)}MB (server and client in one process)`,
+);
 await srv.close();

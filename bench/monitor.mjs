@@ -42,13 +42,21 @@ async function startServer() {
     start_time: '2026-03-01T00:00:00Z',
   };
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-  const child = spawn(process.execPath, [cli, 'server', '--memory', '--clock', 'manual', '--port', '0', '--token', TOKEN, '--spec', join(dir, 'spec.json')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [cli, 'server', '--memory', '--clock', 'manual', '--port', '0', '--token', TOKEN, '--spec', join(dir, 'spec.json')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const url = await new Promise((ok) => child.stdout.once('data', (c) => ok(String(c).trim().split('\n')[0])));
   return { child, url, dir };
 }
 
 async function advance(url, seconds) {
-  const r = await fetch(`${url}/api/admin/v1/clock/advance`, { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ seconds }) });
+  const r = await fetch(`${url}/api/admin/v1/clock/advance`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ seconds }),
+  });
   if (!r.ok) throw new Error(`clock/advance: ${r.status}`);
 }
 
@@ -64,13 +72,30 @@ async function reportSetup(srv) {
   const waves = 5;
   for (let w = 0; w < waves; w++) {
     const wave = batches.map((devices, i) => ({ devices, i })).filter(({ i }) => i % waves === w);
-    await Promise.all(wave.map(({ devices, i }) => client.createDeployment({ name: `bench ${NEW} ${i + 1}/${batches.length}`, artifact_name: NEW, devices })));
+    await Promise.all(
+      wave.map(({ devices, i }) =>
+        client.createDeployment({ name: `bench ${NEW} ${i + 1}/${batches.length}`, artifact_name: NEW, devices }),
+      ),
+    );
     if (w < waves - 1) await advance(srv.url, 25);
   }
   client.close();
-  const report = emptyReport({ playbook: join(root, 'playbooks/manage-fleet.yml'), inventory: [], branch: 'production', commit: 'a'.repeat(40) }, 'run', false, false, new Date());
+  const report = emptyReport(
+    { playbook: join(root, 'playbooks/manage-fleet.yml'), inventory: [], branch: 'production', commit: 'a'.repeat(40) },
+    'run',
+    false,
+    false,
+    new Date(),
+  );
   report.exitCode = 0;
-  report.plan = ids.map((host) => ({ host, kind: 'os', from: OLD, to: NEW, why: `${OLD} is installed, the repository wants ${NEW}`, task: 'OS image' }));
+  report.plan = ids.map((host) => ({
+    host,
+    kind: 'os',
+    from: OLD,
+    to: NEW,
+    why: `${OLD} is installed, the repository wants ${NEW}`,
+    task: 'OS image',
+  }));
   const file = join(srv.dir, 'report.json');
   writeReport(file, report);
   return { cwd: srv.dir, args: ['--report', file, '--repo', srv.dir] };
@@ -81,13 +106,33 @@ async function engineSetup(srv) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-monitor-repo-'));
   cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
   mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
-  const hosts = (pick) => ids.filter((_, i) => pick(i)).map((id) => `        ${id}:`).join('\n');
+  const hosts = (pick) =>
+    ids
+      .filter((_, i) => pick(i))
+      .map((id) => `        ${id}:`)
+      .join('\n');
   const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
-  TYPES.forEach((t, k) => lines.push(`    ${t}:`, `      vars: {device_type: ${t}}`, '      hosts:', hosts((i) => i % TYPES.length === k)));
+  TYPES.forEach((t, k) =>
+    lines.push(
+      `    ${t}:`,
+      `      vars: {device_type: ${t}}`,
+      '      hosts:',
+      hosts((i) => i % TYPES.length === k),
+    ),
+  );
   writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
   const images = TYPES.map((t) => `  ${t}: ${NEW}`).join('\n');
-  writeFileSync(join(dir, 'inventory/group_vars/all.yml'), `mender_server: ${srv.url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`);
-  const git = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@example.org', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@example.org' };
+  writeFileSync(
+    join(dir, 'inventory/group_vars/all.yml'),
+    `mender_server: ${srv.url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`,
+  );
+  const git = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@example.org',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@example.org',
+  };
   execFileSync('git', ['init', '-q', '-b', 'production'], { cwd: dir });
   execFileSync('git', ['add', '-A'], { cwd: dir });
   execFileSync('git', ['commit', '-qm', `release ${NEW}`], { cwd: dir, env: git });
@@ -102,7 +147,13 @@ function fleetplay(args, cwd) {
   return new Promise((ok) => {
     const t0 = performance.now();
     // NODE_OPTIONS as workflows/monitor-fleet.yml sets it (BENCH_NODE_OPTIONS= to measure without).
-    const env = { ...process.env, NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=64', MENDER_ACCESS_TOKEN: TOKEN, GITHUB_TOKEN: '', GITHUB_STEP_SUMMARY: '' };
+    const env = {
+      ...process.env,
+      NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-semi-space-size=64',
+      MENDER_ACCESS_TOKEN: TOKEN,
+      GITHUB_TOKEN: '',
+      GITHUB_STEP_SUMMARY: '',
+    };
     const child = spawn(process.execPath, [cli, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = [];
     let err = '';
@@ -110,7 +161,13 @@ function fleetplay(args, cwd) {
     child.stderr.on('data', (c) => (err += c));
     const peakRss = watchPeakRss(child.pid);
     child.on('close', (code) => {
-      ok({ code, seconds: (performance.now() - t0) / 1000, rss: peakRss(), stdout: Buffer.concat(out).toString('utf8'), stderr: err });
+      ok({
+        code,
+        seconds: (performance.now() - t0) / 1000,
+        rss: peakRss(),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: err,
+      });
     });
   });
 }
@@ -123,7 +180,10 @@ for (const mode of modes) {
   const times = [];
   let last;
   for (let r = 0; r < runs; r++) {
-    const p = await fleetplay(['monitor', ...setup.args, '--server', srv.url, '--max-failed', '2%', '--json'], setup.cwd);
+    const p = await fleetplay(
+      ['monitor', ...setup.args, '--server', srv.url, '--max-failed', '2%', '--json'],
+      setup.cwd,
+    );
     if (![0, 2, 3].includes(p.code)) throw new Error(`monitor exited ${p.code}: ${p.stderr}`);
     times.push(p);
     last = JSON.parse(p.stdout);
@@ -135,11 +195,17 @@ for (const mode of modes) {
   if (setup.cwd !== srv.dir) rmSync(setup.cwd, { recursive: true, force: true });
   const secs = times.map((t) => t.seconds).sort((a, b) => a - b);
   const rss = Math.max(...times.map((t) => t.rss));
-  const counts = Object.entries(last.counts).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`).join(' ');
+  const counts = Object.entries(last.counts)
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   console.log(
     `${mode.padEnd(6)} devices=${n} runs=${runs} median=${secs[Math.floor(runs / 2)].toFixed(2)}s min=${secs[0].toFixed(2)}s max=${secs[runs - 1].toFixed(2)}s peakRSS=${(rss / 2 ** 20).toFixed(0)}MB` +
       ` exit=${times.at(-1).code} requests=${last.api.requests} (${(last.api.requests / n).toFixed(4)}/device, the look only) states: ${counts}`,
   );
   console.log(`  requests by endpoint: ${JSON.stringify(last.api.byEndpoint)}`);
-  if (dry) console.log(`  of which the desired state: \`fleetplay run --mode dry-run\` alone took ${dry.seconds.toFixed(2)}s, peakRSS=${(dry.rss / 2 ** 20).toFixed(0)}MB (exit ${dry.code})`);
+  if (dry)
+    console.log(
+      `  of which the desired state: \`fleetplay run --mode dry-run\` alone took ${dry.seconds.toFixed(2)}s, peakRSS=${(dry.rss / 2 ** 20).toFixed(0)}MB (exit ${dry.code})`,
+    );
 }

@@ -34,10 +34,33 @@ const rssMiB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/
 
 function startServer(extra = ['--memory']) {
   const spec = join(mkdtempSync(join(tmpdir(), 'fleetplay-bench-')), 'spec.json');
-  writeFileSync(spec, JSON.stringify({ artifacts: [{ name: 'fleet-os-1.1.0', device_types_compatible: ['raspberrypi4'] }] }));
-  const child = spawn(process.execPath, [cli, 'server', ...extra, '--port', '0', '--spec', spec, '--devices', String(DEVICES), '--token', TOKEN, '--clock', 'manual', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  writeFileSync(
+    spec,
+    JSON.stringify({ artifacts: [{ name: 'fleet-os-1.1.0', device_types_compatible: ['raspberrypi4'] }] }),
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      cli,
+      'server',
+      ...extra,
+      '--port',
+      '0',
+      '--spec',
+      spec,
+      '--devices',
+      String(DEVICES),
+      '--token',
+      TOKEN,
+      '--clock',
+      'manual',
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c) => {
@@ -52,10 +75,22 @@ function request(agent, url, method, path, body) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
-      { agent, host: url.hostname, port: url.port, method, path, headers: { Authorization: `Bearer ${TOKEN}`, ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: {
+          Authorization: `Bearer ${TOKEN}`,
+          ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}),
+        },
+      },
       (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode < 300 ? resolve(res.statusCode) : reject(new Error(`${method} ${path}: ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode < 300 ? resolve(res.statusCode) : reject(new Error(`${method} ${path}: ${res.statusCode}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -95,17 +130,33 @@ const cases = {
     S,
     {
       device_ids: Array.from({ length: 100 }, () => idOf(rand(DEVICES))),
-      attributes: [{ scope: 'inventory', attribute: 'artifact_name' }, { scope: 'system', attribute: 'check_in_time' }],
+      attributes: [
+        { scope: 'inventory', attribute: 'artifact_name' },
+        { scope: 'system', attribute: 'check_in_time' },
+      ],
       per_page: 100,
     },
   ],
-  'v2 search: device_type $eq (all devices match), page of 100': (i) => ['POST', S, { filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'raspberrypi4' }], per_page: 100, page: 1 + (i % 50) }],
-  'v2 search: artifact_name $ne (full scan), page of 20': () => ['POST', S, { filters: [{ scope: 'inventory', attribute: 'artifact_name', type: '$ne', value: 'other' }], per_page: 20 }],
+  'v2 search: device_type $eq (all devices match), page of 100': (i) => [
+    'POST',
+    S,
+    {
+      filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'raspberrypi4' }],
+      per_page: 100,
+      page: 1 + (i % 50),
+    },
+  ],
+  'v2 search: artifact_name $ne (full scan), page of 20': () => [
+    'POST',
+    S,
+    { filters: [{ scope: 'inventory', attribute: 'artifact_name', type: '$ne', value: 'other' }], per_page: 20 },
+  ],
 };
 
 /** A hello-world node:http server measured the same way: the machine's baseline right now. */
 async function baseline() {
-  const code = "require('http').createServer((q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});s.end('{}')}).listen(0,'127.0.0.1',function(){console.log('http://127.0.0.1:'+this.address().port)})";
+  const code =
+    "require('http').createServer((q,s)=>{s.writeHead(200,{'Content-Type':'application/json'});s.end('{}')}).listen(0,'127.0.0.1',function(){console.log('http://127.0.0.1:'+this.address().port)})";
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((resolve) => child.stdout.once('data', (c) => resolve(new URL(String(c).trim()))));
   const runs = [];
@@ -115,10 +166,14 @@ async function baseline() {
 }
 
 const base = await baseline();
-console.log(`baseline hello-world node:http: ${Math.round(base.rps)} req/s measured; ${(1e6 / base.perCore).toFixed(0)} µs/request = ${Math.round(base.perCore)} req/s per core`);
+console.log(
+  `baseline hello-world node:http: ${Math.round(base.rps)} req/s measured; ${(1e6 / base.perCore).toFixed(0)} µs/request = ${Math.round(base.perCore)} req/s per core`,
+);
 const t0 = Date.now();
 const { child, url } = await startServer();
-console.log(`server with ${DEVICES} devices up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${CONCURRENCY} keep-alive connections, ${SECONDS} s per run, ${RUNS} runs (median)`);
+console.log(
+  `server with ${DEVICES} devices up in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${CONCURRENCY} keep-alive connections, ${SECONDS} s per run, ${RUNS} runs (median)`,
+);
 const rssIdle = rssMiB(child.pid);
 for (const [name, make] of Object.entries(cases)) {
   const runs = [];
@@ -132,15 +187,30 @@ for (const [name, make] of Object.entries(cases)) {
   );
 }
 const agent = new http.Agent({ keepAlive: true });
-await request(agent, url, 'POST', '/api/management/v1/deployments/deployments', { name: 'bench', artifact_name: 'fleet-os-1.1.0', all_devices: true });
+await request(agent, url, 'POST', '/api/management/v1/deployments/deployments', {
+  name: 'bench',
+  artifact_name: 'fleet-os-1.1.0',
+  all_devices: true,
+});
 await request(agent, url, 'POST', '/api/admin/v1/clock/advance', { seconds: 3600 });
 agent.destroy();
-console.log(`RSS: ${rssIdle.toFixed(0)} MiB with ${DEVICES} devices; ${rssMiB(child.pid).toFixed(0)} MiB after the load and one deployment to all of them`);
+console.log(
+  `RSS: ${rssIdle.toFixed(0)} MiB with ${DEVICES} devices; ${rssMiB(child.pid).toFixed(0)} MiB after the load and one deployment to all of them`,
+);
 child.kill('SIGTERM');
 
 // Durable writes: the same server on a data dir, PUT device configuration (each 204 waits for fdatasync).
 const durable = await startServer(['--data-dir', mkdtempSync(join(tmpdir(), 'fleetplay-bench-data-'))]);
 const writes = [];
-for (let r = 0; r < RUNS; r++) writes.push(await rate(durable.url, durable.child.pid, (i) => ['PUT', `/api/management/v1/deviceconfig/configurations/device/${idOf(rand(DEVICES))}`, { run: String(i) }]));
-console.log(`durable PUT deviceconfig (journal + group commit): ${Math.round(median(writes.map((x) => x.rps)))} req/s measured (runs: ${writes.map((x) => Math.round(x.rps)).join(', ')})`);
+for (let r = 0; r < RUNS; r++)
+  writes.push(
+    await rate(durable.url, durable.child.pid, (i) => [
+      'PUT',
+      `/api/management/v1/deviceconfig/configurations/device/${idOf(rand(DEVICES))}`,
+      { run: String(i) },
+    ]),
+  );
+console.log(
+  `durable PUT deviceconfig (journal + group commit): ${Math.round(median(writes.map((x) => x.rps)))} req/s measured (runs: ${writes.map((x) => Math.round(x.rps)).join(', ')})`,
+);
 durable.child.kill('SIGTERM');

@@ -45,7 +45,12 @@ function once(templar) {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < HOSTS; i++) {
-    const host = { inventory_hostname: `dev-${i}`, kiosk_enabled: i % 3 === 0, gharunner_enabled: i % 7 === 0, log_level: i % 2 ? 'DEBUG' : 'Info' };
+    const host = {
+      inventory_hostname: `dev-${i}`,
+      kiosk_enabled: i % 3 === 0,
+      gharunner_enabled: i % 7 === 0,
+      log_level: i % 2 ? 'DEBUG' : 'Info',
+    };
     const out = templar.template(TEMPLATE, lazyVars([group, host], templar, { host: host.inventory_hostname }));
     if (typeof out !== 'object') throw new Error(`dev-${i}: expected the JSON to come back as a dict`);
   }
@@ -54,7 +59,10 @@ function once(templar) {
 }
 
 const templar = new Templar({ env });
-const sample = templar.template(TEMPLATE, lazyVars([group, { inventory_hostname: 'dev-0', kiosk_enabled: true, gharunner_enabled: true }], templar));
+const sample = templar.template(
+  TEMPLATE,
+  lazyVars([group, { inventory_hostname: 'dev-0', kiosk_enabled: true, gharunner_enabled: true }], templar),
+);
 console.log('sample output:', JSON.stringify(sample));
 // The machine is shared: wall time includes waiting for a core, CPU time is what rendering costs.
 const times = [];
@@ -67,12 +75,15 @@ for (let r = 0; r < RUNS; r++) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const m = median(times);
-console.log(`median ${m.toFixed(2)} s wall (${((m / HOSTS) * 1e6).toFixed(1)} µs/host), median ${median(cpus).toFixed(2)} s CPU, for ${HOSTS} hosts; wall runs: ${times.map((t) => t.toFixed(2)).join(', ')}`);
+console.log(
+  `median ${m.toFixed(2)} s wall (${((m / HOSTS) * 1e6).toFixed(1)} µs/host), median ${median(cpus).toFixed(2)} s CPU, for ${HOSTS} hosts; wall runs: ${times.map((t) => t.toFixed(2)).join(', ')}`,
+);
 
 // Distinct templates (a templated value unique to each host) pay for compilation every time.
 const distinct = 2000;
 const fresh = new Templar({ env });
 const c0 = process.hrtime.bigint();
-for (let i = 0; i < distinct; i++) fresh.template(`https://{{ inventory_hostname }}:${8000 + i}/{{ path | default('x') }}`, { inventory_hostname: 'h' });
+for (let i = 0; i < distinct; i++)
+  fresh.template(`https://{{ inventory_hostname }}:${8000 + i}/{{ path | default('x') }}`, { inventory_hostname: 'h' });
 const per = Number(process.hrtime.bigint() - c0) / 1e3 / distinct;
 console.log(`compile + render of a distinct one-line template: ${per.toFixed(0)} µs each (${distinct} templates)`);

@@ -17,7 +17,10 @@ describe('logging', () => {
     logger.info('scheduled', { devices: 3 });
     logger.warn('slow');
     await new Promise((r) => setImmediate(r));
-    const lines = text().trim().split('\n').map((l) => JSON.parse(l));
+    const lines = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ level: 'info', message: 'scheduled', devices: 3 });
     expect(lines[1]).toMatchObject({ level: 'warn', message: 'slow' });
@@ -27,7 +30,11 @@ describe('logging', () => {
     registerSecretsFromEnv({ MENDER_ACCESS_TOKEN: 'tok-123456', PATH: '/usr/bin' });
     registerSecret('hunter2-pass');
     const { logger, text } = capture('json');
-    logger.info('login with tok-123456', { headers: { authorization: 'Bearer tok-123456' }, pw: 'hunter2-pass', path: '/usr/bin' });
+    logger.info('login with tok-123456', {
+      headers: { authorization: 'Bearer tok-123456' },
+      pw: 'hunter2-pass',
+      path: '/usr/bin',
+    });
     const { logger: tty, text: ttyText } = capture('text');
     tty.error('failed: hunter2-pass');
     await new Promise((r) => setImmediate(r));

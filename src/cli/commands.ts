@@ -11,4 +11,10 @@ import { registerServer } from '../server/command.js';
  */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerServer, inventoryCommand(), registerRunCommand, registerMonitorCommand, registerDemoCommand];
+export const commands: RegisterCommand[] = [
+  registerServer,
+  inventoryCommand(),
+  registerRunCommand,
+  registerMonitorCommand,
+  registerDemoCommand,
+];

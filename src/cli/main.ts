@@ -13,9 +13,13 @@ export function buildProgram(): Command {
     .hook('preAction', (cmd) => {
       const o = cmd.optsWithGlobals() as { logFormat: string; logLevel?: string };
       if (o.logFormat !== 'text' && o.logFormat !== 'json') {
-        throw new CommanderError(ExitCode.usage, 'fleetplay.log-format', `--log-format must be text or json, not "${o.logFormat}"`);
+        throw new CommanderError(
+          ExitCode.usage,
+          'fleetplay.log-format',
+          `--log-format must be text or json, not "${o.logFormat}"`,
+        );
       }
-      configureLogging({ format: o.logFormat as LogFormat, level: o.logLevel });
+      configureLogging({ format: o.logFormat, level: o.logLevel });
     });
   for (const register of commands) register(program);
   return program;

@@ -5,7 +5,9 @@ import { runDemo } from './index.js';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('tell the main job end to end: embedded OTA server, a throw-away fleet repository, promotions main → canary → production')
+    .description(
+      'tell the main job end to end: embedded OTA server, a throw-away fleet repository, promotions main → canary → production',
+    )
     .action(async () => {
       const r = await runDemo();
       process.exitCode = r.exitCode;

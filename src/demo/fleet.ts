@@ -35,7 +35,7 @@ export interface Release {
 /** The devices of an inventory directory, in the order of their marks. */
 export function loadDevices(inventoryDir: string): Result<Device[]> {
   const inv = loadInventory([inventoryDir]);
-  if (!inv.ok) return err(inv.error[0]!);
+  if (!inv.ok) return err(inv.error[0]);
   const comments = hostComments(inventoryDir);
   const devices: Device[] = [];
   for (const id of inv.value.hosts) {
@@ -51,12 +51,25 @@ function deviceFrom(id: string, vars: Record<string, unknown>, comment: string |
   const deviceType = str(vars.device_type);
   const image = deviceType ? imageFor(vars, deviceType) : undefined;
   if (!deviceType || !image) {
-    return err(fleetError('demo.inventory', `device ${id} has no device_type or no os_image for it`, { hint: 'the demo needs the sample fleet of inventory/ (git checkout inventory/)' }));
+    return err(
+      fleetError('demo.inventory', `device ${id} has no device_type or no os_image for it`, {
+        hint: 'the demo needs the sample fleet of inventory/ (git checkout inventory/)',
+      }),
+    );
   }
   const name = str(vars.device_name) ?? id;
   const m = /^(\S)\s+(.*)$/u.exec(comment ?? '');
-  const mark = m && /[\u2460-\u2473]/u.test(m[1]!) ? m[1]! : name;
-  return ok({ id, mark, name, about: m ? m[2]! : (comment ?? ''), deviceType, branch: str(vars.subscribed_branch), image, prototype: vars.prototype === true });
+  const mark = m && /[\u2460-\u2473]/u.test(m[1]) ? m[1] : name;
+  return ok({
+    id,
+    mark,
+    name,
+    about: m ? m[2] : (comment ?? ''),
+    deviceType,
+    branch: str(vars.subscribed_branch),
+    image,
+    prototype: vars.prototype === true,
+  });
 }
 
 function imageFor(vars: Record<string, unknown>, deviceType: string): string | undefined {
@@ -74,10 +87,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
  */
 export function hostComments(inventoryDir: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const f of readdirSync(inventoryDir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+  for (const f of readdirSync(inventoryDir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
     for (const line of readFileSync(join(inventoryDir, f), 'utf8').split('\n')) {
       const m = /^\s+([\w.-]+):\s*(?:\{\}|null|~)?\s*#\s*(.+?)\s*$/.exec(line);
-      if (m && !out.has(m[1]!)) out.set(m[1]!, m[2]!);
+      if (m && !out.has(m[1])) out.set(m[1], m[2]);
     }
   }
   return out;
@@ -95,7 +110,9 @@ export function releaseOf(devices: Device[], version: string, only?: string[]): 
 
 /** Artifacts the server holds besides the installed ones; the bad release fails on every device. */
 export function fleetSpec(good: Release, bad: Release): FleetSpec {
-  const artifacts = [good, bad].flatMap((r) => Object.entries(r.images).map(([type, name]) => ({ name, device_types_compatible: [type] })));
+  const artifacts = [good, bad].flatMap((r) =>
+    Object.entries(r.images).map(([type, name]) => ({ name, device_types_compatible: [type] })),
+  );
   return { artifacts, failures: { artifacts: Object.values(bad.images) } };
 }
 

@@ -54,7 +54,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     client = clientFor(server);
     const p = new Pipeline({ repo, server, env: jobEnv(server) }, client, devices, n);
     const cast: story.Cast = { n, p, repo, good, bad, facts };
-    for (const chapter of [story.chapterMain, story.chapterCanary, story.chapterBadRelease, story.chapterProduction, story.chapterIdempotent, story.chapterTable]) {
+    for (const chapter of [
+      story.chapterMain,
+      story.chapterCanary,
+      story.chapterBadRelease,
+      story.chapterProduction,
+      story.chapterIdempotent,
+      story.chapterTable,
+    ]) {
       await chapter(cast);
     }
   } finally {
@@ -75,18 +82,26 @@ function ending(n: Narrator, facts: story.StoryFacts): number {
   return ExitCode.hostFailed;
 }
 
-async function chapterServer(n: Narrator, projectDir: string, devices: Device[], spec: ReturnType<typeof fleetSpec>): Promise<DemoServer> {
+async function chapterServer(
+  n: Narrator,
+  projectDir: string,
+  devices: Device[],
+  spec: ReturnType<typeof fleetSpec>,
+): Promise<DemoServer> {
   n.chapter('The fleet and its OTA server');
   const server = await startDemoServer(join(projectDir, 'inventory'), spec);
   const protos = devices.filter((d) => d.prototype);
-  for (const d of protos) await server.admin('PUT', `devices/${d.id}`, { attributes: { subscribed_branch: PROTOTYPE_BRANCH } });
+  for (const d of protos)
+    await server.admin('PUT', `devices/${d.id}`, { attributes: { subscribed_branch: PROTOTYPE_BRANCH } });
   n.say(`embedded Mender-compatible server at ${server.url} (in memory, simulated clock), seeded from inventory/:`);
   for (const d of devices) {
     const follows = d.prototype ? `${PROTOTYPE_BRANCH} (the device reports it)` : (d.branch ?? '-');
     n.item(`${d.mark} ${d.name.padEnd(22)} ${d.about}`);
     n.item(`   follows ${follows}, runs ${d.image}`, 'dim');
   }
-  n.say('the server also holds the next release (1.1.0) for every device type, and 1.2.0 for raspberrypi3, which fails wherever it is installed');
+  n.say(
+    'the server also holds the next release (1.1.0) for every device type, and 1.2.0 for raspberrypi3, which fails wherever it is installed',
+  );
   return server;
 }
 
@@ -106,7 +121,12 @@ function jobEnv(server: DemoServer): NodeJS.ProcessEnv {
     registerSecret(s);
     return s;
   };
-  return { PATH: process.env.PATH, MENDER_ACCESS_TOKEN: server.token, GHRUNNER_TOKEN: secret(), INFLUXDB_TOKEN: secret() };
+  return {
+    PATH: process.env.PATH,
+    MENDER_ACCESS_TOKEN: server.token,
+    GHRUNNER_TOKEN: secret(),
+    INFLUXDB_TOKEN: secret(),
+  };
 }
 
 function clientFor(server: DemoServer): MenderClient {

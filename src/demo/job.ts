@@ -53,7 +53,11 @@ export async function runMainJob(ctx: JobContext, branch: StageBranch): Promise<
     env: ctx.env,
     branch: stage.value.branch,
     commit: stage.value.commit,
-    extraVars: { mender_server: ctx.server.url, fleetplay_branch: stage.value.branch, fleetplay_commit: stage.value.commit },
+    extraVars: {
+      mender_server: ctx.server.url,
+      fleetplay_branch: stage.value.branch,
+      fleetplay_commit: stage.value.commit,
+    },
   });
   const hosts = Object.entries(r.recap);
   return {
@@ -65,7 +69,10 @@ export async function runMainJob(ctx: JobContext, branch: StageBranch): Promise<
     failed: hosts.filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h),
     plan: r.report.plan,
     writes: await countWrites(ctx.server),
-    problems: text.split('\n').filter((l) => /^(ERROR!|fatal:)/.test(l)).slice(0, 5),
+    problems: text
+      .split('\n')
+      .filter((l) => /^(ERROR!|fatal:)/.test(l))
+      .slice(0, 5),
   };
 }
 

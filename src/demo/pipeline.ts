@@ -9,7 +9,15 @@ import { runMainJob, type JobContext, type JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
 import { STAGES, type StageBranch } from './repo.js';
 import type { Snapshot } from '../monitor/index.js';
-import { statesOf, subscriptions, verdictOf, watchBranch, type Clock, type DeviceState, type Verdict } from './state.js';
+import {
+  statesOf,
+  subscriptions,
+  verdictOf,
+  watchBranch,
+  type Clock,
+  type DeviceState,
+  type Verdict,
+} from './state.js';
 
 export const plural = (k: number, word: string): string => `${k} ${word}${k === 1 ? '' : 's'}`;
 
@@ -43,8 +51,12 @@ export class Pipeline {
 
   private tellRun(r: JobOutcome): void {
     const head = `main job on ${r.branch} @ ${r.commit.slice(0, 7)}:`;
-    if (r.changed.length === 0) this.n.say(`${head} nothing to change (${plural(r.writes, 'write')} to the OTA server)`);
-    else this.n.say(`${head} ${plural(r.changed.length, 'device')} to update, ${plural(r.writes, 'write')} to the OTA server`);
+    if (r.changed.length === 0)
+      this.n.say(`${head} nothing to change (${plural(r.writes, 'write')} to the OTA server)`);
+    else
+      this.n.say(
+        `${head} ${plural(r.changed.length, 'device')} to update, ${plural(r.writes, 'write')} to the OTA server`,
+      );
     for (const host of r.changed) this.n.item(`${this.label(host)}: ${this.whatChanged(r, host)}`, 'yellow');
     for (const host of r.failed) this.n.bad(`${this.label(host)}: the job could not handle this device`);
     for (const p of r.problems) this.n.item(p, 'red');
@@ -90,7 +102,10 @@ export class Pipeline {
     for (const d of statesOf(this.devices, [snap]).filter((x) => x.status !== 'not subscribed')) {
       const tone = d.status === 'converged' ? 'green' : d.status === 'failed' ? 'red' : 'yellow';
       const why = snap.devices.find((x) => x.device === d.device.id)?.why;
-      this.n.item(`${this.label(d.device.id)}: ${d.status}, runs ${d.installed}${d.status === 'converged' ? '' : ` (${why})`}`, tone);
+      this.n.item(
+        `${this.label(d.device.id)}: ${d.status}, runs ${d.installed}${d.status === 'converged' ? '' : ` (${why})`}`,
+        tone,
+      );
     }
     if (verdict === 'green') this.n.good(`${snap.branch} is green`);
     else this.n.bad(`${snap.branch} is ${verdict === 'red' ? 'red: updates failed' : 'still pending'}`);
@@ -102,13 +117,16 @@ export class Pipeline {
 
   /** Every device as the monitor of its branch sees it now (one look per branch that ran). */
   async states(): Promise<DeviceState[]> {
-    const snaps = await Promise.all([...this.lastRun.values()].map((r) => watchBranch(this.client, r, this.clock(), false)));
+    const snaps = await Promise.all(
+      [...this.lastRun.values()].map((r) => watchBranch(this.client, r, this.clock(), false)),
+    );
     return statesOf(this.devices, snaps);
   }
 
   /** The promotion gate: only from the stage just below, only when it is green on its head commit. */
   async gate(from: StageBranch, to: StageBranch): Promise<{ open: boolean; why: string }> {
-    if (STAGES.indexOf(to) !== STAGES.indexOf(from) + 1) return { open: false, why: `${to} only takes promotions from the stage just below it` };
+    if (STAGES.indexOf(to) !== STAGES.indexOf(from) + 1)
+      return { open: false, why: `${to} only takes promotions from the stage just below it` };
     const head = await this.job.repo.head(from);
     const v = this.verdicts.get(from);
     // The monitor's verdict counts only for the commit it watched: the head of the source stage.

@@ -32,7 +32,10 @@ export class FleetRepo {
     const git = simpleGit(dir);
     await git.init(['--initial-branch=main']);
     // A local identity: the demo must work where git has none configured.
-    await git.addConfig('user.name', 'fleetplay demo').addConfig('user.email', 'demo@fleetplay.invalid').addConfig('commit.gpgsign', 'false');
+    await git
+      .addConfig('user.name', 'fleetplay demo')
+      .addConfig('user.email', 'demo@fleetplay.invalid')
+      .addConfig('commit.gpgsign', 'false');
     await git.add('.').commit('The fleet: seven devices, inventory and playbooks');
     for (const b of STAGES.slice(1)) await git.branch([b]);
     return new FleetRepo(dir, git);

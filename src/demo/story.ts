@@ -33,7 +33,11 @@ export interface Cast {
 }
 
 const ids = (ds: Device[]) => ds.map((d) => d.id).sort();
-const marks = (c: Cast, hostIds: string[]) => hostIds.map((h) => c.p.label(h).split(' ')[0]!).sort().join('');
+const marks = (c: Cast, hostIds: string[]) =>
+  hostIds
+    .map((h) => c.p.label(h).split(' ')[0])
+    .sort()
+    .join('');
 
 /** Devices that follow a branch (the reported attribute first, as the job decides). */
 export function followers(c: Cast, branch: string, subs: Map<string, string>, types?: string[]): Device[] {
@@ -44,10 +48,15 @@ function expectChanged(c: Cast, key: string, r: JobOutcome, expected: Device[]):
   c.facts.changed[key] = [...r.changed].sort();
   const want = ids(expected);
   if (r.exitCode !== 0) c.facts.surprises.push(`${key}: the main job ended with exit code ${r.exitCode}`);
-  if (want.join() !== c.facts.changed[key]!.join()) {
-    c.facts.surprises.push(`${key}: expected ${marks(c, want) || 'nothing'} to change, the job changed ${marks(c, r.changed) || 'nothing'}`);
+  if (want.join() !== c.facts.changed[key].join()) {
+    c.facts.surprises.push(
+      `${key}: expected ${marks(c, want) || 'nothing'} to change, the job changed ${marks(c, r.changed) || 'nothing'}`,
+    );
   }
-  if (want.length) c.n.say(`expected: ${marks(c, want)} — ${want.join() === c.facts.changed[key]!.join() ? 'as planned' : 'NOT as planned'}`);
+  if (want.length)
+    c.n.say(
+      `expected: ${marks(c, want)} — ${want.join() === c.facts.changed[key].join() ? 'as planned' : 'NOT as planned'}`,
+    );
 }
 
 async function promote(c: Cast, from: StageBranch, to: StageBranch): Promise<boolean> {
@@ -98,7 +107,8 @@ export async function chapterBadRelease(c: Cast): Promise<void> {
   c.n.say(`commit ${sha.slice(0, 7)} on main; no device on main has that hardware, so main stays green`);
   await runAndCheck(c, '5:main', 'main', types);
   needGreen(c, 'main after the bad release', (await c.p.watch('main')).verdict);
-  if (!(await promote(c, 'main', 'canary'))) c.facts.surprises.push('the gate refused main → canary for the bad release');
+  if (!(await promote(c, 'main', 'canary')))
+    c.facts.surprises.push('the gate refused main → canary for the bad release');
   await runAndCheck(c, '5:canary', 'canary', types);
   const w = await c.p.watch('canary');
   c.facts.canaryFailures = w.snap.devices.filter((d) => d.state === 'failed').map((d) => d.device);
@@ -127,7 +137,8 @@ export async function chapterIdempotent(c: Cast): Promise<void> {
   c.n.chapter('Running the main job again on the same commit');
   const r = await c.p.run('production');
   c.facts.secondRun = { changed: r.changed.length, writes: r.writes };
-  if (r.changed.length || r.writes || r.exitCode) c.facts.surprises.push(`second run: ${r.changed.length} changed, ${r.writes} writes, exit code ${r.exitCode}`);
+  if (r.changed.length || r.writes || r.exitCode)
+    c.facts.surprises.push(`second run: ${r.changed.length} changed, ${r.writes} writes, exit code ${r.exitCode}`);
   else c.n.good('0 devices changed, 0 writes to the OTA server: the fleet already is what the repository says');
 }
 

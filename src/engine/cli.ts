@@ -20,13 +20,19 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
     if (text.startsWith('{') || text.startsWith('@')) {
       const src = text.startsWith('@') ? `__file__` : text;
       const parsed = src === '__file__' ? readExtraFile(text.slice(1)) : parseYaml(text, '-e');
-      if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object') throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e ${v}: not a YAML/JSON mapping`);
+      if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object')
+        throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e ${v}: not a YAML/JSON mapping`);
       Object.assign(out, parsed.value);
       continue;
     }
     for (const pair of text.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? []) {
       const i = pair.indexOf('=');
-      if (i <= 0) throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e ${pair}: write NAME=VALUE, a JSON/YAML mapping or @file`);
+      if (i <= 0)
+        throw new CommanderError(
+          ExitCode.usage,
+          'fleetplay.extra-vars',
+          `-e ${pair}: write NAME=VALUE, a JSON/YAML mapping or @file`,
+        );
       out[pair.slice(0, i)] = pair.slice(i + 1).replace(/^(["'])(.*)\1$/, '$2');
     }
   }
@@ -46,7 +52,13 @@ function requireText(path: string): string {
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
-const splitList = (v: string, prev: string[]) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const splitList = (v: string, prev: string[]) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 export function registerRunCommand(program: Command): void {
   program
@@ -54,7 +66,13 @@ export function registerRunCommand(program: Command): void {
     .description('run a playbook against the fleet (dry-run unless --mode run)')
     .argument('[playbook]', 'playbook file', DEFAULT_PLAYBOOK)
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
-    .addOption(new Option('--mode <mode>', 'run | dry-run | dry-run-debug (env PLAYBOOK_MODE; default dry-run)').choices(['run', 'dry-run', 'dry-run-debug']))
+    .addOption(
+      new Option('--mode <mode>', 'run | dry-run | dry-run-debug (env PLAYBOOK_MODE; default dry-run)').choices([
+        'run',
+        'dry-run',
+        'dry-run-debug',
+      ]),
+    )
     .option('-C, --check', 'check mode: report what would change, change nothing')
     .option('-D, --diff', 'show differences')
     .option('-l, --limit <pattern>', 'limit to hosts matching the pattern')
@@ -63,15 +81,24 @@ export function registerRunCommand(program: Command): void {
     .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
     .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
     .option('--report <file>', 'write the JSON run report here')
-    .option('--branch <name>', 'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)')
+    .option(
+      '--branch <name>',
+      'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)',
+    )
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
     // Usage errors become exit code 1 through main(), not process.exit inside commander.
     .exitOverride()
     .action(async (playbook: string, o: Record<string, unknown>) => {
       const mode = modeFrom((o.mode as string | undefined) ?? process.env.PLAYBOOK_MODE);
-      if (!mode) throw new CommanderError(ExitCode.usage, 'fleetplay.mode', `PLAYBOOK_MODE=${process.env.PLAYBOOK_MODE}: write run, dry-run or dry-run-debug`);
+      if (!mode)
+        throw new CommanderError(
+          ExitCode.usage,
+          'fleetplay.mode',
+          `PLAYBOOK_MODE=${process.env.PLAYBOOK_MODE}: write run, dry-run or dry-run-debug`,
+        );
       const forks = o.forks as number | undefined;
-      if (forks !== undefined && (!Number.isInteger(forks) || forks < 1)) throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
+      if (forks !== undefined && (!Number.isInteger(forks) || forks < 1))
+        throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
       const inventory = (o.inventory as string[]).length ? (o.inventory as string[]) : [DEFAULT_INVENTORY];
       // The stage layer (src/stage) adds branch and commit from git, request counts and the job summary.
       const r = await runStage({

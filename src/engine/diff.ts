@@ -19,9 +19,11 @@ export interface DiffLine {
 
 /** json.dumps(v, sort_keys=True, indent=4, separators=(',', ': ')): ASCII-only, as Python writes it. */
 export function pyPrettyJson(v: unknown): string {
-  return JSON.stringify(sorted(v), null, 4).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(sorted(v), null, 4).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
-
 
 /** A side of the diff as text: mappings (and, beyond ansible, lists) as pretty JSON, null as nothing. */
 function side(v: unknown): string {
@@ -32,7 +34,7 @@ function side(v: unknown): string {
 
 function lines(text: string): string[] {
   const out = splitLines(text);
-  if (out.length && !out[out.length - 1]!.endsWith('\n')) out[out.length - 1] += NO_NEWLINE;
+  if (out.length && !out[out.length - 1].endsWith('\n')) out[out.length - 1] += NO_NEWLINE;
   return out;
 }
 
@@ -50,7 +52,11 @@ function renderOne(d: Record<string, unknown>): DiffLine[] {
     const from = 'before_header' in d ? `before: ${String(d.before_header)}` : 'before';
     const to = 'after_header' in d ? `after: ${String(d.after_header)}` : 'after';
     const diff = unifiedDiff(lines(side(d.before)), lines(side(d.after)), from, to, CONTEXT);
-    for (const text of diff) out.push({ text, kind: text.startsWith('+') ? 'add' : text.startsWith('-') ? 'remove' : text.startsWith('@@') ? 'hunk' : 'plain' });
+    for (const text of diff)
+      out.push({
+        text,
+        kind: text.startsWith('+') ? 'add' : text.startsWith('-') ? 'remove' : text.startsWith('@@') ? 'hunk' : 'plain',
+      });
     if (diff.length) out.push({ text: '\n', kind: 'plain' });
   }
   if ('prepared' in d) out.push({ text: String(d.prepared), kind: 'plain' });
@@ -60,7 +66,9 @@ function renderOne(d: Record<string, unknown>): DiffLine[] {
 /** The lines to print for a result's `diff` value; empty when there is nothing to show. */
 export function renderDiff(diff: unknown): DiffLine[] {
   const list = Array.isArray(diff) ? diff : [diff];
-  return list.flatMap((d) => (d && typeof d === 'object' && !Array.isArray(d) ? renderOne(d as Record<string, unknown>) : []));
+  return list.flatMap((d) =>
+    d && typeof d === 'object' && !Array.isArray(d) ? renderOne(d as Record<string, unknown>) : [],
+  );
 }
 
 /** ansible shows a result's diff only when the result changed and carries a non-empty `diff`. */

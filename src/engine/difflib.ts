@@ -34,7 +34,7 @@ class SequenceMatcher {
     let j2len = new Map<number, number>();
     for (let i = alo; i < ahi; i++) {
       const next = new Map<number, number>();
-      for (const j of this.b2j.get(a[i]!) ?? []) {
+      for (const j of this.b2j.get(a[i]) ?? []) {
         if (j < blo) continue;
         if (j >= bhi) break;
         const k = (j2len.get(j - 1) ?? 0) + 1;
@@ -44,7 +44,8 @@ class SequenceMatcher {
       j2len = next;
     }
     // Popular lines were left out of b2j: extend the match over equal neighbours.
-    while (besti > alo && bestj > blo && a[besti - 1] === b[bestj - 1]) [besti, bestj, best] = [besti - 1, bestj - 1, best + 1];
+    while (besti > alo && bestj > blo && a[besti - 1] === b[bestj - 1])
+      [besti, bestj, best] = [besti - 1, bestj - 1, best + 1];
     while (besti + best < ahi && bestj + best < bhi && a[besti + best] === b[bestj + best]) best++;
     return [besti, bestj, best];
   }
@@ -92,10 +93,18 @@ class SequenceMatcher {
   groupedOpcodes(n: number): Opcode[][] {
     const codes = this.opcodes();
     if (!codes.length) codes.push(['equal', 0, 1, 0, 1]);
-    const first = codes[0]!;
-    if (first[0] === 'equal') codes[0] = ['equal', Math.max(first[1], first[2] - n), first[2], Math.max(first[3], first[4] - n), first[4]];
-    const last = codes[codes.length - 1]!;
-    if (last[0] === 'equal') codes[codes.length - 1] = ['equal', last[1], Math.min(last[2], last[1] + n), last[3], Math.min(last[4], last[3] + n)];
+    const first = codes[0];
+    if (first[0] === 'equal')
+      codes[0] = ['equal', Math.max(first[1], first[2] - n), first[2], Math.max(first[3], first[4] - n), first[4]];
+    const last = codes[codes.length - 1];
+    if (last[0] === 'equal')
+      codes[codes.length - 1] = [
+        'equal',
+        last[1],
+        Math.min(last[2], last[1] + n),
+        last[3],
+        Math.min(last[4], last[3] + n),
+      ];
     const groups: Opcode[][] = [];
     let group: Opcode[] = [];
     for (const code of codes) {
@@ -108,7 +117,7 @@ class SequenceMatcher {
       }
       group.push([tag, i1, i2, j1, j2]);
     }
-    if (group.length && !(group.length === 1 && group[0]![0] === 'equal')) groups.push(group);
+    if (group.length && !(group.length === 1 && group[0][0] === 'equal')) groups.push(group);
     return groups;
   }
 }
@@ -124,7 +133,7 @@ export function unifiedDiff(a: string[], b: string[], fromfile: string, tofile: 
   const out: string[] = [];
   for (const group of new SequenceMatcher(a, b).groupedOpcodes(n)) {
     if (!out.length) out.push(`--- ${fromfile}\n`, `+++ ${tofile}\n`);
-    const [first, last] = [group[0]!, group[group.length - 1]!];
+    const [first, last] = [group[0], group[group.length - 1]];
     out.push(`@@ -${range(first[1], last[2])} +${range(first[3], last[4])} @@\n`);
     for (const [tag, i1, i2, j1, j2] of group) {
       if (tag === 'equal') {

@@ -13,10 +13,22 @@ import type { BlockNode, Inherit, Node, Play, Playbook, RoleCtx, TaskNode } from
 import { CENSORED, emptyStats, type Printer, type Stats } from './output.js';
 import { diffToShow } from './diff.js';
 import type { TaskRecord, TaskStatus } from './report.js';
-import { bool, conditions, invoke, loopItems, moduleOf, OMIT, postConditions, truthy, type ItemOutcome, type Outcome, type TaskEnv } from './task.js';
+import {
+  bool,
+  conditions,
+  invoke,
+  loopItems,
+  moduleOf,
+  OMIT,
+  postConditions,
+  truthy,
+  type ItemOutcome,
+  type Outcome,
+  type TaskEnv,
+} from './task.js';
 import { selectedByTags, type TagFilter } from './tags.js';
 
-const EMPTY: Vars = Object.freeze({}) as Vars;
+const EMPTY: Vars = Object.freeze({});
 const ANSIBLE_VERSION = { full: '2.14.18', major: 2, minor: 14, revision: 18, string: '2.14.18' };
 
 export interface HostState {
@@ -61,7 +73,7 @@ export async function pool<T>(items: T[], n: number, fn: (x: T, i: number) => Pr
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      await fn(items[i]!, i);
+      await fn(items[i], i);
     }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
@@ -87,7 +99,16 @@ let batchIds = 0;
 const roleMagics = new WeakMap<RoleCtx, Vars>();
 function roleMagic(role: RoleCtx): Vars {
   let m = roleMagics.get(role);
-  if (!m) roleMagics.set(role, (m = { role_path: role.path, role_name: role.name, ansible_role_name: role.name, ansible_search_path: role.searchPath }));
+  if (!m)
+    roleMagics.set(
+      role,
+      (m = {
+        role_path: role.path,
+        role_name: role.name,
+        ansible_role_name: role.name,
+        ansible_search_path: role.searchPath,
+      }),
+    );
   return m;
 }
 
@@ -106,7 +127,17 @@ export class Engine {
   private state(host: string): HostState {
     let s = this.states.get(host);
     if (!s) {
-      s = { name: host, facts: {}, failed: false, ended: false, stats: emptyStats(), processed: false, groupNames: this.o.inventory.groupNames(host), layers: this.o.inventory.hostLayers(host).map((l) => l.vars), include: EMPTY };
+      s = {
+        name: host,
+        facts: {},
+        failed: false,
+        ended: false,
+        stats: emptyStats(),
+        processed: false,
+        groupNames: this.o.inventory.groupNames(host),
+        layers: this.o.inventory.hostLayers(host).map((l) => l.vars),
+        include: EMPTY,
+      };
       this.states.set(host, s);
     }
     return s;
@@ -203,7 +234,11 @@ export class Engine {
       const failed = entered.filter((h) => h.failed);
       for (const h of failed) h.failed = false;
       const wasEnded = ps.ended;
-      await this.runNodes(b.always, ps, entered.filter((h) => !h.ended));
+      await this.runNodes(
+        b.always,
+        ps,
+        entered.filter((h) => !h.ended),
+      );
       ps.ended = ps.ended || wasEnded;
       for (const h of failed) h.failed = true;
     }
@@ -266,7 +301,16 @@ export class Engine {
   /** hostvars[h]: that host's variables as a play-level task would see them. */
   private hostvarsProxy(ps: PlayState): Vars {
     const known = new Set(this.o.inventory.hosts);
-    const fake: TaskNode = { kind: 'task', file: ps.play.file, line: ps.play.line, name: 'hostvars', action: 'debug', args: {}, kw: {}, inherit: {} };
+    const fake: TaskNode = {
+      kind: 'task',
+      file: ps.play.file,
+      line: ps.play.line,
+      name: 'hostvars',
+      action: 'debug',
+      args: {},
+      kw: {},
+      inherit: {},
+    };
     // A class instance, not a plain mapping: templating must not walk every host's variables.
     return new Proxy(new HostVars() as Vars, {
       get: (_t, k) => (typeof k === 'string' && known.has(k) ? this.varsFor(this.state(k), fake, ps) : undefined),
@@ -278,7 +322,9 @@ export class Engine {
 
   private taskName(t: TaskNode): string {
     // An unnamed include_role is "include_role : ROLE" in ansible's banner.
-    const n = t.name || (t.action === 'include_role' && typeof t.args.name === 'string' ? `include_role : ${t.args.name}` : t.action);
+    const n =
+      t.name ||
+      (t.action === 'include_role' && typeof t.args.name === 'string' ? `include_role : ${t.args.name}` : t.action);
     return t.inherit.role ? `${t.inherit.role.name} : ${n}` : n;
   }
 
@@ -287,12 +333,14 @@ export class Engine {
     let targets = this.active(hosts, ps);
     if (!targets.length) return;
     if (t.action === 'meta') return this.runMeta(t, ps, targets);
-    if (t.action === 'include_tasks' || t.action === 'include_role' || t.action === 'include') return this.runInclude(t, ps, targets);
+    if (t.action === 'include_tasks' || t.action === 'include_role' || t.action === 'include')
+      return this.runInclude(t, ps, targets);
     this.o.printer.task(this.taskName(t), handler);
     const runOnce = truthy(t.kw.run_once ?? t.inherit.run_once) || moduleOf(t).bypassHostLoop === true;
     if (runOnce) targets = targets.slice(0, 1);
     const started = Date.now();
-    const finish = (h: HostState, o: Outcome) => this.finish(t, ps, h, o, started, runOnce ? this.active(hosts, ps) : [h]);
+    const finish = (h: HostState, o: Outcome) =>
+      this.finish(t, ps, h, o, started, runOnce ? this.active(hosts, ps) : [h]);
     if (moduleOf(t).runBatch) {
       const outcomes = new Map<HostState, Outcome>();
       await this.batchTask(t, ps, targets, outcomes);
@@ -305,7 +353,7 @@ export class Engine {
       await pool(targets, this.o.forks, async (h, i) => {
         done[i] = await this.hostTask(t, ps, h);
         for (; cursor < targets.length && done[cursor]; cursor++) {
-          finish(targets[cursor]!, done[cursor]!);
+          finish(targets[cursor], done[cursor]!);
           done[cursor] = undefined;
         }
       });
@@ -337,12 +385,19 @@ export class Engine {
       const vars = this.varsFor(h, t, ps);
       const items = loopItems(t, vars, this.env, h.name);
       if (!items) {
-        if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) return { result: skipped() };
+        if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name }))
+          return { result: skipped() };
         return { result: await invoke(t, mod, vars, this.env, h.name, {}) };
       }
       return await this.loop(t, ps, h, items, mod);
     } catch (e) {
-      return { result: { failed: true, changed: false, msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message } };
+      return {
+        result: {
+          failed: true,
+          changed: false,
+          msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message,
+        },
+      };
     }
   }
 
@@ -350,14 +405,29 @@ export class Engine {
    * Bulk modules: when: and args are worked out per host, then one runBatch call serves every
    * host (one API request for many devices). Loops and until: are per-host features, not here.
    */
-  private async batchTask(t: TaskNode, ps: PlayState, targets: HostState[], outcomes: Map<HostState, Outcome>): Promise<void> {
+  private async batchTask(
+    t: TaskNode,
+    ps: PlayState,
+    targets: HostState[],
+    outcomes: Map<HostState, Outcome>,
+  ): Promise<void> {
     const mod = moduleOf(t);
     const items: { host: string; args: unknown; ctx: HostContext }[] = [];
     const byName = new Map<string, { h: HostState; vars: Vars }>();
     for (const h of targets) {
       try {
         if (t.kw.loop !== undefined || t.kw.with_items !== undefined || t.kw.until !== undefined) {
-          throw new FleetFailure(fleetError('task.batch-loop', `${t.action} serves all devices in one call: loop/until are not supported here`, { file: t.file, line: t.line, hint: 'remove loop:/until: (the module already handles every host of the play)' }));
+          throw new FleetFailure(
+            fleetError(
+              'task.batch-loop',
+              `${t.action} serves all devices in one call: loop/until are not supported here`,
+              {
+                file: t.file,
+                line: t.line,
+                hint: 'remove loop:/until: (the module already handles every host of the play)',
+              },
+            ),
+          );
         }
         const vars = this.varsFor(h, t, ps);
         const where = { file: t.file, line: t.line, task: t.name, host: h.name };
@@ -373,31 +443,66 @@ export class Engine {
         const parsed = mod.args.safeParse(this.o.templar.template(t.args, vars, where));
         if (!parsed.success) {
           const i = parsed.error.issues[0];
-          throw new FleetFailure(fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, { file: t.file, line: t.line }));
+          throw new FleetFailure(
+            fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
+              file: t.file,
+              line: t.line,
+            }),
+          );
         }
-        const ctx: HostContext = { host: h.name, vars, templar: this.o.templar, checkMode, diff: bool(t, 'diff', vars, this.o.templar) ?? this.o.diff, mode: this.o.mode, env: this.o.env, file: t.file, line: t.line, task: t.name };
+        const ctx: HostContext = {
+          host: h.name,
+          vars,
+          templar: this.o.templar,
+          checkMode,
+          diff: bool(t, 'diff', vars, this.o.templar) ?? this.o.diff,
+          mode: this.o.mode,
+          env: this.o.env,
+          file: t.file,
+          line: t.line,
+          task: t.name,
+        };
         items.push({ host: h.name, args: parsed.data, ctx });
         byName.set(h.name, { h, vars });
       } catch (e) {
-        outcomes.set(h, { result: { failed: true, changed: false, msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message } });
+        outcomes.set(h, {
+          result: {
+            failed: true,
+            changed: false,
+            msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message,
+          },
+        });
       }
     }
     if (!items.length) return;
     const name = this.taskName(t);
     let results: Map<string, ModuleResult>;
     try {
-      results = await mod.runBatch!(items, { name, report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) } });
+      results = await mod.runBatch!(items, {
+        name,
+        report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) },
+      });
     } catch (e) {
       const msg = e instanceof FleetFailure ? formatError(e.error) : (e as Error).message;
       results = new Map(items.map((i) => [i.host, { failed: true, changed: false, msg }]));
     }
     for (const [host, { h, vars }] of byName) {
-      const r = results.get(host) ?? { failed: true, changed: false, msg: `${t.action} returned no result for ${host}` };
+      const r = results.get(host) ?? {
+        failed: true,
+        changed: false,
+        msg: `${t.action} returned no result for ${host}`,
+      };
       outcomes.set(h, { result: postConditions(t, Object.assign({}, r), vars, this.env, host, {}) });
     }
   }
 
-  private async loop(t: TaskNode, ps: PlayState, h: HostState, items: unknown[], mod: ReturnType<typeof moduleOf>): Promise<Outcome> {
+  private async loop(
+    t: TaskNode,
+    ps: PlayState,
+    h: HostState,
+    items: unknown[],
+    mod: ReturnType<typeof moduleOf>,
+  ): Promise<Outcome> {
     const lc = t.kw.loop_control ?? {};
     const loopVar = lc.loop_var ?? 'item';
     const out: ItemOutcome[] = [];
@@ -423,13 +528,28 @@ export class Engine {
   private finish(t: TaskNode, ps: PlayState, h: HostState, o: Outcome, started: number, apply: HostState[]): void {
     const r = o.result;
     // Variables only when a keyword needs templating: finish runs for every host × task.
-    const needsVars = t.kw.no_log !== undefined || t.inherit.no_log !== undefined || (r.failed && !r.skipped) || (r.changed && (t.kw.notify ?? t.inherit.notify) !== undefined);
+    const needsVars =
+      t.kw.no_log !== undefined ||
+      t.inherit.no_log !== undefined ||
+      (r.failed && !r.skipped) ||
+      (r.changed && (t.kw.notify ?? t.inherit.notify) !== undefined);
     const vars = needsVars ? this.varsFor(h, t, ps) : EMPTY;
     const noLog = needsVars ? (bool(t, 'no_log', vars, this.o.templar) ?? false) : false;
     const ignore = r.failed && !r.skipped ? (this.safeBool(t, 'ignore_errors', vars) ?? false) : false;
     this.print(t, h, o, noLog, ignore);
     // A module that could not reach the OTA server marks the host unreachable (exit code 4).
-    const status: TaskStatus = r.unreachable === true ? 'unreachable' : r.skipped ? 'skipped' : r.failed ? (ignore ? 'ignored' : 'failed') : r.changed ? 'changed' : 'ok';
+    const status: TaskStatus =
+      r.unreachable === true
+        ? 'unreachable'
+        : r.skipped
+          ? 'skipped'
+          : r.failed
+            ? ignore
+              ? 'ignored'
+              : 'failed'
+            : r.changed
+              ? 'changed'
+              : 'ok';
     count(h.stats, status, r.changed === true);
     h.processed = true;
     if (noLog) registerStrings(r.ansible_facts);
@@ -446,7 +566,17 @@ export class Engine {
     }
     if (r.changed && !r.failed) this.notify(t, ps, h, vars);
     if (this.o.onRecord) {
-      this.o.onRecord({ play: ps.play.name, task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status, result: noLog ? { censored: CENSORED } : reported(moduleOf(t).name, r), durationMs: Date.now() - started });
+      this.o.onRecord({
+        play: ps.play.name,
+        task: this.taskName(t),
+        action: t.action,
+        file: t.file,
+        line: t.line,
+        host: h.name,
+        status,
+        result: noLog ? { censored: CENSORED } : reported(moduleOf(t).name, r),
+        durationMs: Date.now() - started,
+      });
     }
   }
 
@@ -499,11 +629,18 @@ export class Engine {
     const names = asList(t.kw.notify ?? t.inherit.notify);
     for (const raw of names) {
       const name = String(this.o.templar.template(raw, vars));
-      const matched = ps.play.handlers.filter((hd) => hd.name === name || asList(hd.kw.listen).includes(name) || (hd.inherit.role && `${hd.inherit.role.name} : ${hd.name}` === name));
+      const matched = ps.play.handlers.filter(
+        (hd) =>
+          hd.name === name ||
+          asList(hd.kw.listen).includes(name) ||
+          (hd.inherit.role && `${hd.inherit.role.name} : ${hd.name}` === name),
+      );
       if (!matched.length) {
         h.failed = true;
         bump(h, 'failed');
-        this.o.printer.line(`ERROR! The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list (${t.file}:${t.line})`);
+        this.o.printer.line(
+          `ERROR! The requested handler '${name}' was not found in either the main handlers list nor in the listening handlers list (${t.file}:${t.line})`,
+        );
         continue;
       }
       for (const hd of matched) {
@@ -519,19 +656,32 @@ export class Engine {
       const set = ps.notified.get(hd);
       if (!set?.size) continue;
       ps.notified.delete(hd);
-      await this.runTask(hd, ps, ps.hosts.filter((h) => set.has(h)), true);
+      await this.runTask(
+        hd,
+        ps,
+        ps.hosts.filter((h) => set.has(h)),
+        true,
+      );
     }
   }
 
   private async runMeta(t: TaskNode, ps: PlayState, targets: HostState[]): Promise<void> {
     const what = String(t.args._raw_params ?? t.args.free_form ?? '');
-    const hits = targets.filter((h) => this.o.templar.conditional(conditions(t), this.varsFor(h, t, ps), { file: t.file, line: t.line, host: h.name }));
+    const hits = targets.filter((h) =>
+      this.o.templar.conditional(conditions(t), this.varsFor(h, t, ps), { file: t.file, line: t.line, host: h.name }),
+    );
     if (what === 'flush_handlers') return this.flushHandlers(ps);
     if (what === 'end_host') for (const h of hits) h.ended = true;
     else if (what === 'end_play') {
       if (hits.length) ps.ended = true;
     } else if (what !== 'noop') {
-      this.errors.push(fleetError('playbook.meta', `meta: ${what} is not supported`, { file: t.file, line: t.line, hint: 'use meta: end_play, end_host, flush_handlers or noop' }));
+      this.errors.push(
+        fleetError('playbook.meta', `meta: ${what} is not supported`, {
+          file: t.file,
+          line: t.line,
+          hint: 'use meta: end_play, end_host, flush_handlers or noop',
+        }),
+      );
       for (const h of targets) {
         h.failed = true;
         bump(h, 'failed');
@@ -576,7 +726,12 @@ export class Engine {
       g.push(w);
       groups.set(key, g);
     }
-    const inherit: Inherit = { ...t.inherit, when: undefined, tags: [...asList(t.inherit.tags), ...asList(t.kw.tags)], vars: { ...(t.inherit.vars ?? {}), ...(t.kw.vars ?? {}) } };
+    const inherit: Inherit = {
+      ...t.inherit,
+      when: undefined,
+      tags: [...asList(t.inherit.tags), ...asList(t.kw.tags)],
+      vars: { ...(t.inherit.vars ?? {}), ...(t.kw.vars ?? {}) },
+    };
     for (const g of groups.values()) {
       const first = g[0];
       const loaded = role
@@ -588,7 +743,9 @@ export class Engine {
         continue;
       }
       if (!role) {
-        this.o.printer.line(`included: ${first.target} for ${g.map((w) => w.h.name).join(', ')}${first.label !== undefined ? ` => (item=${first.label})` : ''}`);
+        this.o.printer.line(
+          `included: ${first.target} for ${g.map((w) => w.h.name).join(', ')}${first.label !== undefined ? ` => (item=${first.label})` : ''}`,
+        );
         for (const w of g) bump(w.h, 'ok');
       }
       const nodes = Array.isArray(loaded.value) ? loaded.value : [loaded.value.block];
@@ -598,8 +755,14 @@ export class Engine {
       const saved = new Map(g.map((w) => [w.h, w.h.include]));
       // The include's vars: are also include params (ansible's get_include_params): above set_fact and role params.
       const params = t.kw.vars;
-      for (const w of g) if (params || first.item !== undefined) w.h.include = Object.assign({}, w.h.include, params, first.item !== undefined ? { [w.loopVar]: w.item } : {});
-      await this.runNodes(nodes, ps, g.map((w) => w.h));
+      for (const w of g)
+        if (params || first.item !== undefined)
+          w.h.include = Object.assign({}, w.h.include, params, first.item !== undefined ? { [w.loopVar]: w.item } : {});
+      await this.runNodes(
+        nodes,
+        ps,
+        g.map((w) => w.h),
+      );
       for (const [h, inc] of saved) h.include = inc;
     }
     this.afterTask(ps, targets, false);
@@ -610,7 +773,17 @@ export class Engine {
     this.o.printer.result('fatal', h.name, { changed: false, msg }, {});
     h.failed = true;
     bump(h, 'failed');
-    this.o.onRecord?.({ play: '', task: this.taskName(t), action: t.action, file: t.file, line: t.line, host: h.name, status: 'failed', result: { failed: true, msg }, durationMs: 0 });
+    this.o.onRecord?.({
+      play: '',
+      task: this.taskName(t),
+      action: t.action,
+      file: t.file,
+      line: t.line,
+      host: h.name,
+      status: 'failed',
+      result: { failed: true, msg },
+      durationMs: 0,
+    });
   }
 }
 

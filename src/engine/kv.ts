@@ -29,7 +29,8 @@ export function splitArgs(text: string): string[] {
   return out;
 }
 
-const unquote = (v: string) => (v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0]) ? v.slice(1, -1) : v);
+const unquote = (v: string) =>
+  v.length >= 2 && (v[0] === '"' || v[0] === "'") && v.endsWith(v[0]) ? v.slice(1, -1) : v;
 
 export interface ParsedKv {
   args: Record<string, unknown>;

@@ -25,7 +25,14 @@ import {
 import { keyLine, posOf, readYaml } from './yaml.js';
 
 /** Actions the engine itself handles (no module behind them). */
-export const ENGINE_ACTIONS = new Set(['include_tasks', 'import_tasks', 'include_role', 'import_role', 'meta', 'include']);
+export const ENGINE_ACTIONS = new Set([
+  'include_tasks',
+  'import_tasks',
+  'include_role',
+  'import_role',
+  'meta',
+  'include',
+]);
 
 const short = (a: string) => a.replace(/^ansible\.(builtin|legacy)\./, '');
 
@@ -72,7 +79,12 @@ function parseTask(raw: Record<string, unknown>, file: string, inherit: Inherit,
   const actions = Object.keys(raw).filter((k) => !kwKeys.has(k) && !k.startsWith('with_'));
   if (actions.length !== 1) {
     const unknown = actions.filter((a) => !getModule(a) && !ENGINE_ACTIONS.has(short(a)));
-    const what = actions.length === 0 ? 'no module' : unknown.length ? `unknown module or keyword "${unknown[0]}"` : `more than one module (${actions.join(', ')})`;
+    const what =
+      actions.length === 0
+        ? 'no module'
+        : unknown.length
+          ? `unknown module or keyword "${unknown[0]}"`
+          : `more than one module (${actions.join(', ')})`;
     ctx.errors.add(
       fleetError('playbook.task-action', `task has ${what}`, {
         file,
@@ -96,7 +108,13 @@ function parseTask(raw: Record<string, unknown>, file: string, inherit: Inherit,
   const kwRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => k !== actions[0]));
   for (const k of Object.keys(kwRaw)) {
     if (k.startsWith('with_') && k !== 'with_items' && k !== 'with_list') {
-      ctx.errors.add(fleetError('playbook.unsupported-loop', `"${k}" is not supported`, { file, line: keyLine(raw, k) ?? line, hint: 'use loop: with a filter (e.g. loop: "{{ d | dict2items }}")' }));
+      ctx.errors.add(
+        fleetError('playbook.unsupported-loop', `"${k}" is not supported`, {
+          file,
+          line: keyLine(raw, k) ?? line,
+          hint: 'use loop: with a filter (e.g. loop: "{{ d | dict2items }}")',
+        }),
+      );
       return [];
     }
   }
@@ -109,26 +127,55 @@ function parseTask(raw: Record<string, unknown>, file: string, inherit: Inherit,
   if (!args) return [];
   if (kw.data.delegate_to !== undefined && !/^(localhost|127\.0\.0\.1|\{\{.*\}\})$/.test(kw.data.delegate_to.trim())) {
     ctx.errors.add(
-      fleetError('playbook.delegate', `delegate_to: ${kw.data.delegate_to} — tasks can only be delegated to the controller`, {
-        file,
-        line: keyLine(raw, 'delegate_to') ?? line,
-        hint: 'write delegate_to: localhost (every task already runs on the controller and talks to the OTA API)',
-      }),
+      fleetError(
+        'playbook.delegate',
+        `delegate_to: ${kw.data.delegate_to} — tasks can only be delegated to the controller`,
+        {
+          file,
+          line: keyLine(raw, 'delegate_to') ?? line,
+          hint: 'write delegate_to: localhost (every task already runs on the controller and talks to the OTA API)',
+        },
+      ),
     );
     return [];
   }
-  const node: TaskNode = { kind: 'task', file, line, name: kw.data.name !== undefined ? String(kw.data.name) : '', action, args, kw: kw.data, inherit };
-  if (action === 'import_tasks' || action === 'import_role') return [staticImport(node, ctx)].filter((n): n is Node => !!n);
+  const node: TaskNode = {
+    kind: 'task',
+    file,
+    line,
+    name: kw.data.name !== undefined ? String(kw.data.name) : '',
+    action,
+    args,
+    kw: kw.data,
+    inherit,
+  };
+  if (action === 'import_tasks' || action === 'import_role')
+    return [staticImport(node, ctx)].filter((n): n is Node => !!n);
   return [node];
 }
 
 /** Module arguments: a mapping, or a `key=value` string (free-form for command-like modules). */
-function actionArgs(value: unknown, action: string, extra: unknown, file: string, line: number, ctx: Ctx): Record<string, unknown> | undefined {
+function actionArgs(
+  value: unknown,
+  action: string,
+  extra: unknown,
+  file: string,
+  line: number,
+  ctx: Ctx,
+): Record<string, unknown> | undefined {
   let args: Record<string, unknown> = {};
   if (isObj(value)) args = { ...value };
   else if (typeof value === 'string') {
     const mod = getModule(action);
-    const free = mod?.freeForm ?? (ENGINE_ACTIONS.has(action) ? (action === 'meta' ? '_raw_params' : action.endsWith('_role') ? 'name' : 'file') : undefined);
+    const free =
+      mod?.freeForm ??
+      (ENGINE_ACTIONS.has(action)
+        ? action === 'meta'
+          ? '_raw_params'
+          : action.endsWith('_role')
+            ? 'name'
+            : 'file'
+        : undefined);
     const keys = mod && free ? Object.keys((mod.args as unknown as { shape?: object }).shape ?? {}) : undefined;
     const p = parseKv(value, free ? (keys ?? []) : undefined);
     if (p.free && !free) {
@@ -144,7 +191,12 @@ function actionArgs(value: unknown, action: string, extra: unknown, file: string
     args = p.args;
     if (p.free && free) args[free] = p.free;
   } else if (value !== null && value !== undefined) {
-    ctx.errors.add(fleetError('playbook.bad-args', `arguments of "${action}" must be a mapping or a key=value string`, { file, line }));
+    ctx.errors.add(
+      fleetError('playbook.bad-args', `arguments of "${action}" must be a mapping or a key=value string`, {
+        file,
+        line,
+      }),
+    );
     return undefined;
   }
   if (isObj(extra)) args = { ...extra, ...args };
@@ -157,7 +209,17 @@ function inheritFrom(parent: Inherit, kw: Record<string, unknown>): Inherit {
   if (when !== undefined) out.when = [...asList(parent.when), ...asList(when)];
   if (kw.tags !== undefined) out.tags = [...asList(parent.tags), ...asList(kw.tags)];
   if (kw.vars !== undefined) out.vars = { ...(parent.vars ?? {}), ...(kw.vars as object) };
-  for (const k of ['environment', 'ignore_errors', 'no_log', 'check_mode', 'diff', 'run_once', 'delegate_to', 'any_errors_fatal', 'notify'] as const) {
+  for (const k of [
+    'environment',
+    'ignore_errors',
+    'no_log',
+    'check_mode',
+    'diff',
+    'run_once',
+    'delegate_to',
+    'any_errors_fatal',
+    'notify',
+  ] as const) {
     if (kw[k] !== undefined) (out as Record<string, unknown>)[k] = kw[k];
   }
   return out;
@@ -187,13 +249,25 @@ function parseBlock(raw: Record<string, unknown>, file: string, inherit: Inherit
 export function parseTasks(list: unknown, file: string, inherit: Inherit, ctx: Ctx): Node[] {
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) {
-    ctx.errors.add(fleetError('playbook.tasks-list', 'a task list must be a YAML list', { file, line: posOf(list)?.line, hint: 'start each task with "- "' }));
+    ctx.errors.add(
+      fleetError('playbook.tasks-list', 'a task list must be a YAML list', {
+        file,
+        line: posOf(list)?.line,
+        hint: 'start each task with "- "',
+      }),
+    );
     return [];
   }
   const out: Node[] = [];
   for (const t of list) {
     if (!isObj(t)) {
-      ctx.errors.add(fleetError('playbook.task', 'a task must be a mapping', { file, line: posOf(list)?.line, hint: 'write "- name: …\\n  debug: msg=…"' }));
+      ctx.errors.add(
+        fleetError('playbook.task', 'a task must be a mapping', {
+          file,
+          line: posOf(list)?.line,
+          hint: 'write "- name: …\\n  debug: msg=…"',
+        }),
+      );
       continue;
     }
     out.push(...parseTask(t, file, inherit, ctx));
@@ -203,18 +277,31 @@ export function parseTasks(list: unknown, file: string, inherit: Inherit, ctx: C
 
 /** import_tasks / import_role: resolved while loading; their keywords apply to every task inside. */
 function staticImport(node: TaskNode, ctx: Ctx): Node | undefined {
-  const inner = inheritFrom(node.inherit, node.kw as Record<string, unknown>);
+  const inner = inheritFrom(node.inherit, node.kw);
   if (node.action === 'import_tasks') {
     const f = String(node.args.file ?? node.args._raw_params ?? '');
     if (f.includes('{{')) {
-      ctx.errors.add(fleetError('playbook.import-template', 'import_tasks needs a fixed file name', { file: node.file, line: node.line, hint: 'use include_tasks for a templated file name' }));
+      ctx.errors.add(
+        fleetError('playbook.import-template', 'import_tasks needs a fixed file name', {
+          file: node.file,
+          line: node.line,
+          hint: 'use include_tasks for a templated file name',
+        }),
+      );
       return undefined;
     }
     const path = resolveTaskFile(f, ctx, node.inherit.role);
     const tasks = loadTaskList(path, inner, ctx, node);
     return { kind: 'block', file: node.file, line: node.line, block: tasks, rescue: [], always: [], inherit: inner };
   }
-  const r = loadRole(String(node.args.name ?? ''), { ...ctx, dir: node.inherit.role?.path ?? ctx.dir }, {}, inner, node, String(node.args.tasks_from ?? 'main'));
+  const r = loadRole(
+    String(node.args.name ?? ''),
+    { ...ctx, dir: node.inherit.role?.path ?? ctx.dir },
+    {},
+    inner,
+    node,
+    String(node.args.tasks_from ?? 'main'),
+  );
   return r?.block;
 }
 
@@ -230,7 +317,9 @@ function loadTaskList(path: string, inherit: Inherit, ctx: Ctx, from: { file: st
 /** Task files: relative to the role's tasks/ (inside a role), else to the including file's folder. */
 export function resolveTaskFile(f: string, ctx: Ctx, role?: RoleCtx): string {
   if (isAbsolute(f)) return f;
-  const candidates = [role ? join(role.path, 'tasks', f) : '', join(ctx.dir, f), join(ctx.playbookDir, f)].filter(Boolean);
+  const candidates = [role ? join(role.path, 'tasks', f) : '', join(ctx.dir, f), join(ctx.playbookDir, f)].filter(
+    Boolean,
+  );
   return candidates.find((c) => existsSync(c)) ?? candidates[0];
 }
 
@@ -246,7 +335,9 @@ function readVarsFile(path: string, ctx: Ctx): Record<string, unknown> {
       }
       if (y.value === null || y.value === undefined) return {};
       if (!isObj(y.value)) {
-        ctx.errors.add(fleetError('vars.not-mapping', 'a vars file must be a mapping of names to values', { file: p, line: 1 }));
+        ctx.errors.add(
+          fleetError('vars.not-mapping', 'a vars file must be a mapping of names to values', { file: p, line: 1 }),
+        );
         return {};
       }
       return y.value;
@@ -257,7 +348,12 @@ function readVarsFile(path: string, ctx: Ctx): Record<string, unknown> {
   return {};
 }
 
-const roleDirCandidates = (name: string, ctx: Ctx) => [join(ctx.playbookDir, 'roles', name), join(ctx.dir, '..', name), join(ctx.dir, 'roles', name), join(ctx.playbookDir, name)];
+const roleDirCandidates = (name: string, ctx: Ctx) => [
+  join(ctx.playbookDir, 'roles', name),
+  join(ctx.dir, '..', name),
+  join(ctx.dir, 'roles', name),
+  join(ctx.playbookDir, name),
+];
 
 export interface LoadedRole {
   ctx: RoleCtx;
@@ -269,8 +365,18 @@ export interface LoadedRole {
 
 /** Loads a role with its meta dependencies (which run first). */
 /** `entryVars`: the `vars:` of a roles: entry, role vars below vars/main.yml (and, as all role vars, visible play-wide). */
-export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>, inherit: Inherit, from: { file: string; line: number }, tasksFrom = 'main', entryVars: Record<string, unknown> = {}): LoadedRole | undefined {
-  const path = roleDirCandidates(name, ctx).map((p) => resolve(p)).find((p) => existsSync(p));
+export function loadRole(
+  name: string,
+  ctx: Ctx,
+  params: Record<string, unknown>,
+  inherit: Inherit,
+  from: { file: string; line: number },
+  tasksFrom = 'main',
+  entryVars: Record<string, unknown> = {},
+): LoadedRole | undefined {
+  const path = roleDirCandidates(name, ctx)
+    .map((p) => resolve(p))
+    .find((p) => existsSync(p));
   if (!path) {
     ctx.errors.add(
       fleetError('playbook.role-not-found', `role "${name}" not found`, {
@@ -281,7 +387,14 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
     );
     return undefined;
   }
-  const role: RoleCtx = { name, path, searchPath: [path, resolve(ctx.playbookDir)], defaults: readVarsFile(join(path, 'defaults', 'main'), ctx), vars: { ...entryVars, ...readVarsFile(join(path, 'vars', 'main'), ctx) }, params };
+  const role: RoleCtx = {
+    name,
+    path,
+    searchPath: [path, resolve(ctx.playbookDir)],
+    defaults: readVarsFile(join(path, 'defaults', 'main'), ctx),
+    vars: { ...entryVars, ...readVarsFile(join(path, 'vars', 'main'), ctx) },
+    params,
+  };
   const inner: Inherit = { ...inherit, role };
   const rctx: Ctx = { ...ctx, dir: join(path, 'tasks') };
   const deps: Node[] = [];
@@ -291,7 +404,15 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
   for (const d of asList(meta.dependencies)) {
     const entry = parseRoleEntry(d, join(path, 'meta', 'main.yml'), ctx);
     if (!entry) continue;
-    const sub = loadRole(entry.name, { ...ctx, dir: path }, entry.params, inheritFrom({ ...inherit, role: undefined }, entry.kw), { file: join(path, 'meta', 'main.yml'), line: posOf(d)?.line ?? 1 }, 'main', entry.vars);
+    const sub = loadRole(
+      entry.name,
+      { ...ctx, dir: path },
+      entry.params,
+      inheritFrom({ ...inherit, role: undefined }, entry.kw),
+      { file: join(path, 'meta', 'main.yml'), line: posOf(d)?.line ?? 1 },
+      'main',
+      entry.vars,
+    );
     if (sub) {
       deps.push(sub.block);
       handlers.push(...sub.handlers);
@@ -299,11 +420,23 @@ export function loadRole(name: string, ctx: Ctx, params: Record<string, unknown>
     }
   }
   all.push(role);
-  const tasksFile = [join(path, 'tasks', `${tasksFrom}.yml`), join(path, 'tasks', `${tasksFrom}.yaml`), join(path, 'tasks', tasksFrom)].find((p) => existsSync(p));
+  const tasksFile = [
+    join(path, 'tasks', `${tasksFrom}.yml`),
+    join(path, 'tasks', `${tasksFrom}.yaml`),
+    join(path, 'tasks', tasksFrom),
+  ].find((p) => existsSync(p));
   const tasks = tasksFile ? loadTaskList(tasksFile, inner, rctx, from) : [];
   const hFile = [join(path, 'handlers', 'main.yml'), join(path, 'handlers', 'main.yaml')].find((p) => existsSync(p));
   if (hFile) handlers.push(...(loadTaskList(hFile, inner, rctx, from).filter((n) => n.kind === 'task') as TaskNode[]));
-  const block: BlockNode = { kind: 'block', file: from.file, line: from.line, block: [...deps, ...tasks], rescue: [], always: [], inherit: inner };
+  const block: BlockNode = {
+    kind: 'block',
+    file: from.file,
+    line: from.line,
+    block: [...deps, ...tasks],
+    rescue: [],
+    always: [],
+    inherit: inner,
+  };
   return { ctx: role, block, handlers, all };
 }
 
@@ -315,14 +448,34 @@ interface ParsedRoleEntry {
   kw: Record<string, unknown>;
 }
 
-const ROLE_KEYWORDS = new Set(['role', 'name', 'when', 'tags', 'vars', 'environment', 'ignore_errors', 'no_log', 'check_mode', 'diff', 'become', 'delegate_to', 'run_once']);
+const ROLE_KEYWORDS = new Set([
+  'role',
+  'name',
+  'when',
+  'tags',
+  'vars',
+  'environment',
+  'ignore_errors',
+  'no_log',
+  'check_mode',
+  'diff',
+  'become',
+  'delegate_to',
+  'run_once',
+]);
 
 function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRoleEntry | undefined {
   if (typeof raw === 'string') return { name: raw, params: {}, vars: {}, kw: {} };
   const r = RoleEntry.safeParse(raw);
   const name = r.success ? (r.data.role ?? r.data.name) : undefined;
   if (!r.success || !name) {
-    ctx.errors.add(fleetError('playbook.role-entry', 'a roles: entry needs role: NAME', { file, line: posOf(raw)?.line, hint: 'write "- role: NAME" (optionally with when:, vars:, tags:)' }));
+    ctx.errors.add(
+      fleetError('playbook.role-entry', 'a roles: entry needs role: NAME', {
+        file,
+        line: posOf(raw)?.line,
+        hint: 'write "- role: NAME" (optionally with when:, vars:, tags:)',
+      }),
+    );
     return undefined;
   }
   const params: Record<string, unknown> = {};
@@ -337,11 +490,23 @@ function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRoleEntry |
 
 function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
   if (!isObj(raw)) {
-    ctx.errors.add(fleetError('playbook.play', 'a play must be a mapping', { file, line: posOf(raw)?.line, hint: 'write "- hosts: all\\n  tasks: …"' }));
+    ctx.errors.add(
+      fleetError('playbook.play', 'a play must be a mapping', {
+        file,
+        line: posOf(raw)?.line,
+        hint: 'write "- hosts: all\\n  tasks: …"',
+      }),
+    );
     return undefined;
   }
   if ('import_playbook' in raw) {
-    ctx.errors.add(fleetError('playbook.import-playbook', 'import_playbook is not supported', { file, line: posOf(raw)?.line, hint: 'list the plays in one playbook file' }));
+    ctx.errors.add(
+      fleetError('playbook.import-playbook', 'import_playbook is not supported', {
+        file,
+        line: posOf(raw)?.line,
+        hint: 'list the plays in one playbook file',
+      }),
+    );
     return undefined;
   }
   const kw = PlayKeywords.safeParse(raw);
@@ -367,7 +532,15 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
     const key = `${entry.name}:${JSON.stringify(entry.params)}:${JSON.stringify(entry.vars)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const lr = loadRole(entry.name, ctx, entry.params, inheritFrom(base, entry.kw), { file, line: posOf(r)?.line ?? posOf(raw)?.line ?? 0 }, 'main', entry.vars);
+    const lr = loadRole(
+      entry.name,
+      ctx,
+      entry.params,
+      inheritFrom(base, entry.kw),
+      { file, line: posOf(r)?.line ?? posOf(raw)?.line ?? 0 },
+      'main',
+      entry.vars,
+    );
     if (!lr) continue;
     roleBlocks.push(lr.block);
     handlers.push(...lr.handlers);
@@ -384,7 +557,10 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
     pre: parseTasks(p.pre_tasks ?? [], file, base, ctx),
     main: [...roleBlocks, ...parseTasks(p.tasks ?? [], file, base, ctx)],
     post: parseTasks(p.post_tasks ?? [], file, base, ctx),
-    handlers: [...handlers, ...(parseTasks(p.handlers ?? [], file, base, ctx).filter((n) => n.kind === 'task') as TaskNode[])],
+    handlers: [
+      ...handlers,
+      ...(parseTasks(p.handlers ?? [], file, base, ctx).filter((n) => n.kind === 'task') as TaskNode[]),
+    ],
     roles,
   };
 }
@@ -396,7 +572,13 @@ export function loadPlaybook(file: string): Result<Playbook, FleetError[]> {
   const dir = dirname(path);
   const ctx: Ctx = { dir, playbookDir: dir, errors: new LoadErrors() };
   if (!Array.isArray(y.value)) {
-    return err([fleetError('playbook.not-list', 'a playbook is a YAML list of plays', { file: path, line: 1, hint: 'start with "- hosts: all"' })]);
+    return err([
+      fleetError('playbook.not-list', 'a playbook is a YAML list of plays', {
+        file: path,
+        line: 1,
+        hint: 'start with "- hosts: all"',
+      }),
+    ]);
   }
   const plays = y.value.map((p) => loadPlay(p, path, ctx)).filter((p): p is Play => !!p);
   if (ctx.errors.list.length) return err(ctx.errors.list);
@@ -404,7 +586,12 @@ export function loadPlaybook(file: string): Result<Playbook, FleetError[]> {
 }
 
 /** For include_tasks at run time. */
-export function loadIncludedTasks(file: string, inherit: Inherit, playbookDir: string, from: TaskNode): Result<Node[], FleetError[]> {
+export function loadIncludedTasks(
+  file: string,
+  inherit: Inherit,
+  playbookDir: string,
+  from: TaskNode,
+): Result<Node[], FleetError[]> {
   const ctx: Ctx = { dir: dirname(from.file), playbookDir, errors: new LoadErrors() };
   const path = resolveTaskFile(file, ctx, inherit.role);
   const nodes = loadTaskList(path, inherit, ctx, from);
@@ -412,7 +599,13 @@ export function loadIncludedTasks(file: string, inherit: Inherit, playbookDir: s
 }
 
 /** For include_role at run time. */
-export function loadIncludedRole(name: string, inherit: Inherit, playbookDir: string, from: TaskNode, tasksFrom?: string): Result<LoadedRole, FleetError[]> {
+export function loadIncludedRole(
+  name: string,
+  inherit: Inherit,
+  playbookDir: string,
+  from: TaskNode,
+  tasksFrom?: string,
+): Result<LoadedRole, FleetError[]> {
   const ctx: Ctx = { dir: from.inherit.role?.path ?? dirname(from.file), playbookDir, errors: new LoadErrors() };
   const r = loadRole(name, ctx, {}, inherit, from, tasksFrom ?? 'main');
   return !r || ctx.errors.list.length ? err(ctx.errors.list) : ok(r);

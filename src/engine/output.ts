@@ -16,9 +16,30 @@ export interface Stats {
   ignored: number;
 }
 
-export const emptyStats = (): Stats => ({ ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 });
+export const emptyStats = (): Stats => ({
+  ok: 0,
+  changed: 0,
+  unreachable: 0,
+  failed: 0,
+  skipped: 0,
+  rescued: 0,
+  ignored: 0,
+});
 
-const COLORS = { ok: '32', changed: '33', skipped: '36', failed: '31', unreachable: '31', rescued: '35', ignored: '35', banner: '0', add: '32', remove: '31', hunk: '36', plain: '0' } as const;
+const COLORS = {
+  ok: '32',
+  changed: '33',
+  skipped: '36',
+  failed: '31',
+  unreachable: '31',
+  rescued: '35',
+  ignored: '35',
+  banner: '0',
+  add: '32',
+  remove: '31',
+  hunk: '36',
+  plain: '0',
+} as const;
 type Colour = keyof typeof COLORS;
 
 export interface PrinterOptions {
@@ -102,14 +123,24 @@ export class Printer {
   }
 
   /** One host's result: `ok: [host] => {...}`, `fatal: [host]: FAILED! => {...}`. */
-  result(kind: 'ok' | 'changed' | 'skipping' | 'failed' | 'fatal', host: string, result: Record<string, unknown>, opts: { item?: string; delegated?: string; show?: boolean; noLog?: boolean; ignored?: boolean }): void {
+  result(
+    kind: 'ok' | 'changed' | 'skipping' | 'failed' | 'fatal',
+    host: string,
+    result: Record<string, unknown>,
+    opts: { item?: string; delegated?: string; show?: boolean; noLog?: boolean; ignored?: boolean },
+  ): void {
     if ((kind === 'ok' && !this.showOk) || (kind === 'skipping' && !this.showSkipped)) return;
     const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
     const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
-    const colour: Colour = kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
-    const body = () => sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result, this.o.verbosity));
+    const colour: Colour =
+      kind === 'ok' ? 'ok' : kind === 'changed' ? 'changed' : kind === 'skipping' ? 'skipped' : 'failed';
+    const body = () =>
+      sorted(opts.noLog ? { censored: CENSORED, changed: result.changed ?? false } : visible(result, this.o.verbosity));
     if (kind === 'fatal' || kind === 'failed') {
-      const head = kind === 'fatal' ? `fatal: ${who}: ${result.unreachable === true ? 'UNREACHABLE!' : 'FAILED!'}` : `failed: ${who}${item}`;
+      const head =
+        kind === 'fatal'
+          ? `fatal: ${who}: ${result.unreachable === true ? 'UNREACHABLE!' : 'FAILED!'}`
+          : `failed: ${who}${item}`;
       this.line(this.c('failed', `${head} => ${pyJson(maskDeep(body()))}`));
       if (opts.ignored) this.line(this.c('ignored', '...ignoring'));
       return;
@@ -133,7 +164,7 @@ export class Printer {
       this.write(l.kind === 'plain' || !this.o.color ? l.text : `${this.c(l.kind, text)}${l.text.slice(text.length)}`);
     }
     // Display.display ends the message with a newline when the text has none.
-    if (!lines[lines.length - 1]!.text.endsWith('\n')) this.write('\n');
+    if (!lines[lines.length - 1].text.endsWith('\n')) this.write('\n');
   }
 
   recap(stats: Map<string, Stats>): void {
@@ -146,7 +177,9 @@ export class Printer {
         return s[k] ? this.c(col, t) : t;
       };
       const name = this.o.color ? this.c(hostCol, h).padEnd(h.length + 11 + Math.max(0, 26 - h.length)) : h.padEnd(26);
-      this.line(`${name} : ${f('ok', 'ok')} ${f('changed', 'changed')} ${f('unreachable', 'unreachable')} ${f('failed', 'failed')} ${f('skipped', 'skipped')} ${f('rescued', 'rescued')} ${f('ignored', 'ignored')}`);
+      this.line(
+        `${name} : ${f('ok', 'ok')} ${f('changed', 'changed')} ${f('unreachable', 'unreachable')} ${f('failed', 'failed')} ${f('skipped', 'skipped')} ${f('rescued', 'rescued')} ${f('ignored', 'ignored')}`,
+      );
     }
     this.write('\n');
     this.flush();
@@ -165,7 +198,8 @@ function visible(r: Record<string, unknown>, verbosity: number): Record<string, 
     for (const [k, v] of Object.entries(r)) if (keep(k) && !k.startsWith('_')) out[k] = v;
     return out;
   }
-  for (const [k, v] of Object.entries(r)) if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && k !== 'skipped' && v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(r))
+    if (!k.startsWith('_') && k !== 'invocation' && k !== 'failed' && k !== 'skipped' && v !== undefined) out[k] = v;
   if (verbosity < 3) delete out.diff;
   return out;
 }
@@ -174,7 +208,11 @@ function visible(r: Record<string, unknown>, verbosity: number): Record<string, 
 export function sorted(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sorted);
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+    );
   }
   return v;
 }
@@ -182,6 +220,10 @@ export function sorted(v: unknown): unknown {
 /** One-line JSON the way Python's json.dumps writes it (", " and ": " separators). */
 export function pyJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  if (v && typeof v === 'object') return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`).join(', ')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`)
+      .join(', ')}}`;
   return v === undefined ? 'null' : JSON.stringify(v);
 }

@@ -52,7 +52,8 @@ export const TaskResults = TaskHeader.extend({
 });
 export type TaskResults = z.infer<typeof TaskResults>;
 
-const sameTask = (g: Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'>, r: TaskRecord) => g.play === r.play && g.task === r.task && g.file === r.file && g.line === r.line;
+const sameTask = (g: Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'>, r: TaskRecord) =>
+  g.play === r.play && g.task === r.task && g.file === r.file && g.line === r.line;
 
 /** Records (in the order the engine made them) → one entry per task execution. */
 export function groupResults(records: TaskRecord[]): TaskResults[] {
@@ -72,7 +73,18 @@ export function groupResults(records: TaskRecord[]): TaskResults[] {
 
 /** A report's results as one record per host × task. */
 export function flatResults(results: TaskResults[]): TaskRecord[] {
-  return results.flatMap((g) => Object.entries(g.hosts).map(([host, h]) => ({ play: g.play, task: g.task, action: g.action, file: g.file, line: g.line, host, ...h, durationMs: g.durationMs })));
+  return results.flatMap((g) =>
+    Object.entries(g.hosts).map(([host, h]) => ({
+      play: g.play,
+      task: g.task,
+      action: g.action,
+      file: g.file,
+      line: g.line,
+      host,
+      ...h,
+      durationMs: g.durationMs,
+    })),
+  );
 }
 
 export const PlanRecord = z.object({
@@ -111,11 +123,21 @@ export const RunReport = z.object({
     writes: z.number().int().optional(),
     retries: z.number().int().optional(),
     /** The run's requests divided by the devices it handled. */
-    perDevice: z.object({ devices: z.number().int(), requests: z.number(), byEndpoint: z.record(z.string(), z.number()) }).optional(),
+    perDevice: z
+      .object({ devices: z.number().int(), requests: z.number(), byEndpoint: z.record(z.string(), z.number()) })
+      .optional(),
   }),
   /** What `fleetplay run` scheduled for the stage (src/stage). */
   stage: z.unknown().optional(),
-  errors: z.array(z.object({ code: z.string(), message: z.string(), file: z.string().optional(), line: z.number().optional(), hint: z.string().optional() })),
+  errors: z.array(
+    z.object({
+      code: z.string(),
+      message: z.string(),
+      file: z.string().optional(),
+      line: z.number().optional(),
+      hint: z.string().optional(),
+    }),
+  ),
 });
 export type RunReport = z.infer<typeof RunReport>;
 
@@ -130,7 +152,8 @@ export class ResultsFile {
   private buf = '';
   /** Task entries started so far. */
   size = 0;
-  private group: (Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'> & { hosts: Set<string>; durationMs: number }) | undefined;
+  private group:
+    (Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'> & { hosts: Set<string>; durationMs: number }) | undefined;
 
   constructor(report: string) {
     this.path = `${report}.results.tmp`;
@@ -140,7 +163,8 @@ export class ResultsFile {
   add(r: TaskRecord): void {
     // Built by typed code; a shape check by hand, as zod's copy of every result (a million per
     // 100k-device run) cost more than writing it.
-    if (!STATUSES.has(r.status) || typeof r.result !== 'object' || r.result === null || Array.isArray(r.result)) throw new Error(`report: bad result for ${r.host} in ${r.task}`);
+    if (!STATUSES.has(r.status) || typeof r.result !== 'object' || r.result === null || Array.isArray(r.result))
+      throw new Error(`report: bad result for ${r.host} in ${r.task}`);
     const host = { status: r.status, result: r.result };
     let g = this.group;
     if (!g || !sameTask(g, r) || g.hosts.has(r.host)) {
@@ -163,7 +187,7 @@ export class ResultsFile {
     const data = Buffer.allocUnsafe(1 << 20);
     const fd = openSync(this.path, 'r');
     try {
-      for (let n; (n = readSync(fd, data, 0, data.length, null)) > 0; ) writeSync(out, data, 0, n);
+      for (let n; (n = readSync(fd, data, 0, data.length, null)) > 0;) writeSync(out, data, 0, n);
     } finally {
       closeSync(fd);
       rmSync(this.path, { force: true });
@@ -210,15 +234,21 @@ export function writeReport(file: string, report: RunReport, results?: ResultsFi
     writeSync(out, beforeRecap);
     const hosts = Object.keys(recap);
     // Host names and counts only: nothing to mask.
-    writeChunked(out, '{', '}', hosts.length, (i) => `${JSON.stringify(hosts[i])}: ${statsJson(recap[hosts[i]!]!, hosts[i]!)}`);
-    writeSync(out, before!);
+    writeChunked(
+      out,
+      '{',
+      '}',
+      hosts.length,
+      (i) => `${JSON.stringify(hosts[i])}: ${statsJson(recap[hosts[i]], hosts[i])}`,
+    );
+    writeSync(out, before);
     if (results) {
       writeSync(out, results.size ? '[\n' : '[');
       results.drainInto(out);
       writeSync(out, results.size ? '\n  ]' : ']');
     } else writeChunked(out, '[', ']', inline.length, (i) => maskedJson(TaskResults.parse(inline[i])));
-    writeSync(out, between!);
-    writeChunked(out, '[', ']', plan.length, (i) => maskedJson(planRecord(plan[i]!)));
+    writeSync(out, between);
+    writeChunked(out, '[', ']', plan.length, (i) => maskedJson(planRecord(plan[i])));
     writeSync(out, `${after}\n`);
   } finally {
     closeSync(out);
@@ -228,13 +258,20 @@ export function writeReport(file: string, report: RunReport, results?: ResultsFi
 
 /** A host's recap counts, checked by hand (StatsSchema, 100k times) and in the schema's order. */
 function statsJson(s: z.infer<typeof StatsSchema>, host: string): string {
-  for (const k of STAT_KEYS) if (!Number.isInteger(s[k])) throw new Error(`report: recap of ${host}: ${k} is not a count`);
+  for (const k of STAT_KEYS)
+    if (!Number.isInteger(s[k])) throw new Error(`report: recap of ${host}: ${k} is not a count`);
   return `{${STAT_KEYS.map((k) => `"${k}": ${s[k]}`).join(', ')}}`;
 }
 
 /** A plan entry as PlanRecord has it (checked by hand: 100k+ entries, made by typed code). */
 function planRecord(p: z.infer<typeof PlanRecord>): z.infer<typeof PlanRecord> {
-  if (typeof p.host !== 'string' || typeof p.kind !== 'string' || typeof p.why !== 'string' || typeof p.task !== 'string') return PlanRecord.parse(p);
+  if (
+    typeof p.host !== 'string' ||
+    typeof p.kind !== 'string' ||
+    typeof p.why !== 'string' ||
+    typeof p.task !== 'string'
+  )
+    return PlanRecord.parse(p);
   return { host: p.host, kind: p.kind, action: p.action, from: p.from, to: p.to, why: p.why, task: p.task };
 }
 

@@ -83,7 +83,10 @@ export function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, di
   };
 }
 
-function limitHosts(limit: string | undefined, match: (p: string) => { ok: boolean; value?: string[]; error?: FleetError }): string[] | FleetError | undefined {
+function limitHosts(
+  limit: string | undefined,
+  match: (p: string) => { ok: boolean; value?: string[]; error?: FleetError },
+): string[] | FleetError | undefined {
   if (!limit) return undefined;
   const r = match(limit);
   return r.ok ? (r.value ?? []) : r.error!;
@@ -113,15 +116,30 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   if (!inv.ok) return fail(inv.error);
   const limit = limitHosts(o.limit, (p) => inv.value.match(p));
   if (limit && !Array.isArray(limit)) return fail([limit]);
-  if (Array.isArray(limit) && limit.length === 0) return fail([fleetError('run.limit', `--limit ${o.limit} matches no host`, { hint: 'check the pattern against the inventory (fleetplay inventory list)' })]);
+  if (Array.isArray(limit) && limit.length === 0)
+    return fail([
+      fleetError('run.limit', `--limit ${o.limit} matches no host`, {
+        hint: 'check the pattern against the inventory (fleetplay inventory list)',
+      }),
+    ]);
   const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
   const kept: TaskRecord[] = [];
-  const printer = new Printer({ stream: stdout, color: useColor(stdout), verbosity: o.verbosity ?? 0, ...displayFromEnv(o.env ?? process.env) });
+  const printer = new Printer({
+    stream: stdout,
+    color: useColor(stdout),
+    verbosity: o.verbosity ?? 0,
+    ...displayFromEnv(o.env ?? process.env),
+  });
   const engine = new Engine({
     playbook: pb.value,
     inventory: inv.value,
     // lookup('template'/'file') finds files in the roles' folders (templates/, files/) and next to the playbook.
-    templar: o.templar ?? new Templar({ searchPaths: [...new Set(pb.value.plays.flatMap((p) => p.roles.map((r) => r.path)))].concat(pb.value.dir), env: o.env }),
+    templar:
+      o.templar ??
+      new Templar({
+        searchPaths: [...new Set(pb.value.plays.flatMap((p) => p.roles.map((r) => r.path)))].concat(pb.value.dir),
+        env: o.env,
+      }),
     printer,
     mode,
     checkMode,
@@ -129,7 +147,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     forks: o.forks ?? DEFAULT_FORKS,
     extraVars: { ...(o.extraVars ?? {}), ansible_verbosity: o.verbosity ?? 0 },
     tags: { tags: o.tags ?? [], skip: o.skipTags ?? [] },
-    limit: limit as string[] | undefined,
+    limit: limit,
     env: o.env ?? process.env,
     verbosity: o.verbosity ?? 0,
     onRecord: recorder(o, sink, kept),
@@ -147,7 +165,14 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   for (const e of engine.errors) stdout.write(`ERROR! ${formatError(e)}\n`);
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
   const unreachable = Object.values(recap).some((s) => s.unreachable > 0);
-  const exitCode = engine.errors.length && !anyFailed ? ExitCode.usage : unreachable ? ExitCode.otaUnreachable : anyFailed ? ExitCode.hostFailed : ExitCode.ok;
+  const exitCode =
+    engine.errors.length && !anyFailed
+      ? ExitCode.usage
+      : unreachable
+        ? ExitCode.otaUnreachable
+        : anyFailed
+          ? ExitCode.hostFailed
+          : ExitCode.ok;
   const finished = new Date();
   Object.assign(report, {
     finishedAt: finished.toISOString(),
@@ -166,7 +191,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
 }
 
 /** Results go to the report file as they happen, and into memory only when the caller asked. */
-function recorder(o: RunOptions, sink: ResultsFile | undefined, kept: TaskRecord[]): ((r: TaskRecord) => void) | undefined {
+function recorder(
+  o: RunOptions,
+  sink: ResultsFile | undefined,
+  kept: TaskRecord[],
+): ((r: TaskRecord) => void) | undefined {
   if (!sink && !o.recordResults && !o.onRecord) return undefined;
   return (r) => {
     sink?.add(r);

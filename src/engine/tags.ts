@@ -11,7 +11,12 @@ export interface TagFilter {
 }
 
 export function taskTags(t: TaskNode): Set<string> {
-  return new Set([...asList(t.inherit.tags), ...asList(t.kw.tags)].flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean));
+  return new Set(
+    [...asList(t.inherit.tags), ...asList(t.kw.tags)]
+      .flatMap((x) => String(x).split(','))
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 }
 
 export function selectedByTags(t: TaskNode, f: TagFilter): boolean {

@@ -30,9 +30,15 @@ export interface Outcome {
   items?: ItemOutcome[];
 }
 
-export const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v)) || v === 1;
+export const truthy = (v: unknown): boolean =>
+  v === true || (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v)) || v === 1;
 
-export function bool(t: TaskNode, key: 'ignore_errors' | 'no_log' | 'run_once' | 'check_mode' | 'diff', vars: Vars, templar: Templar): boolean | undefined {
+export function bool(
+  t: TaskNode,
+  key: 'ignore_errors' | 'no_log' | 'run_once' | 'check_mode' | 'diff',
+  vars: Vars,
+  templar: Templar,
+): boolean | undefined {
   const v = t.kw[key] ?? t.inherit[key];
   if (v === undefined) return undefined;
   return truthy(typeof v === 'string' ? templar.template(v, vars) : v);
@@ -68,15 +74,36 @@ function taskEnvironment(t: TaskNode, vars: Vars, env: TaskEnv, host: string): N
 }
 
 /** Runs the module once (with until/retries), then applies changed_when / failed_when. */
-export async function invoke(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, host: string, scope: Record<string, unknown>): Promise<ModuleResult> {
+export async function invoke(
+  t: TaskNode,
+  mod: ModuleDef,
+  vars: Vars,
+  env: TaskEnv,
+  host: string,
+  scope: Record<string, unknown>,
+): Promise<ModuleResult> {
   const checkMode = bool(t, 'check_mode', vars, env.templar) ?? env.checkMode;
   if (checkMode && !mod.checkMode) return { changed: false, skipped: true, msg: `skipped, running in check mode` };
-  const ctx: HostContext = { host, vars, templar: env.templar, checkMode, diff: bool(t, 'diff', vars, env.templar) ?? env.diff, mode: env.mode, env: taskEnvironment(t, vars, env, host), file: t.file, line: t.line, task: t.name };
+  const ctx: HostContext = {
+    host,
+    vars,
+    templar: env.templar,
+    checkMode,
+    diff: bool(t, 'diff', vars, env.templar) ?? env.diff,
+    mode: env.mode,
+    env: taskEnvironment(t, vars, env, host),
+    file: t.file,
+    line: t.line,
+    task: t.name,
+  };
   const until = t.kw.until;
-  const retries = until === undefined ? 1 : (() => {
-    const r = t.kw.retries === undefined ? 3 : Number(env.templar.template(t.kw.retries, vars));
-    return r <= 0 ? 1 : r + 1;
-  })();
+  const retries =
+    until === undefined
+      ? 1
+      : (() => {
+          const r = t.kw.retries === undefined ? 3 : Number(env.templar.template(t.kw.retries, vars));
+          return r <= 0 ? 1 : r + 1;
+        })();
   const delay = Number(t.kw.delay === undefined ? 5 : env.templar.template(t.kw.delay, vars));
   let result: ModuleResult = {};
   for (let attempt = 1; attempt <= retries; attempt++) {
@@ -102,13 +129,24 @@ export async function invoke(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskE
   return postConditions(t, result, vars, env, host, scope);
 }
 
-async function callModule(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, host: string, ctx: HostContext): Promise<ModuleResult> {
+async function callModule(
+  t: TaskNode,
+  mod: ModuleDef,
+  vars: Vars,
+  env: TaskEnv,
+  host: string,
+  ctx: HostContext,
+): Promise<ModuleResult> {
   try {
     const raw = templateArgs(t, vars, env, host, mod.rawArgs === true);
     const parsed = mod.args.safeParse(raw);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, { file: t.file, line: t.line, hint: `see the ${t.action} module in README "Playbooks"` });
+      const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
+        file: t.file,
+        line: t.line,
+        hint: `see the ${t.action} module in README "Playbooks"`,
+      });
       return { failed: true, changed: false, msg: formatError(e) };
     }
     if (!mod.run) return { failed: true, msg: `${mod.name} only runs in bulk` };
@@ -129,11 +167,19 @@ function withVar(vars: Vars, name: string, value: unknown, scope: Record<string,
   });
 }
 
-export function postConditions(t: TaskNode, result: ModuleResult, vars: Vars, env: TaskEnv, host: string, scope: Record<string, unknown>): ModuleResult {
+export function postConditions(
+  t: TaskNode,
+  result: ModuleResult,
+  vars: Vars,
+  env: TaskEnv,
+  host: string,
+  scope: Record<string, unknown>,
+): ModuleResult {
   if (result.skipped) return result;
   const view = t.kw.register ? withVar(vars, t.kw.register, result, scope) : vars;
   try {
-    if (t.kw.changed_when !== undefined) result.changed = env.templar.conditional(t.kw.changed_when, view, where(t, host));
+    if (t.kw.changed_when !== undefined)
+      result.changed = env.templar.conditional(t.kw.changed_when, view, where(t, host));
     if (t.kw.failed_when !== undefined) {
       const failed = env.templar.conditional(t.kw.failed_when, view, where(t, host));
       result.failed_when_result = failed;
@@ -154,13 +200,22 @@ export function loopItems(t: TaskNode, vars: Vars, env: TaskEnv, host: string): 
   const v = env.templar.template(spec, vars, where(t, host));
   if (typeof v === 'string' && t.kw.loop === undefined) return [v];
   if (!Array.isArray(v)) {
-    throw new FleetFailure(fleetError('task.loop', `loop must be a list, got ${v === null ? 'null' : typeof v}`, { file: t.file, line: t.line, hint: 'for a mapping write loop: "{{ mydict | dict2items }}"' }));
+    throw new FleetFailure(
+      fleetError('task.loop', `loop must be a list, got ${v === null ? 'null' : typeof v}`, {
+        file: t.file,
+        line: t.line,
+        hint: 'for a mapping write loop: "{{ mydict | dict2items }}"',
+      }),
+    );
   }
   return t.kw.with_items !== undefined ? v.flatMap((x) => (Array.isArray(x) ? x : [x])) : v;
 }
 
 export function moduleOf(t: TaskNode): ModuleDef {
   const m = getModule(t.action);
-  if (!m) throw new FleetFailure(fleetError('task.unknown-module', `unknown module ${t.action}`, { file: t.file, line: t.line }));
+  if (!m)
+    throw new FleetFailure(
+      fleetError('task.unknown-module', `unknown module ${t.action}`, { file: t.file, line: t.line }),
+    );
   return m;
 }

@@ -3,7 +3,17 @@
  * every mapping keeps the line it starts on so errors can name the task's file and line.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, isAlias, type Node, type Document, type Scalar } from 'yaml';
+import {
+  LineCounter,
+  parseDocument,
+  isMap,
+  isSeq,
+  isScalar,
+  isAlias,
+  type Node,
+  type Document,
+  type Scalar,
+} from 'yaml';
 import { fleetError, type FleetError, type Result, ok, err } from '../errors/index.js';
 
 export interface Pos {
@@ -34,7 +44,7 @@ function scalar(node: Scalar): unknown {
 
 function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, file: string): unknown {
   if (!node) return null;
-  if (isAlias(node)) return toJs(node.resolve(doc) as Node, doc, lc, file);
+  if (isAlias(node)) return toJs(node.resolve(doc), doc, lc, file);
   const at = (n: Node) => {
     const p = lc.linePos(n.range?.[0] ?? 0);
     return { file, line: p.line, column: p.col };
@@ -67,11 +77,24 @@ function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, fil
 /** Parses YAML text; errors carry file, line and column. */
 export function parseYaml(text: string, file: string): Result<unknown> {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', uniqueKeys: true, merge: true, keepSourceTokens: true });
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    version: '1.1',
+    uniqueKeys: true,
+    merge: true,
+    keepSourceTokens: true,
+  });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const p = lc.linePos(e.pos[0]);
-    return err(fleetError('yaml.syntax', e.message.split('\n')[0], { file, line: p.line, column: p.col, hint: 'fix the YAML syntax (indentation, quotes around values with ": " or "{{")' }));
+    return err(
+      fleetError('yaml.syntax', e.message.split('\n')[0], {
+        file,
+        line: p.line,
+        column: p.col,
+        hint: 'fix the YAML syntax (indentation, quotes around values with ": " or "{{")',
+      }),
+    );
   }
   return ok(toJs(doc.contents as Node, doc, lc, file));
 }
@@ -86,7 +109,12 @@ export function readYaml(file: string): Result<unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const r = err(fleetError('file.unreadable', `cannot read ${file}: ${(e as Error).message}`, { file, hint: 'check the path (relative paths are resolved from the playbook or role directory)' }));
+    const r = err(
+      fleetError('file.unreadable', `cannot read ${file}: ${(e as Error).message}`, {
+        file,
+        hint: 'check the path (relative paths are resolved from the playbook or role directory)',
+      }),
+    );
     return r;
   }
   const r = parseYaml(text, file);

@@ -92,10 +92,21 @@ async function validBranchName(git: SimpleGit, name: string): Promise<Result<str
 function branchFromActions(env: ActionsRef, commit: string, dir: string): Result<string> {
   const hint = 'pass --branch <stage branch>, or check out the branch (git checkout <branch>)';
   if (!env.GITHUB_REF_NAME) {
-    return err(fleetError('git.no-branch', `HEAD is detached at ${commit.slice(0, 12)} in ${dir} and no branch is known`, { file: dir, hint }));
+    return err(
+      fleetError('git.no-branch', `HEAD is detached at ${commit.slice(0, 12)} in ${dir} and no branch is known`, {
+        file: dir,
+        hint,
+      }),
+    );
   }
   if (env.GITHUB_REF_TYPE && env.GITHUB_REF_TYPE !== 'branch') {
-    return err(fleetError('git.no-branch', `the workflow was triggered by ${env.GITHUB_REF_TYPE} ${env.GITHUB_REF_NAME}, not a branch`, { file: dir, hint }));
+    return err(
+      fleetError(
+        'git.no-branch',
+        `the workflow was triggered by ${env.GITHUB_REF_TYPE} ${env.GITHUB_REF_NAME}, not a branch`,
+        { file: dir, hint },
+      ),
+    );
   }
   if (env.GITHUB_SHA && env.GITHUB_SHA.toLowerCase() !== commit.toLowerCase()) {
     return err(

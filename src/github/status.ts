@@ -59,7 +59,8 @@ export function describeCounts(counts: Record<string, number>): string {
 export async function setCommitStatus(input: CommitStatusInput): Promise<Result<StatusOutcome>> {
   const context = statusContext(input.branch);
   const missing = missingParts(input);
-  if (missing.length) return ok({ sent: false, context, reason: `commit status ${context} not sent: ${missing.join(', ')} not known` });
+  if (missing.length)
+    return ok({ sent: false, context, reason: `commit status ${context} not sent: ${missing.join(', ')} not known` });
   registerSecret(input.token);
   const checked = checkTarget(input);
   if (!checked.ok) return checked;
@@ -112,15 +113,28 @@ function missingParts(input: CommitStatusInput): string[] {
 
 function checkTarget(input: CommitStatusInput): Result<{ repository: string; sha: string }> {
   if (!CommitState.safeParse(input.state).success) {
-    return err(fleetError('github.bad-state', `commit status state "${input.state}" is not one of ${CommitState.options.join(', ')}`));
+    return err(
+      fleetError(
+        'github.bad-state',
+        `commit status state "${input.state}" is not one of ${CommitState.options.join(', ')}`,
+      ),
+    );
   }
   const repo = Repository.safeParse(input.repository);
   if (!repo.success) {
-    return err(fleetError('github.bad-repository', `repository "${input.repository}" is not owner/repo`, { hint: 'write owner/repo, e.g. acme/fleet' }));
+    return err(
+      fleetError('github.bad-repository', `repository "${input.repository}" is not owner/repo`, {
+        hint: 'write owner/repo, e.g. acme/fleet',
+      }),
+    );
   }
   const sha = Sha.safeParse(input.sha);
   if (!sha.success) {
-    return err(fleetError('github.bad-sha', `"${input.sha}" is not a full commit sha`, { hint: 'pass the 40-digit sha of the deployed commit' }));
+    return err(
+      fleetError('github.bad-sha', `"${input.sha}" is not a full commit sha`, {
+        hint: 'pass the 40-digit sha of the deployed commit',
+      }),
+    );
   }
   return ok({ repository: repo.data, sha: sha.data.toLowerCase() });
 }
@@ -131,7 +145,12 @@ function client(input: CommitStatusInput): Octokit {
     baseUrl: (input.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
     userAgent: 'fleetplay',
     // Octokit's own request log would print request options; failures come back to the caller as values.
-    log: { debug: () => {}, info: (m: string) => log.debug(m), warn: (m: string) => log.warn(m), error: (m: string) => log.debug(m) },
+    log: {
+      debug: () => {},
+      info: (m: string) => log.debug(m),
+      warn: (m: string) => log.warn(m),
+      error: (m: string) => log.debug(m),
+    },
     request: input.fetch ? { fetch: input.fetch } : {},
   });
 }
@@ -147,10 +166,14 @@ const HINTS: Record<number, string> = {
 function requestFailure(e: unknown, context: string, repository: string): ReturnType<typeof fleetError> {
   const status = httpStatus(e);
   const why = maskSecrets(e instanceof Error ? e.message : String(e));
-  return fleetError('github.status-failed', `commit status ${context} on ${repository} failed: ${status ? `HTTP ${status} ` : ''}${why}`, {
-    hint: (status ? HINTS[status] : undefined) ?? 'check GITHUB_API_URL and that GitHub is reachable from the runner',
-    context: { status, repository },
-  });
+  return fleetError(
+    'github.status-failed',
+    `commit status ${context} on ${repository} failed: ${status ? `HTTP ${status} ` : ''}${why}`,
+    {
+      hint: (status ? HINTS[status] : undefined) ?? 'check GITHUB_API_URL and that GitHub is reachable from the runner',
+      context: { status, repository },
+    },
+  );
 }
 
 /**

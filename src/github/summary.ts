@@ -8,7 +8,10 @@ export type SummaryOutcome = { written: true; path: string } | { written: false;
  * Appends markdown to the job summary ($GITHUB_STEP_SUMMARY). Outside Actions nothing is written.
  * Masked first: the summary is public to everyone who can read the workflow run.
  */
-export async function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = process.env): Promise<Result<SummaryOutcome>> {
+export async function appendStepSummary(
+  markdown: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Result<SummaryOutcome>> {
   const path = env.GITHUB_STEP_SUMMARY?.trim();
   if (!path) return ok({ written: false, reason: 'job summary not written: GITHUB_STEP_SUMMARY is not set' });
   const text = maskSecrets(markdown);

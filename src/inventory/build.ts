@@ -164,7 +164,7 @@ export class InventoryBuilder {
   private checkNameClashes(): void {
     for (const h of this.hosts.values()) {
       if (!this.groups.has(h.name)) continue;
-      const ref = h.refs[0]!;
+      const ref = h.refs[0];
       this.errors.push(
         fleetError('inventory.host-group-clash', `"${h.name}" is used both as a device and as a group`, {
           ...whereIn(ref.file, ref.path),
@@ -182,7 +182,7 @@ function schemaError(file: YamlFile, issue: z.core.$ZodIssue): FleetError {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.join('`, `');
     return fleetError('inventory.unknown-key', `unknown key \`${keys}\` in group "${group}"`, {
-      ...whereIn(file, [...path, issue.keys[0]!]),
+      ...whereIn(file, [...path, issue.keys[0]]),
       hint: `a group has only ${GROUP_KEYS.map((k) => `\`${k}:\``).join(', ')}; put variables under \`vars:\` and devices under \`hosts:\``,
     });
   }

@@ -143,7 +143,7 @@ function winner(inv: LoadedInventory, host: string, name: string): { value: unkn
 
 function relSource(source: string): string {
   const m = /^(.*?)( \(.*\))?$/.exec(source)!;
-  return rel(m[1]!) + (m[2] ?? '');
+  return rel(m[1]) + (m[2] ?? '');
 }
 
 function listJson(inv: LoadedInventory) {
@@ -177,8 +177,8 @@ function listText(inv: LoadedInventory): string {
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n');
 }
 
 /** Values of secret-looking names never leave the process, even if someone committed one. */
@@ -193,8 +193,8 @@ function show(io: CommandIO, inv: LoadedInventory, device: string, json: boolean
   const names = Object.keys(inv.hostVars(device));
   const vars = Object.fromEntries(names.map((n) => [n, { ...winner(inv, device, n)!, value: display(n, inv.hostVars(device)[n]) }]));
   if (json) return io.out(maskSecrets(JSON.stringify({ device, groups: inv.groupNames(device), vars }, null, 2)));
-  const lines = names.map((n) => [`${n}: ${typeof vars[n]!.value === 'string' ? vars[n]!.value : JSON.stringify(vars[n]!.value)}`, `# ${vars[n]!.source}`]);
-  const width = Math.min(48, Math.max(0, ...lines.map((l) => l[0]!.length)));
+  const lines = names.map((n) => [`${n}: ${typeof vars[n].value === 'string' ? vars[n].value : JSON.stringify(vars[n].value)}`, `# ${vars[n].source}`]);
+  const width = Math.min(48, Math.max(0, ...lines.map((l) => l[0].length)));
   const head = `# ${device} in groups: ${inv.groupNames(device).join(', ')}`;
-  io.out(maskSecrets([head, ...lines.map(([a, b]) => `${a!.padEnd(width)}  ${b}`)].join('\n')));
+  io.out(maskSecrets([head, ...lines.map(([a, b]) => `${a.padEnd(width)}  ${b}`)].join('\n')));
 }

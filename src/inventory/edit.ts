@@ -37,10 +37,10 @@ export function planMove(inv: LoadedInventory, device: string, to: string, from?
   const dest = texts.groupEntry(inv, to, source.value.file.path);
   if (!src.ok) return src;
   if (!dest.ok) return dest;
-  const group = source.value.path[source.value.path.length - 3]!;
+  const group = source.value.path[source.value.path.length - 3];
   const span = src.value.span;
   const lines = texts.lines(src.value.file).slice(span.start, span.end);
-  const insert = insertion(dest.value.file, dest.value.path, lines, indentOf(lines[0]!), src.value.step);
+  const insert = insertion(dest.value.file, dest.value.path, lines, indentOf(lines[0]), src.value.step);
   if (!insert.ok) return insert;
   texts.cut(src.value.file, span);
   texts.insert(dest.value.file, insert.value);
@@ -108,7 +108,7 @@ function checkGroup(inv: LoadedInventory, group: string): Result<void> {
 }
 
 function groupOfEntry(ref: EntryRef): string {
-  return ref.path[ref.path.length - 3]!;
+  return ref.path[ref.path.length - 3];
 }
 
 function directGroups(inv: LoadedInventory, device: string): string {
@@ -125,7 +125,7 @@ function sourceEntry(inv: LoadedInventory, device: string, to: string, from?: st
   const targetKeys = ownKeys(inv, to);
   const alike = (r: EntryRef): boolean => [...ownKeys(inv, groupOfEntry(r))].some((k) => targetKeys.has(k));
   const pick = from !== undefined ? refs.filter((r) => groupOfEntry(r) === from) : refs.length === 1 ? refs : refs.filter(alike);
-  if (pick.length === 1) return { ok: true, value: pick[0]! };
+  if (pick.length === 1) return { ok: true, value: pick[0] };
   if (from !== undefined) return fail('inventory.edit', `device ${device} is not listed in group "${from}"`, `it is in: ${directGroups(inv, device)}`);
   if (refs.length === 0) return fail('inventory.edit', `device ${device} is listed directly under all:`, 'take it from there with --from all, or use `add`');
   return fail('inventory.edit', `device ${device} is in several groups (${directGroups(inv, device)})`, 'say which one to move it out of with --from GROUP');
@@ -146,25 +146,25 @@ function insertion(file: YamlFile, groupPath: string[], entry: string[], fromInd
   const flowHint = 'write the group in block style (one `key:` per line) and run the command again';
   const group = mapAt(file, groupPath);
   const groupKeyLine = lineIndex(file, keyNodeAt(file, groupPath)!.range![0]);
-  const groupIndent = indentOf(lines[groupKeyLine]!);
+  const groupIndent = indentOf(lines[groupKeyLine]);
   if (group === undefined || group?.flow) return fail('inventory.edit', `group "${groupPath.at(-1)}" is written in flow style`, flowHint);
   if (group === null) {
     const to = groupIndent + step;
     return ok(groupKeyLine + 1, [`${' '.repeat(to)}hosts:`, ...reindent(entry, fromIndent, to + step)]);
   }
   // Follow the indentation the target group already uses.
-  const keyIndent = indentOf(lines[lineIndex(file, (group.items[0]!.key as { range: [number] }).range[0])]!);
+  const keyIndent = indentOf(lines[lineIndex(file, (group.items[0].key as { range: [number] }).range[0])]);
   const local = keyIndent - groupIndent > 0 ? keyIndent - groupIndent : step;
   const hostsPair = pairOf(group, 'hosts');
   const hosts = mapAt(file, [...groupPath, 'hosts']);
   if (hostsPair && hosts === null) {
     const keyLine = lineIndex(file, hostsPair.key.range![0]);
-    return ok(keyLine + 1, reindent(entry, fromIndent, indentOf(lines[keyLine]!) + local));
+    return ok(keyLine + 1, reindent(entry, fromIndent, indentOf(lines[keyLine]) + local));
   }
   if (hostsPair && hosts && !hosts.flow && hosts.items.length) {
     const last = pairSpan(file, hosts.items[hosts.items.length - 1] as never);
-    const firstLine = lineIndex(file, (hosts.items[0]!.key as { range: [number] }).range[0]);
-    return ok(last.end, reindent(entry, fromIndent, indentOf(lines[firstLine]!)));
+    const firstLine = lineIndex(file, (hosts.items[0].key as { range: [number] }).range[0]);
+    return ok(last.end, reindent(entry, fromIndent, indentOf(lines[firstLine])));
   }
   if (hostsPair) return fail('inventory.edit', `hosts of group "${groupPath.at(-1)}" are written in flow style`, flowHint);
   const lastPair = pairSpan(file, group.items[group.items.length - 1] as never);
@@ -177,7 +177,7 @@ function ok(at: number, lines: string[]): Result<Insert> {
 
 function keyNodeAt(file: YamlFile, path: string[]) {
   const parent = path.length === 1 ? file.doc.contents : mapAt(file, path.slice(0, -1));
-  return parent && 'items' in parent ? keyNode(parent as never, path[path.length - 1]!) : undefined;
+  return parent && 'items' in parent ? keyNode(parent as never, path[path.length - 1]) : undefined;
 }
 
 /** The files being edited: read once, cut and insert into, then turned into FileEdits. */
@@ -189,7 +189,7 @@ class Texts {
     if (known) return { ok: true, value: known.file };
     const text = readFileSync(path, 'utf8');
     const parsed = parseYaml(path, text);
-    if (!parsed.ok) return { ok: false, error: parsed.error[0]! };
+    if (!parsed.ok) return { ok: false, error: parsed.error[0] };
     this.files.set(path, { file: parsed.value, cuts: [], inserts: [] });
     return { ok: true, value: parsed.value };
   }
@@ -203,21 +203,21 @@ class Texts {
     const file = this.parsed(ref.file.path);
     if (!file.ok) return file;
     const hosts = mapAt(file.value, ref.path.slice(0, -1));
-    const pair = hosts ? pairOf(hosts, ref.path[ref.path.length - 1]!) : undefined;
+    const pair = hosts ? pairOf(hosts, ref.path[ref.path.length - 1]) : undefined;
     if (!hosts || !pair || hosts.flow) {
       return fail('inventory.edit', `the entry of ${ref.path.at(-1)} in ${ref.file.path} is written in flow style`, 'write `hosts:` in block style (one device per line) and run the command again');
     }
     const lines = this.lines(file.value);
     const hostsKey = keyNodeAt(file.value, ref.path.slice(0, -1))!;
     const span = pairSpan(file.value, pair);
-    const step = indentOf(lines[span.start]!) - indentOf(lines[lineIndex(file.value, hostsKey.range![0])]!);
+    const step = indentOf(lines[span.start]) - indentOf(lines[lineIndex(file.value, hostsKey.range![0])]);
     return { ok: true, value: { file: file.value, span, step: step > 0 ? step : 2 } };
   }
 
   /** The definition of a group to add to: preferably in `prefer` (the file the device comes from). */
   groupEntry(inv: LoadedInventory, group: string, prefer?: string): Result<Located> {
     const refs = inv.groupEntries(group);
-    const ref = refs.find((r) => r.file.path === prefer) ?? refs[0]!;
+    const ref = refs.find((r) => r.file.path === prefer) ?? refs[0];
     const file = this.parsed(ref.file.path);
     return file.ok ? { ok: true, value: { file: file.value, path: ref.path } } : file;
   }

@@ -64,7 +64,7 @@ export class LoadedInventory implements Inventory {
     const ordered = [name];
     const seen = new Set(ordered);
     for (let i = 0; i < ordered.length; i++) {
-      for (const c of this.data.get(ordered[i]!)!.children) {
+      for (const c of this.data.get(ordered[i])!.children) {
         if (!seen.has(c)) {
           seen.add(c);
           ordered.push(c);

@@ -49,7 +49,7 @@ export function matchPattern(inv: PatternTarget, pattern: string): Result<string
 
 function matchOne(inv: PatternTarget, pattern: string): Result<string[]> {
   const m = pattern[0] === '~' ? null : SUBSCRIPT.exec(pattern);
-  const expr = m ? m[1]! : pattern;
+  const expr = m ? m[1] : pattern;
   const found = enumerate(inv, expr);
   if (!found.ok || !m) return found;
   const hosts = found.value;
@@ -92,7 +92,7 @@ function compile(pattern: string): Result<RegExp> {
 export function globToRegex(glob: string): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
+    const c = glob[i];
     if (c === '*') out += '.*';
     else if (c === '?') out += '.';
     else if (c === '[') {

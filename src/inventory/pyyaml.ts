@@ -41,7 +41,7 @@ function constructTimestamp(s: string): string {
 
 function tzOffset(tz: string): string {
   const [h, mm] = tz.slice(1).split(':');
-  return `${tz[0]}${h!.padStart(2, '0')}:${mm ?? '00'}`;
+  return `${tz[0]}${h.padStart(2, '0')}:${mm ?? '00'}`;
 }
 
 const sexagesimal = (d: string): number => d.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);

@@ -1,7 +1,16 @@
 import winston from 'winston';
 import { maskDeep, maskSecrets } from './secrets.js';
 
-export { registerSecret, registeredSecrets, registerSecretsFromEnv, maskSecrets, maskDeep, maskedJson, maskSecretKeys, isSecretName } from './secrets.js';
+export {
+  registerSecret,
+  registeredSecrets,
+  registerSecretsFromEnv,
+  maskSecrets,
+  maskDeep,
+  maskedJson,
+  maskSecretKeys,
+  isSecretName,
+} from './secrets.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -35,7 +44,10 @@ export interface LogOptions {
 }
 
 /** Colour on a terminal, never with NO_COLOR set (https://no-color.org); `env` for callers given their own. */
-export function useColor(stream: NodeJS.WritableStream = process.stderr, env: NodeJS.ProcessEnv = process.env): boolean {
+export function useColor(
+  stream: NodeJS.WritableStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   return Boolean((stream as NodeJS.WriteStream).isTTY);
 }

@@ -44,7 +44,13 @@ let jsonSpelled: string[] = [];
 function secretPattern(): RegExp {
   if (!pattern) {
     // Longest first so a secret that contains another is masked whole.
-    pattern = new RegExp([...secrets].sort((a, b) => b.length - a.length).map(escape).join('|'), 'g');
+    pattern = new RegExp(
+      [...secrets]
+        .sort((a, b) => b.length - a.length)
+        .map(escape)
+        .join('|'),
+      'g',
+    );
     jsonSpelled = [...secrets].map((s) => JSON.stringify(s).slice(1, -1)).filter((j, i) => j !== [...secrets][i]);
   }
   return pattern;
@@ -82,7 +88,8 @@ export function maskSecretKeys<T>(value: T): T {
   if (Array.isArray(value)) return value.map(maskSecretKeys) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = isSecretName(k) && v !== null && v !== '' ? MASK : maskSecretKeys(v);
+    for (const [k, v] of Object.entries(value))
+      out[k] = isSecretName(k) && v !== null && v !== '' ? MASK : maskSecretKeys(v);
     return out as T;
   }
   return value;

@@ -4,10 +4,28 @@
  */
 import { ExitCode } from '../errors/index.js';
 import type { ConfigMap } from '../ota/schemas.js';
-import { MASKED, STATES, stateLabel, type Counts, type DeploymentOfDevice, type DesiredDevice, type DeviceReport, type DeviceState, type ObservedDevice, type Verdict } from './model.js';
+import {
+  MASKED,
+  STATES,
+  stateLabel,
+  type Counts,
+  type DeploymentOfDevice,
+  type DesiredDevice,
+  type DeviceReport,
+  type DeviceState,
+  type ObservedDevice,
+  type Verdict,
+} from './model.js';
 
 const PENDING = new Set(['pending']);
-const IN_PROGRESS = new Set(['downloading', 'installing', 'rebooting', 'pause_before_installing', 'pause_before_rebooting', 'pause_before_committing']);
+const IN_PROGRESS = new Set([
+  'downloading',
+  'installing',
+  'rebooting',
+  'pause_before_installing',
+  'pause_before_rebooting',
+  'pause_before_committing',
+]);
 const FAILED = new Set(['failure', 'noartifact']);
 
 export interface ClassifyOptions {
@@ -30,16 +48,23 @@ const WAITING = new Set<DeviceState>(['pending', 'in_progress']);
 
 /** The latest deployment's status decides while the image differs: pending, in progress, failed, else drift. */
 function fromDeployment(d: DeploymentOfDevice | undefined, what: string, drift: string): Part {
-  if (d && PENDING.has(d.status)) return { state: 'pending', why: `${what}: scheduled, not started (deployment ${d.id})`, deployment: d };
-  if (d && IN_PROGRESS.has(d.status)) return { state: 'in_progress', why: `${what}: ${d.status.replace(/_/g, ' ')} (deployment ${d.id})`, deployment: d };
-  if (d && FAILED.has(d.status)) return { state: 'failed', why: `${what}: deployment ${d.id} ended in ${d.status}`, deployment: d };
+  if (d && PENDING.has(d.status))
+    return { state: 'pending', why: `${what}: scheduled, not started (deployment ${d.id})`, deployment: d };
+  if (d && IN_PROGRESS.has(d.status))
+    return { state: 'in_progress', why: `${what}: ${d.status.replace(/_/g, ' ')} (deployment ${d.id})`, deployment: d };
+  if (d && FAILED.has(d.status))
+    return { state: 'failed', why: `${what}: deployment ${d.id} ended in ${d.status}`, deployment: d };
   return { state: 'drift', why: drift };
 }
 
 export function classifyOs(want: string, seen: ObservedDevice): Part {
   if (seen.artifact === want) return converged(`runs ${want}`);
   const latest = seen.os[seen.os.length - 1];
-  return fromDeployment(latest, `${want}`, `runs ${seen.artifact ?? 'an unknown image'}, the branch wants ${want}, and no deployment of it is scheduled`);
+  return fromDeployment(
+    latest,
+    `${want}`,
+    `runs ${seen.artifact ?? 'an unknown image'}, the branch wants ${want}, and no deployment of it is scheduled`,
+  );
 }
 
 /** Desired keys against a map; a masked (secret) desired value must equal what is configured. */
@@ -56,7 +81,11 @@ export function classifyConfig(want: ConfigMap, seen: NonNullable<ObservedDevice
   if (notReported.length === 0 && !active) return converged('reports the desired configuration');
   const notConfigured = Object.keys(want).filter((k) => want[k] !== MASKED && seen.configured[k] !== want[k]);
   // A configuration deployment counts only when it carries what the branch wants.
-  if (notConfigured.length) return { state: 'drift', why: `configuration differs (${notConfigured.sort().join(', ')}) and the desired one is not scheduled` };
+  if (notConfigured.length)
+    return {
+      state: 'drift',
+      why: `configuration differs (${notConfigured.sort().join(', ')}) and the desired one is not scheduled`,
+    };
   const drift = `reports another configuration (${notReported.join(', ')}) than the one set, and no deployment of it is running`;
   const p = fromDeployment(dep, 'configuration', drift);
   return notReported.length === 0 && p.state === 'drift' ? converged('reports the desired configuration') : p;
@@ -64,11 +93,21 @@ export function classifyConfig(want: ConfigMap, seen: NonNullable<ObservedDevice
 
 /** Worst first: a failure outweighs drift, drift outweighs work still running. */
 const SEVERITY: DeviceState[] = ['failed', 'drift', 'in_progress', 'pending', 'converged'];
-const worst = (parts: Part[]): Part => [...parts].sort((a, b) => SEVERITY.indexOf(a.state) - SEVERITY.indexOf(b.state))[0]!;
+const worst = (parts: Part[]): Part =>
+  [...parts].sort((a, b) => SEVERITY.indexOf(a.state) - SEVERITY.indexOf(b.state))[0];
 
-export function classifyDevice(want: DesiredDevice, seen: ObservedDevice | undefined, o: ClassifyOptions): DeviceReport {
+export function classifyDevice(
+  want: DesiredDevice,
+  seen: ObservedDevice | undefined,
+  o: ClassifyOptions,
+): DeviceReport {
   const base = { host: want.host, device: want.device, wanted: want.artifact };
-  if (!seen?.found) return { ...base, state: 'failed', why: 'the OTA server does not know this device (not accepted, or a wrong device id in the inventory)' };
+  if (!seen?.found)
+    return {
+      ...base,
+      state: 'failed',
+      why: 'the OTA server does not know this device (not accepted, or a wrong device id in the inventory)',
+    };
   const parts: Part[] = [];
   if (want.artifact !== undefined) parts.push(classifyOs(want.artifact, seen));
   if (want.config && seen.config) parts.push(classifyConfig(want.config.keys, seen.config));
@@ -107,7 +146,11 @@ export function humanDuration(ms: number): string {
   return `${Math.round(s / 86_400)}d`;
 }
 
-export function classifyAll(wants: DesiredDevice[], seen: Map<string, ObservedDevice>, o: ClassifyOptions): DeviceReport[] {
+export function classifyAll(
+  wants: DesiredDevice[],
+  seen: Map<string, ObservedDevice>,
+  o: ClassifyOptions,
+): DeviceReport[] {
   return wants.map((w) => classifyDevice(w, seen.get(w.device), o));
 }
 
@@ -139,15 +182,36 @@ export function verdict(c: Counts, maxFailed: MaxFailed): Verdict {
   const running = c.pending + c.in_progress;
   const offline = c.offline ? `, ${c.offline} offline` : '';
   if (bad > allowed) {
-    return { exitCode: ExitCode.hostFailed, commitState: 'failure', settled: true, summary: `${bad} of ${subscribed} devices failed or drifted (at most ${allowed} allowed)` };
+    return {
+      exitCode: ExitCode.hostFailed,
+      commitState: 'failure',
+      settled: true,
+      summary: `${bad} of ${subscribed} devices failed or drifted (at most ${allowed} allowed)`,
+    };
   }
-  if (running > 0) return { exitCode: ExitCode.inProgress, commitState: 'pending', settled: false, summary: `${running} of ${subscribed} devices still updating${offline}` };
+  if (running > 0)
+    return {
+      exitCode: ExitCode.inProgress,
+      commitState: 'pending',
+      settled: false,
+      summary: `${running} of ${subscribed} devices still updating${offline}`,
+    };
   if (bad + c.offline > allowed) {
     const others = bad ? ` and ${bad} failed or drifted` : '';
-    return { exitCode: ExitCode.inProgress, commitState: 'pending', settled: true, summary: `${c.offline} of ${subscribed} devices offline before converging${others} (at most ${allowed} may not converge)` };
+    return {
+      exitCode: ExitCode.inProgress,
+      commitState: 'pending',
+      settled: true,
+      summary: `${c.offline} of ${subscribed} devices offline before converging${others} (at most ${allowed} may not converge)`,
+    };
   }
   const within = [offline.slice(2), bad ? `${bad} failed or drifted` : ''].filter(Boolean).join(', ');
-  return { exitCode: ExitCode.ok, commitState: 'success', settled: true, summary: `${c.converged} of ${subscribed} devices converged${within ? ` (${within}, within --max-failed)` : ''}` };
+  return {
+    exitCode: ExitCode.ok,
+    commitState: 'success',
+    settled: true,
+    summary: `${c.converged} of ${subscribed} devices converged${within ? ` (${within}, within --max-failed)` : ''}`,
+  };
 }
 
 /** Counts as the commit status and the progress line say them: "5 converged, 1 failed". */

@@ -65,11 +65,26 @@ function followOptions(a: MonitorArgs, branch: string, commit: string | null): R
   if (!offline.ok) return offline;
   const maxFailed = parseMaxFailed(a.maxFailed);
   if (!maxFailed.ok) return maxFailed;
-  return { ok: true, value: { branch, commit, wait: a.wait, timeoutMs: timeout.value, intervalMs: Math.max(1, interval.value), offlineAfterMs: offline.value, maxFailed: maxFailed.value } };
+  return {
+    ok: true,
+    value: {
+      branch,
+      commit,
+      wait: a.wait,
+      timeoutMs: timeout.value,
+      intervalMs: Math.max(1, interval.value),
+      offlineAfterMs: offline.value,
+      maxFailed: maxFailed.value,
+    },
+  };
 }
 
 /** Branch and deployed commit: git's checkout (the commit that was deployed), else the run report's. */
-async function stage(a: MonitorArgs, env: NodeJS.ProcessEnv, fromReport?: Desired): Promise<Result<{ branch: string; commit: string | null }>> {
+async function stage(
+  a: MonitorArgs,
+  env: NodeJS.ProcessEnv,
+  fromReport?: Desired,
+): Promise<Result<{ branch: string; commit: string | null }>> {
   const git = await currentStage(a.repo, { branch: a.branch, env });
   if (git.ok) return { ok: true, value: { branch: git.value.branch, commit: git.value.commit } };
   const branch = a.branch ?? fromReport?.branch;
@@ -107,11 +122,28 @@ export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number>
   }
 }
 
-async function engineDesired(a: MonitorArgs, branch: string, commit: string | null, env: NodeJS.ProcessEnv): Promise<Result<Desired>> {
-  return desiredFromEngine({ playbook: a.playbook, inventory: a.inventory, branch, commit, env: { ...env, ...(a.server ? { MENDER_SERVER_URL: a.server } : {}) } });
+async function engineDesired(
+  a: MonitorArgs,
+  branch: string,
+  commit: string | null,
+  env: NodeJS.ProcessEnv,
+): Promise<Result<Desired>> {
+  return desiredFromEngine({
+    playbook: a.playbook,
+    inventory: a.inventory,
+    branch,
+    commit,
+    env: { ...env, ...(a.server ? { MENDER_SERVER_URL: a.server } : {}) },
+  });
 }
 
-async function watch(a: MonitorArgs, io: MonitorIo, client: MenderClient, desired: Desired, o: FollowOptions): Promise<number> {
+async function watch(
+  a: MonitorArgs,
+  io: MonitorIo,
+  client: MenderClient,
+  desired: Desired,
+  o: FollowOptions,
+): Promise<number> {
   const progress = progressWriter(io.stderr, io.env, o.wait);
   const publish = publisher(io, o.branch, o.commit, progress.say);
   const last = await follow(client, desired, o, {
@@ -158,10 +190,23 @@ function progressWriter(out: NodeJS.WritableStream, env: NodeJS.ProcessEnv, wait
 }
 
 /** Sets fleetplay/<branch> when its state changes (and on the last look); says once why not when it cannot. */
-function publisher(io: MonitorIo, branch: string, commit: string | null, say: (line: string) => void): (s: Snapshot) => Promise<void> {
+function publisher(
+  io: MonitorIo,
+  branch: string,
+  commit: string | null,
+  say: (line: string) => void,
+): (s: Snapshot) => Promise<void> {
   const gh = fromActionsEnv(io.env);
   registerSecret(gh.token);
-  const send = statusPublisher({ token: gh.token, repository: gh.repository, sha: commit ?? undefined, branch, baseUrl: gh.apiUrl, targetUrl: gh.targetUrl, fetch: io.fetch });
+  const send = statusPublisher({
+    token: gh.token,
+    repository: gh.repository,
+    sha: commit ?? undefined,
+    branch,
+    baseUrl: gh.apiUrl,
+    targetUrl: gh.targetUrl,
+    fetch: io.fetch,
+  });
   let sent = '';
   return async (s) => {
     const description = describeCounts(countWords(s.counts));
@@ -189,12 +234,23 @@ export function registerMonitorCommand(program: Command): void {
     .option('--wait', 'keep looking until every device converged, failed or went silent', false)
     .option('--timeout <duration>', 'with --wait: give up after this long (exit 3)', MONITOR_DEFAULTS.timeout)
     .option('--interval <duration>', 'with --wait: time between looks', MONITOR_DEFAULTS.interval)
-    .option('--offline-after <duration>', 'an update is due and no check-in for longer than this → offline', MONITOR_DEFAULTS.offlineAfter)
-    .option('--max-failed <n>', 'devices that may end up not converged (failed, drifted, offline): N or N%', MONITOR_DEFAULTS.maxFailed)
+    .option(
+      '--offline-after <duration>',
+      'an update is due and no check-in for longer than this → offline',
+      MONITOR_DEFAULTS.offlineAfter,
+    )
+    .option(
+      '--max-failed <n>',
+      'devices that may end up not converged (failed, drifted, offline): N or N%',
+      MONITOR_DEFAULTS.maxFailed,
+    )
     .option('--json', 'print the snapshot as JSON', false)
     .option('--html <file>', 'write a self-contained HTML report')
     .action(async (o: Omit<MonitorArgs, 'inventory'> & { inventory: string[] }) => {
       const inventory = o.inventory.length ? o.inventory : [DEFAULT_INVENTORY];
-      process.exitCode = await runMonitor({ ...o, inventory }, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+      process.exitCode = await runMonitor(
+        { ...o, inventory },
+        { stdout: process.stdout, stderr: process.stderr, env: process.env },
+      );
     });
 }

@@ -17,7 +17,11 @@ import type { Desired, DesiredDevice } from './model.js';
 type PlanEntry = RunReport['plan'][number];
 
 /** Plan entries (+ every host the run saw) → desired devices; hosts without an entry follow another branch. */
-export function desiredFromPlan(plan: PlanEntry[], hosts: string[], failed: string[] = []): Pick<Desired, 'devices' | 'notSubscribed'> {
+export function desiredFromPlan(
+  plan: PlanEntry[],
+  hosts: string[],
+  failed: string[] = [],
+): Pick<Desired, 'devices' | 'notSubscribed'> {
   const byHost = new Map<string, DesiredDevice>();
   const entry = (host: string) => byHost.get(host) ?? byHost.set(host, { host, device: host }).get(host)!;
   // A host the run failed on before planning (e.g. unknown to the server) is subscribed, not elsewhere.
@@ -48,7 +52,7 @@ const MonitoredReport = RunReport.pick({ schema: true, branch: true, commit: tru
       if (!g.action.startsWith('mender_')) return { ...g, hosts: {} };
       const hosts = MenderHosts.safeParse(g.hosts);
       if (hosts.success) return { ...g, hosts: hosts.data };
-      for (const i of hosts.error.issues) ctx.addIssue({ ...i, path: ['hosts', ...i.path] } as never);
+      for (const i of hosts.error.issues) ctx.addIssue({ ...i, path: ['hosts', ...i.path] });
       return z.NEVER;
     }),
   ),
@@ -61,27 +65,42 @@ export function desiredFromReport(file: string): Result<Desired> {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    return err(fleetError('monitor.report', `cannot read the run report: ${(e as Error).message}`, { file, hint: 'pass the report.json written by fleetplay run --report FILE' }));
+    return err(
+      fleetError('monitor.report', `cannot read the run report: ${(e as Error).message}`, {
+        file,
+        hint: 'pass the report.json written by fleetplay run --report FILE',
+      }),
+    );
   }
   const r = MonitoredReport.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    return err(fleetError('monitor.report', `not a fleetplay run report: ${i?.path.join('.') || '(top)'}: ${i?.message}`, { file, hint: 'pass the report.json written by fleetplay run --report FILE' }));
+    return err(
+      fleetError('monitor.report', `not a fleetplay run report: ${i?.path.join('.') || '(top)'}: ${i?.message}`, {
+        file,
+        hint: 'pass the report.json written by fleetplay run --report FILE',
+      }),
+    );
   }
   return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...fromRunReport(r.data) });
 }
 
 type Grouped = { action: string; hosts: Record<string, { status: string }> };
 
-function fromRunReport(r: Pick<RunReport, 'recap' | 'plan'> & { results: Grouped[] }): Pick<Desired, 'devices' | 'notSubscribed'> {
+function fromRunReport(
+  r: Pick<RunReport, 'recap' | 'plan'> & { results: Grouped[] },
+): Pick<Desired, 'devices' | 'notSubscribed'> {
   const failed = new Set<string>();
-  for (const g of r.results) for (const [host, h] of Object.entries(g.hosts)) if (failedOnServer({ action: g.action, status: h.status })) failed.add(host);
+  for (const g of r.results)
+    for (const [host, h] of Object.entries(g.hosts))
+      if (failedOnServer({ action: g.action, status: h.status })) failed.add(host);
   // Every host the run handled is in its recap (a host with no result at all is not).
   return desiredFromPlan(r.plan, Object.keys(r.recap), [...failed]);
 }
 
 /** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */
-const failedOnServer = (x: { status: string; action: string }) => x.status === 'failed' && x.action.startsWith('mender_');
+const failedOnServer = (x: { status: string; action: string }) =>
+  x.status === 'failed' && x.action.startsWith('mender_');
 
 export interface EngineInput {
   playbook: string;
@@ -110,11 +129,22 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     stdout: new Writable({ write: (c, _e, cb) => ((text = (text + String(c)).slice(-TAIL_CHARS)), cb()) }),
   });
   if (r.errors.length && r.report.plan.length === 0) {
-    const first = r.errors[0]!;
+    const first = r.errors[0];
     return err({ ...first, message: `desired state from ${i.playbook} (dry-run): ${first.message}` });
   }
-  if (r.exitCode === 4) return err(fleetError('ota.unreachable', `the OTA server could not be used while computing the desired state:\n${tail(text)}`));
-  return ok({ source: 'engine', branch: i.branch, commit: i.commit, ...fromRunReport({ ...r.report, results: groupResults(failed) }) });
+  if (r.exitCode === 4)
+    return err(
+      fleetError(
+        'ota.unreachable',
+        `the OTA server could not be used while computing the desired state:\n${tail(text)}`,
+      ),
+    );
+  return ok({
+    source: 'engine',
+    branch: i.branch,
+    commit: i.commit,
+    ...fromRunReport({ ...r.report, results: groupResults(failed) }),
+  });
 }
 
 const TAIL_CHARS = 16_384;

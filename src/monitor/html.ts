@@ -40,18 +40,24 @@ export function chartSvg(snaps: Snapshot[]): string {
     const empty = total === 0 ? `<text x="${LABEL_W}" y="${y + 16}" font-size="12">no devices subscribed</text>` : '';
     return label + segs.join('') + empty;
   });
-  const legend = STATES.map((k, i) => `<rect x="${LABEL_W + i * 92}" y="${height - 22}" width="12" height="12" fill="${COLORS[k]}"/><text x="${LABEL_W + 16 + i * 92}" y="${height - 12}" font-size="12">${stateLabel(k)}</text>`).join('');
+  const legend = STATES.map(
+    (k, i) =>
+      `<rect x="${LABEL_W + i * 92}" y="${height - 22}" width="12" height="12" fill="${COLORS[k]}"/><text x="${LABEL_W + 16 + i * 92}" y="${height - 12}" font-size="12">${stateLabel(k)}</text>`,
+  ).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="devices per stage and state" width="${LABEL_W + BAR_W + 10}" height="${height}" viewBox="0 0 ${LABEL_W + BAR_W + 10} ${height}">${rows.join('')}${legend}</svg>`;
 }
 
 function countsTable(s: Snapshot): string {
-  const cells = [...STATES, 'not_subscribed' as const].map((k) => `<tr><th scope="row">${stateLabel(k)}</th><td class="n" data-count="${k}">${s.counts[k]}</td></tr>`);
+  const cells = [...STATES, 'not_subscribed' as const].map(
+    (k) => `<tr><th scope="row">${stateLabel(k)}</th><td class="n" data-count="${k}">${s.counts[k]}</td></tr>`,
+  );
   return `<table class="counts"><tbody>${cells.join('')}</tbody></table>`;
 }
 
 function attention(s: Snapshot, limit: number): string {
   const rows = notConverged(s.devices);
-  if (rows.length === 0) return `<p class="ok">Every subscribed device of ${escapeHtml(s.branch)} runs what the commit wants.</p>`;
+  if (rows.length === 0)
+    return `<p class="ok">Every subscribed device of ${escapeHtml(s.branch)} runs what the commit wants.</p>`;
   const body = rows
     .slice(0, limit)
     .map(
@@ -71,10 +77,12 @@ td.n{text-align:right}tr.failed td:nth-child(2){color:#cf222e;font-weight:600}pr
 .verdict{font-size:1.1rem;font-weight:600}.success{color:#1a7f37}.failure{color:#cf222e}.pending{color:#9a6700}`;
 
 export function renderHtml(snaps: Snapshot[], opts: { limit?: number } = {}): string {
-  const first = snaps[0]!;
+  const first = snaps[0];
   const sections = snaps
     .map(
-      (s) => `<section data-branch="${escapeHtml(s.branch)}"><h2>Stage ${escapeHtml(s.branch)} — commit <code>${escapeHtml(s.commit ?? 'unknown')}</code></h2>
+      (
+        s,
+      ) => `<section data-branch="${escapeHtml(s.branch)}"><h2>Stage ${escapeHtml(s.branch)} — commit <code>${escapeHtml(s.commit ?? 'unknown')}</code></h2>
 <p class="verdict ${s.verdict.commitState}">${escapeHtml(s.verdict.summary)}</p>${countsTable(s)}
 <h3>Devices that need attention</h3>${attention(s, opts.limit ?? 500)}</section>`,
     )

@@ -1,6 +1,18 @@
 /** The monitor: desired state (engine dry-run or report) + OTA observation → state per device → verdict. */
 export * from './model.js';
-export { classifyDevice, classifyAll, classifyOs, classifyConfig, countStates, verdict, allowedFailures, countWords, humanDuration, type ClassifyOptions, type MaxFailed } from './classify.js';
+export {
+  classifyDevice,
+  classifyAll,
+  classifyOs,
+  classifyConfig,
+  countStates,
+  verdict,
+  allowedFailures,
+  countWords,
+  humanDuration,
+  type ClassifyOptions,
+  type MaxFailed,
+} from './classify.js';
 export { desiredFromPlan, desiredFromReport, desiredFromEngine, type EngineInput } from './desired.js';
 export { observe, type Observation } from './observe.js';
 export { snapshot, follow, type SnapshotOptions, type FollowOptions, type FollowHooks } from './run.js';

@@ -31,16 +31,30 @@ export interface Observation {
   now: number;
 }
 
-export async function observe(client: MenderClient, wants: DesiredDevice[], opts: { maxLogs?: number } = {}): Promise<Result<Observation>> {
+export async function observe(
+  client: MenderClient,
+  wants: DesiredDevice[],
+  opts: { maxLogs?: number } = {},
+): Promise<Result<Observation>> {
   const ids = wants.map((w) => w.device);
   const artifacts = new Set(wants.map((w) => w.artifact).filter((a): a is string => !!a));
-  const [now, inv, os] = await Promise.all([serverTime(client), client.searchDevices({ deviceIds: ids, attributes: ATTRIBUTES }), softwareByDevice(client, artifacts)]);
+  const [now, inv, os] = await Promise.all([
+    serverTime(client),
+    client.searchDevices({ deviceIds: ids, attributes: ATTRIBUTES }),
+    softwareByDevice(client, artifacts),
+  ]);
   if (!inv.ok) return inv;
   if (!os.ok) return os;
   const devices = new Map<string, ObservedDevice>(ids.map((id) => [id, { id, found: false, os: [] }]));
   for (const raw of inv.value) {
     const f = factsFromInventory(raw);
-    devices.set(f.id, { id: f.id, found: true, artifact: f.artifact_name ?? f.rootfs_image_version, checkIn: f.check_in_time, os: os.value.get(f.id) ?? [] });
+    devices.set(f.id, {
+      id: f.id,
+      found: true,
+      artifact: f.artifact_name ?? f.rootfs_image_version,
+      checkIn: f.check_in_time,
+      os: os.value.get(f.id) ?? [],
+    });
   }
   const managed = wants.filter((w) => w.config && devices.get(w.device)?.found).map((w) => w.device);
   const cfg = await configs(client, managed);
@@ -69,19 +83,26 @@ function listedFailures(d: Deployment): number | undefined {
 }
 
 /** Device → deployments of a wanted image naming it, oldest first. */
-async function softwareByDevice(client: MenderClient, artifacts: Set<string>): Promise<Result<Map<string, DeploymentOfDevice[]>>> {
+async function softwareByDevice(
+  client: MenderClient,
+  artifacts: Set<string>,
+): Promise<Result<Map<string, DeploymentOfDevice[]>>> {
   const out = new Map<string, DeploymentOfDevice[]>();
   if (artifacts.size === 0) return ok(out);
   const list = await client.listDeployments({ type: 'software' });
   if (!list.ok) return list;
-  const relevant = list.value.filter((d) => artifacts.has(d.artifact_name)).sort((a, b) => a.created.localeCompare(b.created));
+  const relevant = list.value
+    .filter((d) => artifacts.has(d.artifact_name))
+    .sort((a, b) => a.created.localeCompare(b.created));
   const finished = relevant.filter((d) => d.status === 'finished');
   const failures = await failuresOf(client, finished);
   if (!failures.ok) return failures;
   const read = relevant.filter((d) => d.status !== 'finished' || failures.value.has(d.id));
-  const answers = await Promise.all(read.map((d) => client.deploymentDevices(d.id, d.status === 'finished' ? 'failure' : undefined)));
+  const answers = await Promise.all(
+    read.map((d) => client.deploymentDevices(d.id, d.status === 'finished' ? 'failure' : undefined)),
+  );
   for (const [i, d] of read.entries()) {
-    const a = answers[i]!;
+    const a = answers[i];
     if (!a.ok) return a;
     for (const dev of a.value) push(out, dev.id, ofDevice(d, dev));
   }
@@ -100,7 +121,14 @@ async function failuresOf(client: MenderClient, finished: Deployment[]): Promise
 }
 
 function ofDevice(d: Deployment, dev: DeviceInDeployment): DeploymentOfDevice {
-  return { id: d.id, name: d.name, artifact: d.artifact_name, status: dev.status, created: d.created, hasLog: (dev as { log?: unknown }).log === true };
+  return {
+    id: d.id,
+    name: d.name,
+    artifact: d.artifact_name,
+    status: dev.status,
+    created: d.created,
+    hasLog: (dev as { log?: unknown }).log === true,
+  };
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -110,7 +138,10 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 }
 
 /** Configuration per device (no bulk read exists), then the status of each one's deployment in bulk. */
-async function configs(client: MenderClient, ids: string[]): Promise<Result<Map<string, NonNullable<ObservedDevice['config']>>>> {
+async function configs(
+  client: MenderClient,
+  ids: string[],
+): Promise<Result<Map<string, NonNullable<ObservedDevice['config']>>>> {
   const read = await client.getDeviceConfigs(ids);
   if (!read.ok) return read;
   const out = new Map<string, NonNullable<ObservedDevice['config']>>();
@@ -126,7 +157,14 @@ async function configs(client: MenderClient, ids: string[]): Promise<Result<Map<
   for (const [id, c] of read.value) {
     const depId = c.deployment_id;
     const st = depId ? status.get(depId) : undefined;
-    if (depId && st) out.get(id)!.deployment = { id: depId, artifact: 'configuration', status: st, created: '', hasLog: st === 'failure' };
+    if (depId && st)
+      out.get(id)!.deployment = {
+        id: depId,
+        artifact: 'configuration',
+        status: st,
+        created: '',
+        hasLog: st === 'failure',
+      };
   }
   return ok(out);
 }
@@ -140,7 +178,9 @@ function singleStatus(stats: Record<string, number>): string | undefined {
 async function addLogTails(client: MenderClient, devices: Map<string, ObservedDevice>, max: number): Promise<void> {
   const failed: [string, DeploymentOfDevice][] = [];
   for (const d of devices.values()) {
-    const last = [d.os[d.os.length - 1], d.config?.deployment].filter((x): x is DeploymentOfDevice => !!x && x.hasLog && x.status === 'failure');
+    const last = [d.os[d.os.length - 1], d.config?.deployment].filter(
+      (x): x is DeploymentOfDevice => !!x && x.hasLog && x.status === 'failure',
+    );
     for (const x of last) failed.push([d.id, x]);
   }
   await Promise.all(

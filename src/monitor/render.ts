@@ -10,7 +10,9 @@ const NEED_ATTENTION = new Set(['failed', 'drift', 'offline']);
 /** Devices not converged, the ones that need a person first. */
 export function notConverged(devices: DeviceReport[]): DeviceReport[] {
   const order = ['failed', 'drift', 'offline', 'in_progress', 'pending'];
-  return devices.filter((d) => d.state !== 'converged').sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state) || a.host.localeCompare(b.host));
+  return devices
+    .filter((d) => d.state !== 'converged')
+    .sort((a, b) => order.indexOf(a.state) - order.indexOf(b.state) || a.host.localeCompare(b.host));
 }
 
 export function countsLine(c: Counts): string {
@@ -19,8 +21,15 @@ export function countsLine(c: Counts): string {
 }
 
 function pad(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** At most `limit` rows: a fleet of 100k prints the devices that matter, then a count. */
@@ -30,10 +39,18 @@ export function table(s: Snapshot, limit = 50): string {
   const shown = rows.slice(0, limit);
   const lines = [head];
   if (shown.length) {
-    lines.push('', pad([['DEVICE', 'STATE', 'DEPLOYMENT', 'WHY'], ...shown.map((d) => [d.host, stateLabel(d.state), d.deployment ?? '-', d.why])]));
-    for (const d of shown.filter((x) => x.logTail?.length)) lines.push('', `log of ${d.host} (deployment ${d.deployment}):`, ...d.logTail!.map((l) => `  ${l}`));
+    lines.push(
+      '',
+      pad([
+        ['DEVICE', 'STATE', 'DEPLOYMENT', 'WHY'],
+        ...shown.map((d) => [d.host, stateLabel(d.state), d.deployment ?? '-', d.why]),
+      ]),
+    );
+    for (const d of shown.filter((x) => x.logTail?.length))
+      lines.push('', `log of ${d.host} (deployment ${d.deployment}):`, ...d.logTail!.map((l) => `  ${l}`));
   }
-  if (rows.length > shown.length) lines.push(`… and ${rows.length - shown.length} more devices not converged (--json lists all)`);
+  if (rows.length > shown.length)
+    lines.push(`… and ${rows.length - shown.length} more devices not converged (--json lists all)`);
   lines.push('', s.verdict.summary);
   return lines.join('\n') + '\n';
 }
@@ -53,7 +70,11 @@ export function progressBar(c: Counts, o: { width?: number; color?: boolean } = 
   const done = cells(c.converged);
   const bad = Math.min(width - done, cells(c.failed + c.drift + c.offline));
   const run = Math.min(width - done - bad, cells(c.in_progress));
-  const bar = paint('#'.repeat(done), SGR.done) + paint('!'.repeat(bad), SGR.bad) + paint('>'.repeat(run), SGR.run) + '.'.repeat(width - done - bad - run);
+  const bar =
+    paint('#'.repeat(done), SGR.done) +
+    paint('!'.repeat(bad), SGR.bad) +
+    paint('>'.repeat(run), SGR.run) +
+    '.'.repeat(width - done - bad - run);
   return `[${bar}] ${Math.floor((c.converged / total) * 100)}% ${countsLine(c)}`;
 }
 
@@ -78,10 +99,14 @@ export function markdown(s: Snapshot, limit = 200): string {
   const rows = notConverged(s.devices);
   if (rows.length) {
     lines.push('', '### Devices not converged', '', '| device | state | deployment | why |', '|---|---|---|---|');
-    for (const d of rows.slice(0, limit)) lines.push(`| \`${d.host}\` | ${stateLabel(d.state)} | ${d.deployment ? `\`${d.deployment}\`` : '–'} | ${cell(d.why)} |`);
+    for (const d of rows.slice(0, limit))
+      lines.push(
+        `| \`${d.host}\` | ${stateLabel(d.state)} | ${d.deployment ? `\`${d.deployment}\`` : '–'} | ${cell(d.why)} |`,
+      );
     if (rows.length > limit) lines.push('', `… and ${rows.length - limit} more.`);
     const logs = rows.filter((d) => d.logTail?.length).slice(0, 5);
-    for (const d of logs) lines.push('', `<details><summary>log of ${d.host}</summary>`, '', '```', ...d.logTail!, '```', '</details>');
+    for (const d of logs)
+      lines.push('', `<details><summary>log of ${d.host}</summary>`, '', '```', ...d.logTail!, '```', '</details>');
   }
   return lines.join('\n') + '\n';
 }

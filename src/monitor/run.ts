@@ -23,11 +23,15 @@ export async function snapshot(client: MenderClient, desired: Desired, o: Snapsh
   const before = client.stats.snapshot();
   const seen = await observe(client, desired.devices, { maxLogs: o.maxLogs });
   if (!seen.ok) return seen;
-  const devices = classifyAll(desired.devices, seen.value.devices, { now: seen.value.now, offlineAfterMs: o.offlineAfterMs });
+  const devices = classifyAll(desired.devices, seen.value.devices, {
+    now: seen.value.now,
+    offlineAfterMs: o.offlineAfterMs,
+  });
   const counts = countStates(devices, desired.notSubscribed.length);
   const after = client.stats.snapshot();
   const byEndpoint: Record<string, number> = {};
-  for (const [k, v] of Object.entries(after.byEndpoint)) if (v - (before.byEndpoint[k] ?? 0) > 0) byEndpoint[k] = v - (before.byEndpoint[k] ?? 0);
+  for (const [k, v] of Object.entries(after.byEndpoint))
+    if (v - (before.byEndpoint[k] ?? 0) > 0) byEndpoint[k] = v - (before.byEndpoint[k] ?? 0);
   return ok({
     schema: 'fleetplay.monitor/1',
     branch: o.branch,
@@ -62,7 +66,12 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Looks until settled (nothing pending or in progress, or failures beyond --max-failed), or the
  * timeout; without --wait, looks once. The last snapshot carries the verdict.
  */
-export async function follow(client: MenderClient, desired: Desired, o: FollowOptions, hooks: FollowHooks = {}): Promise<Result<Snapshot>> {
+export async function follow(
+  client: MenderClient,
+  desired: Desired,
+  o: FollowOptions,
+  hooks: FollowHooks = {},
+): Promise<Result<Snapshot>> {
   const now = hooks.now ?? Date.now;
   const sleep = hooks.sleep ?? realSleep;
   const started = now();

@@ -38,7 +38,13 @@ const P = {
 } as const;
 
 /** Page sizes: the maxima the spec allows (deployments, artifacts: 500; a device's history: 20). */
-export const MAX_PER_PAGE = { search: 500, deployments: 500, deploymentDevices: 500, artifacts: 500, deviceHistory: 20 } as const;
+export const MAX_PER_PAGE = {
+  search: 500,
+  deployments: 500,
+  deploymentDevices: 500,
+  artifacts: 500,
+  deviceHistory: 20,
+} as const;
 
 export interface ClientOptions extends TransportOptions {
   /** Devices named by one search request (its device_ids list). */
@@ -109,11 +115,20 @@ export class MenderClient {
    * v2 inventory search. With device ids, the ids go in chunks (one request each when a chunk
    * fits a page); without, the whole filtered inventory is paged.
    */
-  async searchDevices(q: { deviceIds?: string[]; filters?: FilterPredicate[]; attributes?: SelectAttribute[] }): Promise<Result<DeviceInventory[]>> {
-    const base = { ...(q.filters ? { filters: q.filters } : {}), ...(q.attributes ? { attributes: q.attributes } : {}) };
+  async searchDevices(q: {
+    deviceIds?: string[];
+    filters?: FilterPredicate[];
+    attributes?: SelectAttribute[];
+  }): Promise<Result<DeviceInventory[]>> {
+    const base = {
+      ...(q.filters ? { filters: q.filters } : {}),
+      ...(q.attributes ? { attributes: q.attributes } : {}),
+    };
     if (!q.deviceIds) return this.searchPages(base);
     if (q.deviceIds.length === 0) return ok([]);
-    const parts = await Promise.all(chunk(q.deviceIds, this.searchChunk).map((ids) => this.searchPages({ ...base, device_ids: ids })));
+    const parts = await Promise.all(
+      chunk(q.deviceIds, this.searchChunk).map((ids) => this.searchPages({ ...base, device_ids: ids })),
+    );
     return collect(parts);
   }
 
@@ -130,7 +145,13 @@ export class MenderClient {
 
   /** v2 deployments list; names/ids may repeat (the API accepts many of each). */
   listDeployments(
-    q: { status?: 'pending' | 'inprogress' | 'finished'; type?: 'software' | 'configuration'; names?: string[]; ids?: string[]; createdAfter?: Date } = {},
+    q: {
+      status?: 'pending' | 'inprogress' | 'finished';
+      type?: 'software' | 'configuration';
+      names?: string[];
+      ids?: string[];
+      createdAfter?: Date;
+    } = {},
   ): Promise<Result<Deployment[]>> {
     const perPage = MAX_PER_PAGE.deployments;
     return this.paged(perPage, (page) => {
@@ -151,7 +172,13 @@ export class MenderClient {
     return this.paged(perPage, (page) => {
       const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
       if (status) query.set('status', status);
-      return { op: `GET ${P.deploymentsV1}/{id}/devices/list`, method: 'GET', path, query, schema: DeviceInDeploymentList };
+      return {
+        op: `GET ${P.deploymentsV1}/{id}/devices/list`,
+        method: 'GET',
+        path,
+        query,
+        schema: DeviceInDeploymentList,
+      };
     });
   }
 
@@ -233,7 +260,12 @@ export class MenderClient {
     const found = await this.findDeployment(d.name, d.artifact_name);
     if (!found.ok) return found;
     if (found.value) return ok({ id: found.value, adopted: false });
-    return err(fleetError('ota.bad-response', `POST ${P.deploymentsV1}: created, but no Location header and no deployment named "${d.name}"`));
+    return err(
+      fleetError(
+        'ota.bad-response',
+        `POST ${P.deploymentsV1}: created, but no Location header and no deployment named "${d.name}"`,
+      ),
+    );
   }
 
   /** The deployment a 409 refers to: ours by name, else an active one of the same artifact. */
@@ -247,7 +279,12 @@ export class MenderClient {
       const same = list.value.find((x) => x.artifact_name === d.artifact_name);
       if (same) return ok({ id: same.id, adopted: true });
     }
-    return err(fleetError('ota.conflict', `POST ${P.deploymentsV1}: the server reports a conflicting deployment for ${d.artifact_name}, but none is active`));
+    return err(
+      fleetError(
+        'ota.conflict',
+        `POST ${P.deploymentsV1}: the server reports a conflicting deployment for ${d.artifact_name}, but none is active`,
+      ),
+    );
   }
 
   private async findDeployment(name: string, artifact: string): Promise<Result<string | undefined>> {
@@ -306,7 +343,8 @@ export class MenderClient {
     const t = this.transport;
     // A test's injected clock cannot cross to another thread, and under an rps limit the limit,
     // not CPU, sets the pace (one limiter, here).
-    if (script && deviceIds.length >= this.configWorkerMin && t.realClock && !(t.settings.rps > 0)) return readConfigsInWorker(t, script, deviceIds, () => this.readAll(deviceIds));
+    if (script && deviceIds.length >= this.configWorkerMin && t.realClock && !(t.settings.rps > 0))
+      return readConfigsInWorker(t, script, deviceIds, () => this.readAll(deviceIds));
     return this.readAll(deviceIds);
   }
 
@@ -322,7 +360,7 @@ export class MenderClient {
     let failed: Result<never> | undefined;
     const worker = async () => {
       while (next < deviceIds.length && !failed) {
-        const id = deviceIds[next++]!;
+        const id = deviceIds[next++];
         const r = await this.getDeviceConfig(id);
         if (r.ok) got(id, r.value);
         else failed ??= r;
@@ -347,7 +385,10 @@ export class MenderClient {
    * Deploys the configured configuration. Not idempotent: when an answer was lost, the retry
    * first re-reads the device's configuration — a new deployment_id means the deploy happened.
    */
-  async deployDeviceConfig(deviceId: string, previousDeploymentId: string | undefined): Promise<Result<{ deploymentId: string; adopted: boolean }>> {
+  async deployDeviceConfig(
+    deviceId: string,
+    previousDeploymentId: string | undefined,
+  ): Promise<Result<{ deploymentId: string; adopted: boolean }>> {
     let adopted = false;
     const r = await this.transport.request<{ deployment_id: string }>({
       op: `POST ${P.deviceConfig}/{id}/deploy`,
@@ -394,7 +435,13 @@ export class MenderClient {
 }
 
 function more<T>(reply: Reply<T[]>, page: number, perPage: number): boolean {
-  return hasNextPage({ page, perPage, received: reply.data.length, link: reply.headers['link'], totalCount: reply.headers['x-total-count'] });
+  return hasNextPage({
+    page,
+    perPage,
+    received: reply.data.length,
+    link: reply.headers['link'],
+    totalCount: reply.headers['x-total-count'],
+  });
 }
 
 function pick<T>(r: Result<Reply<T>>): Result<T> {
@@ -418,5 +465,5 @@ function enc(s: string): string {
 /** The new deployment's id is the last segment of its Location URL. */
 function idFromLocation(reply: Reply<unknown>): string | undefined {
   const m = /\/deployments\/([^/?#]+)\/?$/.exec(reply.headers['location'] ?? '');
-  return m ? decodeURIComponent(m[1]!) : undefined;
+  return m ? decodeURIComponent(m[1]) : undefined;
 }

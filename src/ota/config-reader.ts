@@ -45,10 +45,22 @@ export function builtConfigWorker(): URL | null {
  * `inThread` reads them here instead when the worker cannot start (before any request of its):
  * an environment that refuses worker threads costs speed, not the run.
  */
-export async function readConfigsInWorker(t: Transport, script: URL, ids: string[], inThread: () => Promise<Result<Map<string, DeviceConfiguration>>>): Promise<Result<Map<string, DeviceConfiguration>>> {
+export async function readConfigsInWorker(
+  t: Transport,
+  script: URL,
+  ids: string[],
+  inThread: () => Promise<Result<Map<string, DeviceConfiguration>>>,
+): Promise<Result<Map<string, DeviceConfiguration>>> {
   const token = await t.bearer();
   if (!token.ok) return token;
-  const job: ReaderJob = { url: t.endpoint.url, token: token.value, options: { ...t.settings }, ids, log: logSettings(), secrets: registeredSecrets() };
+  const job: ReaderJob = {
+    url: t.endpoint.url,
+    token: token.value,
+    options: { ...t.settings },
+    ids,
+    log: logSettings(),
+    secrets: registeredSecrets(),
+  };
   log.debug('reading device configurations in a worker thread', { devices: ids.length });
   return new Promise((resolve) => {
     const out = new Map<string, DeviceConfiguration>();
@@ -61,7 +73,14 @@ export async function readConfigsInWorker(t: Transport, script: URL, ids: string
     };
     const failed = (why: string) => {
       if (settled) return;
-      if (started) return settle(err(fleetError('ota.reader-failed', `reading device configurations: the worker thread ${why}`, { hint: 'run again; if it persists, report it with the output of `fleetplay run -vvv`' })));
+      if (started)
+        return settle(
+          err(
+            fleetError('ota.reader-failed', `reading device configurations: the worker thread ${why}`, {
+              hint: 'run again; if it persists, report it with the output of `fleetplay run -vvv`',
+            }),
+          ),
+        );
       settled = true;
       log.warn(`reading device configurations in the main thread: the worker thread ${why}`);
       void inThread().then(resolve);
@@ -77,7 +96,7 @@ export async function readConfigsInWorker(t: Transport, script: URL, ids: string
     worker.on('message', (m: ReaderMessage) => {
       if (m.kind === 'started') return void (started = true);
       if (m.kind === 'configs') {
-        for (let i = 0; i < m.ids.length; i++) out.set(m.ids[i]!, m.configs[i]!);
+        for (let i = 0; i < m.ids.length; i++) out.set(m.ids[i], m.configs[i]);
         return;
       }
       t.stats.merge(m.stats);

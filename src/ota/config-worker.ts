@@ -16,7 +16,10 @@ async function main(port: NonNullable<typeof parentPort>, job: ReaderJob): Promi
   for (const s of job.secrets) registerSecret(s);
   registerSecretsFromEnv(process.env);
   registerSecret(job.token);
-  const client = new MenderClient({ url: job.url, auth: { kind: 'token', token: job.token } }, { ...job.options, configWorker: null });
+  const client = new MenderClient(
+    { url: job.url, auth: { kind: 'token', token: job.token } },
+    { ...job.options, configWorker: null },
+  );
   let ids: string[] = [];
   let configs: DeviceConfiguration[] = [];
   const send = (m: ReaderMessage) => port.postMessage(m);

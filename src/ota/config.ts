@@ -36,10 +36,18 @@ export function resolveServerUrl(input: ResolveInput): Result<string> {
   try {
     url = new URL(raw);
   } catch {
-    return err(fleetError('ota.bad-server-url', `the Mender server URL "${raw}" is not a URL`, { hint: 'write it as https://host[:port]' }));
+    return err(
+      fleetError('ota.bad-server-url', `the Mender server URL "${raw}" is not a URL`, {
+        hint: 'write it as https://host[:port]',
+      }),
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return err(fleetError('ota.bad-server-url', `the Mender server URL "${raw}" must use http or https`, { hint: 'write it as https://host[:port]' }));
+    return err(
+      fleetError('ota.bad-server-url', `the Mender server URL "${raw}" must use http or https`, {
+        hint: 'write it as https://host[:port]',
+      }),
+    );
   }
   // The management API lives under /api/management; keep any path prefix but no trailing slash.
   return ok(url.toString().replace(/\/+$/, ''));

@@ -58,7 +58,7 @@ export class HttpClient {
       res = await this.dispatcher.request({
         origin: this.origin,
         path: this.prefix + r.path,
-        method: r.method as Dispatcher.HttpMethod,
+        method: r.method,
         headers,
         body: r.body === undefined ? undefined : json ? JSON.stringify(r.body) : (r.body as string),
         headersTimeout: r.timeoutMs,
@@ -123,6 +123,10 @@ function asHttpError(e: unknown): HttpError {
   const x = e as { code?: unknown; cause?: { code?: unknown }; message?: unknown; errors?: { code?: unknown }[] };
   // Connection errors arrive as node's own codes; an AggregateError (IPv4 + IPv6 tried) carries them inside.
   const raw = [x?.code, x?.cause?.code, x?.errors?.[0]?.code].find((c): c is string => typeof c === 'string');
-  const code = raw ? (UNDICI_CODES[raw] ?? raw) : /hang up|reset|closed/i.test(String(x?.message ?? '')) ? 'ECONNRESET' : 'ERR_NETWORK';
+  const code = raw
+    ? (UNDICI_CODES[raw] ?? raw)
+    : /hang up|reset|closed/i.test(String(x?.message ?? ''))
+      ? 'ECONNRESET'
+      : 'ERR_NETWORK';
   return new HttpError(code, String(x?.message ?? code));
 }

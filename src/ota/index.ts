@@ -1,8 +1,22 @@
 /** The Mender management API client: see client.ts for the calls, transport.ts for reliability. */
 import { ExitCode, type FleetError } from '../errors/index.js';
 
-export { MenderClient, MAX_PER_PAGE, type ClientOptions, type NewDeployment, type SelectAttribute, type FilterPredicate } from './client.js';
-export { resolveEndpoint, resolveServerUrl, resolveAuth, type OtaAuth, type OtaEndpoint, type ResolveInput } from './config.js';
+export {
+  MenderClient,
+  MAX_PER_PAGE,
+  type ClientOptions,
+  type NewDeployment,
+  type SelectAttribute,
+  type FilterPredicate,
+} from './client.js';
+export {
+  resolveEndpoint,
+  resolveServerUrl,
+  resolveAuth,
+  type OtaAuth,
+  type OtaEndpoint,
+  type ResolveInput,
+} from './config.js';
 export { Transport, DEFAULTS as TRANSPORT_DEFAULTS, type TransportOptions } from './transport.js';
 export { OtaStats, isWrite, type OtaStatsSnapshot } from './stats.js';
 export * from './schemas.js';

@@ -10,10 +10,10 @@ export function parseLink(header: string | undefined | null): Map<string, string
   for (const part of header.split(/,(?=\s*<)/)) {
     const m = /^\s*<([^>]*)>\s*((?:;[^;]*)*)$/.exec(part);
     if (!m) continue;
-    for (const param of m[2]!.split(';')) {
+    for (const param of m[2].split(';')) {
       const p = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
       if (!p) continue;
-      for (const rel of p[1]!.trim().split(/\s+/)) if (rel) rels.set(rel.toLowerCase(), m[1]!);
+      for (const rel of p[1].trim().split(/\s+/)) if (rel) rels.set(rel.toLowerCase(), m[1]);
     }
   }
   return rels;

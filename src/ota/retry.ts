@@ -44,9 +44,7 @@ const TRANSIENT_NETWORK = new Set([
 /** The server is not there at all (yet): retried a few times, then "unreachable". */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-export type Failure =
-  | { kind: 'status'; status: number }
-  | { kind: 'network'; code: string };
+export type Failure = { kind: 'status'; status: number } | { kind: 'network'; code: string };
 
 export type Verdict = 'retry' | 'fail';
 

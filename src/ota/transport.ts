@@ -165,7 +165,8 @@ export class Transport {
         }
         if (res.status === 401 || res.status === 403) return err(this.refuse(call, res.status));
       }
-      const failure: Failure = sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
+      const failure: Failure =
+        sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
       if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.giveUp(call, sent, attempt));
       const wait = this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt);
       if (wait === undefined) return err(this.giveUp(call, sent, attempt));
@@ -220,10 +221,14 @@ export class Transport {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
     return err(
-      fleetError('ota.bad-response', `${call.op}: unexpected response from the Mender server${where}: ${issue?.message ?? 'invalid'}`, {
-        hint: 'the server does not answer as the Mender management API describes; check mender_server points at a Mender server',
-        context: { endpoint: call.op, status: res.status },
-      }),
+      fleetError(
+        'ota.bad-response',
+        `${call.op}: unexpected response from the Mender server${where}: ${issue?.message ?? 'invalid'}`,
+        {
+          hint: 'the server does not answer as the Mender management API describes; check mender_server points at a Mender server',
+          context: { endpoint: call.op, status: res.status },
+        },
+      ),
     );
   }
 
@@ -254,7 +259,10 @@ export class Transport {
       return fleetError(
         unreachable ? 'ota.unreachable' : 'ota.network',
         `${call.op}: the Mender server ${this.endpoint.url} is unreachable (${sent.code} after ${tries} attempt${tries > 1 ? 's' : ''})`,
-        { hint: 'check mender_server / MENDER_SERVER_URL and that the server is up', context: { endpoint: call.op, code: sent.code } },
+        {
+          hint: 'check mender_server / MENDER_SERVER_URL and that the server is up',
+          context: { endpoint: call.op, code: sent.code },
+        },
       );
     }
     const { status } = sent.res;
@@ -302,19 +310,28 @@ export class Transport {
       }
       if (sent.kind === 'answer' && is2xx(sent.res.status)) {
         const jwt = LoginToken.safeParse(unquote(String(sent.res.data ?? '')));
-        if (!jwt.success) return err(fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }));
+        if (!jwt.success)
+          return err(
+            fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }),
+          );
         registerSecret(jwt.data);
         return ok(jwt.data);
       }
       if (sent.kind === 'answer' && (sent.res.status === 401 || sent.res.status === 403)) {
-        this.authFailure = fleetError('ota.unauthorized', `the Mender server ${this.endpoint.url} refused the login of ${auth.user} (HTTP ${sent.res.status}): user or password wrong, or lacking permission`, {
-          hint: AUTH_HINT,
-          context: { endpoint: op, status: sent.res.status },
-        });
+        this.authFailure = fleetError(
+          'ota.unauthorized',
+          `the Mender server ${this.endpoint.url} refused the login of ${auth.user} (HTTP ${sent.res.status}): user or password wrong, or lacking permission`,
+          {
+            hint: AUTH_HINT,
+            context: { endpoint: op, status: sent.res.status },
+          },
+        );
         return err(this.authFailure);
       }
-      const failure: Failure = sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
-      if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.finalError({ op, method: 'POST', path: '' }, sent, attempt));
+      const failure: Failure =
+        sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
+      if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries)
+        return err(this.finalError({ op, method: 'POST', path: '' }, sent, attempt));
       this.stats.retry(op);
       await this.sleep(this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt) ?? 0);
     }
@@ -337,8 +354,6 @@ function networkCode(e: unknown): string {
 function describe(sent: Sent): string {
   return sent.kind === 'answer' ? `HTTP ${sent.res.status}` : sent.code;
 }
-
-
 
 function unquote(s: string): string {
   const t = s.trim();

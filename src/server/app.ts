@@ -69,17 +69,29 @@ export class App {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = randomUUID();
-    const fault = url.pathname.startsWith('/api/admin/') ? { action: { kind: 'none' as const }, latencyMs: 0 } : this.faults.decide(url.pathname);
+    const fault = url.pathname.startsWith('/api/admin/')
+      ? { action: { kind: 'none' as const }, latencyMs: 0 }
+      : this.faults.decide(url.pathname);
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (fault.action.kind === 'drop') {
       req.socket.destroy();
       return;
     }
     const raw = await readBody(req);
-    const ctx: Ctx = { req, method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, params: {}, body: undefined, requestId, origin: `http://${req.headers.host ?? 'localhost'}` };
+    const ctx: Ctx = {
+      req,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      params: {},
+      body: undefined,
+      requestId,
+      origin: `http://${req.headers.host ?? 'localhost'}`,
+    };
     let reply: Reply;
     if (fault.action.kind === 'error') reply = fail(fault.action.status, 'injected fault: internal error', ctx);
-    else if (fault.action.kind === 'throttle') reply = fail(429, 'too many requests', ctx, { 'Retry-After': String(fault.action.retryAfter) });
+    else if (fault.action.kind === 'throttle')
+      reply = fail(429, 'too many requests', ctx, { 'Retry-After': String(fault.action.retryAfter) });
     else reply = await this.dispatch(ctx, raw);
     this.log(ctx, raw, reply.status);
     send(res, reply, requestId, this.now());
@@ -90,7 +102,10 @@ export class App {
     const m = this.router.match(ctx.method, ctx.path);
     if (m === undefined) return fail(404, 'not found', ctx);
     if (m === 405) return fail(405, 'method not allowed', ctx);
-    if ((m.route.auth === 'management' || m.route.auth === 'admin') && !bearerOk(this.creds, ctx.req.headers.authorization)) {
+    if (
+      (m.route.auth === 'management' || m.route.auth === 'admin') &&
+      !bearerOk(this.creds, ctx.req.headers.authorization)
+    ) {
       return fail(401, 'unauthorized: missing or invalid token', ctx);
     }
     if (raw.length > 0) {
@@ -121,11 +136,12 @@ export class App {
     const query: Record<string, string | string[]> = {};
     for (const k of new Set(ctx.query.keys())) {
       const all = ctx.query.getAll(k);
-      query[k] = all.length === 1 ? all[0]! : all;
+      query[k] = all.length === 1 ? all[0] : all;
     }
     this.requests.push({ method: ctx.method, path: ctx.path, query, body, status, time: new Date().toISOString() });
     // Trim in chunks: one splice per thousand requests, not one per request.
-    if (this.requests.length > REQUEST_LOG_LIMIT + 1000) this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT);
+    if (this.requests.length > REQUEST_LOG_LIMIT + 1000)
+      this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT);
   }
 }
 
@@ -147,7 +163,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 
 /** `Date` is the simulated clock, so clients compare check-in times with the server's own time. */
 function send(res: ServerResponse, reply: Reply, requestId: string, now: number): void {
-  const headers: Record<string, string> = { 'X-MEN-RequestID': requestId, Date: new Date(now).toUTCString(), ...reply.headers };
+  const headers: Record<string, string> = {
+    'X-MEN-RequestID': requestId,
+    Date: new Date(now).toUTCString(),
+    ...reply.headers,
+  };
   let payload: string | undefined;
   if (reply.text !== undefined) {
     payload = reply.text;

@@ -22,7 +22,12 @@ export function staticAttributes(d: Device): Attribute[] {
 }
 
 /** One attribute's value, including the time-dependent system ones. */
-export function attributeValue(d: Device, scope: string, name: string, checkIn: (d: Device) => number): AttrValue | undefined {
+export function attributeValue(
+  d: Device,
+  scope: string,
+  name: string,
+  checkIn: (d: Device) => number,
+): AttrValue | undefined {
   switch (scope) {
     case 'identity':
       return name === 'status' ? d.auth : d.identity[name];
@@ -42,7 +47,8 @@ export function attributeValue(d: Device, scope: string, name: string, checkIn: 
 }
 
 /** Identity data is unique per device: an index of it would cost a set per device for rare lookups. */
-const indexedAttributes = (d: Device) => staticAttributes(d).filter((a) => a.scope !== 'identity' || a.name === 'status');
+const indexedAttributes = (d: Device) =>
+  staticAttributes(d).filter((a) => a.scope !== 'identity' || a.name === 'status');
 
 export const valueKey = (v: string | number | boolean): string => `${typeof v}:${String(v)}`;
 
@@ -103,7 +109,7 @@ export class AttrIndex {
     const byValue = this.byAttr.get(`${scope}/${name}`);
     if (!byValue) return new Set();
     // One value: the index's own set (callers only read it).
-    if (values.length === 1) return byValue.get(valueKey(values[0]!)) ?? new Set();
+    if (values.length === 1) return byValue.get(valueKey(values[0])) ?? new Set();
     const out = new Set<string>();
     for (const v of values) for (const id of byValue.get(valueKey(v)) ?? []) out.add(id);
     return out;

@@ -9,7 +9,9 @@ const JWT_TTL_S = 7 * 24 * 3600;
 
 export function signJwt(secret: string, subject: string, nowS: number): string {
   const header = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const payload = b64url(JSON.stringify({ sub: subject, iss: 'fleetplay', iat: nowS, exp: nowS + JWT_TTL_S, 'mender.user': true }));
+  const payload = b64url(
+    JSON.stringify({ sub: subject, iss: 'fleetplay', iat: nowS, exp: nowS + JWT_TTL_S, 'mender.user': true }),
+  );
   const sig = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
   return `${header}.${payload}.${sig}`;
 }
@@ -18,10 +20,10 @@ export function verifyJwt(secret: string, token: string, nowS: number): boolean 
   const parts = token.split('.');
   if (parts.length !== 3) return false;
   const expected = createHmac('sha256', secret).update(`${parts[0]}.${parts[1]}`).digest();
-  const got = Buffer.from(parts[2]!, 'base64url');
+  const got = Buffer.from(parts[2], 'base64url');
   if (got.length !== expected.length || !timingSafeEqual(got, expected)) return false;
   try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: number };
+    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { exp?: number };
     return typeof claims.exp === 'number' && claims.exp > nowS;
   } catch {
     return false;
@@ -38,14 +40,14 @@ export interface Credentials {
 export function bearerOk(creds: Credentials, header: string | undefined): boolean {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!m) return false;
-  return creds.tokens.has(m[1]!) || verifyJwt(creds.jwtSecret(), m[1]!, Math.floor(Date.now() / 1000));
+  return creds.tokens.has(m[1]) || verifyJwt(creds.jwtSecret(), m[1], Math.floor(Date.now() / 1000));
 }
 
 /** The user of a valid Basic header, or undefined. */
 export function basicUser(creds: Credentials, header: string | undefined): string | undefined {
   const m = /^Basic\s+(\S+)$/i.exec(header ?? '');
   if (!m) return undefined;
-  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const text = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = text.indexOf(':');
   if (colon < 0) return undefined;
   const email = text.slice(0, colon);

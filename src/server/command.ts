@@ -35,21 +35,43 @@ export function registerServer(program: Command): void {
     .option('--spec <file>', 'fleet spec (YAML/JSON) to seed a new state from')
     .option('--inventory <dir>', 'inventory source to seed devices from (repeatable)', collect, [])
     .option('--devices <n>', 'generate N simulated devices', int('--devices'))
-    .addOption(new Option('--clock <kind>', 'real clock, or manual (advanced through the admin API)').choices(['real', 'manual']).default('real'))
-    .option('--speed <factor>', 'simulated seconds per real second', (v) => {
-      const n = Number(v);
-      if (!(n > 0)) throw new InvalidArgumentError('--speed must be a positive number, e.g. 10');
-      return n;
-    }, 1)
-    .option('--token <token>', 'accepted personal access token (repeatable; also FLEETPLAY_SERVER_TOKENS, comma-separated)', collect, [])
-    .option('--user <email:password>', 'user for POST /useradm/auth/login (repeatable; also FLEETPLAY_SERVER_USERS)', collect, [])
+    .addOption(
+      new Option('--clock <kind>', 'real clock, or manual (advanced through the admin API)')
+        .choices(['real', 'manual'])
+        .default('real'),
+    )
+    .option(
+      '--speed <factor>',
+      'simulated seconds per real second',
+      (v) => {
+        const n = Number(v);
+        if (!(n > 0)) throw new InvalidArgumentError('--speed must be a positive number, e.g. 10');
+        return n;
+      },
+      1,
+    )
+    .option(
+      '--token <token>',
+      'accepted personal access token (repeatable; also FLEETPLAY_SERVER_TOKENS, comma-separated)',
+      collect,
+      [],
+    )
+    .option(
+      '--user <email:password>',
+      'user for POST /useradm/auth/login (repeatable; also FLEETPLAY_SERVER_USERS)',
+      collect,
+      [],
+    )
     .action(async (flags: ServerFlags) => {
       process.exitCode = await runServer(flags);
     });
 }
 
 function listFromEnv(name: string): string[] {
-  return (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (process.env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 async function runServer(flags: ServerFlags): Promise<number> {
@@ -63,7 +85,9 @@ async function runServer(flags: ServerFlags): Promise<number> {
     return ExitCode.usage;
   }
   if (tokens.length === 0 && users.length === 0) {
-    console.error('the server would accept no credentials: pass --token TOKEN (or FLEETPLAY_SERVER_TOKENS=TOKEN) and/or --user email:password');
+    console.error(
+      'the server would accept no credentials: pass --token TOKEN (or FLEETPLAY_SERVER_TOKENS=TOKEN) and/or --user email:password',
+    );
     return ExitCode.usage;
   }
   const opts: StartOptions = {
@@ -91,7 +115,9 @@ async function runServer(flags: ServerFlags): Promise<number> {
   }
   // stdout carries only the URL, so scripts can read it.
   console.log(server.url);
-  log.info(`fleetplay server listening on ${server.url} (${flags.memory ? 'in memory' : `state in ${flags.dataDir}`}, ${flags.clock} clock)`);
+  log.info(
+    `fleetplay server listening on ${server.url} (${flags.memory ? 'in memory' : `state in ${flags.dataDir}`}, ${flags.clock} clock)`,
+  );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

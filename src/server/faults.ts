@@ -22,7 +22,8 @@ export const FaultSpecSchema = z.strictObject({
 export type FaultSpec = z.input<typeof FaultSpecSchema>;
 type Faults = z.infer<typeof FaultSpecSchema>;
 
-export type FaultAction = { kind: 'none' } | { kind: 'error'; status: number } | { kind: 'throttle'; retryAfter: number } | { kind: 'drop' };
+export type FaultAction =
+  { kind: 'none' } | { kind: 'error'; status: number } | { kind: 'throttle'; retryAfter: number } | { kind: 'drop' };
 
 export class FaultInjector {
   private spec: Faults | undefined;

@@ -54,7 +54,9 @@ export class Router {
 
   /** Every route as method + template (for contract coverage checks). */
   list(): { method: string; template: string; auth: Auth }[] {
-    return [...this.bySize.values()].flat().map((r) => ({ method: r.method, template: `/${r.segments.join('/')}`, auth: r.auth }));
+    return [...this.bySize.values()]
+      .flat()
+      .map((r) => ({ method: r.method, template: `/${r.segments.join('/')}`, auth: r.auth }));
   }
 
   /** The route for a request, `405` when only the method is wrong, undefined when nothing matches. */
@@ -76,10 +78,10 @@ const specificity = (r: Route) => r.segments.reduce((n, s, i) => n + (s.startsWi
 function matchSegments(template: string[], parts: string[]): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (let i = 0; i < template.length; i++) {
-    const t = template[i]!;
+    const t = template[i];
     if (t.startsWith(':')) {
       try {
-        params[t.slice(1)] = decodeURIComponent(parts[i]!);
+        params[t.slice(1)] = decodeURIComponent(parts[i]);
       } catch {
         return undefined;
       }
@@ -89,16 +91,25 @@ function matchSegments(template: string[], parts: string[]): Record<string, stri
 }
 
 /** Mender's error body. */
-export function fail(status: number, error: string, ctx: { requestId: string }, headers?: Record<string, string>): Reply {
+export function fail(
+  status: number,
+  error: string,
+  ctx: { requestId: string },
+  headers?: Record<string, string>,
+): Reply {
   return { status, body: { error, request_id: ctx.requestId }, headers };
 }
 
 /** Validates a request body with a zod schema; a 400 Reply says which field is wrong. */
-export function parseBody<S extends z.ZodType>(schema: S, ctx: Ctx): { ok: true; value: z.infer<S> } | { ok: false; reply: Reply } {
-  if (ctx.bodyError !== undefined) return { ok: false, reply: fail(400, `failed to decode request body: ${ctx.bodyError}`, ctx) };
+export function parseBody<S extends z.ZodType>(
+  schema: S,
+  ctx: Ctx,
+): { ok: true; value: z.infer<S> } | { ok: false; reply: Reply } {
+  if (ctx.bodyError !== undefined)
+    return { ok: false, reply: fail(400, `failed to decode request body: ${ctx.bodyError}`, ctx) };
   const r = schema.safeParse(ctx.body);
   if (r.success) return { ok: true, value: r.data };
-  const i = r.error.issues[0]!;
+  const i = r.error.issues[0];
   const where = i.path.length ? `${i.path.join('.')}: ` : '';
   return { ok: false, reply: fail(400, `failed to decode request body: ${where}${i.message}`, ctx) };
 }
@@ -109,7 +120,11 @@ export interface Page {
 }
 
 /** page/per_page from the query with the spec's defaults and maximum; 400 on nonsense. */
-export function paging(ctx: Ctx, defaultPerPage: number, max: number): { ok: true; value: Page } | { ok: false; reply: Reply } {
+export function paging(
+  ctx: Ctx,
+  defaultPerPage: number,
+  max: number,
+): { ok: true; value: Page } | { ok: false; reply: Reply } {
   const read = (name: string, dflt: number) => {
     const raw = ctx.query.get(name);
     if (raw === null || raw === '') return dflt;
@@ -118,8 +133,10 @@ export function paging(ctx: Ctx, defaultPerPage: number, max: number): { ok: tru
   const page = read('page', 1);
   const perPage = read('per_page', defaultPerPage);
   if (!(page >= 1)) return { ok: false, reply: fail(400, 'invalid page query: expected a positive integer', ctx) };
-  if (!(perPage >= 1)) return { ok: false, reply: fail(400, 'invalid per_page query: expected a positive integer', ctx) };
-  if (perPage > max) return { ok: false, reply: fail(400, `invalid per_page query: must be less than or equal to ${max}`, ctx) };
+  if (!(perPage >= 1))
+    return { ok: false, reply: fail(400, 'invalid per_page query: expected a positive integer', ctx) };
+  if (perPage > max)
+    return { ok: false, reply: fail(400, `invalid per_page query: must be less than or equal to ${max}`, ctx) };
   return { ok: true, value: { page, perPage } };
 }
 
@@ -160,4 +177,5 @@ export function pagedReply<T>(ctx: Ctx, p: Page, items: T[], map: (t: T) => unkn
   return { status: 200, body: slice.map(map), headers };
 }
 
-export const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+export const iso = (ms: number | undefined): string | undefined =>
+  ms === undefined ? undefined : new Date(ms).toISOString();

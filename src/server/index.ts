@@ -23,7 +23,14 @@ import { compactJournal } from './snapshot.js';
 import { loadFleetSpec, parseFleetSpec, type FleetSpec, type ParsedFleetSpec } from './spec.js';
 import { FleetState } from './state.js';
 
-export { FleetSpecSchema, type FleetSpec, type ParsedFleetSpec, deviceIdFor, generatedDeviceId, loadFleetSpec } from './spec.js';
+export {
+  FleetSpecSchema,
+  type FleetSpec,
+  type ParsedFleetSpec,
+  deviceIdFor,
+  generatedDeviceId,
+  loadFleetSpec,
+} from './spec.js';
 export { FaultSpecSchema, type FaultSpec } from './faults.js';
 export type { LoggedRequest } from './app.js';
 
@@ -62,7 +69,7 @@ const TICK_MS = 200;
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const loaded = await openState(opts);
-  if (!loaded.ok) throw new FleetFailure(loaded.error[0]!);
+  if (!loaded.ok) throw new FleetFailure(loaded.error[0]);
   const { state, journal } = loaded.value;
   const clock = makeClock(state, opts);
   for (const t of opts.tokens ?? []) registerSecret(t);
@@ -77,7 +84,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   if (opts.faults) app.faults.set(opts.faults);
 
   // A client that hangs up mid-request must not take the server down with an unhandled rejection.
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => app.handle(req, res).catch(() => res.destroy()));
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
+    app.handle(req, res).catch(() => res.destroy()),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -99,12 +108,25 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 }
 
 function addRoutes(app: App): void {
-  for (const routes of [useradmRoutes, inventoryRoutes, deploymentRoutes, deviceconfigRoutes, devauthRoutes, adminRoutes]) routes(app);
+  for (const routes of [
+    useradmRoutes,
+    inventoryRoutes,
+    deploymentRoutes,
+    deviceconfigRoutes,
+    devauthRoutes,
+    adminRoutes,
+  ])
+    routes(app);
 }
 
 /** The routes the server answers, as `METHOD /template/:param` (for coverage checks in tests). */
 export function listRoutes(): { method: string; template: string; auth: string }[] {
-  const app = new App(new FleetState(), undefined, { kind: 'manual', now: () => 0 }, { tokens: new Set(), users: new Map(), jwtSecret: () => '' });
+  const app = new App(
+    new FleetState(),
+    undefined,
+    { kind: 'manual', now: () => 0 },
+    { tokens: new Set(), users: new Map(), jwtSecret: () => '' },
+  );
   addRoutes(app);
   return app.router.list();
 }
@@ -131,7 +153,11 @@ function makeClock(state: FleetState, opts: StartOptions): Clock {
 async function openState(opts: StartOptions): Promise<Result<{ state: FleetState; journal?: Journal }, FleetError[]>> {
   const state = new FleetState();
   if (!opts.memory && !opts.dataDir) {
-    return err([fleetError('server.no-data-dir', 'the server needs a place for its state', { hint: 'pass --data-dir DIR (created if missing), or --memory to keep nothing' })]);
+    return err([
+      fleetError('server.no-data-dir', 'the server needs a place for its state', {
+        hint: 'pass --data-dir DIR (created if missing), or --memory to keep nothing',
+      }),
+    ]);
   }
   const file = opts.dataDir ? join(opts.dataDir, JOURNAL_FILE) : undefined;
   // Any journal, even an empty one, is the user's fleet: readJournal refuses a damaged one, never seeds over it.
@@ -139,7 +165,8 @@ async function openState(opts: StartOptions): Promise<Result<{ state: FleetState
     const replay = readJournal(file);
     if (!replay.ok) return err([replay.error]);
     for (const e of replay.value.events) state.apply(e);
-    if (replay.value.droppedTail) log.warn('server state: dropped a torn last journal line (a write that was never acknowledged)', { file });
+    if (replay.value.droppedTail)
+      log.warn('server state: dropped a torn last journal line (a write that was never acknowledged)', { file });
     log.info(`server state: replayed ${replay.value.events.length} events`, { file });
     if (replay.value.events.length > (opts.compactAfter ?? 50_000)) {
       compactJournal(state, file);
@@ -159,7 +186,8 @@ async function openState(opts: StartOptions): Promise<Result<{ state: FleetState
 }
 
 async function resolveSpec(opts: StartOptions): Promise<Result<ParsedFleetSpec, FleetError[]>> {
-  let spec: Result<ParsedFleetSpec, FleetError[]> = typeof opts.spec === 'string' ? loadFleetSpec(opts.spec) : parseFleetSpec(opts.spec ?? {});
+  let spec: Result<ParsedFleetSpec, FleetError[]> =
+    typeof opts.spec === 'string' ? loadFleetSpec(opts.spec) : parseFleetSpec(opts.spec ?? {});
   if (!spec.ok) return spec;
   if (opts.devices !== undefined) {
     spec = parseFleetSpec({ ...spec.value, generate: { ...(spec.value.generate ?? {}), count: opts.devices } });

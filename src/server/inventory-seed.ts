@@ -15,7 +15,10 @@ import type { ArtifactSpec, DeviceSpec, ParsedFleetSpec } from './spec.js';
 
 const CONTROLLER = new Set(['localhost', '127.0.0.1']);
 
-export async function seedFromInventory(spec: ParsedFleetSpec, sources: string[]): Promise<Result<ParsedFleetSpec, FleetError[]>> {
+export async function seedFromInventory(
+  spec: ParsedFleetSpec,
+  sources: string[],
+): Promise<Result<ParsedFleetSpec, FleetError[]>> {
   const loaded = loadInventory(sources);
   if (!loaded.ok) return loaded;
   const inv = loaded.value;
@@ -39,7 +42,8 @@ export async function seedFromInventory(spec: ParsedFleetSpec, sources: string[]
   if (errors.length) return err(errors);
   const declared = new Set(spec.artifacts.map((a) => a.name));
   const artifacts: ArtifactSpec[] = [...spec.artifacts];
-  for (const [name, types] of wanted) if (!declared.has(name)) artifacts.push({ name, device_types_compatible: [...types].sort(), size: 0 });
+  for (const [name, types] of wanted)
+    if (!declared.has(name)) artifacts.push({ name, device_types_compatible: [...types].sort(), size: 0 });
   return ok({ ...spec, artifacts, devices: [...spec.devices, ...devices] });
 }
 
@@ -48,7 +52,12 @@ function deviceFor(inv: Inventory, host: string): Result<{ device: DeviceSpec; d
   const where = inv.hostWhere(host);
   const deviceType = vars.device_type;
   if (typeof deviceType !== 'string' || deviceType === '') {
-    return err(fleetError('server.inventory-device-type', `host ${host} has no device_type`, { ...where, hint: 'set device_type (e.g. raspberrypi4) in a group the host belongs to, or in its host_vars' }));
+    return err(
+      fleetError('server.inventory-device-type', `host ${host} has no device_type`, {
+        ...where,
+        hint: 'set device_type (e.g. raspberrypi4) in a group the host belongs to, or in its host_vars',
+      }),
+    );
   }
   const desired = desiredImage(vars, deviceType);
   const installed = vars.sim_artifact_name ?? desired;
@@ -62,7 +71,12 @@ function deviceFor(inv: Inventory, host: string): Result<{ device: DeviceSpec; d
   }
   const reported = vars.sim_subscribed_branch;
   if (reported !== undefined && typeof reported !== 'string') {
-    return err(fleetError('server.inventory-branch', `sim_subscribed_branch of host ${host} must be a branch name`, { ...where, hint: 'write e.g. sim_subscribed_branch: canary' }));
+    return err(
+      fleetError('server.inventory-branch', `sim_subscribed_branch of host ${host} must be a branch name`, {
+        ...where,
+        hint: 'write e.g. sim_subscribed_branch: canary',
+      }),
+    );
   }
   const device: DeviceSpec = {
     id: host,
@@ -80,6 +94,7 @@ function deviceFor(inv: Inventory, host: string): Result<{ device: DeviceSpec; d
 function desiredImage(vars: Record<string, unknown>, deviceType: string): unknown {
   if (vars.os_image_override !== undefined) return vars.os_image_override;
   const image = vars.os_image;
-  if (image && typeof image === 'object' && !Array.isArray(image)) return (image as Record<string, unknown>)[deviceType];
+  if (image && typeof image === 'object' && !Array.isArray(image))
+    return (image as Record<string, unknown>)[deviceType];
   return image;
 }

@@ -8,7 +8,18 @@
  * its first line is on disk (temp file, fsync, rename), so a journal without a complete first
  * line was damaged after the fact and is an error, never a reason to seed a fresh fleet.
  */
-import { closeSync, existsSync, fchmodSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -39,22 +50,39 @@ export function readJournal(file: string): Result<Replayed, FleetError> {
   try {
     buf = readFileSync(file);
   } catch (e) {
-    return err(fleetError('server.state-unreadable', `cannot read the server state: ${(e as Error).message}`, { file, hint: 'check the permissions of --data-dir, or start with an empty directory' }));
+    return err(
+      fleetError('server.state-unreadable', `cannot read the server state: ${(e as Error).message}`, {
+        file,
+        hint: 'check the permissions of --data-dir, or start with an empty directory',
+      }),
+    );
   }
   const text = buf.toString('utf8');
   const lines = text.split('\n');
   const tail = lines.pop()!; // '' when the file ends with a newline
   const events: JournalEvent[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const parsed = decodeLine(lines[i]!);
+    const parsed = decodeLine(lines[i]);
     if (!parsed.ok) {
-      return err(fleetError('server.state-corrupt', `server state is corrupt: ${parsed.error}`, { file, line: i + 1, hint: 'restore the data directory from a backup, or move it away to start with an empty fleet' }));
+      return err(
+        fleetError('server.state-corrupt', `server state is corrupt: ${parsed.error}`, {
+          file,
+          line: i + 1,
+          hint: 'restore the data directory from a backup, or move it away to start with an empty fleet',
+        }),
+      );
     }
     events.push(parsed.value);
   }
   if (events.length === 0) return err(emptyJournal(file, buf.length));
-  if (events[0]!.t !== 'init' && events[0]!.t !== 'snapshot') {
-    return err(fleetError('server.state-corrupt', 'server state is corrupt: the journal does not start with an init or snapshot event', { file, line: 1, hint: 'this file was not written by `fleetplay server`' }));
+  if (events[0].t !== 'init' && events[0].t !== 'snapshot') {
+    return err(
+      fleetError(
+        'server.state-corrupt',
+        'server state is corrupt: the journal does not start with an init or snapshot event',
+        { file, line: 1, hint: 'this file was not written by `fleetplay server`' },
+      ),
+    );
   }
   return ok({ events, droppedTail: tail !== '' });
 }
@@ -64,12 +92,19 @@ export function readJournal(file: string): Result<Replayed, FleetError> {
  * the file was truncated or written by something else: refuse it rather than seed over a fleet.
  */
 function emptyJournal(file: string, bytes: number): FleetError {
-  const what = bytes === 0 ? 'the journal is empty (0 bytes)' : `the journal holds no complete event (${bytes} bytes, no line end)`;
-  return fleetError('server.state-corrupt', `server state is corrupt: ${what}; fleetplay writes its first line before the file appears, so it was truncated or replaced`, {
-    file,
-    line: 1,
-    hint: 'restore the data directory from a backup; to start over with a new fleet from the spec instead, delete this file (the fleet it held is lost)',
-  });
+  const what =
+    bytes === 0
+      ? 'the journal is empty (0 bytes)'
+      : `the journal holds no complete event (${bytes} bytes, no line end)`;
+  return fleetError(
+    'server.state-corrupt',
+    `server state is corrupt: ${what}; fleetplay writes its first line before the file appears, so it was truncated or replaced`,
+    {
+      file,
+      line: 1,
+      hint: 'restore the data directory from a backup; to start over with a new fleet from the spec instead, delete this file (the fleet it held is lost)',
+    },
+  );
 }
 
 /** Creates the data directory owner-only; an existing one keeps its mode. */

@@ -21,8 +21,15 @@ export const DD_STATUSES = [
   'pause_before_committing',
 ] as const;
 export type DDStatus = (typeof DD_STATUSES)[number];
-export const emptyStats = (): Record<DDStatus, number> => Object.fromEntries(DD_STATUSES.map((s) => [s, 0])) as Record<DDStatus, number>;
-export const FINISHED: ReadonlySet<DDStatus> = new Set(['success', 'failure', 'noartifact', 'already-installed', 'aborted']);
+export const emptyStats = (): Record<DDStatus, number> =>
+  Object.fromEntries(DD_STATUSES.map((s) => [s, 0])) as Record<DDStatus, number>;
+export const FINISHED: ReadonlySet<DDStatus> = new Set([
+  'success',
+  'failure',
+  'noartifact',
+  'already-installed',
+  'aborted',
+]);
 
 export interface DeviceConfig {
   configured: Record<string, string>;
@@ -97,7 +104,12 @@ export const JournalEvent = z.discriminatedUnion('t', [
   z.object({ t: z.literal('snapshot'), state: z.unknown() }),
   z.object({ t: z.literal('clock'), now: z.number() }),
   z.object({ t: z.literal('group'), id: z.string(), group: z.string().nullable(), ts: z.number() }),
-  z.object({ t: z.literal('config.set'), id: z.string(), configured: z.record(z.string(), z.string()), ts: z.number() }),
+  z.object({
+    t: z.literal('config.set'),
+    id: z.string(),
+    configured: z.record(z.string(), z.string()),
+    ts: z.number(),
+  }),
   z.object({
     t: z.literal('deploy'),
     id: z.string(),
@@ -112,8 +124,19 @@ export const JournalEvent = z.discriminatedUnion('t', [
   }),
   z.object({ t: z.literal('abort'), id: z.string(), ts: z.number() }),
   z.object({ t: z.literal('device.abort'), id: z.string(), ts: z.number() }),
-  z.object({ t: z.literal('auth'), id: z.string(), status: z.enum(['pending', 'accepted', 'rejected', 'preauthorized', 'noauth']), ts: z.number() }),
-  z.object({ t: z.literal('preauth'), id: z.string(), identity: z.record(z.string(), z.string()), pubkey: z.string(), ts: z.number() }),
+  z.object({
+    t: z.literal('auth'),
+    id: z.string(),
+    status: z.enum(['pending', 'accepted', 'rejected', 'preauthorized', 'noauth']),
+    ts: z.number(),
+  }),
+  z.object({
+    t: z.literal('preauth'),
+    id: z.string(),
+    identity: z.record(z.string(), z.string()),
+    pubkey: z.string(),
+    ts: z.number(),
+  }),
   z.object({
     t: z.literal('device.admin'),
     id: z.string(),

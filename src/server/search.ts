@@ -30,7 +30,8 @@ export function checkPredicates(filters: Predicate[]): string | undefined {
   for (const f of filters) {
     const list = f.type === '$in' || f.type === '$nin';
     if (list && !Array.isArray(f.value)) return `filters: ${f.type} on ${f.attribute} needs an array value`;
-    if (f.type === '$exists' && typeof f.value !== 'boolean') return `filters: $exists on ${f.attribute} needs true or false`;
+    if (f.type === '$exists' && typeof f.value !== 'boolean')
+      return `filters: $exists on ${f.attribute} needs true or false`;
     if (f.type === '$regex') {
       if (typeof f.value !== 'string') return `filters: $regex on ${f.attribute} needs a string`;
       try {
@@ -73,7 +74,12 @@ export function matches(v: AttrValue | undefined, f: Predicate): boolean {
     case '$regex':
       return els.some((e) => typeof e === 'string' && new RegExp(f.value as string).test(e));
     default: {
-      const ok = { $gt: (c: number) => c > 0, $gte: (c: number) => c >= 0, $lt: (c: number) => c < 0, $lte: (c: number) => c <= 0 }[f.type];
+      const ok = {
+        $gt: (c: number) => c > 0,
+        $gte: (c: number) => c >= 0,
+        $lt: (c: number) => c < 0,
+        $lte: (c: number) => c <= 0,
+      }[f.type];
       return els.some((e) => {
         const c = compare(e, f.value);
         return c !== undefined && ok(c);
@@ -93,7 +99,8 @@ export interface SearchResult {
  * counting, so a search over 100k devices allocates nothing of the fleet's size.
  */
 export function search(state: FleetState, now: number, p: SearchParams): SearchResult {
-  const value = (d: Device, scope: string, name: string) => attributeValue(d, scope, name, (x) => checkInTime(state, x, now));
+  const value = (d: Device, scope: string, name: string) =>
+    attributeValue(d, scope, name, (x) => checkInTime(state, x, now));
   let ids: Set<string> | undefined = p.device_ids ? new Set(p.device_ids) : undefined;
   const residual: Predicate[] = [];
   for (const f of p.filters) {
@@ -104,7 +111,9 @@ export function search(state: FleetState, now: number, p: SearchParams): SearchR
     }
     ids = ids ? intersect(ids, hit) : hit;
   }
-  const ok = residual.length ? (d: Device) => residual.every((f) => matches(value(d, f.scope, f.attribute), f)) : () => true;
+  const ok = residual.length
+    ? (d: Device) => residual.every((f) => matches(value(d, f.scope, f.attribute), f))
+    : () => true;
   const start = (p.page - 1) * p.per_page;
   if (p.sort.length === 0) {
     // Index answers alone give the total up front: stop as soon as the page is full.
@@ -165,7 +174,7 @@ function sortCompare(a: AttrValue | undefined, b: AttrValue | undefined): number
   if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
   const x = Array.isArray(a) ? a[0] : a;
   const y = Array.isArray(b) ? b[0] : b;
-  if (typeof x === typeof y) return compare(x as Scalar, y) ?? 0;
+  if (typeof x === typeof y) return compare(x, y) ?? 0;
   return typeof x === 'number' ? -1 : 1;
 }
 

@@ -15,7 +15,9 @@ export function plannedFailure(state: FleetState, d: Device, dd: DeviceDeploymen
   const f = state.spec.failures;
   const dep = dd.deployment;
   // Drawn from name, artifact and device (not the random deployment id): runs are reproducible.
-  return d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(dep.name, dep.artifactName, d.id) < f.rate);
+  return (
+    d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(dep.name, dep.artifactName, d.id) < f.rate)
+  );
 }
 
 /** What a Mender client would report next for its active deployment. */

@@ -3,14 +3,33 @@
  * rewritten as that one line (temp file, fsync, atomic rename), so replay time follows the
  * fleet's size, not its history.
  */
-import { emptyStats, FINISHED, type Artifact, type DDStatus, type Deployment, type Device, type DeviceConfig, type DeviceDeployment } from './model.js';
+import {
+  emptyStats,
+  FINISHED,
+  type Artifact,
+  type DDStatus,
+  type Deployment,
+  type Device,
+  type DeviceConfig,
+  type DeviceDeployment,
+} from './model.js';
 import { encodeEvent, writeFileAtomic } from './journal.js';
 import { FleetSpecSchema } from './spec.js';
 import type { FleetState } from './state.js';
 
 type DeviceSnap = Omit<Device, 'queue' | 'history'>;
 /** deviceId, deviceType, status, created, started, finished, nextAt, pausedFor, artifactId (null for absent). */
-type DDSnap = [string, string | null, DDStatus, number, number | null, number | null, number | null, number | null, string | null];
+type DDSnap = [
+  string,
+  string | null,
+  DDStatus,
+  number,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  string | null,
+];
 interface DeploymentSnap {
   id: string;
   name: string;

@@ -16,7 +16,10 @@ const DeviceSpec = z.strictObject({
   device_type: z.string().min(1),
   /** Installed image; also `rootfs-image.version`. */
   artifact_name: z.string().min(1),
-  group: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  group: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
   /** More inventory-scope attributes the device reports (e.g. subscribed_branch). */
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).default({}),
   status: z.enum(['accepted', 'pending', 'rejected', 'preauthorized']).default('accepted'),
@@ -84,13 +87,17 @@ export function generatedDeviceId(i: number): string {
   return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 }
 
-export function parseFleetSpec(value: unknown, file = '<fleet spec>', locate?: (path: PropertyKey[]) => { line: number; column: number } | undefined): Result<ParsedFleetSpec, FleetError[]> {
+export function parseFleetSpec(
+  value: unknown,
+  file = '<fleet spec>',
+  locate?: (path: PropertyKey[]) => { line: number; column: number } | undefined,
+): Result<ParsedFleetSpec, FleetError[]> {
   const r = FleetSpecSchema.safeParse(value);
   if (r.success) return ok(r.data);
   return err(
     r.error.issues.map((i) => {
       const path = i.path.map(String).join('.');
-      const at = locate?.(i.path as PropertyKey[]);
+      const at = locate?.(i.path);
       return fleetError('server.spec', `${path ? `${path}: ` : ''}${i.message}`, {
         file,
         line: at?.line,
@@ -102,7 +109,8 @@ export function parseFleetSpec(value: unknown, file = '<fleet spec>', locate?: (
 }
 
 function hintFor(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `remove ${issue.keys.join(', ')}; allowed keys are listed in README "Embedded OTA server"`;
+  if (issue.code === 'unrecognized_keys')
+    return `remove ${issue.keys.join(', ')}; allowed keys are listed in README "Embedded OTA server"`;
   if (issue.code === 'invalid_type') return `write a value of type ${issue.expected}`;
   return 'see the fleet spec format in README "Embedded OTA server"';
 }
@@ -113,7 +121,12 @@ export function loadFleetSpec(file: string): Result<ParsedFleetSpec, FleetError[
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    return err([fleetError('server.spec-unreadable', `cannot read fleet spec: ${(e as Error).message}`, { file, hint: 'give the path of a YAML or JSON fleet spec' })]);
+    return err([
+      fleetError('server.spec-unreadable', `cannot read fleet spec: ${(e as Error).message}`, {
+        file,
+        hint: 'give the path of a YAML or JSON fleet spec',
+      }),
+    ]);
   }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
@@ -121,14 +134,20 @@ export function loadFleetSpec(file: string): Result<ParsedFleetSpec, FleetError[
     return err(
       doc.errors.map((e) => {
         const p = lc.linePos(e.pos[0]);
-        return fleetError('server.spec-yaml', e.message.split('\n')[0]!, { file, line: p.line, column: p.col, hint: 'fix the YAML syntax' });
+        return fleetError('server.spec-yaml', e.message.split('\n')[0], {
+          file,
+          line: p.line,
+          column: p.col,
+          hint: 'fix the YAML syntax',
+        });
       }),
     );
   }
   const locate = (path: PropertyKey[]) => {
     // The deepest existing node on the path: a missing key is reported at its parent.
     for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as
+        { range?: [number, number, number] } | undefined;
       if (node && typeof node === 'object' && node.range) {
         const p = lc.linePos(node.range[0]);
         return { line: p.line, column: p.col };

@@ -21,7 +21,6 @@ import {
 import { restoreSnapshot, type Snapshot } from './snapshot.js';
 import { deviceIdFor, FleetSpecSchema, generatedDeviceId } from './spec.js';
 
-
 export function authSetIdFor(deviceId: string): string {
   return deviceIdFor(`auth-set:${deviceId}`);
 }
@@ -82,15 +81,31 @@ export class FleetState {
     this.now = start;
     this.spec = spec;
     for (const a of spec.artifacts) {
-      this.artifacts.push({ ...a, id: a.id ?? deviceIdFor(`artifact:${a.name}:${a.device_types_compatible.join(',')}`), modified: start });
+      this.artifacts.push({
+        ...a,
+        id: a.id ?? deviceIdFor(`artifact:${a.name}:${a.device_types_compatible.join(',')}`),
+        modified: start,
+      });
     }
     for (const d of spec.devices) this.addDevice(d.id ?? deviceIdFor(d.name ?? ''), d, start);
     const g = spec.generate;
     if (g) {
       for (let i = 0; i < g.count; i++) {
         const group = g.groups.length ? g.groups[i % g.groups.length] : undefined;
-        const device_type = g.device_types[i % g.device_types.length]!;
-        this.addDevice(generatedDeviceId(i + 1), { device_type, artifact_name: g.artifact_name, group, attributes: g.attributes, status: 'accepted', online: true, fail: false }, start);
+        const device_type = g.device_types[i % g.device_types.length];
+        this.addDevice(
+          generatedDeviceId(i + 1),
+          {
+            device_type,
+            artifact_name: g.artifact_name,
+            group,
+            attributes: g.attributes,
+            status: 'accepted',
+            online: true,
+            fail: false,
+          },
+          start,
+        );
       }
     }
     this.initialized = true;
@@ -105,7 +120,12 @@ export class FleetState {
       pubkey: '',
       createdTs: ts,
       updatedTs: ts,
-      inventory: { device_type: d.device_type, artifact_name: d.artifact_name, 'rootfs-image.version': d.artifact_name, ...d.attributes },
+      inventory: {
+        device_type: d.device_type,
+        artifact_name: d.artifact_name,
+        'rootfs-image.version': d.artifact_name,
+        ...d.attributes,
+      },
       name: d.name,
       group: d.group,
       online: d.online,
@@ -152,7 +172,11 @@ export class FleetState {
   }
 
   private preauth(id: string, identity: Record<string, string>, pubkey: string, ts: number): void {
-    this.addDevice(id, { device_type: '', artifact_name: '', attributes: {}, status: 'preauthorized', online: true, fail: false }, ts);
+    this.addDevice(
+      id,
+      { device_type: '', artifact_name: '', attributes: {}, status: 'preauthorized', online: true, fail: false },
+      ts,
+    );
     const d = this.devices.get(id)!;
     this.index.update(d, () => {
       d.identity = identity;
@@ -219,7 +243,13 @@ export class FleetState {
     this.deploymentOrder.push(dep);
     for (const id of e.devices) {
       const d = this.devices.get(id);
-      const dd: DeviceDeployment = { deployment: dep, deviceId: id, deviceType: d?.inventory.device_type as string | undefined, status: 'pending', created: e.ts };
+      const dd: DeviceDeployment = {
+        deployment: dep,
+        deviceId: id,
+        deviceType: d?.inventory.device_type as string | undefined,
+        status: 'pending',
+        created: e.ts,
+      };
       dep.devices.set(id, dd);
       dep.stats.pending++;
       dep.unfinished++;
@@ -278,7 +308,7 @@ export class FleetState {
     this.setStatus(dd, status, ts);
     const next = { downloading: t.download, installing: t.install, rebooting: t.reboot } as Record<string, number>;
     if (next[status] !== undefined) {
-      dd.nextAt = ts + next[status]! * 1000;
+      dd.nextAt = ts + next[status] * 1000;
       this.active.add(dd);
     }
     if (status === 'success' && d) this.installed(d, dd, ts);
@@ -300,7 +330,9 @@ export class FleetState {
   }
 
   artifactFor(name: string, deviceType: string | undefined): Artifact | undefined {
-    return this.artifacts.find((a) => a.name === name && deviceType !== undefined && a.device_types_compatible.includes(deviceType));
+    return this.artifacts.find(
+      (a) => a.name === name && deviceType !== undefined && a.device_types_compatible.includes(deviceType),
+    );
   }
 
   private abortDeployment(id: string, ts: number): void {

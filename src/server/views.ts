@@ -83,7 +83,14 @@ export function deviceWithImage(state: FleetState, dd: DeviceDeployment) {
     finished: iso(dd.finished),
     device_type: dd.deviceType,
     log: dd.status === 'failure',
-    image: a ? { id: a.id, meta_artifact: { name: a.name, device_types_compatible: a.device_types_compatible }, size: a.size, modified: iso(a.modified) } : undefined,
+    image: a
+      ? {
+          id: a.id,
+          meta_artifact: { name: a.name, device_types_compatible: a.device_types_compatible },
+          size: a.size,
+          modified: iso(a.modified),
+        }
+      : undefined,
   };
 }
 
@@ -100,7 +107,14 @@ export function deviceConfiguration(d: Pick<Device, 'id' | 'config'>) {
 }
 
 export function devauthDevice(state: FleetState, d: Device, now: number) {
-  const authSet = { id: d.authSetId, device_id: d.id, identity_data: d.identity, pubkey: d.pubkey, status: d.auth, ts: iso(d.createdTs) };
+  const authSet = {
+    id: d.authSetId,
+    device_id: d.id,
+    identity_data: d.identity,
+    pubkey: d.pubkey,
+    status: d.auth,
+    ts: iso(d.createdTs),
+  };
   return {
     id: d.id,
     identity_data: d.identity,
@@ -133,6 +147,9 @@ export function deploymentLog(d: Device | undefined, dd: DeviceDeployment): stri
           `${at(dd.finished)} info: Rolling back to ${String(was)}`,
           `${at(dd.finished)} error: deployment failed, device runs ${String(was)}`,
         ]
-      : [`${at(dd.started)} info: Applying configuration of deployment ${dep.id}`, `${at(dd.finished)} error: configuration script exited with status 1`];
+      : [
+          `${at(dd.started)} info: Applying configuration of deployment ${dep.id}`,
+          `${at(dd.finished)} error: configuration script exited with status 1`,
+        ];
   return lines.join('\n') + '\n';
 }

@@ -29,7 +29,9 @@ export interface StageRunResult extends RunResult {
 type Resolved = { branch: string | null; commit: string | null };
 
 /** Branch and commit from git; outside a repository only `--branch` (or nothing) is known. */
-async function resolveStage(o: StageRunOptions): Promise<{ ok: true; value: Resolved } | { ok: false; error: FleetError }> {
+async function resolveStage(
+  o: StageRunOptions,
+): Promise<{ ok: true; value: Resolved } | { ok: false; error: FleetError }> {
   const s = await currentStage(o.cwd ?? process.cwd(), { branch: o.branch, env: o.env ?? process.env });
   if (s.ok) return { ok: true, value: { branch: s.value.branch, commit: s.value.commit } };
   if (s.error.code === 'git.not-a-repo' || s.error.code === 'git.no-commit') {
@@ -53,7 +55,10 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const sink = o.report ? new ResultsFile(o.report) : undefined;
   let ota: OtaStatsSnapshot | undefined;
   let fatal: FleetError | undefined;
-  const stageVars = { ...(branch ? { fleetplay_branch: branch } : {}), ...(commit ? { fleetplay_commit: commit } : {}) };
+  const stageVars = {
+    ...(branch ? { fleetplay_branch: branch } : {}),
+    ...(commit ? { fleetplay_commit: commit } : {}),
+  };
   const r = await runPlaybook({
     ...o,
     branch,

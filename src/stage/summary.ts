@@ -13,7 +13,13 @@ export const StageReport = z.object({
   /** Devices that follow another branch and were left alone. */
   otherBranch: z.number().int(),
   failed: z.number().int(),
-  os: z.object({ deploy: z.number().int(), abort: z.number().int(), wait: z.number().int(), none: z.number().int(), fail: z.number().int() }),
+  os: z.object({
+    deploy: z.number().int(),
+    abort: z.number().int(),
+    wait: z.number().int(),
+    none: z.number().int(),
+    fail: z.number().int(),
+  }),
   config: z.object({ deploy: z.number().int(), wait: z.number().int(), none: z.number().int() }),
   /** artifact → devices a deployment of it was scheduled for. */
   artifacts: z.record(z.string(), z.number().int()),
@@ -39,11 +45,22 @@ function planned(plan: Plan[]) {
 
 export function stageReport(report: RunReport): StageReport {
   const { os, config, artifacts, hosts } = planned(report.plan);
-  const failedHosts = Object.entries(report.recap).filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h);
+  const failedHosts = Object.entries(report.recap)
+    .filter(([, s]) => s.failed > 0 || s.unreachable > 0)
+    .map(([h]) => h);
   const failed = new Set(failedHosts);
   const subscribed = new Set([...hosts].filter((h) => !failed.has(h))).size;
   const otherBranch = Object.keys(report.recap).filter((h) => !hosts.has(h) && !failed.has(h)).length;
-  return { branch: report.branch, commit: report.commit, subscribed, otherBranch, failed: failed.size, os, config, artifacts };
+  return {
+    branch: report.branch,
+    commit: report.commit,
+    subscribed,
+    otherBranch,
+    failed: failed.size,
+    os,
+    config,
+    artifacts,
+  };
 }
 
 /** The job summary: a few lines an operator reads on the workflow run page. */
@@ -61,5 +78,16 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
   ];
   const arts = Object.entries(stage.artifacts).map(([a, n]) => `- \`${a}\`: ${n} device${n === 1 ? '' : 's'}`);
   const errors = report.errors.map((e) => `- ${e.message}${e.hint ? ` — ${e.hint}` : ''}`);
-  return [head, '', '| | |', '|---|---|', ...rows, '', ...(arts.length ? ['OS images:', ...arts, ''] : []), ...(errors.length ? ['Errors:', ...errors, ''] : []), `${report.api.requests} OTA API requests (${report.api.writes ?? 0} writes); exit code ${report.exitCode}.`, ''].join('\n');
+  return [
+    head,
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows,
+    '',
+    ...(arts.length ? ['OS images:', ...arts, ''] : []),
+    ...(errors.length ? ['Errors:', ...errors, ''] : []),
+    `${report.api.requests} OTA API requests (${report.api.writes ?? 0} writes); exit code ${report.exitCode}.`,
+    '',
+  ].join('\n');
 }

@@ -17,9 +17,10 @@ export function kwargs(args: unknown[]): { pos: unknown[]; kw: Record<string, un
  */
 export function bind(fn: string, names: readonly string[], args: unknown[]): Record<string, unknown> {
   const { pos, kw } = kwargs(args);
-  if (pos.length > names.length) throw new Error(`${fn}() takes at most ${names.length} arguments (${pos.length} given)`);
+  if (pos.length > names.length)
+    throw new Error(`${fn}() takes at most ${names.length} arguments (${pos.length} given)`);
   const out: Record<string, unknown> = {};
-  pos.forEach((v, i) => (out[names[i]!] = v));
+  pos.forEach((v, i) => (out[names[i]] = v));
   for (const [k, v] of Object.entries(kw)) {
     if (!names.includes(k)) throw new Error(`${fn}() got an unexpected keyword argument '${k}'`);
     out[k] = v;

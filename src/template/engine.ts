@@ -180,9 +180,19 @@ class JinjaParser extends BaseParser {
     const is = node.typename === 'Not' ? node.target : node;
     if (is.typename !== 'Is' || is.right.typename !== 'Symbol') return node;
     const tok = this.peekToken();
-    if (!tok || !ARG_TOKENS.has(tok.type) || (tok.type === 'symbol' && ['and', 'or', 'else', 'if', 'not', 'in', 'is'].includes(tok.value))) return node;
+    if (
+      !tok ||
+      !ARG_TOKENS.has(tok.type) ||
+      (tok.type === 'symbol' && ['and', 'or', 'else', 'if', 'not', 'in', 'is'].includes(tok.value))
+    )
+      return node;
     const arg = this.parsePrimary();
-    is.right = new nodes.FunCall(is.right.lineno, is.right.colno, is.right, new nodes.NodeList(arg.lineno, arg.colno, [arg]));
+    is.right = new nodes.FunCall(
+      is.right.lineno,
+      is.right.colno,
+      is.right,
+      new nodes.NodeList(arg.lineno, arg.colno, [arg]),
+    );
     return node;
   }
 }
@@ -274,7 +284,8 @@ function pyIn(item: unknown, container: unknown): boolean {
 
 function member(obj: unknown, key: unknown, name: string): unknown {
   if (obj instanceof Undefined) return obj; // AnsibleUndefined keeps the first failure
-  if (obj === null || obj === undefined) return new Undefined(name, `'NoneType' object has no attribute '${pyStr(key)}'`);
+  if (obj === null || obj === undefined)
+    return new Undefined(name, `'NoneType' object has no attribute '${pyStr(key)}'`);
   if (Array.isArray(obj) || typeof obj === 'string') {
     if (typeof key === 'number') {
       const v = (obj as ArrayLike<unknown>)[key < 0 ? obj.length + key : key];
@@ -308,7 +319,8 @@ function slice(obj: unknown, start: number | null, stop: number | null, step: nu
   if (!seq) throw new Error(`'${pyType(obj)}' object is not subscriptable`);
   const n = seq.length;
   const st = step ?? 1;
-  const norm = (i: number | null, dflt: number): number => (i === null ? dflt : i < 0 ? Math.max(n + i, st < 0 ? -1 : 0) : Math.min(i, st < 0 ? n - 1 : n));
+  const norm = (i: number | null, dflt: number): number =>
+    i === null ? dflt : i < 0 ? Math.max(n + i, st < 0 ? -1 : 0) : Math.min(i, st < 0 ? n - 1 : n);
   const out: unknown[] = [];
   if (st > 0) for (let i = norm(start, 0); i < norm(stop, n); i += st) out.push(seq[i]);
   else for (let i = norm(start, n - 1); i > norm(stop, -1); i += st) out.push(seq[i]);
@@ -318,49 +330,53 @@ function slice(obj: unknown, start: number | null, stop: number | null, step: nu
 /** Python's printf-style `'%s-%02d' % (name, n)`: s r d i f x o e and %%, with flags, width, precision. */
 function percentFormat(fmt: string, args: unknown[]): string {
   let i = 0;
-  const out = fmt.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([srdifxXoeEg%])/g, (_m, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {
-    if (conv === '%') return '%';
-    if (i >= args.length) throw new Error('not enough arguments for format string');
-    const v = args[i++];
-    let s: string;
-    const n = Number(v);
-    switch (conv) {
-      case 's':
-        s = pyStr(v);
-        if (prec !== undefined) s = s.slice(0, Number(prec));
-        break;
-      case 'r':
-        s = pyRepr(v);
-        break;
-      case 'd':
-      case 'i':
-        s = String(Math.trunc(n));
-        break;
-      case 'f':
-        s = n.toFixed(prec === undefined ? 6 : Number(prec));
-        break;
-      case 'e':
-      case 'E':
-        s = n.toExponential(prec === undefined ? 6 : Number(prec)).replace(/e([+-])(\d)$/, 'e$10$2');
-        if (conv === 'E') s = s.toUpperCase();
-        break;
-      case 'g':
-        s = pyStr(n);
-        break;
-      case 'o':
-        s = Math.trunc(n).toString(8);
-        break;
-      default:
-        s = Math.trunc(n).toString(16);
-        if (conv === 'X') s = s.toUpperCase();
-    }
-    if (flags.includes('+') && /^[dieEfg]$/.test(conv) && n >= 0) s = '+' + s;
-    const w = Number(width ?? 0);
-    if (s.length >= w) return s;
-    if (flags.includes('-')) return s.padEnd(w);
-    if (flags.includes('0') && conv !== 's' && conv !== 'r') return s.startsWith('-') || s.startsWith('+') ? s[0] + s.slice(1).padStart(w - 1, '0') : s.padStart(w, '0');
-    return s.padStart(w);
-  });
+  const out = fmt.replace(
+    /%([-+ 0#]*)(\d+)?(?:\.(\d+))?([srdifxXoeEg%])/g,
+    (_m, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {
+      if (conv === '%') return '%';
+      if (i >= args.length) throw new Error('not enough arguments for format string');
+      const v = args[i++];
+      let s: string;
+      const n = Number(v);
+      switch (conv) {
+        case 's':
+          s = pyStr(v);
+          if (prec !== undefined) s = s.slice(0, Number(prec));
+          break;
+        case 'r':
+          s = pyRepr(v);
+          break;
+        case 'd':
+        case 'i':
+          s = String(Math.trunc(n));
+          break;
+        case 'f':
+          s = n.toFixed(prec === undefined ? 6 : Number(prec));
+          break;
+        case 'e':
+        case 'E':
+          s = n.toExponential(prec === undefined ? 6 : Number(prec)).replace(/e([+-])(\d)$/, 'e$10$2');
+          if (conv === 'E') s = s.toUpperCase();
+          break;
+        case 'g':
+          s = pyStr(n);
+          break;
+        case 'o':
+          s = Math.trunc(n).toString(8);
+          break;
+        default:
+          s = Math.trunc(n).toString(16);
+          if (conv === 'X') s = s.toUpperCase();
+      }
+      if (flags.includes('+') && /^[dieEfg]$/.test(conv) && n >= 0) s = '+' + s;
+      const w = Number(width ?? 0);
+      if (s.length >= w) return s;
+      if (flags.includes('-')) return s.padEnd(w);
+      if (flags.includes('0') && conv !== 's' && conv !== 'r')
+        return s.startsWith('-') || s.startsWith('+') ? s[0] + s.slice(1).padStart(w - 1, '0') : s.padStart(w, '0');
+      return s.padStart(w);
+    },
+  );
   if (i < args.length) throw new Error('not all arguments converted during string formatting');
   return out;
 }
@@ -418,14 +434,18 @@ export const runtime: any = {
     return pyTruthy(v);
   },
   fpNoElse: (line: number) =>
-    new SoftUndefined('(inline if)', `the inline if-expression on line ${line} evaluated to false and no else section was defined.`),
+    new SoftUndefined(
+      '(inline if)',
+      `the inline if-expression on line ${line} evaluated to false and no else section was defined.`,
+    ),
   fpOr: (a: unknown, b: () => unknown) => (runtime.fpTruthy(a) ? a : b()),
   fpAnd: (a: unknown, b: () => unknown) => (runtime.fpTruthy(a) ? b() : a),
   fpAdd(a: unknown, b: unknown): unknown {
     if (a instanceof Undefined) a.fail();
     if (b instanceof Undefined) b.fail();
     if (Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-    if (typeof a === 'string' && typeof b !== 'string') throw new Error(`can only concatenate str (not "${pyType(b)}") to str`);
+    if (typeof a === 'string' && typeof b !== 'string')
+      throw new Error(`can only concatenate str (not "${pyType(b)}") to str`);
     return (a as number) + (b as number);
   },
   fpConcat: (a: unknown, b: unknown) => toText(a) + toText(b),
@@ -445,7 +465,8 @@ export const runtime: any = {
   },
   fpIn: pyIn,
   fpCompare(parts: unknown[]): boolean {
-    for (let i = 0; i + 2 < parts.length; i += 2) if (!compare(parts[i], parts[i + 1] as string, parts[i + 2])) return false;
+    for (let i = 0; i + 2 < parts.length; i += 2)
+      if (!compare(parts[i], parts[i + 1] as string, parts[i + 2])) return false;
     return true;
   },
   fpMember: member,
@@ -462,7 +483,15 @@ export interface Compiled {
 }
 
 /** ansible-core's STRING_TYPE_FILTERS: their output is never literal_eval'd back into data. */
-const STRING_TYPE_FILTERS = new Set(['string', 'to_json', 'to_nice_json', 'to_yaml', 'to_nice_yaml', 'ppretty', 'json']);
+const STRING_TYPE_FILTERS = new Set([
+  'string',
+  'to_json',
+  'to_nice_json',
+  'to_yaml',
+  'to_nice_yaml',
+  'ppretty',
+  'json',
+]);
 
 /** Parse and compile a template source with the Jinja fixes; throws nunjucks' TemplateError on bad syntax. */
 export function compileTemplate(src: string, env: any, name: string): Compiled {
@@ -471,7 +500,11 @@ export function compileTemplate(src: string, env: any, name: string): Compiled {
   c.compile(transformer.transform(ast, [], name));
   const props = new Function(c.getCode())();
   const kids = ast.children;
-  const single = kids.length === 1 && kids[0].typename === 'Output' && kids[0].children.length === 1 && !(kids[0].children[0] instanceof nodes.TemplateData);
+  const single =
+    kids.length === 1 &&
+    kids[0].typename === 'Output' &&
+    kids[0].children.length === 1 &&
+    !(kids[0].children[0] instanceof nodes.TemplateData);
   const top = single ? kids[0].children[0] : undefined;
   const nativeText = top?.typename === 'Filter' && STRING_TYPE_FILTERS.has(top.name.value);
   return { root: props.root, single, nativeText };

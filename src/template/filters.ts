@@ -30,7 +30,13 @@ function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'None';
   if (isMapping(v)) return 'a dictionary';
-  return typeof v === 'string' ? 'a string' : typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : typeof v;
+  return typeof v === 'string'
+    ? 'a string'
+    : typeof v === 'number'
+      ? 'a number'
+      : typeof v === 'boolean'
+        ? 'a boolean'
+        : typeof v;
 }
 
 function text(v: unknown): string {
@@ -69,7 +75,12 @@ def('to_json', ['sort_keys', 'indent', 'ensure_ascii', 'separators'], (v, a) =>
   }),
 );
 def('to_nice_json', ['indent', 'sort_keys', 'ensure_ascii'], (v, a) =>
-  pyJsonDumps(v, { indent: (a.indent as number) ?? 4, sortKeys: a.sort_keys !== false, ensureAscii: a.ensure_ascii !== false, separators: [',', ': '] }),
+  pyJsonDumps(v, {
+    indent: (a.indent as number) ?? 4,
+    sortKeys: a.sort_keys !== false,
+    ensureAscii: a.ensure_ascii !== false,
+    separators: [',', ': '],
+  }),
 );
 /** Parser messages quote the input, which may be a secret: say where, not what. */
 def('from_json', [], (v) => {
@@ -92,7 +103,9 @@ function pyYaml(v: unknown, indent: number, flowLeaves: boolean): string {
   }
   return doc.toString({ indent, indentSeq: false, flowCollectionPadding: false, singleQuote: true, lineWidth: 0 });
 }
-def('to_yaml', ['indent', 'default_flow_style'], (v, a) => pyYaml(v, (a.indent as number) ?? 2, a.default_flow_style !== false));
+def('to_yaml', ['indent', 'default_flow_style'], (v, a) =>
+  pyYaml(v, (a.indent as number) ?? 2, a.default_flow_style !== false),
+);
 def('to_nice_yaml', ['indent'], (v, a) => pyYaml(v, (a.indent as number) ?? 4, false));
 def('from_yaml', [], (v) => {
   if (typeof v !== 'string') return v;
@@ -114,7 +127,8 @@ def('bool', [], (v) => {
 const digitPatterns = new Map<number, RegExp>();
 function digitsPattern(base: number): RegExp {
   let re = digitPatterns.get(base);
-  if (!re) digitPatterns.set(base, (re = new RegExp(`^[+-]?[${'0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base)}]+$`)));
+  if (!re)
+    digitPatterns.set(base, (re = new RegExp(`^[+-]?[${'0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, base)}]+$`)));
   return re;
 }
 function pyInt(v: unknown, base: number): number | undefined {
@@ -124,7 +138,8 @@ function pyInt(v: unknown, base: number): number | undefined {
   const s = v.trim().replace(/_/g, '').toLowerCase();
   const prefixed = /^([+-]?)0([xob])([0-9a-f]+)$/.exec(s);
   const radix = { x: 16, o: 8, b: 2 } as const;
-  if (prefixed && (base === 0 || radix[prefixed[2] as 'x'] === base)) return (prefixed[1] === '-' ? -1 : 1) * parseInt(prefixed[3]!, radix[prefixed[2] as 'x']);
+  if (prefixed && (base === 0 || radix[prefixed[2] as 'x'] === base))
+    return (prefixed[1] === '-' ? -1 : 1) * parseInt(prefixed[3], radix[prefixed[2] as 'x']);
   if (!digitsPattern(base || 10).test(s)) return undefined;
   return parseInt(s, base || 10);
 }
@@ -133,16 +148,17 @@ def('int', ['default', 'base'], (v, a) => {
   const direct = pyInt(v, base);
   if (direct !== undefined) return direct;
   const f = pyFloat(v);
-  return f !== undefined && Number.isFinite(f) ? Math.trunc(f) : ((a.default as number) ?? 0);
+  return f !== undefined && Number.isFinite(f) ? Math.trunc(f) : (a.default ?? 0);
 });
 function pyFloat(v: unknown): number | undefined {
   if (typeof v === 'number' || typeof v === 'boolean') return Number(v);
-  if (typeof v !== 'string' || !/^\s*[+-]?(\d[\d_]*\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf(inity)?|nan)\s*$/i.test(v)) return undefined;
+  if (typeof v !== 'string' || !/^\s*[+-]?(\d[\d_]*\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf(inity)?|nan)\s*$/i.test(v))
+    return undefined;
   const t = v.trim().toLowerCase().replace(/_/g, '');
   if (t.endsWith('inf') || t.endsWith('infinity')) return t.startsWith('-') ? -Infinity : Infinity;
   return t.endsWith('nan') ? NaN : Number(t);
 }
-def('float', ['default'], (v, a) => pyFloat(v) ?? (a.default as number) ?? 0);
+def('float', ['default'], (v, a) => pyFloat(v) ?? a.default ?? 0);
 def('string', [], (v) => text(v));
 def('lower', [], (v) => text(v).toLowerCase());
 def('upper', [], (v) => text(v).toUpperCase());
@@ -153,8 +169,8 @@ def('trim', ['chars'], (v, a) => {
   const set = new Set([...text(a.chars)]);
   let i = 0;
   let j = s.length;
-  while (i < j && set.has(s[i]!)) i++;
-  while (j > i && set.has(s[j - 1]!)) j--;
+  while (i < j && set.has(s[i])) i++;
+  while (j > i && set.has(s[j - 1])) j--;
   return s.slice(i, j);
 });
 def('replace', ['old', 'new', 'count'], (v, a) => {
@@ -184,13 +200,15 @@ registerFilter('regex_search', (value, ...args) => {
     const ref = text(g);
     const named = /^\\g<(\S+)>$/.exec(ref);
     const num = /^\\(\d+)$/.exec(ref);
-    if (named) return /^\d+$/.test(named[1]!) ? m[Number(named[1])] : m.groups?.[named[1]!];
+    if (named) return /^\d+$/.test(named[1]) ? m[Number(named[1])] : m.groups?.[named[1]];
     if (num) return m[Number(num[1])] ?? null;
     throw new Error(`regex_search: unknown argument ${ref}; write '\\\\1' or '\\\\g<name>'`);
   });
 });
 def('regex_findall', ['regex', 'multiline', 'ignorecase'], (v, a) =>
-  [...text(v).matchAll(pyRegex(text(a.regex), 'g', a))].map((m) => (m.length === 1 ? m[0] : m.length === 2 ? m[1] : tuple(m.slice(1)))),
+  [...text(v).matchAll(pyRegex(text(a.regex), 'g', a))].map((m) =>
+    m.length === 1 ? m[0] : m.length === 2 ? m[1] : tuple(m.slice(1)),
+  ),
 );
 def('regex_escape', [], (v) => text(v).replace(/[^A-Za-z0-9_]/g, '\\$&'));
 
@@ -206,12 +224,17 @@ def('last', [], (v) => {
   const s = seq(v, 'last');
   return s.length ? s[s.length - 1] : emptySeq('last');
 });
-const length: FilterFn = (v) => (isMapping(v) ? Object.keys(v).length : typeof v === 'string' ? [...v].length : seq(v, 'length').length);
+const length: FilterFn = (v) =>
+  isMapping(v) ? Object.keys(v).length : typeof v === 'string' ? [...v].length : seq(v, 'length').length;
 registerFilter('length', length);
 registerFilter('count', length);
 def('list', [], (v) => [...seq(v, 'list')]);
 def('reverse', [], (v) => (typeof v === 'string' ? [...v].reverse().join('') : [...seq(v, 'reverse')].reverse()));
-def('join', ['d', 'attribute'], (v, a) => seq(v, 'join').map((x) => text(a.attribute ? attr(x, text(a.attribute)) : x)).join(text(a.d ?? '')));
+def('join', ['d', 'attribute'], (v, a) =>
+  seq(v, 'join')
+    .map((x) => text(a.attribute ? attr(x, text(a.attribute)) : x))
+    .join(text(a.d ?? '')),
+);
 def('split', ['sep', 'maxsplit'], (v, a) => {
   const s = text(v);
   if (a.sep === undefined || a.sep === null) return s.trim().split(/\s+/).filter(Boolean);
@@ -230,7 +253,11 @@ def('unique', ['case_sensitive', 'attribute'], (v, a) => {
 });
 
 function pyCompare(x: unknown, y: unknown): number {
-  if (typeof x !== typeof y && !(typeof x === 'number' && typeof y === 'boolean') && !(typeof x === 'boolean' && typeof y === 'number')) {
+  if (
+    typeof x !== typeof y &&
+    !(typeof x === 'number' && typeof y === 'boolean') &&
+    !(typeof x === 'boolean' && typeof y === 'number')
+  ) {
     throw new Error(`'<' not supported between instances of '${typeof x}' and '${typeof y}'`);
   }
   if (Array.isArray(x) && Array.isArray(y)) {
@@ -250,9 +277,28 @@ def('sort', ['reverse', 'case_sensitive', 'attribute'], (v, a) => {
   const out = [...seq(v, 'sort')].sort((x, y) => pyCompare(key(x), key(y)));
   return a.reverse === true ? out.reverse() : out;
 });
-def('min', ['attribute'], (v, a) => [...seq(v, 'min')].sort((x, y) => pyCompare(a.attribute ? attr(x, text(a.attribute)) : x, a.attribute ? attr(y, text(a.attribute)) : y))[0]);
-def('max', ['attribute'], (v, a) => [...seq(v, 'max')].sort((x, y) => pyCompare(a.attribute ? attr(y, text(a.attribute)) : y, a.attribute ? attr(x, text(a.attribute)) : x))[0]);
-def('sum', ['attribute', 'start'], (v, a) => seq(v, 'sum').reduce<number>((s, x) => s + Number(a.attribute ? attr(x, text(a.attribute)) : x), (a.start as number) ?? 0));
+def(
+  'min',
+  ['attribute'],
+  (v, a) =>
+    [...seq(v, 'min')].sort((x, y) =>
+      pyCompare(a.attribute ? attr(x, text(a.attribute)) : x, a.attribute ? attr(y, text(a.attribute)) : y),
+    )[0],
+);
+def(
+  'max',
+  ['attribute'],
+  (v, a) =>
+    [...seq(v, 'max')].sort((x, y) =>
+      pyCompare(a.attribute ? attr(y, text(a.attribute)) : y, a.attribute ? attr(x, text(a.attribute)) : x),
+    )[0],
+);
+def('sum', ['attribute', 'start'], (v, a) =>
+  seq(v, 'sum').reduce<number>(
+    (s, x) => s + Number(a.attribute ? attr(x, text(a.attribute)) : x),
+    (a.start as number) ?? 0,
+  ),
+);
 def('abs', [], (v) => Math.abs(Number(v)));
 def('round', ['precision', 'method'], (v, a) => {
   const f = 10 ** ((a.precision as number) ?? 0);
@@ -265,7 +311,8 @@ function attr(x: unknown, path: string): unknown {
   let cur = x;
   for (const part of path.split('.')) {
     const key = /^\d+$/.test(part) && Array.isArray(cur) ? Number(part) : part;
-    if (cur === null || typeof cur !== 'object' || !(key in (cur as object))) return new Undefined(path, `'dict object' has no attribute '${part}'`);
+    if (cur === null || typeof cur !== 'object' || !(key in cur))
+      return new Undefined(path, `'dict object' has no attribute '${part}'`);
     cur = (cur as Record<string | number, unknown>)[key];
   }
   return cur;
@@ -299,7 +346,10 @@ function selector(keep: boolean, byAttr: boolean): FilterFn {
     const [testName, ...testArgs] = byAttr ? rest : args;
     return seq(value, 'select').filter((x) => {
       const v = path === undefined ? x : attr(x, path);
-      const ok = testName === undefined ? pyTruthy(v instanceof Undefined ? v.fail() : v) : runTest(this, text(testName), v, testArgs);
+      const ok =
+        testName === undefined
+          ? pyTruthy(v instanceof Undefined ? v.fail() : v)
+          : runTest(this, text(testName), v, testArgs);
       return ok === keep;
     });
   };
@@ -309,7 +359,9 @@ registerFilter('reject', selector(false, false));
 registerFilter('selectattr', selector(true, true));
 registerFilter('rejectattr', selector(false, true));
 
-def('flatten', ['levels', 'skip_nulls'], (v, a) => flatten(seq(v, 'flatten'), a.levels as number | null | undefined, a.skip_nulls !== false));
+def('flatten', ['levels', 'skip_nulls'], (v, a) =>
+  flatten(seq(v, 'flatten'), a.levels as number | null | undefined, a.skip_nulls !== false),
+);
 function flatten(items: unknown[], levels: number | null | undefined, skipNulls: boolean): unknown[] {
   const out: unknown[] = [];
   for (const x of items) {
@@ -339,7 +391,13 @@ const setOp = (name: string, keep: (inA: boolean, inB: boolean) => boolean, with
     const out: unknown[] = [];
     for (const x of pool) {
       if (out.some((y) => pyEq(x, y))) continue;
-      if (keep(A.some((y) => pyEq(x, y)), B.some((y) => pyEq(x, y)))) out.push(x);
+      if (
+        keep(
+          A.some((y) => pyEq(x, y)),
+          B.some((y) => pyEq(x, y)),
+        )
+      )
+        out.push(x);
     }
     return out;
   });
@@ -380,9 +438,15 @@ registerFilter('combine', (value, ...args) => {
   const { pos, kw } = kwargs(args);
   const dicts = flatten([value, ...pos], null, false);
   for (const [i, d] of dicts.entries()) {
-    if (!isMapping(d)) throw new Error(`combine: argument ${i + 1} is ${typeName(d)}, not a dictionary; write a mapping such as {'key': 'value'}`);
+    if (!isMapping(d))
+      throw new Error(
+        `combine: argument ${i + 1} is ${typeName(d)}, not a dictionary; write a mapping such as {'key': 'value'}`,
+      );
   }
-  return (dicts as Dict[]).reduce((acc, d) => merge(acc, d, kw.recursive === true, (kw.list_merge as ListMerge) ?? 'replace'), {});
+  return (dicts as Dict[]).reduce(
+    (acc, d) => merge(acc, d, kw.recursive === true, (kw.list_merge as ListMerge) ?? 'replace'),
+    {},
+  );
 });
 def('dict2items', ['key_name', 'value_name'], (v, a) => {
   if (!isMapping(v)) throw new Error(`dict2items requires a dictionary, got ${typeName(v)} instead.`);
@@ -397,12 +461,16 @@ def('items2dict', ['key_name', 'value_name'], (v, a) => {
   return out;
 });
 def('items', [], (v) => (isMapping(v) ? Object.entries(v).map((e) => tuple(e)) : []));
-def('json_query', ['expr'], (v, a) => jmespath.search(v as object, text(a.expr)));
+def('json_query', ['expr'], (v, a) => jmespath.search(v, text(a.expr)));
 
 // --- encodings and hashes ------------------------------------------------------------------
 def('b64encode', ['encoding'], (v) => Buffer.from(text(v), 'utf8').toString('base64'));
 def('b64decode', ['encoding'], (v) => Buffer.from(text(v), 'base64').toString('utf8'));
-def('hash', ['hashtype'], (v, a) => createHash(text(a.hashtype ?? 'sha1')).update(text(v), 'utf8').digest('hex'));
+def('hash', ['hashtype'], (v, a) =>
+  createHash(text(a.hashtype ?? 'sha1'))
+    .update(text(v), 'utf8')
+    .digest('hex'),
+);
 def('checksum', [], (v) => createHash('sha1').update(text(v), 'utf8').digest('hex'));
 def('password_hash', [], () => {
   throw new Error('password_hash is not supported by fleetplay; hash secrets before committing them');
@@ -413,8 +481,8 @@ const UUID_NAMESPACE_ANSIBLE = '361E6D51-FAEC-444A-9079-341386DA8E2E';
 function uuid5(namespace: string, name: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
   const h = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
-  h[6] = (h[6]! & 0x0f) | 0x50;
-  h[8] = (h[8]! & 0x3f) | 0x80;
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
   const x = h.toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }

@@ -2,5 +2,13 @@
 export { Templar, type Vars, type TemplateContext, type TemplarOptions } from './templar.js';
 export { lazyVars } from './lazy.js';
 export { markUnsafe, isUnsafe } from './unsafe.js';
-export { registerFilter, registerTest, registerLookup, type FilterFn, type TestFn, type LookupFn, type LookupContext } from './registry.js';
+export {
+  registerFilter,
+  registerTest,
+  registerLookup,
+  type FilterFn,
+  type TestFn,
+  type LookupFn,
+  type LookupContext,
+} from './registry.js';
 export { Undefined } from './undefined.js';

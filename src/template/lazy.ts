@@ -57,7 +57,9 @@ const handler: ProxyHandler<LazyState> = {
   has: (s, key) => typeof key === 'string' && s.known(key),
   ownKeys: (s) => s.keys(),
   getOwnPropertyDescriptor: (s, key) =>
-    typeof key === 'string' && s.known(key) ? { configurable: true, enumerable: true, writable: true, value: s.get(key) } : undefined,
+    typeof key === 'string' && s.known(key)
+      ? { configurable: true, enumerable: true, writable: true, value: s.get(key) }
+      : undefined,
   set(s, key, value) {
     if (typeof key !== 'string') return false;
     (s.done ??= new Map()).set(key, value); // a value set from outside (set_fact) is final, not templated again

@@ -21,7 +21,9 @@ export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'te
       }
     }
   }
-  const where = paths.length ? ` (searched ${paths.map((p) => `${p}, ${join(p, subdir)}`).join('; ')})` : ' (no search paths configured)';
+  const where = paths.length
+    ? ` (searched ${paths.map((p) => `${p}, ${join(p, subdir)}`).join('; ')})`
+    : ' (no search paths configured)';
   throw new Error(`could not locate file in lookup: ${term}${where}`);
 }
 
@@ -72,7 +74,8 @@ function run(ctx: LookupContext, args: unknown[]): { result: unknown[]; wantlist
   const { pos, kw } = kwargs(args);
   const [name, ...terms] = pos;
   const fn = lookups[plainName(pyStr(name))];
-  if (!fn) throw new Error(`lookup plugin '${pyStr(name)}' not found; available: ${Object.keys(lookups).sort().join(', ')}`);
+  if (!fn)
+    throw new Error(`lookup plugin '${pyStr(name)}' not found; available: ${Object.keys(lookups).sort().join(', ')}`);
   const { wantlist, ...rest } = kw;
   const flat = terms.flatMap((t) => (Array.isArray(t) ? t : [t]));
   return { result: fn(ctx, flat, rest), wantlist: wantlist === true };

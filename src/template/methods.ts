@@ -13,7 +13,7 @@ function pySplit(s: string, sep: unknown, maxsplit: number): string[] {
     let rest = s.trimStart();
     while (rest !== '' && (maxsplit < 0 || out.length < maxsplit)) {
       const m = /^(\S+)\s*/.exec(rest)!;
-      out.push(m[1]!);
+      out.push(m[1]);
       rest = rest.slice(m[0].length);
     }
     if (rest !== '') out.push(rest); // Python keeps the remainder as it was
@@ -29,8 +29,8 @@ function stripChars(s: string, chars: unknown, left: boolean, right: boolean): s
   const set = new Set([...String(chars)]);
   let a = 0;
   let b = s.length;
-  while (left && a < b && set.has(s[a]!)) a++;
-  while (right && b > a && set.has(s[b - 1]!)) b--;
+  while (left && a < b && set.has(s[a])) a++;
+  while (right && b > a && set.has(s[b - 1])) b--;
   return s.slice(a, b);
 }
 
@@ -41,7 +41,7 @@ function pyFormat(s: string, ...raw: unknown[]): string {
   return s.replace(/\{\{|\}\}|\{([^{}]*)\}/g, (m, field: string | undefined) => {
     if (m === '{{') return '{';
     if (m === '}}') return '}';
-    const name = (field ?? '').split(/[:!]/)[0]!;
+    const name = (field ?? '').split(/[:!]/)[0];
     const v = name === '' ? pos[auto++] : /^\d+$/.test(name) ? pos[Number(name)] : kw[name];
     return pyStr(v);
   });
@@ -51,50 +51,58 @@ const startsOrEnds = (fn: 'startsWith' | 'endsWith') => (s: string, x: unknown) 
   (Array.isArray(x) ? x : [x]).some((p) => s[fn](String(p)));
 
 const STR: Record<string, Method> = {
-  startswith: startsOrEnds('startsWith') as Method,
-  endswith: startsOrEnds('endsWith') as Method,
+  startswith: startsOrEnds('startsWith'),
+  endswith: startsOrEnds('endsWith'),
   split: ((s: string, sep?: unknown, max?: number) => pySplit(s, sep, max ?? -1)) as Method,
-  strip: ((s: string, c?: unknown) => stripChars(s, c, true, true)) as Method,
-  lstrip: ((s: string, c?: unknown) => stripChars(s, c, true, false)) as Method,
-  rstrip: ((s: string, c?: unknown) => stripChars(s, c, false, true)) as Method,
-  lower: ((s: string) => s.toLowerCase()) as Method,
-  upper: ((s: string) => s.toUpperCase()) as Method,
-  capitalize: ((s: string) => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase()) as Method,
-  title: ((s: string) => s.replace(/[A-Za-z]+/g, (w) => w[0]!.toUpperCase() + w.slice(1).toLowerCase())) as Method,
+  strip: (s: string, c?: unknown) => stripChars(s, c, true, true),
+  lstrip: (s: string, c?: unknown) => stripChars(s, c, true, false),
+  rstrip: (s: string, c?: unknown) => stripChars(s, c, false, true),
+  lower: (s: string) => s.toLowerCase(),
+  upper: (s: string) => s.toUpperCase(),
+  capitalize: (s: string) => s.charAt(0).toUpperCase() + s.slice(1).toLowerCase(),
+  title: (s: string) => s.replace(/[A-Za-z]+/g, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase()),
   replace: ((s: string, a: unknown, b: unknown, n?: number) => {
     if (n === undefined || n < 0) return s.split(String(a)).join(String(b));
     const parts = s.split(String(a));
-    return parts.slice(0, n + 1).join(String(b)) + (parts.length > n + 1 ? String(a) + parts.slice(n + 1).join(String(a)) : '');
+    return (
+      parts.slice(0, n + 1).join(String(b)) +
+      (parts.length > n + 1 ? String(a) + parts.slice(n + 1).join(String(a)) : '')
+    );
   }) as Method,
-  format: pyFormat as Method,
+  format: pyFormat,
   join: ((s: string, items: unknown[]) => items.map(pyStr).join(s)) as Method,
-  find: ((s: string, x: unknown) => s.indexOf(String(x))) as Method,
-  count: ((s: string, x: unknown) => s.split(String(x)).length - 1) as Method,
-  isdigit: ((s: string) => /^\d+$/.test(s)) as Method,
-  isalpha: ((s: string) => /^[A-Za-z]+$/.test(s)) as Method,
-  splitlines: ((s: string) => s.split(/\r?\n/).filter((x, i, a) => i < a.length - 1 || x !== '')) as Method,
+  find: (s: string, x: unknown) => s.indexOf(String(x)),
+  count: (s: string, x: unknown) => s.split(String(x)).length - 1,
+  isdigit: (s: string) => /^\d+$/.test(s),
+  isalpha: (s: string) => /^[A-Za-z]+$/.test(s),
+  splitlines: (s: string) => s.split(/\r?\n/).filter((x, i, a) => i < a.length - 1 || x !== ''),
   zfill: ((s: string, w: number) => s.padStart(w, '0')) as Method,
 };
 
 const LIST: Record<string, Method> = {
-  append: ((l: unknown[], x: unknown) => void l.push(x)) as Method,
+  append: (l: unknown[], x: unknown) => void l.push(x),
   extend: ((l: unknown[], x: unknown[]) => void l.push(...x)) as Method,
   insert: ((l: unknown[], i: number, x: unknown) => void l.splice(i, 0, x)) as Method,
   pop: ((l: unknown[], i?: number) => l.splice(i ?? -1, 1)[0]) as Method,
-  remove: ((l: unknown[], x: unknown) => void l.splice(l.findIndex((y) => pyEq(x, y)), 1)) as Method,
-  index: ((l: unknown[], x: unknown) => l.findIndex((y) => pyEq(x, y))) as Method,
-  count: ((l: unknown[], x: unknown) => l.filter((y) => pyEq(x, y)).length) as Method,
-  copy: ((l: unknown[]) => [...l]) as Method,
+  remove: (l: unknown[], x: unknown) =>
+    void l.splice(
+      l.findIndex((y) => pyEq(x, y)),
+      1,
+    ),
+  index: (l: unknown[], x: unknown) => l.findIndex((y) => pyEq(x, y)),
+  count: (l: unknown[], x: unknown) => l.filter((y) => pyEq(x, y)).length,
+  copy: (l: unknown[]) => [...l],
 };
 
 type Dict = Record<string, unknown>;
 const DICT: Record<string, Method> = {
-  items: ((d: Dict) => Object.entries(d).map((e) => tuple(e))) as Method,
-  keys: ((d: Dict) => Object.keys(d)) as Method,
-  values: ((d: Dict) => Object.values(d)) as Method,
-  get: ((d: Dict, k: unknown, dflt: unknown = null) => (Object.prototype.hasOwnProperty.call(d, String(k)) ? d[String(k)] : dflt)) as Method,
+  items: (d: Dict) => Object.entries(d).map((e) => tuple(e)),
+  keys: (d: Dict) => Object.keys(d),
+  values: (d: Dict) => Object.values(d),
+  get: (d: Dict, k: unknown, dflt: unknown = null) =>
+    Object.prototype.hasOwnProperty.call(d, String(k)) ? d[String(k)] : dflt,
   update: ((d: Dict, o: Dict) => void Object.assign(d, o)) as Method,
-  copy: ((d: Dict) => ({ ...d })) as Method,
+  copy: (d: Dict) => ({ ...d }),
   pop: ((d: Dict, k: string, dflt?: unknown) => {
     const v = k in d ? d[k] : dflt;
     delete d[k];

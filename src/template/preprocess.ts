@@ -9,7 +9,10 @@
  */
 import { NAMESPACES } from './registry.js';
 
-const PREFIXED = new RegExp(`(\\|\\s*|\\bis\\s+(?:not\\s+)?)(?:${NAMESPACES.map((n) => n.replace(/\./g, '\\.')).join('|')})`, 'g');
+const PREFIXED = new RegExp(
+  `(\\|\\s*|\\bis\\s+(?:not\\s+)?)(?:${NAMESPACES.map((n) => n.replace(/\./g, '\\.')).join('|')})`,
+  'g',
+);
 const OPEN = /\{\{|\{%|\{#/g;
 
 export function preprocess(src: string, escapeBackslashes: boolean): string {
@@ -43,9 +46,10 @@ function scanExpression(src: string, start: number, close: string, escapeBacksla
   let depth = 0;
   let i = start;
   while (i < src.length) {
-    const c = src[i]!;
+    const c = src[i];
     if (depth === 0 && src.startsWith(close, i)) return [out + close, i + close.length];
-    if (depth === 0 && (src.startsWith('-' + close, i) || src.startsWith('+' + close, i))) return [out + c + close, i + 1 + close.length];
+    if (depth === 0 && (src.startsWith('-' + close, i) || src.startsWith('+' + close, i)))
+      return [out + c + close, i + 1 + close.length];
     if (c === "'" || c === '"') {
       const end = src.indexOf(c, i + 1);
       const stop = end < 0 ? src.length : end + 1;

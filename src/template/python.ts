@@ -71,7 +71,10 @@ export function pyRepr(v: unknown): string {
     if ((v as unknown as Record<symbol, boolean>)[TUPLE]) return v.length === 1 ? `(${inner},)` : `(${inner})`;
     return `[${inner}]`;
   }
-  if (isMapping(v)) return `{${Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (isMapping(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   return pyStr(v);
 }
 
@@ -109,7 +112,8 @@ export function pyJsonDumps(v: unknown, o: DumpOptions = {}): string {
   const walk = (x: unknown, depth: number): string => {
     if (x === null || x === undefined) return 'null';
     if (typeof x === 'boolean') return x ? 'true' : 'false';
-    if (typeof x === 'number') return Number.isFinite(x) ? pyNumber(x) : x > 0 ? 'Infinity' : Number.isNaN(x) ? 'NaN' : '-Infinity';
+    if (typeof x === 'number')
+      return Number.isFinite(x) ? pyNumber(x) : x > 0 ? 'Infinity' : Number.isNaN(x) ? 'NaN' : '-Infinity';
     if (typeof x === 'string') return jsonString(x, ascii);
     const nl = indent === null ? '' : '\n' + ' '.repeat(indent * (depth + 1));
     const end = indent === null ? '' : '\n' + ' '.repeat(indent * depth);
@@ -121,7 +125,9 @@ export function pyJsonDumps(v: unknown, o: DumpOptions = {}): string {
       let keys = Object.keys(x);
       if (keys.length === 0) return '{}';
       if (o.sortKeys) keys = [...keys].sort();
-      return '{' + nl + keys.map((k) => jsonString(k, ascii) + keySep + walk(x[k], depth + 1)).join(itemSep + nl) + end + '}';
+      return (
+        '{' + nl + keys.map((k) => jsonString(k, ascii) + keySep + walk(x[k], depth + 1)).join(itemSep + nl) + end + '}'
+      );
     }
     return jsonString(String(x), ascii);
   };
@@ -154,13 +160,26 @@ export function literalEval(src: string): unknown {
 export const LITERAL_FAIL = Symbol('literal_eval failed');
 
 const NAMES: Record<string, unknown> = { True: true, False: false, None: null, true: true, false: false, null: null };
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '\n': '', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '\n': '',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '0': '\0',
+};
 
 class LiteralParser {
   i = 0;
   constructor(private readonly s: string) {}
   ws(): void {
-    while (this.i < this.s.length && /\s/.test(this.s[this.i]!)) this.i++;
+    while (this.i < this.s.length && /\s/.test(this.s[this.i])) this.i++;
   }
   fail(): never {
     throw new LiteralError(`at ${this.i}`);
@@ -179,8 +198,12 @@ class LiteralParser {
     if (c === '[') return this.seq(']');
     if (c === '(') return tuple(this.seq(')'));
     if (c === '{') return this.dict();
-    if (c === "'" || c === '"' || (c && /[rRuUbB]/.test(c) && /['"]/.test(this.s[this.i + 1] ?? ''))) return this.strings();
-    const m = /^[+-]?\s*(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?)/.exec(this.s.slice(this.i));
+    if (c === "'" || c === '"' || (c && /[rRuUbB]/.test(c) && /['"]/.test(this.s[this.i + 1] ?? '')))
+      return this.strings();
+    const m =
+      /^[+-]?\s*(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?)/.exec(
+        this.s.slice(this.i),
+      );
     if (m) {
       this.i += m[0].length;
       const t = m[0].replace(/[\s_]/g, '');
@@ -237,18 +260,22 @@ class LiteralParser {
   strings(): string {
     let out = '';
     do out += this.string();
-    while ((this.ws(), /['"]/.test(this.s[this.i] ?? '') || (/[rRuUbB]/.test(this.s[this.i] ?? '') && /['"]/.test(this.s[this.i + 1] ?? ''))));
+    while (
+      (this.ws(),
+      /['"]/.test(this.s[this.i] ?? '') ||
+        (/[rRuUbB]/.test(this.s[this.i] ?? '') && /['"]/.test(this.s[this.i + 1] ?? '')))
+    );
     return out;
   }
   string(): string {
     let raw = false;
-    while (/[rRuUbB]/.test(this.s[this.i]!)) raw ||= /[rR]/.test(this.s[this.i++]!);
-    const q = this.s.startsWith(this.s[this.i]!.repeat(3), this.i) ? this.s[this.i]!.repeat(3) : this.s[this.i]!;
+    while (/[rRuUbB]/.test(this.s[this.i])) raw ||= /[rR]/.test(this.s[this.i++]);
+    const q = this.s.startsWith(this.s[this.i].repeat(3), this.i) ? this.s[this.i].repeat(3) : this.s[this.i];
     this.i += q.length;
     let out = '';
     while (!this.s.startsWith(q, this.i)) {
       if (this.i >= this.s.length || (q.length === 1 && this.s[this.i] === '\n')) this.fail();
-      const c = this.s[this.i++]!;
+      const c = this.s[this.i++];
       if (c !== '\\' || raw) {
         out += c;
         continue;
@@ -259,8 +286,8 @@ class LiteralParser {
     return out;
   }
   escape(): string {
-    const e = this.s[this.i++]!;
-    if (e in ESCAPES && !(e === '0' && /[0-7]/.test(this.s[this.i] ?? ''))) return ESCAPES[e]!;
+    const e = this.s[this.i++];
+    if (e in ESCAPES && !(e === '0' && /[0-7]/.test(this.s[this.i] ?? ''))) return ESCAPES[e];
     const hex = { x: 2, u: 4, U: 8 }[e];
     if (hex) {
       const h = this.s.slice(this.i, this.i + hex);

@@ -3,7 +3,11 @@
 const cache = new Map<string, RegExp>();
 
 /** Compiles a Python pattern: (?P<n>..) groups, (?P=n) back-references, \A \Z, leading (?imsx) flags. */
-export function pyRegex(pattern: string, flags = '', extra: { ignorecase?: unknown; multiline?: unknown } = {}): RegExp {
+export function pyRegex(
+  pattern: string,
+  flags = '',
+  extra: { ignorecase?: unknown; multiline?: unknown } = {},
+): RegExp {
   let f = flags;
   if (extra.ignorecase) f += 'i';
   if (extra.multiline) f += 'm';
@@ -14,7 +18,7 @@ export function pyRegex(pattern: string, flags = '', extra: { ignorecase?: unkno
   const inline = /^\(\?([aiLmsux]+)\)/.exec(src);
   if (inline) {
     src = src.slice(inline[0].length);
-    for (const c of inline[1]!) if ('ims'.includes(c) && !f.includes(c)) f += c;
+    for (const c of inline[1]) if ('ims'.includes(c) && !f.includes(c)) f += c;
   }
   src = src
     .replace(/\(\?P<(\w+)>/g, '(?<$1>')

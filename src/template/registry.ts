@@ -63,6 +63,9 @@ export function registerLookup(name: string, fn: LookupFn): void {
 }
 
 // nunjucks' own filters and tests (batch, dictsort, truncate...) stay available underneath ours.
-const builtins = new nunjucks.Environment() as unknown as { filters: Record<string, FilterFn>; tests: Record<string, TestFn> };
+const builtins = new nunjucks.Environment() as unknown as {
+  filters: Record<string, FilterFn>;
+  tests: Record<string, TestFn>;
+};
 for (const [k, f] of Object.entries(builtins.filters)) filters[k] = strictArgs(f);
 for (const [k, t] of Object.entries(builtins.tests)) tests[k] = t;

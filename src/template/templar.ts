@@ -3,7 +3,14 @@
  * Each distinct template source is compiled once (cache by source) and rendered per host.
  */
 import { FleetFailure, type FleetError } from '../errors/index.js';
-import { compileTemplate, JinjaContext, newEnvironment, renderCompiled, SoftUndefined, type Compiled } from './engine.js';
+import {
+  compileTemplate,
+  JinjaContext,
+  newEnvironment,
+  renderCompiled,
+  SoftUndefined,
+  type Compiled,
+} from './engine.js';
 import { lookup, query } from './lookups.js';
 import { isMapping, literalEval, LITERAL_FAIL, pyTruthy } from './python.js';
 import { filters, tests, type LookupContext } from './registry.js';
@@ -161,8 +168,8 @@ export class Templar {
   private templateString(s: string, vars: Vars, ctx?: TemplateContext, escape = true): unknown {
     if (!TEMPLATE_START.test(s) || isUnsafe(s)) return s;
     const single = SINGLE_VAR.exec(s);
-    if (single && single[1]! in vars) {
-      const v = vars[single[1]!];
+    if (single && single[1] in vars) {
+      const v = vars[single[1]];
       if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
     }
     const { compiled, context, text } = this.run(s, vars, ctx, { rawOnly: false, escape });
@@ -215,9 +222,18 @@ export class Templar {
     return fallback;
   }
 
-  private run(source: string, vars: Vars, ctx: TemplateContext | undefined, opts: { rawOnly: boolean; escape: boolean }) {
+  private run(
+    source: string,
+    vars: Vars,
+    ctx: TemplateContext | undefined,
+    opts: { rawOnly: boolean; escape: boolean },
+  ) {
     const { c: compiled, texts } = this.compiled(source, opts.escape, ctx);
-    const context = new JinjaContext(this.env, vars, new RenderState(this, vars, ctx, this.searchPaths, this.procEnv, this.files));
+    const context = new JinjaContext(
+      this.env,
+      vars,
+      new RenderState(this, vars, ctx, this.searchPaths, this.procEnv, this.files),
+    );
     context.rawOnly = opts.rawOnly;
     context.single = compiled.single;
     context.texts = texts;
@@ -238,7 +254,8 @@ export class Templar {
     const inTask = `${ctx?.task ? ` in task "${ctx.task}"` : ''}${ctx?.host ? ` for host ${ctx.host}` : ''}`;
     const tail = `, while templating ${JSON.stringify(source)}`;
     const cause = (e as { cause?: unknown }).cause;
-    const undef = e instanceof UndefinedVariable ? e.undef : cause instanceof UndefinedVariable ? cause.undef : undefined;
+    const undef =
+      e instanceof UndefinedVariable ? e.undef : cause instanceof UndefinedVariable ? cause.undef : undefined;
     if (undef) {
       return new FleetFailure({
         code: 'template.undefined',
@@ -280,9 +297,10 @@ function hasTemplate(v: unknown): boolean {
 }
 
 function undefinedHint(u: Undefined): string {
-  if (u.name === '(inline if)') return "add an else branch: {{ a if cond else b }}";
+  if (u.name === '(inline if)') return 'add an else branch: {{ a if cond else b }}';
   const dot = Math.max(u.name.lastIndexOf('.'), u.name.lastIndexOf('['));
-  if (u.hint && dot > 0) return `check that ${u.name.slice(0, dot)} has that key, or write {{ ${u.name} | default('...') }}`;
+  if (u.hint && dot > 0)
+    return `check that ${u.name.slice(0, dot)} has that key, or write {{ ${u.name} | default('...') }}`;
   return `define ${u.name.split(/[.[]/)[0]} (inventory, group_vars/, host_vars/ or vars:) or write {{ ${u.name} | default('...') }}`;
 }
 

@@ -30,14 +30,25 @@ registerTest('in', (v, seq) => {
 });
 registerTest('contains', (seq, v) => {
   const s = defined(seq);
-  return Array.isArray(s) ? s.some((x) => pyEq(x, v)) : typeof s === 'string' ? s.includes(pyStr(v)) : isMapping(s) && String(v) in s;
+  return Array.isArray(s)
+    ? s.some((x) => pyEq(x, v))
+    : typeof s === 'string'
+      ? s.includes(pyStr(v))
+      : isMapping(s) && String(v) in s;
 });
-registerTest('subset', (a, b) => (defined(a) as unknown[]).every((x) => (defined(b) as unknown[]).some((y) => pyEq(x, y))));
-registerTest('superset', (a, b) => (defined(b) as unknown[]).every((x) => (defined(a) as unknown[]).some((y) => pyEq(x, y))));
+registerTest('subset', (a, b) =>
+  (defined(a) as unknown[]).every((x) => (defined(b) as unknown[]).some((y) => pyEq(x, y))),
+);
+registerTest('superset', (a, b) =>
+  (defined(b) as unknown[]).every((x) => (defined(a) as unknown[]).some((y) => pyEq(x, y))),
+);
 registerTest('any', (v) => (defined(v) as unknown[]).some(pyTruthy));
 registerTest('all', (v) => (defined(v) as unknown[]).every(pyTruthy));
 // Jinja's comparison tests, used as `select('>', 2)` or `selectattr('n', 'ge', 3)`
-const cmp = (f: (a: number, b: number) => boolean): TestFn => (a, b) => f(defined(a) as number, defined(b) as number);
+const cmp =
+  (f: (a: number, b: number) => boolean): TestFn =>
+  (a, b) =>
+    f(defined(a) as number, defined(b) as number);
 const COMPARISONS: [string[], TestFn][] = [
   [['==', 'eq', 'equalto'], (a, b) => pyEq(defined(a), defined(b))],
   [['!=', 'ne'], (a, b) => !pyEq(defined(a), defined(b))],
@@ -56,7 +67,8 @@ registerTest('odd', (a) => Math.abs(defined(a) as number) % 2 === 1);
 function regexTest(kind: 'match' | 'search' | 'fullmatch'): TestFn {
   return (value, ...args) => {
     const a = bind(kind, ['pattern', 'ignorecase', 'multiline'], args);
-    const src = kind === 'search' ? text(a.pattern) : kind === 'match' ? `^(?:${text(a.pattern)})` : `^(?:${text(a.pattern)})$`;
+    const src =
+      kind === 'search' ? text(a.pattern) : kind === 'match' ? `^(?:${text(a.pattern)})` : `^(?:${text(a.pattern)})$`;
     return pyRegex(src, '', a).test(text(defined(value)));
   };
 }
@@ -66,7 +78,11 @@ registerTest('search', regexTest('search'));
 registerTest('regex', (value, ...args) => {
   const { pos, kw } = kwargs(args);
   const how = (kw.match_type as string) ?? 'search';
-  return regexTest(how as 'search')(value, pos[0], { ignorecase: kw.ignorecase, multiline: kw.multiline, __keywords: true });
+  return regexTest(how as 'search')(value, pos[0], {
+    ignorecase: kw.ignorecase,
+    multiline: kw.multiline,
+    __keywords: true,
+  });
 });
 
 // --- results of tasks (the engine registers them as dicts) -----------------------------------
@@ -97,9 +113,12 @@ function compareLoose(a: string, b: string): number {
   const x = looseParts(a);
   const y = looseParts(b);
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const p = x[i]!;
-    const q = y[i]!;
-    if (typeof p !== typeof q) throw new Error(`Version comparison failed: '<' not supported between instances of '${typeof p === 'number' ? 'int' : 'str'}' and '${typeof q === 'number' ? 'int' : 'str'}'`);
+    const p = x[i];
+    const q = y[i];
+    if (typeof p !== typeof q)
+      throw new Error(
+        `Version comparison failed: '<' not supported between instances of '${typeof p === 'number' ? 'int' : 'str'}' and '${typeof q === 'number' ? 'int' : 'str'}'`,
+      );
     if (p !== q) return p < q ? -1 : 1;
   }
   return x.length - y.length;
@@ -113,7 +132,7 @@ function compareStrict(a: string, b: string): number {
   };
   const x = parse(a);
   const y = parse(b);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
   return 0;
 }
 /** Semantic Versioning 2.0: pre-releases sort before the release, build metadata is ignored. */
@@ -125,11 +144,11 @@ function compareSemver(a: string, b: string): number {
   };
   const x = parse(a);
   const y = parse(b);
-  for (let i = 0; i < 3; i++) if (x.core[i] !== y.core[i]) return x.core[i]! < y.core[i]! ? -1 : 1;
+  for (let i = 0; i < 3; i++) if (x.core[i] !== y.core[i]) return x.core[i] < y.core[i] ? -1 : 1;
   if (!x.pre.length || !y.pre.length) return y.pre.length - x.pre.length;
   for (let i = 0; i < Math.min(x.pre.length, y.pre.length); i++) {
-    const p = x.pre[i]!;
-    const q = y.pre[i]!;
+    const p = x.pre[i];
+    const q = y.pre[i];
     if (p === q) continue;
     const np = /^\d+$/.test(p);
     const nq = /^\d+$/.test(q);
@@ -144,9 +163,17 @@ const version: TestFn = (value, ...args) => {
   const op = text(a.operator ?? 'eq');
   const check = OPS[op];
   if (!check) throw new Error(`Invalid operator type (${op}); write one of ${Object.keys(OPS).join(', ')}`);
-  if (a.version === undefined || a.version === null || a.version === '') throw new Error('Version parameter to compare against cannot be empty');
+  if (a.version === undefined || a.version === null || a.version === '')
+    throw new Error('Version parameter to compare against cannot be empty');
   const type = a.version_type ?? (a.strict === true ? 'strict' : 'loose');
-  const cmp = type === 'strict' ? compareStrict : type === 'semver' || type === 'semantic' ? compareSemver : type === 'loose' ? compareLoose : undefined;
+  const cmp =
+    type === 'strict'
+      ? compareStrict
+      : type === 'semver' || type === 'semantic'
+        ? compareSemver
+        : type === 'loose'
+          ? compareLoose
+          : undefined;
   if (!cmp) throw new Error(`Invalid version type (${text(type)}); write loose, strict or semver`);
   return check(cmp(text(defined(value)), text(a.version)));
 };

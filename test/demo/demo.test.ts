@@ -22,7 +22,7 @@ function devicesByMark(): Record<string, Device> {
 
 describe('fleetplay demo', () => {
   const d = devicesByMark();
-  const ids = (marks: string) => [...marks].map((m) => d[m]!.id).sort();
+  const ids = (marks: string) => [...marks].map((m) => d[m].id).sort();
   let result: DemoResult;
   let text: string;
 
@@ -83,7 +83,10 @@ describe('fleetplay demo when the story goes wrong', () => {
     try {
       cpSync(join(PROJECT_DIR, 'inventory'), join(project, 'inventory'), { recursive: true });
       mkdirSync(join(project, 'playbooks'));
-      writeFileSync(join(project, 'playbooks', 'manage-fleet.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: {msg: nothing}\n');
+      writeFileSync(
+        join(project, 'playbooks', 'manage-fleet.yml'),
+        '- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: {msg: nothing}\n',
+      );
       const out = capture();
       const r = await runDemo({ projectDir: project, stdout: out.stream });
       expect(r.exitCode).toBe(2);

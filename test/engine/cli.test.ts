@@ -23,17 +23,38 @@ async function run(args: string[], env: Record<string, string> = {}): Promise<nu
 test('run: exit 2 when a host fails, report written, -e and PLAYBOOK_MODE honoured', async () => {
   const dir = repo({ 'site.yml': PB });
   const report = join(dir, 'r.json');
-  const code = await run(['run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '-e', 'greeting=hi', '--report', report], { PLAYBOOK_MODE: 'run' });
+  const code = await run(
+    ['run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '-e', 'greeting=hi', '--report', report],
+    { PLAYBOOK_MODE: 'run' },
+  );
   expect(code).toBe(2);
   const r = RunReport.parse(JSON.parse(readFileSync(report, 'utf8')));
   expect(r.mode).toBe('run');
-  expect(flatResults(r.results).filter((x) => x.action === 'debug').map((x) => x.result.msg)).toEqual(['hi run', 'hi run', 'hi run']);
+  expect(
+    flatResults(r.results)
+      .filter((x) => x.action === 'debug')
+      .map((x) => x.result.msg),
+  ).toEqual(['hi run', 'hi run', 'hi run']);
 });
 
 test('run: --skip-tags avoids the failure; --mode beats PLAYBOOK_MODE', async () => {
   const dir = repo({ 'site.yml': PB });
   const report = join(dir, 'r.json');
-  const code = await run(['run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '--skip-tags', 'boom', '--mode', 'dry-run', '--report', report], { PLAYBOOK_MODE: 'run' });
+  const code = await run(
+    [
+      'run',
+      join(dir, 'site.yml'),
+      '-i',
+      join(dir, 'inventory.yml'),
+      '--skip-tags',
+      'boom',
+      '--mode',
+      'dry-run',
+      '--report',
+      report,
+    ],
+    { PLAYBOOK_MODE: 'run' },
+  );
   expect(code).toBe(0);
   expect(JSON.parse(readFileSync(report, 'utf8')).mode).toBe('dry-run');
 });
@@ -41,7 +62,9 @@ test('run: --skip-tags avoids the failure; --mode beats PLAYBOOK_MODE', async ()
 test('usage errors exit 1: bad mode, bad PLAYBOOK_MODE, missing playbook', async () => {
   const dir = repo({ 'site.yml': PB });
   expect(await run(['run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml'), '--mode', 'yolo'])).toBe(1);
-  await expect(run(['run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml')], { PLAYBOOK_MODE: 'yolo' })).resolves.toBe(1);
+  await expect(
+    run(['run', join(dir, 'site.yml'), '-i', join(dir, 'inventory.yml')], { PLAYBOOK_MODE: 'yolo' }),
+  ).resolves.toBe(1);
   expect(await run(['run', join(dir, 'nope.yml'), '-i', join(dir, 'inventory.yml')])).toBe(1);
 });
 

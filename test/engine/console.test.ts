@@ -26,8 +26,13 @@ function fleetplay(args: string[], o: { tty: boolean; env?: Record<string, strin
   const dir = repo({ 'site.yml': PB });
   const argv = [process.execPath, CLI, 'run', 'site.yml', '-i', 'inventory.yml', '--mode', 'run', ...args];
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...o.env };
-  const [file, fileArgs] = o.tty ? ['script', ['-qec', argv.map(quote).join(' '), '/dev/null']] : [argv[0]!, argv.slice(1)];
-  return execFileSync(file, fileArgs, { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).replace(/\r\n/g, '\n');
+  const [file, fileArgs] = o.tty
+    ? ['script', ['-qec', argv.map(quote).join(' '), '/dev/null']]
+    : [argv[0], argv.slice(1)];
+  return execFileSync(file, fileArgs, { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).replace(
+    /\r\n/g,
+    '\n',
+  );
 }
 
 describe('colour', () => {
@@ -66,7 +71,11 @@ describe('-v levels', () => {
   test('-v shows each result on its line, as ansible does', () => {
     const out = fleetplay(['-v'], { tty: false });
     expect(out).toContain(`ok: [${H1}] => {"ansible_facts": {"a": 1}, "changed": false}`);
-    expect(out).toMatch(new RegExp(`changed: \\[${H1}\\] => \\{"changed": true, "cmd": \\["echo", "hi"\\], "delta": "0:00:\\d\\d\\.\\d{6}", .*"stdout": "hi", "stdout_lines": \\["hi"\\]\\}`));
+    expect(out).toMatch(
+      new RegExp(
+        `changed: \\[${H1}\\] => \\{"changed": true, "cmd": \\["echo", "hi"\\], "delta": "0:00:\\d\\d\\.\\d{6}", .*"stdout": "hi", "stdout_lines": \\["hi"\\]\\}`,
+      ),
+    );
     expect(out).toContain(`skipping: [${H1}] => {}`);
   });
 

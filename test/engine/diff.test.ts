@@ -13,7 +13,9 @@ import { splitLines, unifiedDiff } from '../../src/engine/difflib.js';
 import { Printer } from '../../src/engine/output.js';
 import { clearSecretsForTests, registerSecret } from '../../src/log/secrets.js';
 
-const recorded = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'difflib', 'cases.json'), 'utf8')) as {
+const recorded = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'difflib', 'cases.json'), 'utf8'),
+) as {
   command: string;
   cases: { a: string[]; b: string[]; n: number; diff: string[] }[];
 };
@@ -36,18 +38,26 @@ describe('difflib.unified_diff port', () => {
 
 describe('diff rendering', () => {
   test('mappings are sorted pretty JSON with non-ASCII escaped, as json.dumps writes them', () => {
-    expect(pyPrettyJson({ b: 'Zürich', a: [1, { d: 1, c: 2 }] })).toBe('{\n    "a": [\n        1,\n        {\n            "c": 2,\n            "d": 1\n        }\n    ],\n    "b": "Z\\u00fcrich"\n}');
+    expect(pyPrettyJson({ b: 'Zürich', a: [1, { d: 1, c: 2 }] })).toBe(
+      '{\n    "a": [\n        1,\n        {\n            "c": 2,\n            "d": 1\n        }\n    ],\n    "b": "Z\\u00fcrich"\n}',
+    );
   });
 
   test('only a changed result with a non-empty diff shows it', () => {
     const diff = { before: 'a\n', after: 'b\n' };
     expect(diffToShow({ changed: false, diff })).toEqual([]);
     expect(diffToShow({ changed: true, diff: [] })).toEqual([]);
-    expect(diffToShow({ changed: true, diff }).map((l) => l.text).join('')).toBe('--- before\n+++ after\n@@ -1 +1 @@\n-a\n+b\n\n');
+    expect(
+      diffToShow({ changed: true, diff })
+        .map((l) => l.text)
+        .join(''),
+    ).toBe('--- before\n+++ after\n@@ -1 +1 @@\n-a\n+b\n\n');
   });
 
   test('skipped-diff notes are kept', () => {
-    expect(renderDiff({ dst_binary: 1 }).map((l) => l.text)).toEqual(['diff skipped: destination file appears to be binary\n']);
+    expect(renderDiff({ dst_binary: 1 }).map((l) => l.text)).toEqual([
+      'diff skipped: destination file appears to be binary\n',
+    ]);
   });
 });
 
@@ -84,6 +94,8 @@ describe('diff text in the printer', () => {
     const coloured = printer(true);
     coloured.p.diff(lines);
     coloured.p.flush();
-    expect(coloured.chunks.join('')).toBe('\x1b[0;31m--- before\x1b[0m\n\x1b[0;32m+++ after\x1b[0m\n\x1b[0;36m@@ -1 +1 @@\x1b[0m\n\x1b[0;31m-a\x1b[0m\n\x1b[0;32m+b\x1b[0m\n\n');
+    expect(coloured.chunks.join('')).toBe(
+      '\x1b[0;31m--- before\x1b[0m\n\x1b[0;32m+++ after\x1b[0m\n\x1b[0;36m@@ -1 +1 @@\x1b[0m\n\x1b[0;31m-a\x1b[0m\n\x1b[0;32m+b\x1b[0m\n\n',
+    );
   });
 });

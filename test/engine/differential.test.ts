@@ -11,19 +11,43 @@ import { runPlaybook } from '../../src/engine/run.js';
 import { flatResults, type TaskRecord } from '../../src/engine/report.js';
 import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
 
-const names = readdirSync(dir).filter((f) => f.endsWith('.expected.json')).map((f) => f.replace('.expected.json', '')).sort();
+const names = readdirSync(dir)
+  .filter((f) => f.endsWith('.expected.json'))
+  .map((f) => f.replace('.expected.json', ''))
+  .sort();
 
 interface Expected {
   command: string;
   rc: number;
-  stats: Record<string, { ok: number; changed: number; failures: number; skipped: number; rescued: number; ignored: number; unreachable: number }>;
+  stats: Record<
+    string,
+    {
+      ok: number;
+      changed: number;
+      failures: number;
+      skipped: number;
+      rescued: number;
+      ignored: number;
+      unreachable: number;
+    }
+  >;
   tasks: { name: string; line: number; hosts: Record<string, { status: string; debug?: Record<string, unknown> }> }[];
 }
 
 const NOT_COMPARED = new Set(['meta', 'include_tasks', 'include_role', 'include']);
 /** A module name without its collection (ansible.builtin.include_tasks → include_tasks). */
 const short = (name: string) => name.replace(/^ansible\.(builtin|legacy)\./, '');
-const RESULT_KEYS = new Set(['changed', 'failed', 'skipped', 'skip_reason', 'skipped_reason', 'ansible_loop_var', 'item', 'failed_when_result', 'attempts']);
+const RESULT_KEYS = new Set([
+  'changed',
+  'failed',
+  'skipped',
+  'skip_reason',
+  'skipped_reason',
+  'ansible_loop_var',
+  'item',
+  'failed_when_result',
+  'attempts',
+]);
 
 /** What a debug task showed: msg, the var's value, or per item for loops. */
 function debugView(r: Record<string, unknown>): unknown {
@@ -31,7 +55,8 @@ function debugView(r: Record<string, unknown>): unknown {
   if (r.skipped) return 'skipped';
   if ('msg' in r) return comparable(r.msg);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = comparable(v);
+  for (const [k, v] of Object.entries(r))
+    if (!RESULT_KEYS.has(k) && k !== (r.ansible_loop_var as string)) out[k] = comparable(v);
   return out;
 }
 
@@ -58,7 +83,11 @@ function expectedSteps(e: Expected): Record<string, Step[]> {
   for (const t of e.tasks) {
     if (NOT_COMPARED.has(short(t.name.replace(/ :.*$/, '')))) continue;
     for (const [h, r] of Object.entries(t.hosts)) {
-      (out[h] ??= []).push({ line: t.line, status: r.status, ...(r.debug && r.status !== 'failed' ? { debug: debugView(r.debug) } : {}) });
+      (out[h] ??= []).push({
+        line: t.line,
+        status: r.status,
+        ...(r.debug && r.status !== 'failed' ? { debug: debugView(r.debug) } : {}),
+      });
     }
   }
   return out;
@@ -70,7 +99,11 @@ function actualSteps(records: TaskRecord[]): Record<string, Step[]> {
     if (NOT_COMPARED.has(short(r.action))) continue;
     const status = r.status === 'ignored' ? 'failed' : r.status;
     // A failed debug shows an error message; its wording is the template engine's, not compared.
-    (out[r.host] ??= []).push({ line: r.line, status, ...(r.action === 'debug' && status !== 'failed' ? { debug: debugView(r.result) } : {}) });
+    (out[r.host] ??= []).push({
+      line: r.line,
+      status,
+      ...(r.action === 'debug' && status !== 'failed' ? { debug: debugView(r.result) } : {}),
+    });
   }
   return out;
 }
@@ -104,7 +137,24 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
       env: { PATH: process.env.PATH },
     });
     expect(r.errors).toEqual([]);
-    const recap = Object.fromEntries(Object.entries(r.recap).map(([h, s]) => [h, { ok: s.ok, changed: s.changed, failures: s.failed, skipped: s.skipped, rescued: s.rescued, ignored: s.ignored, unreachable: s.unreachable }]));
-    expect({ recap, steps: actualSteps(flatResults(r.report.results)), rc: r.exitCode }).toEqual({ recap: expected.stats, steps: expectedSteps(expected), rc: expected.rc });
+    const recap = Object.fromEntries(
+      Object.entries(r.recap).map(([h, s]) => [
+        h,
+        {
+          ok: s.ok,
+          changed: s.changed,
+          failures: s.failed,
+          skipped: s.skipped,
+          rescued: s.rescued,
+          ignored: s.ignored,
+          unreachable: s.unreachable,
+        },
+      ]),
+    );
+    expect({ recap, steps: actualSteps(flatResults(r.report.results)), rc: r.exitCode }).toEqual({
+      recap: expected.stats,
+      steps: expectedSteps(expected),
+      rc: expected.rc,
+    });
   });
 });

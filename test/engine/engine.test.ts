@@ -17,7 +17,9 @@ describe('load errors name the file, line and what to write', () => {
   });
 
   test('unknown task keyword in a role names the role file', async () => {
-    const r = await play(`- hosts: all\n  roles: [web]\n`, { files: { 'roles/web/tasks/main.yml': `- debug: msg=hi\n- debug: msg=x\n  whenn: true\n` } });
+    const r = await play(`- hosts: all\n  roles: [web]\n`, {
+      files: { 'roles/web/tasks/main.yml': `- debug: msg=hi\n- debug: msg=x\n  whenn: true\n` },
+    });
     expect(r.exitCode).toBe(1);
     expect(r.errors[0].file).toMatch(/roles\/web\/tasks\/main\.yml$/);
     expect(r.errors[0]).toMatchObject({ code: 'playbook.task-action', line: 3 });
@@ -57,7 +59,8 @@ describe('load errors name the file, line and what to write', () => {
 });
 
 describe('modes', () => {
-  const pb = (marker: string) => `- hosts: canary\n  tasks:\n    - command: touch ${marker}\n    - debug: msg="{{ ansible_check_mode }} {{ fleetplay_mode }}"\n`;
+  const pb = (marker: string) =>
+    `- hosts: canary\n  tasks:\n    - command: touch ${marker}\n    - debug: msg="{{ ansible_check_mode }} {{ fleetplay_mode }}"\n`;
 
   test('dry-run is the default and is check mode: command does not run', async () => {
     const marker = join(process.env.TMPDIR ?? '/tmp', `fleetplay-dry-${process.pid}-${Date.now()}`);
@@ -77,7 +80,9 @@ describe('modes', () => {
   });
 
   test('dry-run-debug turns on diff', async () => {
-    const r = await play(`- hosts: canary\n  tasks:\n    - debug: msg="{{ ansible_diff_mode }}"\n`, { mode: 'dry-run-debug' });
+    const r = await play(`- hosts: canary\n  tasks:\n    - debug: msg="{{ ansible_diff_mode }}"\n`, {
+      mode: 'dry-run-debug',
+    });
     expect(r.report.diff).toBe(true);
     expect(flatResults(r.report.results)[0].result.msg).toBe(true);
   });
@@ -87,17 +92,30 @@ describe('exit codes and report', () => {
   test('0 when all ok, 2 when a host failed; report validates and has every host × task', async () => {
     const ok = await play(`- hosts: all\n  tasks:\n    - debug: msg=hi\n`);
     expect(ok.exitCode).toBe(0);
-    const bad = await play(`- hosts: all\n  tasks:\n    - fail: msg=no\n      when: num == 2\n    - debug: msg=after\n`, { report: '/dev/null' });
+    const bad = await play(
+      `- hosts: all\n  tasks:\n    - fail: msg=no\n      when: num == 2\n    - debug: msg=after\n`,
+      { report: '/dev/null' },
+    );
     expect(bad.exitCode).toBe(2);
     expect(() => RunReport.parse(bad.report)).not.toThrow();
-    expect(flatResults(bad.report.results).map((r) => `${r.host.slice(-1)}:${r.status}`)).toEqual(['a:skipped', 'b:failed', 'c:skipped', 'a:ok', 'c:ok']);
+    expect(flatResults(bad.report.results).map((r) => `${r.host.slice(-1)}:${r.status}`)).toEqual([
+      'a:skipped',
+      'b:failed',
+      'c:skipped',
+      'a:ok',
+      'c:ok',
+    ]);
     expect(bad.report.recap[H2]).toMatchObject({ failed: 1, ok: 0 });
   });
 
   test('--report writes a JSON file the schema accepts, with branch and commit from the caller', async () => {
     const dir = (await play(`- hosts: canary\n  tasks: []\n`)).dir;
     const file = join(dir, 'report.json');
-    const r = await play(`- hosts: all\n  tasks:\n    - set_fact: {x: 1}\n`, { report: file, branch: 'canary', commit: 'abc123' });
+    const r = await play(`- hosts: all\n  tasks:\n    - set_fact: {x: 1}\n`, {
+      report: file,
+      branch: 'canary',
+      commit: 'abc123',
+    });
     const written = RunReport.parse(JSON.parse(readFileSync(file, 'utf8')));
     expect(written.branch).toBe('canary');
     expect(written.commit).toBe('abc123');
@@ -122,7 +140,10 @@ describe('exit codes and report', () => {
 
 describe('secrets', () => {
   test('no_log hides results in output and report, and the value is masked later too', async () => {
-    const r = await play(`- hosts: canary\n  tasks:\n    - set_fact:\n        api_token: s3cr3t-value-42\n      no_log: true\n    - debug: msg="token is {{ api_token }}"\n`, { report: '/dev/null' });
+    const r = await play(
+      `- hosts: canary\n  tasks:\n    - set_fact:\n        api_token: s3cr3t-value-42\n      no_log: true\n    - debug: msg="token is {{ api_token }}"\n`,
+      { report: '/dev/null' },
+    );
     expect(r.text).not.toContain('s3cr3t-value-42');
     expect(JSON.stringify(r.report)).not.toContain('s3cr3t-value-42');
     expect(r.text).toContain('********');
@@ -161,17 +182,24 @@ describe('bulk modules', () => {
       checkMode: true,
       async runBatch(items, task) {
         calls.push(items.map((i) => i.host));
-        for (const i of items) task.report.add({ host: i.host, kind: 'os', from: 'v1', to: i.args.image, why: 'image differs' });
+        for (const i of items)
+          task.report.add({ host: i.host, kind: 'os', from: 'v1', to: i.args.image, why: 'image differs' });
         return new Map(items.map((i) => [i.host, { changed: true, image: i.args.image }]));
       },
     });
-    const r = await play(`- hosts: all\n  tasks:\n    - test_bulk:\n        image: "img-{{ num }}"\n      when: num > 1\n      register: out\n    - debug: var=out.image\n`);
+    const r = await play(
+      `- hosts: all\n  tasks:\n    - test_bulk:\n        image: "img-{{ num }}"\n      when: num > 1\n      register: out\n    - debug: var=out.image\n`,
+    );
     expect(calls).toEqual([[H2, H3]]);
     expect(r.report.plan).toEqual([
       { host: H2, kind: 'os', from: 'v1', to: 'img-2', why: 'image differs', task: 'test_bulk' },
       { host: H3, kind: 'os', from: 'v1', to: 'img-3', why: 'image differs', task: 'test_bulk' },
     ]);
-    expect(flatResults(r.report.results).filter((x) => x.action === 'debug').map((x) => x.result['out.image'])).toEqual(['VARIABLE IS NOT DEFINED!', 'img-2', 'img-3']);
+    expect(
+      flatResults(r.report.results)
+        .filter((x) => x.action === 'debug')
+        .map((x) => x.result['out.image']),
+    ).toEqual(['VARIABLE IS NOT DEFINED!', 'img-2', 'img-3']);
   });
 });
 

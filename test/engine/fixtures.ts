@@ -25,8 +25,12 @@ export interface FixtureOptions {
 
 export function fixtureOptions(name: string): FixtureOptions {
   const text = readFileSync(join(FIXTURES, `${name}.yml`), 'utf8');
-  const args = /^# fleetplay-args: (.*)$/.exec(text.split('\n')[0]!)?.[1].split(' ').filter(Boolean) ?? [];
-  const env = Object.fromEntries((/^# fleetplay-env: (.*)$/m.exec(text)?.[1].split(' ').filter(Boolean) ?? []).map((kv) => kv.split('=') as [string, string]));
+  const args = /^# fleetplay-args: (.*)$/.exec(text.split('\n')[0])?.[1].split(' ').filter(Boolean) ?? [];
+  const env = Object.fromEntries(
+    (/^# fleetplay-env: (.*)$/m.exec(text)?.[1].split(' ').filter(Boolean) ?? []).map(
+      (kv) => kv.split('=') as [string, string],
+    ),
+  );
   const o: FixtureOptions = { tags: [], skipTags: [], extraVars: {}, check: false, diff: false, verbosity: 0, env };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];

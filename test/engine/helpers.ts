@@ -30,10 +30,21 @@ export function repo(files: Record<string, string>): string {
   return dir;
 }
 
-export async function play(playbook: string, opts: Partial<RunOptions> & { files?: Record<string, string> } = {}): Promise<RunResult & { text: string; dir: string }> {
+export async function play(
+  playbook: string,
+  opts: Partial<RunOptions> & { files?: Record<string, string> } = {},
+): Promise<RunResult & { text: string; dir: string }> {
   const dir = repo({ 'site.yml': playbook, ...(opts.files ?? {}) });
   let text = '';
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-  const r = await runPlaybook({ playbook: join(dir, 'site.yml'), inventory: [join(dir, 'inventory.yml')], mode: 'run', stdout, recordResults: true, env: { PATH: process.env.PATH }, ...opts });
+  const r = await runPlaybook({
+    playbook: join(dir, 'site.yml'),
+    inventory: [join(dir, 'inventory.yml')],
+    mode: 'run',
+    stdout,
+    recordResults: true,
+    env: { PATH: process.env.PATH },
+    ...opts,
+  });
   return { ...r, text, dir };
 }

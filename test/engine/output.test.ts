@@ -10,7 +10,9 @@ import { Writable } from 'node:stream';
 import { runPlaybook } from '../../src/engine/run.js';
 import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
 
-const names = readdirSync(dir).filter((f) => f.endsWith('.stdout.txt')).map((f) => f.replace('.stdout.txt', ''));
+const names = readdirSync(dir)
+  .filter((f) => f.endsWith('.stdout.txt'))
+  .map((f) => f.replace('.stdout.txt', ''));
 
 /** ansible -v names its configuration file first; fleetplay has none. */
 const CONFIG_NOTICE = /^(No config file found; using defaults|Using .* as config file)\n/m;
@@ -19,7 +21,12 @@ function sections(text: string): string[][] {
   const blank = text.replace(CONFIG_NOTICE, '').replace(/"(delta|start|end)": "[^"]*"/g, '"$1": "X"');
   return blank
     .split('\n\n')
-    .map((s) => s.split('\n').filter((l) => l.trim() !== '').sort())
+    .map((s) =>
+      s
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .sort(),
+    )
     .filter((s) => s.length);
 }
 
@@ -27,7 +34,18 @@ async function fleetplayText(name: string): Promise<{ text: string; rc: number }
   let text = '';
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
   const o = fixtureOptions(name);
-  const r = await runPlaybook({ playbook: join(dir, `${name}.yml`), inventory: [join(dir, 'inventory.yml')], mode: o.check ? 'dry-run' : 'run', diff: o.diff, verbosity: o.verbosity, tags: o.tags, skipTags: o.skipTags, extraVars: o.extraVars, stdout, env: { PATH: process.env.PATH, ...o.env } });
+  const r = await runPlaybook({
+    playbook: join(dir, `${name}.yml`),
+    inventory: [join(dir, 'inventory.yml')],
+    mode: o.check ? 'dry-run' : 'run',
+    diff: o.diff,
+    verbosity: o.verbosity,
+    tags: o.tags,
+    skipTags: o.skipTags,
+    extraVars: o.extraVars,
+    stdout,
+    env: { PATH: process.env.PATH, ...o.env },
+  });
   return { text, rc: r.exitCode };
 }
 

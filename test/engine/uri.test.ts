@@ -18,7 +18,11 @@ beforeAll(async () => {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end('nope');
         return;
       }
-      res.writeHead(req.method === 'POST' ? 201 : 200, { 'Content-Type': 'application/json', 'X-Fleet-Id': 'f1', 'Set-Cookie': 'session=abc; Path=/' });
+      res.writeHead(req.method === 'POST' ? 201 : 200, {
+        'Content-Type': 'application/json',
+        'X-Fleet-Id': 'f1',
+        'Set-Cookie': 'session=abc; Path=/',
+      });
       res.end(JSON.stringify({ method: req.method, got: body }));
     });
   });
@@ -28,13 +32,26 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 test('GET returns status, json, content, cookies and lower-cased headers', async () => {
-  const r = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/x\n        return_content: true\n      register: out\n    - debug: var=out\n`);
+  const r = await play(
+    `- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/x\n        return_content: true\n      register: out\n    - debug: var=out\n`,
+  );
   const out = flatResults(r.report.results)[1].result.out as Record<string, unknown>;
-  expect(out).toMatchObject({ status: 200, json: { method: 'GET', got: '' }, content: '{"method":"GET","got":""}', cookies: { session: 'abc' }, x_fleet_id: 'f1', content_type: 'application/json', changed: false, failed: false });
+  expect(out).toMatchObject({
+    status: 200,
+    json: { method: 'GET', got: '' },
+    content: '{"method":"GET","got":""}',
+    cookies: { session: 'abc' },
+    x_fleet_id: 'f1',
+    content_type: 'application/json',
+    changed: false,
+    failed: false,
+  });
 });
 
 test('POST json body, basic auth, status_code list', async () => {
-  const r = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/d\n        method: POST\n        body_format: json\n        body: {device: "{{ inventory_hostname }}", n: 1}\n        user: admin\n        password: pa55word-x\n        force_basic_auth: true\n        status_code: [200, 201]\n      register: out\n`);
+  const r = await play(
+    `- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/d\n        method: POST\n        body_format: json\n        body: {device: "{{ inventory_hostname }}", n: 1}\n        user: admin\n        password: pa55word-x\n        force_basic_auth: true\n        status_code: [200, 201]\n      register: out\n`,
+  );
   expect(r.exitCode).toBe(0);
   const req = seen.at(-1)!;
   expect(JSON.parse(req.body)).toEqual({ device: H1, n: 1 });
@@ -45,23 +62,34 @@ test('POST json body, basic auth, status_code list', async () => {
 });
 
 test('form-urlencoded body', async () => {
-  await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/f\n        method: PUT\n        body_format: form-urlencoded\n        body: {a: "1 2", b: x}\n`);
+  await play(
+    `- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/f\n        method: PUT\n        body_format: form-urlencoded\n        body: {a: "1 2", b: x}\n`,
+  );
   const req = seen.at(-1)!;
   expect(req.body).toBe('a=1+2&b=x');
   expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
 });
 
-test('an unexpected status fails the host with ansible\'s message; unreachable URL too', async () => {
+test("an unexpected status fails the host with ansible's message; unreachable URL too", async () => {
   const r = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/missing\n`);
   expect(r.exitCode).toBe(2);
-  expect(flatResults(r.report.results)[0].result).toMatchObject({ status: 404, msg: 'Status code was 404 and not [200]: HTTP Error 404: Not Found', content: 'nope' });
-  const down = await play(`- hosts: canary\n  tasks:\n    - uri:\n        url: http://127.0.0.1:1/\n        timeout: 2\n`);
+  expect(flatResults(r.report.results)[0].result).toMatchObject({
+    status: 404,
+    msg: 'Status code was 404 and not [200]: HTTP Error 404: Not Found',
+    content: 'nope',
+  });
+  const down = await play(
+    `- hosts: canary\n  tasks:\n    - uri:\n        url: http://127.0.0.1:1/\n        timeout: 2\n`,
+  );
   expect(flatResults(down.report.results)[0].result).toMatchObject({ status: -1, failed: true });
 });
 
 test('check mode sends GET but not writes', async () => {
   const before = seen.length;
-  const r = await play(`- hosts: canary\n  tasks:\n    - uri: url=${base}/g\n    - uri:\n        url: ${base}/w\n        method: DELETE\n`, { mode: 'dry-run' });
+  const r = await play(
+    `- hosts: canary\n  tasks:\n    - uri: url=${base}/g\n    - uri:\n        url: ${base}/w\n        method: DELETE\n`,
+    { mode: 'dry-run' },
+  );
   expect(seen.slice(before).map((s) => s.method)).toEqual(['GET']);
   expect(flatResults(r.report.results).map((x) => x.status)).toEqual(['ok', 'changed']);
 });

@@ -34,7 +34,9 @@ describe('currentStage', () => {
 
   test('detached HEAD (an Actions checkout) takes the branch from GITHUB_REF_NAME when GITHUB_SHA is HEAD', async () => {
     sh(repo.dir, 'checkout', '-q', '--detach', repo.first);
-    const r = await currentStage(repo.dir, { env: { GITHUB_REF_NAME: 'production', GITHUB_REF_TYPE: 'branch', GITHUB_SHA: repo.first } });
+    const r = await currentStage(repo.dir, {
+      env: { GITHUB_REF_NAME: 'production', GITHUB_REF_TYPE: 'branch', GITHUB_SHA: repo.first },
+    });
     expect(r).toEqual({ ok: true, value: { branch: 'production', commit: repo.first, detached: true } });
   });
 
@@ -56,7 +58,9 @@ describe('currentStage', () => {
 
   test('detached HEAD triggered by a tag is not a stage branch', async () => {
     sh(repo.dir, 'checkout', '-q', '--detach', repo.first);
-    const r = await currentStage(repo.dir, { env: { GITHUB_REF_NAME: 'v1.0', GITHUB_REF_TYPE: 'tag', GITHUB_SHA: repo.first } });
+    const r = await currentStage(repo.dir, {
+      env: { GITHUB_REF_NAME: 'v1.0', GITHUB_REF_TYPE: 'tag', GITHUB_SHA: repo.first },
+    });
     expect(r.ok || r.error.message).toBe('the workflow was triggered by tag v1.0, not a branch');
   });
 
@@ -76,13 +80,19 @@ describe('currentStage', () => {
       value: { branch: 'production', commit: repo.second, detached: false },
     });
     sh(repo.dir, 'checkout', '-q', '--detach', repo.first);
-    const r = await currentStage(repo.dir, { branch: 'canary', env: { GITHUB_REF_NAME: 'main', GITHUB_SHA: repo.second } });
+    const r = await currentStage(repo.dir, {
+      branch: 'canary',
+      env: { GITHUB_REF_NAME: 'main', GITHUB_SHA: repo.second },
+    });
     expect(r).toEqual({ ok: true, value: { branch: 'canary', commit: repo.first, detached: true } });
   });
 
   test('an invalid --branch is refused with git’s own rules', async () => {
     const r = await currentStage(repo.dir, { branch: 'bad..name' });
-    expect(r.ok || r.error).toMatchObject({ code: 'git.bad-branch', message: '--branch "bad..name" is not a valid branch name' });
+    expect(r.ok || r.error).toMatchObject({
+      code: 'git.bad-branch',
+      message: '--branch "bad..name" is not a valid branch name',
+    });
   });
 
   test('a directory that is not a repository, or does not exist, is named in the error', async () => {
@@ -90,7 +100,11 @@ describe('currentStage', () => {
     tmp.push(plain);
     for (const dir of [plain, join(plain, 'missing')]) {
       const r = await currentStage(dir, { env: { GITHUB_REF_NAME: 'main' } });
-      expect(r.ok || r.error).toMatchObject({ code: 'git.not-a-repo', file: dir, message: `${dir} is not a git repository` });
+      expect(r.ok || r.error).toMatchObject({
+        code: 'git.not-a-repo',
+        file: dir,
+        message: `${dir} is not a git repository`,
+      });
     }
   });
 

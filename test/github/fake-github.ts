@@ -32,7 +32,8 @@ const STATUS_PATH = /^\/repos\/([^/]+)\/([^/]+)\/statuses\/(.+)$/;
 /** GitHub's answer to repos/create-commit-status, built from what was sent. */
 export function statusReply(req: RecordedRequest, id: number, origin: string, prefix = ''): Reply {
   const m = req.path.startsWith(prefix) ? STATUS_PATH.exec(req.path.slice(prefix.length)) : null;
-  if (req.method !== 'POST' || !m) return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+  if (req.method !== 'POST' || !m)
+    return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
   const sent = JSON.parse(req.body || '{}') as Record<string, unknown>;
   const now = new Date(Date.UTC(2026, 0, 2, 3, 4, 5)).toISOString();
   return {
@@ -65,8 +66,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 const COMBINED_PATH = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/;
 
 /** The `*_url` fields GitHub puts in a repository and a user object. */
-const REPO_URLS = 'archive assignees blobs branches collaborators comments commits compare contents contributors deployments downloads events forks git_commits git_refs git_tags hooks issue_comment issue_events issues keys labels languages merges milestones notifications pulls releases stargazers statuses subscribers subscription tags teams trees'.split(' ');
-const USER_URLS = 'events followers following gists organizations received_events repos starred subscriptions'.split(' ');
+const REPO_URLS =
+  'archive assignees blobs branches collaborators comments commits compare contents contributors deployments downloads events forks git_commits git_refs git_tags hooks issue_comment issue_events issues keys labels languages merges milestones notifications pulls releases stargazers statuses subscribers subscription tags teams trees'.split(
+    ' ',
+  );
+const USER_URLS = 'events followers following gists organizations received_events repos starred subscriptions'.split(
+  ' ',
+);
 
 function minimalRepository(owner: string, repo: string, origin: string): Record<string, unknown> {
   const url = `${origin}/repos/${owner}/${repo}`;
@@ -111,7 +117,7 @@ function combinedReply(m: RegExpExecArray, kept: Status[], query: URLSearchParam
   const all = [...latest.values()];
   const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
   const page = Math.max(1, Number(query.get('page') ?? 1));
-  const [owner, repo, ref] = [m[1]!, m[2]!, m[3]!];
+  const [owner, repo, ref] = [m[1], m[2], m[3]];
   return {
     status: 200,
     body: {
@@ -135,7 +141,7 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
   let origin = '';
   const answer = (rec: RecordedRequest): Reply => {
     const combined = rec.method === 'GET' ? COMBINED_PATH.exec(rec.path.slice(prefix.length)) : null;
-    if (combined) return combinedReply(combined, kept.get(combined[3]!) ?? [], new URLSearchParams(rec.query), origin);
+    if (combined) return combinedReply(combined, kept.get(combined[3]) ?? [], new URLSearchParams(rec.query), origin);
     const reply = statusReply(rec, 1000 + requests.length, origin, prefix);
     if (reply.status === 201) keep(rec.path.split('/').pop()!, reply.body as Status);
     return reply;
@@ -159,7 +165,12 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     requests,
     replies,
     setStatus: (sha, context, state) => {
-      const rec: RecordedRequest = { method: 'POST', path: `${prefix}/repos/o/r/statuses/${sha}`, headers: {}, body: JSON.stringify({ context, state }) };
+      const rec: RecordedRequest = {
+        method: 'POST',
+        path: `${prefix}/repos/o/r/statuses/${sha}`,
+        headers: {},
+        body: JSON.stringify({ context, state }),
+      };
       keep(sha, statusReply(rec, 5000 + [...kept.values()].flat().length, origin, prefix).body as Status);
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -15,7 +15,10 @@ const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
 /** Read in place, never copied into the tree; FLEETPLAY_REFERENCE_DIR for a checkout elsewhere. */
-export const SPEC_PATH = join(process.env.FLEETPLAY_REFERENCE_DIR ?? join(process.cwd(), '..', 'shared', 'reference'), 'github-openapi-subset.json');
+export const SPEC_PATH = join(
+  process.env.FLEETPLAY_REFERENCE_DIR ?? join(process.cwd(), '..', 'shared', 'reference'),
+  'github-openapi-subset.json',
+);
 const SPEC_ID = 'github-rest';
 
 export interface RecordedRequest {
@@ -68,7 +71,10 @@ export class GitHubContract {
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(specPath = SPEC_PATH) {
-    if (!existsSync(specPath)) throw new Error(`${specPath} not found: set FLEETPLAY_REFERENCE_DIR to the folder holding GitHub's OpenAPI subset`);
+    if (!existsSync(specPath))
+      throw new Error(
+        `${specPath} not found: set FLEETPLAY_REFERENCE_DIR to the folder holding GitHub's OpenAPI subset`,
+      );
     this.spec = JSON.parse(readFileSync(specPath, 'utf8')) as Json;
     addNullToNullableEnums(this.spec);
     this.ajv = new Ajv({ strict: false, allErrors: true });
@@ -87,7 +93,12 @@ export class GitHubContract {
       const m = re.exec(path);
       if (!m) continue;
       const pathParams = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1] ?? '')]));
-      return { operationId: String(op.operationId), pointer: ['paths', template, method.toLowerCase()], op, pathParams };
+      return {
+        operationId: String(op.operationId),
+        pointer: ['paths', template, method.toLowerCase()],
+        op,
+        pathParams,
+      };
     }
     return undefined;
   }
@@ -111,8 +122,14 @@ export class GitHubContract {
     if (!req.path.startsWith(apiPrefix)) return [`path ${req.path} is outside the API root ${apiPrefix}`];
     const found = this.findOperation(req.method, req.path.slice(apiPrefix.length));
     if (!found) return [`${req.method} ${req.path} is no operation of the GitHub REST API`];
-    if (found.operationId !== expectedOperation) return [`${req.method} ${req.path} is ${found.operationId}, not ${expectedOperation}`];
-    return [...this.checkParams(found), ...this.checkQuery(req, found), ...checkHeaders(req, found.op), ...this.checkBody(req, found)];
+    if (found.operationId !== expectedOperation)
+      return [`${req.method} ${req.path} is ${found.operationId}, not ${expectedOperation}`];
+    return [
+      ...this.checkParams(found),
+      ...this.checkQuery(req, found),
+      ...checkHeaders(req, found.op),
+      ...this.checkBody(req, found),
+    ];
   }
 
   /** The operation's parameters, resolved, with the pointer to each one's schema. */
@@ -135,12 +152,17 @@ export class GitHubContract {
 
   /** Every query parameter sent must be one the operation documents, its value of the documented type. */
   private checkQuery(req: RecordedRequest, found: Operation): string[] {
-    const declared = new Map(this.params(found).filter(({ p }) => p.in === 'query').map((x) => [String(x.p.name), x.schema]));
+    const declared = new Map(
+      this.params(found)
+        .filter(({ p }) => p.in === 'query')
+        .map((x) => [String(x.p.name), x.schema]),
+    );
     return [...new URLSearchParams(req.query ?? '')].flatMap(([name, value]) => {
       const schema = declared.get(name);
       if (!schema) return [`query parameter ${name} is not one of ${found.operationId}'s`];
       const type = (this.at(schema) as { type?: string }).type;
-      const typed = type === 'integer' || type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
+      const typed =
+        type === 'integer' || type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
       return this.problems(schema, typed, `query parameter ${name}`);
     });
   }
@@ -163,7 +185,11 @@ export class GitHubContract {
     if (!found) return [`no operation ${operationId}`];
     const responses = found.op.responses as Record<string, Json>;
     if (!responses[String(status)]) return [`${operationId} documents no ${status} response`];
-    return this.problems([...found.pointer, 'responses', String(status), 'content', 'application/json', 'schema'], body, 'response');
+    return this.problems(
+      [...found.pointer, 'responses', String(status), 'content', 'application/json', 'schema'],
+      body,
+      'response',
+    );
   }
 
   private byId(operationId: string): Omit<Operation, 'pathParams'> | undefined {
@@ -195,12 +221,18 @@ function checkHeaders(req: RecordedRequest, op: Json): string[] {
   const h = req.headers;
   const out: string[] = [];
   if (!h['user-agent']) out.push('header user-agent missing (GitHub rejects requests without one)');
-  if (!/^(token|bearer) \S+$/i.test(h.authorization ?? '')) out.push('header authorization is not "token <t>" or "Bearer <t>"');
-  if (!String(h.accept ?? '').includes('application/vnd.github')) out.push('header accept does not ask for application/vnd.github+json');
+  if (!/^(token|bearer) \S+$/i.test(h.authorization ?? ''))
+    out.push('header authorization is not "token <t>" or "Bearer <t>"');
+  if (!String(h.accept ?? '').includes('application/vnd.github'))
+    out.push('header accept does not ask for application/vnd.github+json');
   const rb = op.requestBody as { content?: Record<string, unknown> } | undefined;
   if (rb?.content) {
-    const type = String(h['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    if (!(type in rb.content)) out.push(`header content-type "${type}" is not one of ${Object.keys(rb.content).join(', ')}`);
+    const type =
+      String(h['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim() ?? '';
+    if (!(type in rb.content))
+      out.push(`header content-type "${type}" is not one of ${Object.keys(rb.content).join(', ')}`);
   }
   return out;
 }

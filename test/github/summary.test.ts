@@ -15,13 +15,23 @@ describe('appendStepSummary', () => {
     writeFileSync(file, '# earlier step\n');
     registerSecretsFromEnv({ INFLUXDB_TOKEN: 'influx-secret-42' });
     const env = { GITHUB_STEP_SUMMARY: file };
-    expect(await appendStepSummary('## fleetplay canary\n| device | state |\n|---|---|\n| kiosk | converged |', env)).toEqual({ ok: true, value: { written: true, path: file } });
-    expect(await appendStepSummary('token was influx-secret-42\n', env)).toEqual({ ok: true, value: { written: true, path: file } });
-    expect(readFileSync(file, 'utf8')).toBe('# earlier step\n## fleetplay canary\n| device | state |\n|---|---|\n| kiosk | converged |\ntoken was ********\n');
+    expect(
+      await appendStepSummary('## fleetplay canary\n| device | state |\n|---|---|\n| kiosk | converged |', env),
+    ).toEqual({ ok: true, value: { written: true, path: file } });
+    expect(await appendStepSummary('token was influx-secret-42\n', env)).toEqual({
+      ok: true,
+      value: { written: true, path: file },
+    });
+    expect(readFileSync(file, 'utf8')).toBe(
+      '# earlier step\n## fleetplay canary\n| device | state |\n|---|---|\n| kiosk | converged |\ntoken was ********\n',
+    );
   });
 
   test('outside Actions nothing is written and the reason says why', async () => {
-    expect(await appendStepSummary('# x', {})).toEqual({ ok: true, value: { written: false, reason: 'job summary not written: GITHUB_STEP_SUMMARY is not set' } });
+    expect(await appendStepSummary('# x', {})).toEqual({
+      ok: true,
+      value: { written: false, reason: 'job summary not written: GITHUB_STEP_SUMMARY is not set' },
+    });
   });
 
   test('an unwritable summary path is an error naming the file', async () => {

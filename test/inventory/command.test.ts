@@ -198,7 +198,7 @@ describe('fleetplay inventory add / remove', () => {
     expect(dry.out).toMatch(/^--- a\/.*inventory\/hosts\.yml\n\+\+\+ b\/.*inventory\/hosts\.yml\n@@ /);
     expect(changedLines(dry.out)).toEqual([`+        ${id(8)}:  # ⑧ new board`]);
     expect(await run('-i', i, 'add', id(8), '--to', 'canary', '--comment', '⑧ new board')).toMatchObject({ code: 0 });
-    expect(applyPatch(before[hosts]!.toString('utf8'), dry.out)).toBe(readFileSync(hosts, 'utf8'));
+    expect(applyPatch(before[hosts].toString('utf8'), dry.out)).toBe(readFileSync(hosts, 'utf8'));
   });
 
   it('remove --dry-run prints the diff of the real remove (every group of the device) and writes nothing', async () => {
@@ -213,7 +213,7 @@ describe('fleetplay inventory add / remove', () => {
       `-        ${PROTOTYPE}:  # ⑤`,
     ]);
     expect(await run('-i', i, 'remove', PROTOTYPE)).toMatchObject({ code: 0, out: `removed ${PROTOTYPE} from the inventory (${hosts})\n` });
-    expect(applyPatch(before[hosts]!.toString('utf8'), dry.out)).toBe(readFileSync(hosts, 'utf8'));
+    expect(applyPatch(before[hosts].toString('utf8'), dry.out)).toBe(readFileSync(hosts, 'utf8'));
   });
 
   it('--dry-run of a refused edit reports the error, prints no diff and writes nothing', async () => {
@@ -292,6 +292,6 @@ describe('fleetplay inventory list / show / graph', () => {
     const dir = tree({ 'hosts.yml': 'all:\n  childern:\n    x:\n' });
     const r = await run('-i', join(dir, 'hosts.yml'), 'list');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^error: .*hosts\.yml:2:3: unknown key `childern` in group "all"\n  hint: /);
+    expect(r.err).toMatch(/^error: .*hosts\.yml:2:3: unknown key `childern` in group "all"\n {2}hint: /);
   });
 });

@@ -23,7 +23,7 @@ describe('move: every device to every other stage', () => {
     const plan = planMove(inv, device, to, from);
     if (!plan.ok) throw new Error(plan.error.message);
     expect(plan.value.edits).toHaveLength(1);
-    const { before, after, file } = plan.value.edits[0]!;
+    const { before, after, file } = plan.value.edits[0];
     const others = (text: string) => text.split('\n').filter((l) => !l.includes(device));
     expect(others(after)).toEqual(others(before));
     const mine = (text: string) => text.split('\n').filter((l) => l.includes(device));

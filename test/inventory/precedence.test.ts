@@ -33,13 +33,13 @@ function optionsFrom(argv: string[]) {
   const extra: string[] = [];
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '-i') inventory.push(join(dir, argv[++i]!));
-    else if (argv[i] === '-e') extra.push(argv[++i]!);
-    else if (argv[i]!.startsWith('-')) throw new Error(`unhandled recorded argument ${argv[i]}`);
-    else positional.push(join(dir, argv[i]!));
+    if (argv[i] === '-i') inventory.push(join(dir, argv[++i]));
+    else if (argv[i] === '-e') extra.push(argv[++i]);
+    else if (argv[i].startsWith('-')) throw new Error(`unhandled recorded argument ${argv[i]}`);
+    else positional.push(join(dir, argv[i]));
   }
   if (positional.length !== 1) throw new Error(`expected one playbook in ${argv.join(' ')}`);
-  return { playbook: positional[0]!, inventory, extraVars: parseExtraVars(extra) };
+  return { playbook: positional[0], inventory, extraVars: parseExtraVars(extra) };
 }
 
 /** What fleetplay's report task showed for each case: the id of the winning layer. */
@@ -56,7 +56,7 @@ async function fleetplayShows(): Promise<Record<string, unknown>> {
 function table(shown: Record<string, unknown>): string {
   const rows = caseNames.map((c, i) => {
     const mark = shown[c] === expected.cases[c] ? '' : '   <-- differs';
-    return `${c}  layers 1-${String(i + 1).padEnd(2)}  top: ${expected.layers[i]!.id.padEnd(28)} ansible: ${expected.cases[c]!.padEnd(28)} fleetplay: ${String(shown[c])}${mark}`;
+    return `${c}  layers 1-${String(i + 1).padEnd(2)}  top: ${expected.layers[i].id.padEnd(28)} ansible: ${expected.cases[c].padEnd(28)} fleetplay: ${String(shown[c])}${mark}`;
   });
   return [`precedence table (${expected.ansible}; ${expected.command})`, ...rows].join('\n');
 }
@@ -79,7 +79,7 @@ describe('variable precedence table vs ansible-core 2.14', () => {
     expect(caseNames.map((c) => expected.cases[c])).toEqual(expected.layers.map((l) => l.id));
   });
 
-  it.each(caseNames.map((c, i) => [c, expected.layers[i]!.id] as const))('%s (layers up to %s): fleetplay shows the layer ansible shows', (c) => {
+  it.each(caseNames.map((c, i) => [c, expected.layers[i].id] as const))('%s (layers up to %s): fleetplay shows the layer ansible shows', (c) => {
     expect(shown[c]).toBe(expected.cases[c]);
   });
 });

@@ -47,7 +47,7 @@ describe('monitor → GitHub', () => {
     const sent = gh.requests.map((q) => JSON.parse(q.body) as Record<string, string>);
     expect(sent.map((b) => b.state)).toEqual([...sent.slice(0, -1).map(() => 'pending'), 'failure']);
     expect(sent.length).toBeGreaterThanOrEqual(2);
-    const last = sent[sent.length - 1]!;
+    const last = sent[sent.length - 1];
     expect(last).toEqual({
       state: 'failure',
       context: 'fleetplay/canary',
@@ -57,12 +57,14 @@ describe('monitor → GitHub', () => {
     for (const [i, q] of gh.requests.entries()) {
       expect(q.path).toBe(`/api/v3/repos/acme/fleet/statuses/${repo.commit}`);
       expect(contract.checkRequest(q, OP, '/api/v3')).toEqual([]);
-      expect(contract.checkResponse(OP, gh.replies[i]!.status, gh.replies[i]!.body)).toEqual([]);
+      expect(contract.checkResponse(OP, gh.replies[i].status, gh.replies[i].body)).toEqual([]);
       expect(q.headers.authorization).toBe(`token ${GH_TOKEN}`);
     }
     const md = readFileSync(summary, 'utf8');
     expect(md).toMatch(/\| failed \| 4 \|/);
-    expect(md).toMatch(/### Devices not converged[\s\S]*\| `7a000000-0000-4000-8000-000000000001` \| failed \| `[0-9a-f-]{36}` \|/);
+    expect(md).toMatch(
+      /### Devices not converged[\s\S]*\| `7a000000-0000-4000-8000-000000000001` \| failed \| `[0-9a-f-]{36}` \|/,
+    );
     for (const text of [r.stdout, r.stderr, md]) expect(text).not.toContain(GH_TOKEN);
   });
 
@@ -73,19 +75,30 @@ describe('monitor → GitHub', () => {
     const summary = join(mkdtempSync(join(tmpdir(), 'fleetplay-summary-')), 'summary.md');
     const ok = await monitor(repo, srv, {}, actionsEnv(summary));
     expect(ok.code).toBe(0);
-    expect(JSON.parse(gh.requests[0]!.body)).toMatchObject({ state: 'success', description: '4 converged, 1 not subscribed' });
-    expect(contract.checkRequest(gh.requests[0]!, OP, '/api/v3')).toEqual([]);
+    expect(JSON.parse(gh.requests[0].body)).toMatchObject({
+      state: 'success',
+      description: '4 converged, 1 not subscribed',
+    });
+    expect(contract.checkRequest(gh.requests[0], OP, '/api/v3')).toEqual([]);
 
     const other = commitImage(repo, 'os-1.2-bad');
     await updateRun(other, srv);
-    const quiet = await monitor(other, srv, { wait: true, interval: '30s' }, { GITHUB_REPOSITORY: 'acme/fleet', GITHUB_API_URL: gh.url });
+    const quiet = await monitor(
+      other,
+      srv,
+      { wait: true, interval: '30s' },
+      { GITHUB_REPOSITORY: 'acme/fleet', GITHUB_API_URL: gh.url },
+    );
     expect(quiet.code).toBe(2);
     expect(gh.requests.length).toBe(1);
     expect(quiet.stderr.match(/commit status fleetplay\/canary not sent: GITHUB_TOKEN not known/g)).toHaveLength(1);
   });
 
   /** What the monitor sent, in order: [state, description]. */
-  const statuses = () => gh.requests.map((q) => JSON.parse(q.body) as { state: string; description: string }).map((b) => [b.state, b.description]);
+  const statuses = () =>
+    gh.requests
+      .map((q) => JSON.parse(q.body) as { state: string; description: string })
+      .map((b) => [b.state, b.description]);
   const summaryFile = () => join(mkdtempSync(join(tmpdir(), 'fleetplay-summary-')), 'summary.md');
   const offline = (n: number) => srv.admin('PUT', `devices/${dev(n)}`, { online: false });
 
@@ -93,7 +106,12 @@ describe('monitor → GitHub', () => {
     const repo = fleetRepo('os-1.1');
     await updateRun(repo, srv);
     for (const n of [1, 2, 3, 4]) await offline(n);
-    const r = await monitor(repo, srv, { wait: true, interval: '10m', timeout: '6h', offlineAfter: '1h' }, actionsEnv(summaryFile()));
+    const r = await monitor(
+      repo,
+      srv,
+      { wait: true, interval: '10m', timeout: '6h', offlineAfter: '1h' },
+      actionsEnv(summaryFile()),
+    );
     expect(r.code).toBe(3);
     expect(statuses()).toEqual([
       ['pending', '4 pending, 1 not subscribed'],
@@ -110,9 +128,17 @@ describe('monitor → GitHub', () => {
     const repo = fleetRepo('os-1.1');
     await updateRun(repo, srv);
     await offline(3);
-    const held = await monitor(repo, srv, { wait: true, interval: '30m', timeout: '6h', json: true }, actionsEnv(summaryFile()));
+    const held = await monitor(
+      repo,
+      srv,
+      { wait: true, interval: '30m', timeout: '6h', json: true },
+      actionsEnv(summaryFile()),
+    );
     expect(held.code).toBe(3);
-    expect(snapshotOf(held).devices.find((d) => d.device === dev(3))).toMatchObject({ state: 'offline', why: expect.stringMatching(/no check-in for \d+m .*; was: os-1.1: scheduled, not started/) });
+    expect(snapshotOf(held).devices.find((d) => d.device === dev(3))).toMatchObject({
+      state: 'offline',
+      why: expect.stringMatching(/no check-in for \d+m .*; was: os-1.1: scheduled, not started/),
+    });
     expect(statuses().at(-1)).toEqual(['pending', '3 converged, 1 offline, 1 not subscribed']);
     expect(statuses().map(([state]) => state)).not.toContain('success');
 
@@ -135,7 +161,12 @@ describe('monitor → GitHub', () => {
   test('--wait --timeout on the manual clock: still in progress at the timeout → exit 3 with pending published', async () => {
     const repo = fleetRepo('os-1.1');
     await updateRun(repo, srv);
-    const r = await monitor(repo, srv, { wait: true, interval: '30s', timeout: '60s', json: true }, actionsEnv(summaryFile()));
+    const r = await monitor(
+      repo,
+      srv,
+      { wait: true, interval: '30s', timeout: '60s', json: true },
+      actionsEnv(summaryFile()),
+    );
     expect(r.code).toBe(3);
     // Looks at +0s, +30s, +60s of simulated time, then gives up: the devices need ~100s.
     expect(r.stderr.match(/^\S+ \+(\d+)s /gm)!.map((l) => l.split(' ')[1])).toEqual(['+0s', '+30s', '+60s']);
@@ -154,12 +185,23 @@ describe('monitor → GitHub', () => {
 
   test('on a terminal a warning while waiting clears the bar and keeps a line of its own', async () => {
     await gh.close();
-    gh = await startFakeGitHub({ prefix: '/api/v3', respond: (_q, n) => (n === 2 ? { status: 422, body: { message: 'Validation Failed' } } : undefined) });
+    gh = await startFakeGitHub({
+      prefix: '/api/v3',
+      respond: (_q, n) => (n === 2 ? { status: 422, body: { message: 'Validation Failed' } } : undefined),
+    });
     const repo = fleetRepo('os-1.1');
     await updateRun(repo, srv);
-    const r = await monitor(repo, srv, { wait: true, interval: '30s' }, { ...actionsEnv(summaryFile()), NO_COLOR: '1' }, { tty: true });
+    const r = await monitor(
+      repo,
+      srv,
+      { wait: true, interval: '30s' },
+      { ...actionsEnv(summaryFile()), NO_COLOR: '1' },
+      { tty: true },
+    );
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^\r\[\.{30}\] 0% 4 pending, 1 not subscribed\x1b\[K\r\x1b\[Kwarning: commit status fleetplay\/canary on acme\/fleet failed: HTTP 422 [^\n]*\n[\s\S]*\r\[/);
+    expect(r.stderr).toMatch(
+      /^\r\[\.{30}\] 0% 4 pending, 1 not subscribed\x1b\[K\r\x1b\[Kwarning: commit status fleetplay\/canary on acme\/fleet failed: HTTP 422 [^\n]*\n[\s\S]*\r\[/,
+    );
     expect(r.stderr).not.toContain(GH_TOKEN);
   });
 });

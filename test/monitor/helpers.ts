@@ -76,7 +76,11 @@ export function fleetRepo(image: string): Repo {
   return commitImage({ dir, commit: '' }, image);
 }
 
-export const menderEnv = (srv: TestServer): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, MENDER_SERVER_URL: srv.url, MENDER_ACCESS_TOKEN: TOKEN });
+export const menderEnv = (srv: TestServer): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  MENDER_SERVER_URL: srv.url,
+  MENDER_ACCESS_TOKEN: TOKEN,
+});
 
 /** `fleetplay run --mode run` of the repo's playbook on canary (the update job). */
 export async function updateRun(repo: Repo, srv: TestServer, report?: string): Promise<RunResult> {
@@ -102,7 +106,10 @@ export interface Captured {
 
 /** Collects what is written; `isTTY` as a terminal's stream says it (the progress bar looks there). */
 const sink = (isTTY = false) => {
-  const w = new Writable({ write: (c, _e, cb) => ((w.text += String(c)), cb()) }) as Writable & { text: string; isTTY: boolean };
+  const w = new Writable({ write: (c, _e, cb) => ((w.text += String(c)), cb()) }) as Writable & {
+    text: string;
+    isTTY: boolean;
+  };
   w.text = '';
   w.isTTY = isTTY;
   return w;
@@ -118,7 +125,13 @@ export interface MonitorIoOptions {
  * `fleetplay monitor` in-process on a manual clock: `sleep` advances the server's clock instead of
  * waiting and `now` is the time slept so far, so --timeout is reached in simulated time too.
  */
-export async function monitor(repo: Repo, srv: TestServer, args: Partial<MonitorArgs> = {}, env: NodeJS.ProcessEnv = {}, o: MonitorIoOptions = {}): Promise<Captured> {
+export async function monitor(
+  repo: Repo,
+  srv: TestServer,
+  args: Partial<MonitorArgs> = {},
+  env: NodeJS.ProcessEnv = {},
+  o: MonitorIoOptions = {},
+): Promise<Captured> {
   const stdout = sink();
   const stderr = sink(o.tty);
   let slept = 0;

@@ -16,8 +16,14 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Debian's package, as .ci/run installs it; apt is reachable from CI and this sandbox. */
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
-  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  if (r.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing and "apt-get install -y chromium" failed (status ${r.status}): run it as root`);
+  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (r.status !== 0 || !existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing and "apt-get install -y chromium" failed (status ${r.status}): run it as root`,
+    );
 }
 
 const PROBE = `<script>
@@ -41,11 +47,34 @@ interface Probe {
 function render(file: string): Probe {
   const probed = file.replace(/\.html$/, '.probe.html');
   writeFileSync(probed, readFileSync(file, 'utf8').replace('</body>', `${PROBE}</body>`));
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-  const dom = execFileSync(CHROMIUM, [...flags, `--user-data-dir=${mkdtempSync(join(tmpdir(), 'fleetplay-chromium-'))}`, '--dump-dom', `file://${probed}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ];
+  const dom = execFileSync(
+    CHROMIUM,
+    [
+      ...flags,
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'fleetplay-chromium-'))}`,
+      '--dump-dom',
+      `file://${probed}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 },
+  );
   const m = /<pre id="probe">([\s\S]*?)<\/pre>/.exec(dom);
   if (!m) throw new Error(`Chromium did not run the probe; DOM starts: ${dom.slice(0, 200)}`);
-  return JSON.parse(m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as Probe;
+  return JSON.parse(
+    m[1]
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&'),
+  ) as Probe;
 }
 
 describe('monitor --html in headless Chromium', () => {
@@ -71,9 +100,11 @@ describe('monitor --html in headless Chromium', () => {
     expect(seen.text).toMatch(/4 of 4 devices failed or drifted/);
     // The chart: one segment, failed, drawn across the whole bar.
     expect(seen.segs.map((s) => s.state)).toEqual(['failed']);
-    expect(seen.segs[0]!.width).toBeGreaterThan(500);
+    expect(seen.segs[0].width).toBeGreaterThan(500);
     expect(seen.rows).toHaveLength(4);
-    expect(seen.rows[0]).toMatch(/7a000000-0000-4000-8000-000000000001\s+failed\s+[0-9a-f-]{36}\s+os-1.2-bad: deployment [0-9a-f-]{36} ended in failure/);
+    expect(seen.rows[0]).toMatch(
+      /7a000000-0000-4000-8000-000000000001\s+failed\s+[0-9a-f-]{36}\s+os-1.2-bad: deployment [0-9a-f-]{36} ended in failure/,
+    );
     expect(seen.rows[0]).toMatch(/Rolling back to os-1.0/);
   }, 120_000);
 
@@ -88,7 +119,7 @@ describe('monitor --html in headless Chromium', () => {
     const seen = render(file);
     const width = Object.fromEntries(seen.segs.map((s) => [s.state, s.width]));
     expect(Object.keys(width).sort()).toEqual(['converged', 'pending']);
-    expect(width.converged! / width.pending!).toBeCloseTo(3, 1);
+    expect(width.converged / width.pending).toBeCloseTo(3, 1);
     expect(seen.rows).toHaveLength(1);
     expect(seen.rows[0]).toMatch(/7a000000-0000-4000-8000-000000000001\s+pending/);
   }, 120_000);

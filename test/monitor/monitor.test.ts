@@ -36,17 +36,30 @@ describe('fleetplay monitor', () => {
     const moving = await monitor(repo, srv, { json: true });
     expect(moving.code).toBe(3);
     expect(stateOf(moving, 1)).toBe('in_progress');
-    expect(snapshotOf(moving).devices.find((d) => d.device === dev(1))!.why).toMatch(/downloading|installing|rebooting/);
+    expect(snapshotOf(moving).devices.find((d) => d.device === dev(1))!.why).toMatch(
+      /downloading|installing|rebooting/,
+    );
 
     await srv.admin('POST', 'clock/advance', { seconds: 2 * 3600 });
     const done = await monitor(repo, srv, { json: true, offlineAfter: '1h' });
     expect([1, 2, 4].map((n) => stateOf(done, n))).toEqual(['converged', 'converged', 'converged']);
     expect(stateOf(done, 3)).toBe('offline');
     expect(snapshotOf(done).devices.find((d) => d.device === dev(3))!.why).toMatch(/no check-in for 2h/);
-    expect(snapshotOf(done).counts).toEqual({ converged: 3, pending: 0, in_progress: 0, drift: 0, offline: 1, failed: 0, not_subscribed: 1 });
+    expect(snapshotOf(done).counts).toEqual({
+      converged: 3,
+      pending: 0,
+      in_progress: 0,
+      drift: 0,
+      offline: 1,
+      failed: 0,
+      not_subscribed: 1,
+    });
     // Device 3 still needs its update: not converged, so not green (exit 3, pending).
     expect(done.code).toBe(3);
-    expect(snapshotOf(done).verdict).toMatchObject({ commitState: 'pending', summary: '1 of 4 devices offline before converging (at most 0 may not converge)' });
+    expect(snapshotOf(done).verdict).toMatchObject({
+      commitState: 'pending',
+      summary: '1 of 4 devices offline before converging (at most 0 may not converge)',
+    });
   });
 
   test('--wait follows to convergence with few requests: bulk search, one deployment list, device lists of running deployments', async () => {
@@ -102,9 +115,9 @@ describe('fleetplay monitor', () => {
     expect(r.code).toBe(2);
     const failed = snapshotOf(r).devices.filter((d) => d.state === 'failed');
     expect(failed.map((d) => d.device).sort()).toEqual([dev(1), dev(2), dev(3), dev(4)]);
-    expect(failed[0]!.deployment).toMatch(/^[0-9a-f-]{36}$/);
-    expect(failed[0]!.why).toMatch(/ended in failure/);
-    expect(failed[0]!.logTail!.join('\n')).toMatch(/health check failed[\s\S]*Rolling back to os-1.0/);
+    expect(failed[0].deployment).toMatch(/^[0-9a-f-]{36}$/);
+    expect(failed[0].why).toMatch(/ended in failure/);
+    expect(failed[0].logTail!.join('\n')).toMatch(/health check failed[\s\S]*Rolling back to os-1.0/);
     const text = await monitor(repo, srv);
     expect(text.stdout).toMatch(/log of 7a000000-0000-4000-8000-000000000001/);
     expect(text.stdout).toMatch(/4 of 4 devices failed or drifted \(at most 0 allowed\)/);

@@ -38,7 +38,11 @@ describe('Mender client against the embedded server', () => {
 
   test('deployment naming many devices: created, listed by name, devices paged, statistics in bulk, device history', async () => {
     const c = srv.client();
-    const all = value(await c.searchDevices({ filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'raspberrypi4' }] }));
+    const all = value(
+      await c.searchDevices({
+        filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'raspberrypi4' }],
+      }),
+    );
     const ids = all.map((d) => d.id);
     expect(ids.length).toBeGreaterThan(1000);
     const made = value(await c.createDeployment({ name: 'bulk os-1.1', artifact_name: 'os-1.1', devices: ids }));
@@ -47,15 +51,17 @@ describe('Mender client against the embedded server', () => {
     expect(listed.map((d) => [d.id, d.device_count])).toEqual([[made.id, ids.length]]);
     const devices = value(await c.deploymentDevices(made.id));
     expect(devices.length).toBe(ids.length);
-    expect(c.stats.snapshot().byEndpoint['GET /api/management/v1/deployments/deployments/{id}/devices/list']).toBe(Math.ceil(ids.length / 500));
+    expect(c.stats.snapshot().byEndpoint['GET /api/management/v1/deployments/deployments/{id}/devices/list']).toBe(
+      Math.ceil(ids.length / 500),
+    );
     const stats = value(await c.deploymentStatistics([made.id]));
-    expect(stats[0]!.id).toBe(made.id);
-    expect(stats[0]!.stats.pending + stats[0]!.stats['already-installed']).toBe(ids.length);
+    expect(stats[0].id).toBe(made.id);
+    expect(stats[0].stats.pending + stats[0].stats['already-installed']).toBe(ids.length);
     const history = value(await c.deviceDeployments('dev-rpi4-a'));
     expect(history.map((h) => h.deployment.id)).toContain(made.id);
     value(await c.abortDeployment(made.id));
     const after = value(await c.listDeployments({ ids: [made.id] }));
-    expect(after[0]!.status).toBe('finished');
+    expect(after[0].status).toBe('finished');
   });
 
   test('artifacts by name, with every compatible device type', async () => {
@@ -85,7 +91,10 @@ describe('Mender client against the embedded server', () => {
   });
 
   test('user/password login gives a JWT used for the rest of the run', async () => {
-    const c = new MenderClient({ url: srv.url, auth: { kind: 'login', user: 'ops@example.com', password: 'correct-horse-battery' } });
+    const c = new MenderClient({
+      url: srv.url,
+      auth: { kind: 'login', user: 'ops@example.com', password: 'correct-horse-battery' },
+    });
     value(await c.verifyAccess());
     value(await c.searchDevices({ deviceIds: ['dev-rpi3'] }));
     expect(c.stats.snapshot().byEndpoint['POST /api/management/v1/useradm/auth/login']).toBe(1);
@@ -120,7 +129,10 @@ describe('credentials refused', () => {
   });
 
   test('wrong password: the login is refused with a clear error', async () => {
-    const c = new MenderClient({ url: srv.url, auth: { kind: 'login', user: 'ops@example.com', password: 'nope-nope-nope' } });
+    const c = new MenderClient({
+      url: srv.url,
+      auth: { kind: 'login', user: 'ops@example.com', password: 'nope-nope-nope' },
+    });
     const r = await c.verifyAccess();
     expect(!r.ok && r.error.code).toBe('ota.unauthorized');
     expect(!r.ok && r.error.message).toMatch(/refused the login of ops@example.com/);
@@ -133,7 +145,10 @@ describe('server unreachable or not a Mender server', () => {
     const srv = await testServer();
     const url = srv.url;
     await srv.close();
-    const c = new MenderClient({ url, auth: { kind: 'token', token: TOKEN } }, { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 });
+    const c = new MenderClient(
+      { url, auth: { kind: 'token', token: TOKEN } },
+      { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    );
     const r = await c.verifyAccess();
     expect(r.ok).toBe(false);
     if (!r.ok) {

@@ -18,21 +18,26 @@ const CONFIG_PATH = '/api/management/v1/deviceconfig/configurations/device/';
 
 let srv: TestServer;
 beforeAll(() => {
-  if (!existsSync(fileURLToPath(WORKER))) throw new Error(`${fileURLToPath(WORKER)} is missing: run npm run build first`);
+  if (!existsSync(fileURLToPath(WORKER)))
+    throw new Error(`${fileURLToPath(WORKER)} is missing: run npm run build first`);
 });
 beforeEach(async () => {
   srv = await testServer({ devices: 250 });
 });
 afterEach(() => srv.close());
 
-const configReads = async () => (await srv.requests()).filter((r) => r.method === 'GET' && r.path.startsWith(CONFIG_PATH));
+const configReads = async () =>
+  (await srv.requests()).filter((r) => r.method === 'GET' && r.path.startsWith(CONFIG_PATH));
 
 test('the worker reads what the main thread reads, one request per device, counted in the run', async () => {
   const setup = srv.client();
-  const ids = value(await setup.searchDevices({})).map((d) => d.id).sort();
+  const ids = value(await setup.searchDevices({}))
+    .map((d) => d.id)
+    .sort();
   expect(ids.length).toBe(255);
   // Different configurations on a few devices, so a mix-up between devices would show.
-  for (const [n, id] of ids.slice(0, 5).entries()) value(await setup.setDeviceConfig(id, { slot: String(n), kiosk_url: `https://k/${id}` }));
+  for (const [n, id] of ids.slice(0, 5).entries())
+    value(await setup.setDeviceConfig(id, { slot: String(n), kiosk_url: `https://k/${id}` }));
   const asked = [...ids, 'no-such-device'];
 
   const main = value(await srv.client({ configWorker: null }).getDeviceConfigs(asked));
@@ -42,7 +47,7 @@ test('the worker reads what the main thread reads, one request per device, count
 
   expect([...got.keys()].sort()).toEqual([...asked].sort());
   for (const id of asked) expect(got.get(id)).toEqual(main.get(id));
-  expect(got.get(ids[3]!)!.configured).toEqual({ slot: '3', kiosk_url: `https://k/${ids[3]}` });
+  expect(got.get(ids[3])!.configured).toEqual({ slot: '3', kiosk_url: `https://k/${ids[3]}` });
   expect(got.get('no-such-device')).toEqual({ id: 'no-such-device', configured: {}, reported: {} });
   // Requests were really made, once per device, and the worker's count is the client's.
   expect((await configReads()).length).toBe(asked.length);
@@ -54,14 +59,21 @@ test('a 5xx and 429 storm is retried inside the worker; its retries are counted 
   const c = srv.client({ configWorker: WORKER, configWorkerMin: 1, maxRetries: 12, baseDelayMs: 5, maxDelayMs: 20 });
   const ids = value(await c.searchDevices({})).map((d) => d.id);
   await srv.admin('DELETE', 'requests');
-  await srv.faults({ error_rate: 0.3, error_status: 503, throttle_rate: 0.1, retry_after: 0, seed: 11, path_prefix: CONFIG_PATH });
+  await srv.faults({
+    error_rate: 0.3,
+    error_status: 503,
+    throttle_rate: 0.1,
+    retry_after: 0,
+    seed: 11,
+    path_prefix: CONFIG_PATH,
+  });
   const got = value(await c.getDeviceConfigs(ids));
   await srv.faults(undefined);
   expect(got.size).toBe(ids.length);
   const s = c.stats.snapshot();
   expect(s.outcomes['503']).toBeGreaterThan(0);
   expect(s.outcomes['429']).toBeGreaterThan(0);
-  expect(s.retries).toBe(s.outcomes['503']! + s.outcomes['429']!);
+  expect(s.retries).toBe(s.outcomes['503'] + s.outcomes['429']);
   // The server served each device's configuration exactly once (200), whatever it refused first.
   const served = (await configReads()).filter((r) => r.status === 200).map((r) => r.path);
   expect(served.length).toBe(ids.length);
@@ -100,7 +112,9 @@ test('the worker logs as the main thread: its retries show at debug level, the t
     console.log(JSON.stringify({ ok: r.ok, retries: c.stats.snapshot().retries, error: r.ok ? undefined : r.error.message }));
     c.close();`;
   const { out, err } = await new Promise<{ out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '', URL: srv.url, TOKEN, SECRET_VALUE: secret } });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH ?? '', URL: srv.url, TOKEN, SECRET_VALUE: secret },
+    });
     let o = '';
     let e = '';
     child.stdout.on('data', (d) => (o += String(d)));
@@ -115,7 +129,10 @@ test('the worker logs as the main thread: its retries show at debug level, the t
   expect(result.retries).toBeGreaterThan(0);
   const retryLines = err.split('\n').filter((l) => l.includes('retrying Mender request'));
   expect(retryLines.length).toBe(result.retries);
-  expect(JSON.parse(retryLines[0]!)).toMatchObject({ level: 'debug', op: 'GET /api/management/v1/deviceconfig/configurations/device/{id}' });
+  expect(JSON.parse(retryLines[0])).toMatchObject({
+    level: 'debug',
+    op: 'GET /api/management/v1/deviceconfig/configurations/device/{id}',
+  });
   expect(err).not.toContain(TOKEN);
   expect(err).not.toContain(secret);
 });
@@ -130,9 +147,10 @@ test('a worker that cannot start costs speed, not the run: the configurations ar
     const got = value(await c.getDeviceConfigs(['dev-rpi3', 'dev-rpi4-a']));
     expect([...got.keys()].sort()).toEqual(['dev-rpi3', 'dev-rpi4-a']);
     expect(c.stats.snapshot().byEndpoint[CONFIG_OP]).toBe(2);
-    expect(logged).toMatch(/reading device configurations in the main thread: the worker thread failed: worker threads refused here/);
+    expect(logged).toMatch(
+      /reading device configurations in the main thread: the worker thread failed: worker threads refused here/,
+    );
   } finally {
     configureLogging({});
   }
 });
-

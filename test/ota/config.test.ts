@@ -10,17 +10,30 @@ describe('server URL and credentials', () => {
     const a = resolveEndpoint({ server: 'http://opt:1/', vars: { mender_server: 'http://var:1' }, env });
     const b = resolveEndpoint({ vars: { mender_server: 'http://var:1' }, env });
     const c = resolveEndpoint({ env });
-    expect([a, b, c].map((r) => (r.ok ? r.value.url : r.error.code))).toEqual(['http://opt:1', 'http://var:1', 'http://env:1']);
+    expect([a, b, c].map((r) => (r.ok ? r.value.url : r.error.code))).toEqual([
+      'http://opt:1',
+      'http://var:1',
+      'http://env:1',
+    ]);
   });
 
   test('token beats user/password, and is registered as a secret', () => {
-    const r = resolveEndpoint({ env: { MENDER_SERVER_URL: 'http://s', MENDER_ACCESS_TOKEN: 'pat-123456', MENDER_USER: 'u', MENDER_PASSWORD: 'pw-123456' } });
+    const r = resolveEndpoint({
+      env: {
+        MENDER_SERVER_URL: 'http://s',
+        MENDER_ACCESS_TOKEN: 'pat-123456',
+        MENDER_USER: 'u',
+        MENDER_PASSWORD: 'pw-123456',
+      },
+    });
     expect(r.ok && r.value.auth).toEqual({ kind: 'token', token: 'pat-123456' });
     expect(maskSecrets('token pat-123456')).toBe('token ********');
   });
 
   test('user/password login when there is no token; the password is masked', () => {
-    const r = resolveEndpoint({ env: { MENDER_SERVER_URL: 'http://s', MENDER_USER: 'ops@example.com', MENDER_PASSWORD: 'hunter2hunter2' } });
+    const r = resolveEndpoint({
+      env: { MENDER_SERVER_URL: 'http://s', MENDER_USER: 'ops@example.com', MENDER_PASSWORD: 'hunter2hunter2' },
+    });
     expect(r.ok && r.value.auth).toEqual({ kind: 'login', user: 'ops@example.com', password: 'hunter2hunter2' });
     expect(maskSecrets('pw=hunter2hunter2')).toBe('pw=********');
   });

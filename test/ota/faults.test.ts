@@ -8,7 +8,10 @@ import { testProxy } from './proxy.js';
 /** Deployments created by a test, by name, straight from the server (faults off). */
 async function deploymentsNamed(srv: TestServer, prefix: string): Promise<string[]> {
   const list = value(await srv.client().listDeployments());
-  return list.map((d) => d.name).filter((n) => n.startsWith(prefix)).sort();
+  return list
+    .map((d) => d.name)
+    .filter((n) => n.startsWith(prefix))
+    .sort();
 }
 
 describe('5xx and 429 storms, dropped connections, lost answers', () => {
@@ -25,7 +28,9 @@ describe('5xx and 429 storms, dropped connections, lost answers', () => {
     const c = srv.client(patient);
     await srv.faults({ error_rate: 0.5, error_status: 503, seed: 7 });
     const names = ['storm a', 'storm b', 'storm c', 'storm d'];
-    const made = await Promise.all(names.map((name) => c.createDeployment({ name, artifact_name: 'os-1.1', devices: ['dev-rpi3', 'dev-rpi4-a'] })));
+    const made = await Promise.all(
+      names.map((name) => c.createDeployment({ name, artifact_name: 'os-1.1', devices: ['dev-rpi3', 'dev-rpi4-a'] })),
+    );
     const found = value(await c.searchDevices({}));
     await srv.faults(undefined);
     expect(made.map((m) => (m.ok ? true : m.error.message))).toEqual([true, true, true, true]);
@@ -35,7 +40,9 @@ describe('5xx and 429 storms, dropped connections, lost answers', () => {
     expect(s.retries).toBe(s.outcomes['503']);
     expect(await deploymentsNamed(srv, 'storm')).toEqual(names);
     // The server saw the POSTs it failed and the ones it served: one served per deployment.
-    const posts = (await srv.requests()).filter((r) => r.method === 'POST' && r.path === '/api/management/v1/deployments/deployments');
+    const posts = (await srv.requests()).filter(
+      (r) => r.method === 'POST' && r.path === '/api/management/v1/deployments/deployments',
+    );
     expect(posts.filter((r) => r.status === 201).length).toBe(4);
   });
 
@@ -77,9 +84,14 @@ describe('5xx and 429 storms, dropped connections, lost answers', () => {
   });
 
   test('an answer lost after the server acted: the retry finds the deployment by name instead of creating another', async () => {
-    const proxy = await lossyProxy(srv.url, (method, path) => method === 'POST' && path.endsWith('/deployments/deployments'));
+    const proxy = await lossyProxy(
+      srv.url,
+      (method, path) => method === 'POST' && path.endsWith('/deployments/deployments'),
+    );
     const c = new MenderClient({ url: proxy.url, auth: { kind: 'token', token: TOKEN } }, { baseDelayMs: 5 });
-    const made = value(await c.createDeployment({ name: 'lost answer', artifact_name: 'os-1.1', devices: ['dev-rpi3', 'dev-imx8'] }));
+    const made = value(
+      await c.createDeployment({ name: 'lost answer', artifact_name: 'os-1.1', devices: ['dev-rpi3', 'dev-imx8'] }),
+    );
     c.close();
     await proxy.close();
     expect(proxy.lost).toBe(1);
@@ -107,7 +119,9 @@ describe('5xx and 429 storms, dropped connections, lost answers', () => {
 /** A proxy that loses the answer to the first request matching, after the server acted on it. */
 async function lossyProxy(target: string, match: (method: string, path: string) => boolean) {
   let lost = 0;
-  const proxy = await testProxy(target, (method, path) => (lost === 0 && match(method, path) ? (lost++, 'lose') : 'forward'));
+  const proxy = await testProxy(target, (method, path) =>
+    lost === 0 && match(method, path) ? (lost++, 'lose') : 'forward',
+  );
   return {
     url: proxy.url,
     get lost() {
@@ -125,7 +139,10 @@ describe('answers of the wrong shape', () => {
       res.end('{"devices":[]}');
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
-    const c = new MenderClient({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, auth: { kind: 'token', token: TOKEN } });
+    const c = new MenderClient({
+      url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+      auth: { kind: 'token', token: TOKEN },
+    });
     const r = await c.searchDevices({ deviceIds: ['x'] });
     c.close();
     await new Promise((r2) => http.close(() => r2(undefined)));

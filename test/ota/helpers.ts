@@ -10,7 +10,9 @@ export interface TestServer {
   admin<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   faults(spec: FaultSpec | undefined): Promise<void>;
   /** Management requests the server saw (method, path, status, when answered), oldest first. */
-  requests(): Promise<{ method: string; path: string; status: number; query: Record<string, unknown>; body: unknown; time: string }[]>;
+  requests(): Promise<
+    { method: string; path: string; status: number; query: Record<string, unknown>; body: unknown; time: string }[]
+  >;
   client(opts?: ClientOptions & { token?: string }): MenderClient;
 }
 
@@ -22,7 +24,12 @@ export const SAMPLE_SPEC: FleetSpec = {
     { name: 'os-0.9', device_types_compatible: ['raspberrypi4'] },
   ],
   devices: [
-    { id: 'dev-rpi4-a', device_type: 'raspberrypi4', artifact_name: 'os-1.0', attributes: { subscribed_branch: 'canary' } },
+    {
+      id: 'dev-rpi4-a',
+      device_type: 'raspberrypi4',
+      artifact_name: 'os-1.0',
+      attributes: { subscribed_branch: 'canary' },
+    },
     { id: 'dev-rpi4-b', device_type: 'raspberrypi4', artifact_name: 'os-1.1' },
     { id: 'dev-rpi3', device_type: 'raspberrypi3', artifact_name: 'os-1.0' },
     { id: 'dev-rpi2', device_type: 'raspberrypi2', artifact_name: 'os-1.0' },
@@ -30,8 +37,17 @@ export const SAMPLE_SPEC: FleetSpec = {
   ],
 };
 
-export async function testServer(opts: { spec?: FleetSpec; devices?: number; users?: { email: string; password: string }[] } = {}): Promise<TestServer> {
-  const s = await startServer({ memory: true, clock: 'manual', tokens: [TOKEN], spec: opts.spec ?? SAMPLE_SPEC, devices: opts.devices, users: opts.users });
+export async function testServer(
+  opts: { spec?: FleetSpec; devices?: number; users?: { email: string; password: string }[] } = {},
+): Promise<TestServer> {
+  const s = await startServer({
+    memory: true,
+    clock: 'manual',
+    tokens: [TOKEN],
+    spec: opts.spec ?? SAMPLE_SPEC,
+    devices: opts.devices,
+    users: opts.users,
+  });
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${s.url}/api/admin/v1/${path}`, {
       method,
@@ -51,7 +67,10 @@ export async function testServer(opts: { spec?: FleetSpec; devices?: number; use
     },
     requests: () => admin('GET', 'requests'),
     client: (o = {}) => {
-      const c = new MenderClient({ url: s.url, auth: { kind: 'token', token: o.token ?? TOKEN } }, { baseDelayMs: 5, maxDelayMs: 50, ...o });
+      const c = new MenderClient(
+        { url: s.url, auth: { kind: 'token', token: o.token ?? TOKEN } },
+        { baseDelayMs: 5, maxDelayMs: 50, ...o },
+      );
       clients.push(c);
       return c;
     },

@@ -25,7 +25,10 @@ afterEach(async () => {
 
 /** A client talking to the server through `proxy`. */
 function viaProxy(p: TestProxy, o: ClientOptions = {}): MenderClient {
-  const c = new MenderClient({ url: p.url, auth: { kind: 'token', token: TOKEN } }, { baseDelayMs: 5, maxDelayMs: 20, ...o });
+  const c = new MenderClient(
+    { url: p.url, auth: { kind: 'token', token: TOKEN } },
+    { baseDelayMs: 5, maxDelayMs: 20, ...o },
+  );
   clients.push(c);
   return c;
 }
@@ -35,7 +38,10 @@ const writesOnServer = async () => (await srv.requests()).filter((r) => r.method
 
 describe('a token lacking permission (HTTP 403)', () => {
   // A token that may read but not create deployments: the server answers 403 to the create.
-  const readOnly = (method: string, path: string) => (method === 'POST' && path === DEPLOYMENTS ? { status: 403, body: { error: 'forbidden: missing permission' } } : 'forward');
+  const readOnly = (method: string, path: string) =>
+    method === 'POST' && path === DEPLOYMENTS
+      ? { status: 403, body: { error: 'forbidden: missing permission' } }
+      : 'forward';
 
   test('a clear error, not retried, and nothing is written afterwards', async () => {
     proxy = await testProxy(srv.url, readOnly);
@@ -58,7 +64,11 @@ describe('a token lacking permission (HTTP 403)', () => {
       await c.deployDeviceConfig('dev-rpi3', undefined),
       await c.createDeployment({ name: 'after the 403', artifact_name: 'os-1.1', devices: ['dev-rpi4-a'] }),
     ];
-    expect(later.map((l) => !l.ok && l.error.code)).toEqual(['ota.unauthorized', 'ota.unauthorized', 'ota.unauthorized']);
+    expect(later.map((l) => !l.ok && l.error.code)).toEqual([
+      'ota.unauthorized',
+      'ota.unauthorized',
+      'ota.unauthorized',
+    ]);
     expect(proxy.seen.slice(seenBefore)).toEqual([]);
     // The one POST was refused once (no retry) and the server itself was never written to.
     expect(proxy.seen.map((s) => `${s.method} ${s.action}`)).toEqual(['GET forward', 'POST 403']);
@@ -88,7 +98,9 @@ describe('requests that outlast the timeout', () => {
     // The server got all three attempts (it logs each once its late answer is due).
     await realSleep(slow.latency_ms + 100);
     await srv.faults(undefined);
-    expect((await srv.requests()).map((x) => `${x.method} ${x.path}`)).toEqual(Array(3).fill('GET /api/management/v2/deployments/deployments'));
+    expect((await srv.requests()).map((x) => `${x.method} ${x.path}`)).toEqual(
+      Array(3).fill('GET /api/management/v2/deployments/deployments'),
+    );
   });
 
   test('one slow answer is retried and the call succeeds', async () => {

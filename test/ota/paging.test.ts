@@ -2,10 +2,16 @@ import { chunk, hasNextPage, pageCount, parseLink, parseTotalCount } from '../..
 
 describe('Link header', () => {
   test.each([
-    ['<https://m/api?page=1&per_page=2>; rel="first", <https://m/api?page=3&per_page=2>; rel="next"', { first: 'https://m/api?page=1&per_page=2', next: 'https://m/api?page=3&per_page=2' }],
+    [
+      '<https://m/api?page=1&per_page=2>; rel="first", <https://m/api?page=3&per_page=2>; rel="next"',
+      { first: 'https://m/api?page=1&per_page=2', next: 'https://m/api?page=3&per_page=2' },
+    ],
     ['</api?page=2>; rel=next', { next: '/api?page=2' }],
     ['<a,b>; rel="prev next"', { prev: 'a,b', next: 'a,b' }],
-    ['<https://x/?q=a,b>; rel="first", <https://x/?q=c>; rel="prev"', { first: 'https://x/?q=a,b', prev: 'https://x/?q=c' }],
+    [
+      '<https://x/?q=a,b>; rel="first", <https://x/?q=c>; rel="prev"',
+      { first: 'https://x/?q=a,b', prev: 'https://x/?q=c' },
+    ],
     ['garbage, <ok>; rel="next"', { next: 'ok' }],
     ['', {}],
   ])('%s', (header, expected) => {
@@ -39,7 +45,9 @@ describe('next page', () => {
   ])('%j → %s', (info, expected) => expect(hasNextPage(info)).toBe(expected));
 
   test('page counts', () => {
-    expect([pageCount(0, 500), pageCount(500, 500), pageCount(501, 500), pageCount(100_000, 500)]).toEqual([1, 1, 2, 200]);
+    expect([pageCount(0, 500), pageCount(500, 500), pageCount(501, 500), pageCount(100_000, 500)]).toEqual([
+      1, 1, 2, 200,
+    ]);
   });
 });
 

@@ -18,7 +18,10 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function testProxy(target: string, decide: (method: string, path: string) => ProxyAction = () => 'forward'): Promise<TestProxy> {
+export async function testProxy(
+  target: string,
+  decide: (method: string, path: string) => ProxyAction = () => 'forward',
+): Promise<TestProxy> {
   const seen: TestProxy['seen'] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -26,11 +29,15 @@ export async function testProxy(target: string, decide: (method: string, path: s
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     let open = true;
-    const done = () => void (open && (open = false, inFlight--));
+    const done = () => void (open && ((open = false), inFlight--));
     res.on('close', done);
     const method = req.method ?? 'GET';
     const action = decide(method, new URL(req.url ?? '/', target).pathname);
-    seen.push({ method, path: new URL(req.url ?? '/', target).pathname, action: typeof action === 'object' ? action.status : action });
+    seen.push({
+      method,
+      path: new URL(req.url ?? '/', target).pathname,
+      action: typeof action === 'object' ? action.status : action,
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -41,7 +48,10 @@ export async function testProxy(target: string, decide: (method: string, path: s
       }
       const answer = await fetch(`${target}${req.url}`, {
         method,
-        headers: { authorization: req.headers.authorization ?? '', 'content-type': req.headers['content-type'] ?? 'application/json' },
+        headers: {
+          authorization: req.headers.authorization ?? '',
+          'content-type': req.headers['content-type'] ?? 'application/json',
+        },
         body: chunks.length ? Buffer.concat(chunks) : undefined,
       });
       const body = Buffer.from(await answer.arrayBuffer());

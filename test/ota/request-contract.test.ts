@@ -27,7 +27,8 @@ function closeObjects(node: unknown): void {
   if (Array.isArray(node)) return node.forEach(closeObjects);
   if (!node || typeof node !== 'object') return;
   const o = node as Json;
-  if (o.properties && !('additionalProperties' in o) && !('allOf' in o || 'oneOf' in o || 'anyOf' in o)) o.additionalProperties = false;
+  if (o.properties && !('additionalProperties' in o) && !('allOf' in o || 'oneOf' in o || 'anyOf' in o))
+    o.additionalProperties = false;
   for (const v of Object.values(o)) closeObjects(v);
 }
 
@@ -35,21 +36,32 @@ let cached: ReturnType<typeof readSpec> | undefined;
 const loadSpec = () => (cached ??= readSpec());
 
 function readSpec() {
-  const doc = parse(readFileSync(MENDER_SPEC, 'utf8')) as { paths: Record<string, Record<string, Op>>; components: Json };
+  const doc = parse(readFileSync(MENDER_SPEC, 'utf8')) as {
+    paths: Record<string, Record<string, Op>>;
+    components: Json;
+  };
   closeObjects(doc.components);
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv.addSchema({ components: doc.components }, 'mender');
-  const rewrite = (s: unknown): unknown => JSON.parse(JSON.stringify(s).replace(/"#\/components\//g, '"mender#/components/'));
+  const rewrite = (s: unknown): unknown =>
+    JSON.parse(JSON.stringify(s).replace(/"#\/components\//g, '"mender#/components/'));
   const paths = Object.entries(doc.paths)
-    .map(([template, ops]) => ({ template, ops, re: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`), statics: template.split('/').filter((x) => x && !x.startsWith('{')).length }))
+    .map(([template, ops]) => ({
+      template,
+      ops,
+      re: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+      statics: template.split('/').filter((x) => x && !x.startsWith('{')).length,
+    }))
     .sort((a, b) => b.statics - a.statics);
   return {
     check(method: string, path: string, query: Record<string, unknown>, body: unknown): string[] {
       const entry = paths.find((p) => p.re.test(path) && p.ops[method.toLowerCase()]);
       if (!entry) return [`${method} ${path}: not an operation of the spec`];
-      const op = entry.ops[method.toLowerCase()]!;
+      const op = entry.ops[method.toLowerCase()];
       const declared = new Set((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
-      const errors = Object.keys(query).filter((q) => !declared.has(q)).map((q) => `${method} ${entry.template}: query parameter ${q} is not declared`);
+      const errors = Object.keys(query)
+        .filter((q) => !declared.has(q))
+        .map((q) => `${method} ${entry.template}: query parameter ${q} is not declared`);
       const schema = op.requestBody?.content?.['application/json']?.schema;
       if (body !== null && body !== undefined && schema) {
         const validate = ajv.compile(rewrite(schema) as object);
@@ -71,7 +83,13 @@ describe('requests follow the Mender OpenAPI spec', () => {
     const c = srv.client();
     await srv.admin('DELETE', 'requests');
     value(await c.verifyAccess());
-    value(await c.searchDevices({ deviceIds: ['dev-rpi3'], attributes: FACT_ATTRIBUTES, filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'raspberrypi3' }] }));
+    value(
+      await c.searchDevices({
+        deviceIds: ['dev-rpi3'],
+        attributes: FACT_ATTRIBUTES,
+        filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'raspberrypi3' }],
+      }),
+    );
     const d = value(await c.createDeployment({ name: 'contract', artifact_name: 'os-1.1', devices: ['dev-rpi3'] }));
     value(await c.listDeployments({ status: 'pending', type: 'software', names: ['contract'], ids: [d.id] }));
     value(await c.deploymentDevices(d.id, 'pending'));
@@ -90,7 +108,12 @@ describe('requests follow the Mender OpenAPI spec', () => {
   });
 
   test('the check catches a body the spec does not allow', () => {
-    const errors = loadSpec().check('POST', '/api/management/v1/deployments/deployments', {}, { name: 'x', artifact: 'os', devices: ['a'] });
+    const errors = loadSpec().check(
+      'POST',
+      '/api/management/v1/deployments/deployments',
+      {},
+      { name: 'x', artifact: 'os', devices: ['a'] },
+    );
     expect(errors.join('\n')).toMatch(/artifact_name|additional/);
   });
 });

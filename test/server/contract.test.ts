@@ -17,7 +17,14 @@ const spec: FleetSpec = {
     { name: 'os-3', device_types_compatible: ['rpi4', 'rpi3'] },
   ],
   devices: [
-    { id: A, name: 'kiosk', device_type: 'rpi4', artifact_name: 'os-1', group: 'production', attributes: { subscribed_branch: 'canary' } },
+    {
+      id: A,
+      name: 'kiosk',
+      device_type: 'rpi4',
+      artifact_name: 'os-1',
+      group: 'production',
+      attributes: { subscribed_branch: 'canary' },
+    },
     { id: B, device_type: 'rpi3', artifact_name: 'os-1', group: 'canary' },
     { id: C, device_type: 'rpi4', artifact_name: 'os-1', status: 'pending' },
   ],
@@ -38,12 +45,19 @@ describe('Mender management API contract', () => {
 
   async function expectCase([method, path, body, status]: Case) {
     const r = await t.api(method, path, body);
-    expect({ call: `${method} ${path}`, status: r.status, violations: r.violations }).toEqual({ call: `${method} ${path}`, status, violations: [] });
+    expect({ call: `${method} ${path}`, status: r.status, violations: r.violations }).toEqual({
+      call: `${method} ${path}`,
+      status,
+      violations: [],
+    });
     return r;
   }
 
   test('useradm login: Basic credentials give a JWT that the management API accepts', async () => {
-    const ok = await t.api('POST', `${M}/v1/useradm/auth/login`, undefined, { token: null, headers: { Authorization: basic('admin@example.com', 'correct-horse') } });
+    const ok = await t.api('POST', `${M}/v1/useradm/auth/login`, undefined, {
+      token: null,
+      headers: { Authorization: basic('admin@example.com', 'correct-horse') },
+    });
     expect(ok.status).toBe(200);
     expect(ok.violations).toEqual([]);
     expect(ok.headers.get('content-type')).toContain('application/jwt');
@@ -51,9 +65,16 @@ describe('Mender management API contract', () => {
     expect(jwt.split('.')).toHaveLength(3);
     const withJwt = await t.api('GET', `${M}/v1/inventory/devices`, undefined, { token: jwt });
     expect(withJwt.status).toBe(200);
-    const tampered = await t.api('GET', `${M}/v1/inventory/devices`, undefined, { token: `${jwt.slice(0, -2)}xx` });
+    // Change a whole character of the signature to a different one (the last one carries padding bits).
+    const sig = jwt.lastIndexOf('.') + 1;
+    const flipped = jwt[sig] === 'A' ? 'B' : 'A';
+    const tamperedJwt = `${jwt.slice(0, sig)}${flipped}${jwt.slice(sig + 1)}`;
+    const tampered = await t.api('GET', `${M}/v1/inventory/devices`, undefined, { token: tamperedJwt });
     expect(tampered.status).toBe(401);
-    const bad = await t.api('POST', `${M}/v1/useradm/auth/login`, undefined, { token: null, headers: { Authorization: basic('admin@example.com', 'wrong') } });
+    const bad = await t.api('POST', `${M}/v1/useradm/auth/login`, undefined, {
+      token: null,
+      headers: { Authorization: basic('admin@example.com', 'wrong') },
+    });
     expect([bad.status, bad.violations]).toEqual([401, []]);
   });
 
@@ -70,7 +91,12 @@ describe('Mender management API contract', () => {
     await expectCase(['GET', `${M}/v1/inventory/devices?has_group=true&group=production`, undefined, 200]);
     const one = await expectCase(['GET', `${M}/v1/inventory/devices/${A}`, undefined, 200]);
     const attrs = (one.body as { attributes: { name: string; value: unknown; scope: string }[] }).attributes;
-    expect(attrs).toEqual(expect.arrayContaining([{ name: 'rootfs-image.version', value: 'os-1', scope: 'inventory' }, { name: 'group', value: 'production', scope: 'system' }]));
+    expect(attrs).toEqual(
+      expect.arrayContaining([
+        { name: 'rootfs-image.version', value: 'os-1', scope: 'inventory' },
+        { name: 'group', value: 'production', scope: 'system' },
+      ]),
+    );
     await expectCase(['GET', `${M}/v1/inventory/devices/${MISSING}`, undefined, 404]);
     await expectCase(['PUT', `${M}/v1/inventory/devices/${C}/group`, { group: 'lab' }, 204]);
     await expectCase(['PUT', `${M}/v1/inventory/devices/${C}/group`, { group: 'no spaces' }, 400]);
@@ -93,27 +119,69 @@ describe('Mender management API contract', () => {
 
   test('inventory v2 search: predicates, device_ids, attribute selection, sort, paging', async () => {
     const S = `${M}/v2/inventory/filters/search`;
-    const eq = await expectCase(['POST', S, { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$eq', value: 'canary' }] }, 200]);
+    const eq = await expectCase([
+      'POST',
+      S,
+      { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$eq', value: 'canary' }] },
+      200,
+    ]);
     expect((eq.body as { id: string }[]).map((d) => d.id)).toEqual([A]);
     expect(eq.headers.get('x-total-count')).toBe('1');
-    const ne = await expectCase(['POST', S, { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$ne', value: 'canary' }] }, 200]);
+    const ne = await expectCase([
+      'POST',
+      S,
+      { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$ne', value: 'canary' }] },
+      200,
+    ]);
     expect((ne.body as { id: string }[]).map((d) => d.id)).toEqual([B, C]);
-    const inn = await expectCase(['POST', S, { filters: [{ scope: 'system', attribute: 'group', type: '$in', value: ['canary', 'production'] }] }, 200]);
+    const inn = await expectCase([
+      'POST',
+      S,
+      { filters: [{ scope: 'system', attribute: 'group', type: '$in', value: ['canary', 'production'] }] },
+      200,
+    ]);
     expect((inn.body as { id: string }[]).map((d) => d.id)).toEqual([A, B]);
-    const nin = await expectCase(['POST', S, { filters: [{ scope: 'inventory', attribute: 'device_type', type: '$nin', value: ['rpi4'] }] }, 200]);
+    const nin = await expectCase([
+      'POST',
+      S,
+      { filters: [{ scope: 'inventory', attribute: 'device_type', type: '$nin', value: ['rpi4'] }] },
+      200,
+    ]);
     expect((nin.body as { id: string }[]).map((d) => d.id)).toEqual([B]);
-    const exists = await expectCase(['POST', S, { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$exists', value: false }] }, 200]);
+    const exists = await expectCase([
+      'POST',
+      S,
+      { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$exists', value: false }] },
+      200,
+    ]);
     expect((exists.body as { id: string }[]).map((d) => d.id)).toEqual([B, C]);
     const sel = await expectCase([
       'POST',
       S,
-      { device_ids: [C, A], attributes: [{ scope: 'inventory', attribute: 'artifact_name' }], sort: [{ scope: 'inventory', attribute: 'device_type', order: 'desc' }], per_page: 1, page: 2 },
+      {
+        device_ids: [C, A],
+        attributes: [{ scope: 'inventory', attribute: 'artifact_name' }],
+        sort: [{ scope: 'inventory', attribute: 'device_type', order: 'desc' }],
+        per_page: 1,
+        page: 2,
+      },
       200,
     ]);
     expect(sel.headers.get('x-total-count')).toBe('2');
-    expect(sel.body).toEqual([{ id: C, attributes: [{ name: 'artifact_name', value: 'os-1', scope: 'inventory' }], updated_ts: expect.any(String) }]);
+    expect(sel.body).toEqual([
+      {
+        id: C,
+        attributes: [{ name: 'artifact_name', value: 'os-1', scope: 'inventory' }],
+        updated_ts: expect.any(String),
+      },
+    ]);
     await expectCase(['POST', S, undefined, 200]);
-    await expectCase(['POST', S, { filters: [{ scope: 'inventory', attribute: 'x', type: '$like', value: 'a' }] }, 400]);
+    await expectCase([
+      'POST',
+      S,
+      { filters: [{ scope: 'inventory', attribute: 'x', type: '$like', value: 'a' }] },
+      400,
+    ]);
     await expectCase(['POST', S, { filters: [{ scope: 'inventory', attribute: 'x', type: '$in', value: 'a' }] }, 400]);
     await expectCase(['POST', S, { per_page: 501 }, 400]);
     const malformed = await t.api('POST', S, undefined, { raw: '{"filters": [' });
@@ -197,15 +265,30 @@ describe('Mender management API contract', () => {
   test('artifacts and releases', async () => {
     const arts = await expectCase(['GET', `${M}/v1/deployments/artifacts?device_type=rpi3`, undefined, 200]);
     expect((arts.body as { name: string }[]).map((a) => a.name)).toEqual(['os-3']);
-    const page = await expectCase(['GET', `${M}/v1/deployments/artifacts/list?sort=name:desc&per_page=1`, undefined, 200]);
+    const page = await expectCase([
+      'GET',
+      `${M}/v1/deployments/artifacts/list?sort=name:desc&per_page=1`,
+      undefined,
+      200,
+    ]);
     expect((page.body as { name: string }[]).map((a) => a.name)).toEqual(['os-3']);
     expect(page.headers.get('x-total-count')).toBe('2');
     // Mender's artifact and release listings never answer 400 for their query (the spec lists
     // none): an unknown sort field sorts by name, nonsense paging falls back to the defaults.
-    const lenient = await expectCase(['GET', `${M}/v1/deployments/artifacts/list?sort=size:desc&per_page=501&page=zero`, undefined, 200]);
+    const lenient = await expectCase([
+      'GET',
+      `${M}/v1/deployments/artifacts/list?sort=size:desc&per_page=501&page=zero`,
+      undefined,
+      200,
+    ]);
     expect((lenient.body as { name: string }[]).map((a) => a.name)).toEqual(['os-3', 'os-2']);
     expect(lenient.headers.get('link')).toContain('per_page=20&page=1>; rel="first"');
-    const relLenient = await expectCase(['GET', `${M}/v2/deployments/deployments/releases?sort=nonsense&per_page=-1`, undefined, 200]);
+    const relLenient = await expectCase([
+      'GET',
+      `${M}/v2/deployments/deployments/releases?sort=nonsense&per_page=-1`,
+      undefined,
+      200,
+    ]);
     expect((relLenient.body as { name: string }[]).map((r) => r.name)).toEqual(['os-2', 'os-3']);
     await expectCase(['GET', `${M}/v1/deployments/deployments/releases/list?page=0`, undefined, 200]);
     const rel = await expectCase(['GET', `${M}/v1/deployments/deployments/releases?name=os-2`, undefined, 200]);
@@ -218,16 +301,16 @@ describe('Mender management API contract', () => {
   test('devauth v2: list by status, count, accept/reject, preauthorize', async () => {
     const D = `${M}/v2/devauth/devices`;
     const pending = await expectCase(['GET', `${D}?status=pending`, undefined, 200]);
-    const dev = (pending.body as { id: string; auth_sets: { id: string }[] }[])[0]!;
+    const dev = (pending.body as { id: string; auth_sets: { id: string }[] }[])[0];
     expect(dev.id).toBe(C);
     await expectCase(['GET', `${D}?status=sleeping`, undefined, 400]);
     const count = await expectCase(['GET', `${D}/count?status=accepted`, undefined, 200]);
     expect(count.body).toEqual({ count: 2 });
     await expectCase(['GET', `${D}/${C}`, undefined, 200]);
     await expectCase(['GET', `${D}/${MISSING}`, undefined, 404]);
-    await expectCase(['GET', `${D}/${C}/auth/${dev.auth_sets[0]!.id}/status`, undefined, 200]);
-    await expectCase(['PUT', `${D}/${C}/auth/${dev.auth_sets[0]!.id}/status`, { status: 'accepted' }, 204]);
-    await expectCase(['PUT', `${D}/${C}/auth/${dev.auth_sets[0]!.id}/status`, { status: 'sleepy' }, 400]);
+    await expectCase(['GET', `${D}/${C}/auth/${dev.auth_sets[0].id}/status`, undefined, 200]);
+    await expectCase(['PUT', `${D}/${C}/auth/${dev.auth_sets[0].id}/status`, { status: 'accepted' }, 204]);
+    await expectCase(['PUT', `${D}/${C}/auth/${dev.auth_sets[0].id}/status`, { status: 'sleepy' }, 400]);
     await expectCase(['PUT', `${D}/${C}/auth/${MISSING}/status`, { status: 'rejected' }, 404]);
     const after = await expectCase(['GET', `${D}/count?status=accepted`, undefined, 200]);
     expect(after.body).toEqual({ count: 3 });
@@ -239,14 +322,18 @@ describe('Mender management API contract', () => {
     expect((preauthorized.body as unknown[]).length).toBe(1);
   });
 
-  test('every management route answers 401 without a valid token, with Mender\'s error body', async () => {
+  test("every management route answers 401 without a valid token, with Mender's error body", async () => {
     const routes = listRoutes().filter((r) => r.auth === 'management');
     expect(routes.length).toBeGreaterThan(30);
     for (const r of routes) {
       const path = r.template.replace(/:[a-z]+/g, A);
       for (const token of [null, 'wrong-token']) {
         const res = await t.api(r.method, path, r.method === 'GET' ? undefined : {}, { token });
-        expect({ route: `${r.method} ${r.template}`, status: res.status, violations: res.violations }).toEqual({ route: `${r.method} ${r.template}`, status: 401, violations: [] });
+        expect({ route: `${r.method} ${r.template}`, status: res.status, violations: res.violations }).toEqual({
+          route: `${r.method} ${r.template}`,
+          status: 401,
+          violations: [],
+        });
         expect(res.body).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
       }
     }
@@ -254,14 +341,28 @@ describe('Mender management API contract', () => {
 
   test('every admin route answers 401 without a valid token, with the error body, and changes nothing', async () => {
     const routes = listRoutes().filter((r) => r.auth === 'admin');
-    expect(routes.map((r) => `${r.method} ${r.template}`)).toEqual(expect.arrayContaining(['POST /api/admin/v1/clock/advance', 'PUT /api/admin/v1/faults', 'PUT /api/admin/v1/devices/:id']));
+    expect(routes.map((r) => `${r.method} ${r.template}`)).toEqual(
+      expect.arrayContaining([
+        'POST /api/admin/v1/clock/advance',
+        'PUT /api/admin/v1/faults',
+        'PUT /api/admin/v1/devices/:id',
+      ]),
+    );
     const clockBefore = (await t.admin('GET', '/clock')).body;
     for (const r of routes) {
       const path = r.template.replace(/:[a-z]+/g, A);
-      const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : r.template.endsWith('/advance') ? { seconds: 3600 } : { error_rate: 1 };
+      const body =
+        r.method === 'GET' || r.method === 'DELETE'
+          ? undefined
+          : r.template.endsWith('/advance')
+            ? { seconds: 3600 }
+            : { error_rate: 1 };
       for (const token of [null, 'wrong-token']) {
         const res = await t.api(r.method, path, body, { token });
-        expect({ route: `${r.method} ${r.template}`, status: res.status }).toEqual({ route: `${r.method} ${r.template}`, status: 401 });
+        expect({ route: `${r.method} ${r.template}`, status: res.status }).toEqual({
+          route: `${r.method} ${r.template}`,
+          status: 401,
+        });
         expect(res.body).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
       }
     }
@@ -286,7 +387,9 @@ describe('Mender management API contract', () => {
     const url = new URL(t.server.url);
     await new Promise<void>((resolve) => {
       const sock = connect(Number(url.port), url.hostname, () => {
-        sock.write(`PUT ${M}/v1/inventory/devices/${A}/group HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"gro`);
+        sock.write(
+          `PUT ${M}/v1/inventory/devices/${A}/group HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"gro`,
+        );
         setTimeout(() => {
           sock.destroy();
           resolve();
@@ -300,13 +403,23 @@ describe('Mender management API contract', () => {
 
   test('the validator itself rejects bodies that break the spec', () => {
     const h = new Headers({ 'X-Total-Count': '1', Link: '<x>; rel="first"' });
-    const good = { id: 'd', name: 'n', artifact_name: 'a', created: '2026-01-01T00:00:00Z', status: 'pending', device_count: 1 };
+    const good = {
+      id: 'd',
+      name: 'n',
+      artifact_name: 'a',
+      created: '2026-01-01T00:00:00Z',
+      status: 'pending',
+      device_count: 1,
+    };
     const D = `${M}/v1/deployments/deployments`;
     expect(contract.check('GET', `${D}/x`, 200, good, h).errors).toEqual([]);
     expect(contract.check('GET', `${D}/x`, 200, { ...good, status: 'running' }, h).errors).not.toEqual([]);
     expect(contract.check('GET', `${D}/x`, 200, { ...good, id: undefined }, h).errors).not.toEqual([]);
     expect(contract.check('GET', `${D}/x`, 200, { ...good, devcie_count: 1 }, h).errors).not.toEqual([]);
-    expect(contract.check('GET', D, 200, [good], new Headers()).errors).toEqual(['missing header X-Total-Count', 'missing header Link']);
+    expect(contract.check('GET', D, 200, [good], new Headers()).errors).toEqual([
+      'missing header X-Total-Count',
+      'missing header Link',
+    ]);
     expect(contract.check('GET', `${D}/x`, 404, { message: 'no' }, h).errors).not.toEqual([]);
   });
 
@@ -314,17 +427,21 @@ describe('Mender management API contract', () => {
     const err = { error: 'x', request_id: 'r' };
     const G = `${M}/v1/inventory/groups`;
     // GET /inventory/groups declares 200 and 500 only: a 404 with a perfect error body still fails.
-    expect(contract.check('GET', G, 404, err, new Headers()).errors).toEqual([`status 404 is not declared for GET /api/management/v1/inventory/groups`]);
-    // An undeclared success with no body fails too (PUT deviceconfig declares 204, not 200).
-    expect(contract.check('PUT', `${M}/v1/deviceconfig/configurations/device/x`, 200, undefined, new Headers()).errors).toEqual([
-      'status 200 is not declared for PUT /api/management/v1/deviceconfig/configurations/device/{deviceId}',
+    expect(contract.check('GET', G, 404, err, new Headers()).errors).toEqual([
+      `status 404 is not declared for GET /api/management/v1/inventory/groups`,
     ]);
+    // An undeclared success with no body fails too (PUT deviceconfig declares 204, not 200).
+    expect(
+      contract.check('PUT', `${M}/v1/deviceconfig/configurations/device/x`, 200, undefined, new Headers()).errors,
+    ).toEqual(['status 200 is not declared for PUT /api/management/v1/deviceconfig/configurations/device/{deviceId}']);
     // A 500 is declared; a 401 on inventory is allowed (Mender's gateway answers it), with the error body only.
     expect(contract.check('GET', G, 500, err, new Headers()).errors).toEqual([]);
     expect(contract.check('GET', G, 401, err, new Headers()).errors).toEqual([]);
     expect(contract.check('GET', G, 401, { message: 'no' }, new Headers()).errors).not.toEqual([]);
     // The 400 allowance names two listings; artifacts/list is not one of them.
-    expect(contract.check('GET', `${M}/v1/deployments/deployments/x/devices/list`, 400, err, new Headers()).errors).toEqual([]);
+    expect(
+      contract.check('GET', `${M}/v1/deployments/deployments/x/devices/list`, 400, err, new Headers()).errors,
+    ).toEqual([]);
     expect(contract.check('GET', `${M}/v1/deployments/artifacts/list`, 400, err, new Headers()).errors).toEqual([
       'status 400 is not declared for GET /api/management/v1/deployments/artifacts/list',
     ]);
@@ -336,8 +453,12 @@ describe('Mender management API contract', () => {
   test('the validator closes inline response schemas: an extra field fails', () => {
     const P = `${M}/v1/inventory/groups/lab/devices`;
     expect(contract.check('PATCH', P, 200, { updated_count: 1, matched_count: 1 }, new Headers()).errors).toEqual([]);
-    expect(contract.check('PATCH', P, 200, { updated_count: 1, matched_count: 1, skipped_count: 0 }, new Headers()).errors).not.toEqual([]);
-    expect(contract.check('DELETE', P, 200, { updated_count: 1, matched_count: 1 }, new Headers()).errors).not.toEqual([]);
+    expect(
+      contract.check('PATCH', P, 200, { updated_count: 1, matched_count: 1, skipped_count: 0 }, new Headers()).errors,
+    ).not.toEqual([]);
+    expect(contract.check('DELETE', P, 200, { updated_count: 1, matched_count: 1 }, new Headers()).errors).not.toEqual(
+      [],
+    );
   });
 
   test('a failed device deployment has a text log (log: true in the device list); others 404', async () => {
@@ -346,7 +467,7 @@ describe('Mender management API contract', () => {
     await expectCase(['POST', D, { name: 'doomed', artifact_name: 'os-2', devices: [A] }, 201]);
     await t.admin('POST', '/clock/advance', { seconds: 3600 });
     const failed = await expectCase(['GET', `${D}/devices/${A}?status=failure`, undefined, 200]);
-    const entry = (failed.body as { deployment: { id: string }; device: { log: boolean } }[])[0]!;
+    const entry = (failed.body as { deployment: { id: string }; device: { log: boolean } }[])[0];
     expect(entry.device.log).toBe(true);
     const log = await expectCase(['GET', `${D}/${entry.deployment.id}/devices/${A}/log`, undefined, 200]);
     expect(log.headers.get('content-type')).toContain('text/plain');

@@ -15,7 +15,10 @@ import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Read in place, never copied into the tree; FLEETPLAY_REFERENCE_DIR for a checkout elsewhere. */
-export const MENDER_SPEC = resolve(process.env.FLEETPLAY_REFERENCE_DIR ?? resolve(here, '../../../shared/reference'), 'mender-openapi.yaml');
+export const MENDER_SPEC = resolve(
+  process.env.FLEETPLAY_REFERENCE_DIR ?? resolve(here, '../../../shared/reference'),
+  'mender-openapi.yaml',
+);
 
 type Json = Record<string, unknown>;
 interface Operation {
@@ -24,11 +27,13 @@ interface Operation {
 
 const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as unknown as new (o: object) => {
   addSchema(s: object, key: string): void;
-  getSchema(ref: string): ((data: unknown) => boolean) & { errors?: unknown[] | null } | undefined;
+  getSchema(ref: string): (((data: unknown) => boolean) & { errors?: unknown[] | null }) | undefined;
   compile(s: object): ((data: unknown) => boolean) & { errors?: unknown[] | null };
   errorsText(e: unknown): string;
 };
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: unknown,
+) => void;
 
 /** Closes object schemas that list properties and say nothing about extra ones. */
 function closeObjects(node: unknown): void {
@@ -36,7 +41,8 @@ function closeObjects(node: unknown): void {
   if (!node || typeof node !== 'object') return;
   const o = node as Json;
   const composite = 'allOf' in o || 'oneOf' in o || 'anyOf' in o;
-  if (o.properties && typeof o.properties === 'object' && !('additionalProperties' in o) && !composite) o.additionalProperties = false;
+  if (o.properties && typeof o.properties === 'object' && !('additionalProperties' in o) && !composite)
+    o.additionalProperties = false;
   for (const v of Object.values(o)) closeObjects(v);
 }
 
@@ -45,7 +51,11 @@ function closeObjects(node: unknown): void {
  * not list them for that operation. Anything else undeclared fails the check. Keep this short and
  * true: where our server answers a code that neither the spec nor Mender gives, fix the server.
  */
-export const UNDECLARED_BUT_REAL: readonly { statuses: readonly number[]; operations: readonly string[] | 'any'; why: string }[] = [
+export const UNDECLARED_BUT_REAL: readonly {
+  statuses: readonly number[];
+  operations: readonly string[] | 'any';
+  why: string;
+}[] = [
   {
     why: "Mender's API gateway checks the token before inventory, devauth and deviceconfig see the request; their specs omit the 401 it answers",
     statuses: [401],
@@ -76,7 +86,10 @@ export const UNDECLARED_BUT_REAL: readonly { statuses: readonly number[]; operat
     // history and ListQuery.Validate (status) all answer 400 on these two listings.
     why: 'deployments answers 400 for a bad page, per_page or status query here, though the spec lists no 400',
     statuses: [400],
-    operations: ['GET /api/management/v1/deployments/deployments/{deployment_id}/devices/list', 'GET /api/management/v1/deployments/deployments/devices/{id}'],
+    operations: [
+      'GET /api/management/v1/deployments/deployments/{deployment_id}/devices/list',
+      'GET /api/management/v1/deployments/deployments/devices/{id}',
+    ],
   },
   {
     // In this server only fault injection (PUT /api/admin/v1/faults) produces them.
@@ -87,7 +100,9 @@ export const UNDECLARED_BUT_REAL: readonly { statuses: readonly number[]; operat
 ];
 
 function undeclaredButReal(operation: string, status: number): boolean {
-  return UNDECLARED_BUT_REAL.some((a) => a.statuses.includes(status) && (a.operations === 'any' || a.operations.includes(operation)));
+  return UNDECLARED_BUT_REAL.some(
+    (a) => a.statuses.includes(status) && (a.operations === 'any' || a.operations.includes(operation)),
+  );
 }
 
 export interface ContractResult {
@@ -105,7 +120,10 @@ export class MenderContract {
   private readonly paths: { template: string; re: RegExp; ops: Record<string, Operation>; statics: number }[];
 
   constructor(file = MENDER_SPEC) {
-    const doc = parse(readFileSync(file, 'utf8')) as { paths: Record<string, Record<string, Operation>>; components: Json };
+    const doc = parse(readFileSync(file, 'utf8')) as {
+      paths: Record<string, Record<string, Operation>>;
+      components: Json;
+    };
     closeObjects(doc.components);
     // Inline response schemas too (e.g. PATCH /inventory/groups/{name}/devices): the paths' schemas are compiled on their own.
     closeObjects(Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op?.responses)));
@@ -131,17 +149,21 @@ export class MenderContract {
   check(method: string, path: string, status: number, body: unknown, headers: Headers): ContractResult {
     const entry = this.paths.find((p) => p.re.test(path) && p.ops[method.toLowerCase()]);
     if (!entry) return { declared: false, errors: [`no operation ${method} ${path} in the spec`] };
-    const op = entry.ops[method.toLowerCase()]!;
+    const op = entry.ops[method.toLowerCase()];
     let response = op.responses[String(status)] as Json | undefined;
     const declared = response !== undefined;
     const errors: string[] = [];
     const operation = `${method.toUpperCase()} ${entry.template}`;
-    if (!declared && !(status >= 400 && undeclaredButReal(operation, status))) errors.push(`status ${status} is not declared for ${operation}`);
+    if (!declared && !(status >= 400 && undeclaredButReal(operation, status)))
+      errors.push(`status ${status} is not declared for ${operation}`);
     if (response && typeof response.$ref === 'string') response = this.resolve(response.$ref);
     let schema: Json | undefined;
     if (response) {
       const content = response.content as Record<string, { schema?: Json }> | undefined;
-      schema = content?.['application/json']?.schema ?? content?.['application/jwt']?.schema ?? content?.['text/plain']?.schema;
+      schema =
+        content?.['application/json']?.schema ??
+        content?.['application/jwt']?.schema ??
+        content?.['text/plain']?.schema;
       for (const h of Object.keys((response.headers as Json | undefined) ?? {})) {
         if (['X-Total-Count', 'Link', 'Location'].includes(h) && !headers.has(h)) errors.push(`missing header ${h}`);
       }

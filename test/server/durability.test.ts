@@ -4,7 +4,18 @@
  * files are clear errors, a torn last line (a write cut by the crash) is dropped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +30,12 @@ const M = '/api/management';
 /** dist/ is what the `fleetplay` bin runs; rebuild it when a source file is newer. */
 function ensureBuilt(): void {
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
   let built = 0;
   try {
     built = statSync(cli).mtimeMs;
@@ -38,14 +54,18 @@ const spec = {
 };
 
 function spawnServer(dataDir: string, specFile: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'server', '--port', '0', '--data-dir', dataDir, '--spec', specFile, '--token', TOKEN, '--clock', 'manual'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [cli, 'server', '--port', '0', '--data-dir', dataDir, '--spec', specFile, '--token', TOKEN, '--clock', 'manual'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((res, rej) => {
     let out = '';
     let errText = '';
-    child.stderr!.on('data', (c) => (errText += String(c)));
-    child.stdout!.on('data', (c) => {
+    child.stderr.on('data', (c) => (errText += String(c)));
+    child.stdout.on('data', (c) => {
       out += String(c);
       const line = out.split('\n')[0];
       if (out.includes('\n') && line) res({ child, url: line.trim() });
@@ -55,7 +75,11 @@ function spawnServer(dataDir: string, specFile: string): Promise<{ child: ChildP
 }
 
 const call = (url: string, method: string, path: string, body?: unknown) =>
-  fetch(url + path, { method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  fetch(url + path, {
+    method,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 describe('durability', () => {
   let dir: string;
@@ -69,7 +93,9 @@ describe('durability', () => {
   test('SIGKILL during a stream of writes loses nothing that was acknowledged', async () => {
     const data = join(dir, 'data');
     const { child, url } = await spawnServer(data, join(dir, 'spec.json'));
-    const devices = ((await (await call(url, 'GET', `${M}/v1/inventory/devices?per_page=20`)).json()) as { id: string }[]).map((d) => d.id);
+    const devices = (
+      (await (await call(url, 'GET', `${M}/v1/inventory/devices?per_page=20`)).json()) as { id: string }[]
+    ).map((d) => d.id);
     const ackedSeq = new Map<string, number>();
     const ackedDeployments: string[] = [];
     let stop = false;
@@ -78,10 +104,16 @@ describe('durability', () => {
       for (let seq = 1; !stop; seq++) {
         try {
           if (w < 6) {
-            const res = await call(url, 'PUT', `${M}/v1/deviceconfig/configurations/device/${devices[w]}`, { seq: String(seq) });
-            if (res.status === 204) ackedSeq.set(devices[w]!, seq);
+            const res = await call(url, 'PUT', `${M}/v1/deviceconfig/configurations/device/${devices[w]}`, {
+              seq: String(seq),
+            });
+            if (res.status === 204) ackedSeq.set(devices[w], seq);
           } else {
-            const res = await call(url, 'POST', `${M}/v1/deployments/deployments`, { name: `w${w}-${seq}`, artifact_name: 'os-2', devices: [devices[10 + w]] });
+            const res = await call(url, 'POST', `${M}/v1/deployments/deployments`, {
+              name: `w${w}-${seq}`,
+              artifact_name: 'os-2',
+              devices: [devices[10 + w]],
+            });
             if (res.status === 201) ackedDeployments.push(res.headers.get('location')!.split('/').pop()!);
           }
         } catch {
@@ -93,7 +125,10 @@ describe('durability', () => {
     const exited = new Promise((r) => child.once('exit', r));
     // Kill mid-stream once every writer has been acknowledged and 40 writes in all (time-based would flake on a busy machine).
     const acked = () => [...ackedSeq.values()].reduce((x, y) => x + y, 0) + ackedDeployments.length;
-    for (const until = Date.now() + 30_000; Date.now() < until && (ackedSeq.size < 6 || ackedDeployments.length < 2 || acked() < 40); ) {
+    for (
+      const until = Date.now() + 30_000;
+      Date.now() < until && (ackedSeq.size < 6 || ackedDeployments.length < 2 || acked() < 40);
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
     child.kill('SIGKILL');
@@ -107,7 +142,9 @@ describe('durability', () => {
     const again = await spawnServer(data, join(dir, 'spec.json'));
     try {
       for (const [device, seq] of ackedSeq) {
-        const cfg = (await (await call(again.url, 'GET', `${M}/v1/deviceconfig/configurations/device/${device}`)).json()) as { configured: { seq: string } };
+        const cfg = (await (
+          await call(again.url, 'GET', `${M}/v1/deviceconfig/configurations/device/${device}`)
+        ).json()) as { configured: { seq: string } };
         expect(Number(cfg.configured.seq)).toBeGreaterThanOrEqual(seq);
       }
       for (const id of ackedDeployments) {
@@ -126,18 +163,26 @@ describe('durability', () => {
     let s = await startServer(opts);
     const dev = '00000000-0000-4000-8000-000000000001';
     await call(s.url, 'PUT', `${M}/v1/inventory/devices/${dev}/group`, { group: 'canary' });
-    const created = await call(s.url, 'POST', `${M}/v1/deployments/deployments`, { name: 'r', artifact_name: 'os-2', devices: [dev] });
+    const created = await call(s.url, 'POST', `${M}/v1/deployments/deployments`, {
+      name: 'r',
+      artifact_name: 'os-2',
+      devices: [dev],
+    });
     const depId = created.headers.get('location')!.split('/').pop()!;
     await call(s.url, 'POST', '/api/admin/v1/clock/advance', { seconds: 55 }); // poll at 30 s: downloading; 20 s later: installing
     await s.close();
     s = await startServer(opts);
     try {
-      const stats = (await (await call(s.url, 'GET', `${M}/v1/deployments/deployments/${depId}/statistics`)).json()) as Record<string, number>;
+      const stats = (await (
+        await call(s.url, 'GET', `${M}/v1/deployments/deployments/${depId}/statistics`)
+      ).json()) as Record<string, number>;
       expect(stats.installing).toBe(1);
       const groups = await (await call(s.url, 'GET', `${M}/v1/inventory/groups`)).json();
       expect(groups).toEqual(['canary']);
       await call(s.url, 'POST', '/api/admin/v1/clock/advance', { seconds: 100 });
-      const inv = (await (await call(s.url, 'GET', `${M}/v1/inventory/devices/${dev}`)).json()) as { attributes: { name: string; value: string }[] };
+      const inv = (await (await call(s.url, 'GET', `${M}/v1/inventory/devices/${dev}`)).json()) as {
+        attributes: { name: string; value: string }[];
+      };
       expect(inv.attributes.find((a) => a.name === 'artifact_name')?.value).toBe('os-2');
     } finally {
       await s.close();
@@ -148,14 +193,23 @@ describe('durability', () => {
     const ids = Array.from({ length: 6 }, (_, i) => `dddddddd-0000-4000-8000-00000000000${i + 1}`);
     const [a, b, c, off, d, e] = ids as [string, string, string, string, string, string];
     const small = {
-      artifacts: [{ name: 'os-2', device_types_compatible: ['rpi4'] }, { name: 'os-3', device_types_compatible: ['rpi4'] }],
+      artifacts: [
+        { name: 'os-2', device_types_compatible: ['rpi4'] },
+        { name: 'os-3', device_types_compatible: ['rpi4'] },
+      ],
       devices: ids.map((id) => ({ id, device_type: 'rpi4', artifact_name: 'os-1', online: id !== off })),
       timing: { poll_interval: 10, download: 10, install: 10, reboot: 10 },
     };
     const full = join(dir, 'full');
     const base = { clock: 'manual' as const, tokens: [TOKEN] };
-    let s = await startServer({ ...base, dataDir: full, spec: small });
-    const dep = (await call(s.url, 'POST', `${M}/v1/deployments/deployments`, { name: 'one', artifact_name: 'os-2', devices: [a, b, c, off] })).headers.get('location')!;
+    const s = await startServer({ ...base, dataDir: full, spec: small });
+    const dep = (
+      await call(s.url, 'POST', `${M}/v1/deployments/deployments`, {
+        name: 'one',
+        artifact_name: 'os-2',
+        devices: [a, b, c, off],
+      })
+    ).headers.get('location')!;
     await call(s.url, 'POST', `${M}/v1/deployments/deployments`, { name: 'two', artifact_name: 'os-3', devices: [a] });
     await call(s.url, 'PUT', `${M}/v1/deviceconfig/configurations/device/${b}`, { flag: 'on' });
     const unknown = 'dddddddd-0000-4000-8000-0000000000ff';
@@ -164,7 +218,9 @@ describe('durability', () => {
     await call(s.url, 'POST', '/api/admin/v1/clock/advance', { seconds: 15 });
     await call(s.url, 'DELETE', `${M}/v1/deployments/deployments/devices/${c}`);
     await call(s.url, 'PUT', `${M}/v1/inventory/devices/${d}/group`, { group: 'lab' });
-    const authSet = ((await (await call(s.url, 'GET', `${M}/v2/devauth/devices/${e}`)).json()) as { auth_sets: { id: string }[] }).auth_sets[0]!.id;
+    const authSet = (
+      (await (await call(s.url, 'GET', `${M}/v2/devauth/devices/${e}`)).json()) as { auth_sets: { id: string }[] }
+    ).auth_sets[0].id;
     await call(s.url, 'PUT', `${M}/v2/devauth/devices/${e}/auth/${authSet}/status`, { status: 'rejected' });
     await s.close();
     const compacted = join(dir, 'compacted');
@@ -178,16 +234,21 @@ describe('durability', () => {
         inventory: await get(`${M}/v1/inventory/devices?per_page=500`),
         devauth: await get(`${M}/v2/devauth/devices?per_page=500`),
         deployments,
-        devices: await Promise.all(deployments.map((x) => get(`${M}/v1/deployments/deployments/${x.id}/devices/list?per_page=500`))),
+        devices: await Promise.all(
+          deployments.map((x) => get(`${M}/v1/deployments/deployments/${x.id}/devices/list?per_page=500`)),
+        ),
         sim: await Promise.all(ids.map((id) => get(`/api/admin/v1/devices/${id}`))),
         config: await get(`${M}/v1/deviceconfig/configurations/device/${b}`),
         detachedConfig: await get(`${M}/v1/deviceconfig/configurations/device/${unknown}`),
       };
     };
-    const servers = [await startServer({ ...base, dataDir: full }), await startServer({ ...base, dataDir: compacted, compactAfter: 0 })];
+    const servers = [
+      await startServer({ ...base, dataDir: full }),
+      await startServer({ ...base, dataDir: compacted, compactAfter: 0 }),
+    ];
     try {
       expect(readFileSync(join(compacted, 'journal.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
-      const [before, after] = [await view(servers[0]!.url), await view(servers[1]!.url)];
+      const [before, after] = [await view(servers[0].url), await view(servers[1].url)];
       expect(after).toEqual(before);
       expect((after.devices[0] as { status: string }[]).length).toBeGreaterThan(0);
       expect(after.detachedConfig).toMatchObject({ id: unknown, configured: { flag: 'kept' } });
@@ -195,9 +256,9 @@ describe('durability', () => {
         await call(x.url, 'PUT', `/api/admin/v1/devices/${off}`, { online: true });
         await call(x.url, 'POST', '/api/admin/v1/clock/advance', { seconds: 200 });
       }
-      const [later, laterCompacted] = [await view(servers[0]!.url), await view(servers[1]!.url)];
+      const [later, laterCompacted] = [await view(servers[0].url), await view(servers[1].url)];
       expect(laterCompacted).toEqual(later);
-      const stats = (await (await call(servers[1]!.url, 'GET', `${dep}/statistics`)).json()) as Record<string, number>;
+      const stats = (await (await call(servers[1].url, 'GET', `${dep}/statistics`)).json()) as Record<string, number>;
       expect(stats).toMatchObject({ success: 3, aborted: 1 });
     } finally {
       for (const x of servers) await x.close();
@@ -208,7 +269,8 @@ describe('durability', () => {
     const data = join(dir, 'data');
     const opts = { dataDir: data, clock: 'manual' as const, tokens: [TOKEN], spec };
     const s = await startServer(opts);
-    for (const g of ['a', 'b', 'c']) await call(s.url, 'PUT', `${M}/v1/inventory/devices/00000000-0000-4000-8000-000000000001/group`, { group: g });
+    for (const g of ['a', 'b', 'c'])
+      await call(s.url, 'PUT', `${M}/v1/inventory/devices/00000000-0000-4000-8000-000000000001/group`, { group: g });
     await s.close();
     const file = join(data, 'journal.jsonl');
 
@@ -222,7 +284,7 @@ describe('durability', () => {
 
     // Damage in the middle is not silently skipped.
     const lines = readFileSync(file, 'utf8').split('\n');
-    lines[2] = lines[2]!.replace('"group":"b"', '"group":"x"');
+    lines[2] = lines[2].replace('"group":"b"', '"group":"x"');
     writeFileSync(file, lines.join('\n'));
     const failure = await startServer(opts).then(
       () => undefined,
@@ -233,7 +295,9 @@ describe('durability', () => {
     expect((failure as FleetFailure).message).toContain('checksum mismatch');
 
     // The CLI says the same and exits 1.
-    const r = spawnSync(process.execPath, [cli, 'server', '--port', '0', '--data-dir', data, '--token', TOKEN], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'server', '--port', '0', '--data-dir', data, '--token', TOKEN], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${file}:3: server state is corrupt: checksum mismatch`);
     expect(r.stderr).toContain('hint:');
@@ -251,7 +315,11 @@ describe('durability', () => {
         (e: unknown) => e,
       );
       expect(failure).toBeInstanceOf(FleetFailure);
-      expect((failure as FleetFailure).error).toMatchObject({ code: 'server.state-corrupt', file, hint: expect.stringContaining('delete this file') });
+      expect((failure as FleetFailure).error).toMatchObject({
+        code: 'server.state-corrupt',
+        file,
+        hint: expect.stringContaining('delete this file'),
+      });
       expect((failure as FleetFailure).message).toContain(what);
       expect(readFileSync(file, 'utf8')).toBe(bytes); // untouched: nothing seeded over it
     };
@@ -259,7 +327,9 @@ describe('durability', () => {
     await refused('0badc0de {"t":"init","jwtSec', 'holds no complete event');
 
     writeFileSync(file, '');
-    const cli0 = spawnSync(process.execPath, [cli, 'server', '--port', '0', '--data-dir', data, '--token', TOKEN], { encoding: 'utf8' });
+    const cli0 = spawnSync(process.execPath, [cli, 'server', '--port', '0', '--data-dir', data, '--token', TOKEN], {
+      encoding: 'utf8',
+    });
     expect(cli0.status).toBe(1);
     expect(cli0.stderr).toContain(`${file}:1: server state is corrupt: the journal is empty (0 bytes)`);
     expect(cli0.stderr).toContain('hint: restore the data directory from a backup');
@@ -268,7 +338,9 @@ describe('durability', () => {
     rmSync(file);
     const s = await startServer(opts);
     try {
-      expect(((await (await call(s.url, 'GET', `${M}/v1/inventory/devices?per_page=1`)).json()) as unknown[]).length).toBe(1);
+      expect(
+        ((await (await call(s.url, 'GET', `${M}/v1/inventory/devices?per_page=1`)).json()) as unknown[]).length,
+      ).toBe(1);
     } finally {
       await s.close();
     }
@@ -282,7 +354,7 @@ describe('durability', () => {
     const s = await startServer({ dataDir: data, clock: 'manual', tokens: [TOKEN], spec });
     await s.close();
     expect(readdirSync(data)).toEqual(['journal.jsonl']);
-    const first = readFileSync(join(data, 'journal.jsonl'), 'utf8').split('\n')[0]!;
+    const first = readFileSync(join(data, 'journal.jsonl'), 'utf8').split('\n')[0];
     expect(JSON.parse(first.slice(9))).toMatchObject({ t: 'init' });
   });
 
@@ -294,7 +366,9 @@ describe('durability', () => {
       const data = join(dir, 'state', 'server');
       const opts = { dataDir: data, clock: 'manual' as const, tokens: [TOKEN], spec };
       let s = await startServer(opts);
-      await call(s.url, 'PUT', `${M}/v1/deviceconfig/configurations/device/00000000-0000-4000-8000-000000000001`, { api_token: 'device-secret' });
+      await call(s.url, 'PUT', `${M}/v1/deviceconfig/configurations/device/00000000-0000-4000-8000-000000000001`, {
+        api_token: 'device-secret',
+      });
       await s.close();
       expect([mode(join(dir, 'state')), mode(data), mode(join(data, 'journal.jsonl'))]).toEqual([0o700, 0o700, 0o600]);
       // Compaction rewrites the journal as a snapshot: still owner-only.
@@ -316,12 +390,17 @@ describe('durability', () => {
     const noDir = spawnSync(process.execPath, [cli, 'server', '--port', '0', '--token', TOKEN], { encoding: 'utf8' });
     expect(noDir.status).toBe(1);
     expect(noDir.stderr).toContain('--data-dir');
-    const noCreds = spawnSync(process.execPath, [cli, 'server', '--memory'], { encoding: 'utf8', env: { ...process.env, FLEETPLAY_SERVER_TOKENS: '' } });
+    const noCreds = spawnSync(process.execPath, [cli, 'server', '--memory'], {
+      encoding: 'utf8',
+      env: { ...process.env, FLEETPLAY_SERVER_TOKENS: '' },
+    });
     expect(noCreds.status).toBe(1);
     expect(noCreds.stderr).toContain('--token');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'artifacts:\n  - name: os-2\n    device_types_compatible: rpi4\ndevices: []\n');
-    const r = spawnSync(process.execPath, [cli, 'server', '--memory', '--port', '0', '--token', TOKEN, '--spec', bad], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [cli, 'server', '--memory', '--port', '0', '--token', TOKEN, '--spec', bad], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${bad}:3:30: artifacts.0.device_types_compatible:`);
     expect(r.stderr).toContain('hint: write a value of type array');

@@ -17,7 +17,10 @@ function sampleLike(dir: string): string {
     join(dir, 'hosts.yml'),
     `all:\n  children:\n    production:\n      hosts:\n        ${PI2}:\n        ${PI3}:\n    raspberrypi2:\n      vars: {device_type: raspberrypi2}\n      hosts:\n        ${PI2}:\n    raspberrypi3:\n      vars: {device_type: raspberrypi3}\n      hosts:\n        ${PI3}:\n`,
   );
-  writeFileSync(join(dir, 'group_vars', 'all.yml'), 'subscribed_branch: production\nos_image:\n  raspberrypi2: fleet-os-1.0.0-raspberrypi2\n  raspberrypi3: fleet-os-1.0.0-raspberrypi3\n');
+  writeFileSync(
+    join(dir, 'group_vars', 'all.yml'),
+    'subscribed_branch: production\nos_image:\n  raspberrypi2: fleet-os-1.0.0-raspberrypi2\n  raspberrypi3: fleet-os-1.0.0-raspberrypi3\n',
+  );
   writeFileSync(join(dir, 'host_vars', `${PI2}.yml`), 'device_name: legacy-pi2\n');
   return dir;
 }
@@ -32,19 +35,42 @@ describe('inventory seeding', () => {
   test('a fleet inventory: one device per host with its type and desired image, artifacts for every image', async () => {
     const t = await testServer({}, { inventory: [sampleLike(join(dir, 'fleet'))] });
     try {
-      const devices = (await t.api('GET', '/api/management/v1/inventory/devices?per_page=100')).body as { id: string; attributes: { name: string; value: unknown }[] }[];
+      const devices = (await t.api('GET', '/api/management/v1/inventory/devices?per_page=100')).body as {
+        id: string;
+        attributes: { name: string; value: unknown }[];
+      }[];
       expect(devices.map((d) => d.id)).toEqual([PI2, PI3]);
       const pi2 = devices.find((d) => d.id === PI2)!;
       const attr = (n: string) => pi2.attributes.find((a) => a.name === n)?.value;
-      expect([attr('device_type'), attr('artifact_name'), attr('name')]).toEqual(['raspberrypi2', 'fleet-os-1.0.0-raspberrypi2', 'legacy-pi2']);
-      const arts = (await t.api('GET', '/api/management/v1/deployments/artifacts')).body as { name: string; device_types_compatible: string[] }[];
-      expect(arts.find((a) => a.name === 'fleet-os-1.0.0-raspberrypi3')?.device_types_compatible).toEqual(['raspberrypi3']);
+      expect([attr('device_type'), attr('artifact_name'), attr('name')]).toEqual([
+        'raspberrypi2',
+        'fleet-os-1.0.0-raspberrypi2',
+        'legacy-pi2',
+      ]);
+      const arts = (await t.api('GET', '/api/management/v1/deployments/artifacts')).body as {
+        name: string;
+        device_types_compatible: string[];
+      }[];
+      expect(arts.find((a) => a.name === 'fleet-os-1.0.0-raspberrypi3')?.device_types_compatible).toEqual([
+        'raspberrypi3',
+      ]);
       // Already running the desired image: a deployment of it is already-installed.
-      const dep = await t.api('POST', '/api/management/v1/deployments/deployments', { name: 'x', artifact_name: 'fleet-os-1.0.0-raspberrypi2', devices: [PI2] });
+      const dep = await t.api('POST', '/api/management/v1/deployments/deployments', {
+        name: 'x',
+        artifact_name: 'fleet-os-1.0.0-raspberrypi2',
+        devices: [PI2],
+      });
       expect(dep.status).toBe(201);
       await t.admin('POST', '/clock/advance', { seconds: 60 });
       const id = dep.headers.get('location')!.split('/').pop()!;
-      expect(((await t.api('GET', `/api/management/v1/deployments/deployments/${id}/statistics`)).body as Record<string, number>)['already-installed']).toBe(1);
+      expect(
+        (
+          (await t.api('GET', `/api/management/v1/deployments/deployments/${id}/statistics`)).body as Record<
+            string,
+            number
+          >
+        )['already-installed'],
+      ).toBe(1);
     } finally {
       await t.close();
     }
@@ -55,11 +81,16 @@ describe('inventory seeding', () => {
     mkdirSync(join(inv, 'host_vars'), { recursive: true });
     const a = 'cccccccc-0000-4000-8000-000000000001';
     const b = 'cccccccc-0000-4000-8000-000000000002';
-    writeFileSync(join(inv, 'hosts.yml'), `all:\n  vars:\n    device_type: rpi4\n    os_image: os-2\n  hosts:\n    ${a}:\n      sim_artifact_name: os-1\n      sim_subscribed_branch: canary\n`);
+    writeFileSync(
+      join(inv, 'hosts.yml'),
+      `all:\n  vars:\n    device_type: rpi4\n    os_image: os-2\n  hosts:\n    ${a}:\n      sim_artifact_name: os-1\n      sim_subscribed_branch: canary\n`,
+    );
     const t = await testServer({}, { inventory: [inv] });
     try {
-      const r = await t.api('POST', '/api/management/v2/inventory/filters/search', { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$eq', value: 'canary' }] });
-      const d = (r.body as { id: string; attributes: { name: string; value: unknown }[] }[])[0]!;
+      const r = await t.api('POST', '/api/management/v2/inventory/filters/search', {
+        filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$eq', value: 'canary' }],
+      });
+      const d = (r.body as { id: string; attributes: { name: string; value: unknown }[] }[])[0];
       expect(d.id).toBe(a);
       expect(d.attributes.find((x) => x.name === 'artifact_name')?.value).toBe('os-1');
     } finally {

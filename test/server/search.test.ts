@@ -9,26 +9,64 @@ state.apply({
   t: 'init',
   jwtSecret: 'x',
   start: 0,
-  spec: { generate: { count: 300, device_types: ['rpi3', 'rpi4', 'imx8'], groups: ['production', 'canary', 'lab', 'spare'], artifact_name: 'os-1' } },
+  spec: {
+    generate: {
+      count: 300,
+      device_types: ['rpi3', 'rpi4', 'imx8'],
+      groups: ['production', 'canary', 'lab', 'spare'],
+      artifact_name: 'os-1',
+    },
+  },
 });
 // Some devices report a branch, some run another image.
-for (let i = 1; i <= 300; i += 7) state.apply({ t: 'device.admin', id: generatedDeviceId(i), attributes: { subscribed_branch: i % 2 ? 'canary' : 'main', artifact_name: 'os-2' }, ts: 1 });
+for (let i = 1; i <= 300; i += 7)
+  state.apply({
+    t: 'device.admin',
+    id: generatedDeviceId(i),
+    attributes: { subscribed_branch: i % 2 ? 'canary' : 'main', artifact_name: 'os-2' },
+    ts: 1,
+  });
 
 /** The same query answered the slow obvious way. */
 function naive(p: SearchParams): string[] {
   const all = [...state.devices.values()].filter(
-    (d) => (!p.device_ids || p.device_ids.includes(d.id)) && p.filters.every((f) => matches(attributeValue(d, f.scope, f.attribute, () => 0), f)),
+    (d) =>
+      (!p.device_ids || p.device_ids.includes(d.id)) &&
+      p.filters.every((f) =>
+        matches(
+          attributeValue(d, f.scope, f.attribute, () => 0),
+          f,
+        ),
+      ),
   );
   return all.map((d) => d.id);
 }
 
 const queries: unknown[] = [
   { filters: [{ scope: 'inventory', attribute: 'device_type', type: '$eq', value: 'rpi4' }] },
-  { filters: [{ scope: 'system', attribute: 'group', type: '$in', value: ['canary', 'lab'] }, { scope: 'inventory', attribute: 'device_type', type: '$ne', value: 'imx8' }] },
-  { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$exists', value: true }, { scope: 'inventory', attribute: 'artifact_name', type: '$eq', value: 'os-2' }] },
+  {
+    filters: [
+      { scope: 'system', attribute: 'group', type: '$in', value: ['canary', 'lab'] },
+      { scope: 'inventory', attribute: 'device_type', type: '$ne', value: 'imx8' },
+    ],
+  },
+  {
+    filters: [
+      { scope: 'inventory', attribute: 'subscribed_branch', type: '$exists', value: true },
+      { scope: 'inventory', attribute: 'artifact_name', type: '$eq', value: 'os-2' },
+    ],
+  },
   { filters: [{ scope: 'inventory', attribute: 'subscribed_branch', type: '$nin', value: ['main'] }] },
-  { device_ids: [generatedDeviceId(5), generatedDeviceId(8), generatedDeviceId(2), 'nope'], filters: [{ scope: 'system', attribute: 'group', type: '$ne', value: 'spare' }] },
-  { filters: [{ scope: 'inventory', attribute: 'device_type', type: '$regex', value: '^rpi' }, { scope: 'identity', attribute: 'status', type: '$eq', value: 'accepted' }] },
+  {
+    device_ids: [generatedDeviceId(5), generatedDeviceId(8), generatedDeviceId(2), 'nope'],
+    filters: [{ scope: 'system', attribute: 'group', type: '$ne', value: 'spare' }],
+  },
+  {
+    filters: [
+      { scope: 'inventory', attribute: 'device_type', type: '$regex', value: '^rpi' },
+      { scope: 'identity', attribute: 'status', type: '$eq', value: 'accepted' },
+    ],
+  },
 ];
 
 describe('inventory search', () => {
@@ -47,10 +85,17 @@ describe('inventory search', () => {
   });
 
   test('sort by several attributes, missing values last', () => {
-    const r = search(state, 0, SearchParamsSchema.parse({
-      per_page: 500,
-      sort: [{ scope: 'inventory', attribute: 'subscribed_branch', order: 'asc' }, { scope: 'inventory', attribute: 'device_type', order: 'desc' }],
-    }));
+    const r = search(
+      state,
+      0,
+      SearchParamsSchema.parse({
+        per_page: 500,
+        sort: [
+          { scope: 'inventory', attribute: 'subscribed_branch', order: 'asc' },
+          { scope: 'inventory', attribute: 'device_type', order: 'desc' },
+        ],
+      }),
+    );
     const key = (id: string) => {
       const d = state.devices.get(id)!;
       return `${d.inventory.subscribed_branch ?? '~'}|${d.inventory.device_type}`;

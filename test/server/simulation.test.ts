@@ -52,14 +52,27 @@ describe('simulated Mender clients', () => {
   };
   const attr = async (device: string, name: string) => {
     const r = await t.api('GET', `${M}/v1/inventory/devices/${device}`);
-    return (r.body as { attributes: { name: string; value: unknown }[] }).attributes.find((a) => a.name === name)?.value;
+    return (r.body as { attributes: { name: string; value: unknown }[] }).attributes.find((a) => a.name === name)
+      ?.value;
   };
 
   test('success, failure, already-installed, noartifact and offline, step by step', async () => {
     const dep = await deploy('os-2', [OK, BAD, SAME, OTHER, OFF]);
-    expect(await statuses(dep)).toEqual({ [OK]: 'pending', [BAD]: 'pending', [SAME]: 'pending', [OTHER]: 'pending', [OFF]: 'pending' });
+    expect(await statuses(dep)).toEqual({
+      [OK]: 'pending',
+      [BAD]: 'pending',
+      [SAME]: 'pending',
+      [OTHER]: 'pending',
+      [OFF]: 'pending',
+    });
     await advance(10);
-    expect(await statuses(dep)).toEqual({ [OK]: 'downloading', [BAD]: 'downloading', [SAME]: 'already-installed', [OTHER]: 'noartifact', [OFF]: 'pending' });
+    expect(await statuses(dep)).toEqual({
+      [OK]: 'downloading',
+      [BAD]: 'downloading',
+      [SAME]: 'already-installed',
+      [OTHER]: 'noartifact',
+      [OFF]: 'pending',
+    });
     expect((await t.api('GET', `${D}/${dep}`)).body).toMatchObject({ status: 'inprogress' });
     await advance(10);
     expect((await statuses(dep))[OK]).toBe('installing');
@@ -67,7 +80,13 @@ describe('simulated Mender clients', () => {
     expect((await statuses(dep))[OK]).toBe('rebooting');
     expect(await attr(OK, 'rootfs-image.version')).toBe('os-1');
     await advance(10);
-    expect(await statuses(dep)).toEqual({ [OK]: 'success', [BAD]: 'failure', [SAME]: 'already-installed', [OTHER]: 'noartifact', [OFF]: 'pending' });
+    expect(await statuses(dep)).toEqual({
+      [OK]: 'success',
+      [BAD]: 'failure',
+      [SAME]: 'already-installed',
+      [OTHER]: 'noartifact',
+      [OFF]: 'pending',
+    });
     expect(await attr(OK, 'rootfs-image.version')).toBe('os-2');
     expect(await attr(OK, 'artifact_name')).toBe('os-2');
     expect(await attr(BAD, 'artifact_name')).toBe('os-1');
@@ -117,7 +136,12 @@ describe('simulated Mender clients', () => {
     const broken = await deploy('os-broken', [OK, OTHER]);
     await advance(60);
     expect(await statuses(broken)).toEqual({ [OK]: 'failure', [OTHER]: 'failure' });
-    const r = await t.api('POST', D, { name: 'again', artifact_name: 'os-2', devices: [SAME], force_installation: true });
+    const r = await t.api('POST', D, {
+      name: 'again',
+      artifact_name: 'os-2',
+      devices: [SAME],
+      force_installation: true,
+    });
     const forced = r.headers.get('location')!.split('/').pop()!;
     await advance(60);
     expect(await statuses(forced)).toEqual({ [SAME]: 'success' });
@@ -132,9 +156,20 @@ describe('simulated Mender clients', () => {
     await advance(60);
     const ok = await t.api('GET', `${C}/${OK}`);
     expect(ok.violations).toEqual([]);
-    expect(ok.body).toMatchObject({ configured: { kiosk_enabled: 'true' }, reported: { kiosk_enabled: 'true' }, deployment_id: a.deployment_id, reported_ts: expect.any(String) });
-    expect((await t.api('GET', `${C}/${OFF}`)).body).toMatchObject({ configured: { kiosk_enabled: 'false' }, reported: {} });
-    expect((await t.api('GET', `${D}/${a.deployment_id}`)).body).toMatchObject({ type: 'configuration', status: 'finished' });
+    expect(ok.body).toMatchObject({
+      configured: { kiosk_enabled: 'true' },
+      reported: { kiosk_enabled: 'true' },
+      deployment_id: a.deployment_id,
+      reported_ts: expect.any(String),
+    });
+    expect((await t.api('GET', `${C}/${OFF}`)).body).toMatchObject({
+      configured: { kiosk_enabled: 'false' },
+      reported: {},
+    });
+    expect((await t.api('GET', `${D}/${a.deployment_id}`)).body).toMatchObject({
+      type: 'configuration',
+      status: 'finished',
+    });
   });
 
   test('device-reported attributes and planned failures through the admin API', async () => {
@@ -171,9 +206,21 @@ describe('simulated Mender clients', () => {
     await t.admin('DELETE', '/requests');
     await t.api('PUT', `${M}/v1/inventory/devices/${OK}/group`, { group: 'canary' });
     await t.api('GET', `${M}/v1/inventory/devices?per_page=5`);
-    const log = (await t.admin('GET', '/requests')).body as { method: string; path: string; query: unknown; body: unknown; status: number }[];
+    const log = (await t.admin('GET', '/requests')).body as {
+      method: string;
+      path: string;
+      query: unknown;
+      body: unknown;
+      status: number;
+    }[];
     expect(log.map(({ method, path, query, body, status }) => ({ method, path, query, body, status }))).toEqual([
-      { method: 'PUT', path: `${M}/v1/inventory/devices/${OK}/group`, query: {}, body: { group: 'canary' }, status: 204 },
+      {
+        method: 'PUT',
+        path: `${M}/v1/inventory/devices/${OK}/group`,
+        query: {},
+        body: { group: 'canary' },
+        status: 204,
+      },
       { method: 'GET', path: `${M}/v1/inventory/devices`, query: { per_page: '5' }, body: null, status: 200 },
     ]);
   });
@@ -193,14 +240,16 @@ describe('failure rate', () => {
       const r = await t.api('POST', dep, { name: 'all', artifact_name: 'os-2', all_devices: true });
       const depId = r.headers.get('location')!.split('/').pop()!;
       await t.admin('POST', '/clock/advance', { seconds: 10 });
-      const list = (await t.api('GET', `${dep}/${depId}/devices/list?status=failure&per_page=500`)).body as { id: string }[];
+      const list = (await t.api('GET', `${dep}/${depId}/devices/list?status=failure&per_page=500`)).body as {
+        id: string;
+      }[];
       failed.push(list.map((d) => d.id).sort());
       const stats = (await t.api('GET', `${dep}/${depId}/statistics`)).body as { success: number; failure: number };
       expect(stats.success + stats.failure).toBe(200);
       await t.close();
     }
-    expect(failed[0]!.length).toBeGreaterThan(25);
-    expect(failed[0]!.length).toBeLessThan(75);
+    expect(failed[0].length).toBeGreaterThan(25);
+    expect(failed[0].length).toBeLessThan(75);
     expect(failed[1]).toEqual(failed[0]);
   });
 });
@@ -223,15 +272,29 @@ describe('planned per-device failures (failures.devices)', () => {
       const r = await t.api('POST', D, { name: 'all', artifact_name: 'os-2', all_devices: true });
       const dep = r.headers.get('location')!.split('/').pop()!;
       await t.admin('POST', '/clock/advance', { seconds: 60 });
-      const list = (await t.api('GET', `${D}/${dep}/devices/list?per_page=500`)).body as { id: string; status: string }[];
-      expect(Object.fromEntries(list.map((d) => [d.id, d.status]))).toEqual({ [listed]: 'failure', [spared]: 'success', [gen1]: 'success', [gen2]: 'failure', [gen3]: 'success' });
+      const list = (await t.api('GET', `${D}/${dep}/devices/list?per_page=500`)).body as {
+        id: string;
+        status: string;
+      }[];
+      expect(Object.fromEntries(list.map((d) => [d.id, d.status]))).toEqual({
+        [listed]: 'failure',
+        [spared]: 'success',
+        [gen1]: 'success',
+        [gen2]: 'failure',
+        [gen3]: 'success',
+      });
       expect((await t.admin('GET', `/devices/${listed}`)).body).toMatchObject({ fail: true });
       expect((await t.admin('GET', `/devices/${spared}`)).body).toMatchObject({ fail: false });
       // A failed device keeps its image; a second deployment fails again (a plan, not a one-off).
-      const again = (await t.api('POST', D, { name: 'again', artifact_name: 'os-2', devices: [listed] })).headers.get('location')!.split('/').pop()!;
+      const again = (await t.api('POST', D, { name: 'again', artifact_name: 'os-2', devices: [listed] })).headers
+        .get('location')!
+        .split('/')
+        .pop()!;
       await t.admin('POST', '/clock/advance', { seconds: 60 });
       expect(((await t.api('GET', `${D}/${again}/statistics`)).body as { failure: number }).failure).toBe(1);
-      const inv = (await t.api('GET', `${M}/v1/inventory/devices/${listed}`)).body as { attributes: { name: string; value: unknown }[] };
+      const inv = (await t.api('GET', `${M}/v1/inventory/devices/${listed}`)).body as {
+        attributes: { name: string; value: unknown }[];
+      };
       expect(inv.attributes.find((a) => a.name === 'artifact_name')?.value).toBe('os-1');
     } finally {
       await t.close();
@@ -242,7 +305,11 @@ describe('planned per-device failures (failures.devices)', () => {
 describe('real clock', () => {
   test('devices progress on their own with a speed factor; the manual-clock endpoint refuses', async () => {
     const t = await testServer(
-      { artifacts: [{ name: 'os-2', device_types_compatible: ['rpi4'] }], devices: [{ id: OK, device_type: 'rpi4', artifact_name: 'os-1' }], timing: { poll_interval: 5, download: 5, install: 5, reboot: 5 } },
+      {
+        artifacts: [{ name: 'os-2', device_types_compatible: ['rpi4'] }],
+        devices: [{ id: OK, device_type: 'rpi4', artifact_name: 'os-1' }],
+        timing: { poll_interval: 5, download: 5, install: 5, reboot: 5 },
+      },
       { clock: 'real', speed: 100 },
     );
     try {

@@ -18,7 +18,10 @@ const fleet = eachTestFleet();
 /** Async spawn: the server answers from this process while the CLI runs. */
 function fleetplay(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: fleet.repo.dir, env: { PATH: process.env.PATH ?? '', ...env } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: fleet.repo.dir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += String(c)));
     child.stderr.on('data', (c) => (out += String(c)));
@@ -38,14 +41,27 @@ const ciEnv = (branch: string, sha: string, summary: string) => ({
 
 describe('fleetplay run (built CLI)', () => {
   it('in a detached CI checkout of canary: schedules ④, writes report.json and the job summary, exit 0, no secret anywhere', async () => {
-    const sha = fleet.repo.commit('canary', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') }, 'promote 1.1.0');
+    const sha = fleet.repo.commit(
+      'canary',
+      { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') },
+      'promote 1.1.0',
+    );
     fleet.repo.checkout(sha); // actions/checkout leaves HEAD detached
     const summary = join(mkdtempSync(join(tmpdir(), 'fleetplay-summary-')), 'summary.md');
-    const r = await fleetplay(['run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${fleet.srv.url}`], ciEnv('canary', sha, summary));
+    const r = await fleetplay(
+      ['run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${fleet.srv.url}`],
+      ciEnv('canary', sha, summary),
+    );
     expect(r.code).toBe(ExitCode.ok);
     const report = JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ branch: 'canary', commit: sha, mode: 'run', exitCode: 0 });
-    expect(report.stage).toMatchObject({ subscribed: 1, otherBranch: 6, os: { deploy: 1 }, config: { deploy: 1 }, artifacts: { 'fleet-os-1.1.0-raspberrypi3': 1 } });
+    expect(report.stage).toMatchObject({
+      subscribed: 1,
+      otherBranch: 6,
+      os: { deploy: 1 },
+      config: { deploy: 1 },
+      artifacts: { 'fleet-os-1.1.0-raspberrypi3': 1 },
+    });
     expect(report.api.perDevice.devices).toBe(7);
     expect(report.api.writes).toBe((await serverWrites(fleet.srv)).length);
     const md = readFileSync(summary, 'utf8');
@@ -63,7 +79,10 @@ describe('fleetplay run (built CLI)', () => {
 
   it('--branch wins over git; a missing secret exits 2', async () => {
     fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
-    const r = await fleetplay(['run', '--mode', 'run', '--branch', 'production', '-e', `mender_server=${fleet.srv.url}`], { MENDER_ACCESS_TOKEN: TOKEN, INFLUXDB_TOKEN: SECRETS.INFLUXDB_TOKEN });
+    const r = await fleetplay(
+      ['run', '--mode', 'run', '--branch', 'production', '-e', `mender_server=${fleet.srv.url}`],
+      { MENDER_ACCESS_TOKEN: TOKEN, INFLUXDB_TOKEN: SECRETS.INFLUXDB_TOKEN },
+    );
     expect(r.code).toBe(ExitCode.hostFailed);
     expect(r.out).toContain('GHRUNNER_TOKEN is empty');
     expect((await serverWrites(fleet.srv)).filter((w) => JSON.stringify(w).includes(DEV.runner))).toEqual([]);
@@ -71,7 +90,10 @@ describe('fleetplay run (built CLI)', () => {
 
   it('a detached HEAD with no branch known exits 1 before any request', async () => {
     fleet.repo.checkout(fleet.repo.git('rev-parse', 'HEAD'));
-    const r = await fleetplay(['run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${fleet.srv.url}`], { MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS });
+    const r = await fleetplay(
+      ['run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${fleet.srv.url}`],
+      { MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS },
+    );
     expect(r.code).toBe(ExitCode.usage);
     expect(r.out).toContain('HEAD is detached');
     expect(r.out).toContain('pass --branch');

@@ -39,12 +39,25 @@ function sampleDeviceTypes(): Map<string, string> {
 export async function fleetServer(): Promise<TestServer> {
   const types = sampleDeviceTypes();
   const all = [...new Set(types.values())];
-  const artifacts = VERSIONS.flatMap((v) => all.map((t) => ({ name: `fleet-os-${v}-${t}`, device_types_compatible: [t] })));
+  const artifacts = VERSIONS.flatMap((v) =>
+    all.map((t) => ({ name: `fleet-os-${v}-${t}`, device_types_compatible: [t] })),
+  );
   const devices = [...types].map(([id, t]) => ({ id, device_type: t, artifact_name: `fleet-os-1.0.0-${t}` }));
   return testServer({ spec: { artifacts, devices } });
 }
 
-const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.org', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.org' } }).trim();
+const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.org',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.org',
+    },
+  }).trim();
 
 export interface FleetRepo {
   dir: string;
@@ -100,7 +113,11 @@ export function allVarsWithImage(version: string): string {
 export type Run = StageRunResult & { text: string };
 
 /** `fleetplay run` in-process on the repository's checked-out branch (or `branch`). */
-export async function runIn(repo: FleetRepo, srv: TestServer, o: Partial<StageRunOptions> & { envOverride?: Record<string, string | undefined> } = {}): Promise<Run> {
+export async function runIn(
+  repo: FleetRepo,
+  srv: TestServer,
+  o: Partial<StageRunOptions> & { envOverride?: Record<string, string | undefined> } = {},
+): Promise<Run> {
   let text = '';
   const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
   const { envOverride, ...rest } = o;
@@ -120,14 +137,23 @@ export async function runIn(repo: FleetRepo, srv: TestServer, o: Partial<StageRu
 
 /** Write requests the server answered (its own log), searches and statistics excepted. */
 export async function serverWrites(srv: TestServer) {
-  return (await srv.requests()).filter((r) => r.method !== 'GET' && !/filters\/search$|statistics\/list$|auth\/login$/.test(r.path));
+  return (await srv.requests()).filter(
+    (r) => r.method !== 'GET' && !/filters\/search$|statistics\/list$|auth\/login$/.test(r.path),
+  );
 }
 
 export const changedCount = (r: StageRunResult) => Object.values(r.recap).reduce((n, s) => n + s.changed, 0);
-export const failedHosts = (r: StageRunResult) => Object.entries(r.recap).filter(([, s]) => s.failed > 0).map(([h]) => h).sort();
+export const failedHosts = (r: StageRunResult) =>
+  Object.entries(r.recap)
+    .filter(([, s]) => s.failed > 0)
+    .map(([h]) => h)
+    .sort();
 /** Hosts whose OS/config plan entry has this action. */
 export const planned = (r: StageRunResult, kind: 'os' | 'config', action: string) =>
-  r.report.plan.filter((p) => p.kind === kind && p.action === action).map((p) => p.host).sort();
+  r.report.plan
+    .filter((p) => p.kind === kind && p.action === action)
+    .map((p) => p.host)
+    .sort();
 
 /** A fresh server and fleet repository for every test of the calling file. */
 export function eachTestFleet(): { srv: TestServer; repo: FleetRepo } {
@@ -146,6 +172,8 @@ export function eachTestFleet(): { srv: TestServer; repo: FleetRepo } {
 /** dist/ is what the bin runs: rebuilt when any source file is newer than it. */
 export function ensureBuilt(): void {
   const cli = join(ROOT, 'dist/cli/main.js');
-  const stale = existsSync(cli) ? execFileSync('find', ['src', '-newer', cli, '-name', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).trim() : 'missing';
+  const stale = existsSync(cli)
+    ? execFileSync('find', ['src', '-newer', cli, '-name', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    : 'missing';
   if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -22,14 +22,45 @@ let srv: TestServer;
 let dir: string;
 beforeAll(async () => {
   ensureBuilt();
-  srv = await testServer({ spec: { artifacts: [{ name: 'fleet-os-1.1.0', device_types_compatible: ['raspberrypi4'] }, { name: 'fleet-os-1.0.0', device_types_compatible: ['raspberrypi4'] }], generate: { count: N, device_types: ['raspberrypi4'], artifact_name: 'fleet-os-1.0.0' } } });
+  srv = await testServer({
+    spec: {
+      artifacts: [
+        { name: 'fleet-os-1.1.0', device_types_compatible: ['raspberrypi4'] },
+        { name: 'fleet-os-1.0.0', device_types_compatible: ['raspberrypi4'] },
+      ],
+      generate: { count: N, device_types: ['raspberrypi4'], artifact_name: 'fleet-os-1.0.0' },
+    },
+  });
   dir = mkdtempSync(join(tmpdir(), 'fleetplay-large-'));
   cpSync(join(ROOT, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
   mkdirSync(join(dir, 'inventory', 'group_vars'), { recursive: true });
   const hosts = Array.from({ length: N }, (_, i) => `        ${generatedDeviceId(i + 1)}:`);
-  writeFileSync(join(dir, 'inventory', 'hosts.yml'), ['all:', '  children:', '    production:', '      hosts:', ...hosts, ''].join('\n'));
-  writeFileSync(join(dir, 'inventory', 'group_vars', 'all.yml'), ['subscribed_branch: production', 'os_image:', '  raspberrypi4: fleet-os-1.1.0', 'kiosk_enabled: true', 'kiosk_url: https://kiosk.example.org/{{ inventory_hostname }}', ''].join('\n'));
-  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+  writeFileSync(
+    join(dir, 'inventory', 'hosts.yml'),
+    ['all:', '  children:', '    production:', '      hosts:', ...hosts, ''].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'inventory', 'group_vars', 'all.yml'),
+    [
+      'subscribed_branch: production',
+      'os_image:',
+      '  raspberrypi4: fleet-os-1.1.0',
+      'kiosk_enabled: true',
+      'kiosk_url: https://kiosk.example.org/{{ inventory_hostname }}',
+      '',
+    ].join('\n'),
+  );
+  const git = (...a: string[]) =>
+    execFileSync('git', a, {
+      cwd: dir,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 't',
+        GIT_AUTHOR_EMAIL: 't@e',
+        GIT_COMMITTER_NAME: 't',
+        GIT_COMMITTER_EMAIL: 't@e',
+      },
+    });
   git('init', '-q', '-b', 'production');
   git('add', '-A');
   git('commit', '-qm', 'a large fleet');
@@ -39,14 +70,39 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(): Promise<{ code: number | null; out: string; report: { exitCode: number; stage: Record<string, unknown>; api: { byEndpoint: Record<string, number>; writes: number }; recap: Record<string, { changed: number; failed: number }> } }> {
+function run(): Promise<{
+  code: number | null;
+  out: string;
+  report: {
+    exitCode: number;
+    stage: Record<string, unknown>;
+    api: { byEndpoint: Record<string, number>; writes: number };
+    recap: Record<string, { changed: number; failed: number }>;
+  };
+}> {
   return new Promise((resolve) => {
-    const args = [cli, '--log-level', 'debug', 'run', '--mode', 'run', '--report', 'report.json', '-e', `mender_server=${srv.url}`];
-    const child = spawn(process.execPath, args, { cwd: dir, env: { PATH: process.env.PATH ?? '', ...WORKFLOW_ENV, MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS } });
+    const args = [
+      cli,
+      '--log-level',
+      'debug',
+      'run',
+      '--mode',
+      'run',
+      '--report',
+      'report.json',
+      '-e',
+      `mender_server=${srv.url}`,
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...WORKFLOW_ENV, MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS },
+    });
     let out = '';
     child.stdout.on('data', (c) => (out += String(c)));
     child.stderr.on('data', (c) => (out += String(c)));
-    child.on('close', (code) => resolve({ code, out, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) }));
+    child.on('close', (code) =>
+      resolve({ code, out, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) }),
+    );
   });
 }
 
@@ -54,7 +110,13 @@ test(`${N} devices: the worker thread reads the configurations; every device is 
   const first = await run();
   expect(first.code).toBe(0);
   expect(first.out).toContain('debug: reading device configurations in a worker thread {"devices":2500}');
-  expect(first.report.stage).toMatchObject({ subscribed: N, failed: 0, os: { deploy: N }, config: { deploy: N }, artifacts: { 'fleet-os-1.1.0': N } });
+  expect(first.report.stage).toMatchObject({
+    subscribed: N,
+    failed: 0,
+    os: { deploy: N },
+    config: { deploy: N },
+    artifacts: { 'fleet-os-1.1.0': N },
+  });
   expect(first.report.api.byEndpoint[CONFIG_READ]).toBe(N);
   const writes = await serverWrites(srv);
   // One deployment per 1000 devices, one PUT and one deploy of the configuration per device.

@@ -9,7 +9,17 @@ import { Writable } from 'node:stream';
 import { runPlaybook } from '../../src/engine/index.js';
 import { ExitCode } from '../../src/errors/index.js';
 import { value } from '../ota/helpers.js';
-import { DEV, allVarsWithImage, changedCount, failedHosts, eachTestFleet, planned, runIn, serverWrites, SECRETS } from './helpers.js';
+import {
+  DEV,
+  allVarsWithImage,
+  changedCount,
+  failedHosts,
+  eachTestFleet,
+  planned,
+  runIn,
+  serverWrites,
+  SECRETS,
+} from './helpers.js';
 
 const fleet = eachTestFleet();
 
@@ -17,12 +27,18 @@ const ALL = Object.values(DEV);
 const PRODUCTION = [DEV.legacy, DEV.hotspot, DEV.kioskCentral, DEV.runner, DEV.prototype].sort();
 const DEPLOYMENTS_PATH = '/api/management/v1/deployments/deployments';
 const CONFIG_PATH = '/api/management/v1/deviceconfig/configurations/device';
-const deployments = async () => (await serverWrites(fleet.srv)).filter((w) => w.method === 'POST' && w.path === DEPLOYMENTS_PATH);
-const configDeploys = async () => (await serverWrites(fleet.srv)).filter((w) => /deviceconfig\/configurations\/device\/[^/]+\/deploy$/.test(w.path));
+const deployments = async () =>
+  (await serverWrites(fleet.srv)).filter((w) => w.method === 'POST' && w.path === DEPLOYMENTS_PATH);
+const configDeploys = async () =>
+  (await serverWrites(fleet.srv)).filter((w) => /deviceconfig\/configurations\/device\/[^/]+\/deploy$/.test(w.path));
 /** The deployments of this name as the server lists them. */
 const deploymentsNamed = async (name: string) => value(await fleet.srv.client().listDeployments({ names: [name] }));
 /** A device as the server simulates it (admin API). */
-const device = (id: string) => fleet.srv.admin<{ check_in_time: string; deployments: { deployment_id: string; status: string }[] }>('GET', `devices/${id}`);
+const device = (id: string) =>
+  fleet.srv.admin<{ check_in_time: string; deployments: { deployment_id: string; status: string }[] }>(
+    'GET',
+    `devices/${id}`,
+  );
 const devicesOf = (w: { body: unknown }) => [...((w.body as { devices: string[] }).devices ?? [])].sort();
 
 describe('branch filtering', () => {
@@ -30,12 +46,19 @@ describe('branch filtering', () => {
     fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') }, 'release 1.1.0');
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
-    expect(r.stage).toMatchObject({ branch: 'main', subscribed: 1, otherBranch: 6, failed: 0, os: { deploy: 1 }, artifacts: { 'fleet-os-1.1.0-raspberrypi4': 1 } });
+    expect(r.stage).toMatchObject({
+      branch: 'main',
+      subscribed: 1,
+      otherBranch: 6,
+      failed: 0,
+      os: { deploy: 1 },
+      artifacts: { 'fleet-os-1.1.0-raspberrypi4': 1 },
+    });
     const deps = await deployments();
     expect(deps.map(devicesOf)).toEqual([[DEV.kioskNext]]);
-    expect((deps[0]!.body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.1.0-raspberrypi4');
+    expect((deps[0].body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.1.0-raspberrypi4');
     for (const h of ALL.filter((h) => h !== DEV.kioskNext)) expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
-    expect(r.recap[DEV.kioskNext]!.changed).toBe(2);
+    expect(r.recap[DEV.kioskNext].changed).toBe(2);
     expect(r.text).toContain('follows canary (inventory), not main: left alone');
     // Configurations are read only for the device that stays in the play.
     expect(r.report.api.byEndpoint['GET /api/management/v1/deviceconfig/configurations/device/{id}']).toBe(1);
@@ -70,39 +93,62 @@ describe('what is scheduled', () => {
   it('a configuration change only: a config deployment for ③, no OS deployment', async () => {
     await runIn(fleet.repo, fleet.srv, { branch: undefined, envOverride: {} });
     await fleet.srv.admin('DELETE', 'requests');
-    fleet.repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n' });
+    fleet.repo.commit('production', {
+      'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml':
+        'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n',
+    });
     // The first run (on main) set nothing for production devices: converge them first.
     const first = await runIn(fleet.repo, fleet.srv);
     expect(planned(first, 'config', 'deploy')).toEqual(PRODUCTION);
     await fleet.srv.admin('POST', 'clock/advance', { seconds: 600 });
-    fleet.repo.commit('production', { 'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml': 'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n' });
+    fleet.repo.commit('production', {
+      'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml':
+        'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n',
+    });
     await fleet.srv.admin('DELETE', 'requests');
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
     expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskCentral]);
     expect(await deployments()).toHaveLength(0);
     const deploys = await configDeploys();
-    expect(deploys.map((d) => d.path)).toEqual([`/api/management/v1/deviceconfig/configurations/device/${DEV.kioskCentral}/deploy`]);
+    expect(deploys.map((d) => d.path)).toEqual([
+      `/api/management/v1/deviceconfig/configurations/device/${DEV.kioskCentral}/deploy`,
+    ]);
     const set = (await serverWrites(fleet.srv)).find((w) => w.method === 'PUT');
-    expect(set?.body).toMatchObject({ kiosk_url: 'https://kiosk.example.org/newer-page', kiosk_enabled: 'true', os_image: 'fleet-os-1.0.0-raspberrypi3' });
+    expect(set?.body).toMatchObject({
+      kiosk_url: 'https://kiosk.example.org/newer-page',
+      kiosk_enabled: 'true',
+      os_image: 'fleet-os-1.0.0-raspberrypi3',
+    });
   });
 
   it('both: a new image and a new configuration for ⑦ in one run', async () => {
     fleet.repo.commit('main', {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
-      'inventory/host_vars/854df144-28aa-4e50-9225-ca5d348354b7.yml': 'device_name: kiosk-next\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/next-2\n',
+      'inventory/host_vars/854df144-28aa-4e50-9225-ca5d348354b7.yml':
+        'device_name: kiosk-next\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/next-2\n',
     });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
     expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskNext]);
     const cfg = r.report.plan.find((p) => p.kind === 'config')!.to as Record<string, string>;
     // The configuration names the image the repository wants, not the one installed.
-    expect(cfg).toMatchObject({ os_image: 'fleet-os-1.1.0-raspberrypi4', kiosk_url: 'https://kiosk.example.org/next-2' });
+    expect(cfg).toMatchObject({
+      os_image: 'fleet-os-1.1.0-raspberrypi4',
+      kiosk_url: 'https://kiosk.example.org/next-2',
+    });
     // What the server received, not only what the report planned.
-    expect((await deployments()).map((d) => d.body)).toEqual([expect.objectContaining({ artifact_name: 'fleet-os-1.1.0-raspberrypi4', devices: [DEV.kioskNext] })]);
+    expect((await deployments()).map((d) => d.body)).toEqual([
+      expect.objectContaining({ artifact_name: 'fleet-os-1.1.0-raspberrypi4', devices: [DEV.kioskNext] }),
+    ]);
     const config = `${CONFIG_PATH}/${DEV.kioskNext}`;
     const sets = (await serverWrites(fleet.srv)).filter((w) => w.method === 'PUT' && w.path === config);
-    expect(sets.map((w) => w.body)).toEqual([expect.objectContaining({ os_image: 'fleet-os-1.1.0-raspberrypi4', kiosk_url: 'https://kiosk.example.org/next-2' })]);
+    expect(sets.map((w) => w.body)).toEqual([
+      expect.objectContaining({
+        os_image: 'fleet-os-1.1.0-raspberrypi4',
+        kiosk_url: 'https://kiosk.example.org/next-2',
+      }),
+    ]);
     expect((await configDeploys()).map((d) => `${d.method} ${d.path}`)).toEqual([`POST ${config}/deploy`]);
   });
 
@@ -154,7 +200,7 @@ describe('deployments in flight', () => {
     await runIn(fleet.repo, fleet.srv);
     const [oldPost, ...morePosts] = await deployments();
     expect(morePosts).toEqual([]);
-    const oldBody = oldPost!.body as { name: string; artifact_name: string };
+    const oldBody = oldPost.body as { name: string; artifact_name: string };
     expect(oldBody.artifact_name).toBe('fleet-os-1.1.0-raspberrypi4');
     const [old] = await deploymentsNamed(oldBody.name);
     fleet.repo.commit('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.2.0') });
@@ -165,10 +211,14 @@ describe('deployments in flight', () => {
     const aborts = writes.filter((w) => w.method === 'PUT' && w.path.endsWith('/status'));
     const creates = writes.filter((w) => w.method === 'POST' && w.path === DEPLOYMENTS_PATH);
     // Exactly the old deployment is aborted, before its replacement is created.
-    expect(aborts.map((w) => [w.path, w.body])).toEqual([[`${DEPLOYMENTS_PATH}/${old!.id}/status`, { status: 'aborted' }]]);
-    expect(creates.map((w) => w.body)).toEqual([expect.objectContaining({ artifact_name: 'fleet-os-1.2.0-raspberrypi4', devices: [DEV.kioskNext] })]);
-    expect(writes.indexOf(creates[0]!)).toBeGreaterThan(writes.indexOf(aborts[0]!));
-    expect((await deploymentsNamed(oldBody.name)).map((d) => [d.id, d.status])).toEqual([[old!.id, 'finished']]);
+    expect(aborts.map((w) => [w.path, w.body])).toEqual([
+      [`${DEPLOYMENTS_PATH}/${old.id}/status`, { status: 'aborted' }],
+    ]);
+    expect(creates.map((w) => w.body)).toEqual([
+      expect.objectContaining({ artifact_name: 'fleet-os-1.2.0-raspberrypi4', devices: [DEV.kioskNext] }),
+    ]);
+    expect(writes.indexOf(creates[0])).toBeGreaterThan(writes.indexOf(aborts[0]));
+    expect((await deploymentsNamed(oldBody.name)).map((d) => [d.id, d.status])).toEqual([[old.id, 'finished']]);
     await fleet.srv.admin('DELETE', 'requests');
     const again = await runIn(fleet.repo, fleet.srv);
     expect(planned(again, 'os', 'wait')).toEqual([DEV.kioskNext]);
@@ -180,7 +230,8 @@ describe('devices that cannot be updated', () => {
   it('no artifact of that name for the device type fails that device only (exit 2)', async () => {
     fleet.repo.commit('production', {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
-      'inventory/host_vars/6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3.yml': 'device_name: legacy-pi2\nos_image_override: fleet-os-9.9.9-raspberrypi2\n',
+      'inventory/host_vars/6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3.yml':
+        'device_name: legacy-pi2\nos_image_override: fleet-os-9.9.9-raspberrypi2\n',
     });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.hostFailed);
@@ -191,10 +242,14 @@ describe('devices that cannot be updated', () => {
   });
 
   it('a device type without an OS image fails with what to add where', async () => {
-    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0').replace(/  raspberrypi2: .*\n/, '') });
+    fleet.repo.commit('production', {
+      'inventory/group_vars/all.yml': allVarsWithImage('1.1.0').replace(/ {2}raspberrypi2: .*\n/, ''),
+    });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(failedHosts(r)).toEqual([DEV.legacy]);
-    expect(r.text).toContain('no OS image for device type raspberrypi2: add `raspberrypi2: ARTIFACT_NAME` under os_image');
+    expect(r.text).toContain(
+      'no OS image for device type raspberrypi2: add `raspberrypi2: ARTIFACT_NAME` under os_image',
+    );
     expect((await serverWrites(fleet.srv)).filter((w) => JSON.stringify(w).includes(DEV.legacy))).toEqual([]);
   });
 
@@ -211,9 +266,10 @@ describe('devices that cannot be updated', () => {
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
     const created = await deployments();
     expect(created.map(devicesOf)).toEqual([[DEV.kioskNext]]);
-    const [dep] = await deploymentsNamed((created[0]!.body as { name: string }).name);
+    const [dep] = await deploymentsNamed((created[0].body as { name: string }).name);
     // An hour later it is still waiting for the device; back online, it installs.
-    const osStatus = async () => (await device(DEV.kioskNext)).deployments.find((d) => d.deployment_id === dep!.id)?.status;
+    const osStatus = async () =>
+      (await device(DEV.kioskNext)).deployments.find((d) => d.deployment_id === dep.id)?.status;
     await fleet.srv.admin('POST', 'clock/advance', { seconds: 3600 });
     expect(await osStatus()).toBe('pending');
     await fleet.srv.admin('PUT', `devices/${DEV.kioskNext}`, { online: true });
@@ -223,8 +279,14 @@ describe('devices that cannot be updated', () => {
 
   it('a device unknown to the server fails with a clear message; the others go on', async () => {
     const ghost = '0badc0de-0000-4000-8000-000000000001';
-    const hosts = readFileSync(`${fleet.repo.dir}/inventory/hosts.yml`, 'utf8').replace('    canary:\n      hosts:\n', `    canary:\n      hosts:\n        ${ghost}:  # not on the server\n`);
-    fleet.repo.commit('canary', { 'inventory/hosts.yml': hosts, 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const hosts = readFileSync(`${fleet.repo.dir}/inventory/hosts.yml`, 'utf8').replace(
+      '    canary:\n      hosts:\n',
+      `    canary:\n      hosts:\n        ${ghost}:  # not on the server\n`,
+    );
+    fleet.repo.commit('canary', {
+      'inventory/hosts.yml': hosts,
+      'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
+    });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.hostFailed);
     expect(failedHosts(r)).toEqual([ghost]);
@@ -279,15 +341,20 @@ describe('a flaky server', () => {
     expect(r.report.api.retries).toBe(throttled + unavailable);
     expect(r.report.api.requests).toBe(log.length);
     // Retry-After was honoured: each throttled request came back a second later at the earliest.
-    const same = (a: (typeof log)[number], b: (typeof log)[number]) => JSON.stringify([a.method, a.path, a.query, a.body]) === JSON.stringify([b.method, b.path, b.query, b.body]);
-    const waited = log.flatMap((x, i) => (x.status === 429 ? [Date.parse(log.slice(i + 1).find((y) => same(x, y))!.time) - Date.parse(x.time)] : []));
+    const same = (a: (typeof log)[number], b: (typeof log)[number]) =>
+      JSON.stringify([a.method, a.path, a.query, a.body]) === JSON.stringify([b.method, b.path, b.query, b.body]);
+    const waited = log.flatMap((x, i) =>
+      x.status === 429 ? [Date.parse(log.slice(i + 1).find((y) => same(x, y))!.time) - Date.parse(x.time)] : [],
+    );
     expect(waited).toHaveLength(throttled);
     for (const ms of waited) expect(ms).toBeGreaterThanOrEqual(990);
     expect(planned(r, 'os', 'deploy')).toEqual(PRODUCTION);
     const created = (await deployments()).filter((d) => (d as unknown as { status: number }).status === 201);
     expect(created.flatMap(devicesOf).sort()).toEqual(PRODUCTION);
     const configs = (await configDeploys()).filter((d) => (d as unknown as { status: number }).status < 300);
-    expect(configs.map((d) => d.path).sort()).toEqual(PRODUCTION.map((h) => `/api/management/v1/deviceconfig/configurations/device/${h}/deploy`).sort());
+    expect(configs.map((d) => d.path).sort()).toEqual(
+      PRODUCTION.map((h) => `/api/management/v1/deviceconfig/configurations/device/${h}/deploy`).sort(),
+    );
     await fleet.srv.admin('DELETE', 'requests');
     const again = await runIn(fleet.repo, fleet.srv);
     expect(changedCount(again)).toBe(0);

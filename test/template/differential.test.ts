@@ -30,7 +30,9 @@ const KNOWN_DIFFERENCES: Record<string, unknown> = { 'float-literal-string': '5'
 
 function run(f: Fixture): unknown {
   const vars = lazyVars([f.vars], templar, { file: 'playbook.yml', task: f.case });
-  return f.kind === 'when' ? templar.conditional(f.template, vars, { task: f.case }) : templar.template(f.template, vars, { task: f.case });
+  return f.kind === 'when'
+    ? templar.conditional(f.template, vars, { task: f.case })
+    : templar.template(f.template, vars, { task: f.case });
 }
 
 test('the fixtures were recorded by ansible-core 2.14 with their command', () => {

@@ -29,10 +29,18 @@ const CASES: [string, string, unknown][] = [
   ['from_json', '{{ \'{"k": [true, null]}\' | from_json }}', { k: [true, null] }],
   ['to_yaml', "{{ {'b': [1, 2], 'a': 'x'} | to_yaml }}", 'a: x\nb: [1, 2]\n'],
   ['to_yaml', "{{ {'b': 1, 'a': 'x'} | to_yaml }}", '{a: x, b: 1}\n'],
-  ['to_yaml', '{{ users | to_yaml }}', '- admin: true\n  groups: [a]\n  name: ann\n- admin: false\n  groups: []\n  name: bob\n'],
+  [
+    'to_yaml',
+    '{{ users | to_yaml }}',
+    '- admin: true\n  groups: [a]\n  name: ann\n- admin: false\n  groups: []\n  name: bob\n',
+  ],
   ['from_yaml', "{{ 'a: on\nb: [1, two]' | from_yaml }}", { a: true, b: [1, 'two'] }],
   ['bool', "{{ ['Yes' | bool, 'no' | bool, '1' | bool, 0 | bool, true | bool] }}", [true, false, true, false, true]],
-  ['int', "{{ ['7' | int, ' 8 ' | int, '9.9' | int, 'x' | int, 'x' | int(default=5), '0b101' | int(base=2), true | int] }}", [7, 8, 9, 0, 5, 5, 1]],
+  [
+    'int',
+    "{{ ['7' | int, ' 8 ' | int, '9.9' | int, 'x' | int, 'x' | int(default=5), '0b101' | int(base=2), true | int] }}",
+    [7, 8, 9, 0, 5, 5, 1],
+  ],
   ['float', "{{ ['1.5' | float, 'x' | float(2.5), 2 | float] }}", [1.5, 2.5, 2]],
   ['string', '{{ 42 | string }}', '42'],
   ['string', '{{ d | string }}', "{'a': 1, 'b': {'x': 1, 'y': [1]}}"],
@@ -70,7 +78,11 @@ const CASES: [string, string, unknown][] = [
   ['selectattr', "{{ users | selectattr('name', 'match', 'b') | map(attribute='name') | list }}", ['bob']],
   ['rejectattr', "{{ users | rejectattr('groups') | map(attribute='name') | list }}", ['bob']],
   ['combine', "{{ d | combine({'b': {'y': [2]}}, recursive=true) }}", { a: 1, b: { x: 1, y: [2] } }],
-  ['combine', "{{ d | combine({'b': {'y': [2]}}, recursive=true, list_merge='append') }}", { a: 1, b: { x: 1, y: [1, 2] } }],
+  [
+    'combine',
+    "{{ d | combine({'b': {'y': [2]}}, recursive=true, list_merge='append') }}",
+    { a: 1, b: { x: 1, y: [1, 2] } },
+  ],
   ['combine', "{{ [{'a': 1}, {'a': 2, 'c': 3}] | combine }}", { a: 2, c: 3 }],
   ['dict2items', "{{ {'k': 'v'} | dict2items(key_name='n', value_name='v') }}", [{ n: 'k', v: 'v' }]],
   ['items2dict', "{{ [{'n': 'k', 'v': 1}] | items2dict(key_name='n', value_name='v') }}", { k: 1 }],
@@ -82,10 +94,18 @@ const CASES: [string, string, unknown][] = [
   ['hash', "{{ 'fleet' | hash }}", 'f35f940f055fcd1badde7e5fecb2531e079eaa52'],
   ['hash', "{{ 'fleet' | hash('md5') }}", 'ddfbb7829b95e229ab60e0fb38c5df06'],
   ['checksum', "{{ 'fleet' | checksum }}", 'f35f940f055fcd1badde7e5fecb2531e079eaa52'],
-  ['to_uuid', "{{ 'www.example.com' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}", '2ed6657d-e927-568b-95e1-2665a8aea6a2'],
+  [
+    'to_uuid',
+    "{{ 'www.example.com' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}",
+    '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+  ],
   ['random', "{{ ['only'] | random }}", 'only'],
   ['random', "{{ 60 | random(seed='dev-1') == 60 | random(seed='dev-1') }}", true],
-  ['ternary', "{{ [1 | ternary('y', 'n'), '' | ternary('y', 'n'), none | ternary('y', 'n', 'null')] }}", ['y', 'n', 'null']],
+  [
+    'ternary',
+    "{{ [1 | ternary('y', 'n'), '' | ternary('y', 'n'), none | ternary('y', 'n', 'null')] }}",
+    ['y', 'n', 'null'],
+  ],
   ['json_query', "{{ users | json_query('[?admin].name') }}", ['ann']],
   ['json_query', "{{ d | json_query('b.y[0]') }}", '1'],
 ];
@@ -101,12 +121,15 @@ test.each(CASES)('%s: %s', (_f, template, expected) => {
   expect(templar.template(template, vars)).toEqual(expected);
 });
 
-test.each(CASES.map(([f, t, e]) => [f, t, e] as const))('%s also as ansible.builtin.%s and community.general.%s', (f, template, expected) => {
-  const rename = (ns: string) => template.replace(new RegExp(`\\|\\s*${f}\\b`, 'g'), `| ${ns}${f}`);
-  expect(rename('ansible.builtin.')).not.toBe(template);
-  expect(templar.template(rename('ansible.builtin.'), vars)).toEqual(expected);
-  expect(templar.template(rename('community.general.'), vars)).toEqual(expected);
-});
+test.each(CASES.map(([f, t, e]) => [f, t, e] as const))(
+  '%s also as ansible.builtin.%s and community.general.%s',
+  (f, template, expected) => {
+    const rename = (ns: string) => template.replace(new RegExp(`\\|\\s*${f}\\b`, 'g'), `| ${ns}${f}`);
+    expect(rename('ansible.builtin.')).not.toBe(template);
+    expect(templar.template(rename('ansible.builtin.'), vars)).toEqual(expected);
+    expect(templar.template(rename('community.general.'), vars)).toEqual(expected);
+  },
+);
 
 test('random with a seed is stable per seed and stays in range', () => {
   const minutes = ['dev-1', 'dev-2', 'dev-3'].map((h) => templar.template(`{{ 60 | random(seed='${h}') }}`, {}));
@@ -116,12 +139,19 @@ test('random with a seed is stable per seed and stays in range', () => {
   expect(templar.template('{{ 10 | random(start=5, step=5) }}', {})).toBe('5');
 });
 
-
 test('filter misuse is a clear error naming the task', () => {
   const ctx = { file: 'roles/device/tasks/main.yml', line: 12, task: 'render config' };
-  expect(failure(() => templar.template('{{ l | dict2items }}', vars, ctx)).message).toMatch(/roles\/device\/tasks\/main.yml:12: .*render config.*dict2items requires a dictionary/);
-  expect(failure(() => templar.template("{{ d | combine('x') }}", vars, ctx)).message).toContain('combine: argument 2 is a string, not a dictionary');
-  expect(failure(() => templar.template("{{ d | to_json(sortkeys=true) }}", vars, ctx)).message).toContain("to_json() got an unexpected keyword argument 'sortkeys'");
+  expect(failure(() => templar.template('{{ l | dict2items }}', vars, ctx)).message).toMatch(
+    /roles\/device\/tasks\/main.yml:12: .*render config.*dict2items requires a dictionary/,
+  );
+  expect(failure(() => templar.template("{{ d | combine('x') }}", vars, ctx)).message).toContain(
+    'combine: argument 2 is a string, not a dictionary',
+  );
+  expect(failure(() => templar.template('{{ d | to_json(sortkeys=true) }}', vars, ctx)).message).toContain(
+    "to_json() got an unexpected keyword argument 'sortkeys'",
+  );
   expect(failure(() => templar.template('{{ l | no_such_filter }}', vars, ctx)).message).toContain('no_such_filter');
-  expect(failure(() => templar.template("{{ nope | mandatory('set kiosk_url in group_vars') }}", vars, ctx)).message).toContain('set kiosk_url in group_vars');
+  expect(
+    failure(() => templar.template("{{ nope | mandatory('set kiosk_url in group_vars') }}", vars, ctx)).message,
+  ).toContain('set kiosk_url in group_vars');
 });

@@ -60,7 +60,8 @@ const CASES: [string, string, boolean][] = [
 ];
 
 test('every test issue 3 lists has examples here', () => {
-  const listed = 'defined undefined none true false string number mapping sequence in match search version version_compare';
+  const listed =
+    'defined undefined none true false string number mapping sequence in match search version version_compare';
   const covered = new Set(CASES.map(([t]) => t));
   expect(listed.split(' ').filter((t) => !covered.has(t))).toEqual([]);
 });
@@ -71,7 +72,10 @@ test.each(CASES)('%s: %s', (_t, expr, expected) => {
 });
 
 test('version tests: every operator in select(), and bad operators and versions are clear errors', () => {
-  expect(templar.template("{{ ['1.9', '1.10', '2.0'] | select('version', '1.10', '>=') | list }}", {})).toEqual(['1.10', '2.0']);
+  expect(templar.template("{{ ['1.9', '1.10', '2.0'] | select('version', '1.10', '>=') | list }}", {})).toEqual([
+    '1.10',
+    '2.0',
+  ]);
   const fail = (expr: string) => {
     try {
       templar.evaluate(expr, {}, { task: 'check os' });
@@ -87,5 +91,7 @@ test('version tests: every operator in select(), and bad operators and versions 
 
 test('task result tests the engine relies on', () => {
   const r = { res: { changed: true, failed: false }, bad: { failed: true }, skip: { skipped: true } };
-  expect(templar.evaluate('[res is changed, res is failed, res is succeeded, bad is failed, skip is skipped]', r)).toEqual([true, false, true, true, true]);
+  expect(
+    templar.evaluate('[res is changed, res is failed, res is succeeded, bad is failed, skip is skipped]', r),
+  ).toEqual([true, false, true, true, true]);
 });

@@ -9,14 +9,13 @@ import { maskSecrets } from '../../src/log/secrets.js';
 
 const templar = new Templar({ env: { FLEET_TOKEN: 'tok-123' } });
 
-
 describe('ansible-core 2.14 type rules', () => {
   test.each([
     ['{{ n }}', 7],
     ['{{ n + 1 }}', '8'],
     ['{{ n > 1 }}', true],
     ['{{ flags }}', { a: true }],
-    ["{{ '{\"a\": [1]}' }}", { a: [1] }],
+    ['{{ \'{"a": [1]}\' }}', { a: [1] }],
     ['{{ text_list }}', ['a', 'b']],
     ['n={{ n }}', 'n=7'],
     ['{{ flags | to_json }}', '{"a": true}'],
@@ -102,7 +101,13 @@ describe('errors name the variable, file, line and task', () => {
   });
 
   test('undefined used in a loop, a comparison or a filter is an error, never empty', () => {
-    for (const t of ['{% for x in nope %}{% endfor %}', '{{ nope == 1 }}', '{{ nope | upper }}', '{{ nope ~ "x" }}', '{{ nope.attr }}']) {
+    for (const t of [
+      '{% for x in nope %}{% endfor %}',
+      '{{ nope == 1 }}',
+      '{{ nope | upper }}',
+      '{{ nope ~ "x" }}',
+      '{{ nope.attr }}',
+    ]) {
       expect(failure(() => templar.template(t, {}, ctx)).message).toContain("'nope' is undefined");
     }
   });
@@ -118,8 +123,12 @@ describe('errors name the variable, file, line and task', () => {
   test('syntax errors say where in the template', () => {
     const f = failure(() => templar.template('a\n{% if x %}b', { x: 1 }, ctx));
     expect(f.error.code).toBe('template.syntax');
-    expect(failure(() => templar.template('abc\nde {{ 1 + }}', {}, ctx)).message).toContain('unexpected token: }} (template line 2, column 11)');
-    expect(failure(() => templar.template('{% if x %}\n{% endfor %}', {}, ctx)).message).toContain('unknown block tag: endfor (template line 2');
+    expect(failure(() => templar.template('abc\nde {{ 1 + }}', {}, ctx)).message).toContain(
+      'unexpected token: }} (template line 2, column 11)',
+    );
+    expect(failure(() => templar.template('{% if x %}\n{% endfor %}', {}, ctx)).message).toContain(
+      'unknown block tag: endfor (template line 2',
+    );
     expect(f.message).toContain('playbooks/device.yml:14');
     expect(f.error.hint).toContain('{% if cond %}...{% endif %}');
   });
@@ -128,7 +137,8 @@ describe('errors name the variable, file, line and task', () => {
 describe('compile cache', () => {
   test('a template is compiled once however many hosts render it; the cache stays bounded', () => {
     const t = new Templar({ cacheSize: 20 });
-    for (let i = 0; i < 50; i++) expect(t.template('{{ host }}-{{ n + 1 }}', { host: `h${i}`, n: i })).toBe(`h${i}-${i + 1}`);
+    for (let i = 0; i < 50; i++)
+      expect(t.template('{{ host }}-{{ n + 1 }}', { host: `h${i}`, n: i })).toBe(`h${i}-${i + 1}`);
     expect(t.cachedTemplates).toBe(1);
     for (let i = 0; i < 30; i++) t.template(`{{ ${i} }}`, {});
     expect(t.cachedTemplates).toBe(20);
@@ -140,9 +150,9 @@ describe('compile cache', () => {
   test('templates that differ only in their text share one compiled shape', () => {
     const t = new Templar();
     for (let i = 0; i < 30; i++) {
-      expect(t.template(`https://dev-${i}.example:{{ port }}/{{ path | default('api') }}?q={'a': ${i}}`, { port: 8000 + i })).toBe(
-        `https://dev-${i}.example:${8000 + i}/api?q={'a': ${i}}`,
-      );
+      expect(
+        t.template(`https://dev-${i}.example:{{ port }}/{{ path | default('api') }}?q={'a': ${i}}`, { port: 8000 + i }),
+      ).toBe(`https://dev-${i}.example:${8000 + i}/api?q={'a': ${i}}`);
       expect(t.template(`{"id": ${i}, "on": {{ on }}}\n`, { on: 'true' })).toEqual({ id: i, on: true });
     }
     expect(t.cachedTemplates).toBe(2);
@@ -153,7 +163,13 @@ describe('compile cache', () => {
 
 describe('lazyVars', () => {
   test('later layers win, values are templated on first access with the other variables', () => {
-    const v = lazyVars([{ a: 1, url: 'http://{{ host }}:{{ port }}' }, { a: 2, host: 'h', port: '{{ 8000 + 80 }}' }], templar);
+    const v = lazyVars(
+      [
+        { a: 1, url: 'http://{{ host }}:{{ port }}' },
+        { a: 2, host: 'h', port: '{{ 8000 + 80 }}' },
+      ],
+      templar,
+    );
     expect(v.a).toBe(2);
     expect(v.url).toBe('http://h:8080');
     expect('host' in v).toBe(true);
@@ -168,7 +184,10 @@ describe('lazyVars', () => {
   });
 
   test('a cycle names the chain', () => {
-    const v = lazyVars([{ a: '{{ b }}', b: '{{ c | upper }}', c: 'x{{ a }}' }], templar, { host: 'rpi-01', file: 'inventory/hosts.yml' });
+    const v = lazyVars([{ a: '{{ b }}', b: '{{ c | upper }}', c: 'x{{ a }}' }], templar, {
+      host: 'rpi-01',
+      file: 'inventory/hosts.yml',
+    });
     const f = failure(() => v.a);
     expect(f.error.code).toBe('template.cycle');
     expect(f.message).toContain('a → b → c → a');
@@ -198,7 +217,10 @@ describe('lookups', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-lookup-'));
   mkdirSync(join(dir, 'templates'));
   mkdirSync(join(dir, 'files'));
-  writeFileSync(join(dir, 'templates', 'cfg.j2'), '{"url": "{{ url }}", "re": "{{ \'a1\' | regex_replace(\'\\\\d\', \'#\') }}"}\n');
+  writeFileSync(
+    join(dir, 'templates', 'cfg.j2'),
+    '{"url": "{{ url }}", "re": "{{ \'a1\' | regex_replace(\'\\\\d\', \'#\') }}"}\n',
+  );
   writeFileSync(join(dir, 'files', 'key.pub'), 'ssh-ed25519 AAA\n\n');
   writeFileSync(join(dir, 'plain.txt'), '  spaced  ');
   const t = new Templar({ searchPaths: [dir], env: { FLEET_TOKEN: 'tok-123' } });
@@ -212,8 +234,13 @@ describe('lookups', () => {
   test('file and template resolve against search paths and their files/ and templates/ dirs', () => {
     expect(t.template("{{ lookup('file', 'key.pub') }}", {})).toBe('ssh-ed25519 AAA');
     expect(t.template("{{ lookup('file', 'plain.txt', rstrip=false) }}", {})).toBe('  spaced  ');
-    expect(t.template("{{ lookup('template', 'cfg.j2') }}", { url: 'https://x' })).toEqual({ url: 'https://x', re: 'a#' });
-    expect(t.template("{{ lookup('template', 'cfg.j2', template_vars={'url': 'tv'}) }}", { url: 'https://x' })).toEqual({ url: 'tv', re: 'a#' });
+    expect(t.template("{{ lookup('template', 'cfg.j2') }}", { url: 'https://x' })).toEqual({
+      url: 'https://x',
+      re: 'a#',
+    });
+    expect(t.template("{{ lookup('template', 'cfg.j2', template_vars={'url': 'tv'}) }}", { url: 'https://x' })).toEqual(
+      { url: 'tv', re: 'a#' },
+    );
     expect(t.template("{{ q('file', 'key.pub', 'plain.txt') }}", {})).toEqual(['ssh-ed25519 AAA', '  spaced']);
   });
 
@@ -230,7 +257,11 @@ describe('lookups', () => {
   });
 
   test('missing files and unknown lookups are clear errors', () => {
-    expect(failure(() => t.template("{{ lookup('file', 'nope.txt') }}", {}, { task: 'read key' })).message).toMatch(/read key.*could not locate file in lookup: nope.txt \(searched /);
-    expect(failure(() => t.template("{{ lookup('nope', 'x') }}", {})).message).toContain("lookup plugin 'nope' not found");
+    expect(failure(() => t.template("{{ lookup('file', 'nope.txt') }}", {}, { task: 'read key' })).message).toMatch(
+      /read key.*could not locate file in lookup: nope.txt \(searched /,
+    );
+    expect(failure(() => t.template("{{ lookup('nope', 'x') }}", {})).message).toContain(
+      "lookup plugin 'nope' not found",
+    );
   });
 });

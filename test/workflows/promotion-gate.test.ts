@@ -20,7 +20,9 @@ const contract = new GitHubContract();
 const OP = 'repos/get-combined-status-for-ref';
 const SHA = 'c0ffee'.padEnd(40, '0');
 const TOKEN = 'ghs_gateSecretToken0123456789';
-const workflow = parse(readFileSync(join(process.cwd(), 'workflows', 'promotion-gate.yml'), 'utf8')) as { jobs: { gate: { steps: Step[] } } };
+const workflow = parse(readFileSync(join(process.cwd(), 'workflows', 'promotion-gate.yml'), 'utf8')) as {
+  jobs: { gate: { steps: Step[] } };
+};
 const step = workflow.jobs.gate.steps.find((s) => s.name === 'Source stage is green')!;
 
 /**
@@ -28,8 +30,19 @@ const step = workflow.jobs.gate.steps.find((s) => s.name === 'Source stage is gr
  * Asynchronous: the stand-in answers from this process. --norc: bash on a socket would read ~/.bashrc.
  */
 function gate(gh: FakeGitHub, head: string): Promise<{ status: number | null; out: string }> {
-  const env = { PATH: process.env.PATH ?? '', GH_TOKEN: TOKEN, HEAD: head, SHA, REPO: 'acme/fleet', GITHUB_API_URL: gh.url };
-  const child = spawn('bash', ['--noprofile', '--norc', '-e', '-c', step.run!], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+  const env = {
+    PATH: process.env.PATH ?? '',
+    GH_TOKEN: TOKEN,
+    HEAD: head,
+    SHA,
+    REPO: 'acme/fleet',
+    GITHUB_API_URL: gh.url,
+  };
+  const child = spawn('bash', ['--noprofile', '--norc', '-e', '-c', step.run!], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  });
   let out = '';
   child.stdout.on('data', (c) => (out += String(c)));
   child.stderr.on('data', (c) => (out += String(c)));
@@ -40,7 +53,7 @@ function gate(gh: FakeGitHub, head: string): Promise<{ status: number | null; ou
 function pagesRead(gh: FakeGitHub): string[] {
   gh.requests.forEach((q, i) => {
     expect(contract.checkRequest(q, OP, '/api/v3')).toEqual([]);
-    expect(contract.checkResponse(OP, gh.replies[i]!.status, gh.replies[i]!.body)).toEqual([]);
+    expect(contract.checkResponse(OP, gh.replies[i].status, gh.replies[i].body)).toEqual([]);
     expect(q.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
   return gh.requests.map((q) => new URLSearchParams(q.query).toString());
@@ -76,7 +89,9 @@ describe('promotion gate: the source stage is green', () => {
     gh.setStatus(SHA, 'fleetplay/canary', 'failure');
     const pending = await gate(gh, 'main');
     expect(pending.status).toBe(1);
-    expect(pending.out).toContain(`::error::fleetplay/main is pending on ${SHA.slice(0, 12)}: wait until the main stage has converged`);
+    expect(pending.out).toContain(
+      `::error::fleetplay/main is pending on ${SHA.slice(0, 12)}: wait until the main stage has converged`,
+    );
     expect((await gate(gh, 'canary')).out).toContain('::error::fleetplay/canary is failure');
     expect(pagesRead(gh)).toEqual(['per_page=100&page=1', 'per_page=100&page=1']);
   });
@@ -91,7 +106,10 @@ describe('promotion gate: the source stage is green', () => {
 
   test('GitHub refusing the read fails the gate with a message, without the token', async () => {
     await gh.close();
-    gh = await startFakeGitHub({ prefix: '/api/v3', respond: () => ({ status: 401, body: { message: 'Bad credentials' } }) });
+    gh = await startFakeGitHub({
+      prefix: '/api/v3',
+      respond: () => ({ status: 401, body: { message: 'Bad credentials' } }),
+    });
     const r = await gate(gh, 'canary');
     expect(r.status).toBe(1);
     expect(r.out).toMatch(/error: 401[\s\S]*::error::cannot read the commit statuses of c0ffee000000/);

@@ -25,4 +25,5 @@ export const stepRunning = (wf: Json, command: string): Step => {
 };
 
 /** A step's env without the `${{ ... }}` values (secrets, inputs): what runs the same anywhere. */
-export const literalEnv = (s: Step): Record<string, string> => Object.fromEntries(Object.entries(s.env ?? {}).filter(([, v]) => !String(v).includes('${{')));
+export const literalEnv = (s: Step): Record<string, string> =>
+  Object.fromEntries(Object.entries(s.env ?? {}).filter(([, v]) => !String(v).includes('${{')));

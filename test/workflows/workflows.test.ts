@@ -28,9 +28,12 @@ function secretProblems(wf: Json): string[] {
   };
   walk(wf, []);
   for (const step of allSteps(wf)) {
-    const secretVars = Object.entries(step.env ?? {}).filter(([, v]) => /\bsecrets\./.test(v)).map(([k]) => k);
+    const secretVars = Object.entries(step.env ?? {})
+      .filter(([, v]) => /\bsecrets\./.test(v))
+      .map(([k]) => k);
     for (const name of secretVars) {
-      if (new RegExp(`\\$\\{?${name}\\b`).test(step.run ?? '')) out.push(`step "${step.name}": script expands secret ${name}`);
+      if (new RegExp(`\\$\\{?${name}\\b`).test(step.run ?? ''))
+        out.push(`step "${step.name}": script expands secret ${name}`);
     }
   }
   return out;
@@ -54,14 +57,20 @@ describe('workflows pass actionlint', () => {
 
   test('planted errors are caught: a bad cron, a typo in an expression, a missing needs', () => {
     const plant = plantIn('monitor-fleet.yml');
-    expect(plant('cron: "17 * * * *"', 'cron: "61 * * * *"')).toEqual([expect.stringMatching(/^events: invalid CRON format "61 \* \* \* \*"/)]);
-    expect(plant('group: fleetplay-monitor-${{ matrix.branch }}', 'group: fleetplay-monitor-${{ matrx.branch }}')).toEqual([
-      expect.stringMatching(/^expression: undefined variable "matrx"/),
+    expect(plant('cron: "17 * * * *"', 'cron: "61 * * * *"')).toEqual([
+      expect.stringMatching(/^events: invalid CRON format "61 \* \* \* \*"/),
     ]);
+    expect(
+      plant('group: fleetplay-monitor-${{ matrix.branch }}', 'group: fleetplay-monitor-${{ matrx.branch }}'),
+    ).toEqual([expect.stringMatching(/^expression: undefined variable "matrx"/)]);
     expect(plant('    needs: stages\n', '')).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^expression: property "stages" is not defined in object type \{\}/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^expression: property "stages" is not defined in object type \{\}/),
+      ]),
     );
-    expect(plant('    needs: stages\n', '    needs: stage\n')).toEqual(expect.arrayContaining([expect.stringMatching(/job "monitor" needs job "stage" which does not exist/)]));
+    expect(plant('    needs: stages\n', '    needs: stage\n')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/job "monitor" needs job "stage" which does not exist/)]),
+    );
   });
 
   test('planted errors in update-fleet.yml are caught: a misspelt github context property, a wrong input name', () => {
@@ -82,8 +91,12 @@ describe('secrets only via env, never expanded', () => {
 
   test('the rules catch an echoed secret, a secret in a script and a secret in `with`', () => {
     const wf = load('update-fleet.yml');
-    const steps = jobs(wf).update!.steps;
-    steps.push({ name: 'leak', env: { MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}' }, run: 'echo "token: $MENDER_ACCESS_TOKEN"' });
+    const steps = jobs(wf).update.steps;
+    steps.push({
+      name: 'leak',
+      env: { MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}' },
+      run: 'echo "token: $MENDER_ACCESS_TOKEN"',
+    });
     steps.push({ name: 'inline', run: 'echo ${{ secrets.INFLUXDB_TOKEN }}' });
     steps.push({ name: 'with', uses: 'some/action@v1', with: { token: '${{ secrets.GHRUNNER_TOKEN }}' } });
     expect(secretProblems(wf)).toEqual([
@@ -96,11 +109,18 @@ describe('secrets only via env, never expanded', () => {
 });
 
 /** Every file under `dir`, recursively. */
-const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 describe('secret names agree across the repository', () => {
   // The secrets the device configuration reads, as the shipped playbook spells them.
-  const read = new Set(filesUnder(join(process.cwd(), 'playbooks')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/lookup\('env', '([A-Z0-9_]+)'\)/g)].map((m) => m[1]!)));
+  const read = new Set(
+    filesUnder(join(process.cwd(), 'playbooks')).flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/lookup\('env', '([A-Z0-9_]+)'\)/g)].map((m) => m[1]),
+    ),
+  );
   const passed = (file: string, command: string) =>
     Object.entries(stepRunning(load(file), command).env ?? {})
       .filter(([k, v]) => v === `\${{ secrets.${k} }}` && !['MENDER_ACCESS_TOKEN', 'GITHUB_TOKEN'].includes(k))
@@ -117,7 +137,9 @@ describe('secret names agree across the repository', () => {
 
   test('the inventory and README name only secrets that exist', () => {
     const known = new Set([...read, 'MENDER_ACCESS_TOKEN', 'GITHUB_TOKEN']);
-    const texts = [...filesUnder(join(process.cwd(), 'inventory')), join(process.cwd(), 'README.md')].map((f) => readFileSync(f, 'utf8'));
+    const texts = [...filesUnder(join(process.cwd(), 'inventory')), join(process.cwd(), 'README.md')].map((f) =>
+      readFileSync(f, 'utf8'),
+    );
     const named = texts.flatMap((t) => [...t.matchAll(/\b[A-Z][A-Z0-9]*_TOKEN\b/g)].map((m) => m[0]));
     expect(named.filter((n) => !known.has(n))).toEqual([]);
   });
@@ -129,7 +151,15 @@ describe('update-fleet.yml', () => {
   test('runs on pushes to the stage branches and by hand with a mode', () => {
     expect(wf.on).toEqual({
       push: { branches: ['main', 'canary', 'production'] },
-      workflow_dispatch: { inputs: { mode: expect.objectContaining({ type: 'choice', options: ['run', 'dry-run', 'dry-run-debug'], default: 'run' }) } },
+      workflow_dispatch: {
+        inputs: {
+          mode: expect.objectContaining({
+            type: 'choice',
+            options: ['run', 'dry-run', 'dry-run-debug'],
+            default: 'run',
+          }),
+        },
+      },
     });
   });
 
@@ -149,9 +179,9 @@ describe('update-fleet.yml', () => {
       'actions/upload-artifact@v4',
       'if [ ! -s report.json ]; then',
     ]);
-    expect(steps[1]!.with).toEqual({ 'node-version': 20, cache: 'npm' });
+    expect(steps[1].with).toEqual({ 'node-version': 20, cache: 'npm' });
     expect(steps[4]).toMatchObject({ if: 'always()', with: { path: 'report.json' } });
-    expect(steps[5]!.if).toBe('always()');
+    expect(steps[5].if).toBe('always()');
   });
 
   test('a push runs for real; the secrets arrive as env', () => {
@@ -185,17 +215,29 @@ describe('monitor-fleet.yml', () => {
 
   test('checks out the deployed commit and waits for the stage with the GitHub token', () => {
     const checkout = allSteps(wf).find((s) => s.uses === 'actions/checkout@v4');
-    expect(checkout?.with?.ref).toBe("${{ github.event_name == 'workflow_run' && github.event.workflow_run.head_sha || matrix.branch }}");
+    expect(checkout?.with?.ref).toBe(
+      "${{ github.event_name == 'workflow_run' && github.event.workflow_run.head_sha || matrix.branch }}",
+    );
     const run = stepRunning(wf, 'fleetplay monitor');
     expect(run.run).toContain('npx fleetplay monitor --branch "$BRANCH" --wait --timeout 30m --html fleet-report.html');
-    expect(run.env).toMatchObject({ BRANCH: '${{ matrix.branch }}', GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}', MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}' });
-    expect(allSteps(wf).find((s) => s.uses === 'actions/upload-artifact@v4')).toMatchObject({ if: 'always()', with: { path: 'fleet-report.html' } });
+    expect(run.env).toMatchObject({
+      BRANCH: '${{ matrix.branch }}',
+      GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
+      MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
+    });
+    expect(allSteps(wf).find((s) => s.uses === 'actions/upload-artifact@v4')).toMatchObject({
+      if: 'always()',
+      with: { path: 'fleet-report.html' },
+    });
   });
 });
 
 /** Runs a workflow step's own script with bash the way the runner does (`bash --noprofile --norc -eo pipefail`). */
 function runScript(step: Step, env: Record<string, string>): { status: number | null; out: string } {
-  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' });
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -223,16 +265,27 @@ describe('the scripts inside the workflows', () => {
     const fetch = allSteps(wf).find((s) => s.uses === 'actions/download-artifact@v4')!;
     // The artifact update-fleet.yml uploads for that run and branch.
     expect(fetch).toMatchObject({ if: "github.event_name == 'workflow_run'", 'continue-on-error': true });
-    expect(fetch.with).toMatchObject({ name: 'fleetplay-report-${{ matrix.branch }}-${{ github.event.workflow_run.id }}', 'run-id': '${{ github.event.workflow_run.id }}' });
-    expect(allSteps(load('update-fleet.yml')).find((s) => s.uses === 'actions/upload-artifact@v4')?.with?.name).toBe('fleetplay-report-${{ github.ref_name }}-${{ github.run_id }}');
+    expect(fetch.with).toMatchObject({
+      name: 'fleetplay-report-${{ matrix.branch }}-${{ github.event.workflow_run.id }}',
+      'run-id': '${{ github.event.workflow_run.id }}',
+    });
+    expect(allSteps(load('update-fleet.yml')).find((s) => s.uses === 'actions/upload-artifact@v4')?.with?.name).toBe(
+      'fleetplay-report-${{ github.ref_name }}-${{ github.run_id }}',
+    );
     // The step's script, with an npx that prints the command it was given.
     const dir = mkdtempSync(join(tmp, 'follow-'));
     writeFileSync(join(dir, 'npx'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
     if (present) writeFileSync(join(dir, 'report.json'), '{}');
     const step = stepRunning(wf, 'fleetplay monitor');
-    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], { cwd: dir, env: { PATH: `${dir}:${process.env.PATH}`, BRANCH: 'canary' }, encoding: 'utf8' });
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {
+      cwd: dir,
+      env: { PATH: `${dir}:${process.env.PATH}`, BRANCH: 'canary' },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe(`fleetplay monitor --branch canary --wait --timeout 30m --html fleet-report.html ${extra}`.trim());
+    expect(r.stdout.trim()).toBe(
+      `fleetplay monitor --branch canary --wait --timeout 30m --html fleet-report.html ${extra}`.trim(),
+    );
   });
 
   test('monitor refuses a branch that is not a stage', () => {
@@ -257,7 +310,9 @@ describe('the scripts inside the workflows', () => {
 
   test('promotion gate: only PRs into canary and production, read-only', () => {
     const wf = load('promotion-gate.yml');
-    expect(wf.on).toEqual({ pull_request: { branches: ['canary', 'production'], types: ['opened', 'reopened', 'synchronize', 'edited'] } });
+    expect(wf.on).toEqual({
+      pull_request: { branches: ['canary', 'production'], types: ['opened', 'reopened', 'synchronize', 'edited'] },
+    });
     expect(wf.permissions).toEqual({ contents: 'read', statuses: 'read' });
   });
 });

@@ -14,7 +14,8 @@ export const debug: ModuleDef<{ msg?: unknown; var?: string; verbosity: number }
   rawArgs: true,
   run(args, ctx) {
     const verbosity = Number(ctx.templar.template(args.verbosity, ctx.vars));
-    if (verbosity > Number(ctx.vars.ansible_verbosity ?? 0)) return { skipped: true, skipped_reason: 'Verbosity threshold not met.', changed: false };
+    if (verbosity > Number(ctx.vars.ansible_verbosity ?? 0))
+      return { skipped: true, skipped_reason: 'Verbosity threshold not met.', changed: false };
     if (args.var !== undefined) {
       const name = String(ctx.templar.template(args.var, ctx.vars));
       let value: unknown;
@@ -26,12 +27,21 @@ export const debug: ModuleDef<{ msg?: unknown; var?: string; verbosity: number }
       }
       return { [name]: value, changed: false };
     }
-    const msg = args.msg === undefined ? 'Hello world!' : ctx.templar.template(args.msg, ctx.vars, { file: ctx.file, line: ctx.line, host: ctx.host });
+    const msg =
+      args.msg === undefined
+        ? 'Hello world!'
+        : ctx.templar.template(args.msg, ctx.vars, { file: ctx.file, line: ctx.line, host: ctx.host });
     return { msg, changed: false };
   },
 };
 
-export const assertModule: ModuleDef<{ that: unknown; msg?: unknown; fail_msg?: unknown; success_msg?: unknown; quiet: boolean }> = {
+export const assertModule: ModuleDef<{
+  that: unknown;
+  msg?: unknown;
+  fail_msg?: unknown;
+  success_msg?: unknown;
+  quiet: boolean;
+}> = {
   name: 'assert',
   args: z
     .object({
@@ -39,7 +49,10 @@ export const assertModule: ModuleDef<{ that: unknown; msg?: unknown; fail_msg?: 
       msg: z.unknown().optional(),
       fail_msg: z.unknown().optional(),
       success_msg: z.unknown().optional(),
-      quiet: z.union([z.boolean(), z.string()]).default(false).transform((v) => v === true || v === 'true' || v === 'yes'),
+      quiet: z
+        .union([z.boolean(), z.string()])
+        .default(false)
+        .transform((v) => v === true || v === 'true' || v === 'yes'),
     })
     .strict(),
   checkMode: true,
@@ -59,7 +72,10 @@ export const assertModule: ModuleDef<{ that: unknown; msg?: unknown; fail_msg?: 
         };
       }
     }
-    const ok = args.success_msg !== undefined ? ctx.templar.template(args.success_msg, ctx.vars, where) : 'All assertions passed';
+    const ok =
+      args.success_msg !== undefined
+        ? ctx.templar.template(args.success_msg, ctx.vars, where)
+        : 'All assertions passed';
     // As ansible's assert action: the result is shown even without -v, unless quiet.
     return { changed: false, msg: ok, _ansible_verbose_always: !args.quiet };
   },
@@ -70,7 +86,11 @@ export const fail: ModuleDef<{ msg?: unknown }> = {
   args: z.object({ msg: z.unknown().optional() }).strict(),
   checkMode: true,
   run(args) {
-    return { failed: true, changed: false, msg: args.msg === undefined ? 'Failed as requested from task' : args.msg === null ? null : args.msg } as never;
+    return {
+      failed: true,
+      changed: false,
+      msg: args.msg === undefined ? 'Failed as requested from task' : args.msg === null ? null : args.msg,
+    };
   },
 };
 
@@ -87,17 +107,37 @@ export const setFact: ModuleDef<Record<string, unknown>> = {
 
 export const pause: ModuleDef<{ seconds?: number; minutes?: number; prompt?: string }> = {
   name: 'pause',
-  args: z.object({ seconds: z.coerce.number().optional(), minutes: z.coerce.number().optional(), prompt: z.string().optional(), echo: z.unknown().optional() }).strict(),
+  args: z
+    .object({
+      seconds: z.coerce.number().optional(),
+      minutes: z.coerce.number().optional(),
+      prompt: z.string().optional(),
+      echo: z.unknown().optional(),
+    })
+    .strict(),
   checkMode: true,
   // One pause for the play, not one per host (ansible pauses once).
   bypassHostLoop: true,
   async run(args) {
     const secs = (args.seconds ?? 0) + (args.minutes ?? 0) * 60;
     if (secs === 0 && args.minutes === undefined && args.seconds === undefined) {
-      return { failed: true, msg: 'pause without seconds/minutes waits for a keypress; write pause: seconds=N (runs are unattended)' };
+      return {
+        failed: true,
+        msg: 'pause without seconds/minutes waits for a keypress; write pause: seconds=N (runs are unattended)',
+      };
     }
     const start = Date.now();
     await sleep(secs * 1000);
-    return { changed: false, delta: Math.round((Date.now() - start) / 1000), echo: true, rc: 0, start: new Date(start).toISOString(), stop: new Date().toISOString(), stderr: '', stdout: `Paused for ${secs} seconds`, user_input: '' };
+    return {
+      changed: false,
+      delta: Math.round((Date.now() - start) / 1000),
+      echo: true,
+      rc: 0,
+      start: new Date(start).toISOString(),
+      stop: new Date().toISOString(),
+      stderr: '',
+      stdout: `Paused for ${secs} seconds`,
+      user_input: '',
+    };
   },
 };

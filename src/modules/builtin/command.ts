@@ -88,8 +88,28 @@ function make(name: 'command' | 'shell'): ModuleDef<Args> {
       if (!argv.length) return { failed: true, changed: false, msg: 'no command given', rc: 256 };
       const base = args.chdir ?? process.cwd();
       const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
-      if (args.creates && existsSync(at(args.creates))) return { changed: false, cmd: argv, rc: 0, stdout: `skipped, since ${args.creates} exists`, stdout_lines: [`skipped, since ${args.creates} exists`], stderr: '', stderr_lines: [], msg: 'Did not run command since ' + `'${args.creates}' exists` };
-      if (args.removes && !existsSync(at(args.removes))) return { changed: false, cmd: argv, rc: 0, stdout: `skipped, since ${args.removes} does not exist`, stdout_lines: [`skipped, since ${args.removes} does not exist`], stderr: '', stderr_lines: [], msg: `Did not run command since '${args.removes}' does not exist` };
+      if (args.creates && existsSync(at(args.creates)))
+        return {
+          changed: false,
+          cmd: argv,
+          rc: 0,
+          stdout: `skipped, since ${args.creates} exists`,
+          stdout_lines: [`skipped, since ${args.creates} exists`],
+          stderr: '',
+          stderr_lines: [],
+          msg: 'Did not run command since ' + `'${args.creates}' exists`,
+        };
+      if (args.removes && !existsSync(at(args.removes)))
+        return {
+          changed: false,
+          cmd: argv,
+          rc: 0,
+          stdout: `skipped, since ${args.removes} does not exist`,
+          stdout_lines: [`skipped, since ${args.removes} does not exist`],
+          stderr: '',
+          stderr_lines: [],
+          msg: `Did not run command since '${args.removes}' does not exist`,
+        };
       return exec(argv, name === 'shell', args, ctx);
     },
   };

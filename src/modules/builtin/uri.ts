@@ -40,8 +40,10 @@ function encodeBody(a: Args, headers: Record<string, string>): string | undefine
   if (a.body_format === 'form-urlencoded') {
     if (!has('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
     if (typeof a.body === 'string') return a.body;
-    const pairs = Array.isArray(a.body) ? a.body : Object.entries(a.body as object);
-    return new URLSearchParams(pairs.map(([k, v]: [string, unknown]) => [k, String(v)]) as [string, string][]).toString();
+    const pairs = Array.isArray(a.body) ? a.body : Object.entries(a.body);
+    return new URLSearchParams(
+      pairs.map(([k, v]: [string, unknown]) => [k, String(v)]) as [string, string][],
+    ).toString();
   }
   return typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
 }
@@ -51,7 +53,8 @@ function encodeBody(a: Args, headers: Record<string, string>): string | undefine
  * the document (printed as sorted pretty JSON) with values under secret-looking keys masked.
  */
 function requestDiff(a: Args, method: string, body: string | undefined): Record<string, unknown> {
-  const doc = a.body_format === 'json' && a.body !== null && typeof a.body === 'object' ? maskSecretKeys(a.body) : (body ?? '');
+  const doc =
+    a.body_format === 'json' && a.body !== null && typeof a.body === 'object' ? maskSecretKeys(a.body) : (body ?? '');
   return { before: '', after: doc, after_header: `${method} ${a.url}` };
 }
 
@@ -78,24 +81,48 @@ export const uri: ModuleDef<Args> = {
   checkMode: true,
   async run(a, ctx): Promise<ModuleResult> {
     const method = a.method.toUpperCase();
-    const headers: Record<string, string> = Object.fromEntries(Object.entries(a.headers).map(([k, v]) => [k, String(v)]));
+    const headers: Record<string, string> = Object.fromEntries(
+      Object.entries(a.headers).map(([k, v]) => [k, String(v)]),
+    );
     const user = a.url_username ?? a.user;
     const password = a.url_password ?? a.password;
     registerSecret(password);
-    for (const [k, v] of Object.entries(headers)) if (/^(authorization|x-.*token.*)$/i.test(k)) registerSecret(v.replace(/^(Bearer|Basic|token)\s+/i, ''));
-    if (user !== undefined && a.force_basic_auth) headers.Authorization = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
+    for (const [k, v] of Object.entries(headers))
+      if (/^(authorization|x-.*token.*)$/i.test(k)) registerSecret(v.replace(/^(Bearer|Basic|token)\s+/i, ''));
+    if (user !== undefined && a.force_basic_auth)
+      headers.Authorization = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
     const body = encodeBody(a, headers);
     if (ctx.checkMode && method !== 'GET' && method !== 'HEAD') {
-      return { changed: true, msg: `check mode: would send ${method} ${a.url}`, url: a.url, method, ...(ctx.diff ? { diff: requestDiff(a, method, body) } : {}) };
+      return {
+        changed: true,
+        msg: `check mode: would send ${method} ${a.url}`,
+        url: a.url,
+        method,
+        ...(ctx.diff ? { diff: requestDiff(a, method, body) } : {}),
+      };
     }
     const codes = Array.isArray(a.status_code) ? a.status_code : [a.status_code];
     const started = Date.now();
     let res: Response;
     try {
-      res = await fetch(a.url, { method, headers, body, signal: AbortSignal.timeout(a.timeout * 1000), redirect: a.follow_redirects === 'none' ? 'manual' : 'follow' });
+      res = await fetch(a.url, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(a.timeout * 1000),
+        redirect: a.follow_redirects === 'none' ? 'manual' : 'follow',
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      return { failed: true, changed: false, status: -1, url: a.url, elapsed: Math.round((Date.now() - started) / 1000), msg: `Status code was -1 and not [${codes.join(', ')}]: Request failed: ${cause?.message ?? (e as Error).message}`, unreachable_api: true };
+      return {
+        failed: true,
+        changed: false,
+        status: -1,
+        url: a.url,
+        elapsed: Math.round((Date.now() - started) / 1000),
+        msg: `Status code was -1 and not [${codes.join(', ')}]: Request failed: ${cause?.message ?? (e as Error).message}`,
+        unreachable_api: true,
+      };
     }
     const text = await res.text();
     const ctype = res.headers.get('content-type') ?? '';
@@ -106,7 +133,9 @@ export const uri: ModuleDef<Args> = {
       redirected: res.redirected,
       elapsed: Math.round((Date.now() - started) / 1000),
       cookies: cookiesOf(res.headers),
-      cookies_string: Object.entries(cookiesOf(res.headers)).map(([k, v]) => `${k}=${v}`).join('; '),
+      cookies_string: Object.entries(cookiesOf(res.headers))
+        .map(([k, v]) => `${k}=${v}`)
+        .join('; '),
       ...headerFacts(res.headers),
       msg: `OK (${text.length === 0 ? 'unknown' : Buffer.byteLength(text)} bytes)`,
     };

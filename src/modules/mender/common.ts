@@ -44,7 +44,12 @@ export function writes(item: Item<unknown>): boolean {
  */
 export function failure(e: FleetError): Result_ {
   noteFatal(e);
-  return { failed: true, msg: formatError(e), error_code: e.code, ...(exitCodeFor(e) === ExitCode.otaUnreachable ? { unreachable: true } : {}) };
+  return {
+    failed: true,
+    msg: formatError(e),
+    error_code: e.code,
+    ...(exitCodeFor(e) === ExitCode.otaUnreachable ? { unreachable: true } : {}),
+  };
 }
 
 export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Result_> {
@@ -53,7 +58,7 @@ export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Resu
 }
 
 export function clientFor(items: Item<unknown>[]): { client: MenderClient } | { failed: Map<string, Result_> } {
-  const first = items[0]!;
+  const first = items[0];
   const c = menderClient(first.ctx.vars, first.ctx.env ?? process.env);
   if (!c.ok) return { failed: failAll(items, c.error) };
   return { client: c.value };
@@ -65,7 +70,11 @@ export type FactsOutcome = { facts: Map<string, MenderFacts>; failed: Map<string
  * Facts for every item: the `mender` fact a previous mender_facts task set when it is there
  * (and has configuration when needed), else one bulk gathering for the rest.
  */
-export async function factsFor(client: MenderClient, items: Item<{ device_id?: string }>[], needConfig: boolean): Promise<FactsOutcome> {
+export async function factsFor(
+  client: MenderClient,
+  items: Item<{ device_id?: string }>[],
+  needConfig: boolean,
+): Promise<FactsOutcome> {
   const facts = new Map<string, MenderFacts>();
   const missing: Item<{ device_id?: string }>[] = [];
   for (const i of items) {

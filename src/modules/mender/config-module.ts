@@ -7,7 +7,17 @@ import { z } from 'zod';
 import { formatError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { ConfigMap } from '../../ota/schemas.js';
-import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
+import {
+  clientFor,
+  deviceIdOf,
+  factsFor,
+  failAll,
+  failure,
+  writes,
+  type Item,
+  type Result_,
+  type Sink,
+} from './common.js';
 import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
 
 export const ConfigArgs = z.strictObject({
@@ -29,7 +39,10 @@ interface Planned {
   diff: boolean;
 }
 
-export async function menderConfigBatch(items: Item<ConfigArgs>[], task: { name: string; report: Sink }): Promise<Map<string, Result_>> {
+export async function menderConfigBatch(
+  items: Item<ConfigArgs>[],
+  task: { name: string; report: Sink },
+): Promise<Map<string, Result_>> {
   if (items.length === 0) return new Map();
   const c = clientFor(items);
   if ('failed' in c) return c.failed;
@@ -47,7 +60,14 @@ export async function menderConfigBatch(items: Item<ConfigArgs>[], task: { name:
     }
     const cfg = f.config ?? { configured: {}, reported: {}, deploying: false };
     const decision = planConfig(desired.value, cfg, i.args.ignore);
-    planned.push({ host: i.host, device: deviceIdOf(i), desired: desired.value, previousDeployment: cfg.deployment_id, decision, diff: i.ctx.diff === true });
+    planned.push({
+      host: i.host,
+      device: deviceIdOf(i),
+      desired: desired.value,
+      previousDeployment: cfg.deployment_id,
+      decision,
+      diff: i.ctx.diff === true,
+    });
     const entry = decision.action === 'deploy' ? { from: decision.from, to: decision.to } : {};
     task.report.add({ host: i.host, kind: 'config', action: decision.action, ...entry, why: decision.why });
   }
@@ -70,7 +90,6 @@ async function settle(client: MenderClient, p: Planned, live: boolean): Promise<
   if (!r.ok) return failure(r.error);
   return { changed: true, msg: d.why, action: d.action, deployment: r.value.deploymentId, ...diff };
 }
-
 
 export const menderConfigModule = {
   name: 'mender_config',

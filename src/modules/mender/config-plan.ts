@@ -13,7 +13,7 @@ function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
     return Object.fromEntries(
-      Object.keys(v as object)
+      Object.keys(v)
         .sort()
         .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
     );
@@ -50,20 +50,25 @@ function canonicalString(s: string): string {
 export function normaliseDesired(desired: unknown): Result<ConfigMap> {
   if (!desired || typeof desired !== 'object' || Array.isArray(desired)) {
     return err(
-      fleetError('mender_config.not-a-mapping', `the desired configuration must be a mapping, not ${Array.isArray(desired) ? 'a list' : typeof desired}`, {
-        hint: 'pass config: "{{ lookup(\'template\', \'device-config.json.j2\') | from_json }}" or a YAML mapping',
-      }),
+      fleetError(
+        'mender_config.not-a-mapping',
+        `the desired configuration must be a mapping, not ${Array.isArray(desired) ? 'a list' : typeof desired}`,
+        {
+          hint: "pass config: \"{{ lookup('template', 'device-config.json.j2') | from_json }}\" or a YAML mapping",
+        },
+      ),
     );
   }
   const out: ConfigMap = {};
-  for (const k of Object.keys(desired).sort()) out[k] = canonicalString(scalarString((desired as Record<string, unknown>)[k]));
+  for (const k of Object.keys(desired).sort())
+    out[k] = canonicalString(scalarString((desired as Record<string, unknown>)[k]));
   return ok(out);
 }
 
 /** A map from the server, normalised the same way as the desired one. */
 export function normaliseMap(m: ConfigMap): ConfigMap {
   const out: ConfigMap = {};
-  for (const k of Object.keys(m).sort()) out[k] = canonicalString(m[k]!);
+  for (const k of Object.keys(m).sort()) out[k] = canonicalString(m[k]);
   return out;
 }
 
@@ -108,7 +113,7 @@ export function applyIgnore(m: ConfigMap, ignore: string[]): ConfigMap {
       continue;
     }
     try {
-      out[key] = JSON.stringify(canonical(removePath(JSON.parse(out[key]!), rest)));
+      out[key] = JSON.stringify(canonical(removePath(JSON.parse(out[key]), rest)));
     } catch {
       // Not a JSON document: nothing inside it to ignore.
     }
@@ -118,14 +123,17 @@ export function applyIgnore(m: ConfigMap, ignore: string[]): ConfigMap {
 
 export function sameConfig(a: ConfigMap, b: ConfigMap): boolean {
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+  return (
+    ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k])
+  );
 }
 
 /** Keys whose values differ, with from → to values; values of secret-looking keys are masked. */
 export function configDiff(from: ConfigMap, to: ConfigMap): { from: ConfigMap; to: ConfigMap } {
   const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort().filter((k) => from[k] !== to[k]);
   const show = (m: ConfigMap, k: string) => (m[k] === undefined ? undefined : isSecretName(k) ? '********' : m[k]);
-  const pick = (m: ConfigMap) => Object.fromEntries(keys.map((k) => [k, show(m, k)]).filter(([, v]) => v !== undefined)) as ConfigMap;
+  const pick = (m: ConfigMap) =>
+    Object.fromEntries(keys.map((k) => [k, show(m, k)]).filter(([, v]) => v !== undefined)) as ConfigMap;
   return { from: pick(from), to: pick(to) };
 }
 
@@ -139,7 +147,16 @@ export interface ConfigState {
 export type ConfigDecision =
   | { action: 'none'; why: string }
   | { action: 'wait'; why: string }
-  | { action: 'deploy'; set: boolean; why: string; from: ConfigMap; to: ConfigMap; before: ConfigMap; after: ConfigMap; source: 'configured' | 'reported' };
+  | {
+      action: 'deploy';
+      set: boolean;
+      why: string;
+      from: ConfigMap;
+      to: ConfigMap;
+      before: ConfigMap;
+      after: ConfigMap;
+      source: 'configured' | 'reported';
+    };
 
 /** Desired (normalised) vs what the server has configured and what the device reports. */
 export function planConfig(desired: ConfigMap, state: ConfigState, ignore: string[]): ConfigDecision {
@@ -149,14 +166,32 @@ export function planConfig(desired: ConfigMap, state: ConfigState, ignore: strin
   const isConfigured = sameConfig(want, configured);
   const isReported = sameConfig(want, reported);
   if (isConfigured && isReported) return { action: 'none', why: 'the device reports the desired configuration' };
-  if (isConfigured && state.deploying) return { action: 'wait', why: 'the desired configuration is set and its deployment is in flight' };
+  if (isConfigured && state.deploying)
+    return { action: 'wait', why: 'the desired configuration is set and its deployment is in flight' };
   if (isConfigured) {
-    const why = 'the desired configuration is set but the device reports another one (drift or a failed deployment): deploying it again';
-    return { action: 'deploy', set: false, why, ...configDiff(reported, want), before: reported, after: want, source: 'reported' };
+    const why =
+      'the desired configuration is set but the device reports another one (drift or a failed deployment): deploying it again';
+    return {
+      action: 'deploy',
+      set: false,
+      why,
+      ...configDiff(reported, want),
+      before: reported,
+      after: want,
+      source: 'reported',
+    };
   }
   const source = Object.keys(state.configured).length ? 'configured' : 'reported';
   const base = source === 'configured' ? configured : reported;
-  return { action: 'deploy', set: true, why: 'the configuration differs from the repository', ...configDiff(base, want), before: base, after: want, source };
+  return {
+    action: 'deploy',
+    set: true,
+    why: 'the configuration differs from the repository',
+    ...configDiff(base, want),
+    before: base,
+    after: want,
+    source,
+  };
 }
 
 /**
@@ -164,9 +199,18 @@ export function planConfig(desired: ConfigMap, state: ConfigState, ignore: strin
  * the whole configuration the device has (configured on the server, or what it reports) against
  * the desired one, ignored fields left out, values under secret-looking keys masked at any depth.
  */
-export function configDiffView(device: string, d: Extract<ConfigDecision, { action: 'deploy' }>): { before_header: string; after_header: string; before: unknown; after: unknown } {
+export function configDiffView(
+  device: string,
+  d: Extract<ConfigDecision, { action: 'deploy' }>,
+): { before_header: string; after_header: string; before: unknown; after: unknown } {
   // A value holding a JSON document is shown as that document, one field a line.
-  const view = (m: ConfigMap) => maskSecretKeys(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonDocument(v) ?? v])));
+  const view = (m: ConfigMap) =>
+    maskSecretKeys(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonDocument(v) ?? v])));
   const source = d.source === 'configured' ? 'configured on the server' : 'reported by the device';
-  return { before_header: `${device} (${source})`, after_header: `${device} (desired)`, before: view(d.before), after: view(d.after) };
+  return {
+    before_header: `${device} (${source})`,
+    after_header: `${device} (desired)`,
+    before: view(d.before),
+    after: view(d.after),
+  };
 }

@@ -31,7 +31,11 @@ export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<st
   for (const i of items) {
     const f = g.value.facts.get(deviceIdOf(i));
     if (!f) out.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), c.client) });
-    else out.set(i.host, { changed: false, ansible_facts: { mender: i.args.config ? f : markGathered(Object.assign({}, f, { config: undefined })) } });
+    else
+      out.set(i.host, {
+        changed: false,
+        ansible_facts: { mender: i.args.config ? f : markGathered(Object.assign({}, f, { config: undefined })) },
+      });
   }
   return out;
 }

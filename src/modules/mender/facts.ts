@@ -3,7 +3,14 @@
  * inventory attributes, deployments in flight, configuration. Pure functions of API answers.
  */
 import { z } from 'zod';
-import { AttributeValue, ConfigMap, type Deployment, type DeviceConfiguration, type DeviceInDeployment, type DeviceInventory } from '../../ota/schemas.js';
+import {
+  AttributeValue,
+  ConfigMap,
+  type Deployment,
+  type DeviceConfiguration,
+  type DeviceInDeployment,
+  type DeviceInventory,
+} from '../../ota/schemas.js';
 import type { SelectAttribute } from '../../ota/client.js';
 
 /** Attributes fetched for every device; a search selects only these (smaller pages). */
@@ -20,7 +27,14 @@ export const FACT_ATTRIBUTES: SelectAttribute[] = [
 ];
 
 /** Per-device statuses after which a device no longer works on a deployment. */
-const FINISHED_DEVICE_STATUS = new Set(['success', 'failure', 'aborted', 'noartifact', 'already-installed', 'decommissioned']);
+const FINISHED_DEVICE_STATUS = new Set([
+  'success',
+  'failure',
+  'aborted',
+  'noartifact',
+  'already-installed',
+  'decommissioned',
+]);
 
 export const InFlight = z.object({
   id: z.string(),
@@ -78,7 +92,8 @@ export function isGathered(v: unknown): v is MenderFacts {
   return typeof v === 'object' && v !== null && (v as { [GATHERED]?: true })[GATHERED] === true;
 }
 
-const str = (v: unknown): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v));
+const str = (v: unknown): string | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? v.join(',') : String(v);
 
 /** Inventory answer → facts (deployments and config are added by `withInFlight` / `withConfig`). */
 export function factsFromInventory(dev: DeviceInventory): MenderFacts {
@@ -103,7 +118,10 @@ export function factsFromInventory(dev: DeviceInventory): MenderFacts {
  * Software deployments in flight, per device: the devices of each pending/in-progress deployment
  * whose own status is not final.
  */
-export function inFlightByDevice(deployments: Deployment[], devices: Map<string, DeviceInDeployment[]>): Map<string, InFlight[]> {
+export function inFlightByDevice(
+  deployments: Deployment[],
+  devices: Map<string, DeviceInDeployment[]>,
+): Map<string, InFlight[]> {
   const out = new Map<string, InFlight[]>();
   for (const d of deployments) {
     if (d.status === 'finished') continue;

@@ -7,7 +7,15 @@
 import { ok, type Result } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { Deployment, DeviceConfiguration, DeviceInDeployment } from '../../ota/schemas.js';
-import { configFacts, FACT_ATTRIBUTES, factsFromInventory, inFlightByDevice, markGathered, stillDeploying, type MenderFacts } from './facts.js';
+import {
+  configFacts,
+  FACT_ATTRIBUTES,
+  factsFromInventory,
+  inFlightByDevice,
+  markGathered,
+  stillDeploying,
+  type MenderFacts,
+} from './facts.js';
 
 export interface Gathered {
   facts: Map<string, MenderFacts>;
@@ -20,9 +28,16 @@ export interface Gathered {
  * the devices missing from it are searched); deployments in flight and configurations are read
  * again in any case.
  */
-export async function gatherFacts(client: MenderClient, deviceIds: string[], opts: { config: boolean; known?: Map<string, MenderFacts> }): Promise<Result<Gathered>> {
+export async function gatherFacts(
+  client: MenderClient,
+  deviceIds: string[],
+  opts: { config: boolean; known?: Map<string, MenderFacts> },
+): Promise<Result<Gathered>> {
   const search = opts.known ? deviceIds.filter((id) => !opts.known!.has(id)) : deviceIds;
-  const [inv, flight] = await Promise.all([client.searchDevices({ deviceIds: search, attributes: FACT_ATTRIBUTES }), softwareInFlight(client)]);
+  const [inv, flight] = await Promise.all([
+    client.searchDevices({ deviceIds: search, attributes: FACT_ATTRIBUTES }),
+    softwareInFlight(client),
+  ]);
   if (!inv.ok) return inv;
   if (!flight.ok) return flight;
   const facts = new Map<string, MenderFacts>();
@@ -35,7 +50,8 @@ export async function gatherFacts(client: MenderClient, deviceIds: string[], opt
     const k = opts.known?.get(id);
     // A fresh object (its own keys only, not the marks of the old one): new data goes into it.
     // (Not a spread plus a key: on node 20 that gives every copy a hidden class of its own.)
-    if (k) add(markGathered(Object.assign(Object.fromEntries(Object.entries(k)) as MenderFacts, { config: undefined })));
+    if (k)
+      add(markGathered(Object.assign(Object.fromEntries(Object.entries(k)) as MenderFacts, { config: undefined })));
   }
   if (opts.config) {
     const cfg = await configsOf(client, [...facts.keys()]);
@@ -64,7 +80,10 @@ async function softwareInFlight(client: MenderClient): Promise<Result<Map<string
   return ok(inFlightByDevice(unique, devices));
 }
 
-async function configsOf(client: MenderClient, ids: string[]): Promise<Result<Map<string, NonNullable<MenderFacts['config']>>>> {
+async function configsOf(
+  client: MenderClient,
+  ids: string[],
+): Promise<Result<Map<string, NonNullable<MenderFacts['config']>>>> {
   const read = await client.getDeviceConfigs(ids);
   if (!read.ok) return read;
   const configs = read.value;
@@ -73,9 +92,12 @@ async function configsOf(client: MenderClient, ids: string[]): Promise<Result<Ma
   const depIds = [...new Set([...configs.values()].filter(unsettled).map((c) => c.deployment_id!))];
   const stats = depIds.length ? await client.deploymentStatistics(depIds) : ok([]);
   if (!stats.ok) return stats;
-  const deploying = new Map(stats.value.map((s) => [s.id, stillDeploying(s.stats as unknown as Record<string, number>)]));
+  const deploying = new Map(
+    stats.value.map((s) => [s.id, stillDeploying(s.stats as unknown as Record<string, number>)]),
+  );
   const out = new Map<string, NonNullable<MenderFacts['config']>>();
-  for (const [id, c] of configs) out.set(id, configFacts(c, c.deployment_id ? (deploying.get(c.deployment_id) ?? false) : false));
+  for (const [id, c] of configs)
+    out.set(id, configFacts(c, c.deployment_id ? (deploying.get(c.deployment_id) ?? false) : false));
   return ok(out);
 }
 
@@ -101,17 +123,29 @@ export interface PastFailure {
  * Devices whose deployment of one of `artifacts` failed since `since`: the finished software
  * deployments of the window (a few pages), then the failed devices of those of our artifacts.
  */
-export async function recentFailures(client: MenderClient, artifacts: string[], since: Date): Promise<Result<Map<string, PastFailure>>> {
+export async function recentFailures(
+  client: MenderClient,
+  artifacts: string[],
+  since: Date,
+): Promise<Result<Map<string, PastFailure>>> {
   const wanted = new Set(artifacts);
   const list = await client.listDeployments({ status: 'finished', type: 'software', createdAfter: since });
   if (!list.ok) return list;
   // Oldest first, so a later failure of the same device wins.
   const ours = list.value.filter((d) => wanted.has(d.artifact_name)).sort((a, b) => a.created.localeCompare(b.created));
-  const answers = await Promise.all(ours.map(async (d) => [d, await client.deploymentDevices(d.id, 'failure')] as const));
+  const answers = await Promise.all(
+    ours.map(async (d) => [d, await client.deploymentDevices(d.id, 'failure')] as const),
+  );
   const out = new Map<string, PastFailure>();
   for (const [d, r] of answers) {
     if (!r.ok) return r;
-    for (const dev of r.value) if (dev.status === 'failure') out.set(dev.id, { deployment: d.id, artifact_name: d.artifact_name, ...(dev.finished ? { finished: dev.finished } : {}) });
+    for (const dev of r.value)
+      if (dev.status === 'failure')
+        out.set(dev.id, {
+          deployment: d.id,
+          artifact_name: d.artifact_name,
+          ...(dev.finished ? { finished: dev.finished } : {}),
+        });
   }
   return ok(out);
 }

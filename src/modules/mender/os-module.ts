@@ -7,9 +7,27 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
-import { clientFor, deviceIdOf, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
+import {
+  clientFor,
+  deviceIdOf,
+  factsFor,
+  failAll,
+  failure,
+  writes,
+  type Item,
+  type Result_,
+  type Sink,
+} from './common.js';
 import { recentFailures } from './gather.js';
-import { catalog, groupDeployments, osDiffView, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from './os-plan.js';
+import {
+  catalog,
+  groupDeployments,
+  osDiffView,
+  planAborts,
+  planOsUpdate,
+  redeployAfterAbort,
+  type OsDecision,
+} from './os-plan.js';
 
 export const OsArgs = z.strictObject({
   /** Artifact name the device should run (its rootfs-image / artifact_name). */
@@ -27,7 +45,10 @@ export const OsArgs = z.strictObject({
 const FAILURE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export type OsArgs = z.infer<typeof OsArgs>;
 
-export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: string; report: Sink }): Promise<Map<string, Result_>> {
+export async function menderOsUpdateBatch(
+  items: Item<OsArgs>[],
+  task: { name: string; report: Sink },
+): Promise<Map<string, Result_>> {
   if (items.length === 0) return new Map();
   const c = clientFor(items);
   if ('failed' in c) return c.failed;
@@ -46,11 +67,13 @@ export async function menderOsUpdateBatch(items: Item<OsArgs>[], task: { name: s
   });
   const aborts = planAborts(decisions);
   decisions = redeployAfterAbort(decisions, aborts);
-  for (const d of decisions) task.report.add({ host: d.host, kind: 'os', action: d.action, from: d.from, to: d.to, why: d.why });
+  for (const d of decisions)
+    task.report.add({ host: d.host, kind: 'os', action: d.action, from: d.from, to: d.to, why: d.why });
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
-  const writeFailures = live ? await apply(c.client, decisions, aborts, items[0]!.args) : new Map<string, Result_>();
-  for (const d of decisions) out.set(d.host, withDiff(resultOf(d, writeFailures.get(d.device), live), d, byHost.get(d.host)!.ctx.diff === true));
+  const writeFailures = live ? await apply(c.client, decisions, aborts, items[0].args) : new Map<string, Result_>();
+  for (const d of decisions)
+    out.set(d.host, withDiff(resultOf(d, writeFailures.get(d.device), live), d, byHost.get(d.host)!.ctx.diff === true));
   return out;
 }
 
@@ -68,7 +91,12 @@ function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Re
 }
 
 /** Writes the plan; returns device → failure for the devices whose write failed. */
-async function apply(client: MenderClient, decisions: OsDecision[], aborts: ReturnType<typeof planAborts>, args: OsArgs): Promise<Map<string, Result_>> {
+async function apply(
+  client: MenderClient,
+  decisions: OsDecision[],
+  aborts: ReturnType<typeof planAborts>,
+  args: OsArgs,
+): Promise<Map<string, Result_>> {
   const failed = new Map<string, Result_>();
   const failDevices = (devices: Iterable<string>, e: FleetError) => {
     for (const d of devices) failed.set(d, failure(e));
@@ -87,7 +115,10 @@ async function apply(client: MenderClient, decisions: OsDecision[], aborts: Retu
   const tag = runTag();
   const planned = groupDeployments(
     decisions.filter((d) => !failed.has(d.device)),
-    { batchSize: args.batch_size, name: (a, i, n) => `${args.deployment_name} ${a} ${tag}${n > 1 ? ` ${i}/${n}` : ''}` },
+    {
+      batchSize: args.batch_size,
+      name: (a, i, n) => `${args.deployment_name} ${a} ${tag}${n > 1 ? ` ${i}/${n}` : ''}`,
+    },
   );
   await Promise.all(
     planned.map(async (p) => {

@@ -53,13 +53,21 @@ export function installedArtifact(f: MenderFacts): string | undefined {
 }
 
 /** base + the decision (not a spread plus keys: on node 20 that gives every host's object its own hidden class). */
-const decision = <D extends { action: OsDecision['action']; why: string }>(base: Omit<Base, 'why'>, d: D): Omit<Base, 'why'> & D => Object.assign({}, base, d);
+const decision = <D extends { action: OsDecision['action']; why: string }>(
+  base: Omit<Base, 'why'>,
+  d: D,
+): Omit<Base, 'why'> & D => Object.assign({}, base, d);
 
 /**
  * `failed`: when the device's deployment of the desired artifact failed before, it is not
  * deployed again (running the same commit twice changes nothing) unless `retryFailed`.
  */
-export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog, failed?: FailedBefore, retryFailed = false): OsDecision {
+export function planOsUpdate(
+  input: OsInput,
+  artifacts: ArtifactCatalog,
+  failed?: FailedBefore,
+  retryFailed = false,
+): OsDecision {
   const { host, facts, desired } = input;
   const from = installedArtifact(facts);
   const base = { host, device: facts.id, from, to: desired };
@@ -68,17 +76,36 @@ export function planOsUpdate(input: OsInput, artifacts: ArtifactCatalog, failed?
   const abort = software.filter((d) => d.artifact_name !== desired);
   const aborting = abort.length ? `; aborting the deployment of ${names(abort)} in flight` : '';
   if (from === desired) {
-    if (abort.length) return decision(base, { action: 'abort', abort, why: `${desired} is installed; a deployment of ${names(abort)} in flight would replace it` });
+    if (abort.length)
+      return decision(base, {
+        action: 'abort',
+        abort,
+        why: `${desired} is installed; a deployment of ${names(abort)} in flight would replace it`,
+      });
     return decision(base, { action: 'none', why: `${desired} is installed` });
   }
-  if (same) return decision(base, { action: 'wait', deployment: same.id, abort, why: `a deployment of ${desired} is already ${same.status} for this device${aborting}` });
+  if (same)
+    return decision(base, {
+      action: 'wait',
+      deployment: same.id,
+      abort,
+      why: `a deployment of ${desired} is already ${same.status} for this device${aborting}`,
+    });
   const fit = fitProblem(facts.device_type, desired, artifacts);
   if (fit) return decision(base, { action: 'fail', why: fit });
   if (failed && failed.artifact_name === desired && !retryFailed) {
     const when = failed.finished ? ` at ${failed.finished}` : '';
-    return decision(base, { action: 'held', deployment: failed.deployment, why: `the deployment of ${desired} failed on this device${when}; not retried (set retry_failed: true to retry, or release a fix)` });
+    return decision(base, {
+      action: 'held',
+      deployment: failed.deployment,
+      why: `the deployment of ${desired} failed on this device${when}; not retried (set retry_failed: true to retry, or release a fix)`,
+    });
   }
-  return decision(base, { action: 'deploy', abort, why: `${from ?? 'an unknown image'} is installed, the repository wants ${desired}${aborting}` });
+  return decision(base, {
+    action: 'deploy',
+    abort,
+    why: `${from ?? 'an unknown image'} is installed, the repository wants ${desired}${aborting}`,
+  });
 }
 
 function fitProblem(deviceType: string | undefined, desired: string, artifacts: ArtifactCatalog): string | undefined {
@@ -95,10 +122,17 @@ function fitProblem(deviceType: string | undefined, desired: string, artifacts: 
  * `--diff` of a decision that changes something (deploy, abort): the artifact installed (and the
  * deployments in flight that are aborted) against the desired artifact.
  */
-export function osDiffView(d: OsDecision): { before_header: string; after_header: string; before: string; after: string } | undefined {
+export function osDiffView(
+  d: OsDecision,
+): { before_header: string; after_header: string; before: string; after: string } | undefined {
   if (d.action !== 'deploy' && d.action !== 'abort') return undefined;
   const inFlight = d.abort.map((a) => `deployment in flight: ${a.artifact_name} (${a.status})\n`).join('');
-  return { before_header: `${d.device} (installed)`, after_header: `${d.device} (desired)`, before: `artifact_name: ${d.from ?? '(unknown)'}\n${inFlight}`, after: `artifact_name: ${d.to}\n` };
+  return {
+    before_header: `${d.device} (installed)`,
+    after_header: `${d.device} (desired)`,
+    before: `artifact_name: ${d.from ?? '(unknown)'}\n${inFlight}`,
+    after: `artifact_name: ${d.to}\n`,
+  };
 }
 
 const names = (xs: InFlight[]) => [...new Set(xs.map((x) => x.artifact_name))].join(', ');
@@ -110,7 +144,10 @@ export interface PlannedDeployment {
 }
 
 /** One deployment per artifact and per `batchSize` devices, named so a retry can find it. */
-export function groupDeployments(decisions: OsDecision[], opts: { batchSize: number; name: (artifact: string, part: number, parts: number) => string }): PlannedDeployment[] {
+export function groupDeployments(
+  decisions: OsDecision[],
+  opts: { batchSize: number; name: (artifact: string, part: number, parts: number) => string },
+): PlannedDeployment[] {
   const byArtifact = new Map<string, string[]>();
   for (const d of decisions) {
     if (d.action !== 'deploy') continue;
@@ -123,7 +160,11 @@ export function groupDeployments(decisions: OsDecision[], opts: { batchSize: num
     const sorted = [...devices].sort();
     const parts = Math.ceil(sorted.length / opts.batchSize);
     for (let i = 0; i < parts; i++) {
-      out.push({ name: opts.name(artifact, i + 1, parts), artifact_name: artifact, devices: sorted.slice(i * opts.batchSize, (i + 1) * opts.batchSize) });
+      out.push({
+        name: opts.name(artifact, i + 1, parts),
+        artifact_name: artifact,
+        devices: sorted.slice(i * opts.batchSize, (i + 1) * opts.batchSize),
+      });
     }
   }
   return out;
@@ -167,7 +208,11 @@ export function redeployAfterAbort(decisions: OsDecision[], plan: AbortPlan): Os
   const hit = new Set(plan.perDevice);
   return decisions.map((d) =>
     d.action === 'wait' && hit.has(d.device)
-      ? { ...d, action: 'deploy' as const, why: `${d.why}; aborting the device's deployments also stops that one, so ${d.to} is deployed again` }
+      ? {
+          ...d,
+          action: 'deploy' as const,
+          why: `${d.why}; aborting the device's deployments also stops that one, so ${d.to} is deployed again`,
+        }
       : d,
   );
 }

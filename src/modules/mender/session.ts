@@ -30,13 +30,22 @@ export function configureMender(o: ClientOptions & { server?: string; token?: st
   overrides = o;
 }
 
-export function menderClient(vars: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Result<MenderClient> {
+export function menderClient(
+  vars: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Result<MenderClient> {
   const ep = resolveEndpoint({ server: overrides.server, token: overrides.token, vars, env });
   if (!ep.ok) return ep;
   const tuning = MenderApiVars.safeParse(vars.mender_api);
   if (!tuning.success) {
     const issue = tuning.error.issues[0];
-    return err(fleetError('mender.bad-api-vars', `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`, { hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms' }));
+    return err(
+      fleetError(
+        'mender.bad-api-vars',
+        `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
+        { hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms' },
+      ),
+    );
   }
   const auth = ep.value.auth;
   const key = `${ep.value.url} ${auth.kind === 'token' ? auth.token : `${auth.user}:${auth.password}`}`;
@@ -57,7 +66,15 @@ export function menderClient(vars: Record<string, unknown>, env: NodeJS.ProcessE
   return ok(c);
 }
 
-const FATAL = new Set(['ota.unreachable', 'ota.unavailable', 'ota.network', 'ota.unauthorized', 'ota.no-server', 'ota.no-credentials', 'ota.bad-server-url']);
+const FATAL = new Set([
+  'ota.unreachable',
+  'ota.unavailable',
+  'ota.network',
+  'ota.unauthorized',
+  'ota.no-server',
+  'ota.no-credentials',
+  'ota.bad-server-url',
+]);
 
 /** Remembers the first error that ends the run (unreachable server, refused token); others are per host. */
 export function noteFatal(e: FleetError): void {
@@ -77,7 +94,8 @@ export function menderRequestStats(): OtaStatsSnapshot {
     total.requests += s.requests;
     total.retries += s.retries;
     for (const [k, v] of Object.entries(s.byEndpoint)) total.byEndpoint[k] = (total.byEndpoint[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(s.retriesByEndpoint)) total.retriesByEndpoint[k] = (total.retriesByEndpoint[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.retriesByEndpoint))
+      total.retriesByEndpoint[k] = (total.retriesByEndpoint[k] ?? 0) + v;
     for (const [k, v] of Object.entries(s.outcomes)) total.outcomes[k] = (total.outcomes[k] ?? 0) + v;
   }
   return total;

@@ -16,7 +16,9 @@ const DevicePatch = z.strictObject({
   /** Plan failures for every software deployment to this device. */
   fail: z.boolean().optional(),
   /** Device-reported inventory attributes (e.g. subscribed_branch); null removes one. */
-  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()])).optional(),
+  attributes: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string()), z.null()]))
+    .optional(),
 });
 
 export function adminRoutes(app: App): void {
@@ -24,7 +26,8 @@ export function adminRoutes(app: App): void {
   r.add('POST', `${A}/clock/advance`, 'admin', async (ctx) => {
     const body = parseBody(Advance, ctx);
     if (!body.ok) return body.reply;
-    if (app.clock.kind !== 'manual') return fail(409, 'the clock is real: start the server with --clock manual to advance it', ctx);
+    if (app.clock.kind !== 'manual')
+      return fail(409, 'the clock is real: start the server with --clock manual to advance it', ctx);
     app.record({ t: 'clock', now: app.state.now + body.value.seconds * 1000 });
     const steps = app.advanceSimulation();
     await app.commit();
@@ -47,13 +50,13 @@ export function adminRoutes(app: App): void {
     return { status: 204 };
   });
   r.add('GET', `${A}/devices/:id`, 'admin', (ctx) => {
-    const d = app.state.devices.get(ctx.params.id!);
+    const d = app.state.devices.get(ctx.params.id);
     return d ? { status: 200, body: simulatedDevice(app, d) } : fail(404, 'Device not found', ctx);
   });
   r.add('PUT', `${A}/devices/:id`, 'admin', async (ctx) => {
     const body = parseBody(DevicePatch, ctx);
     if (!body.ok) return body.reply;
-    const d = app.state.devices.get(ctx.params.id!);
+    const d = app.state.devices.get(ctx.params.id);
     if (!d) return fail(404, 'Device not found', ctx);
     await app.commit({ t: 'device.admin', id: d.id, ...body.value, ts: app.now() });
     return { status: 200, body: simulatedDevice(app, d) };
@@ -71,7 +74,13 @@ function simulatedDevice(app: App, d: Device) {
     inventory: d.inventory,
     identity: d.identity,
     check_in_time: iso(checkInTime(app.state, d, app.now())),
-    configuration: d.config ? { configured: d.config.configured, reported: d.config.reported ?? null, reported_ts: iso(d.config.reportedTs) ?? null } : null,
+    configuration: d.config
+      ? {
+          configured: d.config.configured,
+          reported: d.config.reported ?? null,
+          reported_ts: iso(d.config.reportedTs) ?? null,
+        }
+      : null,
     deployments: d.history.map((dd) => ({
       deployment_id: dd.deployment.id,
       artifact_name: dd.deployment.artifactName,

@@ -14,10 +14,31 @@ const NewDeployment = z.object({
   all_devices: z.boolean().optional(),
   force_installation: z.boolean().optional(),
 });
-const NewGroupDeployment = z.object({ name: z.string().min(1), artifact_name: z.string().min(1), force_installation: z.boolean().optional() });
+const NewGroupDeployment = z.object({
+  name: z.string().min(1),
+  artifact_name: z.string().min(1),
+  force_installation: z.boolean().optional(),
+});
 const Abort = z.object({ status: z.literal('aborted') });
 const Ids = z.object({ deployment_ids: z.array(z.string()).min(1) });
-const DD_FILTERS = new Set(['failure', 'aborted', 'pause_before_installing', 'pause_before_committing', 'pause_before_rebooting', 'downloading', 'installing', 'rebooting', 'pending', 'success', 'noartifact', 'already-installed', 'decommissioned', 'pause', 'active', 'finished']);
+const DD_FILTERS = new Set([
+  'failure',
+  'aborted',
+  'pause_before_installing',
+  'pause_before_committing',
+  'pause_before_rebooting',
+  'downloading',
+  'installing',
+  'rebooting',
+  'pending',
+  'success',
+  'noartifact',
+  'already-installed',
+  'decommissioned',
+  'pause',
+  'active',
+  'finished',
+]);
 
 export function deploymentRoutes(app: App): void {
   const r = app.router;
@@ -25,45 +46,79 @@ export function deploymentRoutes(app: App): void {
   r.add('POST', `${V1}/deployments/group/:name`, 'management', (ctx) => createGroupDeployment(app, ctx));
   r.add('GET', `${V1}/deployments`, 'management', (ctx) => listDeployments(app, ctx, 'v1'));
   r.add('GET', '/api/management/v2/deployments/deployments', 'management', (ctx) => listDeployments(app, ctx, 'v2'));
-  r.add('GET', `${V1}/deployments/:id`, 'management', (ctx) => withDeployment(app, ctx, (dep) => ({ status: 200, body: deployment(app.state, dep) })));
+  r.add('GET', `${V1}/deployments/:id`, 'management', (ctx) =>
+    withDeployment(app, ctx, (dep) => ({ status: 200, body: deployment(app.state, dep) })),
+  );
   r.add('PUT', `${V1}/deployments/:id/status`, 'management', (ctx) => abortDeployment(app, ctx));
-  r.add('GET', `${V1}/deployments/:id/statistics`, 'management', (ctx) => withDeployment(app, ctx, (dep) => ({ status: 200, body: { ...dep.stats } })));
+  r.add('GET', `${V1}/deployments/:id/statistics`, 'management', (ctx) =>
+    withDeployment(app, ctx, (dep) => ({ status: 200, body: { ...dep.stats } })),
+  );
   r.add('POST', `${V1}/deployments/statistics/list`, 'management', (ctx) => statisticsList(app, ctx));
   r.add('GET', `${V1}/deployments/:id/devices`, 'management', (ctx) =>
-    withDeployment(app, ctx, (dep) => ({ status: 200, body: [...dep.devices.values()].map((dd) => deviceWithImage(app.state, dd)) })),
+    withDeployment(app, ctx, (dep) => ({
+      status: 200,
+      body: [...dep.devices.values()].map((dd) => deviceWithImage(app.state, dd)),
+    })),
   );
   r.add('GET', `${V1}/deployments/:id/devices/list`, 'management', (ctx) => deploymentDevices(app, ctx));
   r.add('GET', `${V1}/deployments/:id/devices/:device/log`, 'management', (ctx) =>
     withDeployment(app, ctx, (dep) => {
-      const dd = dep.devices.get(ctx.params.device!);
+      const dd = dep.devices.get(ctx.params.device);
       const text = dd ? deploymentLog(app.state.devices.get(dd.deviceId), dd) : undefined;
       return text === undefined ? fail(404, 'Deployment log not found', ctx) : { status: 200, text };
     }),
   );
-  r.add('GET', `${V1}/deployments/:id/device_list`, 'management', (ctx) => withDeployment(app, ctx, (dep) => ({ status: 200, body: [...dep.devices.keys()] })));
+  r.add('GET', `${V1}/deployments/:id/device_list`, 'management', (ctx) =>
+    withDeployment(app, ctx, (dep) => ({ status: 200, body: [...dep.devices.keys()] })),
+  );
   r.add('GET', `${V1}/deployments/devices/:id`, 'management', (ctx) => deviceHistory(app, ctx));
   r.add('DELETE', `${V1}/deployments/devices/:id`, 'management', async (ctx) => {
-    const d = app.state.devices.get(ctx.params.id!);
+    const d = app.state.devices.get(ctx.params.id);
     if (d && d.queue.length) await app.commit({ t: 'device.abort', id: d.id, ts: app.now() });
     return { status: 204 };
   });
-  r.add('GET', `${V1}/artifacts`, 'management', (ctx) => ({ status: 200, body: filterArtifacts(app, ctx).map(artifactV1) }));
+  r.add('GET', `${V1}/artifacts`, 'management', (ctx) => ({
+    status: 200,
+    body: filterArtifacts(app, ctx).map(artifactV1),
+  }));
   r.add('GET', `${V1}/artifacts/list`, 'management', (ctx) => artifactList(app, ctx));
-  r.add('GET', `${V1}/deployments/releases`, 'management', (ctx) => ({ status: 200, body: releases(app, ctx).map(releaseV1) }));
+  r.add('GET', `${V1}/deployments/releases`, 'management', (ctx) => ({
+    status: 200,
+    body: releases(app, ctx).map(releaseV1),
+  }));
   r.add('GET', `${V1}/deployments/releases/list`, 'management', (ctx) => releaseList(app, ctx, releaseV1));
-  r.add('GET', '/api/management/v2/deployments/deployments/releases', 'management', (ctx) => releaseList(app, ctx, releaseV2));
+  r.add('GET', '/api/management/v2/deployments/deployments/releases', 'management', (ctx) =>
+    releaseList(app, ctx, releaseV2),
+  );
 }
 
 function withDeployment(app: App, ctx: Ctx, f: (dep: Deployment) => Reply | Promise<Reply>): Reply | Promise<Reply> {
-  const dep = app.state.deployments.get(ctx.params.id!);
+  const dep = app.state.deployments.get(ctx.params.id);
   return dep ? f(dep) : fail(404, 'Deployment not found', ctx);
 }
 
-async function create(app: App, ctx: Ctx, d: { name: string; artifact_name: string; force_installation?: boolean }, devices: string[], groups?: string[]): Promise<Reply> {
+async function create(
+  app: App,
+  ctx: Ctx,
+  d: { name: string; artifact_name: string; force_installation?: boolean },
+  devices: string[],
+  groups?: string[],
+): Promise<Reply> {
   // Mender refuses a deployment whose artifact it does not know: 422.
-  if (!app.state.artifacts.some((a) => a.name === d.artifact_name)) return fail(422, 'No artifact for the deployment', ctx);
+  if (!app.state.artifacts.some((a) => a.name === d.artifact_name))
+    return fail(422, 'No artifact for the deployment', ctx);
   const id = app.newId();
-  await app.commit({ t: 'deploy', id, name: d.name, artifact: d.artifact_name, kind: 'software', devices, groups, force: d.force_installation, ts: app.now() });
+  await app.commit({
+    t: 'deploy',
+    id,
+    name: d.name,
+    artifact: d.artifact_name,
+    kind: 'software',
+    devices,
+    groups,
+    force: d.force_installation,
+    ts: app.now(),
+  });
   return { status: 201, headers: { Location: `${V1}/deployments/${id}` } };
 }
 
@@ -71,18 +126,24 @@ async function createDeployment(app: App, ctx: Ctx): Promise<Reply> {
   const body = parseBody(NewDeployment, ctx);
   if (!body.ok) return body.reply;
   const b = body.value;
-  if (b.all_devices && b.devices?.length) return fail(400, 'Invalid deployments definition: list of devices provided together with all_devices flag', ctx);
-  if (!b.all_devices && !b.devices?.length) return fail(400, 'Invalid deployments definition: provide list of devices or set all_devices flag', ctx);
-  const devices = b.all_devices ? [...app.state.devices.values()].filter((d) => d.auth === 'accepted').map((d) => d.id) : [...new Set(b.devices)];
+  if (b.all_devices && b.devices?.length)
+    return fail(400, 'Invalid deployments definition: list of devices provided together with all_devices flag', ctx);
+  if (!b.all_devices && !b.devices?.length)
+    return fail(400, 'Invalid deployments definition: provide list of devices or set all_devices flag', ctx);
+  const devices = b.all_devices
+    ? [...app.state.devices.values()].filter((d) => d.auth === 'accepted').map((d) => d.id)
+    : [...new Set(b.devices)];
   return create(app, ctx, b, devices);
 }
 
 async function createGroupDeployment(app: App, ctx: Ctx): Promise<Reply> {
   const body = parseBody(NewGroupDeployment, ctx);
   if (!body.ok) return body.reply;
-  const ids = [...(app.state.index.lookup('system', 'group', [ctx.params.name!]) ?? [])].filter((id) => app.state.devices.get(id)!.auth === 'accepted');
+  const ids = [...(app.state.index.lookup('system', 'group', [ctx.params.name]) ?? [])].filter(
+    (id) => app.state.devices.get(id)!.auth === 'accepted',
+  );
   if (ids.length === 0) return fail(400, 'No devices for the deployment', ctx);
-  return create(app, ctx, body.value, ids, [ctx.params.name!]);
+  return create(app, ctx, body.value, ids, [ctx.params.name]);
 }
 
 function listDeployments(app: App, ctx: Ctx, version: 'v1' | 'v2'): Reply {
@@ -90,14 +151,17 @@ function listDeployments(app: App, ctx: Ctx, version: 'v1' | 'v2'): Reply {
   if (!p.ok) return p.reply;
   const q = ctx.query;
   const status = q.get('status');
-  if (status !== null && !['inprogress', 'finished', 'pending'].includes(status)) return fail(400, 'invalid status query: write inprogress, finished or pending', ctx);
+  if (status !== null && !['inprogress', 'finished', 'pending'].includes(status))
+    return fail(400, 'invalid status query: write inprogress, finished or pending', ctx);
   const type = q.get('type');
-  if (type !== null && type !== 'software' && type !== 'configuration') return fail(400, 'invalid type query: write software or configuration', ctx);
+  if (type !== null && type !== 'software' && type !== 'configuration')
+    return fail(400, 'invalid type query: write software or configuration', ctx);
   const sort = q.get('sort') ?? 'desc';
   if (sort !== 'asc' && sort !== 'desc') return fail(400, 'invalid sort query: write asc or desc', ctx);
   const before = q.get('created_before');
   const after = q.get('created_after');
-  if ([before, after].some((v) => v !== null && !/^\d+$/.test(v))) return fail(400, 'created_before/created_after must be Unix timestamps', ctx);
+  if ([before, after].some((v) => v !== null && !/^\d+$/.test(v)))
+    return fail(400, 'created_before/created_after must be Unix timestamps', ctx);
   // As in Mender: v1 filters by `search` only, v2 by repeated `id`/`name` only; the other version ignores them.
   const ids = new Set(version === 'v2' ? q.getAll('id') : []);
   const names = new Set(version === 'v2' ? q.getAll('name') : []);
@@ -129,7 +193,9 @@ async function abortDeployment(app: App, ctx: Ctx): Promise<Reply> {
 function statisticsList(app: App, ctx: Ctx): Reply {
   const body = parseBody(Ids, ctx);
   if (!body.ok) return body.reply;
-  const found = body.value.deployment_ids.map((id) => app.state.deployments.get(id)).filter((d): d is Deployment => d !== undefined);
+  const found = body.value.deployment_ids
+    .map((id) => app.state.deployments.get(id))
+    .filter((d): d is Deployment => d !== undefined);
   if (found.length === 0) return fail(404, 'Deployments not found', ctx);
   return { status: 200, body: found.map((d) => ({ id: d.id, stats: { ...d.stats } })) };
 }
@@ -160,13 +226,17 @@ function deviceHistory(app: App, ctx: Ctx): Reply {
   if (!p.ok) return p.reply;
   const f = statusFilter(ctx);
   if (!f.ok) return f.reply;
-  const d = app.state.devices.get(ctx.params.id!);
+  const d = app.state.devices.get(ctx.params.id);
   const list = (d?.history ?? []).filter(f.test).reverse();
   return pagedReply(
     ctx,
     p.value,
     list,
-    (dd) => ({ id: deviceIdFor(`dd:${dd.deployment.id}:${dd.deviceId}`), deployment: deployment(app.state, dd.deployment), device: deviceWithImage(app.state, dd) }),
+    (dd) => ({
+      id: deviceIdFor(`dd:${dd.deployment.id}:${dd.deviceId}`),
+      deployment: deployment(app.state, dd.deployment),
+      device: deviceWithImage(app.state, dd),
+    }),
     false,
   );
 }
@@ -176,7 +246,10 @@ function filterArtifacts(app: App, ctx: Ctx): Artifact[] {
   const description = ctx.query.get('description');
   const type = ctx.query.get('device_type');
   return app.state.artifacts.filter(
-    (a) => (name === null || a.name === name) && (description === null || (a.description ?? '').includes(description)) && (type === null || a.device_types_compatible.includes(type)),
+    (a) =>
+      (name === null || a.name === name) &&
+      (description === null || (a.description ?? '').includes(description)) &&
+      (type === null || a.device_types_compatible.includes(type)),
   );
 }
 
@@ -212,13 +285,25 @@ function releases(app: App, ctx: Ctx): Release[] {
   return [...byName.values()];
 }
 
-const releaseV1 = (r: Release) => ({ Name: r.name, Artifacts: r.artifacts.map(artifactV1), ArtifactsCount: r.artifacts.length, modified: new Date(r.modified).toISOString(), tags: [] as string[] });
-const releaseV2 = (r: Release) => ({ name: r.name, artifacts: r.artifacts.map(artifactV1), modified: new Date(r.modified).toISOString(), tags: [] as string[] });
+const releaseV1 = (r: Release) => ({
+  Name: r.name,
+  Artifacts: r.artifacts.map(artifactV1),
+  ArtifactsCount: r.artifacts.length,
+  modified: new Date(r.modified).toISOString(),
+  tags: [] as string[],
+});
+const releaseV2 = (r: Release) => ({
+  name: r.name,
+  artifacts: r.artifacts.map(artifactV1),
+  modified: new Date(r.modified).toISOString(),
+  tags: [] as string[],
+});
 
 function releaseList(app: App, ctx: Ctx, view: (r: Release) => unknown): Reply {
   // Releases carry no tags here, so sorting by tags sorts by name.
   const { field, dir } = lenientSort(ctx, ['name', 'modified', 'artifacts_count'] as const);
-  const key = (r: Release): string | number => (field === 'modified' ? r.modified : field === 'artifacts_count' ? r.artifacts.length : r.name);
+  const key = (r: Release): string | number =>
+    field === 'modified' ? r.modified : field === 'artifacts_count' ? r.artifacts.length : r.name;
   const list = releases(app, ctx).sort((a, b) => (key(a) < key(b) ? -dir : key(a) > key(b) ? dir : 0));
   return pagedReply(ctx, lenientPaging(ctx, 20, 500), list, view);
 }

@@ -1,4 +1,9 @@
-import { applyIgnore, normaliseDesired, planConfig, type ConfigState } from '../../../src/modules/mender/config-plan.js';
+import {
+  applyIgnore,
+  normaliseDesired,
+  planConfig,
+  type ConfigState,
+} from '../../../src/modules/mender/config-plan.js';
 
 const n = (x: unknown) => {
   const r = normaliseDesired(x);
@@ -9,7 +14,11 @@ const n = (x: unknown) => {
 describe('normalising the desired configuration', () => {
   test('scalars become strings, nested values canonical JSON, keys sorted', () => {
     expect(n({ b: true, a: 1, c: null, d: { y: 1, x: [2, { q: 1, p: 0 }] }, e: 'text' })).toEqual({
-      a: '1', b: 'true', c: '', d: '{"x":[2,{"p":0,"q":1}],"y":1}', e: 'text',
+      a: '1',
+      b: 'true',
+      c: '',
+      d: '{"x":[2,{"p":0,"q":1}],"y":1}',
+      e: 'text',
     });
     expect(Object.keys(n({ z: 1, a: 2 }))).toEqual(['a', 'z']);
   });
@@ -44,12 +53,36 @@ describe('config decision', () => {
 
   test.each([
     ['in sync (key order differs)', st({ configured: same, reported: same }), [], 'none', undefined],
-    ['volatile field ignored', st({ configured: same, reported: { ...same, uptime: '99' } }), ['uptime'], 'none', undefined],
-    ['volatile field not ignored is drift', st({ configured: same, reported: { ...same, uptime: '99' } }), [], 'deploy', false],
+    [
+      'volatile field ignored',
+      st({ configured: same, reported: { ...same, uptime: '99' } }),
+      ['uptime'],
+      'none',
+      undefined,
+    ],
+    [
+      'volatile field not ignored is drift',
+      st({ configured: same, reported: { ...same, uptime: '99' } }),
+      [],
+      'deploy',
+      false,
+    ],
     ['set and being deployed', st({ configured: same, reported: {}, deploying: true }), [], 'wait', undefined],
-    ['set, not applied, nothing in flight: redeploy only', st({ configured: same, reported: { kiosk_enabled: 'false' } }), [], 'deploy', false],
+    [
+      'set, not applied, nothing in flight: redeploy only',
+      st({ configured: same, reported: { kiosk_enabled: 'false' } }),
+      [],
+      'deploy',
+      false,
+    ],
     ['new device without configuration', st({}), [], 'deploy', true],
-    ['configured differs', st({ configured: { ...same, kiosk_url: 'https://old' }, reported: { ...same, kiosk_url: 'https://old' } }), [], 'deploy', true],
+    [
+      'configured differs',
+      st({ configured: { ...same, kiosk_url: 'https://old' }, reported: { ...same, kiosk_url: 'https://old' } }),
+      [],
+      'deploy',
+      true,
+    ],
   ] as const)('%s', (_name, state, ignore, action, set) => {
     const d = planConfig(desired, state, [...ignore]);
     expect(d.action).toBe(action);
@@ -57,7 +90,11 @@ describe('config decision', () => {
   });
 
   test('the plan shows changed keys only, secret-looking ones masked', () => {
-    const d = planConfig(desired, st({ configured: { ...same, kiosk_url: 'https://old', INFLUX_TOKEN: 'old-secret' } }), []);
+    const d = planConfig(
+      desired,
+      st({ configured: { ...same, kiosk_url: 'https://old', INFLUX_TOKEN: 'old-secret' } }),
+      [],
+    );
     expect(d.action === 'deploy' && { from: d.from, to: d.to }).toEqual({
       from: { INFLUX_TOKEN: '********', kiosk_url: 'https://old' },
       to: { INFLUX_TOKEN: '********', kiosk_url: 'https://k' },

@@ -46,7 +46,10 @@ const PLAYBOOK = `- hosts: all
 
 function fleetRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-diff-'));
-  for (const [p, text] of Object.entries({ 'site.yml': PLAYBOOK, 'inventory/hosts.yml': `all:\n  hosts:\n    ${A}: {}\n    ${B}: {}\n` })) {
+  for (const [p, text] of Object.entries({
+    'site.yml': PLAYBOOK,
+    'inventory/hosts.yml': `all:\n  hosts:\n    ${A}: {}\n    ${B}: {}\n`,
+  })) {
     mkdirSync(dirname(join(dir, p)), { recursive: true });
     writeFileSync(join(dir, p), text);
   }
@@ -64,7 +67,13 @@ describe('diffs of the mender modules', () => {
   let dir: string;
   beforeEach(async () => {
     srv = await testServer({ spec: SPEC });
-    value(await srv.client().setDeviceConfig(A, { kiosk_url: 'https://kiosk.example/old', api_token: OLD_SECRET, display: '{"brightness":60,"rotate":0}' }));
+    value(
+      await srv.client().setDeviceConfig(A, {
+        kiosk_url: 'https://kiosk.example/old',
+        api_token: OLD_SECRET,
+        display: '{"brightness":60,"rotate":0}',
+      }),
+    );
     dir = fleetRepo();
   });
   afterEach(() => srv.close());
@@ -83,7 +92,8 @@ describe('diffs of the mender modules', () => {
     });
     return { r, text, report: readFileSync(report, 'utf8') };
   };
-  const writes = async () => (await srv.requests()).filter((q) => q.method !== 'GET' && !/filters\/search$|statistics\/list$/.test(q.path));
+  const writes = async () =>
+    (await srv.requests()).filter((q) => q.method !== 'GET' && !/filters\/search$|statistics\/list$/.test(q.path));
 
   test('--diff prints the configuration and OS diffs before the changed lines, secrets masked', async () => {
     const { r, text, report } = await run({ mode: 'run', diff: true });
@@ -107,7 +117,15 @@ describe('diffs of the mender modules', () => {
     );
     // A device without configuration: everything is added.
     expect(block(text, B, 'reported')).toContain('+    "kiosk_url": "https://kiosk.example/b"');
-    expect(block(text, A, 'installed')).toBe([`--- before: ${A} (installed)`, `+++ after: ${A} (desired)`, '@@ -1 +1 @@', '-artifact_name: os-1.0', '+artifact_name: os-1.1'].join('\n'));
+    expect(block(text, A, 'installed')).toBe(
+      [
+        `--- before: ${A} (installed)`,
+        `+++ after: ${A} (desired)`,
+        '@@ -1 +1 @@',
+        '-artifact_name: os-1.0',
+        '+artifact_name: os-1.1',
+      ].join('\n'),
+    );
     // Printed before the host's result line, as ansible does; B already runs os-1.1: no OS diff.
     expect(text.indexOf(`changed: [${A}]`)).toBeGreaterThan(text.indexOf(`+artifact_name: os-1.1`));
     expect(block(text, B, 'installed')).toBe('');
@@ -116,7 +134,10 @@ describe('diffs of the mender modules', () => {
       expect(out).not.toContain(OLD_SECRET);
     }
     // The diff only shows what is written: the server now has the desired configuration.
-    expect(value(await srv.client().getDeviceConfig(A)).configured).toMatchObject({ api_token: NEW_SECRET, kiosk_url: 'https://kiosk.example/a' });
+    expect(value(await srv.client().getDeviceConfig(A)).configured).toMatchObject({
+      api_token: NEW_SECRET,
+      kiosk_url: 'https://kiosk.example/a',
+    });
   });
 
   test('dry-run-debug prints the same diffs, writes nothing, and keeps secrets masked even at -vvv', async () => {
@@ -136,7 +157,7 @@ describe('diffs of the mender modules', () => {
   test('without --diff no diff is printed, though the same changes are reported', async () => {
     const { r, text } = await run({ mode: 'dry-run', verbosity: 1 });
     expect(r.exitCode).toBe(0);
-    expect(r.recap[A]!.changed).toBe(2);
+    expect(r.recap[A].changed).toBe(2);
     expect(text).not.toMatch(/^(---|\+\+\+|@@) /m);
     expect(text).not.toContain('"diff"');
     expect(r.report.diff).toBe(false);

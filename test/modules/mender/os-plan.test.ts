@@ -1,10 +1,30 @@
 import type { InFlight, MenderFacts } from '../../../src/modules/mender/facts.js';
-import { catalog, groupDeployments, planAborts, planOsUpdate, redeployAfterAbort, type OsDecision } from '../../../src/modules/mender/os-plan.js';
+import {
+  catalog,
+  groupDeployments,
+  planAborts,
+  planOsUpdate,
+  redeployAfterAbort,
+  type OsDecision,
+} from '../../../src/modules/mender/os-plan.js';
 
 const flight = (id: string, artifact: string, active = 1, type: InFlight['type'] = 'software'): InFlight => ({
-  id, name: `dep ${id}`, artifact_name: artifact, type, status: 'pending', created: '2026-01-01T00:00:00Z', active_devices: active,
+  id,
+  name: `dep ${id}`,
+  artifact_name: artifact,
+  type,
+  status: 'pending',
+  created: '2026-01-01T00:00:00Z',
+  active_devices: active,
 });
-const facts = (over: Partial<MenderFacts> = {}): MenderFacts => ({ id: 'dev1', device_type: 'raspberrypi4', artifact_name: 'os-1.0', deployments: [], attributes: {}, ...over });
+const facts = (over: Partial<MenderFacts> = {}): MenderFacts => ({
+  id: 'dev1',
+  device_type: 'raspberrypi4',
+  artifact_name: 'os-1.0',
+  deployments: [],
+  attributes: {},
+  ...over,
+});
 const artifacts = catalog([
   { name: 'os-1.1', device_types_compatible: ['raspberrypi4', 'raspberrypi3'] },
   { name: 'os-1.1', device_types_compatible: ['imx8mm'] },
@@ -14,14 +34,50 @@ const artifacts = catalog([
 describe('OS update decision per device', () => {
   test.each([
     ['installed already', facts({ artifact_name: 'os-1.1' }), 'os-1.1', 'none', /os-1.1 is installed/],
-    ['falls back to rootfs-image.version', facts({ artifact_name: undefined, rootfs_image_version: 'os-1.1' }), 'os-1.1', 'none', /installed/],
+    [
+      'falls back to rootfs-image.version',
+      facts({ artifact_name: undefined, rootfs_image_version: 'os-1.1' }),
+      'os-1.1',
+      'none',
+      /installed/,
+    ],
     ['needs the new image', facts(), 'os-1.1', 'deploy', /os-1.0 is installed, the repository wants os-1.1/],
-    ['right artifact in flight: left alone', facts({ deployments: [flight('d1', 'os-1.1')] }), 'os-1.1', 'wait', /already pending/],
-    ['wrong artifact in flight: aborted and replaced', facts({ deployments: [flight('d1', 'os-0.9')] }), 'os-1.1', 'deploy', /aborting the deployment of os-0.9/],
-    ['installed, but another image in flight', facts({ artifact_name: 'os-1.1', deployments: [flight('d1', 'os-0.9')] }), 'os-1.1', 'abort', /would replace it/],
-    ['config deployments are not OS deployments', facts({ deployments: [flight('c1', 'cfg', 1, 'configuration')] }), 'os-1.1', 'deploy', /repository wants/],
+    [
+      'right artifact in flight: left alone',
+      facts({ deployments: [flight('d1', 'os-1.1')] }),
+      'os-1.1',
+      'wait',
+      /already pending/,
+    ],
+    [
+      'wrong artifact in flight: aborted and replaced',
+      facts({ deployments: [flight('d1', 'os-0.9')] }),
+      'os-1.1',
+      'deploy',
+      /aborting the deployment of os-0.9/,
+    ],
+    [
+      'installed, but another image in flight',
+      facts({ artifact_name: 'os-1.1', deployments: [flight('d1', 'os-0.9')] }),
+      'os-1.1',
+      'abort',
+      /would replace it/,
+    ],
+    [
+      'config deployments are not OS deployments',
+      facts({ deployments: [flight('c1', 'cfg', 1, 'configuration')] }),
+      'os-1.1',
+      'deploy',
+      /repository wants/,
+    ],
     ['no artifact of that name', facts(), 'os-9', 'fail', /no artifact named os-9 on the server/],
-    ['no artifact for the device type', facts({ device_type: 'rpi2' }), 'os-1.1', 'fail', /no artifact named os-1.1 fits device type rpi2 \(it exists for imx8mm, raspberrypi3, raspberrypi4\)/],
+    [
+      'no artifact for the device type',
+      facts({ device_type: 'rpi2' }),
+      'os-1.1',
+      'fail',
+      /no artifact named os-1.1 fits device type rpi2 \(it exists for imx8mm, raspberrypi3, raspberrypi4\)/,
+    ],
     ['no device type reported', facts({ device_type: undefined }), 'os-1.1', 'fail', /reports no device_type/],
   ])('%s', (_name, f, desired, action, why) => {
     const d = planOsUpdate({ host: 'h', facts: f, desired }, artifacts);
@@ -36,7 +92,13 @@ describe('a deployment that failed before', () => {
   test.each([
     ['holds the device back', failed, false, 'held', /failed on this device at 2026-01-01T00:00:00Z; not retried/],
     ['unless retry_failed', failed, true, 'deploy', /repository wants/],
-    ['a failure of another artifact does not count', { ...failed, artifact_name: 'os-1.0' }, false, 'deploy', /repository wants/],
+    [
+      'a failure of another artifact does not count',
+      { ...failed, artifact_name: 'os-1.0' },
+      false,
+      'deploy',
+      /repository wants/,
+    ],
   ])('%s', (_n, f, retry, action, why) => {
     const d = planOsUpdate({ host: 'h', facts: facts(), desired: 'os-1.1' }, artifacts, f, retry);
     expect(d.action).toBe(action);
@@ -44,7 +106,14 @@ describe('a deployment that failed before', () => {
   });
 });
 
-const deploy = (device: string, to: string, abort: InFlight[] = []): OsDecision => ({ host: device, device, to, why: '', action: 'deploy', abort });
+const deploy = (device: string, to: string, abort: InFlight[] = []): OsDecision => ({
+  host: device,
+  device,
+  to,
+  why: '',
+  action: 'deploy',
+  abort,
+});
 
 describe('grouping into deployments', () => {
   test('one deployment per artifact, split at the batch size, none for other actions', () => {
@@ -74,11 +143,19 @@ describe('aborts', () => {
 
   test('a device aborted one by one loses its right deployment too, so it is deployed again', () => {
     const shared = flight('d-shared', 'os-0.8', 5);
-    const wait: OsDecision = { host: 'w', device: 'w', to: 'os-1.1', why: 'already', action: 'wait', deployment: 'ok', abort: [shared] };
+    const wait: OsDecision = {
+      host: 'w',
+      device: 'w',
+      to: 'os-1.1',
+      why: 'already',
+      action: 'wait',
+      deployment: 'ok',
+      abort: [shared],
+    };
     const plan = planAborts([wait]);
     expect(plan.perDevice).toEqual(['w']);
     const [after] = redeployAfterAbort([wait], plan);
-    expect(after!.action).toBe('deploy');
-    expect(after!.why).toMatch(/deployed again/);
+    expect(after.action).toBe('deploy');
+    expect(after.why).toMatch(/deployed again/);
   });
 });

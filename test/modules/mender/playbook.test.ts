@@ -76,7 +76,8 @@ describe('mender modules in a playbook run', () => {
     });
     return { ...r, text };
   };
-  const writes = async () => (await srv.requests()).filter((r) => r.method !== 'GET' && !/filters\/search$|statistics\/list$/.test(r.path));
+  const writes = async () =>
+    (await srv.requests()).filter((r) => r.method !== 'GET' && !/filters\/search$|statistics\/list$/.test(r.path));
   const changed = (r: RunResult) => Object.values(r.recap).reduce((n, s) => n + s.changed, 0);
 
   test('schedules what differs, then nothing on the second run and after convergence', async () => {
@@ -84,7 +85,9 @@ describe('mender modules in a playbook run', () => {
     const first = await run(dir, 'run');
     expect(first.exitCode).toBe(0);
     const deps = value(await srv.client().listDeployments());
-    expect(deps.filter((d) => d.type !== 'configuration').map((d) => [d.artifact_name, d.device_count])).toEqual([['os-1.1', 2]]);
+    expect(deps.filter((d) => d.type !== 'configuration').map((d) => [d.artifact_name, d.device_count])).toEqual([
+      ['os-1.1', 2],
+    ]);
     expect(deps.filter((d) => d.type === 'configuration').length).toBe(3);
     expect(first.report.plan.filter((p) => p.kind === 'os').map((p) => [p.host, p.from, p.to])).toEqual([
       [A, 'os-1.0', 'os-1.1'],
@@ -112,11 +115,13 @@ describe('mender modules in a playbook run', () => {
   test.each([
     [false, 1],
     [true, 2],
-  ])('mender_facts refresh: %s — inventory searches %i, deployments in flight and configurations read again', async (refresh, searches) => {
-    const dir = fleetRepo(`    ${A}: {num: 1}\n    ${B}: {num: 2}\n`);
-    writeFileSync(
-      join(dir, 'site.yml'),
-      `- hosts: all
+  ])(
+    'mender_facts refresh: %s — inventory searches %i, deployments in flight and configurations read again',
+    async (refresh, searches) => {
+      const dir = fleetRepo(`    ${A}: {num: 1}\n    ${B}: {num: 2}\n`);
+      writeFileSync(
+        join(dir, 'site.yml'),
+        `- hosts: all
   gather_facts: false
   tasks:
     - mender_facts: {config: false}
@@ -124,18 +129,19 @@ describe('mender modules in a playbook run', () => {
     - mender_facts: {config: true, refresh: ${refresh}}
     - debug: {msg: "{{ mender.artifact_name }} {{ mender.deployments | map(attribute='artifact_name') | list }} {{ mender.config.configured | length }}"}
 `,
-    );
-    await srv.client().setDeviceConfig(B, { kiosk_url: 'https://k' });
-    await srv.admin('DELETE', 'requests');
-    const r = await run(dir, 'run');
-    expect(r.exitCode).toBe(0);
-    const log = await srv.requests();
-    expect(log.filter((x) => x.path.endsWith('/inventory/filters/search')).length).toBe(searches);
-    expect(log.filter((x) => /deviceconfig\/configurations\/device\/[^/]+$/.test(x.path)).length).toBe(2);
-    // The deployment made between the two reads is in the facts either way: it is always read again.
-    expect(r.text).toContain(`"msg": "os-1.0 ['os-1.1'] 0"`);
-    expect(r.text).toContain(`"msg": "os-1.1 [] 1"`);
-  });
+      );
+      await srv.client().setDeviceConfig(B, { kiosk_url: 'https://k' });
+      await srv.admin('DELETE', 'requests');
+      const r = await run(dir, 'run');
+      expect(r.exitCode).toBe(0);
+      const log = await srv.requests();
+      expect(log.filter((x) => x.path.endsWith('/inventory/filters/search')).length).toBe(searches);
+      expect(log.filter((x) => /deviceconfig\/configurations\/device\/[^/]+$/.test(x.path)).length).toBe(2);
+      // The deployment made between the two reads is in the facts either way: it is always read again.
+      expect(r.text).toContain(`"msg": "os-1.0 ['os-1.1'] 0"`);
+      expect(r.text).toContain(`"msg": "os-1.1 [] 1"`);
+    },
+  );
 
   test('dry-run reports what would change and writes nothing; an unknown device fails only its host', async () => {
     const dir = fleetRepo(`    ${A}: {num: 1}\n    ${GHOST}: {num: 9}\n`);
@@ -143,8 +149,8 @@ describe('mender modules in a playbook run', () => {
     const r = await run(dir, 'dry-run');
     expect(await writes()).toEqual([]);
     expect(r.exitCode).toBe(2);
-    expect(r.recap[GHOST]!.failed).toBe(1);
-    expect(r.recap[A]!.failed).toBe(0);
+    expect(r.recap[GHOST].failed).toBe(1);
+    expect(r.recap[A].failed).toBe(0);
     expect(r.report.plan.filter((p) => p.host === A).map((p) => p.kind)).toEqual(['os', 'config']);
     expect(r.text).toContain(`device ${GHOST} is not known to the Mender server`);
   });
@@ -181,7 +187,7 @@ describe('mender modules in a playbook run', () => {
       env: { PATH: process.env.PATH, MENDER_SERVER_URL: url, MENDER_ACCESS_TOKEN: TOKEN },
     });
     expect(r.exitCode).toBe(4);
-    expect(r.recap[A]!.unreachable).toBe(1);
+    expect(r.recap[A].unreachable).toBe(1);
     expect(text).toMatch(/unreachable/);
   });
 });
