@@ -8,7 +8,9 @@ export function watchPeakRss(pid, everyMs = 50) {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) hwm = Math.max(hwm, Number(m[1]) * 1024);
-    } catch {}
+    } catch {
+      // the process has ended between two samples
+    }
   }, everyMs);
   return () => {
     clearInterval(poll);

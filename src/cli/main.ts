@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { configureLogging, registerSecretsFromEnv, type LogFormat } from '../log/index.js';
+import { configureLogging, registerSecretsFromEnv } from '../log/index.js';
 import { ExitCode } from '../errors/index.js';
 import { commands } from './commands.js';
 
@@ -11,7 +11,7 @@ export function buildProgram(): Command {
     .option('--log-format <format>', 'log format: text (readable) or json (one JSON object a line)', 'text')
     .option('--log-level <level>', 'log level: error, warn, info, debug', undefined)
     .hook('preAction', (cmd) => {
-      const o = cmd.optsWithGlobals() as { logFormat: string; logLevel?: string };
+      const o = cmd.optsWithGlobals<{ logFormat: string; logLevel?: string }>();
       if (o.logFormat !== 'text' && o.logFormat !== 'json') {
         throw new CommanderError(
           ExitCode.usage,

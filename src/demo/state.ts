@@ -68,7 +68,7 @@ export async function watchBranch(client: MenderClient, run: JobOutcome, clock: 
     client,
     desiredOf(run),
     { ...o, wait, timeoutMs: 20 * 60_000, intervalMs: 60_000 },
-    { sleep: clock.advance, now: clock.now },
+    { sleep: (ms) => clock.advance(ms), now: () => clock.now() },
   );
   if (!s.ok) throw new Error(formatError(s.error));
   return s.value;

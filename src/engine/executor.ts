@@ -175,8 +175,8 @@ export class Engine {
     const ps: PlayState = {
       play,
       hosts: all,
-      roleDefaults: Object.assign({}, ...play.roles.map((r) => r.defaults)),
-      roleVars: Object.assign({}, ...play.roles.map((r) => r.vars)),
+      roleDefaults: Object.assign({}, ...play.roles.map((r) => r.defaults)) as Vars,
+      roleVars: Object.assign({}, ...play.roles.map((r) => r.vars)) as Vars,
       notified: new Map(),
       maxFailPct: play.kw.max_fail_percentage !== undefined ? Number(play.kw.max_fail_percentage) : undefined,
       anyErrorsFatal: truthy(play.kw.any_errors_fatal),
@@ -348,7 +348,7 @@ export class Engine {
     } else {
       // Each result is printed and counted as soon as those before it are: results die young
       // (100k hosts' results kept until the last host finished cost most of the run's GC time).
-      const done: (Outcome | undefined)[] = new Array(targets.length);
+      const done = new Array<Outcome | undefined>(targets.length);
       let cursor = 0;
       await pool(targets, this.o.forks, async (h, i) => {
         done[i] = await this.hostTask(t, ps, h);

@@ -427,7 +427,7 @@ export function loadRole(
   ].find((p) => existsSync(p));
   const tasks = tasksFile ? loadTaskList(tasksFile, inner, rctx, from) : [];
   const hFile = [join(path, 'handlers', 'main.yml'), join(path, 'handlers', 'main.yaml')].find((p) => existsSync(p));
-  if (hFile) handlers.push(...(loadTaskList(hFile, inner, rctx, from).filter((n) => n.kind === 'task') as TaskNode[]));
+  if (hFile) handlers.push(...loadTaskList(hFile, inner, rctx, from).filter((n): n is TaskNode => n.kind === 'task'));
   const block: BlockNode = {
     kind: 'block',
     file: from.file,
@@ -559,7 +559,7 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
     post: parseTasks(p.post_tasks ?? [], file, base, ctx),
     handlers: [
       ...handlers,
-      ...(parseTasks(p.handlers ?? [], file, base, ctx).filter((n) => n.kind === 'task') as TaskNode[]),
+      ...parseTasks(p.handlers ?? [], file, base, ctx).filter((n): n is TaskNode => n.kind === 'task'),
     ],
     roles,
   };

@@ -162,7 +162,7 @@ async function callModule(
 function withVar(vars: Vars, name: string, value: unknown, scope: Record<string, unknown>): Vars {
   scope[name] = value;
   return new Proxy(vars, {
-    get: (tgt, k) => (k === name ? value : Reflect.get(tgt, k)),
+    get: (tgt, k): unknown => (k === name ? value : Reflect.get(tgt, k)),
     has: (tgt, k) => k === name || Reflect.has(tgt, k),
   });
 }
@@ -208,7 +208,8 @@ export function loopItems(t: TaskNode, vars: Vars, env: TaskEnv, host: string): 
       }),
     );
   }
-  return t.kw.with_items !== undefined ? v.flatMap((x) => (Array.isArray(x) ? x : [x])) : v;
+  const items = v as unknown[];
+  return t.kw.with_items !== undefined ? items.flatMap((x): unknown[] => (Array.isArray(x) ? x : [x])) : items;
 }
 
 export function moduleOf(t: TaskNode): ModuleDef {

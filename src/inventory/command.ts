@@ -110,7 +110,7 @@ function editCommand(cmd: Command, io: CommandIO, spec: string, description: str
 }
 
 function common(c: Command): Common {
-  const o = c.optsWithGlobals() as { inventory?: string[]; playbookDir?: string };
+  const o = c.optsWithGlobals<{ inventory?: string[]; playbookDir?: string }>();
   return { inventory: o.inventory?.length ? o.inventory : ['inventory/'], playbookDir: o.playbookDir };
 }
 

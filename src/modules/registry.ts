@@ -73,8 +73,11 @@ export interface ModuleDef<A = unknown> {
   runBatch?(items: BatchItem<A>[], task: { name: string; report: PlanSink }): Promise<Map<string, ModuleResult>>;
 }
 
+// Modules take differently typed args: the registry keeps them with the type erased.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const modules = new Map<string, ModuleDef<any>>();
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function registerModule(def: ModuleDef<any>): void {
   if (!def.run && !def.runBatch) throw new Error(`module ${def.name} needs run or runBatch`);
   for (const n of [def.name, ...(def.aliases ?? [])]) {
@@ -86,6 +89,7 @@ export function registerModule(def: ModuleDef<any>): void {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function getModule(name: string): ModuleDef<any> | undefined {
   return modules.get(name);
 }

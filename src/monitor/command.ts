@@ -145,7 +145,7 @@ async function watch(
   o: FollowOptions,
 ): Promise<number> {
   const progress = progressWriter(io.stderr, io.env, o.wait);
-  const publish = publisher(io, o.branch, o.commit, progress.say);
+  const publish = publisher(io, o.branch, o.commit, (line) => progress.say(line));
   const last = await follow(client, desired, o, {
     sleep: io.sleep,
     now: io.now,

@@ -302,9 +302,9 @@ export class MenderClient {
       path: `${P.deploymentsV1}/${enc(id)}/status`,
       body: { status: 'aborted' },
       okStatus: (s) => (s >= 200 && s < 300) || (tried && s === 422),
-      recover: async () => {
+      recover: () => {
         tried = true;
-        return ok(undefined);
+        return Promise.resolve(ok(undefined));
       },
     });
     return r.ok ? ok(undefined) : r;

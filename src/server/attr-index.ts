@@ -58,7 +58,7 @@ export class AttrIndex {
   addDevice(d: Device): void {
     for (const a of indexedAttributes(d)) {
       let values = this.byAttr.get(`${a.scope}/${a.name}`);
-      if (!values) this.byAttr.set(`${a.scope}/${a.name}`, (values = new Map()));
+      if (!values) this.byAttr.set(`${a.scope}/${a.name}`, (values = new Map<string, Set<string>>()));
       for (const v of Array.isArray(a.value) ? a.value : [a.value]) {
         const k = valueKey(v);
         let ids = values.get(k);
@@ -82,7 +82,7 @@ export class AttrIndex {
   /** One attribute changed (cheaper than `update` when the simulator installs an image on 100k devices). */
   change(id: string, scope: string, name: string, from: AttrValue | undefined, to: AttrValue | undefined): void {
     let values = this.byAttr.get(`${scope}/${name}`);
-    if (!values) this.byAttr.set(`${scope}/${name}`, (values = new Map()));
+    if (!values) this.byAttr.set(`${scope}/${name}`, (values = new Map<string, Set<string>>()));
     for (const v of from === undefined ? [] : Array.isArray(from) ? from : [from]) {
       const ids = values.get(valueKey(v));
       ids?.delete(id);

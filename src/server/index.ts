@@ -84,9 +84,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   if (opts.faults) app.faults.set(opts.faults);
 
   // A client that hangs up mid-request must not take the server down with an unhandled rejection.
-  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) =>
-    app.handle(req, res).catch(() => res.destroy()),
-  );
+  const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    app.handle(req, res).catch(() => res.destroy());
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());

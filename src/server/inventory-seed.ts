@@ -15,10 +15,7 @@ import type { ArtifactSpec, DeviceSpec, ParsedFleetSpec } from './spec.js';
 
 const CONTROLLER = new Set(['localhost', '127.0.0.1']);
 
-export async function seedFromInventory(
-  spec: ParsedFleetSpec,
-  sources: string[],
-): Promise<Result<ParsedFleetSpec, FleetError[]>> {
+export function seedFromInventory(spec: ParsedFleetSpec, sources: string[]): Result<ParsedFleetSpec, FleetError[]> {
   const loaded = loadInventory(sources);
   if (!loaded.ok) return loaded;
   const inv = loaded.value;

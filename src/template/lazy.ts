@@ -2,6 +2,8 @@
 import { FleetFailure } from '../errors/index.js';
 import type { Templar, TemplateContext, Vars } from './templar.js';
 
+// Called unbound as has.call(layer, key) on the hot path (every variable lookup of every host).
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const has = Object.prototype.hasOwnProperty;
 
 /**

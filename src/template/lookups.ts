@@ -65,7 +65,9 @@ registerLookup('template', (ctx, terms, kw) =>
   terms.map((t) => {
     const { file, text } = fileOf(ctx, pyStr(t), 'templates');
     const extra = isMapping(kw.template_vars) ? kw.template_vars : {};
-    const vars = Object.keys(extra).length ? Object.assign(Object.create(ctx.vars), extra) : ctx.vars;
+    const vars = Object.keys(extra).length
+      ? (Object.assign(Object.create(ctx.vars), extra) as typeof ctx.vars)
+      : ctx.vars;
     return ctx.render(text, vars, file);
   }),
 );
@@ -77,7 +79,7 @@ function run(ctx: LookupContext, args: unknown[]): { result: unknown[]; wantlist
   if (!fn)
     throw new Error(`lookup plugin '${pyStr(name)}' not found; available: ${Object.keys(lookups).sort().join(', ')}`);
   const { wantlist, ...rest } = kw;
-  const flat = terms.flatMap((t) => (Array.isArray(t) ? t : [t]));
+  const flat = terms.flatMap((t): unknown[] => (Array.isArray(t) ? t : [t]));
   return { result: fn(ctx, flat, rest), wantlist: wantlist === true };
 }
 

@@ -24,9 +24,9 @@ export interface LookupContext {
 /** A lookup returns a list, like ansible's LookupBase.run(terms, variables, **kwargs). */
 export type LookupFn = (ctx: LookupContext, terms: unknown[], kw: Record<string, unknown>) => unknown[];
 
-export const filters: Record<string, FilterFn> = Object.create(null);
-export const tests: Record<string, TestFn> = Object.create(null);
-export const lookups: Record<string, LookupFn> = Object.create(null);
+export const filters = Object.create(null) as Record<string, FilterFn>;
+export const tests = Object.create(null) as Record<string, TestFn>;
+export const lookups = Object.create(null) as Record<string, LookupFn>;
 
 /** Collection prefixes accepted in front of plugin names: `ansible.builtin.to_json`. */
 export const NAMESPACES = ['ansible.builtin.', 'ansible.legacy.', 'community.general.', 'ansible.utils.'];

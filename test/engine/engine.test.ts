@@ -180,11 +180,11 @@ describe('bulk modules', () => {
       name: 'test_bulk',
       args: z.object({ image: z.string() }),
       checkMode: true,
-      async runBatch(items, task) {
+      runBatch(items, task) {
         calls.push(items.map((i) => i.host));
         for (const i of items)
           task.report.add({ host: i.host, kind: 'os', from: 'v1', to: i.args.image, why: 'image differs' });
-        return new Map(items.map((i) => [i.host, { changed: true, image: i.args.image }]));
+        return Promise.resolve(new Map(items.map((i) => [i.host, { changed: true, image: i.args.image }])));
       },
     });
     const r = await play(

@@ -35,7 +35,11 @@ function asAnsibleList(inv: Inventory): Record<string, unknown> {
     if (name !== 'all' && g.hosts.length) entry.hosts = g.hosts;
     if (g.children.length) entry.children = g.children;
     if (Object.keys(entry).length) out[name] = entry;
-    for (const c of g.children) if (!seen.has(c)) (seen.add(c), visit(c));
+    for (const c of g.children) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      visit(c);
+    }
   };
   visit('all');
   const hostvars: Record<string, unknown> = {};

@@ -40,13 +40,13 @@ export async function testProxy(
     });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    const answer = async () => {
       if (typeof action === 'object') {
         res.writeHead(action.status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(action.body));
         return;
       }
-      const answer = await fetch(`${target}${req.url}`, {
+      const upstream = await fetch(`${target}${req.url}`, {
         method,
         headers: {
           authorization: req.headers.authorization ?? '',
@@ -54,18 +54,21 @@ export async function testProxy(
         },
         body: chunks.length ? Buffer.concat(chunks) : undefined,
       });
-      const body = Buffer.from(await answer.arrayBuffer());
+      const body = Buffer.from(await upstream.arrayBuffer());
       if (action === 'lose') {
         // The server acted; the client never hears of it.
         req.socket.destroy();
         return;
       }
       const headers: Record<string, string> = {};
-      answer.headers.forEach((v, k) => {
+      upstream.headers.forEach((v, k) => {
         if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
       });
-      res.writeHead(answer.status, { ...headers, 'content-length': String(body.length) });
+      res.writeHead(upstream.status, { ...headers, 'content-length': String(body.length) });
       res.end(body);
+    };
+    req.on('end', () => {
+      answer().catch(() => res.destroy());
     });
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));

@@ -98,7 +98,7 @@ describe('inventory search', () => {
     );
     const key = (id: string) => {
       const d = state.devices.get(id)!;
-      return `${d.inventory.subscribed_branch ?? '~'}|${d.inventory.device_type}`;
+      return `${String(d.inventory.subscribed_branch ?? '~')}|${String(d.inventory.device_type)}`;
     };
     const keys = r.page.map((d) => key(d.id));
     const branches = keys.map((k) => k.split('|')[0]);

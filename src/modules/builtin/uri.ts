@@ -41,9 +41,7 @@ function encodeBody(a: Args, headers: Record<string, string>): string | undefine
     if (!has('content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
     if (typeof a.body === 'string') return a.body;
     const pairs = Array.isArray(a.body) ? a.body : Object.entries(a.body);
-    return new URLSearchParams(
-      pairs.map(([k, v]: [string, unknown]) => [k, String(v)]) as [string, string][],
-    ).toString();
+    return new URLSearchParams(pairs.map(([k, v]: [string, unknown]): [string, string] => [k, String(v)])).toString();
   }
   return typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
 }

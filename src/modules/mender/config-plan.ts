@@ -84,9 +84,10 @@ function removePath(doc: unknown, tokens: string[]): unknown {
   if (!doc || typeof doc !== 'object' || tokens.length === 0) return doc;
   const [head, ...rest] = tokens as [string, ...string[]];
   if (Array.isArray(doc)) {
+    const list = doc as unknown[];
     const i = Number(head);
-    if (!Number.isInteger(i) || i < 0 || i >= doc.length) return doc;
-    return rest.length ? doc.map((x, j) => (j === i ? removePath(x, rest) : x)) : doc.filter((_, j) => j !== i);
+    if (!Number.isInteger(i) || i < 0 || i >= list.length) return list;
+    return rest.length ? list.map((x, j) => (j === i ? removePath(x, rest) : x)) : list.filter((_, j) => j !== i);
   }
   const o = { ...(doc as Record<string, unknown>) };
   if (!(head in o)) return doc;

@@ -7,17 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
-import {
-  clientFor,
-  deviceIdOf,
-  factsFor,
-  failAll,
-  failure,
-  writes,
-  type Item,
-  type Result_,
-  type Sink,
-} from './common.js';
+import { clientFor, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
 import { recentFailures } from './gather.js';
 import {
   catalog,
