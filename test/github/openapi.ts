@@ -1,11 +1,12 @@
 /**
- * GitHub's published REST contract (../shared/reference/github-openapi-subset.json, read in place)
- * turned into checks for what a client really sent and what a local server answered.
+ * GitHub's published REST contract, in the project's copy (contract/github.json, the operations
+ * fleetplay calls, derived by scripts/derive-contract.mjs from @octokit/openapi) turned into checks for what a client really sent and what a local server answered.
  * Reusable by any test that talks to a stand-in GitHub.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
@@ -14,11 +15,8 @@ type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
-/** Read in place, never copied into the tree; FLEETPLAY_REFERENCE_DIR for a checkout elsewhere. */
-export const SPEC_PATH = join(
-  process.env.FLEETPLAY_REFERENCE_DIR ?? join(process.cwd(), '..', 'shared', 'reference'),
-  'github-openapi-subset.json',
-);
+/** The project's copy; test/contract/drift.test.ts keeps it equal to what the script derives. */
+export const SPEC_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'contract', 'github.json');
 const SPEC_ID = 'github-rest';
 
 export interface RecordedRequest {
@@ -72,9 +70,7 @@ export class GitHubContract {
 
   constructor(specPath = SPEC_PATH) {
     if (!existsSync(specPath))
-      throw new Error(
-        `${specPath} not found: set FLEETPLAY_REFERENCE_DIR to the folder holding GitHub's OpenAPI subset`,
-      );
+      throw new Error(`${specPath} not found: run \`node scripts/derive-contract.mjs <reference-dir>\` to derive it`);
     this.spec = JSON.parse(readFileSync(specPath, 'utf8')) as Json;
     addNullToNullableEnums(this.spec);
     this.ajv = new Ajv({ strict: false, allErrors: true });

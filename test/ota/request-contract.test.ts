@@ -6,9 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import AjvModule from 'ajv';
-import { parse } from 'yaml';
 import { FACT_ATTRIBUTES } from '../../src/modules/mender/facts.js';
-import { MENDER_SPEC } from '../server/contract.js';
+import { bySpecificity, MENDER_SPEC } from '../server/contract.js';
 import { testServer, value, type TestServer } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -36,7 +35,7 @@ let cached: ReturnType<typeof readSpec> | undefined;
 const loadSpec = () => (cached ??= readSpec());
 
 function readSpec() {
-  const doc = parse(readFileSync(MENDER_SPEC, 'utf8')) as {
+  const doc = JSON.parse(readFileSync(MENDER_SPEC, 'utf8')) as {
     paths: Record<string, Record<string, Op>>;
     components: Json;
   };
@@ -50,9 +49,8 @@ function readSpec() {
       template,
       ops,
       re: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-      statics: template.split('/').filter((x) => x && !x.startsWith('{')).length,
     }))
-    .sort((a, b) => b.statics - a.statics);
+    .sort((a, b) => bySpecificity(a.template, b.template));
   return {
     check(method: string, path: string, query: Record<string, unknown>, body: unknown): string[] {
       const entry = paths.find((p) => p.re.test(path) && p.ops[method.toLowerCase()]);

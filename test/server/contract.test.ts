@@ -2,8 +2,12 @@
  * Contract tests: every management route of the embedded server is called over real HTTP, and
  * every response body is validated against the schema the Mender OpenAPI spec gives for its status.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { listRoutes, type FleetSpec } from '../../src/server/index.js';
+import { MENDER_SPEC, MenderContract } from './contract.js';
 import { contract, testServer, TOKEN } from './helpers.js';
 
 const A = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -34,6 +38,8 @@ const spec: FleetSpec = {
 type Case = [method: string, path: string, body: unknown, status: number];
 
 const M = '/api/management';
+/** jest's matcher is typed `any`; held as unknown so the objects it sits in stay typed. */
+const anyString: unknown = expect.any(String);
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
 describe('Mender management API contract', () => {
@@ -172,7 +178,7 @@ describe('Mender management API contract', () => {
       {
         id: C,
         attributes: [{ name: 'artifact_name', value: 'os-1', scope: 'inventory' }],
-        updated_ts: expect.any(String),
+        updated_ts: anyString,
       },
     ]);
     await expectCase(['POST', S, undefined, 200]);
@@ -334,7 +340,7 @@ describe('Mender management API contract', () => {
           status: 401,
           violations: [],
         });
-        expect(res.body).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
+        expect(res.body).toMatchObject({ error: anyString, request_id: anyString });
       }
     }
   });
@@ -363,7 +369,7 @@ describe('Mender management API contract', () => {
           route: `${r.method} ${r.template}`,
           status: 401,
         });
-        expect(res.body).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
+        expect(res.body).toMatchObject({ error: anyString, request_id: anyString });
       }
     }
     expect((await t.admin('GET', '/clock')).body).toEqual(clockBefore);
@@ -379,7 +385,7 @@ describe('Mender management API contract', () => {
     ] as const) {
       const res = await fetch(t.server.url + path, { method, headers: { Authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(status);
-      expect(await res.json()).toMatchObject({ error: expect.any(String), request_id: expect.any(String) });
+      expect(await res.json()).toMatchObject({ error: anyString, request_id: anyString });
     }
   });
 
@@ -448,6 +454,22 @@ describe('Mender management API contract', () => {
     // The gateway statuses never excuse an undeclared success or client error elsewhere.
     expect(contract.check('GET', G, 429, err, new Headers()).errors).toEqual([]);
     expect(contract.check('GET', G, 409, err, new Headers()).errors).not.toEqual([]);
+  });
+
+  test("the template a path matches does not depend on the order of the spec's keys", () => {
+    const doc = JSON.parse(readFileSync(MENDER_SPEC, 'utf8')) as { paths: Record<string, unknown> };
+    doc.paths = Object.fromEntries(Object.entries(doc.paths).reverse());
+    const dir = mkdtempSync(join(tmpdir(), 'fleetplay-spec-'));
+    writeFileSync(join(dir, 'reversed.json'), JSON.stringify(doc));
+    const reversed = new MenderContract(join(dir, 'reversed.json'));
+    const D = `${M}/v1/deployments/deployments`;
+    // A literal segment wins over a parameter where they first differ, as in Mender's router.
+    for (const c of [contract, reversed]) {
+      expect(c.template(`${D}/devices/statistics`)).toBe(`${D}/devices/{id}`);
+      expect(c.template(`${D}/${A}/statistics`)).toBe(`${D}/{deployment_id}/statistics`);
+    }
+    const concrete = Object.keys(doc.paths).map((t) => t.replace(/\{[^}]+\}/g, 'devices'));
+    expect(concrete.map((p) => reversed.template(p))).toEqual(concrete.map((p) => contract.template(p)));
   });
 
   test('the validator closes inline response schemas: an extra field fails', () => {

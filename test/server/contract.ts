@@ -1,6 +1,7 @@
 /**
- * Response validation against ../shared/reference/mender-openapi.yaml, built from the spec itself:
- * the YAML is loaded whole into ajv, and each response is checked against the schema the spec
+ * Response validation against the project's copy of Mender's management API description
+ * (contract/mender-management.json, derived by scripts/derive-contract.mjs), built from the spec
+ * itself: the description is loaded whole into ajv, and each response is checked against the schema the spec
  * gives for its path, method and status. A status the spec does not list for the operation fails,
  * unless UNDECLARED_BUT_REAL names it. Objects (components and inline response schemas) are closed
  * (no undeclared fields) unless the spec says otherwise, so a misspelt field fails. Usable by any
@@ -11,14 +12,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Read in place, never copied into the tree; FLEETPLAY_REFERENCE_DIR for a checkout elsewhere. */
-export const MENDER_SPEC = resolve(
-  process.env.FLEETPLAY_REFERENCE_DIR ?? resolve(here, '../../../shared/reference'),
-  'mender-openapi.yaml',
-);
+/** The project's copy; test/contract/drift.test.ts keeps it equal to what the script derives. */
+export const MENDER_SPEC = resolve(here, '../../contract/mender-management.json');
 
 type Json = Record<string, unknown>;
 interface Operation {
@@ -117,10 +114,10 @@ export class MenderContract {
   private readonly ajv;
   private readonly components: Json;
   private readonly compiled = new Map<string, ReturnType<MenderContract['ajv']['compile']>>();
-  private readonly paths: { template: string; re: RegExp; ops: Record<string, Operation>; statics: number }[];
+  private readonly paths: { template: string; re: RegExp; ops: Record<string, Operation> }[];
 
   constructor(file = MENDER_SPEC) {
-    const doc = parse(readFileSync(file, 'utf8')) as {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
       paths: Record<string, Record<string, Operation>>;
       components: Json;
     };
@@ -136,9 +133,8 @@ export class MenderContract {
         template,
         ops,
         re: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-        statics: template.split('/').filter((s) => s && !s.startsWith('{')).length,
       }))
-      .sort((a, b) => b.statics - a.statics);
+      .sort((a, b) => bySpecificity(a.template, b.template));
   }
 
   template(path: string): string | undefined {
@@ -164,8 +160,10 @@ export class MenderContract {
         content?.['application/json']?.schema ??
         content?.['application/jwt']?.schema ??
         content?.['text/plain']?.schema;
-      for (const h of Object.keys((response.headers as Json | undefined) ?? {})) {
-        if (['X-Total-Count', 'Link', 'Location'].includes(h) && !headers.has(h)) errors.push(`missing header ${h}`);
+      // In this order whatever order the spec lists them in (the project's copy sorts keys).
+      const declaredHeaders = (response.headers as Json | undefined) ?? {};
+      for (const h of ['X-Total-Count', 'Link', 'Location']) {
+        if (h in declaredHeaders && !headers.has(h)) errors.push(`missing header ${h}`);
       }
     } else if (status >= 400) {
       // Even an allowed undeclared status carries Mender's error body.
@@ -188,6 +186,24 @@ export class MenderContract {
       .split('/')
       .reduce<Json>((o, k) => o[k] as Json, { components: this.components });
   }
+}
+
+const isParam = (segment: string) => segment.startsWith('{');
+
+/**
+ * Which template a path matches first, as Mender's routers decide it and not by the order of
+ * the spec's keys: more literal segments first, then a literal segment before a parameter at
+ * the first place they differ (…/deployments/devices/{id} before …/deployments/{id}/devices).
+ */
+export function bySpecificity(a: string, b: string): number {
+  const sa = a.split('/');
+  const sb = b.split('/');
+  const statics = (s: string[]) => s.filter((x) => x && !isParam(x)).length;
+  const byCount = statics(sb) - statics(sa);
+  if (byCount !== 0) return byCount;
+  const at = sa.findIndex((x, i) => isParam(x) !== isParam(sb[i] ?? '{'));
+  if (at >= 0) return isParam(sa[at]) ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Inline schemas use `#/components/...` refs; point them into the registered document. */
