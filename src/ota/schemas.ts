@@ -1,6 +1,6 @@
 /**
- * Response shapes of the Mender management API, as ../shared/reference/mender-openapi.yaml
- * describes them. Only the fields fleetplay reads are required; everything else passes through
+ * Response shapes of the Mender management API, as Mender's OpenAPI description
+ * (contract/mender-management.json) describes them. Only the fields fleetplay reads are required; everything else passes through
  * (`z.looseObject`) so a newer server with extra fields is not an error.
  */
 import { z } from 'zod';
