@@ -16,7 +16,7 @@ export {
 export { desiredFromPlan, desiredFromReport, desiredFromEngine, type EngineInput } from './desired.js';
 export { observe, type Observation } from './observe.js';
 export { snapshot, follow, type SnapshotOptions, type FollowOptions, type FollowHooks } from './run.js';
-export { table, markdown, progressBar, progressLine, countsLine, notConverged } from './render.js';
+export { table, markdown, progressBar, progressLine, countsLine, settledLine, notConverged } from './render.js';
 export { renderHtml, chartSvg } from './html.js';
 export { parseDuration, parseMaxFailed } from './options.js';
 export { runMonitor, registerMonitorCommand, MONITOR_DEFAULTS, type MonitorArgs, type MonitorIo } from './command.js';

@@ -11,6 +11,14 @@ export const DeviceState = z.enum(['converged', 'pending', 'in_progress', 'drift
 export type DeviceState = z.infer<typeof DeviceState>;
 export const STATES = DeviceState.options;
 
+/**
+ * States in which a device stays until someone acts: converged; failed (its deployment ended, only
+ * a new run, a fix or retry_failed moves it); drift (nothing scheduled reaches it). Pending and in
+ * progress move by themselves, and so may offline: its update is still due and it converges, or
+ * fails, when it checks in again, with nobody doing anything.
+ */
+export const SETTLED_STATES: readonly DeviceState[] = ['converged', 'failed', 'drift'];
+
 /** "in_progress" → "in progress": how states are written for people. */
 export const stateLabel = (s: DeviceState | 'not_subscribed'): string => s.replace(/_/g, ' ');
 

@@ -2,7 +2,7 @@
  * Text for people: the terminal table, the progress line or bar while waiting, and the job
  * summary in markdown. Pure functions of a snapshot; the caller masks and writes.
  */
-import { STATES, stateLabel, type Counts, type DeviceReport, type Snapshot } from './model.js';
+import { SETTLED_STATES, STATES, stateLabel, type Counts, type DeviceReport, type Snapshot } from './model.js';
 
 const short = (s: string | null | undefined) => (s ? s.slice(0, 12) : 'unknown');
 const NEED_ATTENTION = new Set(['failed', 'drift', 'offline']);
@@ -56,30 +56,50 @@ export function table(s: Snapshot, limit = 50): string {
 }
 
 const SGR = { done: 32, bad: 31, run: 33 } as const;
+const isSettled = new Set<string>(SETTLED_STATES);
+const UNSETTLED = [...STATES, 'not_subscribed' as const].filter((s) => !isSettled.has(s));
 
 /**
- * A bar over the subscribed devices: settled (converged) first, then the ones needing attention,
- * then running, then the rest. `color` paints them green, red, yellow (a terminal without NO_COLOR).
+ * What the progress says: how many subscribed devices have settled (see SETTLED_STATES) and how,
+ * then the others, e.g. `5/7 settled (4 converged, 1 failed), 1 in progress, 1 offline`.
+ */
+export function settledLine(c: Counts): string {
+  const total = STATES.reduce((n, s) => n + c[s], 0);
+  const settled = SETTLED_STATES.reduce((n, s) => n + c[s], 0);
+  const how = SETTLED_STATES.filter((s) => c[s] > 0).map((s) => `${c[s]} ${stateLabel(s)}`);
+  const rest = UNSETTLED.filter((s) => c[s] > 0).map((s) => `${c[s]} ${stateLabel(s)}`);
+  return [`${settled}/${total} settled${how.length ? ` (${how.join(', ')})` : ''}`, ...rest].join(', ');
+}
+
+/**
+ * A bar over the subscribed devices: the settled ones first (converged `#`, failed or drifted `!`),
+ * then in progress `>`, offline `?`, pending `.`. `color` paints them green, red, yellow (a
+ * terminal without NO_COLOR). The percentage is the settled share.
  */
 export function progressBar(c: Counts, o: { width?: number; color?: boolean } = {}): string {
   const width = o.width ?? 30;
   const total = STATES.reduce((n, s) => n + c[s], 0);
   if (total === 0) return `[${' '.repeat(width)}] no devices`;
-  const cells = (n: number) => Math.round((n / total) * width);
-  const paint = (text: string, code: number) => (o.color && text ? `\x1b[${code}m${text}\x1b[0m` : text);
-  const done = cells(c.converged);
-  const bad = Math.min(width - done, cells(c.failed + c.drift + c.offline));
-  const run = Math.min(width - done - bad, cells(c.in_progress));
-  const bar =
-    paint('#'.repeat(done), SGR.done) +
-    paint('!'.repeat(bad), SGR.bad) +
-    paint('>'.repeat(run), SGR.run) +
-    '.'.repeat(width - done - bad - run);
-  return `[${bar}] ${Math.floor((c.converged / total) * 100)}% ${countsLine(c)}`;
+  const paint = (text: string, code?: number) => (o.color && text && code ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const segments: [number, string, number?][] = [
+    [c.converged, '#', SGR.done],
+    [c.failed + c.drift, '!', SGR.bad],
+    [c.in_progress, '>', SGR.run],
+    [c.offline, '?'],
+  ];
+  let used = 0;
+  let bar = '';
+  for (const [n, char, code] of segments) {
+    const cells = Math.min(width - used, Math.round((n / total) * width));
+    bar += paint(char.repeat(cells), code);
+    used += cells;
+  }
+  const settled = SETTLED_STATES.reduce((n, s) => n + c[s], 0);
+  return `[${bar}${'.'.repeat(width - used)}] ${Math.floor((settled / total) * 100)}% ${settledLine(c)}`;
 }
 
 export function progressLine(s: Snapshot, elapsedMs: number): string {
-  return `${new Date(s.takenAt).toISOString()} +${Math.round(elapsedMs / 1000)}s ${countsLine(s.counts)}`;
+  return `${new Date(s.takenAt).toISOString()} +${Math.round(elapsedMs / 1000)}s ${settledLine(s.counts)}`;
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -2,6 +2,7 @@
  * `fleetplay monitor` against the embedded server: the manual clock walks canary's devices through
  * every state; the desired state comes from the commit (engine dry-run) or from the run's report.
  */
+/* eslint-disable no-control-regex -- terminal output is matched with its escape sequences */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,20 +92,55 @@ describe('fleetplay monitor', () => {
     expect(tty.stderr.startsWith(`${notice}\r[`)).toBe(true);
     const draws = tty.stderr.slice(notice.length).split('\r').filter(Boolean);
     expect(draws.length).toBeGreaterThanOrEqual(3);
-    for (const d of draws) expect(d).toMatch(/^\[(\x1b\[\d+m|[#!>.])+\] \d+% .+\x1b\[K\n?$/);
-    expect(draws[0]).toBe('[..............................] 0% 4 pending, 1 not subscribed\x1b[K');
+    for (const d of draws) expect(d).toMatch(/^\[(\x1b\[\d+m|[#!>?.])+\] \d+% \d+\/4 settled.*\x1b\[K\n?$/);
+    expect(draws[0]).toBe('[..............................] 0% 0/4 settled, 4 pending, 1 not subscribed\x1b[K');
     expect(draws.some((d) => d.includes('\x1b[33m>'))).toBe(true);
     // The last draw: all converged, in green; then the line is ended once.
-    expect(draws.at(-1)).toBe(`[\x1b[32m${'#'.repeat(30)}\x1b[0m] 100% 4 converged, 1 not subscribed\x1b[K\n`);
+    expect(draws.at(-1)).toBe(
+      `[\x1b[32m${'#'.repeat(30)}\x1b[0m] 100% 4/4 settled (4 converged), 1 not subscribed\x1b[K\n`,
+    );
     expect(tty.stderr).not.toMatch(/^\S+Z \+\d+s /m);
     expect(tty.stdout).not.toMatch(SGR);
 
     const plain = await monitor(repo, srv, wait, { NO_COLOR: '1' }, { tty: true });
-    expect(plain.stderr).toBe(`${notice}\r[${'#'.repeat(30)}] 100% 4 converged, 1 not subscribed\x1b[K\n`);
+    expect(plain.stderr).toBe(
+      `${notice}\r[${'#'.repeat(30)}] 100% 4/4 settled (4 converged), 1 not subscribed\x1b[K\n`,
+    );
 
     const lines = await monitor(repo, srv, wait);
-    expect(lines.stderr).toMatch(/^commit status .* not known\n2026-03-01T\S+Z \+0s 4 converged, 1 not subscribed\n$/);
+    expect(lines.stderr).toMatch(
+      /^commit status .* not known\n2026-03-01T\S+Z \+0s 4\/4 settled \(4 converged\), 1 not subscribed\n$/,
+    );
     expect(lines.stderr).not.toMatch(/[\r\x1b]/);
+  });
+
+  test('--wait counts what has settled: converged and failed are settled, in progress and offline are not', async () => {
+    const repo = fleetRepo('os-1.1');
+    // Device 2's update will fail; device 3 goes silent before it picks its update up.
+    await srv.admin('PUT', `devices/${dev(2)}`, { fail: true });
+    await updateRun(repo, srv);
+    await srv.admin('PUT', `devices/${dev(3)}`, { online: false });
+    const wait = { wait: true, interval: '30s', timeout: '30m', offlineAfter: '5m', maxFailed: '2' };
+    const lines = await monitor(repo, srv, wait);
+    const looks = lines.stderr.split('\n').filter((l) => /^\S+Z \+\d+s /.test(l));
+    expect(looks.length).toBeGreaterThanOrEqual(3);
+    expect(looks[0]).toMatch(/ \+0s 0\/4 settled, 4 pending, 1 not subscribed$/);
+    // Devices 1, 2 and 4 install while device 3 is still pending (not yet silent for 5 minutes)…
+    expect(looks).toContainEqual(expect.stringMatching(/ 0\/4 settled, 1 pending, 3 in progress, 1 not subscribed$/));
+    // … and a failed device has settled while others still move.
+    expect(looks).toContainEqual(
+      expect.stringMatching(/ 2\/4 settled \(1 converged, 1 failed\), .*(pending|in progress)/),
+    );
+    // The last look: 1 and 4 converged and 2 failed have settled; offline 3 may still converge by itself.
+    expect(looks.at(-1)).toMatch(/ 3\/4 settled \(2 converged, 1 failed\), 1 offline, 1 not subscribed$/);
+    expect(lines.code).toBe(0);
+
+    const bar = await monitor(repo, srv, wait, { NO_COLOR: '1' }, { tty: true });
+    const last = bar.stderr.split('\r').filter(Boolean).at(-1);
+    // 30 cells: 15 converged, 8 failed (7.5 rounded), the 7 left offline; 75% = 3 of 4 settled.
+    expect(last).toBe(
+      `[${'#'.repeat(15)}${'!'.repeat(8)}${'?'.repeat(7)}] 75% 3/4 settled (2 converged, 1 failed), 1 offline, 1 not subscribed\x1b[K\n`,
+    );
   });
 
   test('a bad release fails on canary: exit 2, failed devices with deployment id and log tail', async () => {
@@ -143,7 +179,7 @@ describe('fleetplay monitor', () => {
     expect(snapshotOf(drift).devices.find((d) => d.device === dev(4))!.why).toMatch(/kiosk_url/);
     const engine = await monitor(repo, srv, { json: true });
     expect(stateOf(engine, 4)).toBe('drift');
-    expect(JSON.parse(readFileSync(report, 'utf8')).commit).toBe(repo.commit);
+    expect((JSON.parse(readFileSync(report, 'utf8')) as { commit: string }).commit).toBe(repo.commit);
   });
 
   test('bad options name the flag and what to write', async () => {
