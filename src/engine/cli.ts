@@ -8,6 +8,7 @@ import { ExitCode } from '../errors/index.js';
 import { parseYaml } from './yaml.js';
 import { DEFAULT_FORKS, modeFrom } from './run.js';
 import { runStage } from '../stage/index.js';
+import { isListing, listPlaybook } from './listing.js';
 
 export const DEFAULT_PLAYBOOK = 'playbooks/manage-fleet.yml';
 export const DEFAULT_INVENTORY = 'inventory/';
@@ -51,6 +52,9 @@ function requireText(path: string): string {
   }
 }
 
+const inventoryOf = (o: Record<string, unknown>) =>
+  (o.inventory as string[]).length ? (o.inventory as string[]) : [DEFAULT_INVENTORY];
+
 const collect = (v: string, prev: string[]) => [...prev, v];
 const splitList = (v: string, prev: string[]) => [
   ...prev,
@@ -86,9 +90,15 @@ export function registerRunCommand(program: Command): void {
       'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)',
     )
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
+    .option('--list-hosts', 'list the hosts each play would run on; run nothing')
+    .option('--list-tasks', 'list the tasks each play would run (after --tags/--skip-tags); run nothing')
+    .option('--list-tags', 'list the tags of the tasks each play would run; run nothing')
+    .option('--syntax-check', 'check the playbook and the inventory; run nothing')
+    .option('--start-at-task <name>', 'start at the first task with this name ("role : name" or a glob also match)')
     // Usage errors become exit code 1 through main(), not process.exit inside commander.
     .exitOverride()
     .action(async (playbook: string, o: Record<string, unknown>) => {
+      if (isListing(o)) return listOnly(playbook, o);
       const mode = modeFrom((o.mode as string | undefined) ?? process.env.PLAYBOOK_MODE);
       if (!mode)
         throw new CommanderError(
@@ -99,7 +109,7 @@ export function registerRunCommand(program: Command): void {
       const forks = o.forks as number | undefined;
       if (forks !== undefined && (!Number.isInteger(forks) || forks < 1))
         throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
-      const inventory = (o.inventory as string[]).length ? (o.inventory as string[]) : [DEFAULT_INVENTORY];
+      const inventory = inventoryOf(o);
       // The stage layer (src/stage) adds branch and commit from git, request counts and the job summary.
       const r = await runStage({
         playbook,
@@ -115,7 +125,24 @@ export function registerRunCommand(program: Command): void {
         verbosity: o.verbose as number,
         report: o.report as string | undefined,
         branch: o.branch as string | undefined,
+        startAtTask: o.startAtTask as string | undefined,
       });
       process.exitCode = r.exitCode;
     });
+}
+
+/** The listing flags read the playbook and the inventory only: no git, no OTA server, no job summary. */
+function listOnly(playbook: string, o: Record<string, unknown>): void {
+  const r = listPlaybook({
+    playbook,
+    inventory: inventoryOf(o),
+    limit: o.limit as string | undefined,
+    tags: o.tags as string[],
+    skipTags: o.skipTags as string[],
+    listHosts: o.listHosts === true,
+    listTasks: o.listTasks === true,
+    listTags: o.listTags === true,
+    syntaxCheck: o.syntaxCheck === true,
+  });
+  process.exitCode = r.exitCode;
 }

@@ -65,6 +65,8 @@ export interface EngineOptions {
   verbosity: number;
   /** Receives every host × task result (for --report and tests), as it happens. */
   onRecord?: (r: TaskRecord) => void;
+  /** --start-at-task: tasks are skipped until the first one this matches (handlers aside). */
+  startAt?: (t: TaskNode) => boolean;
 }
 
 /** Runs `fn` on every item with at most `n` in flight (a pool, not a promise per item up front). */
@@ -118,8 +120,10 @@ export class Engine {
   readonly errors: FleetError[] = [];
   private readonly env: TaskEnv;
   private readonly groups: Record<string, string[]>;
+  private startAt: ((t: TaskNode) => boolean) | undefined;
 
   constructor(private readonly o: EngineOptions) {
+    this.startAt = o.startAt;
     this.env = { templar: o.templar, checkMode: o.checkMode, diff: o.diff, mode: o.mode, env: o.env };
     this.groups = o.inventory.groupsVar();
   }
@@ -328,8 +332,18 @@ export class Engine {
     return t.inherit.role ? `${t.inherit.role.name} : ${n}` : n;
   }
 
+  /** True while --start-at-task has matched no task yet. */
+  get startAtPending(): boolean {
+    return this.startAt !== undefined;
+  }
+
   private async runTask(t: TaskNode, ps: PlayState, hosts: HostState[], handler: boolean): Promise<void> {
     if (!handler && !selectedByTags(t, this.o.tags)) return;
+    // As ansible's play iterator: one match starts every later play and serial batch from its first task.
+    if (!handler && this.startAt) {
+      if (!this.startAt(t)) return;
+      this.startAt = undefined;
+    }
     let targets = this.active(hosts, ps);
     if (!targets.length) return;
     if (t.action === 'meta') return this.runMeta(t, ps, targets);

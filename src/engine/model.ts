@@ -158,6 +158,8 @@ export interface TaskNode {
   line: number;
   name: string;
   action: string;
+  /** The action as the task wrote it (ansible.builtin.debug stays so): --list-tasks shows it for unnamed tasks. */
+  written?: string;
   /** Module arguments as written (free-form strings already split into key=value). */
   args: Record<string, unknown>;
   kw: TaskKeywords;

@@ -3,8 +3,8 @@
  * the recap and exit code. The main job and the monitor call this; the CLI is a thin shell.
  */
 import { dirname, resolve } from 'node:path';
-import { ExitCode, fleetError, formatError, type FleetError } from '../errors/index.js';
-import { loadInventory } from '../inventory/index.js';
+import { err, ExitCode, fleetError, formatError, ok, type FleetError, type Result } from '../errors/index.js';
+import { loadInventory, type Inventory } from '../inventory/index.js';
 import { maskDeep, useColor } from '../log/index.js';
 import '../modules/builtin/index.js';
 import { closeMenderSessions, menderRequestStats } from '../modules/mender/index.js';
@@ -12,6 +12,7 @@ import type { RunMode } from '../modules/registry.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
 import { loadPlaybook } from './loader.js';
+import { noMatchingTask, startAtMatcher } from './start-at.js';
 import { displayFromEnv, Printer, type Stats } from './output.js';
 import { groupResults, ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
 import { clearYamlCache } from './yaml.js';
@@ -32,6 +33,10 @@ export interface RunOptions {
   verbosity?: number;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
+  /** Where ansible's stderr messages go (--start-at-task that matched nothing); process.stderr by default. */
+  stderr?: NodeJS.WritableStream;
+  /** --start-at-task NAME: skip tasks until one is named NAME (or "role : NAME", or matches it as a glob). */
+  startAtTask?: string;
   /** Write the JSON run report here. */
   report?: string;
   /** Keep every host × task result in the returned report (tests, callers); a report file streams them instead. */
@@ -83,13 +88,17 @@ export function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, di
   };
 }
 
-function limitHosts(
-  limit: string | undefined,
-  match: (p: string) => { ok: boolean; value?: string[]; error?: FleetError },
-): string[] | FleetError | undefined {
-  if (!limit) return undefined;
-  const r = match(limit);
-  return r.ok ? (r.value ?? []) : r.error!;
+/** --limit as host names; an error when the pattern is bad or matches nothing (ansible stops too). */
+export function limitHosts(limit: string | undefined, inv: Inventory): Result<string[] | undefined, FleetError> {
+  if (!limit) return ok(undefined);
+  const r = inv.match(limit);
+  if (!r.ok) return r;
+  if (r.value.length) return ok(r.value);
+  return err(
+    fleetError('run.limit', `--limit ${limit} matches no host`, {
+      hint: 'check the pattern against the inventory (fleetplay inventory list)',
+    }),
+  );
 }
 
 export async function runPlaybook(o: RunOptions): Promise<RunResult> {
@@ -114,14 +123,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const inv = loadInventory(o.inventory, { playbookDir: dirname(resolve(o.playbook)) });
   report.timings.inventoryMs = lap();
   if (!inv.ok) return fail(inv.error);
-  const limit = limitHosts(o.limit, (p) => inv.value.match(p));
-  if (limit && !Array.isArray(limit)) return fail([limit]);
-  if (Array.isArray(limit) && limit.length === 0)
-    return fail([
-      fleetError('run.limit', `--limit ${o.limit} matches no host`, {
-        hint: 'check the pattern against the inventory (fleetplay inventory list)',
-      }),
-    ]);
+  const limit = limitHosts(o.limit, inv.value);
+  if (!limit.ok) return fail([limit.error]);
   const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
   const kept: TaskRecord[] = [];
   const printer = new Printer({
@@ -147,10 +150,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     forks: o.forks ?? DEFAULT_FORKS,
     extraVars: { ...(o.extraVars ?? {}), ansible_verbosity: o.verbosity ?? 0 },
     tags: { tags: o.tags ?? [], skip: o.skipTags ?? [] },
-    limit: limit,
+    limit: limit.value,
     env: o.env ?? process.env,
     verbosity: o.verbosity ?? 0,
     onRecord: recorder(o, sink, kept),
+    startAt: o.startAtTask !== undefined ? startAtMatcher(o.startAtTask) : undefined,
   });
   try {
     await engine.run();
@@ -162,6 +166,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const recap: Record<string, Stats> = {};
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
   printer.recap(new Map(Object.entries(recap)));
+  if (engine.startAtPending) (o.stderr ?? process.stderr).write(noMatchingTask(o.startAtTask!));
   for (const e of engine.errors) stdout.write(`ERROR! ${formatError(e)}\n`);
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
   const unreachable = Object.values(recap).some((s) => s.unreachable > 0);

@@ -10,13 +10,18 @@ export interface TagFilter {
   skip: string[];
 }
 
-export function taskTags(t: TaskNode): Set<string> {
+/** Tag names from `tags:` values (a list, or a comma separated string). */
+export function tagNames(values: unknown[]): Set<string> {
   return new Set(
-    [...asList(t.inherit.tags), ...asList(t.kw.tags)]
+    values
       .flatMap((x) => String(x).split(','))
       .map((x) => x.trim())
       .filter(Boolean),
   );
+}
+
+export function taskTags(t: TaskNode): Set<string> {
+  return tagNames([...asList(t.inherit.tags), ...asList(t.kw.tags)]);
 }
 
 export function selectedByTags(t: TaskNode, f: TagFilter): boolean {

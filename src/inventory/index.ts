@@ -2,4 +2,5 @@
 export type { VarLayer, GroupInfo, Inventory, LoadOptions } from './types.js';
 export { loadInventory } from './load.js';
 export { isDeviceId } from './device-id.js';
-export { splitPattern } from './patterns.js';
+export { globToRegex, splitPattern } from './patterns.js';
+export { compareStrings } from './model.js';
