@@ -124,7 +124,10 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
     const o = fixtureOptions(name);
     const out = sink();
     const r = await runPlaybook({
-      playbook: join(dir, `${name}.yml`),
+      playbook: o.playbook,
+      limit: o.limit,
+      startAtTask: o.startAtTask,
+      stderr: sink().s,
       inventory: [join(dir, 'inventory.yml')],
       mode: o.check ? 'dry-run' : 'run',
       tags: o.tags,
