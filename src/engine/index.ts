@@ -1,4 +1,4 @@
-/** The playbook engine: load, run, report. See README "Playbooks". */
+/** The playbook engine: load, run, report. See docs/playbooks.md. */
 export { runPlaybook, modeFrom, DEFAULT_FORKS, type RunOptions, type RunResult } from './run.js';
 export { loadPlaybook } from './loader.js';
 export { RunReport, TaskRecord, TaskResults, StatsSchema, writeReport, groupResults, flatResults } from './report.js';

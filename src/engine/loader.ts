@@ -52,7 +52,7 @@ function zodError(e: z.ZodError, file: string, obj: object, what: string): Fleet
     return fleetError('playbook.unknown-keyword', `unknown ${what} keyword "${k}"`, {
       file,
       line: keyLine(obj, k) ?? line,
-      hint: `remove "${k}" or check its spelling; see README "Playbooks" for the supported keywords`,
+      hint: `remove "${k}" or check its spelling; see docs/playbooks.md for the supported keywords`,
     });
   }
   return fleetError('playbook.bad-value', `${what} keyword "${key}": ${issue.message}`, {

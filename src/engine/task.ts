@@ -145,7 +145,7 @@ async function callModule(
       const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
         file: t.file,
         line: t.line,
-        hint: `see the ${t.action} module in README "Playbooks"`,
+        hint: `see the ${t.action} module in docs/playbooks.md`,
       });
       return { failed: true, changed: false, msg: formatError(e) };
     }

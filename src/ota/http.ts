@@ -2,7 +2,7 @@
  * The HTTP exchange under the transport, on undici: a keep-alive connection pool per run, JSON in
  * and out, no redirects followed. undici rather than axios because the main job reads one
  * configuration per device: on this kind of machine axios spent ~104 µs of CPU per request
- * against ~32 µs for undici (README "OTA client"). HTTP_PROXY/HTTPS_PROXY/NO_PROXY are honoured.
+ * against ~32 µs for undici (docs/performance.md). HTTP_PROXY/HTTPS_PROXY/NO_PROXY are honoured.
  */
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 

@@ -44,7 +44,7 @@ export interface StartOptions {
   dataDir?: string;
   /** Fleet spec file path or object; used only when the data dir holds no state yet. */
   spec?: string | FleetSpec;
-  /** Inventory sources to seed devices from (see README). */
+  /** Inventory sources to seed devices from (see docs/server.md). */
   inventory?: string[];
   /** Generate this many devices (overrides spec.generate.count). */
   devices?: number;

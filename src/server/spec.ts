@@ -110,9 +110,9 @@ export function parseFleetSpec(
 
 function hintFor(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys')
-    return `remove ${issue.keys.join(', ')}; allowed keys are listed in README "Embedded OTA server"`;
+    return `remove ${issue.keys.join(', ')}; allowed keys are listed in docs/server.md, "Fleet spec"`;
   if (issue.code === 'invalid_type') return `write a value of type ${issue.expected}`;
-  return 'see the fleet spec format in README "Embedded OTA server"';
+  return 'see the fleet spec format in docs/server.md, "Fleet spec"';
 }
 
 /** Reads a YAML/JSON fleet spec file; errors carry line and column of the offending node. */

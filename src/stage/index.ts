@@ -1,4 +1,4 @@
-/** The main job's run: stage from git, report extras, job summary. See README "The main job". */
+/** The main job's run: stage from git, report extras, job summary. See docs/architecture.md, "The main job". */
 export { runStage, type StageRunOptions, type StageRunResult } from './run.js';
 export { stageReport, summaryMarkdown, StageReport } from './summary.js';
 export { apiCounts } from './api.js';

@@ -1,4 +1,4 @@
-/** Jinja2/Ansible-compatible templating on nunjucks. See README "Templating". */
+/** Jinja2/Ansible-compatible templating on nunjucks. See docs/playbooks.md, "Templating". */
 export { Templar, type Vars, type TemplateContext, type TemplarOptions } from './templar.js';
 export { lazyVars } from './lazy.js';
 export { markUnsafe, isUnsafe } from './unsafe.js';

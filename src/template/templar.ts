@@ -275,7 +275,7 @@ export class Templar {
       hint: isSyntax
         ? 'check the Jinja2 syntax: {{ expression }}, {% if cond %}...{% endif %}, filters after |'
         : unknown
-          ? `check the spelling of '${unknown[2]}'; README "Templating" lists the supported filters and tests`
+          ? `check the spelling of '${unknown[2]}'; docs/playbooks.md ("Templating") lists the supported filters and tests`
           : undefined,
       ...where,
       context,

@@ -74,7 +74,7 @@ describe('variable precedence table vs ansible-core 2.14', () => {
     expect(expected.layers.length).toBeGreaterThanOrEqual(20);
   });
 
-  // The README's precedence list is this order: in ansible every case is won by its top layer.
+  // The precedence list of docs/playbooks.md is this order: in ansible every case is won by its top layer.
   it('ansible ranks the layers in the listed order (each case won by its top layer)', () => {
     expect(caseNames.map((c) => expected.cases[c])).toEqual(expected.layers.map((l) => l.id));
   });

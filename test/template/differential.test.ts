@@ -23,7 +23,7 @@ const fixtures: Fixture[] = JSON.parse(readFileSync(join(dir, 'fixtures.json'), 
 const templar = new Templar({ searchPaths: [dir], env: { FLEET_TEST_TOKEN: 's3cr3t-token-for-tests' } });
 
 /**
- * Where fleetplay knowingly differs (README "Templating", known differences): JS has one number
+ * Where fleetplay knowingly differs (docs/playbooks.md, "Templating", known differences): JS has one number
  * type, so a computed float with an integral value prints without ".0".
  */
 const KNOWN_DIFFERENCES: Record<string, unknown> = { 'float-literal-string': '5' };

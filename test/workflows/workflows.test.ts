@@ -135,11 +135,10 @@ describe('secret names agree across the repository', () => {
     expect(passed(file, command).sort()).toEqual([...read].sort());
   });
 
-  test('the inventory and README name only secrets that exist', () => {
+  test('the inventory, README and docs name only secrets that exist', () => {
     const known = new Set([...read, 'MENDER_ACCESS_TOKEN', 'GITHUB_TOKEN']);
-    const texts = [...filesUnder(join(process.cwd(), 'inventory')), join(process.cwd(), 'README.md')].map((f) =>
-      readFileSync(f, 'utf8'),
-    );
+    const docs = [join(process.cwd(), 'README.md'), ...filesUnder(join(process.cwd(), 'docs'))];
+    const texts = [...filesUnder(join(process.cwd(), 'inventory')), ...docs].map((f) => readFileSync(f, 'utf8'));
     const named = texts.flatMap((t) => [...t.matchAll(/\b[A-Z][A-Z0-9]*_TOKEN\b/g)].map((m) => m[0]));
     expect(named.filter((n) => !known.has(n))).toEqual([]);
   });
