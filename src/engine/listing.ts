@@ -4,7 +4,7 @@
  * server is contacted, no credential is needed.
  */
 import { dirname, resolve } from 'node:path';
-import { ExitCode, formatError, type FleetError } from '../errors/index.js';
+import { err, ExitCode, formatError, ok, type FleetError, type Result } from '../errors/index.js';
 import { compareStrings, loadInventory, type Inventory } from '../inventory/index.js';
 import { loadPlaybook, asList } from './loader.js';
 import type { Node, Play, TaskNode } from './model.js';
@@ -48,19 +48,21 @@ export function listPlaybook(o: ListOptions): { exitCode: number; errors: FleetE
   let text = `\nplaybook: ${o.playbook}\n`;
   if (!o.syntaxCheck) {
     const filter = { tags: o.tags ?? [], skip: o.skipTags ?? [] };
-    const hosts = (p: Play) => playHosts(p, inv.value, limit.value);
-    text += pb.value.plays.map((p, i) => playListing(p, i + 1, o, filter, hosts)).join('');
+    const hosts = pb.value.plays.map((p) => playHosts(p, inv.value, limit.value));
+    const bad = hosts.flatMap((h) => (h.ok ? [] : [h.error]));
+    if (bad.length) return fail(bad);
+    text += pb.value.plays.map((p, i) => playListing(p, i + 1, o, filter, o.listHosts ? hosts[i] : undefined)).join('');
   }
   stdout.write(text);
   return { exitCode: ExitCode.ok, errors: [] };
 }
 
-function playListing(play: Play, n: number, o: ListOptions, filter: TagFilter, hosts: (p: Play) => string[]): string {
+function playListing(play: Play, n: number, o: ListOptions, filter: TagFilter, hosts?: Result<string[]>): string {
   const patterns = asList(play.kw.hosts).map(String);
   const playTags = [...tagNames(asList(play.kw.tags))];
   let msg = `\n  play #${n} (${patterns.join(',')}): ${play.name}\tTAGS: [${playTags.join(',')}]`;
-  if (o.listHosts) {
-    const names = hosts(play);
+  if (hosts?.ok) {
+    const names = hosts.value;
     msg += `\n    pattern: [${patterns.map(pyRepr).join(', ')}]\n    hosts (${names.length}):`;
     msg += names.map((h) => `\n      ${h}`).join('');
   }
@@ -75,11 +77,15 @@ function playListing(play: Play, n: number, o: ListOptions, filter: TagFilter, h
   return `${msg}${list}`;
 }
 
-/** The play's hosts within --limit, in inventory order (ansible prints a set: its order varies). */
-function playHosts(play: Play, inv: Inventory, limit: string[] | undefined): string[] {
+/**
+ * The play's hosts within --limit, in inventory order (ansible prints a set: its order varies);
+ * a bad pattern is an error at the play, as when it runs.
+ */
+function playHosts(play: Play, inv: Inventory, limit: string[] | undefined): Result<string[]> {
   const m = inv.match(asList(play.kw.hosts).map(String).join(','));
+  if (!m.ok) return err({ ...m.error, file: play.file, line: play.line });
   const only = limit && new Set(limit);
-  return m.ok ? m.value.filter((h) => !only || only.has(h)) : [];
+  return ok(m.value.filter((h) => !only || only.has(h)));
 }
 
 /** Tasks of a block's `block:` section only: ansible's listing does not show rescue and always tasks. */

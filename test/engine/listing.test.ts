@@ -18,6 +18,7 @@ import { runPlaybook } from '../../src/engine/run.js';
 import { pyWrap } from '../../src/engine/start-at.js';
 import { ROOT, TOKEN, eachTestFleet, ensureBuilt } from '../stage/helpers.js';
 import { FIXTURES as dir, fixtureOptions } from './fixtures.js';
+import { repo } from './helpers.js';
 
 const recorded = readdirSync(dir)
   .filter((f) => f.endsWith('.stdout.txt'))
@@ -117,6 +118,17 @@ describe('listings as ansible-playbook prints them', () => {
       'ERROR! --limit nomatch matches no host\n  hint: check the pattern against the inventory (fleetplay inventory list)\n',
     );
   });
+});
+
+test('a host pattern fleetplay cannot read is the same error in a listing as in a run: file, line, exit 1', async () => {
+  const d = repo({ 'site.yml': '- hosts: "~a(b"\n  gather_facts: false\n  tasks:\n    - debug: msg=x\n' });
+  const o = { playbook: join(d, 'site.yml'), inventory: [join(d, 'inventory.yml')] };
+  const listed = sink();
+  expect(listPlaybook({ ...o, listHosts: true, stdout: listed.s }).exitCode).toBe(ExitCode.usage);
+  const ran = sink();
+  expect((await runPlaybook({ ...o, mode: 'run', stdout: ran.s })).exitCode).toBe(ExitCode.usage);
+  expect(listed.text()).toMatch(new RegExp(`^ERROR! ${o.playbook}:1: invalid host pattern`));
+  expect(ran.text()).toContain(listed.text());
 });
 
 describe('--start-at-task on stderr', () => {
