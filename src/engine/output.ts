@@ -39,6 +39,7 @@ const COLORS = {
   remove: '31',
   hunk: '36',
   plain: '0',
+  warning: '1;35',
 } as const;
 type Colour = keyof typeof COLORS;
 
@@ -54,6 +55,10 @@ export interface PrinterOptions {
    */
   displayOk?: boolean;
   displaySkipped?: boolean;
+  /** Where `[WARNING]: …` lines go: stderr, as ansible's Display.warning writes them. */
+  errStream?: NodeJS.WritableStream;
+  /** Colour for the warnings (their stream may be a terminal when stdout is not). */
+  errColor?: boolean;
 }
 
 /** The two display settings from the environment, as ansible reads them. */
@@ -71,6 +76,8 @@ export class Printer {
   private pending: string | undefined;
   private readonly showOk: boolean;
   private readonly showSkipped: boolean;
+  /** Warnings already shown: ansible shows each text once a run. */
+  private readonly warned = new Set<string>();
   constructor(private readonly o: PrinterOptions) {
     this.showOk = o.displayOk !== false;
     this.showSkipped = o.displaySkipped !== false;
@@ -130,6 +137,11 @@ export class Printer {
     opts: { item?: string; delegated?: string; show?: boolean; noLog?: boolean; ignored?: boolean },
   ): void {
     if ((kind === 'ok' && !this.showOk) || (kind === 'skipping' && !this.showSkipped)) return;
+    // As the default callback: a result's warnings before its line (ok, changed, failed), not in its JSON.
+    if (kind !== 'skipping' && Array.isArray(result.warnings) && result.warnings.length) {
+      this.warn(result.warnings.map(String));
+      result = Object.assign({}, result, { warnings: undefined });
+    }
     const who = opts.delegated ? `[${host} -> ${opts.delegated}]` : `[${host}]`;
     const item = opts.item !== undefined ? ` (item=${opts.item})` : '';
     const colour: Colour =
@@ -153,6 +165,23 @@ export class Printer {
     // ansible ends a skipped item's "(item=x) " with a space, before any " => {...}".
     const itemText = item ? ` =>${item}${kind === 'skipping' ? ' ' : ''}` : '';
     this.line(this.c(colour, `${kind}: ${who}${itemText}${text}`));
+  }
+
+  /**
+   * `[WARNING]: text` on the error stream, wrapped to the banner's width and each text once, as
+   * ansible's Display.warning; the output so far is written first so the two streams interleave
+   * in order on a terminal or in a CI log.
+   */
+  warn(texts: string[]): void {
+    this.announce();
+    const fresh = texts.map((t) => wrap(`[WARNING]: ${t}`, this.o.columns ?? 79)).filter((w) => !this.warned.has(w));
+    if (!fresh.length) return;
+    this.flush();
+    for (const w of fresh) {
+      this.warned.add(w);
+      const text = this.o.errColor ? `\x1b[${COLORS.warning}m${w}\x1b[0m` : w;
+      (this.o.errStream ?? process.stderr).write(maskSecrets(`${text}\n`));
+    }
   }
 
   /** A result's `--diff` text (see diff.ts): through the same buffer, so secrets are masked too. */
@@ -184,6 +213,57 @@ export class Printer {
     this.write('\n');
     this.flush();
   }
+}
+
+/** Python's str.expandtabs(8): a tab moves to the next multiple of 8 columns of its line. */
+function expandTabs(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    if (ch === '\t') out += ' '.repeat(8 - ((out.length - out.lastIndexOf('\n') - 1) % 8));
+    else out += ch === '\r' ? '\n' : ch;
+  }
+  return out;
+}
+
+/** Letters (not digits or _) on both sides of a hyphen: where textwrap may break a word. */
+const HYPHEN_BREAK = /(?<=[^\W\d_]{2}-)(?=[^\W\d_]-?[^\W\d_])/u;
+
+/**
+ * Python's textwrap.wrap(text, width) as ansible's Display.warning calls it: whitespace runs and
+ * words (split after a hyphen between letters) fill lines of at most `width`; whitespace at a line
+ * break is dropped; a word longer than a line fills the rest of the line (up to its last hyphen
+ * there, if any) and goes on on the next.
+ */
+export function wrap(text: string, width: number): string {
+  const chunks = expandTabs(text)
+    .replace(/[\n\v\f\r]/g, ' ')
+    .split(/( +)/)
+    .filter(Boolean)
+    .flatMap((c) => (c.startsWith(' ') ? [c] : c.split(HYPHEN_BREAK)))
+    .reverse();
+  const lines: string[] = [];
+  while (chunks.length) {
+    if (lines.length && chunks.at(-1)!.trim() === '') chunks.pop();
+    const line: string[] = [];
+    let len = 0;
+    while (chunks.length && len + chunks.at(-1)!.length <= width) {
+      const c = chunks.pop()!;
+      line.push(c);
+      len += c.length;
+    }
+    if (chunks.length && chunks.at(-1)!.length > width) {
+      const long = chunks.pop()!;
+      const room = Math.max(width - len, 1);
+      // After the last hyphen that fits, when something other than hyphens comes before it.
+      const hyphen = long.lastIndexOf('-', room - 1);
+      const end = hyphen > 0 && /[^-]/.test(long.slice(0, hyphen)) ? hyphen + 1 : room;
+      line.push(long.slice(0, end));
+      chunks.push(long.slice(end));
+    }
+    if (line.length && line.at(-1)!.trim() === '') line.pop();
+    if (line.length) lines.push(line.join(''));
+  }
+  return lines.join('\n');
 }
 
 /** debug's `msg` stands alone; its `var` value keeps the loop keys (ansible's _clean_results). */

@@ -33,7 +33,7 @@ export interface RunOptions {
   verbosity?: number;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
-  /** Where ansible's stderr messages go (--start-at-task that matched nothing); process.stderr by default. */
+  /** Where ansible's stderr messages go (module warnings, --start-at-task that matched nothing); process.stderr by default. */
   stderr?: NodeJS.WritableStream;
   /** --start-at-task NAME: skip tasks until one is named NAME (or "role : NAME", or matches it as a glob). */
   startAtTask?: string;
@@ -130,6 +130,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const printer = new Printer({
     stream: stdout,
     color: useColor(stdout),
+    errStream: o.stderr ?? process.stderr,
+    errColor: useColor(o.stderr ?? process.stderr),
     verbosity: o.verbosity ?? 0,
     ...displayFromEnv(o.env ?? process.env),
   });

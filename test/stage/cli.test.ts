@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { wrap } from '../../src/engine/output.js';
 import { ExitCode } from '../../src/errors/index.js';
 import { ROOT, DEV, SECRETS, TOKEN, allVarsWithImage, eachTestFleet, ensureBuilt, serverWrites } from './helpers.js';
 
@@ -99,5 +100,40 @@ describe('fleetplay run (built CLI)', () => {
     expect(r.out).toContain('pass --branch');
     expect(await fleet.srv.requests()).toEqual([]);
     expect(JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8')).errors[0].code).toBe('git.no-branch');
+  });
+
+  it('a device whose update failed is held back with a warning (no -v); -e retry_failed=true deploys it again', async () => {
+    fleet.repo.commit('canary', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    fleet.repo.checkout('canary');
+    await fleet.srv.admin('PUT', `devices/${DEV.kioskCampus}`, { fail: true });
+    const env = { MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS };
+    const run = (...extra: string[]) =>
+      fleetplay(['run', '--mode', 'run', '-e', `mender_server=${fleet.srv.url}`, ...extra], env);
+    const creates = async () =>
+      (await serverWrites(fleet.srv)).filter((w) => w.path === '/api/management/v1/deployments/deployments');
+    expect((await run()).code).toBe(ExitCode.ok);
+    expect(await creates()).toHaveLength(1);
+    await fleet.srv.admin('POST', 'clock/advance', { seconds: 600 });
+    const client = fleet.srv.client();
+    const failed = await client.listDeployments({ status: 'finished', type: 'software' });
+    const dep = failed.ok ? failed.value.find((d) => d.artifact_name === 'fleet-os-1.1.0-raspberrypi3') : undefined;
+    const device = dep ? await client.deploymentDevices(dep.id, 'failure') : undefined;
+    client.close();
+    const finished = device?.ok ? device.value[0]?.finished : undefined;
+    expect(finished).toBeDefined();
+
+    const held = await run();
+    expect(held.code).toBe(ExitCode.ok);
+    const warning = `[WARNING]: held back: ${DEV.kioskCampus}: deployment ${dep!.id} of fleet-os-1.1.0-raspberrypi3 failed on ${finished}; retry with: fleetplay run -e retry_failed=true`;
+    // Wrapped at 79 columns as ansible's warnings are.
+    expect(held.out).toContain(wrap(warning, 79));
+    expect(await creates()).toHaveLength(1);
+
+    const retried = await run('-e', 'retry_failed=true');
+    expect(retried.code).toBe(ExitCode.ok);
+    expect(retried.out).not.toContain('held back');
+    const after = await creates();
+    expect(after).toHaveLength(2);
+    expect((after[1].body as { devices: string[] }).devices).toEqual([DEV.kioskCampus]);
   });
 });

@@ -75,9 +75,21 @@ function withDiff(r: Result_, d: OsDecision, diff: boolean): Result_ {
 
 function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Result_ {
   if (d.action === 'fail') return { failed: true, msg: d.why, action: d.action };
+  if (d.action === 'held') return { changed: false, msg: d.why, action: d.action, warnings: [heldWarning(d)] };
   if (failed) return Object.assign({}, failed, { action: d.action });
   const changed = d.action === 'deploy' || d.action === 'abort';
   return { changed, msg: live || !changed ? d.why : `would: ${d.why}`, action: d.action, from: d.from, to: d.to };
+}
+
+/**
+ * A held device is a warning (ansible prints a result's warnings without -v, a module's way to
+ * say "look at this"): which device, which deployment failed when, and the command that retries.
+ * The hint is the default playbook's: its os_update role passes `-e retry_failed` to this module.
+ */
+function heldWarning(d: Extract<OsDecision, { action: 'held' }>): string {
+  const who = d.host === d.device ? d.host : `${d.host} (${d.device})`;
+  const when = d.failedAt ? ` on ${d.failedAt}` : '';
+  return `held back: ${who}: deployment ${d.deployment} of ${d.to} failed${when}; retry with: fleetplay run -e retry_failed=true`;
 }
 
 /** Writes the plan; returns device → failure for the devices whose write failed. */

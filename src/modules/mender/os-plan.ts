@@ -25,7 +25,7 @@ export type OsDecision =
   | (Base & { action: 'wait'; deployment: string; abort: InFlight[] })
   | (Base & { action: 'deploy'; abort: InFlight[] })
   | (Base & { action: 'abort'; abort: InFlight[] })
-  | (Base & { action: 'held'; deployment: string })
+  | (Base & { action: 'held'; deployment: string; failedAt?: string })
   | (Base & { action: 'fail' });
 
 /** The device's last deployment of the desired artifact failed (see `recentFailures`). */
@@ -98,6 +98,7 @@ export function planOsUpdate(
     return decision(base, {
       action: 'held',
       deployment: failed.deployment,
+      ...(failed.finished ? { failedAt: failed.finished } : {}),
       why: `the deployment of ${desired} failed on this device${when}; not retried (set retry_failed: true to retry, or release a fix)`,
     });
   }
