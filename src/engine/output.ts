@@ -5,6 +5,7 @@
  */
 import { maskDeep, maskSecrets } from '../log/index.js';
 import type { DiffLine } from './diff.js';
+import { pyWrap } from './start-at.js';
 
 export interface Stats {
   ok: number;
@@ -174,7 +175,9 @@ export class Printer {
    */
   warn(texts: string[]): void {
     this.announce();
-    const fresh = texts.map((t) => wrap(`[WARNING]: ${t}`, this.o.columns ?? 79)).filter((w) => !this.warned.has(w));
+    const fresh = texts
+      .map((t) => pyWrap(`[WARNING]: ${t}`, this.o.columns ?? 79).join('\n'))
+      .filter((w) => !this.warned.has(w));
     if (!fresh.length) return;
     this.flush();
     for (const w of fresh) {
@@ -213,57 +216,6 @@ export class Printer {
     this.write('\n');
     this.flush();
   }
-}
-
-/** Python's str.expandtabs(8): a tab moves to the next multiple of 8 columns of its line. */
-function expandTabs(text: string): string {
-  let out = '';
-  for (const ch of text) {
-    if (ch === '\t') out += ' '.repeat(8 - ((out.length - out.lastIndexOf('\n') - 1) % 8));
-    else out += ch === '\r' ? '\n' : ch;
-  }
-  return out;
-}
-
-/** Letters (not digits or _) on both sides of a hyphen: where textwrap may break a word. */
-const HYPHEN_BREAK = /(?<=[^\W\d_]{2}-)(?=[^\W\d_]-?[^\W\d_])/u;
-
-/**
- * Python's textwrap.wrap(text, width) as ansible's Display.warning calls it: whitespace runs and
- * words (split after a hyphen between letters) fill lines of at most `width`; whitespace at a line
- * break is dropped; a word longer than a line fills the rest of the line (up to its last hyphen
- * there, if any) and goes on on the next.
- */
-export function wrap(text: string, width: number): string {
-  const chunks = expandTabs(text)
-    .replace(/[\n\v\f\r]/g, ' ')
-    .split(/( +)/)
-    .filter(Boolean)
-    .flatMap((c) => (c.startsWith(' ') ? [c] : c.split(HYPHEN_BREAK)))
-    .reverse();
-  const lines: string[] = [];
-  while (chunks.length) {
-    if (lines.length && chunks.at(-1)!.trim() === '') chunks.pop();
-    const line: string[] = [];
-    let len = 0;
-    while (chunks.length && len + chunks.at(-1)!.length <= width) {
-      const c = chunks.pop()!;
-      line.push(c);
-      len += c.length;
-    }
-    if (chunks.length && chunks.at(-1)!.length > width) {
-      const long = chunks.pop()!;
-      const room = Math.max(width - len, 1);
-      // After the last hyphen that fits, when something other than hyphens comes before it.
-      const hyphen = long.lastIndexOf('-', room - 1);
-      const end = hyphen > 0 && /[^-]/.test(long.slice(0, hyphen)) ? hyphen + 1 : room;
-      line.push(long.slice(0, end));
-      chunks.push(long.slice(end));
-    }
-    if (line.length && line.at(-1)!.trim() === '') line.pop();
-    if (line.length) lines.push(line.join(''));
-  }
-  return lines.join('\n');
 }
 
 /** debug's `msg` stands alone; its `var` value keeps the loop keys (ansible's _clean_results). */

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { wrap } from '../../src/engine/output.js';
+import { pyWrap } from '../../src/engine/start-at.js';
 import { ExitCode } from '../../src/errors/index.js';
 import { ROOT, DEV, SECRETS, TOKEN, allVarsWithImage, eachTestFleet, ensureBuilt, serverWrites } from './helpers.js';
 
@@ -126,7 +126,7 @@ describe('fleetplay run (built CLI)', () => {
     expect(held.code).toBe(ExitCode.ok);
     const warning = `[WARNING]: held back: ${DEV.kioskCampus}: deployment ${dep!.id} of fleet-os-1.1.0-raspberrypi3 failed on ${finished}; retry with: fleetplay run -e retry_failed=true`;
     // Wrapped at 79 columns as ansible's warnings are.
-    expect(held.out).toContain(wrap(warning, 79));
+    expect(held.out).toContain(pyWrap(warning, 79).join('\n'));
     expect(await creates()).toHaveLength(1);
 
     const retried = await run('-e', 'retry_failed=true');
