@@ -12,6 +12,9 @@ import { isListing, listPlaybook } from './listing.js';
 
 export const DEFAULT_PLAYBOOK = 'playbooks/manage-fleet.yml';
 export const DEFAULT_INVENTORY = 'inventory/';
+/** The same words for every command's --server (the precedence is src/ota/server-url.ts's). */
+export const SERVER_OPTION_HELP =
+  'OTA (Mender) server URL; beats -e mender_server, MENDER_SERVER_URL and the mender_server variable';
 
 /** -e NAME=VALUE (several per flag, space separated), -e '{"json": 1}' / YAML, or -e @file. */
 export function parseExtraVars(values: string[]): Record<string, unknown> {
@@ -85,6 +88,7 @@ export function registerRunCommand(program: Command): void {
     .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
     .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
     .option('--report <file>', 'write the JSON run report here')
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option(
       '--branch <name>',
       'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)',
@@ -126,6 +130,7 @@ export function registerRunCommand(program: Command): void {
         report: o.report as string | undefined,
         branch: o.branch as string | undefined,
         startAtTask: o.startAtTask as string | undefined,
+        server: o.server as string | undefined,
       });
       process.exitCode = r.exitCode;
     });

@@ -7,7 +7,12 @@ import { err, ExitCode, fleetError, formatError, ok, type FleetError, type Resul
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import { maskDeep, useColor } from '../log/index.js';
 import '../modules/builtin/index.js';
-import { closeMenderSessions, menderRequestStats } from '../modules/mender/index.js';
+import {
+  closeMenderSessions,
+  configureMenderServer,
+  menderFatalError,
+  menderRequestStats,
+} from '../modules/mender/index.js';
 import type { RunMode } from '../modules/registry.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
@@ -31,6 +36,8 @@ export interface RunOptions {
   skipTags?: string[];
   forks?: number;
   verbosity?: number;
+  /** `--server`: the OTA server URL, above MENDER_SERVER_URL and `mender_server` (src/ota/server-url.ts). */
+  server?: string;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
   /** Where ansible's stderr messages go (module warnings, --start-at-task that matched nothing); process.stderr by default. */
@@ -57,6 +64,8 @@ export interface RunResult {
   recap: Record<string, Stats>;
   report: RunReport;
   errors: FleetError[];
+  /** The OTA error that stopped the run's requests (unreachable server, refused token, bad URL), if any. */
+  otaError?: FleetError;
 }
 
 export const DEFAULT_FORKS = 100;
@@ -158,6 +167,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     onRecord: recorder(o, sink, kept),
     startAt: o.startAtTask !== undefined ? startAtMatcher(o.startAtTask) : undefined,
   });
+  configureMenderServer(serverSettings(o, inv.value));
   try {
     await engine.run();
   } catch (e) {
@@ -191,10 +201,24 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
+  const otaError = menderFatalError();
   // The run's OTA sessions end with it: sockets closed, counters and errors not carried over.
   closeMenderSessions();
   if (o.report) writeReport(o.report, report, sink);
-  return { exitCode, recap, report, errors: engine.errors };
+  return { exitCode, recap, report, errors: engine.errors, ...(otaError ? { otaError } : {}) };
+}
+
+/** The run's say on the OTA server URL, for the mender_* modules (not variables a play could see or shadow). */
+function serverSettings(o: RunOptions, inv: Inventory) {
+  return {
+    server: o.server,
+    extraServer: o.extraVars?.mender_server,
+    // A file is named only when the host's value is the inventory's (play vars may override it).
+    varsFrom: (host: string, value: unknown) => {
+      const origin = inv.varOrigin(host, 'mender_server');
+      return origin && origin.value === value ? origin.source : undefined;
+    },
+  };
 }
 
 /** Results go to the report file as they happen, and into memory only when the caller asked. */

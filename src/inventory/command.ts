@@ -1,10 +1,9 @@
-import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, formatError, type FleetError } from '../errors/index.js';
 import { isSecretName, maskSecrets } from '../log/index.js';
 import { applyPlan, planAdd, planDiff, planMove, planRemove, type EditPlan } from './edit.js';
 import { loadFull } from './load.js';
-import type { LoadedInventory } from './model.js';
+import { relToCwd, type LoadedInventory } from './model.js';
 import { graph } from './render.js';
 import type { Result } from '../errors/index.js';
 
@@ -29,10 +28,7 @@ interface Common {
 }
 
 /** Paths under the working directory print relative to it, others absolute. */
-const rel = (p: string): string => {
-  const r = relative(process.cwd(), p);
-  return r && !r.startsWith('..') ? r : p;
-};
+const rel = relToCwd;
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** `fleetplay inventory …`: list, show, graph, move, add, remove. */
@@ -136,15 +132,7 @@ function relErr(e: FleetError): FleetError {
 }
 
 /** The last layer that sets the var: its value and source. */
-function winner(inv: LoadedInventory, host: string, name: string): { value: unknown; source: string } | undefined {
-  const layer = inv.hostLayers(host).filter((l) => name in l.vars).pop();
-  return layer && { value: layer.vars[name], source: relSource(layer.source) };
-}
-
-function relSource(source: string): string {
-  const m = /^(.*?)( \(.*\))?$/.exec(source)!;
-  return rel(m[1]) + (m[2] ?? '');
-}
+const winner = (inv: LoadedInventory, host: string, name: string) => inv.varOrigin(host, name);
 
 function listJson(inv: LoadedInventory) {
   return {
@@ -169,10 +157,13 @@ function branchIsDefault(inv: LoadedInventory, host: string): boolean {
   return !sets(inv.ownHostLayers(host)) && !inv.sortedGroups(host).some((g) => sets(inv.ownGroupLayers(g)));
 }
 
+/** A table cell for a variable's value: '-' when unset. */
+const cell = (v: unknown): string => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+
 function listText(inv: LoadedInventory): string {
   const branch = (h: { subscribed_branch: unknown; subscribed_branch_is_default: boolean }) =>
-    `${String(h.subscribed_branch ?? '-')}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
-  const rows = listJson(inv).hosts.map((h) => [h.device, String(h.device_name ?? '-'), branch(h), h.groups.join(', ')]);
+    `${cell(h.subscribed_branch)}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
+  const rows = listJson(inv).hosts.map((h) => [h.device, cell(h.device_name), branch(h), h.groups.join(', ')]);
   return table([['DEVICE', 'NAME', 'BRANCH', 'GROUPS'], ...rows]);
 }
 

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 import type { EntryRef, GroupData, HostData, InventoryBuilder } from './build.js';
 import { matchPattern } from './patterns.js';
@@ -127,6 +128,14 @@ export class LoadedInventory implements Inventory {
     return Object.assign({}, ...this.hostLayers(host).map((l) => l.vars)) as Record<string, unknown>;
   }
 
+  /** The inventory layer whose value of `name` the host gets: its value and source (path relative to the cwd). */
+  varOrigin(host: string, name: string): { value: unknown; source: string } | undefined {
+    const layers = this.hostLayers(host);
+    for (let i = layers.length - 1; i >= 0; i--)
+      if (name in layers[i].vars) return { value: layers[i].vars[name], source: relSource(layers[i].source) };
+    return undefined;
+  }
+
   /** Layers from groups, in ansible 2.14's VARIABLE_PRECEDENCE order; cached per group list. */
   private groupLayers(sorted: string[]): VarLayer[] {
     const cached = this.groupLayerCache.get(sorted);
@@ -221,6 +230,18 @@ export class LoadedInventory implements Inventory {
     }
     return { ok: true, value: depth };
   }
+}
+
+/** A path relative to the working directory when it is below it (shorter in messages), else as given. */
+export function relToCwd(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
+/** A layer's source (`path` or `path (group g)`) with the path relative to the working directory. */
+function relSource(source: string): string {
+  const m = /^(.*?)( \(.*\))?$/.exec(source)!;
+  return relToCwd(m[1]) + (m[2] ?? '');
 }
 
 /** Python's default string order (code points); localeCompare would differ. */

@@ -23,6 +23,8 @@ export interface Inventory {
   hostLayers(host: string): VarLayer[];
   /** Flat merge of hostLayers, untemplated. */
   hostVars(host: string): Record<string, unknown>;
+  /** The layer that gives the host its value of `name`: the value and the source (relative path). */
+  varOrigin(host: string, name: string): { value: unknown; source: string } | undefined;
   /** The magic var `group_names`. */
   groupNames(host: string): string[];
   /** The magic var `groups`. */

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, formatError, type FleetError, type Result } from '../errors/index.js';
-import { DEFAULT_INVENTORY, DEFAULT_PLAYBOOK } from '../engine/cli.js';
+import { DEFAULT_INVENTORY, DEFAULT_PLAYBOOK, SERVER_OPTION_HELP } from '../engine/cli.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary, describeCounts, fromActionsEnv, statusPublisher } from '../github/index.js';
 import { loadInventory } from '../inventory/index.js';
@@ -92,14 +92,14 @@ async function stage(
   return git;
 }
 
-/** `mender_server` of the inventory when --server and MENDER_SERVER_URL say nothing. */
-function inventoryServer(a: MonitorArgs): string | undefined {
+/** `mender_server` of the inventory's first host and the file that sets it (the lowest rank: server-url.ts). */
+function inventoryServer(a: MonitorArgs): { value: unknown; from?: string } | undefined {
   const inv = loadInventory(a.inventory, { playbookDir: dirname(resolve(a.playbook)) });
   if (!inv.ok) return undefined;
-  const host = inv.value.match('all');
-  const first = host.ok ? host.value[0] : undefined;
-  const v = first ? inv.value.hostVars(first).mender_server : undefined;
-  return typeof v === 'string' && !v.includes('{{') ? v : undefined;
+  const first = inv.value.hosts[0];
+  const origin = first === undefined ? undefined : inv.value.varOrigin(first, 'mender_server');
+  if (!origin || typeof origin.value !== 'string' || origin.value.includes('{{')) return undefined;
+  return { value: origin.value, from: origin.source };
 }
 
 export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number> {
@@ -110,8 +110,7 @@ export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number>
   const { branch, commit } = where.value;
   const opts = followOptions(a, branch, commit);
   if (!opts.ok) return fail(io, opts.error);
-  const server = a.server ?? (io.env.MENDER_SERVER_URL ? undefined : inventoryServer(a));
-  const client = MenderClient.from({ server, env: io.env });
+  const client = MenderClient.from({ server: a.server, env: io.env, lookupServer: () => inventoryServer(a) });
   if (!client.ok) return fail(io, client.error);
   try {
     const desired = fromReport ?? (await engineDesired(a, branch, commit, io.env));
@@ -133,7 +132,8 @@ async function engineDesired(
     inventory: a.inventory,
     branch,
     commit,
-    env: { ...env, ...(a.server ? { MENDER_SERVER_URL: a.server } : {}) },
+    server: a.server,
+    env,
   });
 }
 
@@ -230,7 +230,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--report <file>', "a run's report.json instead of the dry-run")
     .option('--branch <name>', 'stage branch (default: the checked-out branch, or GITHUB_REF_NAME)')
     .option('--repo <dir>', 'the fleet repository checkout', '.')
-    .option('--server <url>', 'Mender server URL (default: MENDER_SERVER_URL, else mender_server of the inventory)')
+    .option('--server <url>', SERVER_OPTION_HELP)
     .option('--wait', 'keep looking until every device converged, failed or went silent', false)
     .option('--timeout <duration>', 'with --wait: give up after this long (exit 3)', MONITOR_DEFAULTS.timeout)
     .option('--interval <duration>', 'with --wait: time between looks', MONITOR_DEFAULTS.interval)

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { err, fleetError, ok, type Result } from '../errors/index.js';
+import { err, ExitCode, fleetError, ok, type Result } from '../errors/index.js';
 import { groupResults, RunReport, TaskStatus, type TaskRecord } from '../engine/report.js';
 import { z } from 'zod';
 import { runPlaybook } from '../engine/run.js';
@@ -107,6 +107,8 @@ export interface EngineInput {
   inventory: string[];
   branch: string;
   commit: string | null;
+  /** `--server`, ranked as for `fleetplay run` (src/ota/server-url.ts). */
+  server?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -123,6 +125,7 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     onRecord: (x) => void (failedOnServer(x) && failed.push(x)),
     branch: i.branch,
     commit: i.commit,
+    server: i.server,
     extraVars: { fleetplay_branch: i.branch },
     // Only the last lines are kept (for an error message): ok and skipped lines need not be made.
     env: { ...(i.env ?? process.env), ANSIBLE_DISPLAY_OK_HOSTS: 'false', ANSIBLE_DISPLAY_SKIPPED_HOSTS: 'false' },
@@ -132,7 +135,13 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     const first = r.errors[0];
     return err({ ...first, message: `desired state from ${i.playbook} (dry-run): ${first.message}` });
   }
-  if (r.exitCode === 4)
+  // The server's own error says which URL, from where, and why: the output's tail would not.
+  if (r.otaError)
+    return err({
+      ...r.otaError,
+      message: `the OTA server could not be used while computing the desired state (dry run of ${i.playbook}): ${r.otaError.message}`,
+    });
+  if (r.exitCode === ExitCode.otaUnreachable)
     return err(
       fleetError(
         'ota.unreachable',

@@ -1,56 +1,48 @@
 /**
- * Where the Mender server is and how to authenticate: from explicit options, then the play's
- * `mender_server` variable, then the environment (MENDER_SERVER_URL, MENDER_ACCESS_TOKEN,
- * MENDER_USER/MENDER_PASSWORD). Secrets are registered for masking the moment they are read.
+ * Where the Mender server is (server-url.ts: --server, -e mender_server, MENDER_SERVER_URL, the
+ * `mender_server` variable) and how to authenticate (MENDER_ACCESS_TOKEN, MENDER_USER/MENDER_PASSWORD).
+ * Secrets are registered for masking the moment they are read.
  */
 import { err, fleetError, ok, type Result } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
+import { chooseServerUrl, type ServerUrl, type ServerUrlInput } from './server-url.js';
 
 export type OtaAuth = { kind: 'token'; token: string } | { kind: 'login'; user: string; password: string };
 
 export interface OtaEndpoint {
   url: string;
   auth: OtaAuth;
+  /** Where the URL came from (`--server`, `MENDER_SERVER_URL`, a vars file): named in errors. */
+  from?: string;
 }
 
 export interface ResolveInput {
+  /** `--server`. */
   server?: string;
+  /** `-e mender_server=` of the run. */
+  extraServer?: unknown;
   token?: string;
+  /** The host's variables (`mender_server`). */
   vars?: Record<string, unknown>;
+  /** Where `mender_server` of `vars` is set. */
+  varsFrom?: string;
+  /** `mender_server` read only when needed (see server-url.ts). */
+  lookupServer?: ServerUrlInput['lookupVariable'];
   env?: NodeJS.ProcessEnv;
 }
 
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
-export function resolveServerUrl(input: ResolveInput): Result<string> {
-  const env = input.env ?? process.env;
-  const raw = nonEmpty(input.server) ?? nonEmpty(input.vars?.mender_server) ?? nonEmpty(env.MENDER_SERVER_URL);
-  if (!raw) {
-    return err(
-      fleetError('ota.no-server', 'no Mender server URL given', {
-        hint: 'set the `mender_server` variable (e.g. in group_vars/all.yml) or the MENDER_SERVER_URL environment variable',
-      }),
-    );
-  }
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return err(
-      fleetError('ota.bad-server-url', `the Mender server URL "${raw}" is not a URL`, {
-        hint: 'write it as https://host[:port]',
-      }),
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return err(
-      fleetError('ota.bad-server-url', `the Mender server URL "${raw}" must use http or https`, {
-        hint: 'write it as https://host[:port]',
-      }),
-    );
-  }
-  // The management API lives under /api/management; keep any path prefix but no trailing slash.
-  return ok(url.toString().replace(/\/+$/, ''));
+/** The server URL and where it came from: the precedence lives in server-url.ts. */
+export function resolveServerUrl(input: ResolveInput): Result<ServerUrl> {
+  return chooseServerUrl({
+    flag: input.server,
+    extraVar: input.extraServer,
+    env: input.env,
+    variable: input.vars?.mender_server,
+    variableFrom: input.varsFrom,
+    lookupVariable: input.lookupServer,
+  });
 }
 
 export function resolveAuth(input: ResolveInput): Result<OtaAuth> {
@@ -78,5 +70,5 @@ export function resolveEndpoint(input: ResolveInput): Result<OtaEndpoint> {
   if (!url.ok) return url;
   const auth = resolveAuth(input);
   if (!auth.ok) return auth;
-  return ok({ url: url.value, auth: auth.value });
+  return ok({ url: url.value.url, from: url.value.from, auth: auth.value });
 }

@@ -17,6 +17,7 @@ export {
   type OtaEndpoint,
   type ResolveInput,
 } from './config.js';
+export { chooseServerUrl, SERVER_URL_HINT, type ServerUrl, type ServerUrlInput } from './server-url.js';
 export { Transport, DEFAULTS as TRANSPORT_DEFAULTS, type TransportOptions } from './transport.js';
 export { OtaStats, isWrite, type OtaStatsSnapshot } from './stats.js';
 export * from './schemas.js';

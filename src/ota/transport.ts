@@ -11,6 +11,7 @@ import type { OtaAuth, OtaEndpoint } from './config.js';
 import { RateLimiter, realSleep, type Sleep } from './rate.js';
 import { backoffDelay, classify, isUnreachableCode, outcomeUnknown, parseRetryAfter, type Failure } from './retry.js';
 import { ErrorBody, LoginToken } from './schemas.js';
+import { SERVER_URL_HINT } from './server-url.js';
 import { OtaStats } from './stats.js';
 import { HttpClient, HttpError, type HttpAnswer } from './http.js';
 
@@ -223,9 +224,9 @@ export class Transport {
     return err(
       fleetError(
         'ota.bad-response',
-        `${call.op}: unexpected response from the Mender server${where}: ${issue?.message ?? 'invalid'}`,
+        `${call.op}: unexpected response from ${this.described}${where}: ${issue?.message ?? 'invalid'}`,
         {
-          hint: 'the server does not answer as the Mender management API describes; check mender_server points at a Mender server',
+          hint: `the server does not answer as the Mender management API describes — ${SERVER_URL_HINT}`,
           context: { endpoint: call.op, status: res.status },
         },
       ),
@@ -246,33 +247,48 @@ export class Transport {
   private refuse(call: Call<unknown>, status: number): FleetError {
     this.authFailure = fleetError(
       'ota.unauthorized',
-      `the Mender server ${this.endpoint.url} refused the request ${call.op} (HTTP ${status}): token wrong or lacking permission`,
+      `${this.described} refused the request ${call.op} (HTTP ${status}): token wrong or lacking permission`,
       { hint: AUTH_HINT, context: { endpoint: call.op, status } },
     );
     return this.authFailure;
   }
 
+  /** `OTA server URL (from SOURCE)`: every error about the server says which one and why it was chosen. */
+  get described(): string {
+    return describeServer(this.endpoint);
+  }
+
   private finalError(call: Call<unknown>, sent: Sent, attempt: number): FleetError {
     const tries = attempt + 1;
+    const after = `after ${tries} attempt${tries > 1 ? 's' : ''}`;
     if (sent.kind === 'network') {
       const unreachable = isUnreachableCode(sent.code) || classify({ kind: 'network', code: sent.code }) === 'retry';
       return fleetError(
         unreachable ? 'ota.unreachable' : 'ota.network',
-        `${call.op}: the Mender server ${this.endpoint.url} is unreachable (${sent.code} after ${tries} attempt${tries > 1 ? 's' : ''})`,
-        {
-          hint: 'check mender_server / MENDER_SERVER_URL and that the server is up',
-          context: { endpoint: call.op, code: sent.code },
-        },
+        `${this.described} could not be reached: ${networkReason(sent.code)} (${sent.code}) ${after} — ${SERVER_URL_HINT}`,
+        { context: { endpoint: call.op, code: sent.code } },
       );
     }
     const { status } = sent.res;
     const body = ErrorBody.safeParse(sent.res.data);
-    const detail = body.success ? `: ${maskSecrets(body.data.error)}` : '';
     const retryable = classify({ kind: 'status', status }) === 'retry';
+    const context = { endpoint: call.op, status };
+    if (!body.success && !retryable && notJson(sent.res)) {
+      // A web page where the management API should be: the URL names some other server.
+      return fleetError(
+        'ota.not-mender',
+        `${this.described} answered ${call.op} with HTTP ${status} and ${kindOfBody(sent.res)}, not the Mender management API — ${SERVER_URL_HINT}`,
+        {
+          hint: 'give the root of the Mender server (https://host[:port]), not a web page or a path below it',
+          context,
+        },
+      );
+    }
+    const detail = body.success ? `: ${maskSecrets(body.data.error)}` : '';
     return fleetError(
       retryable ? 'ota.unavailable' : `ota.http-${status}`,
-      `${call.op}: the Mender server answered HTTP ${status}${detail}${retryable ? ` (after ${tries} attempts)` : ''}`,
-      { context: { endpoint: call.op, status } },
+      `${call.op}: ${this.described} answered HTTP ${status}${detail}${retryable ? ` (${after})` : ''}`,
+      { context },
     );
   }
 
@@ -309,7 +325,7 @@ export class Transport {
         sent = { kind: 'network', code: networkCode(e) };
       }
       if (sent.kind === 'answer' && is2xx(sent.res.status)) {
-        const jwt = LoginToken.safeParse(unquote(String(sent.res.data ?? '')));
+        const jwt = LoginToken.safeParse(unquote(typeof sent.res.data === 'string' ? sent.res.data : ''));
         if (!jwt.success)
           return err(
             fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }),
@@ -320,7 +336,7 @@ export class Transport {
       if (sent.kind === 'answer' && (sent.res.status === 401 || sent.res.status === 403)) {
         this.authFailure = fleetError(
           'ota.unauthorized',
-          `the Mender server ${this.endpoint.url} refused the login of ${auth.user} (HTTP ${sent.res.status}): user or password wrong, or lacking permission`,
+          `${this.described} refused the login of ${auth.user} (HTTP ${sent.res.status}): user or password wrong, or lacking permission`,
           {
             hint: AUTH_HINT,
             context: { endpoint: op, status: sent.res.status },
@@ -349,6 +365,42 @@ const is2xx = (s: number) => s >= 200 && s < 300;
 
 function networkCode(e: unknown): string {
   return e instanceof HttpError ? e.code : 'ERR_NETWORK';
+}
+
+/** `OTA server URL (from SOURCE)`. */
+export function describeServer(e: Pick<OtaEndpoint, 'url' | 'from'>): string {
+  return `OTA server ${e.url}${e.from ? ` (from ${e.from})` : ''}`;
+}
+
+/** What a socket error code means, in words an operator checks against. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found (DNS)',
+  EAI_AGAIN: 'host name lookup failed (DNS)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'no answer in time (timeout)',
+  ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection aborted',
+  EPIPE: 'connection closed while sending',
+  ERR_BAD_RESPONSE: 'the answer is not HTTP',
+};
+
+function networkReason(code: string): string {
+  if (NETWORK_REASONS[code]) return NETWORK_REASONS[code];
+  if (/CERT|SSL|TLS/.test(code)) return 'TLS certificate not accepted';
+  return 'network error';
+}
+
+/** A body that is there and is not JSON: Mender's errors are always JSON. */
+function notJson(res: HttpAnswer): boolean {
+  return res.data !== undefined && !/json/i.test(res.headers['content-type'] ?? '') && typeof res.data !== 'object';
+}
+
+function kindOfBody(res: HttpAnswer): string {
+  return /html/i.test(res.headers['content-type'] ?? '') || /^\s*</.test(String(res.data))
+    ? 'an HTML page'
+    : 'plain text';
 }
 
 function describe(sent: Sent): string {

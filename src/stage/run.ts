@@ -8,8 +8,8 @@ import { ResultsFile, writeReport } from '../engine/report.js';
 import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
-import { log, registerSecretsFromEnv } from '../log/index.js';
-import { menderFatalError, menderRequestStats } from '../modules/mender/index.js';
+import { log, maskSecrets, registerSecretsFromEnv } from '../log/index.js';
+import { menderRequestStats } from '../modules/mender/index.js';
 import { exitCodeFor } from '../ota/index.js';
 import type { OtaStatsSnapshot } from '../ota/index.js';
 import { apiCounts } from './api.js';
@@ -54,7 +54,6 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   // Results stream to the report file while the playbook runs; the report is finished below.
   const sink = o.report ? new ResultsFile(o.report) : undefined;
   let ota: OtaStatsSnapshot | undefined;
-  let fatal: FleetError | undefined;
   const stageVars = {
     ...(branch ? { fleetplay_branch: branch } : {}),
     ...(commit ? { fleetplay_commit: commit } : {}),
@@ -70,7 +69,6 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     // Taken before the engine closes the run's OTA sessions.
     apiCounts: () => {
       ota = menderRequestStats();
-      fatal = menderFatalError();
       return { requests: ota.requests, byEndpoint: ota.byEndpoint };
     },
   }).catch((e: unknown) => {
@@ -78,7 +76,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     throw e;
   });
   r.report.api = apiCounts(ota ?? menderRequestStats(), Object.keys(r.recap).length);
-  if (fatal) withFatal(r, fatal);
+  if (r.otaError) withFatal(r, r.otaError, stdout);
   const stage = stageReport(r.report);
   r.report.stage = stage;
   if (o.report) writeReport(o.report, r.report, sink);
@@ -86,8 +84,12 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   return { ...r, stage };
 }
 
-/** An OTA error that ended the run (refused token, unreachable server) decides the exit code. */
-function withFatal(r: RunResult, e: FleetError): void {
+/**
+ * An OTA error that ended the run (refused token, unreachable server) decides the exit code, and
+ * closes the output: which server (and from where) and why, once, below the recap.
+ */
+function withFatal(r: RunResult, e: FleetError, stdout: NodeJS.WritableStream): void {
+  stdout.write(`ERROR! ${maskSecrets(formatError(e))}\n`);
   r.exitCode = exitCodeFor(e);
   r.report.exitCode = r.exitCode;
   r.report.errors.push({ code: e.code, message: e.message, file: e.file, line: e.line, hint: e.hint });

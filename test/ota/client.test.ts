@@ -153,7 +153,7 @@ describe('server unreachable or not a Mender server', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.code).toBe('ota.unreachable');
-      expect(r.error.message).toMatch(/unreachable \(ECONNREFUSED after 3 attempts\)/);
+      expect(r.error.message).toMatch(/could not be reached: connection refused \(ECONNREFUSED\) after 3 attempts/);
       expect(exitCodeFor(r.error)).toBe(ExitCode.otaUnreachable);
     }
     expect(c.stats.snapshot().requests).toBe(3);

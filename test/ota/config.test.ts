@@ -5,15 +5,16 @@ import { clearSecretsForTests } from '../../src/log/secrets.js';
 describe('server URL and credentials', () => {
   afterEach(() => clearSecretsForTests());
 
-  test('option beats the mender_server var beats MENDER_SERVER_URL', () => {
+  test('--server beats MENDER_SERVER_URL beats the mender_server var, and the endpoint says which it took', () => {
     const env = { MENDER_SERVER_URL: 'http://env:1', MENDER_ACCESS_TOKEN: 'tok-abcdef' };
-    const a = resolveEndpoint({ server: 'http://opt:1/', vars: { mender_server: 'http://var:1' }, env });
-    const b = resolveEndpoint({ vars: { mender_server: 'http://var:1' }, env });
-    const c = resolveEndpoint({ env });
-    expect([a, b, c].map((r) => (r.ok ? r.value.url : r.error.code))).toEqual([
-      'http://opt:1',
-      'http://var:1',
-      'http://env:1',
+    const vars = { mender_server: 'http://var:1' };
+    const a = resolveEndpoint({ server: 'http://opt:1/', vars, env });
+    const b = resolveEndpoint({ vars, env });
+    const c = resolveEndpoint({ vars, varsFrom: 'inventory/group_vars/all.yml', env: { MENDER_ACCESS_TOKEN: 'x' } });
+    expect([a, b, c].map((r) => (r.ok ? [r.value.url, r.value.from] : r.error.code))).toEqual([
+      ['http://opt:1', '--server'],
+      ['http://env:1', 'MENDER_SERVER_URL'],
+      ['http://var:1', 'inventory/group_vars/all.yml mender_server'],
     ]);
   });
 
@@ -39,7 +40,7 @@ describe('server URL and credentials', () => {
   });
 
   test.each([
-    [{ env: { MENDER_ACCESS_TOKEN: 'x' } }, 'ota.no-server', 'mender_server'],
+    [{ env: { MENDER_ACCESS_TOKEN: 'x' } }, 'ota.no-server', '--server URL, set MENDER_SERVER_URL'],
     [{ env: { MENDER_SERVER_URL: 'not a url', MENDER_ACCESS_TOKEN: 'x' } }, 'ota.bad-server-url', 'https://host'],
     [{ env: { MENDER_SERVER_URL: 'ftp://x', MENDER_ACCESS_TOKEN: 'x' } }, 'ota.bad-server-url', 'https://host'],
     [{ env: { MENDER_SERVER_URL: 'http://x', MENDER_USER: 'u' } }, 'ota.no-credentials', 'MENDER_ACCESS_TOKEN'],

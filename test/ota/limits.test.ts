@@ -90,7 +90,7 @@ describe('requests that outlast the timeout', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.code).toBe('ota.unreachable');
-      expect(r.error.message).toMatch(/unreachable/);
+      expect(r.error.message).toMatch(/could not be reached: no answer in time \(timeout\) \(ETIMEDOUT\)/);
       expect(r.error.message).toContain(srv.url);
       expect(exitCodeFor(r.error)).toBe(ExitCode.otaUnreachable);
     }

@@ -57,11 +57,37 @@ export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Resu
   return new Map(items.map((i) => [i.host, Object.assign({}, r)]));
 }
 
-export function clientFor(items: Item<unknown>[]): { client: MenderClient } | { failed: Map<string, Result_> } {
-  const first = items[0];
-  const c = menderClient(first.ctx.vars, first.ctx.env ?? process.env);
-  if (!c.ok) return { failed: failAll(items, c.error) };
-  return { client: c.value };
+type Results = Promise<Map<string, Result_>>;
+
+/**
+ * A bulk module run once per OTA server: hosts may name different servers (a per-group
+ * `mender_server`), and each server's hosts get one bulk call on its client.
+ */
+export function onEachServer<A, T extends unknown[]>(
+  run: (client: MenderClient, items: Item<A>[], ...task: T) => Results,
+): (items: Item<A>[], ...task: T) => Results {
+  return async (items, ...task) => {
+    const out = new Map<string, Result_>();
+    for (const [client, group] of byServer(items, out))
+      for (const [host, r] of await run(client, group, ...task)) out.set(host, r);
+    return out;
+  };
+}
+
+/** Items grouped by their server's client; a host whose server cannot be used gets its failure in `failed`. */
+function byServer<A>(items: Item<A>[], failed: Map<string, Result_>): Map<MenderClient, Item<A>[]> {
+  const groups = new Map<MenderClient, Item<A>[]>();
+  // Hosts with the same server settings share one resolution: 100k hosts, a handful of servers.
+  const byKey = new Map<string, ReturnType<typeof menderClient>>();
+  for (const i of items) {
+    const key = JSON.stringify([i.ctx.vars.mender_server, i.ctx.vars.mender_api]);
+    let c = byKey.get(key);
+    if (!c) byKey.set(key, (c = menderClient(i.ctx.vars, i.ctx.env ?? process.env, i.host)));
+    if (!c.ok) failed.set(i.host, failure(c.error));
+    else if (groups.has(c.value)) groups.get(c.value)!.push(i);
+    else groups.set(c.value, [i]);
+  }
+  return groups;
 }
 
 export type FactsOutcome = { facts: Map<string, MenderFacts>; failed: Map<string, Result_> } | { fatal: FleetError };

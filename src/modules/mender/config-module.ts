@@ -8,11 +8,11 @@ import { formatError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { ConfigMap } from '../../ota/schemas.js';
 import {
-  clientFor,
   deviceIdOf,
   factsFor,
   failAll,
   failure,
+  onEachServer,
   writes,
   type Item,
   type Result_,
@@ -39,14 +39,12 @@ interface Planned {
   diff: boolean;
 }
 
-export async function menderConfigBatch(
+async function configOn(
+  client: MenderClient,
   items: Item<ConfigArgs>[],
   task: { name: string; report: Sink },
 ): Promise<Map<string, Result_>> {
-  if (items.length === 0) return new Map();
-  const c = clientFor(items);
-  if ('failed' in c) return c.failed;
-  const known = await factsFor(c.client, items, true);
+  const known = await factsFor(client, items, true);
   if ('fatal' in known) return failAll(items, known.fatal);
   const out = new Map(known.failed);
   const planned: Planned[] = [];
@@ -72,10 +70,12 @@ export async function menderConfigBatch(
     task.report.add({ host: i.host, kind: 'config', action: decision.action, ...entry, why: decision.why });
   }
   const live = items.every((i) => writes(i));
-  const results = await Promise.all(planned.map(async (p) => [p.host, await settle(c.client, p, live)] as const));
+  const results = await Promise.all(planned.map(async (p) => [p.host, await settle(client, p, live)] as const));
   for (const [host, r] of results) out.set(host, r);
   return out;
 }
+
+export const menderConfigBatch = onEachServer(configOn);
 
 async function settle(client: MenderClient, p: Planned, live: boolean): Promise<Result_> {
   const d = p.decision;

@@ -4,7 +4,8 @@
  * configuration). A device the server does not know fails its host; the others go on.
  */
 import { z } from 'zod';
-import { clientFor, deviceIdOf, failAll, unknownDevice, type Item, type Result_ } from './common.js';
+import type { MenderClient } from '../../ota/client.js';
+import { deviceIdOf, onEachServer, failAll, unknownDevice, type Item, type Result_ } from './common.js';
 import { gatherFacts } from './gather.js';
 import { isGathered, markGathered, type MenderFacts } from './facts.js';
 
@@ -20,17 +21,14 @@ export const FactsArgs = z.strictObject({
 });
 export type FactsArgs = z.infer<typeof FactsArgs>;
 
-export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<string, Result_>> {
-  if (items.length === 0) return new Map();
-  const c = clientFor(items);
-  if ('failed' in c) return c.failed;
+async function factsOn(client: MenderClient, items: Item<FactsArgs>[]): Promise<Map<string, Result_>> {
   const ids = [...new Set(items.map(deviceIdOf))];
-  const g = await gatherFacts(c.client, ids, { config: items.some((i) => i.args.config), known: earlier(items) });
+  const g = await gatherFacts(client, ids, { config: items.some((i) => i.args.config), known: earlier(items) });
   if (!g.ok) return failAll(items, g.error);
   const out = new Map<string, Result_>();
   for (const i of items) {
     const f = g.value.facts.get(deviceIdOf(i));
-    if (!f) out.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), c.client) });
+    if (!f) out.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), client) });
     else
       out.set(i.host, {
         changed: false,
@@ -39,6 +37,8 @@ export async function menderFactsBatch(items: Item<FactsArgs>[]): Promise<Map<st
   }
   return out;
 }
+
+export const menderFactsBatch = onEachServer(factsOn);
 
 /** The `mender` facts this run already gathered for hosts that do not ask for a refresh. */
 function earlier(items: Item<FactsArgs>[]): Map<string, MenderFacts> | undefined {

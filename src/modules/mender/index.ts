@@ -7,7 +7,13 @@ import { menderConfigModule } from './config-module.js';
 import { menderFactsModule } from './facts-module.js';
 import { menderOsUpdateModule } from './os-module.js';
 
-export { closeMenderSessions, configureMender, menderFatalError, menderRequestStats } from './session.js';
+export {
+  closeMenderSessions,
+  configureMender,
+  configureMenderServer,
+  menderFatalError,
+  menderRequestStats,
+} from './session.js';
 export type { MenderFacts } from './facts.js';
 
 let done = false;

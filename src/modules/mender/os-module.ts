@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
-import { clientFor, factsFor, failAll, failure, writes, type Item, type Result_, type Sink } from './common.js';
+import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type Sink } from './common.js';
 import { recentFailures } from './gather.js';
 import {
   catalog,
@@ -35,21 +35,19 @@ export const OsArgs = z.strictObject({
 const FAILURE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export type OsArgs = z.infer<typeof OsArgs>;
 
-export async function menderOsUpdateBatch(
+async function osUpdateOn(
+  client: MenderClient,
   items: Item<OsArgs>[],
   task: { name: string; report: Sink },
 ): Promise<Map<string, Result_>> {
-  if (items.length === 0) return new Map();
-  const c = clientFor(items);
-  if ('failed' in c) return c.failed;
-  const known = await factsFor(c.client, items, false);
+  const known = await factsFor(client, items, false);
   if ('fatal' in known) return failAll(items, known.fatal);
   const byHost = new Map(items.map((i) => [i.host, i]));
   const wanted = [...new Set([...known.facts.keys()].map((h) => byHost.get(h)!.args.artifact))];
-  const arts = await c.client.listArtifacts(wanted);
+  const arts = await client.listArtifacts(wanted);
   if (!arts.ok) return failAll(items, arts.error);
   const cat = catalog(arts.value);
-  const failures = await recentFailures(c.client, wanted, new Date(Date.now() - FAILURE_WINDOW_MS));
+  const failures = await recentFailures(client, wanted, new Date(Date.now() - FAILURE_WINDOW_MS));
   if (!failures.ok) return failAll(items, failures.error);
   let decisions = [...known.facts].map(([host, facts]) => {
     const args = byHost.get(host)!.args;
@@ -61,11 +59,13 @@ export async function menderOsUpdateBatch(
     task.report.add({ host: d.host, kind: 'os', action: d.action, from: d.from, to: d.to, why: d.why });
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
-  const writeFailures = live ? await apply(c.client, decisions, aborts, items[0].args) : new Map<string, Result_>();
+  const writeFailures = live ? await apply(client, decisions, aborts, items[0].args) : new Map<string, Result_>();
   for (const d of decisions)
     out.set(d.host, withDiff(resultOf(d, writeFailures.get(d.device), live), d, byHost.get(d.host)!.ctx.diff === true));
   return out;
 }
+
+export const menderOsUpdateBatch = onEachServer(osUpdateOn);
 
 /** In diff mode a changed result carries before/after (ansible's `diff`), shown by `--diff`. */
 function withDiff(r: Result_, d: OsDecision, diff: boolean): Result_ {

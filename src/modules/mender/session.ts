@@ -30,11 +30,38 @@ export function configureMender(o: ClientOptions & { server?: string; token?: st
   overrides = o;
 }
 
+/**
+ * What the run knows of the server URL besides a host's variables: `--server`, `-e mender_server`
+ * and where each host's `mender_server` is set. Given by the run (src/engine/run.ts), not as
+ * variables: a flag is no fact a play could read or shadow.
+ */
+export interface MenderRunServer {
+  server?: string;
+  extraServer?: unknown;
+  /** Where the host's `mender_server` of this value is set, when the inventory sets it. */
+  varsFrom?: (host: string, value: unknown) => string | undefined;
+}
+
+let runServer: MenderRunServer = {};
+
+export function configureMenderServer(o: MenderRunServer): void {
+  runServer = o;
+}
+
+/** The client for a host: its server is chosen by src/ota/server-url.ts from the run's and the host's settings. */
 export function menderClient(
   vars: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
+  host?: string,
 ): Result<MenderClient> {
-  const ep = resolveEndpoint({ server: overrides.server, token: overrides.token, vars, env });
+  const ep = resolveEndpoint({
+    server: overrides.server ?? runServer.server,
+    extraServer: runServer.extraServer,
+    token: overrides.token,
+    vars,
+    varsFrom: host === undefined ? undefined : runServer.varsFrom?.(host, vars.mender_server),
+    env,
+  });
   if (!ep.ok) return ep;
   const tuning = MenderApiVars.safeParse(vars.mender_api);
   if (!tuning.success) {
@@ -74,6 +101,7 @@ const FATAL = new Set([
   'ota.no-server',
   'ota.no-credentials',
   'ota.bad-server-url',
+  'ota.not-mender',
 ]);
 
 /** Remembers the first error that ends the run (unreachable server, refused token); others are per host. */
@@ -107,4 +135,5 @@ export function closeMenderSessions(): void {
   sessions.clear();
   firstFatal = undefined;
   overrides = {};
+  runServer = {};
 }
