@@ -2,33 +2,29 @@
  * `fleetplay run` end to end: the built CLI (dist/cli/main.js) spawned in a fleet repository
  * checkout, as GitHub Actions runs it (detached HEAD, GITHUB_REF_NAME, GITHUB_STEP_SUMMARY).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pyWrap } from '../../src/engine/start-at.js';
+import type { RunReport } from '../../src/engine/report.js';
 import { ExitCode } from '../../src/errors/index.js';
-import { ROOT, DEV, SECRETS, TOKEN, allVarsWithImage, eachTestFleet, ensureBuilt, serverWrites } from './helpers.js';
-
-const cli = join(ROOT, 'dist/cli/main.js');
+import {
+  DEV,
+  fleetplayCli,
+  SECRETS,
+  TOKEN,
+  allVarsWithImage,
+  eachTestFleet,
+  ensureBuilt,
+  serverWrites,
+} from './helpers.js';
 
 beforeAll(ensureBuilt, 120_000);
 
 const fleet = eachTestFleet();
 
-/** Async spawn: the server answers from this process while the CLI runs. */
-function fleetplay(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: fleet.repo.dir,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let out = '';
-    child.stdout.on('data', (c) => (out += String(c)));
-    child.stderr.on('data', (c) => (out += String(c)));
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+const readReport = () => JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8')) as RunReport;
+const fleetplay = (args: string[], env: Record<string, string>) => fleetplayCli(fleet.repo.dir, args, env);
 
 const ciEnv = (branch: string, sha: string, summary: string) => ({
   GITHUB_ACTIONS: 'true',
@@ -54,7 +50,7 @@ describe('fleetplay run (built CLI)', () => {
       ciEnv('canary', sha, summary),
     );
     expect(r.code).toBe(ExitCode.ok);
-    const report = JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8'));
+    const report = readReport();
     expect(report).toMatchObject({ branch: 'canary', commit: sha, mode: 'run', exitCode: 0 });
     expect(report.stage).toMatchObject({
       subscribed: 1,
@@ -63,7 +59,7 @@ describe('fleetplay run (built CLI)', () => {
       config: { deploy: 1 },
       artifacts: { 'fleet-os-1.1.0-raspberrypi3': 1 },
     });
-    expect(report.api.perDevice.devices).toBe(7);
+    expect(report.api.perDevice?.devices).toBe(7);
     expect(report.api.writes).toBe((await serverWrites(fleet.srv)).length);
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain(`fleetplay run on \`canary\` at \`${sha.slice(0, 12)}\``);
@@ -99,7 +95,7 @@ describe('fleetplay run (built CLI)', () => {
     expect(r.out).toContain('HEAD is detached');
     expect(r.out).toContain('pass --branch');
     expect(await fleet.srv.requests()).toEqual([]);
-    expect(JSON.parse(readFileSync(join(fleet.repo.dir, 'report.json'), 'utf8')).errors[0].code).toBe('git.no-branch');
+    expect(readReport().errors[0].code).toBe('git.no-branch');
   });
 
   it('a device whose update failed is held back with a warning (no -v); -e retry_failed=true deploys it again', async () => {

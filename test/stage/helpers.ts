@@ -2,7 +2,7 @@
  * A real fleet repository (a temp git repo holding a copy of inventory/ and playbooks/, with the
  * stage branches) and the embedded server seeded with the sample fleet, for main-job tests.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -176,4 +176,26 @@ export function ensureBuilt(): void {
     ? execFileSync('find', ['src', '-newer', cli, '-name', '*.ts'], { cwd: ROOT, encoding: 'utf8' }).trim()
     : 'missing';
   if (stale) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/**
+ * The built CLI (dist/cli/main.js) in `cwd` with only PATH and `env` in its environment. Async:
+ * the test's server answers from this process while the CLI runs.
+ */
+export function fleetplayCli(
+  cwd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; out: string; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let out = '';
+    let stdout = '';
+    child.stdout.on('data', (c) => ((out += String(c)), (stdout += String(c))));
+    child.stderr.on('data', (c) => (out += String(c)));
+    child.on('close', (code) => resolve({ code, out, stdout }));
+  });
 }
