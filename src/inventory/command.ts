@@ -157,13 +157,10 @@ function branchIsDefault(inv: LoadedInventory, host: string): boolean {
   return !sets(inv.ownHostLayers(host)) && !inv.sortedGroups(host).some((g) => sets(inv.ownGroupLayers(g)));
 }
 
-/** A table cell for a variable's value: '-' when unset. */
-const cell = (v: unknown): string => (v === undefined || v === null ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
-
 function listText(inv: LoadedInventory): string {
   const branch = (h: { subscribed_branch: unknown; subscribed_branch_is_default: boolean }) =>
-    `${cell(h.subscribed_branch)}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
-  const rows = listJson(inv).hosts.map((h) => [h.device, cell(h.device_name), branch(h), h.groups.join(', ')]);
+    `${String(h.subscribed_branch ?? '-')}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
+  const rows = listJson(inv).hosts.map((h) => [h.device, String(h.device_name ?? '-'), branch(h), h.groups.join(', ')]);
   return table([['DEVICE', 'NAME', 'BRANCH', 'GROUPS'], ...rows]);
 }
 

@@ -325,7 +325,7 @@ export class Transport {
         sent = { kind: 'network', code: networkCode(e) };
       }
       if (sent.kind === 'answer' && is2xx(sent.res.status)) {
-        const jwt = LoginToken.safeParse(unquote(typeof sent.res.data === 'string' ? sent.res.data : ''));
+        const jwt = LoginToken.safeParse(unquote(String(sent.res.data ?? '')));
         if (!jwt.success)
           return err(
             fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }),

@@ -46,7 +46,7 @@ describe('mender modules on the embedded server', () => {
     const out = await menderFactsBatch(['dev-rpi4-a', 'dev-rpi3', 'ghost'].map((h) => item(h, FactsArgs.parse({}))));
     expect(out.get('ghost')).toMatchObject({
       failed: true,
-      msg: expect.stringMatching(/device ghost is not known to the Mender server/) as string,
+      msg: expect.stringMatching(/device ghost is not known to the Mender server/),
     });
     const f = (out.get('dev-rpi4-a')!.ansible_facts as { mender: MenderFacts }).mender;
     expect(f).toMatchObject({
@@ -56,7 +56,7 @@ describe('mender modules on the embedded server', () => {
       rootfs_image_version: 'os-1.0',
       subscribed_branch: 'canary',
       deployments: [],
-      check_in_time: expect.any(String) as string,
+      check_in_time: expect.any(String),
       status: 'accepted',
     });
     expect(f.config).toMatchObject({ deploying: false });
@@ -132,7 +132,7 @@ describe('mender modules on the embedded server', () => {
     expect(out.get('dev-rpi4-a')).toMatchObject({
       changed: true,
       action: 'deploy',
-      msg: expect.stringMatching(/aborting the deployment of os-0.9/) as string,
+      msg: expect.stringMatching(/aborting the deployment of os-0.9/),
     });
     const deps = value(await c.listDeployments());
     expect(deps.find((d) => d.id === old.id)!.status).toBe('finished');
@@ -166,7 +166,7 @@ describe('mender modules on the embedded server', () => {
     expect(held.get('dev-rpi3')).toMatchObject({
       changed: false,
       action: 'held',
-      msg: expect.stringMatching(/failed on this device/) as string,
+      msg: expect.stringMatching(/failed on this device/),
     });
     expect(await writesSeen(srv)).toEqual([]);
     const retried = await menderOsUpdateBatch(
@@ -184,8 +184,8 @@ describe('mender modules on the embedded server', () => {
       [item('dev-rpi3', ConfigArgs.parse({ config: { kiosk_enabled: true } }), 'dry-run')],
       s.task,
     );
-    expect(out.get('dev-rpi3')).toMatchObject({ changed: true, msg: expect.stringMatching(/^would: /) as string });
-    expect(cfg.get('dev-rpi3')).toMatchObject({ changed: true, msg: expect.stringMatching(/^would: /) as string });
+    expect(out.get('dev-rpi3')).toMatchObject({ changed: true, msg: expect.stringMatching(/^would: /) });
+    expect(cfg.get('dev-rpi3')).toMatchObject({ changed: true, msg: expect.stringMatching(/^would: /) });
     expect(s.entries.map((e) => e.kind)).toEqual(['os', 'config']);
     expect(await writesSeen(srv)).toEqual([]);
   });
