@@ -37,6 +37,7 @@ const EXPECT: Record<string, { code?: number; output?: RegExp; why?: string }> =
   'npx fleetplay inventory move 20b41a8a-ef2d-4afd-9587-2aad65b28605 --to canary --dry-run': { output: /^\+\+\+ /m },
   'npx fleetplay run --branch main': { output: /PLAY RECAP/ },
   'npx fleetplay run --branch canary': { output: /PLAY RECAP/ },
+  'npx fleetplay run --branch canary --limit canary -e retry_failed=true': { output: /PLAY RECAP/ },
   'npx fleetplay run --list-tasks': { output: /os_update : Schedule the OS image/ },
   'npx fleetplay run --list-hosts --limit canary': { output: /hosts \(1\):/ },
   'npx fleetplay monitor --branch canary': {
