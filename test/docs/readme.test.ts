@@ -26,7 +26,7 @@ const NOT_RUN: Record<string, string> = {
     'installs from the npm registry; the test links node_modules/fleetplay to this checkout instead',
   'git push origin main canary production': 'needs a remote (GitHub)',
   'git push origin release-1.1.0': 'needs a remote (GitHub)',
-  'export MENDER_SERVER_URL=https://hosted.mender.io':
+  'export MENDER_SERVER_URL=https://staging.mender.example.com':
     'points at a real Mender server; the test sets MENDER_SERVER_URL to its embedded server',
   'export MENDER_ACCESS_TOKEN=your-personal-access-token': 'a placeholder; the test sets a token its server accepts',
 };
@@ -53,12 +53,10 @@ interface Ran {
 }
 
 /** A fleet repository as the README's setup expects it: inventory/ on main, the package linked in. */
-function fleetRepo(serverUrl: string): string {
+/** The inventory keeps its own mender_server: MENDER_SERVER_URL, as the README exports it, beats it. */
+function fleetRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-readme-'));
   cpSync(join(ROOT, 'inventory'), join(dir, 'inventory'), { recursive: true });
-  // Where the inventory names the server, name the test's (MENDER_SERVER_URL covers the rest).
-  const all = join(dir, 'inventory/group_vars/all.yml');
-  writeFileSync(all, readFileSync(all, 'utf8').replace(/^mender_server:.*$/m, `mender_server: ${serverUrl}`));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules/fleetplay'));
   writeFileSync(join(dir, '.gitignore'), 'node_modules/\n');
@@ -143,7 +141,7 @@ describe('README', () => {
         inventory: [join(ROOT, 'inventory')],
         spec: { artifacts: artifacts() },
       });
-      dir = fleetRepo(server.url);
+      dir = fleetRepo();
       const bin = shims();
       env = {
         PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
