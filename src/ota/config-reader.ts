@@ -21,6 +21,8 @@ export const CONFIG_WORKER_MIN = 2000;
 /** What the worker is given. */
 export interface ReaderJob {
   url: string;
+  /** Where the URL came from: the worker's errors name it as the main thread's do. */
+  from?: string;
   token: string;
   options: TransportOptions;
   ids: string[];
@@ -55,6 +57,7 @@ export async function readConfigsInWorker(
   if (!token.ok) return token;
   const job: ReaderJob = {
     url: t.endpoint.url,
+    from: t.endpoint.from,
     token: token.value,
     options: { ...t.settings },
     ids,

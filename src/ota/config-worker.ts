@@ -17,7 +17,7 @@ async function main(port: NonNullable<typeof parentPort>, job: ReaderJob): Promi
   registerSecretsFromEnv(process.env);
   registerSecret(job.token);
   const client = new MenderClient(
-    { url: job.url, auth: { kind: 'token', token: job.token } },
+    { url: job.url, from: job.from, auth: { kind: 'token', token: job.token } },
     { ...job.options, configWorker: null },
   );
   let ids: string[] = [];

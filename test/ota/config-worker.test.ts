@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { configureLogging } from '../../src/log/index.js';
+import { MenderClient } from '../../src/ota/client.js';
+import { ensureBuilt } from '../stage/helpers.js';
 import { testServer, value, TOKEN, type TestServer } from './helpers.js';
 
 const WORKER = new URL('../../dist/ota/config-worker.js', import.meta.url);
@@ -17,6 +19,8 @@ const CONFIG_OP = 'GET /api/management/v1/deviceconfig/configurations/device/{id
 const CONFIG_PATH = '/api/management/v1/deviceconfig/configurations/device/';
 
 let srv: TestServer;
+// The worker runs from dist/: built from the current sources.
+beforeAll(ensureBuilt, 120_000);
 beforeAll(() => {
   if (!existsSync(fileURLToPath(WORKER)))
     throw new Error(`${fileURLToPath(WORKER)} is missing: run npm run build first`);
@@ -152,5 +156,24 @@ test('a worker that cannot start costs speed, not the run: the configurations ar
     );
   } finally {
     configureLogging({});
+  }
+});
+
+test('an unreachable server met in the worker is named as in the main thread: URL, where it came from, why', async () => {
+  const gone = await testServer();
+  const url = gone.url;
+  await gone.close();
+  const c = new MenderClient(
+    { url, from: '--server', auth: { kind: 'token', token: TOKEN } },
+    { configWorker: WORKER, configWorkerMin: 1, maxRetries: 1, baseDelayMs: 1 },
+  );
+  const r = await c.getDeviceConfigs(['dev-rpi3', 'dev-rpi4-a']);
+  c.close();
+  expect(r.ok).toBe(false);
+  if (!r.ok) {
+    expect(r.error.code).toBe('ota.unreachable');
+    expect(r.error.message).toBe(
+      `OTA server ${url} (from --server) could not be reached: connection refused (ECONNREFUSED) after 2 attempts — check --server / MENDER_SERVER_URL / mender_server`,
+    );
   }
 });

@@ -290,7 +290,7 @@ describe('devices that cannot be updated', () => {
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.hostFailed);
     expect(failedHosts(r)).toEqual([ghost]);
-    expect(r.text).toContain(`device ${ghost} is not known to the Mender server`);
+    expect(r.text).toContain(`device ${ghost} is not known to the OTA server ${fleet.srv.url} (from -e mender_server)`);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskCampus]);
   });
 });

@@ -128,5 +128,5 @@ function knownFacts(v: unknown): MenderFacts | undefined {
 }
 
 export function unknownDevice(id: string, client: MenderClient): string {
-  return `device ${id} is not known to the Mender server ${client.transport.endpoint.url}: check the host name (or mender_device_id) and that the device is accepted`;
+  return `device ${id} is not known to the ${client.transport.described}: check the host name (or mender_device_id) and that the device is accepted`;
 }

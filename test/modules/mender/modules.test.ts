@@ -46,7 +46,7 @@ describe('mender modules on the embedded server', () => {
     const out = await menderFactsBatch(['dev-rpi4-a', 'dev-rpi3', 'ghost'].map((h) => item(h, FactsArgs.parse({}))));
     expect(out.get('ghost')).toMatchObject({
       failed: true,
-      msg: expect.stringMatching(/device ghost is not known to the Mender server/),
+      msg: expect.stringMatching(/device ghost is not known to the OTA server/),
     });
     const f = (out.get('dev-rpi4-a')!.ansible_facts as { mender: MenderFacts }).mender;
     expect(f).toMatchObject({

@@ -152,7 +152,7 @@ describe('mender modules in a playbook run', () => {
     expect(r.recap[GHOST].failed).toBe(1);
     expect(r.recap[A].failed).toBe(0);
     expect(r.report.plan.filter((p) => p.host === A).map((p) => p.kind)).toEqual(['os', 'config']);
-    expect(r.text).toContain(`device ${GHOST} is not known to the Mender server`);
+    expect(r.text).toContain(`device ${GHOST} is not known to the OTA server ${srv.url} (from MENDER_SERVER_URL)`);
   });
 
   test('a wrong token stops the run before any write', async () => {
