@@ -4,7 +4,8 @@
  * server is contacted, no credential is needed.
  */
 import { dirname, resolve } from 'node:path';
-import { err, ExitCode, formatError, ok, type FleetError, type Result } from '../errors/index.js';
+import { err, ExitCode, ok, type FleetError, type Result } from '../errors/index.js';
+import { printDiagnostic } from '../log/index.js';
 import { compareStrings, loadInventory, type Inventory } from '../inventory/index.js';
 import { loadPlaybook, asList } from './loader.js';
 import type { Node, Play, TaskNode } from './model.js';
@@ -35,7 +36,7 @@ export function isListing(o: Pick<ListOptions, 'listHosts' | 'listTasks' | 'list
 export function listPlaybook(o: ListOptions): { exitCode: number; errors: FleetError[] } {
   const stdout = o.stdout ?? process.stdout;
   const fail = (errors: FleetError[]) => {
-    for (const e of errors) stdout.write(`ERROR! ${formatError(e)}\n`);
+    for (const e of errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ' });
     return { exitCode: ExitCode.usage, errors };
   };
   const pb = loadPlaybook(o.playbook);

@@ -3,9 +3,9 @@
  * the recap and exit code. The main job and the monitor call this; the CLI is a thin shell.
  */
 import { dirname, resolve } from 'node:path';
-import { err, ExitCode, fleetError, formatError, ok, type FleetError, type Result } from '../errors/index.js';
+import { err, ExitCode, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
-import { maskDeep, useColor } from '../log/index.js';
+import { maskDeep, printDiagnostic, useColor } from '../log/index.js';
 import '../modules/builtin/index.js';
 import {
   closeMenderSessions,
@@ -118,7 +118,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const stdout = o.stdout ?? process.stdout;
   const report = emptyReport(o, mode, checkMode, diff, started);
   const fail = (errors: FleetError[]): RunResult => {
-    for (const e of errors) stdout.write(`ERROR! ${formatError(e)}\n`);
+    for (const e of errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
     report.errors = errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint }));
     if (o.report) writeReport(o.report, report);
     return { exitCode: ExitCode.usage, recap: {}, report, errors };
@@ -132,6 +132,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const inv = loadInventory(o.inventory, { playbookDir: dirname(resolve(o.playbook)) });
   report.timings.inventoryMs = lap();
   if (!inv.ok) return fail(inv.error);
+  // Inventory warnings (a stray host_vars file…) as ansible prints its own: `[WARNING]: ` on stderr.
+  for (const w of inv.value.warnings)
+    printDiagnostic(o.stderr ?? process.stderr, w, { prefix: '[WARNING]: ', severity: 'warning', env: o.env });
   const limit = limitHosts(o.limit, inv.value);
   if (!limit.ok) return fail([limit.error]);
   const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
@@ -179,7 +182,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
   printer.recap(new Map(Object.entries(recap)));
   if (engine.startAtPending) (o.stderr ?? process.stderr).write(noMatchingTask(o.startAtTask!));
-  for (const e of engine.errors) stdout.write(`ERROR! ${formatError(e)}\n`);
+  for (const e of engine.errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
   const unreachable = Object.values(recap).some((s) => s.unreachable > 0);
   const exitCode =

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { ExitCode, formatError, type FleetError } from '../errors/index.js';
-import { isSecretName, maskSecrets } from '../log/index.js';
+import { ExitCode, type FleetError } from '../errors/index.js';
+import { diagnostic, isSecretName, maskSecrets } from '../log/index.js';
 import { applyPlan, planAdd, planDiff, planMove, planRemove, type EditPlan } from './edit.js';
 import { loadFull } from './load.js';
 import { relToCwd, type LoadedInventory } from './model.js';
@@ -116,13 +116,13 @@ function loadOrReport(io: CommandIO, o: Common): LoadedInventory | undefined {
     report(io, r.error);
     return undefined;
   }
-  for (const w of r.value.warnings) io.err(`warning: ${formatError(relErr(w))}`);
+  for (const w of r.value.warnings) io.err(diagnostic(relErr(w), { prefix: 'warning: ', severity: 'warning' }));
   return r.value;
 }
 
 function report(io: CommandIO, errors: FleetError[], prefix?: string): void {
   if (prefix) io.err(prefix);
-  for (const e of errors) io.err(`error: ${formatError(relErr(e))}`);
+  for (const e of errors) io.err(diagnostic(relErr(e), { prefix: 'error: ' }));
   io.exit(ExitCode.usage);
 }
 

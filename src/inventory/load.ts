@@ -120,7 +120,7 @@ function strayVarsFiles(inv: LoadedInventory, dirs: VarsDirs): FleetError[] {
       seen.add(key);
       out.push(
         fleetError('inventory.stray-host-vars', `host_vars for "${name}", which is not in the inventory`, {
-          file: join(d.hosts.dir, name),
+          file: d.hosts.layers.get(name)?.[0]?.source ?? join(d.hosts.dir, name),
           hint: 'add the device to a group in the inventory, or fix the file name to match its device id',
         }),
       );

@@ -12,6 +12,16 @@ export {
   isSecretName,
 } from './secrets.js';
 
+export {
+  annotation,
+  diagnostic,
+  escapeData,
+  escapeProperty,
+  printDiagnostic,
+  type DiagnosticOptions,
+  type Severity,
+} from './diagnostics.js';
+
 export type LogFormat = 'text' | 'json';
 
 /** Masks secrets in the message and in every metadata field before any transport sees them. */

@@ -6,12 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, formatError, type FleetError, type Result } from '../errors/index.js';
+import { ExitCode, type FleetError, type Result } from '../errors/index.js';
 import { DEFAULT_INVENTORY, DEFAULT_PLAYBOOK, SERVER_OPTION_HELP } from '../engine/cli.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary, describeCounts, fromActionsEnv, statusPublisher } from '../github/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { maskSecrets, registerSecret, useColor } from '../log/index.js';
+import { diagnostic, maskSecrets, printDiagnostic, registerSecret, useColor } from '../log/index.js';
 import { exitCodeFor, MenderClient } from '../ota/index.js';
 import { countWords } from './classify.js';
 import { desiredFromEngine, desiredFromReport } from './desired.js';
@@ -52,7 +52,7 @@ export interface MonitorIo {
 export const MONITOR_DEFAULTS = { timeout: '30m', interval: '30s', offlineAfter: '1h', maxFailed: '0' } as const;
 
 function fail(io: MonitorIo, e: FleetError, code: number = ExitCode.usage): number {
-  io.stderr.write(`ERROR! ${maskSecrets(formatError(e))}\n`);
+  printDiagnostic(io.stderr, e, { prefix: 'ERROR! ', env: io.env });
   return code;
 }
 
@@ -159,7 +159,7 @@ async function watch(
   const s = last.value;
   io.stdout.write(maskSecrets(a.json ? JSON.stringify(s, null, 2) + '\n' : table(s)));
   const summary = await appendStepSummary(markdown(s), io.env);
-  if (!summary.ok) io.stderr.write(`warning: ${formatError(summary.error)}\n`);
+  if (!summary.ok) printDiagnostic(io.stderr, summary.error, { prefix: 'warning: ', severity: 'warning', env: io.env });
   if (a.html) writeFileSync(a.html, maskSecrets(renderHtml([s])));
   return s.verdict.exitCode;
 }
@@ -214,7 +214,7 @@ function publisher(
     if (key === sent) return;
     sent = key;
     const r = await send(s.verdict.commitState, description);
-    if (!r.ok) say(`warning: ${maskSecrets(formatError(r.error))}`);
+    if (!r.ok) say(diagnostic(r.error, { prefix: 'warning: ', severity: 'warning', env: io.env }));
     else if (!r.value.sent && r.value.firstNotice) say(r.value.reason);
   };
 }

@@ -130,6 +130,8 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     // Only the last lines are kept (for an error message): ok and skipped lines need not be made.
     env: { ...(i.env ?? process.env), ANSIBLE_DISPLAY_OK_HOSTS: 'false', ANSIBLE_DISPLAY_SKIPPED_HOSTS: 'false' },
     stdout: new Writable({ write: (c, _e, cb) => ((text = (text + String(c)).slice(-TAIL_CHARS)), cb()) }),
+    // Its warnings (a held device…) are the update run's to say; the monitor reports those devices itself.
+    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
   });
   if (r.errors.length && r.report.plan.length === 0) {
     const first = r.errors[0];

@@ -1,7 +1,7 @@
 /** `fleetplay server`: runs the embedded Mender-compatible server until interrupted. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ExitCode, FleetFailure, formatError } from '../errors/index.js';
-import { log } from '../log/index.js';
+import { ExitCode, FleetFailure } from '../errors/index.js';
+import { log, printDiagnostic } from '../log/index.js';
 import { startServer, type StartOptions } from './index.js';
 
 interface ServerFlags {
@@ -108,7 +108,7 @@ async function runServer(flags: ServerFlags): Promise<number> {
     server = await startServer(opts);
   } catch (e) {
     if (e instanceof FleetFailure) {
-      console.error(formatError(e.error));
+      printDiagnostic(process.stderr, e.error, { prefix: '' });
       return ExitCode.usage;
     }
     throw e;

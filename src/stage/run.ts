@@ -8,7 +8,7 @@ import { ResultsFile, writeReport } from '../engine/report.js';
 import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
-import { log, maskSecrets, registerSecretsFromEnv } from '../log/index.js';
+import { log, printDiagnostic, registerSecretsFromEnv } from '../log/index.js';
 import { menderRequestStats } from '../modules/mender/index.js';
 import { exitCodeFor } from '../ota/index.js';
 import type { OtaStatsSnapshot } from '../ota/index.js';
@@ -47,7 +47,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   registerSecretsFromEnv(o.env ?? process.env);
   const st = await resolveStage(o);
   if (!st.ok) {
-    stdout.write(`ERROR! ${formatError(st.error)}\n`);
+    printDiagnostic(stdout, st.error, { prefix: 'ERROR! ', env: o.env });
     return usageFailure(o, st.error);
   }
   const { branch, commit } = st.value;
@@ -76,7 +76,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     throw e;
   });
   r.report.api = apiCounts(ota ?? menderRequestStats(), Object.keys(r.recap).length);
-  if (r.otaError) withFatal(r, r.otaError, stdout);
+  if (r.otaError) withFatal(r, r.otaError, stdout, o.env);
   const stage = stageReport(r.report);
   r.report.stage = stage;
   if (o.report) writeReport(o.report, r.report, sink);
@@ -88,8 +88,8 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
  * An OTA error that ended the run (refused token, unreachable server) decides the exit code, and
  * closes the output: which server (and from where) and why, once, below the recap.
  */
-function withFatal(r: RunResult, e: FleetError, stdout: NodeJS.WritableStream): void {
-  stdout.write(`ERROR! ${maskSecrets(formatError(e))}\n`);
+function withFatal(r: RunResult, e: FleetError, stdout: NodeJS.WritableStream, env?: NodeJS.ProcessEnv): void {
+  printDiagnostic(stdout, e, { prefix: 'ERROR! ', env });
   r.exitCode = exitCodeFor(e);
   r.report.exitCode = r.exitCode;
   r.report.errors.push({ code: e.code, message: e.message, file: e.file, line: e.line, hint: e.hint });
