@@ -2,7 +2,6 @@
  * The monitor's commit status and job summary: sent to a local stand-in for GitHub and checked
  * against GitHub's published OpenAPI description; the token never shows in any output.
  */
-/* eslint-disable no-control-regex -- terminal output is matched with its escape sequences */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

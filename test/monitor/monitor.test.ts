@@ -2,7 +2,6 @@
  * `fleetplay monitor` against the embedded server: the manual clock walks canary's devices through
  * every state; the desired state comes from the commit (engine dry-run) or from the run's report.
  */
-/* eslint-disable no-control-regex -- terminal output is matched with its escape sequences */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
