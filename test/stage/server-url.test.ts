@@ -121,6 +121,32 @@ describe('fleetplay run: which OTA server', () => {
   });
 });
 
+describe('a templated mender_server', () => {
+  /** group_vars/all.yml names the server through another variable, as Ansible allows. */
+  function commitTemplated(): void {
+    const all = allVarsWithImage('1.1.0').replace(
+      'mender_server: http://127.0.0.1:8080',
+      'mender_server: "http://127.0.0.1:{{ ota_port }}"\nmender_api: {base_delay_ms: 5, max_delay_ms: 40}',
+    );
+    fleet.repo.commit('canary', { 'inventory/group_vars/all.yml': all }, 'the server by port');
+  }
+
+  it('is rendered with the host variables before it is used', async () => {
+    commitTemplated();
+    const r = await run(['-e', `ota_port=${new URL(fleet.srv.url).port}`]);
+    expect(r.code).toBe(ExitCode.ok);
+    expect(await deployed(fleet.srv)).toEqual([DEV.kioskCampus]);
+  });
+
+  it('a variable it needs is undefined: each host fails saying which, nothing is sent', async () => {
+    commitTemplated();
+    const r = await run([], {});
+    expect(r.code).toBe(ExitCode.hostFailed);
+    expect(r.out).toContain("'ota_port' is undefined");
+    expect(await fleet.srv.requests()).toEqual([]);
+  });
+});
+
 describe('fleetplay monitor: which OTA server, also for the desired state', () => {
   /** The update job's run on the live server, then the monitor's look. */
   async function scheduled(): Promise<void> {

@@ -2,7 +2,8 @@
  * What the mender_* modules share: the shape of a batch (structurally the engine's BatchItem),
  * device ids of hosts, facts taken from the play or gathered in bulk, and failure results.
  */
-import { ExitCode, formatError, type FleetError } from '../../errors/index.js';
+import { err, ExitCode, FleetFailure, formatError, ok, type FleetError, type Result } from '../../errors/index.js';
+import type { Templar } from '../../template/index.js';
 import { exitCodeFor } from '../../ota/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { gatherFacts } from './gather.js';
@@ -12,7 +13,15 @@ import { menderClient, noteFatal } from './session.js';
 export interface Item<A> {
   host: string;
   args: A;
-  ctx: { vars: Record<string, unknown>; checkMode: boolean; mode: string; diff?: boolean; env?: NodeJS.ProcessEnv };
+  ctx: {
+    vars: Record<string, unknown>;
+    checkMode: boolean;
+    mode: string;
+    diff?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** Renders `mender_server` when it is a template (the engine passes its templar). */
+    templar?: Pick<Templar, 'isTemplate' | 'template'>;
+  };
 }
 
 export interface Result_ {
@@ -80,14 +89,34 @@ function byServer<A>(items: Item<A>[], failed: Map<string, Result_>): Map<Mender
   // Hosts with the same server settings share one resolution: 100k hosts, a handful of servers.
   const byKey = new Map<string, ReturnType<typeof menderClient>>();
   for (const i of items) {
-    const key = JSON.stringify([i.ctx.vars.mender_server, i.ctx.vars.mender_api]);
+    const vars = serverVars(i);
+    if (!vars.ok) {
+      failed.set(i.host, failure(vars.error));
+      continue;
+    }
+    const key = JSON.stringify([vars.value.mender_server, vars.value.mender_api]);
     let c = byKey.get(key);
-    if (!c) byKey.set(key, (c = menderClient(i.ctx.vars, i.ctx.env ?? process.env, i.host)));
+    if (!c) byKey.set(key, (c = menderClient(vars.value, i.ctx.env ?? process.env, i.host)));
     if (!c.ok) failed.set(i.host, failure(c.error));
     else if (groups.has(c.value)) groups.get(c.value)!.push(i);
     else groups.set(c.value, [i]);
   }
   return groups;
+}
+
+/** What the server depends on: `mender_server` rendered as Ansible renders a variable when it is read, and `mender_api`. */
+function serverVars(i: Item<unknown>): Result<Record<string, unknown>> {
+  const { vars, templar } = i.ctx;
+  if (!templar?.isTemplate(vars.mender_server)) return ok(vars);
+  try {
+    return ok({
+      mender_server: templar.template(vars.mender_server, vars, { host: i.host }),
+      mender_api: vars.mender_api,
+    });
+  } catch (e) {
+    if (e instanceof FleetFailure) return err(e.error);
+    throw e;
+  }
 }
 
 export type FactsOutcome = { facts: Map<string, MenderFacts>; failed: Map<string, Result_> } | { fatal: FleetError };
