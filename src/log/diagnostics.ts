@@ -45,7 +45,8 @@ export const escapeProperty = (s: string): string => escapeData(s).replace(/:/g,
  * The workflow command for an error that names a file, with the path relative to the repository
  * root (GITHUB_WORKSPACE, else the current directory), where GitHub looks for it in the pull
  * request. A file outside the repository, or a path that is no file (a directory, a missing
- * inventory source), cannot be shown on a line: the annotation then names it in its message. Errors without a file are not annotated (they are not about a line of the PR).
+ * inventory source), cannot be shown on a line: the annotation then names it in its message.
+ * Errors without a file are not annotated: they are about no line of the pull request.
  */
 export function annotation(
   e: FleetError,
@@ -55,18 +56,18 @@ export function annotation(
   if (!e.file) return undefined;
   const root = resolve(env.GITHUB_WORKSPACE || process.cwd());
   const path = relative(root, resolve(e.file));
-  const inside = path !== '' && !path.startsWith('..') && !isAbsolute(path) && isFile(resolve(e.file));
-  const props: [string, string][] = inside
-    ? [
-        ['file', path.split(sep).join('/')],
-        ...(e.line ? [['line', String(e.line)] as [string, string]] : []),
-        ...(e.line && e.column ? [['col', String(e.column)] as [string, string]] : []),
-      ]
-    : [];
-  props.push(['title', 'fleetplay']);
+  const outside = path === '' || path === '..' || path.startsWith(`..${sep}`) || isAbsolute(path);
+  const inside = !outside && isFile(resolve(e.file));
+  const props: [string, string | undefined][] = [
+    ['file', inside ? path.split(sep).join('/') : undefined],
+    ['line', inside && e.line ? String(e.line) : undefined],
+    ['col', inside && e.line && e.column ? String(e.column) : undefined],
+    ['title', 'fleetplay'],
+  ];
   const text = inside ? e.message.split(`${root}${sep}`).join('') : formatError({ ...e, hint: undefined });
   const message = maskSecrets(`${text}${e.hint ? `\nhint: ${e.hint}` : ''}`);
-  return `::${severity} ${props.map(([k, v]) => `${k}=${escapeProperty(maskSecrets(v))}`).join(',')}::${escapeData(message)}`;
+  const values = props.flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${escapeProperty(maskSecrets(v))}`]));
+  return `::${severity} ${values.join(',')}::${escapeData(message)}`;
 }
 
 function isFile(path: string): boolean {
