@@ -1,6 +1,6 @@
 /**
- * The demo's fleet: the seven devices of the project's inventory (readable names from the
- * comments on their lines and `device_name`), the releases the story deploys, and the embedded
+ * The demo's fleet: the seven devices of the project's inventory (their inventory names, ids
+ * from `mender_device_id`, marks from the comments on their lines), the releases the story deploys, and the embedded
  * server seeded with all of it.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,9 +11,11 @@ import { loadInventory } from '../inventory/index.js';
 import { startServer, type FleetSpec, type RunningServer } from '../server/index.js';
 
 export interface Device {
+  /** The Mender device id. */
   id: string;
   /** ① … ⑦ when the inventory comment starts with one, else the device name. */
   mark: string;
+  /** The inventory's name for it (`device_name` when the host is named by its id). */
   name: string;
   /** What the comment says after the mark, e.g. "Raspberry Pi 4: kiosk terminal". */
   about: string;
@@ -38,26 +40,31 @@ export function loadDevices(inventoryDir: string): Result<Device[]> {
   if (!inv.ok) return err(inv.error[0]);
   const comments = hostComments(inventoryDir);
   const devices: Device[] = [];
-  for (const id of inv.value.hosts) {
-    const vars = inv.value.hostVars(id);
-    const d = deviceFrom(id, vars, comments.get(id));
+  for (const host of inv.value.hosts) {
+    const vars = inv.value.hostVars(host);
+    const d = deviceFrom(host, inv.value.deviceId(host), vars, comments.get(host));
     if (!d.ok) return d;
     devices.push(d.value);
   }
   return ok(devices.sort((a, b) => a.mark.localeCompare(b.mark)));
 }
 
-function deviceFrom(id: string, vars: Record<string, unknown>, comment: string | undefined): Result<Device> {
+function deviceFrom(
+  host: string,
+  id: string,
+  vars: Record<string, unknown>,
+  comment: string | undefined,
+): Result<Device> {
   const deviceType = str(vars.device_type);
   const image = deviceType ? imageFor(vars, deviceType) : undefined;
   if (!deviceType || !image) {
     return err(
-      fleetError('demo.inventory', `device ${id} has no device_type or no os_image for it`, {
+      fleetError('demo.inventory', `device ${host} has no device_type or no os_image for it`, {
         hint: 'the demo needs the sample fleet of inventory/ (git checkout inventory/)',
       }),
     );
   }
-  const name = str(vars.device_name) ?? id;
+  const name = host === id ? (str(vars.device_name) ?? host) : host;
   const m = /^(\S)\s+(.*)$/u.exec(comment ?? '');
   const mark = m && /[\u2460-\u2473]/u.test(m[1]) ? m[1] : name;
   return ok({
@@ -82,8 +89,8 @@ function imageFor(vars: Record<string, unknown>, deviceType: string): string | u
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
- * The comment on each device's first line in the inventory files (`ID:  # ① Raspberry Pi 2: …`).
- * The first one wins: later lines (hardware groups) repeat the id with just the mark.
+ * The comment on each device's first line in the inventory files (`NAME:  # ① Raspberry Pi 2: …`).
+ * The first one wins: later lines (hardware groups) repeat the name with just the mark.
  */
 export function hostComments(inventoryDir: string): Map<string, string> {
   const out = new Map<string, string>();

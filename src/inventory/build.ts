@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { fleetError, type FleetError } from '../errors/index.js';
-import { deviceIdHint, isDeviceId } from './device-id.js';
 import { GROUP_KEYS, InventoryFileSchema, type GroupNode, type InventoryFile, type Vars } from './schema.js';
 import type { VarLayer } from './types.js';
 import { whereIn, type YamlFile } from './yaml-file.js';
@@ -122,11 +121,7 @@ export class InventoryBuilder {
     const name = ref.key;
     let h = this.hosts.get(name);
     if (!h) {
-      if (!isDeviceId(name)) {
-        this.errors.push(
-          fleetError('inventory.bad-device-id', `"${name}" is not a device id`, { ...whereIn(ref.file, ref.path), hint: deviceIdHint(name) }),
-        );
-      }
+      // Names that are not device ids are checked once host_vars are read (mender_device_id).
       h = { name, groups: [], layers: [], refs: [] };
       this.hosts.set(name, h);
     }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, type FleetError } from '../errors/index.js';
 import { diagnostic, isSecretName, maskSecrets } from '../log/index.js';
-import { applyPlan, planAdd, planDiff, planMove, planRemove, type EditPlan } from './edit.js';
+import { applyPlan, planAdd, planDiff, planMove, planRemove, resolveHost, type EditPlan } from './edit.js';
 import { loadFull } from './load.js';
 import { relToCwd, type LoadedInventory } from './model.js';
 import { graph } from './render.js';
@@ -69,9 +69,12 @@ export function inventoryCommand(io: CommandIO = stdio): (program: Command) => v
     editCommand(cmd, io, 'move <device>', 'move a device to another group (keeps its vars and comments)', (inv, device, o) => planMove(inv, device, o.to!, o.from))
       .requiredOption('--to <group>', 'group to move the device to')
       .option('--from <group>', 'group to take it out of, when it is in several');
-    editCommand(cmd, io, 'add <device>', 'add a device to a group', (inv, device, o) => planAdd(inv, device, o.to!, o.comment))
+    editCommand(cmd, io, 'add <device>', 'add a device (its id, or a readable name with --device-id) to a group', (inv, device, o) =>
+      planAdd(inv, device, o.to!, o.comment, o.deviceId),
+    )
       .requiredOption('--to <group>', 'group to add the device to')
-      .option('--comment <text>', 'comment for the device line, e.g. its readable name');
+      .option('--device-id <id>', 'Mender device id of a device added under a readable name (written as mender_device_id)')
+      .option('--comment <text>', 'comment for the device line, e.g. its hardware and role');
     editCommand(cmd, io, 'remove <device>', 'remove a device from a group, or from the inventory', (inv, device, o) => planRemove(inv, device, o.from)).option(
       '--from <group>',
       'remove it only from this group',
@@ -83,6 +86,7 @@ interface EditOpts {
   to?: string;
   from?: string;
   comment?: string;
+  deviceId?: string;
   dryRun?: boolean;
 }
 
@@ -97,6 +101,7 @@ function editCommand(cmd: Command, io: CommandIO, spec: string, description: str
       if (!inv) return;
       const p = plan(inv, device, o);
       if (!p.ok) return report(io, [p.error]);
+      if (p.value.note) io.err(`note: ${p.value.note}`);
       const diff = planDiff(p.value, rel);
       if (o.dryRun) return io.out(diff || '(no change)');
       const applied = applyPlan(p.value, opts.inventory, { playbookDir: opts.playbookDir });
@@ -139,7 +144,8 @@ function listJson(inv: LoadedInventory) {
     hosts: inv.hosts.map((h) => {
       const branch = winner(inv, h, 'subscribed_branch');
       return {
-        device: h,
+        host: h,
+        device_id: inv.deviceId(h),
         device_name: inv.hostVars(h).device_name ?? null,
         groups: inv.groupNames(h),
         subscribed_branch: branch?.value ?? null,
@@ -159,10 +165,13 @@ function branchIsDefault(inv: LoadedInventory, host: string): boolean {
 
 function listText(inv: LoadedInventory): string {
   const branch = (h: { subscribed_branch: unknown; subscribed_branch_is_default: boolean }) =>
-    `${String(h.subscribed_branch ?? '-')}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
-  const rows = listJson(inv).hosts.map((h) => [h.device, String(h.device_name ?? '-'), branch(h), h.groups.join(', ')]);
-  return table([['DEVICE', 'NAME', 'BRANCH', 'GROUPS'], ...rows]);
+    `${scalar(h.subscribed_branch)}${h.subscribed_branch_is_default ? ' (default)' : ''}`;
+  const rows = listJson(inv).hosts.map((h) => [h.host, h.device_id, branch(h), h.groups.join(', ')]);
+  return table([['HOST', 'DEVICE ID', 'BRANCH', 'GROUPS'], ...rows]);
 }
+
+/** A variable's value in a table cell: strings as they are, anything else as JSON. */
+const scalar = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -174,15 +183,17 @@ function display(name: string, value: unknown): unknown {
   return isSecretName(name) ? '********' : value;
 }
 
-function show(io: CommandIO, inv: LoadedInventory, device: string, json: boolean): void {
-  if (!inv.hasHost(device)) {
-    return report(io, [{ code: 'inventory.unknown-device', message: `device ${device} is not in the inventory`, hint: 'see `fleetplay inventory list`' }]);
-  }
+function show(io: CommandIO, inv: LoadedInventory, given: string, json: boolean): void {
+  const found = resolveHost(inv, given);
+  if (!found.ok) return report(io, [found.error]);
+  if (found.value.note) io.err(`note: ${found.value.note}`);
+  const device = found.value.host;
+  const id = inv.deviceId(device);
   const names = Object.keys(inv.hostVars(device));
   const vars = Object.fromEntries(names.map((n) => [n, { ...winner(inv, device, n)!, value: display(n, inv.hostVars(device)[n]) }]));
-  if (json) return io.out(maskSecrets(JSON.stringify({ device, groups: inv.groupNames(device), vars }, null, 2)));
+  if (json) return io.out(maskSecrets(JSON.stringify({ host: device, device_id: id, groups: inv.groupNames(device), vars }, null, 2)));
   const lines = names.map((n) => [`${n}: ${typeof vars[n].value === 'string' ? vars[n].value : JSON.stringify(vars[n].value)}`, `# ${vars[n].source}`]);
   const width = Math.min(48, Math.max(0, ...lines.map((l) => l[0].length)));
-  const head = `# ${device} in groups: ${inv.groupNames(device).join(', ')}`;
+  const head = `# ${id === device ? device : `${device} (device ${id})`} in groups: ${inv.groupNames(device).join(', ')}`;
   io.out(maskSecrets([head, ...lines.map(([a, b]) => `${a.padEnd(width)}  ${b}`)].join('\n')));
 }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createTwoFilesPatch } from 'diff';
 import { fleetError, type FleetError, type Result } from '../errors/index.js';
 import type { EntryRef } from './build.js';
-import { deviceIdHint, isDeviceId } from './device-id.js';
+import { DEVICE_ID_VAR, isDeviceId, isMenderId, menderIdHint } from './device-id.js';
 import { applyLines, indentOf, lineIndex, mapAt, pairOf, pairSpan, reindent, type Insert, type Span } from './edit-text.js';
 import { loadFull } from './load.js';
 import type { LoadedInventory } from './model.js';
@@ -19,14 +19,17 @@ export interface FileEdit {
 export interface EditPlan {
   summary: string;
   edits: FileEdit[];
+  /** How the device given was read, when it was not a host name (an id resolved to its named host). */
+  note?: string;
 }
 
 const fail = (code: string, message: string, hint: string): Result<never> => ({ ok: false, error: fleetError(code, message, { hint }) });
 
 /** Moves a device's entry (with its vars and comments) from one group to another. */
-export function planMove(inv: LoadedInventory, device: string, to: string, from?: string): Result<EditPlan> {
-  const known = checkDevice(inv, device);
+export function planMove(inv: LoadedInventory, given: string, to: string, from?: string): Result<EditPlan> {
+  const known = resolveHost(inv, given);
   if (!known.ok) return known;
+  const device = known.value.host;
   const target = checkGroup(inv, to);
   if (!target.ok) return target;
   if (inv.groups.get(to)!.hosts.includes(device)) return fail('inventory.edit', `device ${device} is already in group "${to}"`, 'nothing to do');
@@ -44,12 +47,18 @@ export function planMove(inv: LoadedInventory, device: string, to: string, from?
   if (!insert.ok) return insert;
   texts.cut(src.value.file, span);
   texts.insert(dest.value.file, insert.value);
-  return { ok: true, value: { summary: `moved ${device} from "${group}" to "${to}"`, edits: texts.edits() } };
+  return { ok: true, value: { summary: `moved ${device} from "${group}" to "${to}"`, edits: texts.edits(), note: known.value.note } };
 }
 
-/** Adds a device entry to a group (`DEVICE:  # comment`). */
-export function planAdd(inv: LoadedInventory, device: string, to: string, comment?: string): Result<EditPlan> {
-  if (!isDeviceId(device)) return fail('inventory.bad-device-id', `"${device}" is not a device id`, deviceIdHint(device));
+/**
+ * Adds a device entry to a group (`DEVICE:  # comment`). A new readable name needs its id
+ * (`--device-id`), written under the entry as `mender_device_id`; a name or id already in the
+ * inventory adds that host to one more group.
+ */
+export function planAdd(inv: LoadedInventory, given: string, to: string, comment?: string, deviceId?: string): Result<EditPlan> {
+  const entry = newEntry(inv, given, deviceId);
+  if (!entry.ok) return entry;
+  const { host: device, note, vars } = entry.value;
   const target = checkGroup(inv, to);
   if (!target.ok) return target;
   if (inv.groups.get(to)!.hosts.includes(device)) return fail('inventory.edit', `device ${device} is already in group "${to}"`, 'nothing to do');
@@ -57,16 +66,38 @@ export function planAdd(inv: LoadedInventory, device: string, to: string, commen
   const dest = texts.groupEntry(inv, to);
   if (!dest.ok) return dest;
   const line = comment ? `${device}:  # ${comment.replace(/\n/g, ' ')}` : `${device}:`;
-  const insert = insertion(dest.value.file, dest.value.path, [line], 0, 2);
+  const insert = insertion(dest.value.file, dest.value.path, [line, ...vars.map((v) => `  ${v}`)], 0, 2);
   if (!insert.ok) return insert;
   texts.insert(dest.value.file, insert.value);
-  return { ok: true, value: { summary: `added ${device} to "${to}"`, edits: texts.edits() } };
+  return { ok: true, value: { summary: `added ${device} to "${to}"`, edits: texts.edits(), note } };
+}
+
+/** The host `add` lists, and the vars its entry needs (mender_device_id for a new readable name). */
+function newEntry(inv: LoadedInventory, given: string, deviceId?: string): Result<{ host: string; note?: string; vars: string[] }> {
+  const known = inv.hasHost(given) || inv.hostOfDeviceId(given) !== undefined;
+  if (known) {
+    const r = resolveHost(inv, given);
+    if (!r.ok) return r;
+    const id = inv.deviceId(r.value.host);
+    if (deviceId !== undefined && deviceId !== id) {
+      return fail('inventory.edit', `${r.value.host} is already in the inventory as device ${id}, not ${deviceId}`, `leave out --device-id, or pick another name for device ${deviceId}`);
+    }
+    return { ok: true, value: { ...r.value, vars: [] } };
+  }
+  if (deviceId === undefined) {
+    if (isDeviceId(given)) return { ok: true, value: { host: given, vars: [] } };
+    return fail('inventory.bad-device-id', `"${given}" is not a device id`, `give its id: \`fleetplay inventory add ${given} --to GROUP --device-id <id from the Mender UI>\``);
+  }
+  if (isDeviceId(given)) return fail('inventory.edit', `${given} is a device id: it needs no --device-id`, `leave out --device-id, or name the device readably: \`add NAME --device-id ${given}\``);
+  if (!isMenderId(deviceId)) return fail('inventory.bad-mender-device-id', `--device-id ${deviceId} is not a device id`, menderIdHint(deviceId));
+  return { ok: true, value: { host: given, vars: [`${DEVICE_ID_VAR}: ${deviceId}`] } };
 }
 
 /** Removes a device from one group (--from) or from the whole inventory. */
-export function planRemove(inv: LoadedInventory, device: string, from?: string): Result<EditPlan> {
-  const known = checkDevice(inv, device);
+export function planRemove(inv: LoadedInventory, given: string, from?: string): Result<EditPlan> {
+  const known = resolveHost(inv, given);
   if (!known.ok) return known;
+  const device = known.value.host;
   const group = from === undefined ? known : checkGroup(inv, from);
   if (!group.ok) return group;
   const refs = inv.hostEntries(device).filter((r) => from === undefined || groupOfEntry(r) === from);
@@ -78,7 +109,7 @@ export function planRemove(inv: LoadedInventory, device: string, from?: string):
     texts.cut(src.value.file, src.value.span);
   }
   const where = from === undefined ? 'the inventory' : `"${from}"`;
-  return { ok: true, value: { summary: `removed ${device} from ${where}`, edits: texts.edits() } };
+  return { ok: true, value: { summary: `removed ${device} from ${where}`, edits: texts.edits(), note: known.value.note } };
 }
 
 /** Checks the edited files load cleanly (same sources), then writes them; nothing is written otherwise. */
@@ -95,10 +126,12 @@ export function planDiff(plan: EditPlan, label: (file: string) => string = (f) =
   return plan.edits.map((e) => createTwoFilesPatch(`a/${label(e.file)}`, `b/${label(e.file)}`, e.before, e.after, '', '', { context: 3 }).split('\n').slice(1).join('\n')).join('');
 }
 
-function checkDevice(inv: LoadedInventory, device: string): Result<void> {
-  if (inv.hasHost(device)) return { ok: true, value: undefined };
-  const hint = isDeviceId(device) ? 'check the id with `fleetplay inventory list`' : deviceIdHint(device);
-  return fail('inventory.unknown-device', `device ${device} is not in the inventory`, hint);
+/** A host of the inventory, by name or by device id (a named host found by its mender_device_id says so). */
+export function resolveHost(inv: LoadedInventory, given: string): Result<{ host: string; note?: string }> {
+  if (inv.hasHost(given)) return { ok: true, value: { host: given } };
+  const host = inv.hostOfDeviceId(given);
+  if (host !== undefined) return { ok: true, value: { host, note: `${given} is the ${DEVICE_ID_VAR} of "${host}": using that host` } };
+  return fail('inventory.unknown-device', `device ${given} is not in the inventory`, 'check its name or id with `fleetplay inventory list`');
 }
 
 function checkGroup(inv: LoadedInventory, group: string): Result<void> {

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fleetError, type FleetError, type Result } from '../errors/index.js';
 import { InventoryBuilder } from './build.js';
 import { checkSubscriptions } from './checks.js';
+import { checkDeviceIds } from './device-ids.js';
 import { LoadedInventory, type VarsDirs } from './model.js';
 import type { Inventory, LoadOptions } from './types.js';
 import { readVarsDir, type VarsDir } from './vars-files.js';
@@ -47,8 +48,10 @@ export function loadFull(sources: string[], opts: LoadOptions = {}): Result<Load
   const dirs = readDirs(resolved, opts.playbookDir, errors);
   if (errors.length || !depth.ok) return { ok: false, error: errors };
   const inv = new LoadedInventory(builder, depth.value, dirs);
-  const checked = checkSubscriptions(inv);
+  const ids = checkDeviceIds(inv);
+  const checked = [...ids.errors, ...checkSubscriptions(inv)];
   if (checked.length) return { ok: false, error: checked };
+  inv.setDeviceIds(ids.aliases);
   inv.warnings.push(...warnings, ...strayVarsFiles(inv, dirs));
   return { ok: true, value: inv };
 }
@@ -121,7 +124,7 @@ function strayVarsFiles(inv: LoadedInventory, dirs: VarsDirs): FleetError[] {
       out.push(
         fleetError('inventory.stray-host-vars', `host_vars for "${name}", which is not in the inventory`, {
           file: d.hosts.layers.get(name)?.[0]?.source ?? join(d.hosts.dir, name),
-          hint: 'add the device to a group in the inventory, or fix the file name to match its device id',
+          hint: 'add the device to a group in the inventory, or fix the file name to match its host name',
         }),
       );
     }

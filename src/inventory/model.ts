@@ -29,6 +29,9 @@ export class LoadedInventory implements Inventory {
   private readonly hostGroupCache = new Map<string, string[]>();
   private readonly sortedCache = new Map<string[], string[]>();
   private readonly groupHostCache = new Map<string, string[]>();
+  /** Hosts named readably → their mender_device_id (set by the loader once checked). */
+  private aliases: ReadonlyMap<string, string> = new Map();
+  private byDeviceId?: Map<string, string>;
 
   constructor(
     b: InventoryBuilder,
@@ -190,6 +193,25 @@ export class LoadedInventory implements Inventory {
   /** Where a group is defined. */
   groupEntries(group: string): EntryRef[] {
     return this.data.get(group)?.refs ?? [];
+  }
+
+  /** The Mender device id of a host: its mender_device_id, else its name. */
+  deviceId(host: string): string {
+    return this.aliases.get(host) ?? host;
+  }
+
+  /** The host that is the device `id` (named by the id, or by an alias with that mender_device_id). */
+  hostOfDeviceId(id: string): string | undefined {
+    if (!this.byDeviceId) {
+      this.byDeviceId = new Map([...this.aliases].map(([h, i]) => [i, h]));
+    }
+    return this.byDeviceId.get(id) ?? (this.hostData.has(id) && !this.aliases.has(id) ? id : undefined);
+  }
+
+  /** Called by the loader with checked ids (see device-ids.ts). */
+  setDeviceIds(aliases: ReadonlyMap<string, string>): void {
+    this.aliases = aliases;
+    this.byDeviceId = undefined;
   }
 
   hasHost(name: string): boolean {

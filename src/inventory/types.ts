@@ -15,12 +15,14 @@ export interface GroupInfo {
 }
 
 export interface Inventory {
-  /** Host names (= OTA device ids), in ansible's order for `all`. */
+  /** Host names (device ids, or readable names with `mender_device_id`), in ansible's order for `all`. */
   readonly hosts: readonly string[];
   /** Every group, including `all` and `ungrouped`. */
   readonly groups: ReadonlyMap<string, GroupInfo>;
   /** Inventory-level layers, lowest precedence first. Shared objects: never mutate. */
   hostLayers(host: string): VarLayer[];
+  /** The Mender device id of a host: its `mender_device_id`, else its name. */
+  deviceId(host: string): string;
   /** Flat merge of hostLayers, untemplated. */
   hostVars(host: string): Record<string, unknown>;
   /** The layer that gives the host its value of `name`: the value and the source (relative path). */

@@ -1,11 +1,12 @@
 /**
- * Seeding simulated devices from an Ansible inventory: one device per host (the host name is the
- * Mender device id), with what each device would report:
+ * Seeding simulated devices from an Ansible inventory: one device per host (its id is
+ * `mender_device_id`, else the host name), with what each device would report:
  *   device_type            (required)     the device type
  *   sim_artifact_name      (optional)     installed image; default: the desired image
  *                                         (os_image_override, else os_image: a name or a mapping device_type → name)
  *   sim_subscribed_branch  (optional)     the `subscribed_branch` attribute the device reports
- *   device_name            (optional)     shown as the device's `name` tag
+ *   device_name            (optional)     shown as the device's `name` tag; default: the host name
+ *                                         when the host is named readably
  * Every desired image becomes an artifact compatible with the device types that want it, so the
  * fleet's own images can be deployed.
  */
@@ -76,8 +77,8 @@ function deviceFor(inv: Inventory, host: string): Result<{ device: DeviceSpec; d
     );
   }
   const device: DeviceSpec = {
-    id: host,
-    name: typeof vars.device_name === 'string' ? vars.device_name : undefined,
+    id: inv.deviceId(host),
+    name: typeof vars.device_name === 'string' ? vars.device_name : inv.deviceId(host) !== host ? host : undefined,
     device_type: deviceType,
     artifact_name: installed,
     attributes: reported ? { subscribed_branch: reported } : {},

@@ -64,17 +64,65 @@ export const badCases: BadCase[] = [
     ],
   },
   {
-    name: 'hostname that is not a device id',
+    name: 'readable host name without mender_device_id',
     files: { 'hosts.yml': `all:\n  children:\n    kiosks:\n      hosts:\n        kiosk-central-station:\n` },
     expected: [
-      "hosts.yml:5:9: \"kiosk-central-station\" is not a device id\n  hint: use the device id from the Mender UI (a UUID such as 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70) and put the readable name in a comment or a `device_name` host var",
+      'hosts.yml:5:9: "kiosk-central-station" is not a device id, and has no `mender_device_id`\n  hint: add `mender_device_id: <id>` for it (under the device\'s line, or in host_vars/kiosk-central-station.yml), with the device id from the Mender UI (a UUID such as 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70)',
+    ],
+  },
+  {
+    name: 'mender_device_id in host_vars that is not an id',
+    files: {
+      'hosts.yml': `all:\n  hosts:\n    kiosk-next:\n`,
+      'host_vars/kiosk-next.yml': '# ⑦\nkiosk_enabled: true\nmender_device_id: 854df144-28aa\n',
+    },
+    expected: [
+      'host_vars/kiosk-next.yml:3:1: mender_device_id of "kiosk-next" is not a device id: "854df144-28aa"\n  hint: copy the device id from the Mender UI: a UUID such as 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70 (quoted if YAML could read it as a number)',
+    ],
+  },
+  {
+    name: 'mender_device_id that is a template',
+    files: { 'hosts.yml': `all:\n  hosts:\n    kiosk-next:\n      mender_device_id: "{{ kiosk_id }}"\n` },
+    expected: [
+      'hosts.yml:4:7: mender_device_id of "kiosk-next" is a template: "{{ kiosk_id }}"\n  hint: write the id itself: mender_device_id is read when the inventory loads, before any template is rendered',
+    ],
+  },
+  {
+    name: 'mender_device_id in upper case',
+    files: { 'hosts.yml': `all:\n  hosts:\n    kiosk-next:\n      mender_device_id: 0B4F2C9E-6D1A-4E43-9A57-2F8D3C1E5B70\n` },
+    expected: [
+      'hosts.yml:4:7: mender_device_id of "kiosk-next" is not a device id: "0B4F2C9E-6D1A-4E43-9A57-2F8D3C1E5B70"\n  hint: write the id in lower case: 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70',
+    ],
+  },
+  {
+    name: 'two hosts with the same mender_device_id',
+    files: {
+      'hosts.yml': `all:\n  hosts:\n    kiosk-next:\n      mender_device_id: ${U1}\n    kiosk-old:\n    ${U2}:\n`,
+      'host_vars/kiosk-old.yml': `mender_device_id: ${U1}\n`,
+    },
+    expected: [
+      `host_vars/kiosk-old.yml:1:1: "kiosk-next" (hosts.yml:4) and "kiosk-old" are the same device ${U1}: its deployments would be scheduled twice\n  hint: keep one host for the device: remove "kiosk-old" or give it its own mender_device_id`,
+    ],
+  },
+  {
+    name: 'a named host on the device of a host named by its id',
+    files: { 'hosts.yml': `all:\n  hosts:\n    ${U1}:\n    kiosk-next:\n      mender_device_id: ${U1}\n` },
+    expected: [
+      `hosts.yml:5:7: "${U1}" (hosts.yml:3) and "kiosk-next" are the same device ${U1}: its deployments would be scheduled twice\n  hint: keep one host for the device: remove "kiosk-next" or give it its own mender_device_id`,
+    ],
+  },
+  {
+    name: 'mender_device_id set for a group',
+    files: { 'hosts.yml': `all:\n  hosts:\n    ${U1}:\n`, 'group_vars/all.yml': `subscribed_branch: main\nmender_device_id: ${U2}\n` },
+    expected: [
+      'group_vars/all.yml:2:1: mender_device_id is set for group "all": it names one device\n  hint: set mender_device_id on the device\'s own line or in host_vars/<device>.yml',
     ],
   },
   {
     name: 'device id in upper case',
     files: { 'hosts.yml': `all:\n  hosts:\n    0B4F2C9E-6D1A-4E43-9A57-2F8D3C1E5B70:\n` },
     expected: [
-      "hosts.yml:3:5: \"0B4F2C9E-6D1A-4E43-9A57-2F8D3C1E5B70\" is not a device id\n  hint: write the id in lower case: 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70",
+      "hosts.yml:3:5: \"0B4F2C9E-6D1A-4E43-9A57-2F8D3C1E5B70\" is not a device id, and has no `mender_device_id`\n  hint: write the id in lower case: 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70",
     ],
   },
   {

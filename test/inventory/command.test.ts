@@ -6,8 +6,9 @@ import { inventoryCommand } from '../../src/inventory/command.js';
 import { id, tree } from './helpers.js';
 
 const SAMPLE = resolve('inventory');
-const KIOSK_CENTRAL = '20b41a8a-ef2d-4afd-9587-2aad65b28605'; // ③
-const PROTOTYPE = '1f452a5b-f08d-4506-9568-b6848e418487'; // ⑤
+const KIOSK_CENTRAL = 'kiosk-central-station'; // ③
+const KIOSK_CENTRAL_ID = '20b41a8a-ef2d-4afd-9587-2aad65b28605';
+const PROTOTYPE = 'prototype-desk'; // ⑤
 
 /** Runs `fleetplay inventory ARGS` in-process and captures what it prints. */
 async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
@@ -49,8 +50,8 @@ describe('fleetplay inventory move', () => {
     expect(after.split('\n').filter((l) => l === moved)).toHaveLength(1);
     expect(after.indexOf(moved)).toBeGreaterThan(after.indexOf('    canary:'));
     expect(after.indexOf(moved)).toBeLessThan(after.indexOf('    qualification:'));
-    const list = JSON.parse((await run('-i', join(dir, 'inventory'), 'list', '--json')).out) as { hosts: { device: string; subscribed_branch: string }[] };
-    expect(list.hosts.find((h) => h.device === KIOSK_CENTRAL)?.subscribed_branch).toBe('canary');
+    const list = JSON.parse((await run('-i', join(dir, 'inventory'), 'list', '--json')).out) as { hosts: { host: string; device_id: string; subscribed_branch: string }[] };
+    expect(list.hosts.find((h) => h.host === KIOSK_CENTRAL)).toMatchObject({ device_id: KIOSK_CENTRAL_ID, subscribed_branch: 'canary' });
   });
 
   it('--dry-run prints a unified diff and writes nothing', async () => {
@@ -72,7 +73,7 @@ describe('fleetplay inventory move', () => {
     const i = join(dir, 'inventory');
     expect(await run('-i', i, 'move', id(99), '--to', 'canary')).toMatchObject({
       code: 1,
-      err: `error: device ${id(99)} is not in the inventory\n  hint: check the id with \`fleetplay inventory list\`\n`,
+      err: `error: device ${id(99)} is not in the inventory\n  hint: check its name or id with \`fleetplay inventory list\`\n`,
     });
     const g = await run('-i', i, 'move', KIOSK_CENTRAL, '--to', 'canry');
     expect(g.code).toBe(1);
@@ -220,15 +221,18 @@ describe('fleetplay inventory add / remove', () => {
     const { dir } = sampleCopy();
     const before = snapshot(dir);
     const r = await run('-i', join(dir, 'inventory'), 'remove', id(99), '--dry-run');
-    expect(r).toEqual({ code: 1, out: '', err: `error: device ${id(99)} is not in the inventory\n  hint: check the id with \`fleetplay inventory list\`\n` });
+    expect(r).toEqual({ code: 1, out: '', err: `error: device ${id(99)} is not in the inventory\n  hint: check its name or id with \`fleetplay inventory list\`\n` });
     expect(snapshot(dir)).toEqual(before);
   });
 
-  it('refuses a name that is not a device id', async () => {
+  it('refuses a new readable name without --device-id, and says how to give it', async () => {
     const { dir } = sampleCopy();
     const r = await run('-i', join(dir, 'inventory'), 'add', 'kiosk-4', '--to', 'canary');
-    expect(r.code).toBe(1);
-    expect(r.err).toContain('error: "kiosk-4" is not a device id\n  hint: use the device id from the Mender UI');
+    expect(r).toEqual({
+      code: 1,
+      out: '',
+      err: 'error: "kiosk-4" is not a device id\n  hint: give its id: `fleetplay inventory add kiosk-4 --to GROUP --device-id <id from the Mender UI>`\n',
+    });
   });
 
   it('removes a device from one group only with --from', async () => {
@@ -240,14 +244,68 @@ describe('fleetplay inventory add / remove', () => {
   });
 });
 
+describe('fleetplay inventory by readable name', () => {
+  it('adds a named device with --device-id, adds it to a second group by its id, moves it by id, removes it by name', async () => {
+    const { dir, hosts } = sampleCopy();
+    const i = join(dir, 'inventory');
+    const before = readFileSync(hosts, 'utf8');
+    const added = await run('-i', i, 'add', 'kiosk-lobby', '--to', 'canary', '--device-id', id(8), '--comment', '⑧ Raspberry Pi 4: lobby');
+    expect(added).toMatchObject({ code: 0, err: '', out: `added kiosk-lobby to "canary" (${hosts})\n` });
+    const text = readFileSync(hosts, 'utf8');
+    expect(text).toContain(`        kiosk-lobby:  # ⑧ Raspberry Pi 4: lobby\n          mender_device_id: ${id(8)}\n`);
+    const byId = await run('-i', i, 'add', id(8), '--to', 'raspberrypi4');
+    expect(byId).toMatchObject({ code: 0, err: `note: ${id(8)} is the mender_device_id of "kiosk-lobby": using that host\n` });
+    expect(byId.out).toBe(`added kiosk-lobby to "raspberrypi4" (${hosts})\n`);
+    const moved = await run('-i', i, 'move', id(8), '--to', 'production', '--from', 'canary');
+    expect(moved).toMatchObject({ code: 0, out: `moved kiosk-lobby from "canary" to "production" (${hosts})\n` });
+    expect(moved.err).toContain('using that host');
+    const list = JSON.parse((await run('-i', i, 'list', '--json')).out) as { hosts: { host: string; device_id: string; groups: string[] }[] };
+    expect(list.hosts.find((h) => h.host === 'kiosk-lobby')).toMatchObject({ device_id: id(8), groups: ['production', 'raspberrypi4'] });
+    expect(await run('-i', i, 'remove', 'kiosk-lobby')).toMatchObject({ code: 0, err: '', out: `removed kiosk-lobby from the inventory (${hosts})\n` });
+    expect(readFileSync(hosts, 'utf8')).toBe(before);
+  });
+
+  it('moves and shows a sample device given by its id, saying which host that is', async () => {
+    const { dir, hosts } = sampleCopy();
+    const r = await run('-i', join(dir, 'inventory'), 'move', KIOSK_CENTRAL_ID, '--to', 'canary', '--from', 'production');
+    expect(r).toEqual({
+      code: 0,
+      out: `moved ${KIOSK_CENTRAL} from "production" to "canary" (${hosts})\n`,
+      err: `note: ${KIOSK_CENTRAL_ID} is the mender_device_id of "${KIOSK_CENTRAL}": using that host\n`,
+    });
+    const shown = await run('-i', join(dir, 'inventory'), 'show', KIOSK_CENTRAL_ID, '--json');
+    expect(JSON.parse(shown.out)).toMatchObject({ host: KIOSK_CENTRAL, device_id: KIOSK_CENTRAL_ID, groups: ['canary', 'raspberrypi3'] });
+  });
+
+  it('refuses a second name for a device, a bad --device-id, and --device-id on an id, writing nothing', async () => {
+    const { dir } = sampleCopy();
+    const i = join(dir, 'inventory');
+    const before = snapshot(dir);
+    const twice = await run('-i', i, 'add', 'kiosk-again', '--to', 'canary', '--device-id', KIOSK_CENTRAL_ID);
+    expect(twice.code).toBe(1);
+    expect(twice.err).toContain('the change was not written: it would leave the inventory invalid');
+    expect(twice.err).toContain(`"${KIOSK_CENTRAL}" (`);
+    expect(twice.err).toContain(`and "kiosk-again" are the same device ${KIOSK_CENTRAL_ID}`);
+    expect(await run('-i', i, 'add', 'kiosk-x', '--to', 'canary', '--device-id', 'not-an-id')).toMatchObject({
+      code: 1,
+      err: 'error: --device-id not-an-id is not a device id\n  hint: copy the device id from the Mender UI: a UUID such as 0b4f2c9e-6d1a-4e43-9a57-2f8d3c1e5b70 (quoted if YAML could read it as a number)\n',
+    });
+    expect((await run('-i', i, 'add', id(9), '--to', 'canary', '--device-id', id(9))).err).toContain(`${id(9)} is a device id: it needs no --device-id`);
+    expect((await run('-i', i, 'add', KIOSK_CENTRAL, '--to', 'canary', '--device-id', id(9))).err).toContain(
+      `${KIOSK_CENTRAL} is already in the inventory as device ${KIOSK_CENTRAL_ID}, not ${id(9)}`,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
 describe('fleetplay inventory list / show / graph', () => {
   it('lists devices with name, branch and groups', async () => {
     const r = await run('-i', SAMPLE, 'list');
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^DEVICE\s+NAME\s+BRANCH\s+GROUPS$/);
+    expect(lines[0]).toMatch(/^HOST\s+DEVICE ID\s+BRANCH\s+GROUPS$/);
     expect(lines).toHaveLength(8);
-    expect(lines.find((l) => l.startsWith('854df144'))).toMatch(/kiosk-next\s+main\s+qualification, raspberrypi4$/);
-    expect(lines.find((l) => l.startsWith(PROTOTYPE))).toMatch(/prototype-desk\s+production \(default\)\s+imx8mn_var_som, prototypes$/);
+    expect(lines.find((l) => l.startsWith('kiosk-next '))).toMatch(/^kiosk-next\s+854df144-28aa-4e50-9225-ca5d348354b7\s+main\s+qualification, raspberrypi4$/);
+    expect(lines.find((l) => l.startsWith(PROTOTYPE))).toMatch(/1f452a5b-f08d-4506-9568-b6848e418487\s+production \(default\)\s+imx8mn_var_som, prototypes$/);
   });
 
   it('shows merged vars with the file each came from', async () => {
@@ -257,7 +315,9 @@ describe('fleetplay inventory list / show / graph', () => {
     expect(shown.vars.subscribed_branch).toEqual({ value: 'production', source: 'inventory/group_vars/production.yml' });
     expect(shown.vars.device_type).toEqual({ value: 'raspberrypi3', source: 'inventory/hosts.yml (group raspberrypi3)' });
     expect(shown.vars.kiosk_url?.source).toBe(`inventory/host_vars/${KIOSK_CENTRAL}.yml`);
+    expect(shown).toMatchObject({ host: KIOSK_CENTRAL, device_id: KIOSK_CENTRAL_ID });
     const text = await run('-i', SAMPLE, 'show', KIOSK_CENTRAL);
+    expect(text.out.split('\n')[0]).toBe(`# ${KIOSK_CENTRAL} (device ${KIOSK_CENTRAL_ID}) in groups: production, raspberrypi3`);
     expect(text.out).toContain('kiosk_enabled: true');
     expect(text.out).toMatch(/subscribed_branch: production\s+# inventory\/group_vars\/production\.yml/);
   });
@@ -277,7 +337,7 @@ describe('fleetplay inventory list / show / graph', () => {
   // With --json nothing is printed on stdout on error, so a script's JSON parse never sees half a document.
   it('show --json of an unknown device: exit 1, empty stdout, the error with a hint on stderr', async () => {
     const r = await run('-i', SAMPLE, 'show', id(99), '--json');
-    expect(r).toEqual({ code: 1, out: '', err: `error: device ${id(99)} is not in the inventory\n  hint: see \`fleetplay inventory list\`\n` });
+    expect(r).toEqual({ code: 1, out: '', err: `error: device ${id(99)} is not in the inventory\n  hint: check its name or id with \`fleetplay inventory list\`\n` });
   });
 
   it('list --json of an invalid inventory: exit 1, empty stdout, file:line:column on stderr', async () => {

@@ -9,19 +9,23 @@ import { testServer, TOKEN } from './helpers.js';
 const PI2 = '6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3';
 const PI3 = '20b41a8a-ef2d-4afd-9587-2aad65b28605';
 
-/** A fleet laid out like the sample inventory: type groups, os_image per type in group_vars/all.yml, names in host_vars. */
+/**
+ * A fleet laid out like the sample inventory: type groups, os_image per type in group_vars/all.yml;
+ * the Pi 2 named readably (its id in host_vars), the Pi 3 by its id with a device_name.
+ */
 function sampleLike(dir: string): string {
   mkdirSync(join(dir, 'group_vars'), { recursive: true });
   mkdirSync(join(dir, 'host_vars'), { recursive: true });
   writeFileSync(
     join(dir, 'hosts.yml'),
-    `all:\n  children:\n    production:\n      hosts:\n        ${PI2}:\n        ${PI3}:\n    raspberrypi2:\n      vars: {device_type: raspberrypi2}\n      hosts:\n        ${PI2}:\n    raspberrypi3:\n      vars: {device_type: raspberrypi3}\n      hosts:\n        ${PI3}:\n`,
+    `all:\n  children:\n    production:\n      hosts:\n        legacy-pi2:\n        ${PI3}:\n    raspberrypi2:\n      vars: {device_type: raspberrypi2}\n      hosts:\n        legacy-pi2:\n    raspberrypi3:\n      vars: {device_type: raspberrypi3}\n      hosts:\n        ${PI3}:\n`,
   );
   writeFileSync(
     join(dir, 'group_vars', 'all.yml'),
     'subscribed_branch: production\nos_image:\n  raspberrypi2: fleet-os-1.0.0-raspberrypi2\n  raspberrypi3: fleet-os-1.0.0-raspberrypi3\n',
   );
-  writeFileSync(join(dir, 'host_vars', `${PI2}.yml`), 'device_name: legacy-pi2\n');
+  writeFileSync(join(dir, 'host_vars', 'legacy-pi2.yml'), `mender_device_id: ${PI2}\n`);
+  writeFileSync(join(dir, 'host_vars', `${PI3}.yml`), 'device_name: kiosk-central-station\n');
   return dir;
 }
 
@@ -40,8 +44,10 @@ describe('inventory seeding', () => {
         attributes: { name: string; value: unknown }[];
       }[];
       expect(devices.map((d) => d.id)).toEqual([PI2, PI3]);
-      const pi2 = devices.find((d) => d.id === PI2)!;
-      const attr = (n: string) => pi2.attributes.find((a) => a.name === n)?.value;
+      const attrOf = (id: string, n: string) =>
+        devices.find((d) => d.id === id)!.attributes.find((a) => a.name === n)?.value;
+      const attr = (n: string) => attrOf(PI2, n);
+      expect(attrOf(PI3, 'name')).toBe('kiosk-central-station');
       expect([attr('device_type'), attr('artifact_name'), attr('name')]).toEqual([
         'raspberrypi2',
         'fleet-os-1.0.0-raspberrypi2',
