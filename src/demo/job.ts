@@ -19,9 +19,9 @@ export interface JobOutcome {
   branch: string;
   commit: string;
   exitCode: number;
-  /** Every host the run saw (subscribed or not). */
+  /** Device ids of every host the run saw (subscribed or not). */
   hosts: string[];
-  /** Hosts the run changed something for (an OS or a configuration deployment). */
+  /** Devices the run changed something for (an OS or a configuration deployment), by id. */
   changed: string[];
   failed: string[];
   plan: RunReport['plan'];
@@ -60,13 +60,15 @@ export async function runMainJob(ctx: JobContext, branch: StageBranch): Promise<
     },
   });
   const hosts = Object.entries(r.recap);
+  // The story knows devices by their Mender ids; the recap by inventory names.
+  const idOf = ([h]: [string, unknown]) => r.report.devices?.[h] ?? h;
   return {
     branch: stage.value.branch,
     commit: stage.value.commit,
     exitCode: r.exitCode,
-    hosts: hosts.map(([h]) => h),
-    changed: hosts.filter(([, s]) => s.changed > 0).map(([h]) => h),
-    failed: hosts.filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h),
+    hosts: hosts.map(idOf),
+    changed: hosts.filter(([, s]) => s.changed > 0).map(idOf),
+    failed: hosts.filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(idOf),
     plan: r.report.plan,
     writes: await countWrites(ctx.server),
     problems: text

@@ -62,8 +62,8 @@ export class Pipeline {
     for (const p of r.problems) this.n.item(p, 'red');
   }
 
-  private whatChanged(r: JobOutcome, host: string): string {
-    const mine = r.plan.filter((p) => p.host === host);
+  private whatChanged(r: JobOutcome, id: string): string {
+    const mine = r.plan.filter((p) => (p.device_id ?? p.host) === id);
     const os = mine.find((p) => p.kind === 'os' && p.from !== p.to && /wants/.test(p.why));
     const parts = os ? [`OS ${String(os.from)} → ${String(os.to)}`] : [];
     if (mine.some((p) => p.kind === 'config' && /differs|again/.test(p.why))) parts.push('new configuration');

@@ -89,6 +89,8 @@ export function flatResults(results: TaskResults[]): TaskRecord[] {
 
 export const PlanRecord = z.object({
   host: z.string(),
+  /** The Mender device id the decision is about (the host's mender_device_id, else its name). */
+  device_id: z.string().optional(),
   kind: z.string(),
   action: z.string().optional(),
   from: z.unknown().optional(),
@@ -113,6 +115,11 @@ export const RunReport = z.object({
   timings: z.object({ playbookMs: z.number(), inventoryMs: z.number(), runMs: z.number() }),
   exitCode: z.number().int(),
   recap: z.record(z.string(), StatsSchema),
+  /**
+   * Host → Mender device id, for every host of the recap: a host named readably has its
+   * mender_device_id here, a host named by its id itself. (Older reports have none.)
+   */
+  devices: z.record(z.string(), z.string()).optional(),
   /** One entry per task execution, with every host's result. */
   results: z.array(TaskResults),
   plan: z.array(PlanRecord),
@@ -214,6 +221,7 @@ export class ResultsFile {
 const CHUNK = 1 << 16;
 const SLOT = '@@fleetplay:results@@';
 const RECAP_SLOT = '@@fleetplay:recap@@';
+const DEVICES_SLOT = '@@fleetplay:devices@@';
 const STAT_KEYS = Object.keys(StatsSchema.shape) as (keyof z.infer<typeof StatsSchema>)[];
 
 /**
@@ -223,10 +231,15 @@ const STAT_KEYS = Object.keys(StatsSchema.shape) as (keyof z.infer<typeof StatsS
  * single string of them); the rest is indented.
  */
 export function writeReport(file: string, report: RunReport, results?: ResultsFile): void {
-  const { results: inline, plan, recap, ...head } = report;
-  const checked = RunReport.parse({ ...maskDeep(head), recap: {}, results: [], plan: [] });
-  const text = JSON.stringify({ ...checked, recap: RECAP_SLOT, results: [SLOT], plan: [SLOT] }, null, 2);
-  const [beforeRecap, rest] = text.split(`"${RECAP_SLOT}"`) as [string, string];
+  const { results: inline, plan, recap, devices = {}, ...head } = report;
+  const checked = RunReport.parse({ ...maskDeep(head), recap: {}, devices: {}, results: [], plan: [] });
+  const text = JSON.stringify(
+    { ...checked, recap: RECAP_SLOT, devices: DEVICES_SLOT, results: [SLOT], plan: [SLOT] },
+    null,
+    2,
+  );
+  const [beforeRecap, afterRecap] = text.split(`"${RECAP_SLOT}"`) as [string, string];
+  const [beforeDevices, rest] = afterRecap.split(`"${DEVICES_SLOT}"`) as [string, string];
   const [before, between, after] = rest.split(`[\n    "${SLOT}"\n  ]`);
   const tmp = `${file}.tmp`;
   const out = openSync(tmp, 'w', 0o644);
@@ -241,6 +254,9 @@ export function writeReport(file: string, report: RunReport, results?: ResultsFi
       hosts.length,
       (i) => `${JSON.stringify(hosts[i])}: ${statsJson(recap[hosts[i]], hosts[i])}`,
     );
+    writeSync(out, beforeDevices);
+    const named = Object.keys(devices);
+    writeChunked(out, '{', '}', named.length, (i) => `${JSON.stringify(named[i])}: ${idJson(devices[named[i]])}`);
     writeSync(out, before);
     if (results) {
       writeSync(out, results.size ? '[\n' : '[');
@@ -263,16 +279,31 @@ function statsJson(s: z.infer<typeof StatsSchema>, host: string): string {
   return `{${STAT_KEYS.map((k) => `"${k}": ${s[k]}`).join(', ')}}`;
 }
 
+function idJson(id: unknown): string {
+  if (typeof id !== 'string') throw new Error('report: a device id is not a string');
+  return JSON.stringify(id);
+}
+
 /** A plan entry as PlanRecord has it (checked by hand: 100k+ entries, made by typed code). */
 function planRecord(p: z.infer<typeof PlanRecord>): z.infer<typeof PlanRecord> {
   if (
     typeof p.host !== 'string' ||
+    (p.device_id !== undefined && typeof p.device_id !== 'string') ||
     typeof p.kind !== 'string' ||
     typeof p.why !== 'string' ||
     typeof p.task !== 'string'
   )
     return PlanRecord.parse(p);
-  return { host: p.host, kind: p.kind, action: p.action, from: p.from, to: p.to, why: p.why, task: p.task };
+  return {
+    host: p.host,
+    device_id: p.device_id,
+    kind: p.kind,
+    action: p.action,
+    from: p.from,
+    to: p.to,
+    why: p.why,
+    task: p.task,
+  };
 }
 
 /** A JSON array or object of `n` entries made by `entry(i)`, one per line, written 1000 at a time. */

@@ -199,6 +199,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     durationMs: finished.getTime() - started.getTime(),
     exitCode,
     recap,
+    devices: deviceIds(Object.keys(recap), inv.value),
     results: groupResults(kept),
     plan: engine.plan,
     api: o.apiCounts?.() ?? menderApi(),
@@ -222,6 +223,13 @@ function serverSettings(o: RunOptions, inv: Inventory) {
       return origin && origin.value === value ? origin.source : undefined;
     },
   };
+}
+
+/** Host → device id for the report (every host of the recap, so readers need no rule of their own). */
+function deviceIds(hosts: string[], inv: Inventory): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of hosts) out[h] = inv.deviceId(h);
+  return out;
 }
 
 /** Results go to the report file as they happen, and into memory only when the caller asked. */

@@ -36,6 +36,8 @@ export interface ModuleResult {
 /** One per-device decision that ends up in the run report (`--report FILE`). */
 export interface PlanEntry {
   host: string;
+  /** The Mender device id of the host (its mender_device_id, else the host name). */
+  device_id?: string;
   kind: string;
   /** What the module decided: none, wait, deploy, abort, fail (the summary counts these). */
   action?: string;

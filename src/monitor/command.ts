@@ -16,6 +16,7 @@ import { exitCodeFor, MenderClient } from '../ota/index.js';
 import { countWords } from './classify.js';
 import { desiredFromEngine, desiredFromReport } from './desired.js';
 import { renderHtml } from './html.js';
+import { menderUiBase } from './mender-ui.js';
 import type { Desired, Snapshot } from './model.js';
 import { parseDuration, parseMaxFailed } from './options.js';
 import { markdown, progressBar, progressLine, table } from './render.js';
@@ -35,6 +36,8 @@ export interface MonitorArgs {
   maxFailed: string;
   json: boolean;
   html?: string;
+  /** The Mender UI the HTML report links to (`none`: no links); default: guessed from the server URL. */
+  menderUi?: string;
 }
 
 export interface MonitorIo {
@@ -102,6 +105,15 @@ function inventoryServer(a: MonitorArgs): { value: unknown; from?: string } | un
   return { value: origin.value, from: origin.source };
 }
 
+/** A literal variable of the inventory's first host (fleet-wide settings live in group_vars/all.yml). */
+function inventoryVar(a: MonitorArgs, name: string): string | undefined {
+  const inv = loadInventory(a.inventory, { playbookDir: dirname(resolve(a.playbook)) });
+  if (!inv.ok) return undefined;
+  const first = inv.value.hosts[0];
+  const v = first === undefined ? undefined : inv.value.hostVars(first)[name];
+  return typeof v === 'string' && !v.includes('{{') ? v : undefined;
+}
+
 export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number> {
   const fromReport = a.report ? desiredFromReport(a.report) : undefined;
   if (fromReport && !fromReport.ok) return fail(io, fromReport.error);
@@ -110,6 +122,9 @@ export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number>
   const { branch, commit } = where.value;
   const opts = followOptions(a, branch, commit);
   if (!opts.ok) return fail(io, opts.error);
+  // A bad --mender-ui is a usage error now, not after --wait has followed the stage.
+  const ui = a.menderUi === undefined ? undefined : menderUiBase(undefined, a.menderUi);
+  if (ui && !ui.ok) return fail(io, ui.error);
   const client = MenderClient.from({ server: a.server, env: io.env, lookupServer: () => inventoryServer(a) });
   if (!client.ok) return fail(io, client.error);
   try {
@@ -160,7 +175,11 @@ async function watch(
   io.stdout.write(maskSecrets(a.json ? JSON.stringify(s, null, 2) + '\n' : table(s)));
   const summary = await appendStepSummary(markdown(s), io.env);
   if (!summary.ok) printDiagnostic(io.stderr, summary.error, { prefix: 'warning: ', severity: 'warning', env: io.env });
-  if (a.html) writeFileSync(a.html, maskSecrets(renderHtml([s])));
+  if (a.html) {
+    const ui = menderUiBase(client.transport.endpoint.url, a.menderUi ?? inventoryVar(a, 'mender_ui_url'));
+    if (!ui.ok) return fail(io, ui.error);
+    writeFileSync(a.html, maskSecrets(renderHtml([s], { menderUi: ui.value })));
+  }
   return s.verdict.exitCode;
 }
 
@@ -246,6 +265,10 @@ export function registerMonitorCommand(program: Command): void {
     )
     .option('--json', 'print the snapshot as JSON', false)
     .option('--html <file>', 'write a self-contained HTML report')
+    .option(
+      '--mender-ui <url>',
+      'Mender UI the HTML report links deployments and devices to, or `none` (default: mender_ui_url of the inventory, else the server URL when it is https and not local)',
+    )
     .action(async (o: Omit<MonitorArgs, 'inventory'> & { inventory: string[] }) => {
       const inventory = o.inventory.length ? o.inventory : [DEFAULT_INVENTORY];
       process.exitCode = await runMonitor(

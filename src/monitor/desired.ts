@@ -16,18 +16,24 @@ import type { Desired, DesiredDevice } from './model.js';
 
 type PlanEntry = RunReport['plan'][number];
 
-/** Plan entries (+ every host the run saw) → desired devices; hosts without an entry follow another branch. */
+/**
+ * Plan entries (+ every host the run saw) → desired devices; hosts without an entry follow another
+ * branch. A host's device id is its plan entries' `device_id`, else `ids` (the report's `devices`, host →
+ * id map), else the host name (reports from before readable names).
+ */
 export function desiredFromPlan(
   plan: PlanEntry[],
   hosts: string[],
   failed: string[] = [],
+  ids: Record<string, string> = {},
 ): Pick<Desired, 'devices' | 'notSubscribed'> {
   const byHost = new Map<string, DesiredDevice>();
-  const entry = (host: string) => byHost.get(host) ?? byHost.set(host, { host, device: host }).get(host)!;
+  const entry = (host: string, id?: string) =>
+    byHost.get(host) ?? byHost.set(host, { host, device: id ?? ids[host] ?? host }).get(host)!;
   // A host the run failed on before planning (e.g. unknown to the server) is subscribed, not elsewhere.
   for (const h of failed) entry(h);
   for (const p of plan) {
-    const d = entry(p.host);
+    const d = entry(p.host, p.device_id);
     if (p.kind === 'os' && typeof p.to === 'string') {
       d.artifact = p.to;
       d.why ??= p.why;
@@ -46,7 +52,14 @@ export function desiredFromPlan(
  * The parts of a run report the monitor reads. Every host's result is checked only under the
  * mender_* tasks (a failed host there is subscribed): a 100k-device report holds a million.
  */
-const MonitoredReport = RunReport.pick({ schema: true, branch: true, commit: true, recap: true, plan: true }).extend({
+const MonitoredReport = RunReport.pick({
+  schema: true,
+  branch: true,
+  commit: true,
+  recap: true,
+  devices: true,
+  plan: true,
+}).extend({
   results: z.array(
     z.looseObject({ action: z.string(), hosts: z.unknown() }).transform((g, ctx) => {
       if (!g.action.startsWith('mender_')) return { ...g, hosts: {} };
@@ -88,14 +101,14 @@ export function desiredFromReport(file: string): Result<Desired> {
 type Grouped = { action: string; hosts: Record<string, { status: string }> };
 
 function fromRunReport(
-  r: Pick<RunReport, 'recap' | 'plan'> & { results: Grouped[] },
+  r: Pick<RunReport, 'recap' | 'plan' | 'devices'> & { results: Grouped[] },
 ): Pick<Desired, 'devices' | 'notSubscribed'> {
   const failed = new Set<string>();
   for (const g of r.results)
     for (const [host, h] of Object.entries(g.hosts))
       if (failedOnServer({ action: g.action, status: h.status })) failed.add(host);
   // Every host the run handled is in its recap (a host with no result at all is not).
-  return desiredFromPlan(r.plan, Object.keys(r.recap), [...failed]);
+  return desiredFromPlan(r.plan, Object.keys(r.recap), [...failed], r.devices);
 }
 
 /** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */

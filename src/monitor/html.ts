@@ -3,8 +3,16 @@
  * people who would rather look than read: a stacked bar of devices per stage and state, the
  * devices that need attention, when it was taken and for which commit.
  */
-import { STATES, stateLabel, type DeviceState, type Snapshot } from './model.js';
+import { shortId } from '../inventory/device-id.js';
+import { deploymentPage, devicePage } from './mender-ui.js';
+import { STATES, stateLabel, type DeviceReport, type DeviceState, type Snapshot } from './model.js';
 import { notConverged } from './render.js';
+
+/** Options of the page: `menderUi` is the Mender UI's base URL, when there is one to link to. */
+export interface HtmlOptions {
+  limit?: number;
+  menderUi?: string;
+}
 
 const COLORS: Record<DeviceState, string> = {
   converged: '#2da44e',
@@ -54,7 +62,25 @@ function countsTable(s: Snapshot): string {
   return `<table class="counts"><tbody>${cells.join('')}</tbody></table>`;
 }
 
-function attention(s: Snapshot, limit: number): string {
+/** `kiosk-next (854df144…)`: the name, the id shortened (whole in its tooltip), linked to the device's UI page. */
+function deviceCell(d: DeviceReport, ui: string | undefined): string {
+  const id = escapeHtml(d.device);
+  const idText = d.host === d.device ? id : escapeHtml(shortId(d.device));
+  const idHtml = ui
+    ? `<a class="device-id" href="${escapeHtml(devicePage(ui, d.device))}" title="${id}">${idText}</a>`
+    : `<span class="device-id" title="${id}">${idText}</span>`;
+  return d.host === d.device
+    ? `<code>${idHtml}</code>`
+    : `<code title="${id}">${escapeHtml(d.host)}</code> (${idHtml})`;
+}
+
+function deploymentCell(d: DeviceReport, ui: string | undefined): string {
+  if (!d.deployment) return '–';
+  const code = `<code>${escapeHtml(d.deployment)}</code>`;
+  return ui ? `<a class="deployment" href="${escapeHtml(deploymentPage(ui, d.deployment))}">${code}</a>` : code;
+}
+
+function attention(s: Snapshot, limit: number, ui: string | undefined): string {
   const rows = notConverged(s.devices);
   if (rows.length === 0)
     return `<p class="ok">Every subscribed device of ${escapeHtml(s.branch)} runs what the commit wants.</p>`;
@@ -62,7 +88,7 @@ function attention(s: Snapshot, limit: number): string {
     .slice(0, limit)
     .map(
       (d) =>
-        `<tr class="${d.state}"><td><code>${escapeHtml(d.host)}</code></td><td>${stateLabel(d.state)}</td><td>${d.deployment ? `<code>${escapeHtml(d.deployment)}</code>` : '–'}</td><td>${escapeHtml(d.why)}${
+        `<tr class="${d.state}" data-device="${escapeHtml(d.device)}"><td>${deviceCell(d, ui)}</td><td>${stateLabel(d.state)}</td><td>${deploymentCell(d, ui)}</td><td>${escapeHtml(d.why)}${
           d.logTail?.length ? `<pre>${escapeHtml(d.logTail.join('\n'))}</pre>` : ''
         }</td></tr>`,
     )
@@ -76,7 +102,7 @@ table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #d0d7de;pad
 td.n{text-align:right}tr.failed td:nth-child(2){color:#cf222e;font-weight:600}pre{margin:.3rem 0 0;font-size:.8rem;white-space:pre-wrap}
 .verdict{font-size:1.1rem;font-weight:600}.success{color:#1a7f37}.failure{color:#cf222e}.pending{color:#9a6700}`;
 
-export function renderHtml(snaps: Snapshot[], opts: { limit?: number } = {}): string {
+export function renderHtml(snaps: Snapshot[], opts: HtmlOptions = {}): string {
   const first = snaps[0];
   const sections = snaps
     .map(
@@ -84,7 +110,7 @@ export function renderHtml(snaps: Snapshot[], opts: { limit?: number } = {}): st
         s,
       ) => `<section data-branch="${escapeHtml(s.branch)}"><h2>Stage ${escapeHtml(s.branch)} — commit <code>${escapeHtml(s.commit ?? 'unknown')}</code></h2>
 <p class="verdict ${s.verdict.commitState}">${escapeHtml(s.verdict.summary)}</p>${countsTable(s)}
-<h3>Devices that need attention</h3>${attention(s, opts.limit ?? 500)}</section>`,
+<h3>Devices that need attention</h3>${attention(s, opts.limit ?? 500, opts.menderUi)}</section>`,
     )
     .join('\n');
   return `<!DOCTYPE html>

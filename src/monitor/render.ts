@@ -2,6 +2,7 @@
  * Text for people: the terminal table, the progress line or bar while waiting, and the job
  * summary in markdown. Pure functions of a snapshot; the caller masks and writes.
  */
+import { deviceLabel } from '../inventory/device-id.js';
 import { SETTLED_STATES, STATES, stateLabel, type Counts, type DeviceReport, type Snapshot } from './model.js';
 
 const short = (s: string | null | undefined) => (s ? s.slice(0, 12) : 'unknown');
@@ -43,11 +44,20 @@ export function table(s: Snapshot, limit = 50): string {
       '',
       pad([
         ['DEVICE', 'STATE', 'DEPLOYMENT', 'WHY'],
-        ...shown.map((d) => [d.host, stateLabel(d.state), d.deployment ?? '-', d.why]),
+        ...shown.map((d) => [
+          deviceLabel(d.host, d.device, { short: true }),
+          stateLabel(d.state),
+          d.deployment ?? '-',
+          d.why,
+        ]),
       ]),
     );
     for (const d of shown.filter((x) => x.logTail?.length))
-      lines.push('', `log of ${d.host} (deployment ${d.deployment}):`, ...d.logTail!.map((l) => `  ${l}`));
+      lines.push(
+        '',
+        `log of ${deviceLabel(d.host, d.device)} (deployment ${d.deployment}):`,
+        ...d.logTail!.map((l) => `  ${l}`),
+      );
   }
   if (rows.length > shown.length)
     lines.push(`… and ${rows.length - shown.length} more devices not converged (--json lists all)`);
@@ -102,6 +112,10 @@ export function progressLine(s: Snapshot, elapsedMs: number): string {
   return `${new Date(s.takenAt).toISOString()} +${Math.round(elapsedMs / 1000)}s ${settledLine(s.counts)}`;
 }
 
+/** `kiosk-next` (`854df144-…`): the name, and the whole id to copy. */
+const mdDevice = (d: { host: string; device: string }) =>
+  d.host === d.device ? `\`${d.host}\`` : `${cell(d.host)} (\`${d.device}\`)`;
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The job summary: counts per state, the devices not converged with their deployments. */
@@ -121,12 +135,20 @@ export function markdown(s: Snapshot, limit = 200): string {
     lines.push('', '### Devices not converged', '', '| device | state | deployment | why |', '|---|---|---|---|');
     for (const d of rows.slice(0, limit))
       lines.push(
-        `| \`${d.host}\` | ${stateLabel(d.state)} | ${d.deployment ? `\`${d.deployment}\`` : '–'} | ${cell(d.why)} |`,
+        `| ${mdDevice(d)} | ${stateLabel(d.state)} | ${d.deployment ? `\`${d.deployment}\`` : '–'} | ${cell(d.why)} |`,
       );
     if (rows.length > limit) lines.push('', `… and ${rows.length - limit} more.`);
     const logs = rows.filter((d) => d.logTail?.length).slice(0, 5);
     for (const d of logs)
-      lines.push('', `<details><summary>log of ${d.host}</summary>`, '', '```', ...d.logTail!, '```', '</details>');
+      lines.push(
+        '',
+        `<details><summary>log of ${deviceLabel(d.host, d.device)}</summary>`,
+        '',
+        '```',
+        ...d.logTail!,
+        '```',
+        '</details>',
+      );
   }
   return lines.join('\n') + '\n';
 }

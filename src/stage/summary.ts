@@ -76,6 +76,7 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
     `| configuration updates ${verb} | ${stage.config.deploy} |`,
     `| failed devices | ${stage.failed} |`,
   ];
+  const devices = deviceRows(report);
   const arts = Object.entries(stage.artifacts).map(([a, n]) => `- \`${a}\`: ${n} device${n === 1 ? '' : 's'}`);
   const errors = report.errors.map((e) => `- ${e.message}${e.hint ? ` — ${e.hint}` : ''}`);
   return [
@@ -86,8 +87,59 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
     ...rows,
     '',
     ...(arts.length ? ['OS images:', ...arts, ''] : []),
+    ...devices,
     ...(errors.length ? ['Errors:', ...errors, ''] : []),
     `${report.api.requests} OTA API requests (${report.api.writes ?? 0} writes); exit code ${report.exitCode}.`,
     '',
   ].join('\n');
 }
+
+const DEVICE_ROWS = 50;
+const CHANGES = new Set(['deploy', 'abort', 'fail']);
+
+interface Row {
+  id: string;
+  os: string[];
+  config: string[];
+  failed: boolean;
+}
+
+/**
+ * The devices something happened to (a deployment scheduled or aborted, a failure), by inventory
+ * name with the whole device id beside it; the first 50 (report.json lists every one).
+ */
+function deviceRows(report: RunReport): string[] {
+  const rows = new Map<string, Row>();
+  const ids = report.devices ?? {};
+  const row = (host: string, id?: string): Row =>
+    rows.get(host) ?? rows.set(host, { id: id ?? ids[host] ?? host, os: [], config: [], failed: false }).get(host)!;
+  for (const p of report.plan) {
+    if (!CHANGES.has(p.action ?? '')) continue;
+    const r = row(p.host, p.device_id);
+    if (p.kind === 'os') r.os.push(osChange(p));
+    if (p.kind === 'config') r.config.push(configChange(p));
+  }
+  for (const [host, st] of Object.entries(report.recap))
+    if (st.failed > 0 || st.unreachable > 0) row(host).failed = true;
+  if (rows.size === 0) return [];
+  const lines = [...rows].slice(0, DEVICE_ROWS).map(([host, r]) => {
+    const name = host === r.id ? `\`${host}\`` : `${cell(host)} (\`${r.id}\`)`;
+    return `| ${name} | ${cell(r.os.join('; ')) || '–'} | ${cell(r.config.join('; ')) || '–'} | ${r.failed ? 'failed' : 'ok'} |`;
+  });
+  const more =
+    rows.size > DEVICE_ROWS ? [`… and ${rows.size - DEVICE_ROWS} more (report.json lists every device).`, ''] : [];
+  return ['Devices:', '', '| device | OS | configuration | result |', '|---|---|---|---|', ...lines, '', ...more];
+}
+
+function osChange(p: Plan): string {
+  const to = typeof p.to === 'string' ? p.to : '?';
+  if (p.action === 'deploy') return `${typeof p.from === 'string' ? p.from : '?'} → ${to}`;
+  return `${p.action}: ${p.why}`;
+}
+
+function configChange(p: Plan): string {
+  const keys = p.to && typeof p.to === 'object' ? Object.keys(p.to) : [];
+  return p.action === 'deploy' ? `deploy ${keys.join(', ')}`.trim() : `${p.action}: ${p.why}`;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -63,7 +63,7 @@ describe('monitor → GitHub', () => {
     const md = readFileSync(summary, 'utf8');
     expect(md).toMatch(/\| failed \| 4 \|/);
     expect(md).toMatch(
-      /### Devices not converged[\s\S]*\| `7a000000-0000-4000-8000-000000000001` \| failed \| `[0-9a-f-]{36}` \|/,
+      /### Devices not converged[\s\S]*\| kiosk-1 \(`7a000000-0000-4000-8000-000000000001`\) \| failed \| `[0-9a-f-]{36}` \|/,
     );
     for (const text of [r.stdout, r.stderr, md]) expect(text).not.toContain(GH_TOKEN);
   });

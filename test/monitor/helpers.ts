@@ -16,6 +16,9 @@ import { TOKEN, type TestServer } from '../ota/helpers.js';
 
 export const dev = (n: number) => `7a000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
+/** Devices 1 and 2 are listed under readable names (their ids in mender_device_id), 3-5 by their ids. */
+export const host = (n: number) => (n <= 2 ? `kiosk-${n}` : dev(n));
+
 /** Devices 1-4 follow canary (4 also manages its configuration), 5 follows production. */
 export const SPEC: FleetSpec = {
   artifacts: [
@@ -54,7 +57,8 @@ export interface Repo {
 
 /** Commits the inventory wanting `image` on canary; returns the new HEAD. */
 export function commitImage(repo: Repo, image: string): Repo {
-  const hosts = [1, 2, 3, 4].map((n) => `        ${dev(n)}:${n === 4 ? ' {manage_config: true}' : ''}`).join('\n');
+  const vars = (n: number) => (n === 4 ? ' {manage_config: true}' : n <= 2 ? ` {mender_device_id: ${dev(n)}}` : '');
+  const hosts = [1, 2, 3, 4].map((n) => `        ${host(n)}:${vars(n)}`).join('\n');
   const files: Record<string, string> = {
     'site.yml': PLAYBOOK,
     'inventory/hosts.yml': `all:\n  vars:\n    subscribed_branch: production\n    os_image: os-1.0\n  children:\n    canary:\n      vars: {subscribed_branch: canary, os_image: ${image}}\n      hosts:\n${hosts}\n    production:\n      hosts:\n        ${dev(5)}:\n`,

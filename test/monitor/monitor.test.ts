@@ -2,12 +2,12 @@
  * `fleetplay monitor` against the embedded server: the manual clock walks canary's devices through
  * every state; the desired state comes from the commit (engine dry-run) or from the run's report.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
 import { MenderClient } from '../../src/ota/client.js';
-import { commitImage, dev, fleetRepo, monitor, SPEC, snapshotOf, stateOf, updateRun } from './helpers.js';
+import { commitImage, dev, fleetRepo, host, monitor, SPEC, snapshotOf, stateOf, updateRun } from './helpers.js';
 
 describe('fleetplay monitor', () => {
   let srv: TestServer;
@@ -154,7 +154,8 @@ describe('fleetplay monitor', () => {
     expect(failed[0].why).toMatch(/ended in failure/);
     expect(failed[0].logTail!.join('\n')).toMatch(/health check failed[\s\S]*Rolling back to os-1.0/);
     const text = await monitor(repo, srv);
-    expect(text.stdout).toMatch(/log of 7a000000-0000-4000-8000-000000000001/);
+    expect(text.stdout).toContain('log of kiosk-1 (7a000000-0000-4000-8000-000000000001) (deployment ');
+    expect(text.stdout).toMatch(/log of 7a000000-0000-4000-8000-000000000003 \(deployment /);
     expect(text.stdout).toMatch(/4 of 4 devices failed or drifted \(at most 0 allowed\)/);
     expect((await monitor(repo, srv, { maxFailed: '100%' })).code).toBe(0);
   });
@@ -181,6 +182,33 @@ describe('fleetplay monitor', () => {
     expect((JSON.parse(readFileSync(report, 'utf8')) as { commit: string }).commit).toBe(repo.commit);
   });
 
+  test('names each device by its inventory name with its id beside it: table, --json, job summary', async () => {
+    const repo = commitImage(fleetRepo('os-1.1'), 'os-1.2-bad');
+    const report = join(mkdtempSync(join(tmpdir(), 'fleetplay-report-')), 'report.json');
+    await updateRun(repo, srv, report);
+    await srv.admin('POST', 'clock/advance', { seconds: 600 });
+    const summary = join(mkdtempSync(join(tmpdir(), 'fleetplay-summary-')), 'summary.md');
+    writeFileSync(summary, '');
+    for (const from of [{ report }, {}]) {
+      const json = snapshotOf(await monitor(repo, srv, { json: true, ...from }));
+      expect(json.devices.map((d) => [d.host, d.device])).toEqual(
+        [1, 2, 3, 4].map((n) => [host(n), dev(n)]).sort((a, b) => a[0].localeCompare(b[0])),
+      );
+      const text = await monitor(repo, srv, { ...from }, { GITHUB_STEP_SUMMARY: summary });
+      const rows = text.stdout.split('\n').filter((l) => /^\S.* {2}failed {2}/.test(l));
+      expect(rows.map((l) => l.split(/\s{2,}/)[0])).toEqual([
+        dev(3),
+        dev(4),
+        'kiosk-1 (7a000000…)',
+        'kiosk-2 (7a000000…)',
+      ]);
+    }
+    const md = readFileSync(summary, 'utf8');
+    expect(md).toContain(`| kiosk-1 (\`${dev(1)}\`) | failed | \``);
+    expect(md).toContain(`| \`${dev(3)}\` | failed | \``);
+    expect(md).toContain(`<summary>log of kiosk-2 (${dev(2)})</summary>`);
+  });
+
   test('bad options name the flag and what to write', async () => {
     const repo = fleetRepo('os-1.1');
     const r = await monitor(repo, srv, { timeout: 'soon' });
@@ -188,5 +216,10 @@ describe('fleetplay monitor', () => {
     expect(r.stderr).toMatch(/--timeout soon: not a duration[\s\S]*hint: write a number with a unit/);
     const m = await monitor(repo, srv, { maxFailed: '150%' });
     expect(m.stderr).toMatch(/--max-failed 150%/);
+    const ui = await monitor(repo, srv, { menderUi: 'hosted.mender.io' });
+    expect(ui).toMatchObject({ code: 1, stdout: '' });
+    expect(ui.stderr).toMatch(
+      /--mender-ui hosted.mender.io is not an http\(s\) URL\n {2}hint: .*https:\/\/eu.hosted.mender.io/,
+    );
   });
 });

@@ -11,6 +11,7 @@ import { ExitCode } from '../../src/errors/index.js';
 import {
   DEV,
   fleetplayCli,
+  NAME,
   SECRETS,
   TOKEN,
   allVarsWithImage,
@@ -65,6 +66,23 @@ describe('fleetplay run (built CLI)', () => {
     expect(md).toContain(`fleetplay run on \`canary\` at \`${sha.slice(0, 12)}\``);
     expect(md).toContain('| OS updates scheduled | 1 |');
     expect(md).toContain('`fleet-os-1.1.0-raspberrypi3`: 1 device');
+    // Devices by inventory name with their Mender id: job summary, report.json, task lines and recap.
+    expect(md).toMatch(
+      new RegExp(
+        `\\| kiosk-campus \\(\`${DEV.kioskCampus}\`\\) \\| fleet-os-1\\.0\\.0-raspberrypi3 → fleet-os-1\\.1\\.0-raspberrypi3 \\| deploy [a-z_, ]+ \\| ok \\|`,
+      ),
+    );
+    expect(report.devices).toEqual(
+      Object.fromEntries(Object.keys(DEV).map((k) => [NAME[k as keyof typeof DEV], DEV[k as keyof typeof DEV]])),
+    );
+    const campusPlan = report.plan.filter((p) => p.host === 'kiosk-campus');
+    expect(campusPlan.map((p) => [p.kind, p.device_id])).toEqual([
+      ['os', DEV.kioskCampus],
+      ['config', DEV.kioskCampus],
+    ]);
+    expect(r.out).toMatch(/^changed: \[kiosk-campus\]$/m);
+    expect(r.out).toMatch(/^kiosk-campus +: ok=\d+ +changed=2 +unreachable=0 +failed=0 /m);
+    expect(r.out).not.toContain(`[${DEV.kioskCampus}]`);
     for (const secret of [TOKEN, ...Object.values(SECRETS)]) {
       expect(r.out).not.toContain(secret);
       expect(JSON.stringify(report)).not.toContain(secret);
@@ -120,7 +138,7 @@ describe('fleetplay run (built CLI)', () => {
 
     const held = await run();
     expect(held.code).toBe(ExitCode.ok);
-    const warning = `[WARNING]: held back: ${DEV.kioskCampus}: deployment ${dep!.id} of fleet-os-1.1.0-raspberrypi3 failed on ${finished}; retry with: fleetplay run -e retry_failed=true`;
+    const warning = `[WARNING]: held back: ${NAME.kioskCampus} (${DEV.kioskCampus}): deployment ${dep!.id} of fleet-os-1.1.0-raspberrypi3 failed on ${finished}; retry with: fleetplay run -e retry_failed=true`;
     // Wrapped at 79 columns as ansible's warnings are.
     expect(held.out).toContain(pyWrap(warning, 79).join('\n'));
     expect(await creates()).toHaveLength(1);

@@ -15,7 +15,7 @@ export { TOKEN };
 export const ROOT = resolve('.');
 export const SECRETS = { GHRUNNER_TOKEN: 'ghr-secret-runner-4242', INFLUXDB_TOKEN: 'influx-secret-7373' };
 
-/** The sample fleet's devices by their readable number. */
+/** The sample fleet's devices: Mender device ids (what the server sees). */
 export const DEV = {
   legacy: '6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3', // ① rpi2, production
   hotspot: '85159475-cc2e-4039-902c-b01fcb038e69', // ② iot-gate, production, monitoring
@@ -26,13 +26,24 @@ export const DEV = {
   kioskNext: '854df144-28aa-4e50-9225-ca5d348354b7', // ⑦ rpi4, main (qualification)
 } as const;
 
+/** Their host names in the sample inventory (what the recap and task lines show). */
+export const NAME: Record<keyof typeof DEV, string> = {
+  legacy: 'legacy-pi2',
+  hotspot: 'hotspot-wifi6',
+  kioskCentral: 'kiosk-central-station',
+  kioskCampus: 'kiosk-campus',
+  prototype: 'prototype-desk',
+  runner: 'gha-runner',
+  kioskNext: 'kiosk-next',
+};
+
 export const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'];
 
-/** The device types of the sample inventory, read from it (so the test follows the repository). */
+/** Device id → device type of the sample inventory, read from it (so the test follows the repository). */
 function sampleDeviceTypes(): Map<string, string> {
   const inv = loadInventory([join(ROOT, 'inventory')]);
   if (!inv.ok) throw new Error(inv.error.map((e) => e.message).join('\n'));
-  return new Map(inv.value.hosts.map((h) => [h, String(inv.value.hostVars(h).device_type)]));
+  return new Map(inv.value.hosts.map((h) => [inv.value.deviceId(h), String(inv.value.hostVars(h).device_type)]));
 }
 
 /** Every sample device runs fleet-os-1.0.0-<type>; 1.1.0 and 1.2.0 exist for every type. */
@@ -143,16 +154,17 @@ export async function serverWrites(srv: TestServer) {
 }
 
 export const changedCount = (r: StageRunResult) => Object.values(r.recap).reduce((n, s) => n + s.changed, 0);
+/** Device ids of the hosts that failed (through the report's host → id map). */
 export const failedHosts = (r: StageRunResult) =>
   Object.entries(r.recap)
     .filter(([, s]) => s.failed > 0)
-    .map(([h]) => h)
+    .map(([h]) => r.report.devices?.[h] ?? `(no device id for ${h})`)
     .sort();
-/** Hosts whose OS/config plan entry has this action. */
+/** Device ids whose OS/config plan entry has this action. */
 export const planned = (r: StageRunResult, kind: 'os' | 'config', action: string) =>
   r.report.plan
     .filter((p) => p.kind === kind && p.action === action)
-    .map((p) => p.host)
+    .map((p) => p.device_id ?? `(no device id for ${p.host})`)
     .sort();
 
 /** A fresh server and fleet repository for every test of the calling file. */

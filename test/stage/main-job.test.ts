@@ -11,6 +11,7 @@ import { ExitCode } from '../../src/errors/index.js';
 import { value } from '../ota/helpers.js';
 import {
   DEV,
+  NAME,
   allVarsWithImage,
   changedCount,
   failedHosts,
@@ -23,7 +24,6 @@ import {
 
 const fleet = eachTestFleet();
 
-const ALL = Object.values(DEV);
 const PRODUCTION = [DEV.legacy, DEV.hotspot, DEV.kioskCentral, DEV.runner, DEV.prototype].sort();
 const DEPLOYMENTS_PATH = '/api/management/v1/deployments/deployments';
 const CONFIG_PATH = '/api/management/v1/deviceconfig/configurations/device';
@@ -57,8 +57,9 @@ describe('branch filtering', () => {
     const deps = await deployments();
     expect(deps.map(devicesOf)).toEqual([[DEV.kioskNext]]);
     expect((deps[0].body as { artifact_name: string }).artifact_name).toBe('fleet-os-1.1.0-raspberrypi4');
-    for (const h of ALL.filter((h) => h !== DEV.kioskNext)) expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
-    expect(r.recap[DEV.kioskNext].changed).toBe(2);
+    for (const h of Object.values(NAME).filter((h) => h !== NAME.kioskNext))
+      expect(r.recap[h]).toMatchObject({ changed: 0, failed: 0 });
+    expect(r.recap[NAME.kioskNext].changed).toBe(2);
     expect(r.text).toContain('follows canary (inventory), not main: left alone');
     // Configurations are read only for the device that stays in the play.
     expect(r.report.api.byEndpoint['GET /api/management/v1/deviceconfig/configurations/device/{id}']).toBe(1);
@@ -84,7 +85,7 @@ describe('branch filtering', () => {
     fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
     const p = await runIn(fleet.repo, fleet.srv);
     expect(planned(p, 'os', 'deploy')).not.toContain(DEV.legacy);
-    expect(p.recap[DEV.legacy]).toMatchObject({ changed: 0, failed: 0 });
+    expect(p.recap[NAME.legacy]).toMatchObject({ changed: 0, failed: 0 });
     expect(p.text).toContain('follows canary (device attribute), not production: left alone');
   });
 });
@@ -94,16 +95,16 @@ describe('what is scheduled', () => {
     await runIn(fleet.repo, fleet.srv, { branch: undefined, envOverride: {} });
     await fleet.srv.admin('DELETE', 'requests');
     fleet.repo.commit('production', {
-      'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml':
-        'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n',
+      'inventory/host_vars/kiosk-central-station.yml':
+        'mender_device_id: 20b41a8a-ef2d-4afd-9587-2aad65b28605\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/new-page\n',
     });
     // The first run (on main) set nothing for production devices: converge them first.
     const first = await runIn(fleet.repo, fleet.srv);
     expect(planned(first, 'config', 'deploy')).toEqual(PRODUCTION);
     await fleet.srv.admin('POST', 'clock/advance', { seconds: 600 });
     fleet.repo.commit('production', {
-      'inventory/host_vars/20b41a8a-ef2d-4afd-9587-2aad65b28605.yml':
-        'device_name: kiosk-central-station\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n',
+      'inventory/host_vars/kiosk-central-station.yml':
+        'mender_device_id: 20b41a8a-ef2d-4afd-9587-2aad65b28605\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/newer-page\n',
     });
     await fleet.srv.admin('DELETE', 'requests');
     const r = await runIn(fleet.repo, fleet.srv);
@@ -125,8 +126,8 @@ describe('what is scheduled', () => {
   it('both: a new image and a new configuration for ⑦ in one run', async () => {
     fleet.repo.commit('main', {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
-      'inventory/host_vars/854df144-28aa-4e50-9225-ca5d348354b7.yml':
-        'device_name: kiosk-next\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/next-2\n',
+      'inventory/host_vars/kiosk-next.yml':
+        'mender_device_id: 854df144-28aa-4e50-9225-ca5d348354b7\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/next-2\n',
     });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
@@ -230,8 +231,8 @@ describe('devices that cannot be updated', () => {
   it('no artifact of that name for the device type fails that device only (exit 2)', async () => {
     fleet.repo.commit('production', {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
-      'inventory/host_vars/6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3.yml':
-        'device_name: legacy-pi2\nos_image_override: fleet-os-9.9.9-raspberrypi2\n',
+      'inventory/host_vars/legacy-pi2.yml':
+        'mender_device_id: 6bfd5737-51b8-4e0b-ac3c-c0b36a1f00c3\nos_image_override: fleet-os-9.9.9-raspberrypi2\n',
     });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.hostFailed);

@@ -6,6 +6,7 @@ import { err, ExitCode, FleetFailure, formatError, ok, type FleetError, type Res
 import type { Templar } from '../../template/index.js';
 import { exitCodeFor } from '../../ota/index.js';
 import type { MenderClient } from '../../ota/client.js';
+import type { PlanSink } from '../registry.js';
 import { gatherFacts } from './gather.js';
 import { isGathered, MenderFacts } from './facts.js';
 import { menderClient, noteFatal } from './session.js';
@@ -32,9 +33,8 @@ export interface Result_ {
   [k: string]: unknown;
 }
 
-export interface Sink {
-  add(entry: { host: string; kind: string; action?: string; from?: unknown; to?: unknown; why: string }): void;
-}
+/** Where the modules put their plan entries (the engine's). */
+export type Sink = PlanSink;
 
 /** The Mender device id of a host: the module arg, else `mender_device_id`, else the host name. */
 export function deviceIdOf(item: Item<{ device_id?: string }>): string {

@@ -67,7 +67,14 @@ async function configOn(
       diff: i.ctx.diff === true,
     });
     const entry = decision.action === 'deploy' ? { from: decision.from, to: decision.to } : {};
-    task.report.add({ host: i.host, kind: 'config', action: decision.action, ...entry, why: decision.why });
+    task.report.add({
+      host: i.host,
+      device_id: deviceIdOf(i),
+      kind: 'config',
+      action: decision.action,
+      ...entry,
+      why: decision.why,
+    });
   }
   const live = items.every((i) => writes(i));
   const results = await Promise.all(planned.map(async (p) => [p.host, await settle(client, p, live)] as const));

@@ -56,7 +56,15 @@ async function osUpdateOn(
   const aborts = planAborts(decisions);
   decisions = redeployAfterAbort(decisions, aborts);
   for (const d of decisions)
-    task.report.add({ host: d.host, kind: 'os', action: d.action, from: d.from, to: d.to, why: d.why });
+    task.report.add({
+      host: d.host,
+      device_id: d.device,
+      kind: 'os',
+      action: d.action,
+      from: d.from,
+      to: d.to,
+      why: d.why,
+    });
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
   const writeFailures = live ? await apply(client, decisions, aborts, items[0].args) : new Map<string, Result_>();
