@@ -128,7 +128,7 @@ describe('differential: fleetplay vs ansible-core 2.14 fixtures', () => {
       limit: o.limit,
       startAtTask: o.startAtTask,
       stderr: sink().s,
-      inventory: [join(dir, 'inventory.yml')],
+      inventory: [o.inventory],
       mode: o.check ? 'dry-run' : 'run',
       tags: o.tags,
       skipTags: o.skipTags,

@@ -1,7 +1,8 @@
 /**
  * What the recorded ansible fixtures (test/fixtures/playbooks) share: the folder, the arguments
  * the generator gave ansible-playbook (first line "# fleetplay-args: ...", quoted as in a shell;
- * environment from a line "# fleetplay-env: K=V ..."; the playbook from "# fleetplay-playbook: FILE",
+ * environment from a line "# fleetplay-env: K=V ..."; the inventory from "# fleetplay-inventory: FILE",
+ * else inventory.yml; the playbook from "# fleetplay-playbook: FILE",
  * else NAME.yml), mapped onto runPlaybook / listPlaybook options, and fleetplay's twin of the
  * fixture-only module library/fixture_diff.py.
  */
@@ -25,6 +26,8 @@ export interface FixtureOptions {
   /** The playbook as ansible-playbook was given it (relative to FIXTURES), and its full path. */
   playbookArg: string;
   playbook: string;
+  /** The inventory ("# fleetplay-inventory: FILE", else inventory.yml), full path. */
+  inventory: string;
   limit?: string;
   startAtTask?: string;
   listHosts: boolean;
@@ -64,6 +67,7 @@ export function fixtureOptions(name: string): FixtureOptions {
     env,
     playbookArg,
     playbook: join(FIXTURES, playbookArg),
+    inventory: join(FIXTURES, /^# fleetplay-inventory: (.*)$/m.exec(text)?.[1].trim() ?? 'inventory.yml'),
     listHosts: false,
     listTasks: false,
     listTags: false,

@@ -59,7 +59,7 @@ const sink = () => {
 function fleetplayListing(name: string): { exitCode: number; text: string } {
   const o = fixtureOptions(name);
   const out = sink();
-  const r = listPlaybook({ ...o, inventory: [join(dir, 'inventory.yml')], stdout: out.s });
+  const r = listPlaybook({ ...o, inventory: [o.inventory], stdout: out.s });
   return {
     exitCode: r.exitCode,
     text: out.text().replace(`playbook: ${o.playbook}\n`, `playbook: ${o.playbookArg}\n`),

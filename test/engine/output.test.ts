@@ -44,7 +44,7 @@ async function fleetplayText(name: string): Promise<{ text: string; rc: number }
     limit: o.limit,
     startAtTask: o.startAtTask,
     stderr,
-    inventory: [join(dir, 'inventory.yml')],
+    inventory: [o.inventory],
     mode: o.check ? 'dry-run' : 'run',
     diff: o.diff,
     verbosity: o.verbosity,
