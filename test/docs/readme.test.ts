@@ -34,7 +34,7 @@ const NOT_RUN: Record<string, string> = {
 /** Exit codes other than 0, and what the output must show; keyed by the README line. */
 const EXPECT: Record<string, { code?: number; output?: RegExp; why?: string }> = {
   'npx fleetplay inventory list': { output: /kiosk/ },
-  'npx fleetplay inventory move 20b41a8a-ef2d-4afd-9587-2aad65b28605 --to canary --dry-run': { output: /^\+\+\+ /m },
+  'npx fleetplay inventory move kiosk-central-station --to canary --dry-run': { output: /^\+\+\+ /m },
   'npx fleetplay run --branch main': { output: /PLAY RECAP/ },
   'npx fleetplay run --branch canary': { output: /PLAY RECAP/ },
   'npx fleetplay run --branch canary --limit canary -e retry_failed=true': { output: /PLAY RECAP/ },
