@@ -10,8 +10,9 @@
  *
  *   node scripts/derive-contract.mjs [reference-dir] [--out dir]
  *
- * reference-dir holds mender-openapi.yaml and github-openapi-subset.json (default:
- * $FLEETPLAY_REFERENCE_DIR, else ../shared/reference beside the repository); --out defaults to contract/.
+ * reference-dir holds mender-openapi.yaml and github-openapi-subset.json (default: $FLEETPLAY_REFERENCE_DIR;
+ * the script has no default of its own, so it never reads a folder outside the repository unasked); --out defaults
+ * to contract/.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -163,9 +164,13 @@ function main() {
     options: { out: { type: 'string', default: join(root, 'contract') } },
     allowPositionals: true,
   });
-  const referenceDir = resolve(
-    positionals[0] ?? process.env.FLEETPLAY_REFERENCE_DIR ?? join(root, '..', 'shared', 'reference'),
-  );
+  const given = positionals[0] ?? process.env.FLEETPLAY_REFERENCE_DIR;
+  if (!given)
+    throw new Error(
+      'which descriptions? pass the folder holding mender-openapi.yaml and github-openapi-subset.json as the ' +
+        'first argument (or set FLEETPLAY_REFERENCE_DIR)',
+    );
+  const referenceDir = resolve(given);
   const files = deriveContract(referenceDir);
   mkdirSync(values.out, { recursive: true });
   for (const [name, text] of Object.entries(files)) {
