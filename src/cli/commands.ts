@@ -3,11 +3,12 @@ import { registerDemoCommand } from '../demo/command.js';
 import { registerRunCommand } from '../engine/cli.js';
 import { inventoryCommand } from '../inventory/command.js';
 import { registerMonitorCommand } from '../monitor/command.js';
+import { registerPlanCommand } from '../plan/command.js';
 import { registerServer } from '../server/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
- * (server, inventory, run, monitor, demo), so this file is the only place they meet.
+ * (server, inventory, run, plan, monitor, demo), so this file is the only place they meet.
  */
 export type RegisterCommand = (program: Command) => void;
 
@@ -15,6 +16,7 @@ export const commands: RegisterCommand[] = [
   registerServer,
   inventoryCommand(),
   registerRunCommand,
+  registerPlanCommand,
   registerMonitorCommand,
   registerDemoCommand,
 ];

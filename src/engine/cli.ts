@@ -55,7 +55,7 @@ function requireText(path: string): string {
   }
 }
 
-const inventoryOf = (o: Record<string, unknown>) =>
+export const inventoryOf = (o: Record<string, unknown>) =>
   (o.inventory as string[]).length ? (o.inventory as string[]) : [DEFAULT_INVENTORY];
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -67,12 +67,26 @@ const splitList = (v: string, prev: string[]) => [
     .filter(Boolean),
 ];
 
-export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
-    .description('run a playbook against the fleet (dry-run unless --mode run)')
-    .argument('[playbook]', 'playbook file', DEFAULT_PLAYBOOK)
+/** What to run against, the same for `run` and `plan`: inventory, limit, extra vars, server, stage branch. */
+export function targetOptions(c: Command): Command {
+  return c
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
+    .option('-l, --limit <pattern>', 'limit to hosts matching the pattern')
+    .option('-e, --extra-vars <vars>', 'NAME=VALUE, JSON/YAML mapping or @file (repeatable)', collect, [])
+    .option('--server <url>', SERVER_OPTION_HELP)
+    .option(
+      '--branch <name>',
+      'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)',
+    );
+}
+
+export function registerRunCommand(program: Command): void {
+  targetOptions(
+    program
+      .command('run')
+      .description('run a playbook against the fleet (dry-run unless --mode run)')
+      .argument('[playbook]', 'playbook file', DEFAULT_PLAYBOOK),
+  )
     .addOption(
       new Option('--mode <mode>', 'run | dry-run | dry-run-debug (env PLAYBOOK_MODE; default dry-run)').choices([
         'run',
@@ -82,17 +96,10 @@ export function registerRunCommand(program: Command): void {
     )
     .option('-C, --check', 'check mode: report what would change, change nothing')
     .option('-D, --diff', 'show differences')
-    .option('-l, --limit <pattern>', 'limit to hosts matching the pattern')
-    .option('-e, --extra-vars <vars>', 'NAME=VALUE, JSON/YAML mapping or @file (repeatable)', collect, [])
     .option('-t, --tags <tags>', 'only tasks with these tags (comma separated, repeatable)', splitList, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
     .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
     .option('--report <file>', 'write the JSON run report here')
-    .option('--server <url>', SERVER_OPTION_HELP)
-    .option(
-      '--branch <name>',
-      'the stage branch being run (default: from git; a detached HEAD in CI uses GITHUB_REF_NAME)',
-    )
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
     .option('--list-hosts', 'list the hosts each play would run on; run nothing')
     .option('--list-tasks', 'list the tasks each play would run (after --tags/--skip-tags); run nothing')

@@ -97,6 +97,10 @@ export const PlanRecord = z.object({
   to: z.unknown().optional(),
   why: z.string(),
   task: z.string(),
+  /** OS decisions: the deployment in flight or failed, deployments aborted first, when it failed. */
+  deployment: z.string().optional(),
+  abort: z.array(z.string()).optional(),
+  failed_at: z.string().optional(),
 });
 
 export const RunReport = z.object({
@@ -291,7 +295,8 @@ function planRecord(p: z.infer<typeof PlanRecord>): z.infer<typeof PlanRecord> {
     (p.device_id !== undefined && typeof p.device_id !== 'string') ||
     typeof p.kind !== 'string' ||
     typeof p.why !== 'string' ||
-    typeof p.task !== 'string'
+    typeof p.task !== 'string' ||
+    (p.abort !== undefined && !Array.isArray(p.abort))
   )
     return PlanRecord.parse(p);
   return {
@@ -303,6 +308,9 @@ function planRecord(p: z.infer<typeof PlanRecord>): z.infer<typeof PlanRecord> {
     to: p.to,
     why: p.why,
     task: p.task,
+    deployment: p.deployment,
+    abort: p.abort,
+    failed_at: p.failed_at,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   menderRequestStats,
 } from '../modules/mender/index.js';
 import type { RunMode } from '../modules/registry.js';
+import { buildPlan, renderText } from '../plan/index.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './executor.js';
 import { loadPlaybook } from './loader.js';
@@ -181,6 +182,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const recap: Record<string, Stats> = {};
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
   printer.recap(new Map(Object.entries(recap)));
+  const devices = deviceIds(Object.keys(recap), inv.value);
+  // The plan summary an operator reads without -v; a playbook without OTA modules has none (ansible's output stays).
+  if (engine.plan.length) stdout.write(`${renderText(buildPlan(engine.plan, devices), { color: useColor(stdout) })}\n`);
   if (engine.startAtPending) (o.stderr ?? process.stderr).write(noMatchingTask(o.startAtTask!));
   for (const e of engine.errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
@@ -199,7 +203,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     durationMs: finished.getTime() - started.getTime(),
     exitCode,
     recap,
-    devices: deviceIds(Object.keys(recap), inv.value),
+    devices,
     results: groupResults(kept),
     plan: engine.plan,
     api: o.apiCounts?.() ?? menderApi(),

@@ -44,6 +44,12 @@ export interface PlanEntry {
   from?: unknown;
   to?: unknown;
   why: string;
+  /** OS: the deployment waited for, or the failed one a held device keeps (src/plan reads these). */
+  deployment?: string;
+  /** OS: ids of deployments in flight that are aborted first. */
+  abort?: string[];
+  /** OS: when a held device's deployment failed. */
+  failed_at?: string;
 }
 
 export interface PlanSink {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type Sink } from './common.js';
+import type { PlanEntry } from '../registry.js';
 import { recentFailures } from './gather.js';
 import {
   catalog,
@@ -55,16 +56,7 @@ async function osUpdateOn(
   });
   const aborts = planAborts(decisions);
   decisions = redeployAfterAbort(decisions, aborts);
-  for (const d of decisions)
-    task.report.add({
-      host: d.host,
-      device_id: d.device,
-      kind: 'os',
-      action: d.action,
-      from: d.from,
-      to: d.to,
-      why: d.why,
-    });
+  for (const d of decisions) task.report.add(planEntry(d));
   const out = new Map(known.failed);
   const live = items.filter((i) => writes(i)).length === items.length;
   const writeFailures = live ? await apply(client, decisions, aborts, items[0].args) : new Map<string, Result_>();
@@ -74,6 +66,23 @@ async function osUpdateOn(
 }
 
 export const menderOsUpdateBatch = onEachServer(osUpdateOn);
+
+/** The decision as the report's plan keeps it (src/plan builds the typed plan from it). */
+function planEntry(d: OsDecision): PlanEntry {
+  const e: PlanEntry = {
+    host: d.host,
+    device_id: d.device,
+    kind: 'os',
+    action: d.action,
+    from: d.from,
+    to: d.to,
+    why: d.why,
+  };
+  if ('abort' in d && d.abort.length) e.abort = d.abort.map((a) => a.id);
+  if (d.action === 'wait' || d.action === 'held') e.deployment = d.deployment;
+  if (d.action === 'held' && d.failedAt) e.failed_at = d.failedAt;
+  return e;
+}
 
 /** In diff mode a changed result carries before/after (ansible's `diff`), shown by `--diff`. */
 function withDiff(r: Result_, d: OsDecision, diff: boolean): Result_ {

@@ -1,0 +1,118 @@
+/**
+ * Renderers of the plan: pure functions of it. Text for the terminal (after PLAY RECAP and from
+ * `fleetplay plan`), markdown for pull requests and job summaries, JSON for tools. Configuration
+ * shows keys only, never values; registered secrets are masked in whatever is left.
+ */
+import { maskDeep, maskSecrets } from '../log/index.js';
+import { changes, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
+
+/** Devices listed one by one; the rest are counted. */
+export const FOLD_AT = 50;
+
+export interface PlanCounts {
+  devices: number;
+  os: number;
+  config: number;
+  waiting: number;
+  held: number;
+  failing: number;
+  unchanged: number;
+}
+
+export function countPlan(plan: Plan): PlanCounts {
+  const n: PlanCounts = { devices: 0, os: 0, config: 0, waiting: 0, held: 0, failing: 0, unchanged: 0 };
+  for (const d of plan.devices) {
+    n.devices++;
+    if (d.os.action === 'deploy' || d.os.action === 'abort-then-deploy') n.os++;
+    if (d.config.action === 'set') n.config++;
+    if (d.os.action === 'wait' || d.config.action === 'wait') n.waiting++;
+    if (d.os.action === 'held') n.held++;
+    if (d.os.action === 'fail' || d.config.action === 'fail') n.failing++;
+    if (d.os.action === 'none' && d.config.action === 'none') n.unchanged++;
+  }
+  return n;
+}
+
+export function countsLine(n: PlanCounts): string {
+  const held = n.held ? `, ${fmt(n.held)} held` : '';
+  return (
+    `${fmt(n.devices)} devices: ${fmt(n.os)} to update OS, ${fmt(n.config)} to set configuration, ` +
+    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}, ${fmt(n.unchanged)} unchanged`
+  );
+}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+
+/** `kiosk-next (854df144…)`; a host named by its id is shown by the id alone. */
+export function deviceLabel(d: Pick<DevicePlan, 'host' | 'device_id'>): string {
+  if (d.host === d.device_id) return d.host;
+  const id = d.device_id.length > 12 ? `${d.device_id.slice(0, 8)}…` : d.device_id;
+  return `${d.host} (${id})`;
+}
+
+/** `fleet-os-1.0.0 → fleet-os-1.1.0`, with what is aborted first; undefined when the OS stays. */
+export function osChange(o: OsDecision): string | undefined {
+  if (o.action === 'deploy') return `${o.from ?? '(unknown)'} → ${o.to}`;
+  if (o.action !== 'abort-then-deploy') return undefined;
+  const abort = `abort ${o.abort.join(', ')}`;
+  return o.from === o.to ? `${abort} (keeps ${o.to})` : `${abort}, then ${o.from ?? '(unknown)'} → ${o.to}`;
+}
+
+/** `+kiosk_url ~os_image -x`: added, changed, removed keys. */
+export function configChange(c: ConfigDecision): string | undefined {
+  if (c.action !== 'set') return undefined;
+  return [...c.added.map((k) => `+${k}`), ...c.changed.map((k) => `~${k}`), ...c.removed.map((k) => `-${k}`)].join(' ');
+}
+
+function changing(plan: Plan): { shown: DevicePlan[]; more: number } {
+  const all = plan.devices.filter(changes);
+  return { shown: all.slice(0, FOLD_AT), more: Math.max(0, all.length - FOLD_AT) };
+}
+
+const moreLine = (n: number): string => `… and ${fmt(n)} more device${n === 1 ? '' : 's'}`;
+
+export interface TextOptions {
+  /** ANSI colour (only on a TTY, never with NO_COLOR: the caller decides with useColor). */
+  color: boolean;
+}
+
+export function renderText(plan: Plan, o: TextOptions): string {
+  const c = (code: string, s: string) => (o.color ? `\x1b[0;${code}m${s}\x1b[0m` : s);
+  const { shown, more } = changing(plan);
+  const lines = [`PLAN: ${countsLine(countPlan(plan))}`];
+  for (const d of shown) {
+    const os = osChange(d.os);
+    const cfg = configChange(d.config);
+    const parts = [os ? `OS ${os}` : '', cfg !== undefined ? `config: ${cfg}` : ''].filter(Boolean);
+    lines.push(c('33', `  ${deviceLabel(d)}: ${parts.join('; ')}`));
+  }
+  if (more) lines.push(`  ${moreLine(more)}`);
+  return `${maskSecrets(lines.join('\n'))}\n`;
+}
+
+/** A table cell: pipes and line breaks would break the row. */
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+
+export function renderMarkdown(plan: Plan): string {
+  const { shown, more } = changing(plan);
+  const out = ['### Plan', '', countsLine(countPlan(plan)), ''];
+  if (shown.length) {
+    out.push('| Device | Id | OS | Configuration |', '| --- | --- | --- | --- |');
+    for (const d of shown)
+      out.push(
+        `| ${cell(d.host)} | \`${cell(d.device_id)}\` | ${cell(osChange(d.os) ?? '')} | ${cell(configChange(d.config) ?? '')} |`,
+      );
+    if (more) out.push('', `_${moreLine(more)}_`);
+  } else out.push('No device changes.');
+  return `${maskSecrets(out.join('\n'))}\n`;
+}
+
+export function renderJson(plan: Plan): string {
+  return `${JSON.stringify(maskDeep({ ...plan, counts: countPlan(plan) }), null, 2)}\n`;
+}
+
+export type PlanFormat = 'text' | 'markdown' | 'json';
+
+export function renderPlan(plan: Plan, format: PlanFormat, o: TextOptions = { color: false }): string {
+  return format === 'json' ? renderJson(plan) : format === 'markdown' ? renderMarkdown(plan) : renderText(plan, o);
+}
