@@ -5,7 +5,7 @@
  * Only changed results show their diff, printed before the result line.
  */
 import { splitLines, unifiedDiff } from './difflib.js';
-import { sorted } from './output.js';
+import { pyJsonDumps } from '../template/python.js';
 
 /** ansible's DIFF_CONTEXT default. */
 const CONTEXT = 3;
@@ -19,10 +19,7 @@ export interface DiffLine {
 
 /** json.dumps(v, sort_keys=True, indent=4, separators=(',', ': ')): ASCII-only, as Python writes it. */
 export function pyPrettyJson(v: unknown): string {
-  return JSON.stringify(sorted(v), null, 4).replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return pyJsonDumps(v, { sortKeys: true, indent: 4 });
 }
 
 /** A side of the diff as text: mappings (and, beyond ansible, lists) as pretty JSON, null as nothing. */

@@ -6,6 +6,7 @@
 import { maskDeep, maskSecrets } from '../log/index.js';
 import type { DiffLine } from './diff.js';
 import { pyWrap } from './start-at.js';
+import { pyJsonDumps } from '../template/python.js';
 
 export interface Stats {
   ok: number;
@@ -249,13 +250,7 @@ export function sorted(v: unknown): unknown {
   return v;
 }
 
-/** One-line JSON the way Python's json.dumps writes it (", " and ": " separators). */
+/** One-line JSON as the default callback writes it: json.dumps(ensure_ascii=False), keys already sorted. */
 export function pyJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(pyJson).join(', ')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.entries(v)
-      .filter(([, x]) => x !== undefined)
-      .map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`)
-      .join(', ')}}`;
-  return v === undefined ? 'null' : JSON.stringify(v);
+  return pyJsonDumps(v, { ensureAscii: false });
 }

@@ -19,7 +19,6 @@ import { deviceconfigRoutes } from './routes/deviceconfig.js';
 import { devauthRoutes } from './routes/devauth.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { useradmRoutes } from './routes/useradm.js';
-import { compactJournal } from './snapshot.js';
 import { loadFleetSpec, parseFleetSpec, type FleetSpec, type ParsedFleetSpec } from './spec.js';
 import { FleetState } from './state.js';
 
@@ -169,7 +168,7 @@ async function openState(opts: StartOptions): Promise<Result<{ state: FleetState
       log.warn('server state: dropped a torn last journal line (a write that was never acknowledged)', { file });
     log.info(`server state: replayed ${replay.value.events.length} events`, { file });
     if (replay.value.events.length > (opts.compactAfter ?? 50_000)) {
-      compactJournal(state, file);
+      state.compactJournal(file);
       log.info('server state: journal compacted to one snapshot', { file });
       return ok({ state, journal: await Journal.open(opts.dataDir!) });
     }

@@ -14,8 +14,26 @@ import {
   type DeviceDeployment,
 } from './model.js';
 import { encodeEvent, writeFileAtomic } from './journal.js';
-import { FleetSpecSchema } from './spec.js';
-import type { FleetState } from './state.js';
+import type { AttrIndex } from './attr-index.js';
+import { FleetSpecSchema, type ParsedFleetSpec } from './spec.js';
+
+/**
+ * The parts of the server state a snapshot holds. FleetState itself takes and restores its snapshot
+ * (state.ts calls these); this module only knows the shape, so it does not import state.ts.
+ */
+export interface SnapshotHost {
+  readonly devices: Map<string, Device>;
+  readonly artifacts: Artifact[];
+  readonly deployments: Map<string, Deployment>;
+  readonly deploymentOrder: Deployment[];
+  readonly active: Set<DeviceDeployment>;
+  readonly index: AttrIndex;
+  readonly detachedConfigs: Map<string, DeviceConfig>;
+  spec: ParsedFleetSpec;
+  jwtSecret: string;
+  now: number;
+  initialized: boolean;
+}
 
 type DeviceSnap = Omit<Device, 'queue' | 'history'>;
 /** deviceId, deviceType, status, created, started, finished, nextAt, pausedFor, artifactId (null for absent). */
@@ -56,7 +74,7 @@ export interface Snapshot {
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 const orUndef = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-export function takeSnapshot(state: FleetState): Snapshot {
+export function takeSnapshot(state: SnapshotHost): Snapshot {
   return {
     jwtSecret: state.jwtSecret,
     now: state.now,
@@ -90,7 +108,7 @@ export function takeSnapshot(state: FleetState): Snapshot {
   };
 }
 
-export function restoreSnapshot(state: FleetState, s: Snapshot): void {
+export function restoreSnapshot(state: SnapshotHost, s: Snapshot): void {
   state.jwtSecret = s.jwtSecret;
   state.now = s.now;
   state.spec = FleetSpecSchema.parse(s.spec);
@@ -133,6 +151,6 @@ export function restoreSnapshot(state: FleetState, s: Snapshot): void {
 }
 
 /** Replaces the journal with one snapshot line, atomically: a crash leaves the old or the new file. */
-export function compactJournal(state: FleetState, file: string): void {
+export function writeSnapshotJournal(state: SnapshotHost, file: string): void {
   writeFileAtomic(file, encodeEvent({ t: 'snapshot', state: takeSnapshot(state) }));
 }

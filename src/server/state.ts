@@ -18,14 +18,14 @@ import {
   type JournalEvent,
   type ParsedFleetSpec,
 } from './model.js';
-import { restoreSnapshot, type Snapshot } from './snapshot.js';
+import { restoreSnapshot, writeSnapshotJournal, type Snapshot, type SnapshotHost } from './snapshot.js';
 import { deviceIdFor, FleetSpecSchema, generatedDeviceId } from './spec.js';
 
 export function authSetIdFor(deviceId: string): string {
   return deviceIdFor(`auth-set:${deviceId}`);
 }
 
-export class FleetState {
+export class FleetState implements SnapshotHost {
   readonly devices = new Map<string, Device>();
   readonly artifacts: Artifact[] = [];
   readonly deployments = new Map<string, Deployment>();
@@ -41,6 +41,11 @@ export class FleetState {
   /** Simulated time in ms (manual clock position; the real clock is computed elsewhere). */
   now = 0;
   initialized = false;
+
+  /** Replaces the journal file with this state as one snapshot line (journal compaction). */
+  compactJournal(file: string): void {
+    writeSnapshotJournal(this, file);
+  }
 
   apply(e: JournalEvent): void {
     // Replayed under the real clock, time resumes from the last event, not from the start.

@@ -122,7 +122,8 @@ export function pyJsonDumps(v: unknown, o: DumpOptions = {}): string {
       return '[' + nl + x.map((e) => walk(e, depth + 1)).join(itemSep + nl) + end + ']';
     }
     if (isMapping(x)) {
-      let keys = Object.keys(x);
+      // A JS undefined is an absent key (Python has no such value), as JSON.stringify drops it.
+      let keys = Object.keys(x).filter((k) => x[k] !== undefined);
       if (keys.length === 0) return '{}';
       if (o.sortKeys) keys = [...keys].sort();
       return (
