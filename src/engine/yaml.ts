@@ -15,6 +15,7 @@ import {
   type Scalar,
 } from 'yaml';
 import { fleetError, type FleetError, type Result, ok, err } from '../errors/index.js';
+import { resolvePlain } from '../yaml/pyyaml.js';
 
 export interface Pos {
   file: string;
@@ -35,11 +36,14 @@ export function keyLine(value: object, key: string): number | undefined {
   return keyLines.get(value)?.[key];
 }
 
-/** PyYAML (ansible) reads y/n as strings although YAML 1.1 lists them as booleans. */
+/**
+ * An untagged plain scalar takes PyYAML's type (the inventory's rules, src/yaml/pyyaml.ts), not the
+ * `yaml` package's YAML 1.1 one: `1e3` stays a string, `y` too, a date is its ISO text.
+ */
 function scalar(node: Scalar): unknown {
-  const src = (node.srcToken as { source?: string } | undefined)?.source;
-  if (typeof node.value === 'boolean' && src && /^[yYnN]$/.test(src)) return src;
-  return node.value;
+  if (node.type !== 'PLAIN' || node.tag !== undefined) return node.value;
+  if (typeof node.value === 'string') return resolvePlain(node.value);
+  return resolvePlain((node.srcToken as { source?: string } | undefined)?.source ?? '');
 }
 
 function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, file: string): unknown {

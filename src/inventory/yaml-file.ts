@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Document, LineCounter, isMap, isScalar, parseDocument, visit, type ErrorCode, type Node, type YAMLMap } from 'yaml';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
-import { loadValue } from './pyyaml.js';
+import { loadValue } from '../yaml/pyyaml.js';
 
 /** Ansible reads YAML 1.1; values come from pyyaml.ts, this parse is for positions only. */
 const PARSE_OPTIONS = { version: '1.1', uniqueKeys: false, merge: true, prettyErrors: false } as const;

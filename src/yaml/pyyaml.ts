@@ -1,22 +1,29 @@
 import jsyaml from 'js-yaml';
 
 /**
- * Fast loading of YAML values as PyYAML (and so ansible) resolves them. js-yaml parses a
- * 100k-host inventory about 7× faster than `yaml`, which fleetplay keeps for what needs
- * positions and comments (error messages, editing) and runs only then.
+ * YAML values as PyYAML (and so ansible) resolves them: the one set of YAML 1.1 scalar rules for
+ * playbooks (src/engine/yaml.ts, through `resolvePlain`) and inventories (`loadValue`). js-yaml
+ * parses a 100k-host inventory about 7× faster than `yaml`, which fleetplay keeps for what needs
+ * positions and comments (playbooks, error messages, editing).
  */
-const types = (jsyaml as unknown as { types: Record<'merge' | 'binary' | 'omap' | 'pairs' | 'set', jsyaml.Type> }).types;
+const types = (jsyaml as unknown as { types: Record<'merge' | 'binary' | 'omap' | 'pairs' | 'set', jsyaml.Type> })
+  .types;
 
 // PyYAML's implicit resolvers (yaml/resolver.py), YAML 1.1.
 const NULL = /^(?:~|null|Null|NULL|)$/;
 const TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
-const INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const INT =
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
 const FLOAT =
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
 const scalar = (tag: string, test: RegExp, construct: (s: string) => unknown) =>
-  new jsyaml.Type(`tag:yaml.org,2002:${tag}`, { kind: 'scalar', resolve: (s: string | null) => test.test(s ?? ''), construct: (s: string | null) => construct(s ?? '') });
+  new jsyaml.Type(`tag:yaml.org,2002:${tag}`, {
+    kind: 'scalar',
+    resolve: (s: string | null) => test.test(s ?? ''),
+    construct: (s: string | null) => construct(s ?? ''),
+  });
 
 /** Sign, then base-60 digits (1:20 = 80) or a prefixed base, as PyYAML's constructors read them. */
 function signed(s: string, body: (digits: string) => number): number {
@@ -63,22 +70,32 @@ function constructFloat(s: string): number {
   return signed(s, (d) => (d.includes(':') ? sexagesimal(d) : parseFloat(d)));
 }
 
+/** PyYAML's implicit resolvers in its order: the first whose pattern matches decides the type. */
+const IMPLICIT: [tag: string, test: RegExp, construct: (s: string) => unknown][] = [
+  // one type per tag: js-yaml keeps only the last of two with the same tag
+  ['bool', new RegExp(`${TRUE.source}|${FALSE.source}`), (s) => TRUE.test(s)],
+  ['int', INT, constructInt],
+  ['float', FLOAT, constructFloat],
+  ['null', NULL, () => null],
+  ['timestamp', TIMESTAMP, constructTimestamp],
+];
+
+/** The value of an untagged plain scalar's text, as PyYAML resolves it; anything else stays a string. */
+export function resolvePlain(text: string): unknown {
+  for (const [, test, construct] of IMPLICIT) if (test.test(text)) return construct(text);
+  return text;
+}
+
 /** Timestamps become strings, as ansible-inventory prints them. */
 export const PYYAML_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({
-  implicit: [
-    scalar('null', NULL, () => null),
-    // one type per tag: js-yaml keeps only the last of two with the same tag
-    scalar('bool', new RegExp(`${TRUE.source}|${FALSE.source}`), (s) => TRUE.test(s)),
-    scalar('int', INT, constructInt),
-    scalar('float', FLOAT, constructFloat),
-    scalar('timestamp', TIMESTAMP, constructTimestamp),
-    types.merge,
-  ],
+  implicit: [...IMPLICIT.map(([tag, test, construct]) => scalar(tag, test, construct)), types.merge],
   explicit: [types.binary, types.omap, types.pairs, types.set],
 });
 
 /** The value of a YAML text, or js-yaml's complaint (the slow path then says it better). */
-export function loadValue(text: string): { ok: true; value: unknown } | { ok: false; message: string; line?: number; column?: number } {
+export function loadValue(
+  text: string,
+): { ok: true; value: unknown } | { ok: false; message: string; line?: number; column?: number } {
   try {
     return { ok: true, value: jsyaml.load(text, { schema: PYYAML_SCHEMA }) };
   } catch (e) {
