@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { fleetError, type FleetError, type Result, ok, err } from '../errors/index.js';
 import { getModule } from '../modules/registry.js';
+import { shortName } from '../plugins/fqcn.js';
 import { parseKv } from './kv.js';
 import {
   BlockKeywords,
@@ -34,7 +35,7 @@ export const ENGINE_ACTIONS = new Set([
   'include',
 ]);
 
-const short = (a: string) => a.replace(/^ansible\.(builtin|legacy)\./, '');
+const short = (a: string) => shortName(a, 'module');
 
 export class LoadErrors {
   readonly list: FleetError[] = [];

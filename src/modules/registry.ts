@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Templar, Vars } from '../template/index.js';
+import { shortName } from '../plugins/fqcn.js';
 
 export type RunMode = 'run' | 'dry-run' | 'dry-run-debug';
 
@@ -63,7 +64,7 @@ export interface BatchItem<A> {
 }
 
 export interface ModuleDef<A = unknown> {
-  /** Short name; `ansible.builtin.<name>` and `ansible.legacy.<name>` are registered too. */
+  /** Short name; `ansible.builtin.<name>` and `ansible.legacy.<name>` resolve to it (src/plugins/fqcn.ts). */
   name: string;
   aliases?: string[];
   /** Validated after templating; a zod error is a task failure naming the task file and line. */
@@ -88,18 +89,12 @@ const modules = new Map<string, ModuleDef<any>>();
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function registerModule(def: ModuleDef<any>): void {
   if (!def.run && !def.runBatch) throw new Error(`module ${def.name} needs run or runBatch`);
-  for (const n of [def.name, ...(def.aliases ?? [])]) {
-    modules.set(n, def);
-    if (!n.includes('.')) {
-      modules.set(`ansible.builtin.${n}`, def);
-      modules.set(`ansible.legacy.${n}`, def);
-    }
-  }
+  for (const n of [def.name, ...(def.aliases ?? [])]) modules.set(n, def);
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function getModule(name: string): ModuleDef<any> | undefined {
-  return modules.get(name);
+  return modules.get(name) ?? modules.get(shortName(name, 'module'));
 }
 
 export function moduleNames(): string[] {

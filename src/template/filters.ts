@@ -8,7 +8,8 @@ import YAML from 'yaml';
 import { bind, kwargs } from './args.js';
 import { isMapping, pyEq, pyJsonDumps, pyStr, pyTruthy, tuple } from './python.js';
 import { pyRegex, pyReplacement } from './regex.js';
-import { filters, plainName, registerFilter, tests, type FilterFn } from './registry.js';
+import { shortName } from '../plugins/fqcn.js';
+import { filters, registerFilter, tests, type FilterFn } from './registry.js';
 import { Undefined } from './undefined.js';
 import { SoftUndefined } from './engine.js';
 
@@ -319,7 +320,7 @@ function attr(x: unknown, path: string): unknown {
 }
 
 function runTest(ctx: unknown, name: string, value: unknown, args: unknown[]): boolean {
-  const t = tests[plainName(name)];
+  const t = tests[shortName(name, 'test')];
   if (!t) throw new Error(`no test named '${name}'`);
   return t.call(ctx, value, ...args) === true;
 }
@@ -334,7 +335,7 @@ registerFilter('map', function (this: unknown, value, ...args) {
     });
   }
   const [name, ...rest] = pos;
-  const f = filters[plainName(text(name))];
+  const f = filters[shortName(text(name), 'filter')];
   if (!f) throw new Error(`no filter named '${text(name)}'`);
   const tail = Object.keys(kw).length ? [...rest, Object.assign({}, kw, { __keywords: true })] : rest;
   return items.map((x) => f.call(this, x, ...tail));

@@ -3,7 +3,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { kwargs } from './args.js';
 import { pyStr } from './python.js';
-import { lookups, plainName, registerLookup, type LookupContext } from './registry.js';
+import { shortName } from '../plugins/fqcn.js';
+import { lookups, registerLookup, type LookupContext } from './registry.js';
 import { isMapping } from './python.js';
 import { isSecretName, registerSecret } from '../log/secrets.js';
 
@@ -75,7 +76,7 @@ registerLookup('template', (ctx, terms, kw) =>
 function run(ctx: LookupContext, args: unknown[]): { result: unknown[]; wantlist: boolean } {
   const { pos, kw } = kwargs(args);
   const [name, ...terms] = pos;
-  const fn = lookups[plainName(pyStr(name))];
+  const fn = lookups[shortName(pyStr(name), 'lookup')];
   if (!fn)
     throw new Error(`lookup plugin '${pyStr(name)}' not found; available: ${Object.keys(lookups).sort().join(', ')}`);
   const { wantlist, ...rest } = kw;

@@ -7,10 +7,10 @@
  *    (escape_backslashes=True), so `regex_replace('(\d+)', '\1')` means what it says;
  *  - collection prefixes on filters and tests (`| ansible.builtin.to_json`) are dropped.
  */
-import { NAMESPACES } from './registry.js';
+import { TEMPLATE_COLLECTIONS } from '../plugins/fqcn.js';
 
 const PREFIXED = new RegExp(
-  `(\\|\\s*|\\bis\\s+(?:not\\s+)?)(?:${NAMESPACES.map((n) => n.replace(/\./g, '\\.')).join('|')})`,
+  `(\\|\\s*|\\bis\\s+(?:not\\s+)?)(?:${TEMPLATE_COLLECTIONS.map((n) => n.replace(/\./g, '\\.')).join('|')})`,
   'g',
 );
 const OPEN = /\{\{|\{%|\{#/g;

@@ -4,6 +4,7 @@
  */
 import nunjucks from 'nunjucks';
 import { Undefined } from './undefined.js';
+import { shortName } from '../plugins/fqcn.js';
 
 /** `this` inside a filter or test: the render context (vars, templar, search paths). */
 export type FilterFn = (this: any, value: unknown, ...args: unknown[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -28,13 +29,6 @@ export const filters = Object.create(null) as Record<string, FilterFn>;
 export const tests = Object.create(null) as Record<string, TestFn>;
 export const lookups = Object.create(null) as Record<string, LookupFn>;
 
-/** Collection prefixes accepted in front of plugin names: `ansible.builtin.to_json`. */
-export const NAMESPACES = ['ansible.builtin.', 'ansible.legacy.', 'community.general.', 'ansible.utils.'];
-export function plainName(name: string): string {
-  const ns = NAMESPACES.find((p) => name.startsWith(p));
-  return ns ? name.slice(ns.length) : name;
-}
-
 /** A strict Undefined reaching a filter that cannot handle it is the variable's error. */
 function strictArgs(fn: FilterFn): FilterFn {
   return function (this: unknown, value: unknown, ...args: unknown[]) {
@@ -50,16 +44,16 @@ export interface PluginOptions {
 }
 
 export function registerFilter(name: string, fn: FilterFn, opts: PluginOptions = {}): void {
-  filters[plainName(name)] = opts.undefinedAware ? fn : strictArgs(fn);
+  filters[shortName(name, 'filter')] = opts.undefinedAware ? fn : strictArgs(fn);
 }
 
 /** Tests get Undefined values as they are: most type tests answer false for them. */
 export function registerTest(name: string, fn: TestFn): void {
-  tests[plainName(name)] = fn;
+  tests[shortName(name, 'test')] = fn;
 }
 
 export function registerLookup(name: string, fn: LookupFn): void {
-  lookups[plainName(name)] = fn;
+  lookups[shortName(name, 'lookup')] = fn;
 }
 
 // nunjucks' own filters and tests (batch, dictsort, truncate...) stay available underneath ours.
