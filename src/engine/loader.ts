@@ -23,7 +23,7 @@ import {
   type RoleCtx,
   type TaskNode,
 } from './model.js';
-import { keyLine, posOf, readYaml } from './yaml.js';
+import { keyLine, posOf, YamlReader } from './yaml.js';
 
 /** Actions the engine itself handles (no module behind them). */
 export const ENGINE_ACTIONS = new Set([
@@ -70,6 +70,8 @@ interface Ctx {
   dir: string;
   playbookDir: string;
   errors: LoadErrors;
+  /** The files this load has read. */
+  yaml: YamlReader;
 }
 
 /** Splits a task mapping into keywords and its one action. */
@@ -308,7 +310,7 @@ function staticImport(node: TaskNode, ctx: Ctx): Node | undefined {
 }
 
 function loadTaskList(path: string, inherit: Inherit, ctx: Ctx, from: { file: string; line: number }): Node[] {
-  const y = readYaml(path);
+  const y = ctx.yaml.read(path);
   if (!y.ok) {
     ctx.errors.add({ ...y.error, context: { includedFrom: `${from.file}:${from.line}` } });
     return [];
@@ -329,7 +331,7 @@ function readVarsFile(path: string, ctx: Ctx): Record<string, unknown> {
   for (const p of [path, `${path}.yml`, `${path}.yaml`, join(path, 'main.yml'), join(path, 'main.yaml')]) {
     if (!existsSync(p) || p.endsWith('/')) continue;
     try {
-      const y = readYaml(p);
+      const y = ctx.yaml.read(p);
       if (!y.ok) {
         if (y.error.code === 'file.unreadable') continue;
         ctx.errors.add(y.error);
@@ -569,10 +571,11 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
 
 export function loadPlaybook(file: string): Result<Playbook, FleetError[]> {
   const path = resolve(file);
-  const y = readYaml(path);
+  const yaml = new YamlReader();
+  const y = yaml.read(path);
   if (!y.ok) return err([y.error]);
   const dir = dirname(path);
-  const ctx: Ctx = { dir, playbookDir: dir, errors: new LoadErrors() };
+  const ctx: Ctx = { dir, playbookDir: dir, errors: new LoadErrors(), yaml };
   if (!Array.isArray(y.value)) {
     return err([
       fleetError('playbook.not-list', 'a playbook is a YAML list of plays', {
@@ -594,7 +597,7 @@ export function loadIncludedTasks(
   playbookDir: string,
   from: TaskNode,
 ): Result<Node[], FleetError[]> {
-  const ctx: Ctx = { dir: dirname(from.file), playbookDir, errors: new LoadErrors() };
+  const ctx: Ctx = { dir: dirname(from.file), playbookDir, errors: new LoadErrors(), yaml: new YamlReader() };
   const path = resolveTaskFile(file, ctx, inherit.role);
   const nodes = loadTaskList(path, inherit, ctx, from);
   return ctx.errors.list.length ? err(ctx.errors.list) : ok(nodes);
@@ -608,7 +611,12 @@ export function loadIncludedRole(
   from: TaskNode,
   tasksFrom?: string,
 ): Result<LoadedRole, FleetError[]> {
-  const ctx: Ctx = { dir: from.inherit.role?.path ?? dirname(from.file), playbookDir, errors: new LoadErrors() };
+  const ctx: Ctx = {
+    dir: from.inherit.role?.path ?? dirname(from.file),
+    playbookDir,
+    errors: new LoadErrors(),
+    yaml: new YamlReader(),
+  };
   const r = loadRole(name, ctx, {}, inherit, from, tasksFrom ?? 'main');
   return !r || ctx.errors.list.length ? err(ctx.errors.list) : ok(r);
 }

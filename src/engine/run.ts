@@ -21,7 +21,6 @@ import { loadPlaybook } from './loader.js';
 import { noMatchingTask, startAtMatcher } from './start-at.js';
 import { displayFromEnv, Printer, type Stats } from './output.js';
 import { groupResults, ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
-import { clearYamlCache } from './yaml.js';
 
 export interface RunOptions {
   playbook: string;
@@ -124,7 +123,6 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     if (o.report) writeReport(o.report, report);
     return { exitCode: ExitCode.usage, recap: {}, report, errors };
   };
-  clearYamlCache();
   let mark = Date.now();
   const lap = () => -mark + (mark = Date.now());
   const pb = loadPlaybook(o.playbook);

@@ -23,17 +23,28 @@ export interface Pos {
   column: number;
 }
 
-const positions = new WeakMap<object, Pos>();
-const keyLines = new WeakMap<object, Record<string, number>>();
-
-/** Where a mapping or sequence read by `readYaml` starts. */
-export function posOf(value: unknown): Pos | undefined {
-  return value && typeof value === 'object' ? positions.get(value) : undefined;
+// Positions travel with the values they describe (hidden properties, not module-global maps):
+// a copy of a value has none, as ansible's copies lose their ansible_pos.
+const POS = Symbol('yaml.pos');
+const KEY_LINES = Symbol('yaml.keyLines');
+interface Located {
+  [POS]?: Pos;
+  [KEY_LINES]?: Record<string, number>;
 }
 
-/** Line of one key of a mapping read by `readYaml`. */
+function locate(value: object, pos: Pos, keyLines?: Record<string, number>): void {
+  Object.defineProperty(value, POS, { value: pos });
+  if (keyLines) Object.defineProperty(value, KEY_LINES, { value: keyLines });
+}
+
+/** Where a mapping or sequence read by `parseYaml` starts. */
+export function posOf(value: unknown): Pos | undefined {
+  return value && typeof value === 'object' ? (value as Located)[POS] : undefined;
+}
+
+/** Line of one key of a mapping read by `parseYaml`. */
 export function keyLine(value: object, key: string): number | undefined {
-  return keyLines.get(value)?.[key];
+  return (value as Located)[KEY_LINES]?.[key];
 }
 
 /**
@@ -65,13 +76,12 @@ function toJs(node: Node | null | undefined, doc: Document, lc: LineCounter, fil
       out[k] = toJs(pair.value as Node, doc, lc, file);
       if (pair.key && typeof pair.key === 'object') lines[k] = at(pair.key as Node).line;
     }
-    positions.set(out, at(node));
-    keyLines.set(out, lines);
+    locate(out, at(node), lines);
     return out;
   }
   if (isSeq(node)) {
     const out = node.items.map((i) => toJs(i as Node, doc, lc, file));
-    positions.set(out, at(node));
+    locate(out, at(node));
     return out;
   }
   if (isScalar(node)) return scalar(node);
@@ -103,32 +113,35 @@ export function parseYaml(text: string, file: string): Result<unknown> {
   return ok(toJs(doc.contents as Node, doc, lc, file));
 }
 
-const fileCache = new Map<string, Result<unknown>>();
+/**
+ * Reads and parses YAML files once per reader: one load of a playbook (roles and includes read the
+ * same files many times). Each load has its own, so a later run sees edited files.
+ */
+export class YamlReader {
+  private readonly cache = new Map<string, Result<unknown>>();
 
-/** Reads and parses a YAML file once per process (roles and includes are read many times). */
-export function readYaml(file: string): Result<unknown> {
-  const hit = fileCache.get(file);
-  if (hit) return hit;
+  read(file: string): Result<unknown> {
+    const hit = this.cache.get(file);
+    if (hit) return hit;
+    const r = readAndParse(file);
+    this.cache.set(file, r);
+    return r;
+  }
+}
+
+function readAndParse(file: string): Result<unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const r = err(
+    return err(
       fleetError('file.unreadable', `cannot read ${file}: ${(e as Error).message}`, {
         file,
         hint: 'check the path (relative paths are resolved from the playbook or role directory)',
       }),
     );
-    return r;
   }
-  const r = parseYaml(text, file);
-  fileCache.set(file, r);
-  return r;
-}
-
-/** Tests reuse temp paths; let them start clean. */
-export function clearYamlCache(): void {
-  fileCache.clear();
+  return parseYaml(text, file);
 }
 
 export type { FleetError };
