@@ -480,6 +480,8 @@ export interface Compiled {
   single: boolean;
   /** ... and that expression ends in a string-type filter (to_json...): ansible keeps the text. */
   nativeText: boolean;
+  /** ... and that expression only reads a variable (x, x.y, x['y']): its value is what was stored. */
+  stored: boolean;
 }
 
 /** ansible-core's STRING_TYPE_FILTERS: their output is never literal_eval'd back into data. */
@@ -509,7 +511,8 @@ export function compileTemplate(src: string, env: any, name: string): Compiled {
     !(kids[0].children[0] instanceof nodes.TemplateData);
   const top = single ? kids[0].children[0] : undefined;
   const nativeText = top?.typename === 'Filter' && STRING_TYPE_FILTERS.has(top.name.value);
-  return { root: props.root, single, nativeText };
+  const stored = top?.typename === 'Symbol' || top?.typename === 'LookupVal';
+  return { root: props.root, single, nativeText, stored };
 }
 
 /** Render synchronously; errors are thrown as they were raised inside the template. */

@@ -37,6 +37,11 @@ export interface TemplarOptions {
 
 /** ansible's Templar.SINGLE_VAR: `{{ name }}` returns a number or bool variable as it is. */
 const SINGLE_VAR = /^\{\{\s*(\w*)\s*\}\}$/;
+
+/** ansible_eval_concat's test for text worth a literal_eval. */
+function looksLiteral(text: string): boolean {
+  return text.startsWith('{') || text.startsWith('[') || text === 'True' || text === 'False';
+}
 const TEMPLATE_START = /\{\{|\{%|\{#/;
 
 /** Extra render state for lookups and the "raw value only" mode of evaluate(). */
@@ -91,6 +96,12 @@ export class Templar {
   private readonly cacheSize: number;
   /** Lookup files found and read during this Templar's life (see LookupContext.files). */
   private readonly files = new Map<string, string>();
+  /**
+   * Text a string-type filter (to_json...) ended a template with, looking like a literal: ansible
+   * marks it NativeJinjaText, a mark the value keeps in facts, vars and registered results, so a
+   * later "{{ x }}" alone returns it as text too. A JS string cannot carry a mark: remembered by value.
+   */
+  private readonly nativeTexts = new Set<string>();
 
   constructor(opts: TemplarOptions = {}) {
     this.searchPaths = opts.searchPaths ?? [];
@@ -175,8 +186,9 @@ export class Templar {
     const { compiled, context, text } = this.run(s, vars, ctx, { rawOnly: false, escape });
     if (compiled.single && (Array.isArray(context.raw) || isMapping(context.raw))) return cloneData(context.raw);
     let out: unknown = text;
-    if (compiled.nativeText) return text;
-    if (text.startsWith('{') || text.startsWith('[') || text === 'True' || text === 'False') {
+    if (looksLiteral(text)) {
+      if (compiled.nativeText) return this.keepNative(text);
+      if (compiled.stored && this.nativeTexts.has(text)) return text;
       const v = literalEval(text);
       if (v !== LITERAL_FAIL) out = v;
     }
@@ -185,6 +197,12 @@ export class Templar {
       if (missing > 0) out += '\n'.repeat(missing);
     }
     return out;
+  }
+
+  private keepNative(text: string): string {
+    // Not bounded: forgetting a text would change what a template returns.
+    this.nativeTexts.add(text);
+    return text;
   }
 
   /** Cached by the caller's own string (same object each host: its hash is computed once). */

@@ -28,6 +28,20 @@ describe('ansible-core 2.14 type rules', () => {
     expect(templar.template(template, vars)).toEqual(expected);
   });
 
+  test('text a string-type filter made stays text when read back alone, as NativeJinjaText does', () => {
+    const t = new Templar();
+    const j = t.template('{{ flags | to_json }}', { flags: { b: [1] } });
+    expect(j).toBe('{"b": [1]}');
+    const vars = { j, holder: { j }, same: '{"b": [1]}' };
+    expect(t.template('{{ j }}', vars)).toBe(j);
+    expect(t.template('{{ holder.j }}', vars)).toBe(j);
+    // Joined with other output, or passed through another filter, the mark is gone: literal_eval.
+    expect(t.template('{{ j }} ', vars)).toEqual({ b: [1] });
+    expect(t.template('{{ j | trim }}', vars)).toEqual({ b: [1] });
+    // Another Templar (another run) never saw that text: a plain string reading as a dict converts.
+    expect(new Templar().template('{{ same }}', vars)).toEqual({ b: [1] });
+  });
+
   test('lists and dicts are templated recursively, keys and other scalars are left alone', () => {
     const out = templar.template({ '{{ k }}': ['{{ n }}', 5, true, null, { deep: '{{ n * 2 }}' }] }, { n: 2, k: 'x' });
     expect(out).toEqual({ '{{ k }}': [2, 5, true, null, { deep: '4' }] });

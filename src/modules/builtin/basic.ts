@@ -99,11 +99,18 @@ export const setFact: ModuleDef<Record<string, unknown>> = {
   args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'), z.unknown()),
   checkMode: true,
   run(args) {
-    const facts = { ...args };
-    delete facts.cacheable;
+    const facts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(args)) if (k !== 'cacheable') facts[k] = boolLike(v);
     return { changed: false, ansible_facts: facts };
   },
 };
+
+/** set_fact's own rule (action/set_fact.py): a text true/false/yes/no, any case, is stored as a bool. */
+function boolLike(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const l = v.toLowerCase();
+  return l === 'true' || l === 'yes' ? true : l === 'false' || l === 'no' ? false : v;
+}
 
 export const pause: ModuleDef<{ seconds?: number; minutes?: number; prompt?: string }> = {
   name: 'pause',
