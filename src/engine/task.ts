@@ -108,25 +108,36 @@ export async function invoke(
   let result: ModuleResult = {};
   for (let attempt = 1; attempt <= retries; attempt++) {
     result = await callModule(t, mod, vars, env, host, ctx);
-    const view = t.kw.register ? withVar(vars, t.kw.register, result, scope) : vars;
-    if (until !== undefined) {
-      result.attempts = attempt;
-      let done = false;
-      try {
-        done = env.templar.conditional(until, view, where(t, host));
-      } catch (e) {
-        return failure(e);
-      }
-      if (done) break;
-      if (attempt === retries) {
-        result.failed = true;
-        break;
-      }
-      if (delay > 0) await sleep(delay * 1000);
-      continue;
+    if (until !== undefined) result.attempts = attempt;
+    // As TaskExecutor's vars_copy: this attempt's facts and registered result are seen by
+    // changed_when, failed_when and until (the arguments were templated before, without them).
+    const view = attemptView(t, vars, result, scope);
+    result = judge(t, result, view, env, host);
+    if (until === undefined || result.skipped) break;
+    let done = false;
+    try {
+      done = env.templar.conditional(until, view, where(t, host));
+    } catch (e) {
+      return failure(e);
     }
+    if (done) break;
+    if (attempt === retries) {
+      // ansible reports the retries, not the attempts, once they are used up.
+      result.attempts = retries - 1;
+      result.failed = true;
+      break;
+    }
+    if (delay > 0) await sleep(delay * 1000);
   }
-  return postConditions(t, result, vars, env, host, scope);
+  return result;
+}
+
+/** The task's vars as the conditions of one attempt see them: plus its facts and register. */
+function attemptView(t: TaskNode, vars: Vars, result: ModuleResult, scope: Record<string, unknown>): Vars {
+  const facts = result.ansible_facts;
+  let view = vars;
+  if (facts && typeof facts === 'object' && !Array.isArray(facts)) view = withVars(view, facts as Vars);
+  return t.kw.register ? withVar(view, t.kw.register, result, scope) : view;
 }
 
 async function callModule(
@@ -161,9 +172,14 @@ async function callModule(
 /** The task's vars plus the registered result (for until/changed_when/failed_when). */
 function withVar(vars: Vars, name: string, value: unknown, scope: Record<string, unknown>): Vars {
   scope[name] = value;
+  return withVars(vars, { [name]: value });
+}
+
+/** `vars` seen through `top`: its keys win, the rest is read from `vars` (not copied: hostvars are large). */
+function withVars(vars: Vars, top: Vars): Vars {
   return new Proxy(vars, {
-    get: (tgt, k): unknown => (k === name ? value : Reflect.get(tgt, k)),
-    has: (tgt, k) => k === name || Reflect.has(tgt, k),
+    get: (tgt, k): unknown => (typeof k === 'string' && Object.hasOwn(top, k) ? top[k] : Reflect.get(tgt, k)),
+    has: (tgt, k) => (typeof k === 'string' && Object.hasOwn(top, k)) || Reflect.has(tgt, k),
   });
 }
 
@@ -175,8 +191,12 @@ export function postConditions(
   host: string,
   scope: Record<string, unknown>,
 ): ModuleResult {
+  return judge(t, result, attemptView(t, vars, result, scope), env, host);
+}
+
+/** changed_when / failed_when against `view`, then the defaults of failed and changed. */
+function judge(t: TaskNode, result: ModuleResult, view: Vars, env: TaskEnv, host: string): ModuleResult {
   if (result.skipped) return result;
-  const view = t.kw.register ? withVar(vars, t.kw.register, result, scope) : vars;
   try {
     if (t.kw.changed_when !== undefined)
       result.changed = env.templar.conditional(t.kw.changed_when, view, where(t, host));
