@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the type check, the formatter's check, the linter and jest, then prints the plain closing line CI reads: "N passed, N failed".
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,9 +21,17 @@ const checks = [
     'fix the lint errors above',
   ),
 ];
-const out = join(mkdtempSync(join(tmpdir(), 'fleetplay-jest-')), 'results.json');
-const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() };
-const jest = spawnSync('npx', ['jest', '--json', `--outputFile=${out}`, ...args], { stdio: 'inherit', env });
+// The tests' temp repositories, servers' files and CLI runs live under one folder, removed afterwards.
+const scratch = mkdtempSync(join(tmpdir(), 'fleetplay-jest-'));
+const out = join(scratch, 'results.json');
+const env = {
+  ...process.env,
+  TMPDIR: scratch,
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim(),
+};
+// jest's own cache stays where it was (it is keyed on the temp folder otherwise, and would start cold every run).
+const cache = `--cacheDirectory=${join(tmpdir(), `jest_${(process.getuid?.() ?? 0).toString(36)}`)}`;
+const jest = spawnSync('npx', ['jest', '--json', `--outputFile=${out}`, cache, ...args], { stdio: 'inherit', env });
 let passed = 0;
 let failed = 0;
 if (existsSync(out)) {
@@ -31,5 +39,6 @@ if (existsSync(out)) {
   passed = r.numPassedTests;
   failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
 }
+rmSync(scratch, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(checks.every(Boolean) && jest.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
