@@ -1,85 +1,143 @@
 /**
- * A playbook in the style of existing Ansible + Mender fleet repositories (uri facts, json_query,
- * roles under when, lookup('template'), uri POST/PUT/DELETE) against the embedded server: fleetplay
- * must make exactly the API writes ansible-playbook made (recorded in test/fixtures/mender/expected.json
- * with its command, by generate.mjs), and none in dry-run.
+ * Differential: a generic Ansible + Mender playbook (uri for every call, one request per device,
+ * register, set_fact, json_query, run_once, delegate_to: localhost, no_log, roles under when,
+ * lookup('template')) against the embedded server. fleetplay must send exactly the requests
+ * ansible-playbook 2.14 sent — reads and writes, method, path, query, body — and print the same
+ * PLAY RECAP. Recorded per scenario in test/fixtures/mender/expected.json by generate.mjs there.
+ *
+ * This is the contract `--mode run` keeps whatever its strategy (plan, then apply): the same
+ * requests in total, and the reads of each device in the order its tasks make them.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runPlaybook } from '../../src/engine/run.js';
-import { flatResults } from '../../src/engine/report.js';
 import { startServer } from '../../src/server/index.js';
+import type { FleetSpec } from '../../src/server/spec.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'mender');
 const TOKEN = 'fixture-token-0123456789';
-const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
+
+interface Request {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  body: unknown;
+  status: number;
+}
+interface Recorded {
   rc: number;
   stats: Record<string, { ok: number; changed: number; failures: number; skipped: number }>;
-  writes: { method: string; path: string; body: unknown; status: number }[];
+  recap: string[];
+  requests: Request[];
+}
+type Scenario = { attributes: Record<string, Record<string, string | string[]>> };
+
+const expected = (
+  JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { scenarios: Record<string, Recorded> }
+).scenarios;
+const scenarios = JSON.parse(readFileSync(join(dir, 'scenarios.json'), 'utf8')) as Record<string, Scenario>;
+const baseSpec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as FleetSpec & {
+  devices: { id: string; attributes?: Record<string, string | string[]> }[];
 };
+const HOSTS = baseSpec.devices.map((d) => d.id);
 
-/** Hosts run concurrently in both tools: compare writes as a sorted list. */
-const sorted = (w: { method: string; path: string; body: unknown; status: number }[]) =>
-  w.map((x) => JSON.stringify([x.method, x.path, x.body, x.status])).sort();
+/** spec.json with a scenario's attribute overrides (per device id), as generate.mjs seeds it. */
+function specOf(name: string): FleetSpec {
+  const over = scenarios[name].attributes;
+  return {
+    ...baseSpec,
+    devices: baseSpec.devices.map((d) => ({ ...d, attributes: { ...d.attributes, ...over[d.id] } })),
+  };
+}
 
-async function runAgainstServer(mode: 'run' | 'dry-run') {
-  const srv = await startServer({
-    memory: true,
-    spec: JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')),
-    tokens: [TOKEN],
-    clock: 'manual',
-  });
+const key = (q: Request) => JSON.stringify([q.method, q.path, q.query, q.body, q.status]);
+/** Hosts run concurrently in both tools: the requests of one task interleave, so compare a multiset. */
+const multiset = (qs: Request[]) => qs.map(key).sort();
+const isRead = (q: Request) => q.method === 'GET';
+
+/** Each device's reads in the order it made them; fleet-wide ones (run_once) under "fleet". */
+function readsByHost(qs: Request[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const q of qs.filter(isRead)) {
+    const host = HOSTS.find((h) => key(q).includes(h)) ?? 'fleet';
+    (out[host] ??= []).push(key(q));
+  }
+  return out;
+}
+
+/** The lines under "PLAY RECAP" up to the blank line that ends it. */
+function recapLines(text: string): string[] {
+  const lines = text.split('\n');
+  const after = lines.slice(lines.findIndex((l) => l.startsWith('PLAY RECAP')) + 1);
+  return after.slice(0, after.indexOf(''));
+}
+
+async function runAgainstServer(scenario: string, mode: 'run' | 'dry-run') {
+  const srv = await startServer({ memory: true, spec: specOf(scenario), tokens: [TOKEN], clock: 'manual' });
   try {
     let text = '';
     const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
+    const stderr = new Writable({ write: (_c, _e, cb) => cb() });
     const r = await runPlaybook({
       playbook: join(dir, 'site.yml'),
       inventory: [join(dir, 'inventory.yml')],
       mode,
       extraVars: { mender_url: srv.url, mender_token: TOKEN },
       stdout,
-      recordResults: true,
+      stderr,
     });
     const log = (await (
       await fetch(`${srv.url}/api/admin/v1/requests`, { headers: { Authorization: `Bearer ${TOKEN}` } })
-    ).json()) as { method: string; path: string; body: unknown; status: number }[];
-    return { r, text, writes: log.filter((q) => q.method !== 'GET') };
+    ).json()) as Request[];
+    const requests = log.map(({ method, path, query, body, status }) => ({ method, path, query, body, status }));
+    return { r, text, requests };
   } finally {
     await srv.close();
   }
 }
 
-describe('Mender-style playbook against the embedded server', () => {
-  test('run makes exactly the writes ansible-playbook made, with the same recap', async () => {
-    const { r, text, writes } = await runAgainstServer('run');
+describe('generic Ansible + Mender playbook: the requests and the recap of ansible-playbook', () => {
+  const converge = expected.converge;
+
+  test('the recording reads and writes for every device, and reads once for the fleet', () => {
+    const reads = readsByHost(converge.requests);
+    expect(Object.keys(reads).sort()).toEqual([...HOSTS, 'fleet'].sort());
+    expect(reads.fleet).toHaveLength(1);
+    for (const h of HOSTS) expect(converge.requests.some((q) => !isRead(q) && key(q).includes(h))).toBe(true);
+    expect(converge.recap).toHaveLength(HOSTS.length);
+  });
+
+  test('run: the same requests, reads and writes, and the same PLAY RECAP', async () => {
+    const { r, text, requests } = await runAgainstServer('converge', 'run');
     expect(r.errors).toEqual([]);
-    expect(sorted(writes)).toEqual(sorted(expected.writes));
-    expect(expected.writes.length).toBe(9);
-    const recap = Object.fromEntries(
-      Object.entries(r.recap).map(([h, s]) => [
-        h,
-        { ok: s.ok, changed: s.changed, failures: s.failed, skipped: s.skipped },
-      ]),
-    );
-    const want = Object.fromEntries(
-      Object.entries(expected.stats).map(([h, s]) => [
-        h,
-        { ok: s.ok, changed: s.changed, failures: s.failures, skipped: s.skipped },
-      ]),
-    );
-    expect(recap).toEqual(want);
-    expect(r.exitCode).toBe(expected.rc);
+    expect(multiset(requests)).toEqual(multiset(converge.requests));
+    expect(readsByHost(requests)).toEqual(readsByHost(converge.requests));
+    expect(recapLines(text)).toEqual(converge.recap);
+    expect(r.exitCode).toBe(converge.rc);
     expect(text).not.toContain(TOKEN);
   });
 
-  test('dry-run reads but writes nothing', async () => {
-    const { r, writes } = await runAgainstServer('dry-run');
+  test('dry-run: the same reads in the same order per device, and no write', async () => {
+    const { r, requests } = await runAgainstServer('converge', 'dry-run');
     expect(r.exitCode).toBe(0);
-    expect(writes).toEqual([]);
-    expect(
-      flatResults(r.report.results).filter((x) => x.action === 'uri' && x.status === 'changed').length,
-    ).toBeGreaterThanOrEqual(7);
+    expect(requests.filter((q) => !isRead(q))).toEqual([]);
+    expect(readsByHost(requests)).toEqual(readsByHost(converge.requests));
+  });
+
+  test('one device fails in a later task: the same reads, that device failed', async () => {
+    const fails = expected.one_host_fails;
+    // ansible wrote for the other devices (and before the failure: the OS deployment); fleetplay's
+    // plan, then apply deliberately writes nothing when a host failed in the plan phase. The
+    // writes are the plan/apply tests' to check; both tools make the same reads.
+    expect(fails.requests.some((q) => !isRead(q))).toBe(true);
+    const { r, requests } = await runAgainstServer('one_host_fails', 'run');
+    expect(readsByHost(requests)).toEqual(readsByHost(fails.requests));
+    expect(r.exitCode).toBe(fails.rc);
+    const failed = (stats: Record<string, number>) => Object.fromEntries(HOSTS.map((h) => [h, stats[h]]));
+    expect(failed(Object.fromEntries(Object.entries(r.recap).map(([h, s]) => [h, s.failed])))).toEqual(
+      failed(Object.fromEntries(Object.entries(fails.stats).map(([h, s]) => [h, s.failures]))),
+    );
   });
 });
