@@ -1,6 +1,6 @@
 /**
  * The playbook model: zod schemas for plays, blocks and task keywords (types are inferred from
- * them), plus the loaded tree the executor walks. Positions come from `yaml.ts`.
+ * them), plus the loaded tree the strategy walks. Positions come from `yaml.ts`.
  */
 import { z } from 'zod';
 
@@ -124,7 +124,7 @@ export const PlayKeywords = z
   .strict();
 export type PlayKeywords = z.infer<typeof PlayKeywords>;
 
-/** A role as the executor sees it: its variables and where it lives. */
+/** A role as the strategy sees it: its variables and where it lives. */
 export interface RoleCtx {
   name: string;
   path: string;

@@ -16,7 +16,7 @@ import {
 import type { RunMode } from '../modules/registry.js';
 import { buildPlan, renderText } from '../plan/index.js';
 import { Templar, type Vars } from '../template/index.js';
-import { Engine } from './executor.js';
+import { Engine } from './strategy.js';
 import { loadPlaybook } from './loader.js';
 import { noMatchingTask, startAtMatcher } from './start-at.js';
 import { displayFromEnv, Printer, type Stats } from './output.js';

@@ -1,6 +1,6 @@
 /**
  * One task on one host: when, loop, argument templating, check mode, the module call,
- * until/retries, changed_when/failed_when. Pure of output; the executor prints and counts.
+ * until/retries, changed_when/failed_when. Pure of output; results.ts prints and counts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetError, FleetFailure, formatError } from '../errors/index.js';

@@ -1,0 +1,222 @@
+/**
+ * One task on its target hosts (ansible's TaskExecutor, plus the bulk path): per host with
+ * `forks` in flight, or one runBatch call for every host of a bulk module. Results go to
+ * `finish` in host order as soon as they are known.
+ */
+import type { Vars } from '../template/index.js';
+import { fleetError, FleetFailure, formatError } from '../errors/index.js';
+import type { HostContext, ModuleResult, PlanEntry } from '../modules/registry.js';
+import type { TaskNode } from './model.js';
+import { factsOf, taskName } from './results.js';
+import type { EngineOptions, HostState, PlayState } from './state.js';
+import {
+  bool,
+  conditions,
+  invoke,
+  loopItems,
+  moduleOf,
+  postConditions,
+  type ItemOutcome,
+  type Outcome,
+  type TaskEnv,
+} from './task.js';
+import type { VariableManager } from './variables.js';
+
+/** Runs `fn` on every item with at most `n` in flight (a pool, not a promise per item up front). */
+export async function pool<T>(items: T[], n: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+export type Finish = (h: HostState, o: Outcome) => void;
+
+export class TaskRunner {
+  readonly env: TaskEnv;
+
+  constructor(
+    private readonly o: EngineOptions,
+    private readonly vars: VariableManager,
+    private readonly plan: (PlanEntry & { task: string })[],
+  ) {
+    this.env = { templar: o.templar, checkMode: o.checkMode, diff: o.diff, mode: o.mode, env: o.env };
+  }
+
+  /** Runs `t` on `targets`; `finish` gets each host's outcome, in the order of `targets`. */
+  async run(t: TaskNode, ps: PlayState, targets: HostState[], finish: Finish): Promise<void> {
+    if (moduleOf(t).runBatch) {
+      const outcomes = new Map<HostState, Outcome>();
+      await this.batchTask(t, ps, targets, outcomes);
+      for (const h of targets) finish(h, outcomes.get(h)!);
+      return;
+    }
+    // Each result is printed and counted as soon as those before it are: results die young
+    // (100k hosts' results kept until the last host finished cost most of the run's GC time).
+    const done = new Array<Outcome | undefined>(targets.length);
+    let cursor = 0;
+    await pool(targets, this.o.forks, async (h, i) => {
+      done[i] = await this.hostTask(t, ps, h);
+      for (; cursor < targets.length && done[cursor]; cursor++) {
+        finish(targets[cursor], done[cursor]!);
+        done[cursor] = undefined;
+      }
+    });
+  }
+
+  private async hostTask(t: TaskNode, ps: PlayState, h: HostState): Promise<Outcome> {
+    const mod = moduleOf(t);
+    try {
+      const vars = this.vars.varsFor(h, t, ps);
+      const items = loopItems(t, vars, this.env, h.name);
+      if (!items) {
+        if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name }))
+          return { result: skipped() };
+        return { result: await invoke(t, mod, vars, this.env, h.name, {}) };
+      }
+      return await this.loop(t, ps, h, items, mod);
+    } catch (e) {
+      return { result: failure(e) };
+    }
+  }
+
+  /**
+   * Bulk modules: when: and args are worked out per host, then one runBatch call serves every
+   * host (one API request for many devices). Loops and until: are per-host features, not here.
+   */
+  private async batchTask(
+    t: TaskNode,
+    ps: PlayState,
+    targets: HostState[],
+    outcomes: Map<HostState, Outcome>,
+  ): Promise<void> {
+    const mod = moduleOf(t);
+    const items: { host: string; args: unknown; ctx: HostContext }[] = [];
+    const byName = new Map<string, { h: HostState; vars: Vars }>();
+    for (const h of targets) {
+      try {
+        if (t.kw.loop !== undefined || t.kw.with_items !== undefined || t.kw.until !== undefined) {
+          throw new FleetFailure(
+            fleetError(
+              'task.batch-loop',
+              `${t.action} serves all devices in one call: loop/until are not supported here`,
+              {
+                file: t.file,
+                line: t.line,
+                hint: 'remove loop:/until: (the module already handles every host of the play)',
+              },
+            ),
+          );
+        }
+        const vars = this.vars.varsFor(h, t, ps);
+        const where = { file: t.file, line: t.line, task: t.name, host: h.name };
+        if (!this.o.templar.conditional(conditions(t), vars, where)) {
+          outcomes.set(h, { result: skipped() });
+          continue;
+        }
+        const checkMode = bool(t, 'check_mode', vars, this.o.templar) ?? this.o.checkMode;
+        if (checkMode && !mod.checkMode) {
+          outcomes.set(h, { result: { changed: false, skipped: true, msg: 'skipped, running in check mode' } });
+          continue;
+        }
+        const parsed = mod.args.safeParse(this.o.templar.template(t.args, vars, where));
+        if (!parsed.success) {
+          const i = parsed.error.issues[0];
+          throw new FleetFailure(
+            fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
+              file: t.file,
+              line: t.line,
+            }),
+          );
+        }
+        const ctx: HostContext = {
+          host: h.name,
+          vars,
+          templar: this.o.templar,
+          checkMode,
+          diff: bool(t, 'diff', vars, this.o.templar) ?? this.o.diff,
+          mode: this.o.mode,
+          env: this.o.env,
+          file: t.file,
+          line: t.line,
+          task: t.name,
+        };
+        items.push({ host: h.name, args: parsed.data, ctx });
+        byName.set(h.name, { h, vars });
+      } catch (e) {
+        outcomes.set(h, { result: failure(e) });
+      }
+    }
+    if (!items.length) return;
+    const name = taskName(t);
+    let results: Map<string, ModuleResult>;
+    try {
+      results = await mod.runBatch!(items, {
+        name,
+        report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) },
+      });
+    } catch (e) {
+      const r = failure(e);
+      results = new Map(items.map((i) => [i.host, { ...r }]));
+    }
+    for (const [host, { h, vars }] of byName) {
+      const r = results.get(host) ?? {
+        failed: true,
+        changed: false,
+        msg: `${t.action} returned no result for ${host}`,
+      };
+      outcomes.set(h, { result: postConditions(t, Object.assign({}, r), vars, this.env, host, {}) });
+    }
+  }
+
+  private async loop(
+    t: TaskNode,
+    ps: PlayState,
+    h: HostState,
+    items: unknown[],
+    mod: ReturnType<typeof moduleOf>,
+  ): Promise<Outcome> {
+    const lc = t.kw.loop_control ?? {};
+    const loopVar = lc.loop_var ?? 'item';
+    const out: ItemOutcome[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const top: Vars = { [loopVar]: items[i], ansible_loop_var: loopVar };
+      if (lc.index_var) top[lc.index_var] = i;
+      const vars = this.vars.varsFor(h, t, ps, top);
+      const label = lc.label !== undefined ? String(this.o.templar.template(lc.label, vars)) : labelOf(items[i]);
+      let r: ModuleResult;
+      if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) r = skipped();
+      else r = await invoke(t, mod, vars, this.env, h.name, {});
+      // set_fact in a loop: each item sees the facts the previous items set.
+      if (r.ansible_facts && !r.failed) Object.assign(h.facts, factsOf(mod.name, r.ansible_facts as Vars));
+      r[loopVar] = items[i];
+      r.ansible_loop_var = loopVar;
+      if (lc.index_var) r[lc.index_var] = i;
+      out.push({ result: r, label });
+    }
+    return { result: loopResult(out.map((o) => o.result)), items: out };
+  }
+}
+
+function failure(e: unknown): ModuleResult {
+  return { failed: true, changed: false, msg: e instanceof FleetFailure ? formatError(e.error) : (e as Error).message };
+}
+
+const skipped = (): ModuleResult => ({ changed: false, skip_reason: 'Conditional result was False', skipped: true });
+
+export function labelOf(item: unknown): string {
+  return typeof item === 'string' ? item : JSON.stringify(item);
+}
+
+/** A loop's result as ansible's TaskExecutor folds the items: `failed` only when an item failed. */
+function loopResult(results: ModuleResult[]): ModuleResult {
+  if (!results.length) return { changed: false, skipped: true, skipped_reason: 'No items in the list', results };
+  const skipped = results.every((r) => r.skipped);
+  const failed = results.some((r) => r.failed);
+  const msg = skipped ? 'All items skipped' : failed ? 'One or more items failed' : 'All items completed';
+  return { results, skipped, changed: results.some((r) => r.changed), msg, ...(failed ? { failed } : {}) };
+}
