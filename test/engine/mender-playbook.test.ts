@@ -38,8 +38,12 @@ const expected = (
   JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { scenarios: Record<string, Recorded> }
 ).scenarios;
 const scenarios = JSON.parse(readFileSync(join(dir, 'scenarios.json'), 'utf8')) as Record<string, Scenario>;
-const baseSpec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as FleetSpec & {
-  devices: { id: string; attributes?: Record<string, string | string[]> }[];
+type SpecDevice = NonNullable<FleetSpec['devices']>[number] & {
+  id: string;
+  attributes?: Record<string, string | string[]>;
+};
+const baseSpec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as Omit<FleetSpec, 'devices'> & {
+  devices: SpecDevice[];
 };
 const HOSTS = baseSpec.devices.map((d) => d.id);
 
