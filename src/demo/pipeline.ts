@@ -9,6 +9,7 @@ import { runMainJob, type JobContext, type JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
 import { STAGES, type StageBranch } from './repo.js';
 import type { Snapshot } from '../monitor/index.js';
+import { osChanges } from '../plan/index.js';
 import {
   statesOf,
   subscriptions,
@@ -63,10 +64,10 @@ export class Pipeline {
   }
 
   private whatChanged(r: JobOutcome, id: string): string {
-    const mine = r.plan.filter((p) => (p.device_id ?? p.host) === id);
-    const os = mine.find((p) => p.kind === 'os' && p.from !== p.to && /wants/.test(p.why));
-    const parts = os ? [`OS ${String(os.from)} → ${String(os.to)}`] : [];
-    if (mine.some((p) => p.kind === 'config' && /differs|again/.test(p.why))) parts.push('new configuration');
+    const d = r.plan.find((p) => p.device_id === id);
+    const os = d && osChanges(d.os) && d.os.to !== d.os.from ? d.os : undefined;
+    const parts = os ? [`OS ${os.from ?? '?'} → ${os.to}`] : [];
+    if (d?.config.action === 'set') parts.push('new configuration');
     return parts.join(', ') || 'updated';
   }
 

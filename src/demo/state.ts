@@ -45,7 +45,7 @@ export function desiredOf(run: JobOutcome): Desired {
     source: 'engine',
     branch: run.branch,
     commit: run.commit,
-    ...desiredFromPlan(run.plan, run.hosts, run.failed),
+    ...desiredFromPlan(run.plan),
   };
 }
 

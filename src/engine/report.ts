@@ -1,11 +1,12 @@
 /**
- * The run report (`--report FILE`): every host's result for every task, the plan entries
+ * The run report (`--report FILE`): every host's result for every task, the typed plan (per
  * modules added, mode, branch, commit, timings and API request counts. Validated with zod
  * before it is written; secrets are masked.
  */
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { maskDeep, maskedJson } from '../log/index.js';
+import { DevicePlan } from '../plan/model.js';
 
 export const StatsSchema = z.object({
   ok: z.number().int(),
@@ -87,6 +88,7 @@ export function flatResults(results: TaskResults[]): TaskRecord[] {
   );
 }
 
+/** A decision as the mender_* modules record it; `plan` of a run-report/2 was a list of these. */
 export const PlanRecord = z.object({
   host: z.string(),
   /** The Mender device id the decision is about (the host's mender_device_id, else its name). */
@@ -104,7 +106,8 @@ export const PlanRecord = z.object({
 });
 
 export const RunReport = z.object({
-  schema: z.literal('fleetplay.run-report/2'),
+  /** /3: `plan` is the typed plan (one DevicePlan per device); /2 had the modules' raw entries. */
+  schema: z.literal('fleetplay.run-report/3'),
   playbook: z.string(),
   mode: z.enum(['run', 'dry-run', 'dry-run-debug']),
   checkMode: z.boolean(),
@@ -126,7 +129,8 @@ export const RunReport = z.object({
   devices: z.record(z.string(), z.string()).optional(),
   /** One entry per task execution, with every host's result. */
   results: z.array(TaskResults),
-  plan: z.array(PlanRecord),
+  /** Per device of the recap: its OS and configuration decisions (src/plan/model.ts). */
+  plan: z.array(DevicePlan),
   /** Requests made to the OTA server, filled by the OTA client (the main job adds the optional parts). */
   api: z.object({
     requests: z.number().int(),
@@ -288,30 +292,14 @@ function idJson(id: unknown): string {
   return JSON.stringify(id);
 }
 
-/** A plan entry as PlanRecord has it (checked by hand: 100k+ entries, made by typed code). */
-function planRecord(p: z.infer<typeof PlanRecord>): z.infer<typeof PlanRecord> {
-  if (
-    typeof p.host !== 'string' ||
-    (p.device_id !== undefined && typeof p.device_id !== 'string') ||
-    typeof p.kind !== 'string' ||
-    typeof p.why !== 'string' ||
-    typeof p.task !== 'string' ||
-    (p.abort !== undefined && !Array.isArray(p.abort))
-  )
-    return PlanRecord.parse(p);
-  return {
-    host: p.host,
-    device_id: p.device_id,
-    kind: p.kind,
-    action: p.action,
-    from: p.from,
-    to: p.to,
-    why: p.why,
-    task: p.task,
-    deployment: p.deployment,
-    abort: p.abort,
-    failed_at: p.failed_at,
-  };
+/** A device's plan, checked by hand for its shape (100k+ devices, made by typed code), else by zod. */
+function planRecord(p: DevicePlan): DevicePlan {
+  const ok =
+    typeof p.host === 'string' &&
+    typeof p.device_id === 'string' &&
+    typeof p.os?.action === 'string' &&
+    typeof p.config?.action === 'string';
+  return ok ? p : DevicePlan.parse(p);
 }
 
 /** A JSON array or object of `n` entries made by `entry(i)`, one per line, written 1000 at a time. */

@@ -14,7 +14,7 @@ import {
   menderRequestStats,
 } from '../modules/mender/index.js';
 import type { RunMode } from '../modules/registry.js';
-import { buildPlan, renderText } from '../plan/index.js';
+import { buildPlan, FailureLog, makesPlan, renderText } from '../plan/index.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './strategy.js';
 import { loadPlaybook } from './loader.js';
@@ -77,7 +77,7 @@ export function modeFrom(value: string | undefined): RunMode | undefined {
 
 export function emptyReport(o: RunOptions, mode: RunMode, checkMode: boolean, diff: boolean, started: Date): RunReport {
   return {
-    schema: 'fleetplay.run-report/2',
+    schema: 'fleetplay.run-report/3',
     playbook: resolve(o.playbook),
     mode,
     checkMode,
@@ -138,6 +138,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   if (!limit.ok) return fail([limit.error]);
   const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
   const kept: TaskRecord[] = [];
+  const failures = new FailureLog();
   const printer = new Printer({
     stream: stdout,
     color: useColor(stdout),
@@ -166,7 +167,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     limit: limit.value,
     env: o.env ?? process.env,
     verbosity: o.verbosity ?? 0,
-    onRecord: recorder(o, sink, kept),
+    onRecord: recorder(o, sink, kept, failures),
     startAt: o.startAtTask !== undefined ? startAtMatcher(o.startAtTask) : undefined,
   });
   configureMenderServer(serverSettings(o, inv.value));
@@ -181,8 +182,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
   printer.recap(new Map(Object.entries(recap)));
   const devices = deviceIds(Object.keys(recap), inv.value);
+  const failed = (h: string) => (recap[h]?.failed ?? 0) > 0 || (recap[h]?.unreachable ?? 0) > 0;
+  const plan = buildPlan({ entries: engine.plan, devices, failures: failures.failures(failed) });
   // The plan summary an operator reads without -v; a playbook without OTA modules has none (ansible's output stays).
-  if (engine.plan.length) stdout.write(`${renderText(buildPlan(engine.plan, devices), { color: useColor(stdout) })}\n`);
+  if (engine.plan.length || failures.planned || makesPlan(pb.value))
+    stdout.write(`${renderText(plan, { color: useColor(stdout) })}\n`);
   if (engine.startAtPending) (o.stderr ?? process.stderr).write(noMatchingTask(o.startAtTask!));
   for (const e of engine.errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
@@ -203,7 +207,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     recap,
     devices,
     results: groupResults(kept),
-    plan: engine.plan,
+    plan: plan.devices,
     api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
@@ -234,14 +238,13 @@ function deviceIds(hosts: string[], inv: Inventory): Record<string, string> {
   return out;
 }
 
-/** Results go to the report file as they happen, and into memory only when the caller asked. */
-function recorder(
-  o: RunOptions,
-  sink: ResultsFile | undefined,
-  kept: TaskRecord[],
-): ((r: TaskRecord) => void) | undefined {
-  if (!sink && !o.recordResults && !o.onRecord) return undefined;
-  return (r) => {
+/**
+ * Results go to the report file as they happen, and into memory only when the caller asked; the
+ * plan keeps each host's last failure.
+ */
+function recorder(o: RunOptions, sink: ResultsFile | undefined, kept: TaskRecord[], failures: FailureLog) {
+  return (r: TaskRecord) => {
+    failures.add(r);
     sink?.add(r);
     if (o.recordResults) kept.push(maskDeep(r));
     o.onRecord?.(r);

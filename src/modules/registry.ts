@@ -75,6 +75,11 @@ export interface ModuleDef<A = unknown> {
   bypassHostLoop?: boolean;
   /** Modules that accept `key=value` free-form text (`command: ls -l`) put it in this arg. */
   freeForm?: string;
+  /**
+   * The kind of plan decision the module makes per host (src/plan): a host this module's task
+   * fails before it decided gets a failed decision of this kind in the plan.
+   */
+  plans?: 'os' | 'config';
   /** Args whose templating the module does itself (e.g. `until`-like lazy args); rarely needed. */
   rawArgs?: boolean;
   run?(args: A, ctx: HostContext): Promise<ModuleResult> | ModuleResult;

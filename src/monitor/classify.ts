@@ -111,7 +111,11 @@ export function classifyDevice(
   const parts: Part[] = [];
   if (want.artifact !== undefined) parts.push(classifyOs(want.artifact, seen));
   if (want.config && seen.config) parts.push(classifyConfig(want.config.keys, seen.config));
-  const p = parts.length ? worst(parts) : converged('nothing managed for this device');
+  const p = parts.length
+    ? worst(parts)
+    : want.planFailed !== undefined
+      ? { state: 'failed' as const, why: `the run could not plan this device: ${want.planFailed.split('\n')[0]}` }
+      : converged('nothing managed for this device');
   const report: DeviceReport = {
     ...base,
     state: p.state,

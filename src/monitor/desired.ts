@@ -1,76 +1,70 @@
 /**
  * What the branch wants of each device, recomputed from the commit by the engine in dry-run (the
- * same playbook and planners as the run), or read from a run's report.json. Both end in the plan
- * entries: `os` entries name the wanted image, `config` entries the configuration values that
- * differ (secrets masked).
+ * same playbook and planners as the run), or read from a run's report.json. Both end in the typed
+ * plan (src/plan/model.ts): the OS decision names the wanted image, a configuration decision says
+ * the branch manages the device's configuration and which values it sets (secrets masked).
  */
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { err, ExitCode, fleetError, ok, type Result } from '../errors/index.js';
-import { groupResults, RunReport, TaskStatus, type TaskRecord } from '../engine/report.js';
+import { PlanRecord, RunReport, TaskStatus } from '../engine/report.js';
 import { z } from 'zod';
 import { runPlaybook } from '../engine/run.js';
 import { registerMenderModules } from '../modules/mender/index.js';
-import { ConfigMap } from '../ota/schemas.js';
+import { buildPlan, configDecided, DevicePlan, wantedImage, type HostFailure } from '../plan/index.js';
 import type { Desired, DesiredDevice } from './model.js';
 
-type PlanEntry = RunReport['plan'][number];
-
-/**
- * Plan entries (+ every host the run saw) → desired devices; hosts without an entry follow another
- * branch. A host's device id is its plan entries' `device_id`, else `ids` (the report's `devices`, host →
- * id map), else the host name (reports from before readable names).
- */
-export function desiredFromPlan(
-  plan: PlanEntry[],
-  hosts: string[],
-  failed: string[] = [],
-  ids: Record<string, string> = {},
-): Pick<Desired, 'devices' | 'notSubscribed'> {
-  const byHost = new Map<string, DesiredDevice>();
-  const entry = (host: string, id?: string) =>
-    byHost.get(host) ?? byHost.set(host, { host, device: id ?? ids[host] ?? host }).get(host)!;
-  // A host the run failed on before planning (e.g. unknown to the server) is subscribed, not elsewhere.
-  for (const h of failed) entry(h);
-  for (const p of plan) {
-    const d = entry(p.host, p.device_id);
-    if (p.kind === 'os' && typeof p.to === 'string') {
-      d.artifact = p.to;
-      d.why ??= p.why;
+/** The typed plan → desired devices; devices on another stage are not subscribed. */
+export function desiredFromPlan(plan: readonly DevicePlan[]): Pick<Desired, 'devices' | 'notSubscribed'> {
+  const devices: DesiredDevice[] = [];
+  const notSubscribed: string[] = [];
+  for (const d of plan) {
+    if (d.other_stage) {
+      notSubscribed.push(d.host);
+      continue;
     }
-    if (p.kind === 'config') {
-      const keys = ConfigMap.safeParse(p.to ?? {});
-      d.config = { keys: { ...(d.config?.keys ?? {}), ...(keys.success ? keys.data : {}) } };
-    }
+    devices.push(desiredDevice(d));
   }
-  const devices = [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
-  const notSubscribed = [...new Set(hosts)].filter((h) => !byHost.has(h)).sort();
-  return { devices, notSubscribed };
+  devices.sort((a, b) => a.host.localeCompare(b.host));
+  return { devices, notSubscribed: [...new Set(notSubscribed)].sort() };
+}
+
+function desiredDevice(d: DevicePlan): DesiredDevice {
+  const out: DesiredDevice = { host: d.host, device: d.device_id };
+  const artifact = wantedImage(d.os);
+  if (artifact !== undefined) out.artifact = artifact;
+  if (d.os.why !== undefined && (artifact !== undefined || d.os.action === 'fail')) out.why = d.os.why;
+  if (configDecided(d.config) && d.config.action !== 'fail')
+    out.config = { keys: d.config.action === 'set' ? { ...(d.config.values ?? {}) } : {} };
+  const failed = [d.os, d.config].find((x) => x.action === 'fail');
+  if (failed && artifact === undefined && !out.config) out.planFailed = failed.why;
+  return out;
 }
 
 /**
- * The parts of a run report the monitor reads. Every host's result is checked only under the
- * mender_* tasks (a failed host there is subscribed): a 100k-device report holds a million.
+ * The parts of a run report the monitor reads: the typed plan (run-report/3), or the modules' raw
+ * entries of a run-report/2 with the results under the mender_* tasks (a host failed there is
+ * subscribed; a 100k-device report holds a million results, the others are not checked).
  */
-const MonitoredReport = RunReport.pick({
-  schema: true,
-  branch: true,
-  commit: true,
-  recap: true,
-  devices: true,
-  plan: true,
-}).extend({
-  results: z.array(
-    z.looseObject({ action: z.string(), hosts: z.unknown() }).transform((g, ctx) => {
-      if (!g.action.startsWith('mender_')) return { ...g, hosts: {} };
-      const hosts = MenderHosts.safeParse(g.hosts);
-      if (hosts.success) return { ...g, hosts: hosts.data };
-      for (const i of hosts.error.issues) ctx.addIssue({ ...i, path: ['hosts', ...i.path] });
-      return z.NEVER;
-    }),
-  ),
-});
-const MenderHosts = z.record(z.string(), z.looseObject({ status: TaskStatus }));
+const Picked = RunReport.pick({ branch: true, commit: true, recap: true, devices: true });
+const MonitoredReport = z.discriminatedUnion('schema', [
+  Picked.extend({ schema: z.literal('fleetplay.run-report/3'), plan: z.array(DevicePlan) }),
+  Picked.extend({
+    schema: z.literal('fleetplay.run-report/2'),
+    plan: z.array(PlanRecord),
+    results: z.array(
+      z.looseObject({ action: z.string(), hosts: z.unknown() }).transform((g, ctx) => {
+        if (!g.action.startsWith('mender_')) return { ...g, hosts: {} };
+        const hosts = MenderHosts.safeParse(g.hosts);
+        if (hosts.success) return { ...g, hosts: hosts.data };
+        for (const i of hosts.error.issues) ctx.addIssue({ ...i, path: ['hosts', ...i.path] });
+        return z.NEVER;
+      }),
+    ),
+  }),
+]);
+const MenderHosts = z.record(z.string(), z.looseObject({ status: TaskStatus, result: z.unknown().optional() }));
+type MonitoredReport = z.infer<typeof MonitoredReport>;
 
 /** `--report report.json`: a run's own account of what it wanted. */
 export function desiredFromReport(file: string): Result<Desired> {
@@ -95,25 +89,19 @@ export function desiredFromReport(file: string): Result<Desired> {
       }),
     );
   }
-  return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...fromRunReport(r.data) });
+  return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...desiredFromPlan(typedPlan(r.data)) });
 }
 
-type Grouped = { action: string; hosts: Record<string, { status: string }> };
-
-function fromRunReport(
-  r: Pick<RunReport, 'recap' | 'plan' | 'devices'> & { results: Grouped[] },
-): Pick<Desired, 'devices' | 'notSubscribed'> {
-  const failed = new Set<string>();
+/** A run-report/2 had no typed plan: it is built from its entries, its hosts and their mender_* failures. */
+function typedPlan(r: MonitoredReport): DevicePlan[] {
+  if (r.schema === 'fleetplay.run-report/3') return r.plan;
+  const failures: HostFailure[] = [];
   for (const g of r.results)
     for (const [host, h] of Object.entries(g.hosts))
-      if (failedOnServer({ action: g.action, status: h.status })) failed.add(host);
-  // Every host the run handled is in its recap (a host with no result at all is not).
-  return desiredFromPlan(r.plan, Object.keys(r.recap), [...failed], r.devices);
+      if (h.status === 'failed') failures.push({ host, why: `${g.action} failed` });
+  const devices = { ...Object.fromEntries(Object.keys(r.recap).map((h) => [h, h])), ...(r.devices ?? {}) };
+  return buildPlan({ entries: r.plan, devices, failures }).devices;
 }
-
-/** A host a mender_* module failed on: subscribed to the branch, whatever the plan says. */
-const failedOnServer = (x: { status: string; action: string }) =>
-  x.status === 'failed' && x.action.startsWith('mender_');
 
 export interface EngineInput {
   playbook: string;
@@ -130,12 +118,10 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
   registerMenderModules();
   // 100k hosts print 100k lines per task: keep the end (for the error message), not all of it.
   let text = '';
-  const failed: TaskRecord[] = [];
   const r = await runPlaybook({
     playbook: i.playbook,
     inventory: i.inventory,
     mode: 'dry-run',
-    onRecord: (x) => void (failedOnServer(x) && failed.push(x)),
     branch: i.branch,
     commit: i.commit,
     server: i.server,
@@ -146,7 +132,8 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     // Its warnings (a held device…) are the update run's to say; the monitor reports those devices itself.
     stderr: new Writable({ write: (_c, _e, cb) => cb() }),
   });
-  if (r.errors.length && r.report.plan.length === 0) {
+  // Nothing decided for any device: the run did not get to plan (a bad playbook, no branch…).
+  if (r.errors.length && r.report.plan.every((d) => d.other_stage)) {
     const first = r.errors[0];
     return err({ ...first, message: `desired state from ${i.playbook} (dry-run): ${first.message}` });
   }
@@ -167,7 +154,7 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     source: 'engine',
     branch: i.branch,
     commit: i.commit,
-    ...fromRunReport({ ...r.report, results: groupResults(failed) }),
+    ...desiredFromPlan(r.report.plan),
   });
 }
 

@@ -34,6 +34,8 @@ export const DesiredDevice = z.object({
   config: z.object({ keys: ConfigMap }).optional(),
   /** The planner's own words, shown when the device needs attention. */
   why: z.string().optional(),
+  /** The run failed this device before deciding what it wants (the plan's failed decision says why). */
+  planFailed: z.string().optional(),
 });
 export type DesiredDevice = z.infer<typeof DesiredDevice>;
 

@@ -1,73 +1,132 @@
 /**
- * The typed plan from the plan entries the mender_* modules record (report.json's `plan`):
- * one DevicePlan per device. `devices` (the report's host → device id, every host of the recap)
- * puts the hosts no module decided for in the plan as unchanged, in the recap's order. A later
- * decision of the same kind replaces an earlier one.
+ * The typed plan from what a run recorded: the decisions the mender_* modules add (the engine's
+ * plan entries), the host → device id map of the recap, and the hosts that failed. One DevicePlan
+ * per device, in the recap's order; a later decision of the same kind replaces an earlier one.
+ *
+ * - A failed host keeps the decisions made before it failed; the kinds still undecided fail with
+ *   the failure's message (the task's module's kind when it makes decisions, else every kind the
+ *   run decided about: the device got none of them).
+ * - A host with no decision that did not fail was left alone: it follows another stage.
  */
-import type { z } from 'zod';
-import type { PlanRecord } from '../engine/report.js';
+import type { PlanEntry } from '../modules/registry.js';
+import { ConfigMap } from '../ota/schemas.js';
 import { RETRY_HINT, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
 
-type Entry = Omit<z.infer<typeof PlanRecord>, 'task'>;
+export type DecisionKind = 'os' | 'config';
+const KINDS: readonly DecisionKind[] = ['os', 'config'];
+const isKind = (k: string): k is DecisionKind => (KINDS as readonly string[]).includes(k);
 
-export function buildPlan(entries: readonly Entry[], devices: Record<string, string> = {}): Plan {
+/** A host the run failed (or could not reach): why, and the kind of decision its task's module makes. */
+export interface HostFailure {
+  host: string;
+  why: string;
+  kind?: DecisionKind;
+}
+
+export interface PlanInput {
+  entries: readonly PlanEntry[];
+  /** Host → device id, every host of the recap. */
+  devices?: Record<string, string>;
+  failures?: readonly HostFailure[];
+}
+
+export function buildPlan(entries: readonly PlanEntry[], devices?: Record<string, string>): Plan;
+export function buildPlan(input: PlanInput): Plan;
+export function buildPlan(a: readonly PlanEntry[] | PlanInput, devices: Record<string, string> = {}): Plan {
+  const input: PlanInput = isInput(a) ? a : { entries: a, devices };
   const byHost = new Map<string, DevicePlan>();
-  for (const [host, id] of Object.entries(devices))
-    byHost.set(host, { host, device_id: id, os: { action: 'none' }, config: { action: 'none' } });
-  for (const e of entries) {
-    let d = byHost.get(e.host);
-    if (!d) {
-      d = { host: e.host, device_id: e.device_id ?? e.host, os: { action: 'none' }, config: { action: 'none' } };
-      byHost.set(e.host, d);
-    }
+  const decided = new Map<string, Set<DecisionKind>>();
+  const plan = (host: string, id?: string): DevicePlan => {
+    let d = byHost.get(host);
+    if (!d) byHost.set(host, (d = undecided(host, id ?? input.devices?.[host] ?? host)));
+    return d;
+  };
+  for (const [host, id] of Object.entries(input.devices ?? {})) plan(host, id);
+  const kinds = new Set<DecisionKind>();
+  for (const e of input.entries) {
+    if (!isKind(e.kind)) continue;
+    const d = plan(e.host, e.device_id);
     if (e.kind === 'os') d.os = osDecision(e);
-    else if (e.kind === 'config') d.config = configDecision(e);
+    else d.config = configDecision(e);
+    kinds.add(e.kind);
+    (decided.get(e.host) ?? decided.set(e.host, new Set()).get(e.host)!).add(e.kind);
   }
+  for (const f of input.failures ?? []) if (f.kind) kinds.add(f.kind);
+  for (const f of input.failures ?? []) {
+    const d = plan(f.host);
+    const done = decided.get(f.host) ?? new Set<DecisionKind>();
+    for (const k of f.kind ? [f.kind] : kinds) {
+      if (done.has(k)) continue;
+      if (k === 'os') d.os = { action: 'fail', why: f.why };
+      else d.config = { action: 'fail', why: f.why };
+      done.add(k);
+    }
+    decided.set(f.host, done);
+  }
+  const failed = new Set((input.failures ?? []).map((f) => f.host));
+  for (const d of byHost.values()) if (!decided.get(d.host)?.size && !failed.has(d.host)) d.other_stage = true;
   return { schema: 'fleetplay.plan/1', devices: [...byHost.values()] };
 }
 
+const isInput = (a: readonly PlanEntry[] | PlanInput): a is PlanInput => !Array.isArray(a);
+
+const undecided = (host: string, id: string): DevicePlan => ({
+  host,
+  device_id: id,
+  os: { action: 'none' },
+  config: { action: 'none' },
+});
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function osDecision(e: Entry): OsDecision {
+function osDecision(e: PlanEntry): OsDecision {
   const from = str(e.from);
-  const to = str(e.to) ?? '';
+  const to = str(e.to);
   const abort = e.abort ?? [];
+  const why = e.why || undefined;
   switch (e.action) {
     case 'deploy':
-      return abort.length ? { action: 'abort-then-deploy', abort, from, to } : { action: 'deploy', from, to };
+      return abort.length
+        ? { action: 'abort-then-deploy', abort, from, to: to ?? '', why }
+        : { action: 'deploy', from, to: to ?? '', why };
     // The desired image is installed; only the deployments of another one in flight go.
     case 'abort':
-      return { action: 'abort-then-deploy', abort, from, to };
+      return { action: 'abort-then-deploy', abort, from, to: to ?? '', why };
     case 'wait':
-      return { action: 'wait', deployment: e.deployment, artifact: to };
+      return { action: 'wait', deployment: e.deployment, artifact: to ?? '', why };
     case 'held':
-      return { action: 'held', deployment: e.deployment, failed_at: e.failed_at, retry: RETRY_HINT };
+      return { action: 'held', deployment: e.deployment, failed_at: e.failed_at, retry: RETRY_HINT, to, why };
     case 'fail':
-      return { action: 'fail', why: e.why };
+      return { action: 'fail', why: e.why, to };
     default:
-      return { action: 'none' };
+      return { action: 'none', to, why };
   }
 }
 
-/** Keys only: `from`/`to` hold the differing keys' old and new values (secrets already masked). */
-function configDecision(e: Entry): ConfigDecision {
+/** `from`/`to` hold the differing keys' old and new values (secret-named keys already masked). */
+function configDecision(e: PlanEntry): ConfigDecision {
+  const why = e.why || undefined;
   switch (e.action) {
     case 'deploy': {
       const from = keysOf(e.from);
-      const to = keysOf(e.to);
+      const to = ConfigMap.safeParse(e.to ?? {});
+      const values = to.success ? to.data : {};
+      const toKeys = Object.keys(values).sort();
       return {
         action: 'set',
-        added: [...to].filter((k) => !from.has(k)),
-        changed: [...to].filter((k) => from.has(k)),
-        removed: [...from].filter((k) => !to.has(k)),
+        added: toKeys.filter((k) => !from.has(k)),
+        changed: toKeys.filter((k) => from.has(k)),
+        removed: [...from].filter((k) => !(k in values)),
+        values,
+        why,
       };
     }
     case 'wait':
-      return { action: 'wait' };
+      return { action: 'wait', why };
     case 'fail':
       return { action: 'fail', why: e.why };
     default:
-      return { action: 'none' };
+      return { action: 'none', checked: true, why };
   }
 }
 

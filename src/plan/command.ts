@@ -8,7 +8,6 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_PLAYBOOK, inventoryOf, parseExtraVars, targetOptions } from '../engine/cli.js';
 import { useColor } from '../log/index.js';
 import { runStage, type StageRunOptions } from '../stage/index.js';
-import { buildPlan } from './build.js';
 import { renderPlan, type PlanFormat } from './render.js';
 
 export type PlanOptions = Omit<StageRunOptions, 'mode' | 'check' | 'report' | 'results' | 'stdout'> & {
@@ -25,7 +24,8 @@ export async function planFleet(o: PlanOptions): Promise<number> {
   const env = { ...(run.env ?? process.env), GITHUB_STEP_SUMMARY: undefined };
   const r = await runStage({ ...run, env, mode: 'dry-run', stdout: captured, stderr });
   if (r.exitCode !== 0) stderr.write(text);
-  stdout.write(renderPlan(buildPlan(r.report.plan, r.report.devices), format, { color: useColor(stdout, env) }));
+  const plan = { schema: 'fleetplay.plan/1' as const, devices: r.report.plan };
+  stdout.write(renderPlan(plan, format, { color: useColor(stdout, env) }));
   return r.exitCode;
 }
 

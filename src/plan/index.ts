@@ -1,3 +1,4 @@
 export * from './model.js';
-export { buildPlan } from './build.js';
+export { buildPlan, type DecisionKind, type HostFailure, type PlanInput } from './build.js';
+export { FailureLog, makesPlan } from './collect.js';
 export * from './render.js';

@@ -1,41 +1,58 @@
 /**
  * The typed plan: per device, what the run decided for its OS image and for its configuration.
- * Built from the entries the mender_* modules record (src/plan/build.ts); the renderers, the
- * report readers and `fleetplay plan` read this model rather than guessing from strings.
+ * Built from the entries the mender_* modules record and the run's failures (src/plan/build.ts);
+ * report.json's `plan`, the renderers, the job summary, the monitor and the demo read this model
+ * rather than guessing from strings. New facts about a decision (e.g. what the apply did) are new
+ * optional fields here, so older readers keep working.
  */
 import { z } from 'zod';
+import { ConfigMap } from '../ota/schemas.js';
+
+/** The planner's own words ("runs fleet-os-1.1.0", "configuration differs"), for people. */
+const why = { why: z.string().optional() };
 
 export const OsDecision = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('none') }),
-  z.object({ action: z.literal('deploy'), from: z.string().optional(), to: z.string() }),
-  z.object({ action: z.literal('wait'), deployment: z.string().optional(), artifact: z.string() }),
+  /** With `to`: the device runs `to`, the image wanted. Without: no OS decision for the device. */
+  z.object({ action: z.literal('none'), to: z.string().optional(), ...why }),
+  z.object({ action: z.literal('deploy'), from: z.string().optional(), to: z.string(), ...why }),
+  z.object({ action: z.literal('wait'), deployment: z.string().optional(), artifact: z.string(), ...why }),
   /** Deployments of another image in flight are aborted first; with `to` equal to `from`, only aborted. */
   z.object({
     action: z.literal('abort-then-deploy'),
     abort: z.array(z.string()),
     from: z.string().optional(),
     to: z.string(),
+    ...why,
   }),
   z.object({
     action: z.literal('held'),
     deployment: z.string().optional(),
     failed_at: z.string().optional(),
     retry: z.string(),
+    to: z.string().optional(),
+    ...why,
   }),
-  z.object({ action: z.literal('fail'), why: z.string() }),
+  /** `to`: the image wanted, when the run got that far. */
+  z.object({ action: z.literal('fail'), why: z.string(), to: z.string().optional() }),
 ]);
 export type OsDecision = z.infer<typeof OsDecision>;
 
 export const ConfigDecision = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('none') }),
-  /** Keys only: configuration values may be secrets. */
+  /** `checked`: the device's configuration was compared and matches. Without: no configuration decision. */
+  z.object({ action: z.literal('none'), checked: z.literal(true).optional(), ...why }),
+  /**
+   * Keys for people; `values` holds the new value of each added or changed key (secret-named keys
+   * masked) for the monitor to check the device against. Renderers show keys only.
+   */
   z.object({
     action: z.literal('set'),
     added: z.array(z.string()),
     changed: z.array(z.string()),
     removed: z.array(z.string()),
+    values: ConfigMap.optional(),
+    ...why,
   }),
-  z.object({ action: z.literal('wait') }),
+  z.object({ action: z.literal('wait'), ...why }),
   z.object({ action: z.literal('fail'), why: z.string() }),
 ]);
 export type ConfigDecision = z.infer<typeof ConfigDecision>;
@@ -43,6 +60,8 @@ export type ConfigDecision = z.infer<typeof ConfigDecision>;
 export const DevicePlan = z.object({
   host: z.string(),
   device_id: z.string(),
+  /** The device follows another stage (its subscribed_branch is not the run's branch): left alone. */
+  other_stage: z.boolean().optional(),
   os: OsDecision,
   config: ConfigDecision,
 });
@@ -57,5 +76,15 @@ export type Plan = z.infer<typeof Plan>;
 /** The hint a held device carries (the default playbook passes `-e retry_failed` to mender_os_update). */
 export const RETRY_HINT = 'fleetplay run -e retry_failed=true';
 
-export const osChanges = (d: OsDecision): boolean => d.action === 'deploy' || d.action === 'abort-then-deploy';
+export type OsChange = Extract<OsDecision, { action: 'deploy' | 'abort-then-deploy' }>;
+export const osChanges = (d: OsDecision): d is OsChange => d.action === 'deploy' || d.action === 'abort-then-deploy';
 export const changes = (d: DevicePlan): boolean => osChanges(d.os) || d.config.action === 'set';
+export const fails = (d: DevicePlan): boolean => d.os.action === 'fail' || d.config.action === 'fail';
+
+/** The OS image the run wants on the device, whatever it decided; undefined when it did not get that far. */
+export function wantedImage(o: OsDecision): string | undefined {
+  return o.action === 'wait' ? o.artifact : o.to;
+}
+
+/** The run decided something about the device's configuration (it manages it). */
+export const configDecided = (c: ConfigDecision): boolean => c.action !== 'none' || c.checked === true;

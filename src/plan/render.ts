@@ -4,7 +4,7 @@
  * shows keys only, never values; registered secrets are masked in whatever is left.
  */
 import { maskDeep, maskSecrets } from '../log/index.js';
-import { changes, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
+import { changes, fails, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
 
 /** Devices listed one by one; the rest are counted. */
 export const FOLD_AT = 50;
@@ -17,12 +17,18 @@ export interface PlanCounts {
   held: number;
   failing: number;
   unchanged: number;
+  /** Devices that follow another stage: left alone, neither changed nor unchanged by this run. */
+  other_stage: number;
 }
 
 export function countPlan(plan: Plan): PlanCounts {
-  const n: PlanCounts = { devices: 0, os: 0, config: 0, waiting: 0, held: 0, failing: 0, unchanged: 0 };
+  const n: PlanCounts = { devices: 0, os: 0, config: 0, waiting: 0, held: 0, failing: 0, unchanged: 0, other_stage: 0 };
   for (const d of plan.devices) {
     n.devices++;
+    if (d.other_stage) {
+      n.other_stage++;
+      continue;
+    }
     if (d.os.action === 'deploy' || d.os.action === 'abort-then-deploy') n.os++;
     if (d.config.action === 'set') n.config++;
     if (d.os.action === 'wait' || d.config.action === 'wait') n.waiting++;
@@ -37,7 +43,8 @@ export function countsLine(n: PlanCounts): string {
   const held = n.held ? `, ${fmt(n.held)} held` : '';
   return (
     `${fmt(n.devices)} devices: ${fmt(n.os)} to update OS, ${fmt(n.config)} to set configuration, ` +
-    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}, ${fmt(n.unchanged)} unchanged`
+    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}, ${fmt(n.unchanged)} unchanged, ` +
+    `${fmt(n.other_stage)} on another stage`
   );
 }
 
@@ -64,9 +71,22 @@ export function configChange(c: ConfigDecision): string | undefined {
   return [...c.added.map((k) => `+${k}`), ...c.changed.map((k) => `~${k}`), ...c.removed.map((k) => `-${k}`)].join(' ');
 }
 
-function changing(plan: Plan): { shown: DevicePlan[]; more: number } {
-  const all = plan.devices.filter(changes);
+function changing(plan: Plan, which: (d: DevicePlan) => boolean = changes): { shown: DevicePlan[]; more: number } {
+  const all = plan.devices.filter(which);
   return { shown: all.slice(0, FOLD_AT), more: Math.max(0, all.length - FOLD_AT) };
+}
+
+const firstLine = (why: string): string => why.split('\n')[0];
+
+/** What the summary line says of a device: OS, then configuration; one `failed: why` when both failed alike. */
+function lineParts(d: DevicePlan): string[] {
+  const osFail = d.os.action === 'fail' ? firstLine(d.os.why) : undefined;
+  const cfgFail = d.config.action === 'fail' ? firstLine(d.config.why) : undefined;
+  if (osFail !== undefined && osFail === cfgFail) return [`failed: ${osFail}`];
+  const os = osFail !== undefined ? `OS failed: ${osFail}` : osChange(d.os) && `OS ${osChange(d.os)}`;
+  const cfg =
+    cfgFail !== undefined ? `config failed: ${cfgFail}` : configChange(d.config) && `config: ${configChange(d.config)}`;
+  return [os, cfg].filter((x): x is string => x !== undefined);
 }
 
 const moreLine = (n: number): string => `… and ${fmt(n)} more device${n === 1 ? '' : 's'}`;
@@ -78,14 +98,10 @@ export interface TextOptions {
 
 export function renderText(plan: Plan, o: TextOptions): string {
   const c = (code: string, s: string) => (o.color ? `\x1b[0;${code}m${s}\x1b[0m` : s);
-  const { shown, more } = changing(plan);
+  // Failing devices too: the terminal is where an operator reads why a device gets nothing.
+  const { shown, more } = changing(plan, (d) => changes(d) || fails(d));
   const lines = [`PLAN: ${countsLine(countPlan(plan))}`];
-  for (const d of shown) {
-    const os = osChange(d.os);
-    const cfg = configChange(d.config);
-    const parts = [os ? `OS ${os}` : '', cfg !== undefined ? `config: ${cfg}` : ''].filter(Boolean);
-    lines.push(c('33', `  ${deviceLabel(d)}: ${parts.join('; ')}`));
-  }
+  for (const d of shown) lines.push(c(fails(d) ? '31' : '33', `  ${deviceLabel(d)}: ${lineParts(d).join('; ')}`));
   if (more) lines.push(`  ${moreLine(more)}`);
   return `${maskSecrets(lines.join('\n'))}\n`;
 }
@@ -107,8 +123,12 @@ export function renderMarkdown(plan: Plan): string {
   return `${maskSecrets(out.join('\n'))}\n`;
 }
 
+/** Every device, not folded; configuration keys only (the values stay in report.json, for the monitor). */
 export function renderJson(plan: Plan): string {
-  return `${JSON.stringify(maskDeep({ ...plan, counts: countPlan(plan) }), null, 2)}\n`;
+  const devices = plan.devices.map((d) =>
+    d.config.action === 'set' ? { ...d, config: { ...d.config, values: undefined } } : d,
+  );
+  return `${JSON.stringify(maskDeep({ ...plan, devices, counts: countPlan(plan) }), null, 2)}\n`;
 }
 
 export type PlanFormat = 'text' | 'markdown' | 'json';

@@ -1,9 +1,10 @@
 /**
- * What a run scheduled, from the plan entries of the report: per device the OS and configuration
- * decisions, counted for the job summary and the report's `stage` section. Pure.
+ * What a run scheduled, from the report's typed plan (src/plan/model.ts): per device the OS and
+ * configuration decisions, counted for the job summary and the report's `stage` section. Pure.
  */
 import { z } from 'zod';
 import type { RunReport } from '../engine/report.js';
+import { changes, configChange, configDecided, fails, osChange, type DevicePlan } from '../plan/index.js';
 
 export const StageReport = z.object({
   branch: z.string().nullable(),
@@ -26,31 +27,34 @@ export const StageReport = z.object({
 });
 export type StageReport = z.infer<typeof StageReport>;
 
-type Plan = RunReport['plan'][number];
-
-function planned(plan: Plan[]) {
+/** Counts of the typed plan's decisions, in the report's `stage` vocabulary. */
+function planned(plan: readonly DevicePlan[]) {
   const os = { deploy: 0, abort: 0, wait: 0, none: 0, fail: 0 };
   const config = { deploy: 0, wait: 0, none: 0 };
   const artifacts: Record<string, number> = {};
-  const hosts = new Set<string>();
-  for (const p of plan) {
-    hosts.add(p.host);
-    const a = p.action ?? 'none';
-    if (p.kind === 'os' && a in os) os[a as keyof typeof os]++;
-    if (p.kind === 'config' && a in config) config[a as keyof typeof config]++;
-    if (p.kind === 'os' && a === 'deploy' && typeof p.to === 'string') artifacts[p.to] = (artifacts[p.to] ?? 0) + 1;
+  for (const { os: o, config: c, other_stage } of plan) {
+    if (other_stage) continue;
+    if (o.action === 'abort-then-deploy' && o.to === o.from) os.abort++;
+    else if (o.action === 'deploy' || o.action === 'abort-then-deploy') {
+      os.deploy++;
+      artifacts[o.to] = (artifacts[o.to] ?? 0) + 1;
+    } else if (o.action === 'wait' || o.action === 'fail') os[o.action]++;
+    else if (o.action === 'none' && o.to !== undefined) os.none++;
+    if (c.action === 'set') config.deploy++;
+    else if (c.action === 'wait') config.wait++;
+    else if (c.action === 'none' && configDecided(c)) config.none++;
   }
-  return { os, config, artifacts, hosts };
+  return { os, config, artifacts };
 }
 
 export function stageReport(report: RunReport): StageReport {
-  const { os, config, artifacts, hosts } = planned(report.plan);
+  const { os, config, artifacts } = planned(report.plan);
   const failedHosts = Object.entries(report.recap)
     .filter(([, s]) => s.failed > 0 || s.unreachable > 0)
     .map(([h]) => h);
   const failed = new Set(failedHosts);
-  const subscribed = new Set([...hosts].filter((h) => !failed.has(h))).size;
-  const otherBranch = Object.keys(report.recap).filter((h) => !hosts.has(h) && !failed.has(h)).length;
+  const subscribed = report.plan.filter((d) => !d.other_stage && !failed.has(d.host)).length;
+  const otherBranch = report.plan.filter((d) => d.other_stage).length;
   return {
     branch: report.branch,
     commit: report.commit,
@@ -95,51 +99,28 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
 }
 
 const DEVICE_ROWS = 50;
-const CHANGES = new Set(['deploy', 'abort', 'fail']);
-
-interface Row {
-  id: string;
-  os: string[];
-  config: string[];
-  failed: boolean;
-}
 
 /**
- * The devices something happened to (a deployment scheduled or aborted, a failure), by inventory
- * name with the whole device id beside it; the first 50 (report.json lists every one).
+ * The devices something happened to (a deployment scheduled or aborted, a configuration set, a
+ * failure), by inventory name with the whole device id beside it; the first 50 (report.json lists
+ * every one). OS and configuration read as in the plan summary (src/plan/render.ts).
  */
 function deviceRows(report: RunReport): string[] {
-  const rows = new Map<string, Row>();
-  const ids = report.devices ?? {};
-  const row = (host: string, id?: string): Row =>
-    rows.get(host) ?? rows.set(host, { id: id ?? ids[host] ?? host, os: [], config: [], failed: false }).get(host)!;
-  for (const p of report.plan) {
-    if (!CHANGES.has(p.action ?? '')) continue;
-    const r = row(p.host, p.device_id);
-    if (p.kind === 'os') r.os.push(osChange(p));
-    if (p.kind === 'config') r.config.push(configChange(p));
-  }
-  for (const [host, st] of Object.entries(report.recap))
-    if (st.failed > 0 || st.unreachable > 0) row(host).failed = true;
-  if (rows.size === 0) return [];
-  const lines = [...rows].slice(0, DEVICE_ROWS).map(([host, r]) => {
-    const name = host === r.id ? `\`${host}\`` : `${cell(host)} (\`${r.id}\`)`;
-    return `| ${name} | ${cell(r.os.join('; ')) || '–'} | ${cell(r.config.join('; ')) || '–'} | ${r.failed ? 'failed' : 'ok'} |`;
+  const failed = (host: string) => {
+    const st = report.recap[host];
+    return st !== undefined && (st.failed > 0 || st.unreachable > 0);
+  };
+  const rows = report.plan.filter((d) => changes(d) || fails(d) || failed(d.host));
+  if (rows.length === 0) return [];
+  const lines = rows.slice(0, DEVICE_ROWS).map((d) => {
+    const name = d.host === d.device_id ? `\`${d.host}\`` : `${cell(d.host)} (\`${d.device_id}\`)`;
+    const os = d.os.action === 'fail' ? `fail: ${d.os.why}` : (osChange(d.os) ?? '');
+    const cfg = d.config.action === 'fail' ? `fail: ${d.config.why}` : (configChange(d.config) ?? '');
+    return `| ${name} | ${cell(os) || '–'} | ${cell(cfg) || '–'} | ${failed(d.host) ? 'failed' : 'ok'} |`;
   });
   const more =
-    rows.size > DEVICE_ROWS ? [`… and ${rows.size - DEVICE_ROWS} more (report.json lists every device).`, ''] : [];
+    rows.length > DEVICE_ROWS ? [`… and ${rows.length - DEVICE_ROWS} more (report.json lists every device).`, ''] : [];
   return ['Devices:', '', '| device | OS | configuration | result |', '|---|---|---|---|', ...lines, '', ...more];
-}
-
-function osChange(p: Plan): string {
-  const to = typeof p.to === 'string' ? p.to : '?';
-  if (p.action === 'deploy') return `${typeof p.from === 'string' ? p.from : '?'} → ${to}`;
-  return `${p.action}: ${p.why}`;
-}
-
-function configChange(p: Plan): string {
-  const keys = p.to && typeof p.to === 'object' ? Object.keys(p.to) : [];
-  return p.action === 'deploy' ? `deploy ${keys.join(', ')}`.trim() : `${p.action}: ${p.why}`;
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

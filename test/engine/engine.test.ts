@@ -191,9 +191,11 @@ describe('bulk modules', () => {
       `- hosts: all\n  tasks:\n    - test_bulk:\n        image: "img-{{ num }}"\n      when: num > 1\n      register: out\n    - debug: var=out.image\n`,
     );
     expect(calls).toEqual([[H2, H3]]);
-    expect(r.report.plan).toEqual([
-      { host: H2, kind: 'os', from: 'v1', to: 'img-2', why: 'image differs', task: 'test_bulk' },
-      { host: H3, kind: 'os', from: 'v1', to: 'img-3', why: 'image differs', task: 'test_bulk' },
+    // An entry without an action is a decision to leave the device as it is; H1 had none (on another stage).
+    expect(r.report.plan.map((d) => [d.host, d.other_stage ?? false, d.os])).toEqual([
+      [H1, true, { action: 'none' }],
+      [H2, false, { action: 'none', to: 'img-2', why: 'image differs' }],
+      [H3, false, { action: 'none', to: 'img-3', why: 'image differs' }],
     ]);
     expect(
       flatResults(r.report.results)

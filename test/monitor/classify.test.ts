@@ -1,6 +1,7 @@
 /** The pure rules: desired + observed → state, counts → verdict, plan entries → desired. */
 import { classifyConfig, classifyDevice, countStates, verdict } from '../../src/monitor/classify.js';
 import { desiredFromPlan } from '../../src/monitor/desired.js';
+import type { DevicePlan } from '../../src/plan/index.js';
 import { MASKED, type DeploymentOfDevice, type ObservedDevice } from '../../src/monitor/model.js';
 import { parseDuration, parseMaxFailed } from '../../src/monitor/options.js';
 
@@ -145,17 +146,26 @@ describe('verdict', () => {
 });
 
 describe('desiredFromPlan and options', () => {
-  test('os and config entries per host; hosts without entries follow another branch', () => {
-    const plan = [
-      { host: 'b', kind: 'os', from: 'os-1', to: 'os-2', why: 'w', task: 't' },
-      { host: 'b', kind: 'config', from: { u: '1' }, to: { u: '2' }, why: 'w', task: 't' },
-      { host: 'a', kind: 'config', why: 'reports the desired configuration', task: 't' },
+  test('the typed plan per device: wanted image, managed configuration, other stages, failures', () => {
+    const none = { action: 'none' } as const;
+    const plan: DevicePlan[] = [
+      {
+        host: 'b',
+        device_id: 'id-b',
+        os: { action: 'deploy', from: 'os-1', to: 'os-2', why: 'w' },
+        config: { action: 'set', added: [], changed: ['u'], removed: [], values: { u: '2' } },
+      },
+      { host: 'a', device_id: 'a', os: none, config: { action: 'none', checked: true } },
+      { host: 'c', device_id: 'c', other_stage: true, os: none, config: none },
+      { host: 'd', device_id: 'd', os: { action: 'fail', why: 'unknown device' }, config: none },
+      { host: 'e', device_id: 'e', os: { action: 'held', retry: 'r', to: 'os-2', why: 'held' }, config: none },
     ];
-    expect(desiredFromPlan(plan, ['a', 'b', 'c', 'c'], ['d'])).toEqual({
+    expect(desiredFromPlan(plan)).toEqual({
       devices: [
         { host: 'a', device: 'a', config: { keys: {} } },
-        { host: 'b', device: 'b', artifact: 'os-2', why: 'w', config: { keys: { u: '2' } } },
-        { host: 'd', device: 'd' },
+        { host: 'b', device: 'id-b', artifact: 'os-2', why: 'w', config: { keys: { u: '2' } } },
+        { host: 'd', device: 'd', why: 'unknown device', planFailed: 'unknown device' },
+        { host: 'e', device: 'e', artifact: 'os-2', why: 'held' },
       ],
       notSubscribed: ['c'],
     });

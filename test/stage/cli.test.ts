@@ -69,16 +69,15 @@ describe('fleetplay run (built CLI)', () => {
     // Devices by inventory name with their Mender id: job summary, report.json, task lines and recap.
     expect(md).toMatch(
       new RegExp(
-        `\\| kiosk-campus \\(\`${DEV.kioskCampus}\`\\) \\| fleet-os-1\\.0\\.0-raspberrypi3 → fleet-os-1\\.1\\.0-raspberrypi3 \\| deploy [a-z_, ]+ \\| ok \\|`,
+        `\\| kiosk-campus \\(\`${DEV.kioskCampus}\`\\) \\| fleet-os-1\\.0\\.0-raspberrypi3 → fleet-os-1\\.1\\.0-raspberrypi3 \\| [+~a-z_ ]+ \\| ok \\|`,
       ),
     );
     expect(report.devices).toEqual(
       Object.fromEntries(Object.keys(DEV).map((k) => [NAME[k as keyof typeof DEV], DEV[k as keyof typeof DEV]])),
     );
     const campusPlan = report.plan.filter((p) => p.host === 'kiosk-campus');
-    expect(campusPlan.map((p) => [p.kind, p.device_id])).toEqual([
-      ['os', DEV.kioskCampus],
-      ['config', DEV.kioskCampus],
+    expect(campusPlan.map((p) => [p.device_id, p.os.action, p.config.action])).toEqual([
+      [DEV.kioskCampus, 'deploy', 'set'],
     ]);
     expect(r.out).toMatch(/^changed: \[kiosk-campus\]$/m);
     expect(r.out).toMatch(/^kiosk-campus +: ok=\d+ +changed=2 +unreachable=0 +failed=0 /m);

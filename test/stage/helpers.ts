@@ -160,11 +160,11 @@ export const failedHosts = (r: StageRunResult) =>
     .filter(([, s]) => s.failed > 0)
     .map(([h]) => r.report.devices?.[h] ?? `(no device id for ${h})`)
     .sort();
-/** Device ids whose OS/config plan entry has this action. */
+/** Device ids (of the run's stage) whose OS/config decision in the typed plan has this action. */
 export const planned = (r: StageRunResult, kind: 'os' | 'config', action: string) =>
   r.report.plan
-    .filter((p) => p.kind === kind && p.action === action)
-    .map((p) => p.device_id ?? `(no device id for ${p.host})`)
+    .filter((p) => !p.other_stage && p[kind].action === action)
+    .map((p) => p.device_id)
     .sort();
 
 /** A fresh server and fleet repository for every test of the calling file. */

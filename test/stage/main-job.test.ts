@@ -100,7 +100,7 @@ describe('what is scheduled', () => {
     });
     // The first run (on main) set nothing for production devices: converge them first.
     const first = await runIn(fleet.repo, fleet.srv);
-    expect(planned(first, 'config', 'deploy')).toEqual(PRODUCTION);
+    expect(planned(first, 'config', 'set')).toEqual(PRODUCTION);
     await fleet.srv.admin('POST', 'clock/advance', { seconds: 600 });
     fleet.repo.commit('production', {
       'inventory/host_vars/kiosk-central-station.yml':
@@ -109,7 +109,7 @@ describe('what is scheduled', () => {
     await fleet.srv.admin('DELETE', 'requests');
     const r = await runIn(fleet.repo, fleet.srv);
     expect(r.exitCode).toBe(ExitCode.ok);
-    expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskCentral]);
+    expect(planned(r, 'config', 'set')).toEqual([DEV.kioskCentral]);
     expect(await deployments()).toHaveLength(0);
     const deploys = await configDeploys();
     expect(deploys.map((d) => d.path)).toEqual([
@@ -131,8 +131,9 @@ describe('what is scheduled', () => {
     });
     const r = await runIn(fleet.repo, fleet.srv);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskNext]);
-    expect(planned(r, 'config', 'deploy')).toEqual([DEV.kioskNext]);
-    const cfg = r.report.plan.find((p) => p.kind === 'config')!.to as Record<string, string>;
+    expect(planned(r, 'config', 'set')).toEqual([DEV.kioskNext]);
+    const set = r.report.plan.find((p) => p.config.action === 'set')!.config;
+    const cfg = set.action === 'set' ? set.values : undefined;
     // The configuration names the image the repository wants, not the one installed.
     expect(cfg).toMatchObject({
       os_image: 'fleet-os-1.1.0-raspberrypi4',

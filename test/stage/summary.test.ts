@@ -23,31 +23,15 @@ function report(): RunReport {
     {
       host: 'kiosk-next',
       device_id: id(1),
-      kind: 'os',
-      action: 'deploy',
-      from: 'os-1.0',
-      to: 'os-1.1',
-      why: 'wants os-1.1',
-      task: 't',
+      os: { action: 'deploy', from: 'os-1.0', to: 'os-1.1', why: 'wants os-1.1' },
+      config: { action: 'set', added: ['kiosk_url'], changed: [], removed: [], values: { kiosk_url: 'x' } },
     },
+    { host: id(2), device_id: id(2), os: { action: 'none', to: 'os-1.1', why: 'runs it' }, config: { action: 'none' } },
     {
-      host: 'kiosk-next',
-      device_id: id(1),
-      kind: 'config',
-      action: 'deploy',
-      to: { kiosk_url: 'x' },
-      why: 'differs',
-      task: 't',
-    },
-    {
-      host: id(2),
-      device_id: id(2),
-      kind: 'os',
-      action: 'none',
-      from: 'os-1.1',
-      to: 'os-1.1',
-      why: 'runs it',
-      task: 't',
+      host: 'gha-runner',
+      device_id: id(3),
+      os: { action: 'fail', why: 'no artifact' },
+      config: { action: 'fail', why: 'no artifact' },
     },
   ];
   return r;
@@ -59,8 +43,8 @@ describe('summaryMarkdown: devices', () => {
     const md = summaryMarkdown(r, stageReport(r));
     const rows = md.split('\n').filter((l) => l.startsWith('| ') && l.includes('`5e'));
     expect(rows).toEqual([
-      `| kiosk-next (\`${id(1)}\`) | os-1.0 → os-1.1 | deploy kiosk_url | ok |`,
-      `| gha-runner (\`${id(3)}\`) | – | – | failed |`,
+      `| kiosk-next (\`${id(1)}\`) | os-1.0 → os-1.1 | +kiosk_url | ok |`,
+      `| gha-runner (\`${id(3)}\`) | fail: no artifact | fail: no artifact | failed |`,
     ]);
   });
 
@@ -71,12 +55,8 @@ describe('summaryMarkdown: devices', () => {
       r.plan.push({
         host: `dev-${n}`,
         device_id: id(n),
-        kind: 'os',
-        action: 'deploy',
-        from: 'a',
-        to: 'b',
-        why: 'w',
-        task: 't',
+        os: { action: 'deploy', from: 'a', to: 'b', why: 'w' },
+        config: { action: 'none' },
       });
     }
     const md = summaryMarkdown(r, stageReport(r));

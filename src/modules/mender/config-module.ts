@@ -103,5 +103,6 @@ export const menderConfigModule = {
   aliases: ['fleetplay.mender.config'],
   args: ConfigArgs,
   checkMode: true,
+  plans: 'config' as const,
   runBatch: menderConfigBatch,
 };

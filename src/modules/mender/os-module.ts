@@ -167,5 +167,6 @@ export const menderOsUpdateModule = {
   aliases: ['fleetplay.mender.os_update'],
   args: OsArgs,
   checkMode: true,
+  plans: 'os' as const,
   runBatch: menderOsUpdateBatch,
 };

@@ -89,10 +89,10 @@ describe('mender modules in a playbook run', () => {
       ['os-1.1', 2],
     ]);
     expect(deps.filter((d) => d.type === 'configuration').length).toBe(3);
-    expect(first.report.plan.filter((p) => p.kind === 'os').map((p) => [p.host, p.from, p.to])).toEqual([
-      [A, 'os-1.0', 'os-1.1'],
-      [B, 'os-1.1', 'os-1.1'],
-      [C, 'os-1.0', 'os-1.1'],
+    expect(first.report.plan.map((d) => [d.host, d.os])).toEqual([
+      [A, { action: 'deploy', from: 'os-1.0', to: 'os-1.1', why: expect.any(String) }],
+      [B, { action: 'none', to: 'os-1.1', why: expect.any(String) }],
+      [C, { action: 'deploy', from: 'os-1.0', to: 'os-1.1', why: expect.any(String) }],
     ]);
     // Facts come from one search shared by the later tasks; the report counts every request.
     expect(first.report.api.byEndpoint['POST /api/management/v2/inventory/filters/search']).toBe(1);
@@ -109,7 +109,8 @@ describe('mender modules in a playbook run', () => {
     const third = await run(dir, 'run');
     expect([third.exitCode, changed(third)]).toEqual([0, 0]);
     expect(await writes()).toEqual([]);
-    expect(third.report.plan.every((p) => /installed|reports the desired/.test(p.why))).toBe(true);
+    const whys = third.report.plan.flatMap((d) => [d.os.why, d.config.why]);
+    expect(whys.every((w) => /installed|reports the desired/.test(w ?? ''))).toBe(true);
   });
 
   test.each([
@@ -151,7 +152,8 @@ describe('mender modules in a playbook run', () => {
     expect(r.exitCode).toBe(2);
     expect(r.recap[GHOST].failed).toBe(1);
     expect(r.recap[A].failed).toBe(0);
-    expect(r.report.plan.filter((p) => p.host === A).map((p) => p.kind)).toEqual(['os', 'config']);
+    const plan = r.report.plan.find((d) => d.host === A);
+    expect([plan?.os.action, plan?.config.action]).toEqual(['deploy', 'set']);
     expect(r.text).toContain(`device ${GHOST} is not known to the OTA server ${srv.url} (from MENDER_SERVER_URL)`);
   });
 
