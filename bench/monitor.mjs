@@ -90,11 +90,9 @@ async function reportSetup(srv) {
   report.exitCode = 0;
   report.plan = ids.map((host) => ({
     host,
-    kind: 'os',
-    from: OLD,
-    to: NEW,
-    why: `${OLD} is installed, the repository wants ${NEW}`,
-    task: 'OS image',
+    device_id: host,
+    os: { action: 'deploy', from: OLD, to: NEW, why: `${OLD} is installed, the repository wants ${NEW}` },
+    config: { action: 'none' },
   }));
   const file = join(srv.dir, 'report.json');
   writeReport(file, report);
