@@ -18,7 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watchPeakRss } from './peak-rss.mjs';
 import { emptyReport } from '../dist/engine/run.js';
-import { writeReport } from '../dist/engine/report.js';
+import { writeReport } from '../dist/engine/report-file.js';
 import { MenderClient } from '../dist/ota/client.js';
 import { generatedDeviceId } from '../dist/server/spec.js';
 

@@ -4,7 +4,8 @@
  */
 import type { FleetError } from '../errors/index.js';
 import { FleetFailure } from '../errors/index.js';
-import { asList, loadIncludedRole, loadIncludedTasks } from './loader.js';
+import { asList } from './keywords.js';
+import { loadIncludedRole, loadIncludedTasks } from './loader.js';
 import type { Inherit, Node, TaskNode } from './model.js';
 import type { Results } from './results.js';
 import { taskName } from './results.js';

@@ -3,7 +3,7 @@
  * PlaybookExecutor._get_serialized_batches): a play's hosts, its serial batches and its state.
  */
 import type { Templar, Vars } from '../template/index.js';
-import { asList } from './loader.js';
+import { asList } from './keywords.js';
 import type { Play } from './model.js';
 import type { HostState, PlayState } from './state.js';
 import { truthy } from './task.js';

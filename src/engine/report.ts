@@ -1,11 +1,9 @@
 /**
  * The run report (`--report FILE`): every host's result for every task, the typed plan (per
- * modules added, mode, branch, commit, timings and API request counts. Validated with zod
- * before it is written; secrets are masked.
+ * modules added, mode, branch, commit, timings and API request counts. Its schemas here;
+ * report-file.ts writes it, validated with zod and secrets masked.
  */
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { z } from 'zod';
-import { maskDeep, maskedJson } from '../log/index.js';
 import { DevicePlan } from '../plan/model.js';
 
 export const StatsSchema = z.object({
@@ -20,10 +18,10 @@ export const StatsSchema = z.object({
 
 export const TaskStatus = z.enum(['ok', 'changed', 'skipped', 'failed', 'ignored', 'unreachable']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
-const STATUSES: ReadonlySet<string> = new Set(TaskStatus.options);
+export const STATUSES: ReadonlySet<string> = new Set(TaskStatus.options);
 
 /** Which task: the same fields in a record and in a report's task entry. */
-const TaskHeader = z.object({
+export const TaskHeader = z.object({
   play: z.string(),
   task: z.string(),
   action: z.string(),
@@ -53,7 +51,7 @@ export const TaskResults = TaskHeader.extend({
 });
 export type TaskResults = z.infer<typeof TaskResults>;
 
-const sameTask = (g: Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'>, r: TaskRecord) =>
+export const sameTask = (g: Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'>, r: TaskRecord) =>
   g.play === r.play && g.task === r.task && g.file === r.file && g.line === r.line;
 
 /** Records (in the order the engine made them) → one entry per task execution. */
@@ -155,161 +153,3 @@ export const RunReport = z.object({
   ),
 });
 export type RunReport = z.infer<typeof RunReport>;
-
-/**
- * The `results` of a report on its way to disk: each record is masked, validated and written as
- * it comes, grouped under its task (see TaskResults), so 100k hosts × tasks never sit in memory
- * or in one string.
- */
-export class ResultsFile {
-  readonly path: string;
-  private readonly fd: number;
-  private buf = '';
-  /** Task entries started so far. */
-  size = 0;
-  private group:
-    (Pick<TaskRecord, 'play' | 'task' | 'file' | 'line'> & { hosts: Set<string>; durationMs: number }) | undefined;
-
-  constructor(report: string) {
-    this.path = `${report}.results.tmp`;
-    this.fd = openSync(this.path, 'w', 0o600);
-  }
-
-  add(r: TaskRecord): void {
-    // Built by typed code; a shape check by hand, as zod's copy of every result (a million per
-    // 100k-device run) cost more than writing it.
-    if (!STATUSES.has(r.status) || typeof r.result !== 'object' || r.result === null || Array.isArray(r.result))
-      throw new Error(`report: bad result for ${r.host} in ${r.task}`);
-    const host = { status: r.status, result: r.result };
-    let g = this.group;
-    if (!g || !sameTask(g, r) || g.hosts.has(r.host)) {
-      this.closeGroup();
-      const header = TaskHeader.parse({ play: r.play, task: r.task, action: r.action, file: r.file, line: r.line });
-      this.buf += `${this.size++ ? ',\n' : ''}    ${maskedJson(header).slice(0, -1)},"hosts":{`;
-      g = this.group = { play: r.play, task: r.task, file: r.file, line: r.line, hosts: new Set(), durationMs: 0 };
-    }
-    this.buf += `${g.hosts.size ? ',' : ''}\n      ${JSON.stringify(r.host)}:${maskedJson(host)}`;
-    g.hosts.add(r.host);
-    g.durationMs = Math.max(g.durationMs, r.durationMs);
-    if (this.buf.length >= CHUNK) this.flush();
-  }
-
-  /** Copies what was written into `out`, then removes the temporary file. */
-  drainInto(out: number): void {
-    this.closeGroup();
-    this.flush();
-    closeSync(this.fd);
-    const data = Buffer.allocUnsafe(1 << 20);
-    const fd = openSync(this.path, 'r');
-    try {
-      for (let n; (n = readSync(fd, data, 0, data.length, null)) > 0;) writeSync(out, data, 0, n);
-    } finally {
-      closeSync(fd);
-      rmSync(this.path, { force: true });
-    }
-  }
-
-  /** Gives up (the report is not written): the temporary file goes. */
-  discard(): void {
-    closeSync(this.fd);
-    rmSync(this.path, { force: true });
-  }
-
-  private closeGroup(): void {
-    if (this.group) this.buf += `\n    },"durationMs":${this.group.durationMs}}`;
-    this.group = undefined;
-  }
-
-  private flush(): void {
-    if (this.buf) writeSync(this.fd, this.buf);
-    this.buf = '';
-  }
-}
-
-const CHUNK = 1 << 16;
-const SLOT = '@@fleetplay:results@@';
-const RECAP_SLOT = '@@fleetplay:recap@@';
-const DEVICES_SLOT = '@@fleetplay:devices@@';
-const STAT_KEYS = Object.keys(StatsSchema.shape) as (keyof z.infer<typeof StatsSchema>)[];
-
-/**
- * Writes the report: validated, secrets masked, atomically (a temporary file renamed into place).
- * With `results`, the records come from that file instead of `report.results`. Recap, results and
- * plan entries are one compact line each, written in chunks (100k hosts: no copy of them, no
- * single string of them); the rest is indented.
- */
-export function writeReport(file: string, report: RunReport, results?: ResultsFile): void {
-  const { results: inline, plan, recap, devices = {}, ...head } = report;
-  const checked = RunReport.parse({ ...maskDeep(head), recap: {}, devices: {}, results: [], plan: [] });
-  const text = JSON.stringify(
-    { ...checked, recap: RECAP_SLOT, devices: DEVICES_SLOT, results: [SLOT], plan: [SLOT] },
-    null,
-    2,
-  );
-  const [beforeRecap, afterRecap] = text.split(`"${RECAP_SLOT}"`) as [string, string];
-  const [beforeDevices, rest] = afterRecap.split(`"${DEVICES_SLOT}"`) as [string, string];
-  const [before, between, after] = rest.split(`[\n    "${SLOT}"\n  ]`);
-  const tmp = `${file}.tmp`;
-  const out = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(out, beforeRecap);
-    const hosts = Object.keys(recap);
-    // Host names and counts only: nothing to mask.
-    writeChunked(
-      out,
-      '{',
-      '}',
-      hosts.length,
-      (i) => `${JSON.stringify(hosts[i])}: ${statsJson(recap[hosts[i]], hosts[i])}`,
-    );
-    writeSync(out, beforeDevices);
-    const named = Object.keys(devices);
-    writeChunked(out, '{', '}', named.length, (i) => `${JSON.stringify(named[i])}: ${idJson(devices[named[i]])}`);
-    writeSync(out, before);
-    if (results) {
-      writeSync(out, results.size ? '[\n' : '[');
-      results.drainInto(out);
-      writeSync(out, results.size ? '\n  ]' : ']');
-    } else writeChunked(out, '[', ']', inline.length, (i) => maskedJson(TaskResults.parse(inline[i])));
-    writeSync(out, between);
-    writeChunked(out, '[', ']', plan.length, (i) => maskedJson(planRecord(plan[i])));
-    writeSync(out, `${after}\n`);
-  } finally {
-    closeSync(out);
-  }
-  renameSync(tmp, file);
-}
-
-/** A host's recap counts, checked by hand (StatsSchema, 100k times) and in the schema's order. */
-function statsJson(s: z.infer<typeof StatsSchema>, host: string): string {
-  for (const k of STAT_KEYS)
-    if (!Number.isInteger(s[k])) throw new Error(`report: recap of ${host}: ${k} is not a count`);
-  return `{${STAT_KEYS.map((k) => `"${k}": ${s[k]}`).join(', ')}}`;
-}
-
-function idJson(id: unknown): string {
-  if (typeof id !== 'string') throw new Error('report: a device id is not a string');
-  return JSON.stringify(id);
-}
-
-/** A device's plan, checked by hand for its shape (100k+ devices, made by typed code), else by zod. */
-function planRecord(p: DevicePlan): DevicePlan {
-  const ok =
-    typeof p.host === 'string' &&
-    typeof p.device_id === 'string' &&
-    typeof p.os?.action === 'string' &&
-    typeof p.config?.action === 'string';
-  return ok ? p : DevicePlan.parse(p);
-}
-
-/** A JSON array or object of `n` entries made by `entry(i)`, one per line, written 1000 at a time. */
-function writeChunked(out: number, open: string, close: string, n: number, entry: (i: number) => string): void {
-  if (!n) return void writeSync(out, open + close);
-  writeSync(out, `${open}\n`);
-  for (let i = 0; i < n; i += 1000) {
-    const lines: string[] = [];
-    for (let k = i; k < Math.min(n, i + 1000); k++) lines.push(entry(k));
-    const last = i + 1000 >= n;
-    writeSync(out, `    ${lines.join(',\n    ')}${last ? `\n  ${close}` : ',\n'}`);
-  }
-}

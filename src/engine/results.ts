@@ -7,7 +7,7 @@ import { markUnsafe, type Vars } from '../template/index.js';
 import { FleetFailure, formatError } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
 import type { ModuleResult } from '../modules/registry.js';
-import { asList } from './loader.js';
+import { asList } from './keywords.js';
 import type { TaskNode } from './model.js';
 import { CENSORED, type Stats } from './output.js';
 import { diffToShow } from './diff.js';

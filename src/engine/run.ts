@@ -20,7 +20,8 @@ import { Engine } from './strategy.js';
 import { loadPlaybook } from './loader.js';
 import { noMatchingTask, startAtMatcher } from './start-at.js';
 import { displayFromEnv, Printer, type Stats } from './output.js';
-import { groupResults, ResultsFile, writeReport, type RunReport, type TaskRecord } from './report.js';
+import { groupResults, type RunReport, type TaskRecord } from './report.js';
+import { ResultsFile, writeReport } from './report-file.js';
 
 export interface RunOptions {
   playbook: string;

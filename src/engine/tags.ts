@@ -2,7 +2,7 @@
  * --tags / --skip-tags as ansible 2.14 applies them: `always` runs unless skipped by name,
  * `never` runs only when asked for by name, `tagged` / `untagged` / `all` are special.
  */
-import { asList } from './loader.js';
+import { asList } from './keywords.js';
 import type { TaskNode } from './model.js';
 
 export interface TagFilter {

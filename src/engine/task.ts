@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetError, FleetFailure, formatError } from '../errors/index.js';
 import type { Templar, Vars } from '../template/index.js';
 import { getModule, type HostContext, type ModuleDef, type ModuleResult, type RunMode } from '../modules/registry.js';
-import { asList } from './loader.js';
+import { asList } from './keywords.js';
 import type { TaskNode } from './model.js';
 
 export const OMIT = '__omit_place_holder__fleetplay';

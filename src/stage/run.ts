@@ -4,7 +4,7 @@
  * endpoint and per device; the `stage` section; the job summary in GitHub Actions.
  */
 import { ExitCode, formatError, type FleetError } from '../errors/index.js';
-import { ResultsFile, writeReport } from '../engine/report.js';
+import { ResultsFile, writeReport } from '../engine/report-file.js';
 import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
