@@ -57,6 +57,7 @@ export class Results {
       // A run_once task that fails fails every host it ran for, as ansible's linear strategy does.
       for (const target of apply) target.failed = true;
       h.facts.__fleetplay_last_failed = registered(r);
+      this.o.onFailure?.({ host: h.name, action: t.action, result: noLog ? { censored: CENSORED } : r });
     }
     if (r.changed && !r.failed) this.notify(t, ps, h, vars);
     this.o.onRecord?.({
@@ -78,6 +79,7 @@ export class Results {
     this.o.printer.result('fatal', h.name, { changed: false, msg }, {});
     h.failed = true;
     bump(h, 'failed');
+    this.o.onFailure?.({ host: h.name, action: t.action, result: { failed: true, msg } });
     this.o.onRecord?.({
       play: '',
       task: taskName(t),

@@ -168,7 +168,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     limit: limit.value,
     env: o.env ?? process.env,
     verbosity: o.verbosity ?? 0,
-    onRecord: recorder(o, sink, kept, failures),
+    onRecord: recorder(o, sink, kept),
+    onFailure: failures.add,
     startAt: o.startAtTask !== undefined ? startAtMatcher(o.startAtTask) : undefined,
   });
   configureMenderServer(serverSettings(o, inv.value));
@@ -184,10 +185,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   printer.recap(new Map(Object.entries(recap)));
   const devices = deviceIds(Object.keys(recap), inv.value);
   const failed = (h: string) => (recap[h]?.failed ?? 0) > 0 || (recap[h]?.unreachable ?? 0) > 0;
-  const plan = buildPlan({ entries: engine.plan, devices, failures: failures.failures(failed) });
-  // The plan summary an operator reads without -v; a playbook without OTA modules has none (ansible's output stays).
-  if (engine.plan.length || failures.planned || makesPlan(pb.value))
-    stdout.write(`${renderText(plan, { color: useColor(stdout) })}\n`);
+  // A playbook without OTA modules has no plan: no summary (ansible's output stays) and none in the report.
+  const plans = engine.plan.length > 0 || failures.planned || makesPlan(pb.value);
+  const plan = plans ? buildPlan({ entries: engine.plan, devices, failures: failures.failures(failed) }) : undefined;
+  // The plan summary an operator reads without -v.
+  if (plan) stdout.write(`${renderText(plan, { color: useColor(stdout) })}\n`);
   if (engine.startAtPending) (o.stderr ?? process.stderr).write(noMatchingTask(o.startAtTask!));
   for (const e of engine.errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
@@ -208,7 +210,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     recap,
     devices,
     results: groupResults(kept),
-    plan: plan.devices,
+    plan: plan?.devices ?? [],
     api: o.apiCounts?.() ?? menderApi(),
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
@@ -239,13 +241,14 @@ function deviceIds(hosts: string[], inv: Inventory): Record<string, string> {
   return out;
 }
 
-/**
- * Results go to the report file as they happen, and into memory only when the caller asked; the
- * plan keeps each host's last failure.
- */
-function recorder(o: RunOptions, sink: ResultsFile | undefined, kept: TaskRecord[], failures: FailureLog) {
-  return (r: TaskRecord) => {
-    failures.add(r);
+/** Results go to the report file as they happen, and into memory only when the caller asked. */
+function recorder(
+  o: RunOptions,
+  sink: ResultsFile | undefined,
+  kept: TaskRecord[],
+): ((r: TaskRecord) => void) | undefined {
+  if (!sink && !o.recordResults && !o.onRecord) return undefined;
+  return (r) => {
     sink?.add(r);
     if (o.recordResults) kept.push(maskDeep(r));
     o.onRecord?.(r);

@@ -45,6 +45,8 @@ export interface EngineOptions {
   verbosity: number;
   /** Receives every host × task result (for --report and tests), as it happens. */
   onRecord?: (r: TaskRecord) => void;
+  /** Receives the results that fail a host (for the plan): cheaper than every record. */
+  onFailure?: (f: Pick<TaskRecord, 'host' | 'action' | 'result'>) => void;
   /** --start-at-task: tasks are skipped until the first one this matches (handlers aside). */
   startAt?: (t: TaskNode) => boolean;
 }

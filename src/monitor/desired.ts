@@ -92,13 +92,18 @@ export function desiredFromReport(file: string): Result<Desired> {
   return ok({ source: 'report', branch: r.data.branch, commit: r.data.commit, ...desiredFromPlan(typedPlan(r.data)) });
 }
 
+const messageOf = (result: unknown): string | undefined => {
+  const msg = result && typeof result === 'object' ? (result as { msg?: unknown }).msg : undefined;
+  return typeof msg === 'string' && msg ? msg : undefined;
+};
+
 /** A run-report/2 had no typed plan: it is built from its entries, its hosts and their mender_* failures. */
 function typedPlan(r: MonitoredReport): DevicePlan[] {
   if (r.schema === 'fleetplay.run-report/3') return r.plan;
   const failures: HostFailure[] = [];
   for (const g of r.results)
     for (const [host, h] of Object.entries(g.hosts))
-      if (h.status === 'failed') failures.push({ host, why: `${g.action} failed` });
+      if (h.status === 'failed') failures.push({ host, why: messageOf(h.result) ?? `${g.action} failed` });
   const devices = { ...Object.fromEntries(Object.keys(r.recap).map((h) => [h, h])), ...(r.devices ?? {}) };
   return buildPlan({ entries: r.plan, devices, failures }).devices;
 }

@@ -17,17 +17,17 @@ export function makesPlan(pb: Playbook): boolean {
   return pb.plays.some((p) => any(p.pre) || any(p.main) || any(p.post) || any(p.handlers));
 }
 
-/** Collects each host's last failure from the run's records (a rescued host is left out by the caller). */
+/** Each host's last failure, from the engine's onFailure (a rescued host is left out by the caller). */
 export class FailureLog {
   private readonly last = new Map<string, { action: string; result: Record<string, unknown> }>();
   private readonly kinds = new Map<string, DecisionKind | undefined>();
-  /** A task of a module that makes plan decisions ran (a dynamically included one counts too). */
+  /** A task of a module that makes plan decisions failed a host (a dynamically included one counts too). */
   planned = false;
 
-  add(r: Pick<TaskRecord, 'host' | 'action' | 'status' | 'result'>): void {
+  readonly add = (r: Pick<TaskRecord, 'host' | 'action' | 'result'>): void => {
     if (!this.planned) this.planned = this.kind(r.action) !== undefined;
-    if (r.status === 'failed' || r.status === 'unreachable') this.last.set(r.host, r);
-  }
+    this.last.set(r.host, r);
+  };
 
   /** The failures of the hosts `failed` says failed in the end. */
   failures(failed: (host: string) => boolean): HostFailure[] {

@@ -65,6 +65,15 @@ describe('classifyDevice', () => {
       deployment: 'c1',
     });
   });
+
+  test('a device the run failed before deciding anything is failed with why, not converged', () => {
+    const bare = { host: 'h', device: 'd' };
+    expect(classifyDevice(bare, seen({}), o).state).toBe('converged');
+    expect(classifyDevice({ ...bare, planFailed: 'GHRUNNER_TOKEN is empty\nhint' }, seen({}), o)).toMatchObject({
+      state: 'failed',
+      why: 'the run could not plan this device: GHRUNNER_TOKEN is empty',
+    });
+  });
 });
 
 describe('classifyConfig', () => {

@@ -155,14 +155,16 @@ describe('report.json carries the typed plan', () => {
         { host: 'a', device_id: 'id-a', ...os },
         { host: 'a', device_id: 'id-a', kind: 'config', action: 'deploy', to: { u: '2' }, why: 'w', task: 't' },
       ],
-      results: [{ action: 'mender_facts', hosts: { c: { status: 'failed', result: {} }, a: { status: 'ok' } } }],
+      results: [
+        { action: 'mender_facts', hosts: { c: { status: 'failed', result: { msg: 'unknown' } }, a: { status: 'ok' } } },
+      ],
     };
     writeFileSync(file, JSON.stringify(legacy));
     const desired = desiredFromReport(file);
     if (!desired.ok) throw new Error(desired.error.message);
     expect(desired.value.devices).toEqual([
       { host: 'a', device: 'id-a', artifact: 'os-2', why: 'wants os-2', config: { keys: { u: '2' } } },
-      { host: 'c', device: 'id-c', why: 'mender_facts failed', planFailed: 'mender_facts failed' },
+      { host: 'c', device: 'id-c', why: 'unknown', planFailed: 'unknown' },
     ]);
     expect(desired.value.notSubscribed).toEqual(['b']);
   });

@@ -80,6 +80,10 @@ describe('fleetplay plan', () => {
       to: 'fleet-os-1.1.0-raspberrypi4',
     });
     expect(runner?.config.action === 'set' && runner.config.added).toContain('gharunner_token');
+    // Keys only: the values stay in report.json, for the monitor.
+    expect(json.devices.filter((d) => d.config.action === 'set').map((d) => 'values' in d.config)).toEqual(
+      Array(5).fill(false),
+    );
     for (const f of FORMATS) {
       expect(outs[f]).not.toContain(SECRETS.GHRUNNER_TOKEN);
       expect(outs[f]).not.toContain(TOKEN);
