@@ -1,8 +1,7 @@
-import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
 import { err, fleetError, ok, type Result } from '../errors/index.js';
-import { log, maskSecrets, registerSecret } from '../log/index.js';
-import { DEFAULT_API_URL } from './env.js';
+import { maskSecrets, registerSecret } from '../log/index.js';
+import { httpStatus, octokitFor, withRetries } from './client.js';
 
 /** GitHub refuses longer descriptions, so we cut before sending rather than lose the status. */
 export const MAX_DESCRIPTION = 140;
@@ -65,7 +64,7 @@ export async function setCommitStatus(input: CommitStatusInput): Promise<Result<
   const checked = checkTarget(input);
   if (!checked.ok) return checked;
   const [owner, repo] = checked.value.repository.split('/') as [string, string];
-  const octokit = client(input);
+  const octokit = octokitFor(input);
   const send = () =>
     octokit.rest.repos.createCommitStatus({
       owner,
@@ -82,26 +81,6 @@ export async function setCommitStatus(input: CommitStatusInput): Promise<Result<
 }
 
 const RETRY_DELAYS_MS = [1000, 4000];
-const httpStatus = (e: unknown): number | undefined =>
-  typeof (e as { status?: unknown }).status === 'number' ? (e as { status: number }).status : undefined;
-
-/**
- * GitHub answers the odd 502/503 and connections drop; a status write is idempotent (the latest
- * per context wins), so it is simply sent again. A 4xx will not get better by repeating it.
- */
-async function withRetries<T>(send: () => Promise<T>, delays: number[]): Promise<Result<T, unknown>> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return ok(await send());
-    } catch (e) {
-      const status = httpStatus(e);
-      const transient = status === undefined || status >= 500;
-      const delay = delays[attempt];
-      if (!transient || delay === undefined) return err(e);
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
 
 function missingParts(input: CommitStatusInput): string[] {
   const missing: string[] = [];
@@ -137,22 +116,6 @@ function checkTarget(input: CommitStatusInput): Result<{ repository: string; sha
     );
   }
   return ok({ repository: repo.data, sha: sha.data.toLowerCase() });
-}
-
-function client(input: CommitStatusInput): Octokit {
-  return new Octokit({
-    auth: input.token,
-    baseUrl: (input.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
-    userAgent: 'fleetplay',
-    // Octokit's own request log would print request options; failures come back to the caller as values.
-    log: {
-      debug: () => {},
-      info: (m: string) => log.debug(m),
-      warn: (m: string) => log.warn(m),
-      error: (m: string) => log.debug(m),
-    },
-    request: input.fetch ? { fetch: input.fetch } : {},
-  });
 }
 
 const HINTS: Record<number, string> = {

@@ -48,7 +48,7 @@ export function countsLine(n: PlanCounts): string {
   );
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+export const fmt = (n: number): string => n.toLocaleString('en-US');
 
 /** `kiosk-next (854df144…)`; a host named by its id is shown by the id alone. */
 export function deviceLabel(d: Pick<DevicePlan, 'host' | 'device_id'>): string {
@@ -89,7 +89,7 @@ function lineParts(d: DevicePlan): string[] {
   return [os, cfg].filter((x): x is string => x !== undefined);
 }
 
-const moreLine = (n: number): string => `… and ${fmt(n)} more device${n === 1 ? '' : 's'}`;
+export const moreLine = (n: number): string => `… and ${fmt(n)} more device${n === 1 ? '' : 's'}`;
 
 export interface TextOptions {
   /** ANSI colour (only on a TTY, never with NO_COLOR: the caller decides with useColor). */
@@ -107,11 +107,11 @@ export function renderText(plan: Plan, o: TextOptions): string {
 }
 
 /** A table cell: pipes and line breaks would break the row. */
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+export const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
-export function renderMarkdown(plan: Plan): string {
+export function renderMarkdown(plan: Plan, heading = '### Plan'): string {
   const { shown, more } = changing(plan);
-  const out = ['### Plan', '', countsLine(countPlan(plan)), ''];
+  const out = [heading, '', countsLine(countPlan(plan)), ''];
   if (shown.length) {
     out.push('| Device | Id | OS | Configuration |', '| --- | --- | --- | --- |');
     for (const d of shown)

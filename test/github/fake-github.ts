@@ -2,15 +2,18 @@
  * A stand-in for api.github.com on 127.0.0.1: records every request as received, answers commit
  * status writes the way GitHub does (201 + the status object) and keeps them, and answers the
  * combined status of a commit from what it keeps (one status per context, the latest; paginated
- * like GitHub: per_page 30 by default, at most 100). Tests may override replies.
+ * like GitHub: per_page 30 by default, at most 100), and keeps issue comments (list, create,
+ * update; fake-comments.ts). Tests may override replies.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CommentStore } from './fake-comments.js';
 import type { RecordedRequest } from './openapi.js';
 
 export interface Reply {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 export type Responder = (req: RecordedRequest, n: number) => Reply | undefined;
 
@@ -20,6 +23,8 @@ export interface FakeGitHub {
   prefix: string;
   requests: RecordedRequest[];
   replies: Reply[];
+  /** Issue and pull request comments, kept as GitHub keeps them (fake-comments.ts). */
+  comments: CommentStore;
   /** Keeps a status as if it had been sent (tests that need many contexts on a commit). */
   setStatus(sha: string, context: string, state: string): void;
   close(): Promise<void>;
@@ -138,8 +143,13 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
   const replies: Reply[] = [];
   const kept = new Map<string, Status[]>();
   const keep = (sha: string, status: Status) => kept.set(sha, [...(kept.get(sha) ?? []), status]);
+  const comments = new CommentStore();
   let origin = '';
   const answer = (rec: RecordedRequest): Reply => {
+    const comment = rec.path.startsWith(prefix)
+      ? comments.answer(rec, rec.path.slice(prefix.length), origin)
+      : undefined;
+    if (comment) return comment;
     const combined = rec.method === 'GET' ? COMBINED_PATH.exec(rec.path.slice(prefix.length)) : null;
     if (combined) return combinedReply(combined, kept.get(combined[3]) ?? [], new URLSearchParams(rec.query), origin);
     const reply = statusReply(rec, 1000 + requests.length, origin, prefix);
@@ -153,7 +163,7 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
       requests.push(rec);
       const reply = opts.respond?.(rec, requests.length) ?? answer(rec);
       replies.push(reply);
-      res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
       res.end(JSON.stringify(reply.body));
     });
   });
@@ -164,6 +174,7 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     prefix,
     requests,
     replies,
+    comments,
     setStatus: (sha, context, state) => {
       const rec: RecordedRequest = {
         method: 'POST',

