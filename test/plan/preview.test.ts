@@ -14,7 +14,17 @@ import { ABSENT_SECRET } from '../../src/plan/offline.js';
 import { previewPullRequest } from '../../src/plan/preview.js';
 import { startFakeGitHub, type FakeGitHub } from '../github/fake-github.js';
 import { GitHubContract } from '../github/openapi.js';
-import { DEV, eachTestFleet, runIn, SECRETS, serverWrites, TOKEN, type FleetRepo } from '../stage/helpers.js';
+import {
+  DEV,
+  eachTestFleet,
+  ensureBuilt,
+  fleetplayCli,
+  runIn,
+  SECRETS,
+  serverWrites,
+  TOKEN,
+  type FleetRepo,
+} from '../stage/helpers.js';
 
 const fleet = eachTestFleet();
 const contract = new GitHubContract();
@@ -32,9 +42,9 @@ afterEach(async () => {
   clearSecretsForTests();
 });
 
-/** main's group_vars/all.yml with the Raspberry Pi 4 image at `version`. */
-const bumpPi4 = (repo: FleetRepo, version: string): string =>
-  `${repo.git('show', 'main:inventory/group_vars/all.yml')}\n`.replace(
+/** The stage's group_vars/all.yml with the Raspberry Pi 4 image at `version`. */
+const bumpPi4 = (repo: FleetRepo, version: string, stage = 'main'): string =>
+  `${repo.git('show', `${stage}:inventory/group_vars/all.yml`)}\n`.replace(
     'fleet-os-1.0.0-raspberrypi4',
     `fleet-os-${version}-raspberrypi4`,
   );
@@ -54,7 +64,7 @@ function mergeRef(repo: FleetRepo, base: string, head: string): string {
   return repo.git('rev-parse', 'HEAD');
 }
 
-function eventFile(repo: FleetRepo, headRepo: string): string {
+function eventFile(repo: FleetRepo, headRepo: string, base = 'main'): string {
   const path = join(scratch, 'event.json');
   const sha = (ref: string) => repo.git('rev-parse', ref);
   writeFileSync(
@@ -64,7 +74,7 @@ function eventFile(repo: FleetRepo, headRepo: string): string {
       number: PR,
       pull_request: {
         number: PR,
-        base: { ref: 'main', sha: sha('main'), repo: { full_name: 'acme/fleet' } },
+        base: { ref: base, sha: sha(base), repo: { full_name: 'acme/fleet' } },
         head: { ref: 'release', sha: sha('release'), repo: { full_name: headRepo } },
       },
     }),
@@ -135,6 +145,10 @@ describe('the plan on a pull request', () => {
     expect(ours()[0].body).toBe(first.out);
     writeFileSync('/tmp/plan-comment-sample.md', first.out);
     expect(first.out).toBe(sampleComment(merge));
+    // docs/github.md shows it, with the commit of the run that made it.
+    const docs = readFileSync(join(process.cwd(), 'docs/github.md'), 'utf8');
+    const shown = /## fleetplay plan for `main` — pull request #7 at `([0-9a-f]{12})`/.exec(docs)?.[1];
+    expect(docs).toContain(first.out.replace(merge.slice(0, 12), shown ?? '(not in the docs)'));
     expect(readFileSync(join(scratch, 'summary.md'), 'utf8')).toBe(first.out);
     for (const secret of [...Object.values(SECRETS), TOKEN, GH_TOKEN]) expect(first.out).not.toContain(secret);
 
@@ -172,6 +186,102 @@ describe('the plan on a pull request', () => {
     expect(r.out).toContain('7 devices: 1 to update OS, 1 to set configuration, 0 waiting, 0 failing, 6 unchanged');
     expect(r.out).not.toContain('Hosts that would fail');
     expect(r.out).not.toContain(ABSENT_SECRET);
+  });
+});
+
+describe('from a fork', () => {
+  beforeEach(() => {
+    fleet.repo.git('checkout', '-qb', 'release', 'production');
+    fleet.repo.commit('release', { 'inventory/group_vars/all.yml': bumpPi4(fleet.repo, '1.1.0', 'production') });
+    mergeRef(fleet.repo, 'production', 'release');
+  });
+
+  it('a device whose configuration reads secrets plans without them, and no stand-in value shows', async () => {
+    const r = await preview(fleet.repo, {
+      GITHUB_EVENT_PATH: eventFile(fleet.repo, 'contributor/fleet', 'production'),
+    });
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.out).toContain('## fleetplay plan for `production`');
+    // gha-runner's configuration reads GHRUNNER_TOKEN: without it the host would fail.
+    expect(r.out).toContain(
+      `| gha-runner | \`${DEV.runner}\` | fleet-os-1.0.0-raspberrypi4 → fleet-os-1.1.0-raspberrypi4 | ~os_image |`,
+    );
+    expect(r.out).not.toContain('Hosts that would fail');
+    expect(r.out).not.toContain(ABSENT_SECRET);
+    expect(await serverWrites(fleet.srv)).toEqual([]);
+  });
+
+  it('a read-only token (a fork on a public repository): the comment is refused, the job summary has the plan', async () => {
+    await gh.close();
+    gh = await startFakeGitHub({
+      prefix: '/api/v3',
+      respond: (req) =>
+        req.method === 'POST'
+          ? {
+              status: 403,
+              body: {
+                message: 'Resource not accessible by integration',
+                documentation_url: 'https://docs.github.com/rest',
+              },
+            }
+          : undefined,
+    });
+    const r = await preview(fleet.repo, {
+      GITHUB_EVENT_PATH: eventFile(fleet.repo, 'contributor/fleet', 'production'),
+    });
+    expect(r.code).toBe(ExitCode.ok);
+    expect(gh.requests.map((q) => q.method)).toEqual(['GET', 'POST']);
+    expect(gh.comments.comments).toEqual([]);
+    expect(readFileSync(join(scratch, 'summary.md'), 'utf8')).toBe(r.out);
+    expect(r.out).toContain('Live device state was not consulted');
+  });
+
+  it('the same refusal on a pull request of the repository itself is an error; its plan shows secret keys, never values', async () => {
+    await gh.close();
+    gh = await startFakeGitHub({
+      prefix: '/api/v3',
+      respond: (req) => (req.method === 'POST' ? { status: 403, body: { message: 'Forbidden' } } : undefined),
+    });
+    const r = await preview(fleet.repo, {
+      MENDER_ACCESS_TOKEN: TOKEN,
+      ...SECRETS,
+      GITHUB_EVENT_PATH: eventFile(fleet.repo, 'acme/fleet', 'production'),
+    });
+    expect(r.code).toBe(ExitCode.usage);
+    // Live state was read: this pull request gets secrets, and the runner's configuration uses one.
+    expect(r.out).not.toContain('Live device state was not consulted');
+    expect(r.out).toMatch(/^\| gha-runner \| .*\+gharunner_token/m);
+    for (const secret of Object.values(SECRETS)) expect(r.out).not.toContain(secret);
+  });
+});
+
+describe('the fleetplay bin', () => {
+  beforeAll(ensureBuilt, 180_000);
+
+  it("plan --comment in the workflow step's environment; without a pull request event it says what is missing", async () => {
+    fleet.repo.git('checkout', '-qb', 'release', 'main');
+    fleet.repo.commit('release', { 'inventory/group_vars/all.yml': bumpPi4(fleet.repo, '1.1.0') });
+    mergeRef(fleet.repo, 'main', 'release');
+    const env = {
+      GITHUB_TOKEN: GH_TOKEN,
+      GITHUB_REPOSITORY: 'acme/fleet',
+      GITHUB_API_URL: gh.url,
+      MENDER_ACCESS_TOKEN: TOKEN,
+      MENDER_SERVER_URL: fleet.srv.url,
+      ...SECRETS,
+    };
+    const r = await fleetplayCli(fleet.repo.dir, ['plan', '--comment'], {
+      ...env,
+      GITHUB_EVENT_PATH: eventFile(fleet.repo, 'acme/fleet'),
+    });
+    expect(r.code).toBe(ExitCode.ok);
+    expect(operations()).toEqual(['issues/list-comments', 'issues/create-comment']);
+    expect(ours().map((c) => c.body)).toEqual([r.stdout]);
+    expect(r.stdout).toContain('fleet-os-1.0.0-raspberrypi4 → fleet-os-1.1.0-raspberrypi4');
+    const none = await fleetplayCli(fleet.repo.dir, ['plan', '--comment'], env);
+    expect(none.code).toBe(ExitCode.usage);
+    expect(none.out).toContain('ERROR! GITHUB_EVENT_PATH is not set: no pull request known');
+    expect(ours()).toHaveLength(1);
   });
 });
 
