@@ -17,6 +17,8 @@ export const MAX_COMMENT_CHARS = 65536;
 
 export interface HostFailure {
   host: string;
+  /** Ansible's word: a device the OTA server does not know, or cannot reach, is unreachable. */
+  status: 'failed' | 'unreachable';
   task: string;
   /** `file:line` of the task, when known. */
   where?: string;
@@ -41,7 +43,7 @@ export function renderComment(c: CommentInput, limit = MAX_COMMENT_CHARS): strin
   const at = c.commit ? ` at \`${c.commit.slice(0, 12)}\`` : '';
   const out = [PLAN_MARKER, `## fleetplay plan for \`${c.branch}\`${pr}${at}`, '', ...source(c), ''];
   out.push(...stageSection(c.changes), ...failureSection(c.failures));
-  out.push(renderMarkdown(c.plan, '### Devices that change').trimEnd(), '');
+  out.push(renderMarkdown(withFailures(c.plan, c.failures), '### Devices that change').trimEnd(), '');
   return fitComment(maskSecrets(out.join('\n')), limit);
 }
 
@@ -107,6 +109,18 @@ function failureSection(fs: HostFailure[]): string[] {
     ),
     '',
   ];
+}
+
+/** A host that failed before any module decided for it counts as failing, not unchanged. */
+function withFailures(plan: Plan, failures: HostFailure[]): Plan {
+  const why = new Map(failures.map((f) => [f.host, f.message]));
+  const devices = plan.devices.map((d) => {
+    const w = why.get(d.host);
+    return w !== undefined && d.os.action === 'none' && d.config.action === 'none'
+      ? { ...d, os: { action: 'fail' as const, why: w } }
+      : d;
+  });
+  return { ...plan, devices };
 }
 
 /**

@@ -40,6 +40,7 @@ function failureOf(r: TaskRecord, cwd: string): HostFailure {
   const file = r.file ? relative(cwd, r.file) : '';
   return {
     host: r.host,
+    status: r.status === 'unreachable' ? 'unreachable' : 'failed',
     task: r.task,
     where: file ? `${file}:${r.line}` : undefined,
     // onRecord sees results unmasked.

@@ -35,6 +35,7 @@ describe('the plan comment', () => {
   it('10k devices in every section: each list folded past 50 with the rest counted, under 65,536 characters', () => {
     const failures: HostFailure[] = Array.from({ length: N }, (_, i) => ({
       host: host(i),
+      status: 'failed',
       task: 'desired_state : Render the device configuration',
       where: 'playbooks/roles/desired_state/tasks/main.yml:20',
       message: `GHRUNNER_TOKEN is empty: ${'the GitHub runner on this device needs a registration token; '.repeat(3)}`,
@@ -86,7 +87,9 @@ describe('the plan comment', () => {
     const body = renderComment({
       plan: { schema: 'fleetplay.plan/1', devices: [] },
       changes: { moved: [], added: [], removed: [] },
-      failures: [{ host: 'gha-runner', task: 't', message: 'bad token ghr-very-secret-4242 | refused' }],
+      failures: [
+        { host: 'gha-runner', status: 'failed', task: 't', message: 'bad token ghr-very-secret-4242 | refused' },
+      ],
       branch: 'main',
     });
     expect(body).not.toContain('ghr-very-secret-4242');

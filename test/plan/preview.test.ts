@@ -189,6 +189,63 @@ describe('the plan on a pull request', () => {
   });
 });
 
+describe('devices added, removed and failing', () => {
+  it('lists them by name and id, each failure with its task, file:line and message; the check fails', async () => {
+    fleet.repo.git('checkout', '-qb', 'release', 'main');
+    const hosts = readFileSync(join(fleet.repo.dir, 'inventory/hosts.yml'), 'utf8')
+      .replace('        legacy-pi2:  # ① Raspberry Pi 2: legacy device that must still be maintained\n', '')
+      .replace('        legacy-pi2:  # ①\n', '')
+      .replace(
+        '        kiosk-next:  # ⑦ Raspberry Pi 4: kiosk that gets what the team releases next\n',
+        (l) => `${l}        kiosk-airport:\n`,
+      );
+    const airport = '0f0f0f0f-1111-4222-8333-444455556666';
+    fleet.repo.commit('release', {
+      'inventory/hosts.yml': hosts,
+      'inventory/host_vars/kiosk-airport.yml': `mender_device_id: ${airport}\ndevice_type: raspberrypi3\n`,
+      // No image for the Raspberry Pi 4 any more: kiosk-next would fail.
+      'inventory/group_vars/all.yml': bumpPi4(fleet.repo, '1.0.0').replace(/^ {2}raspberrypi4: .*\n/m, ''),
+    });
+    mergeRef(fleet.repo, 'main', 'release');
+    const r = await preview(fleet.repo, {
+      MENDER_ACCESS_TOKEN: TOKEN,
+      ...SECRETS,
+      GITHUB_EVENT_PATH: eventFile(fleet.repo, 'acme/fleet'),
+    });
+    expect(r.code).toBe(ExitCode.hostFailed);
+    expect(r.out).toContain(
+      [
+        '### Added to the inventory (1)',
+        '',
+        '| Device | Id | Stage |',
+        '| --- | --- | --- |',
+        `| kiosk-airport | \`${airport}\` | main |`,
+      ].join('\n'),
+    );
+    expect(r.out).toContain(
+      [
+        '### Removed from the inventory (1)',
+        '',
+        '| Device | Id | Stage |',
+        '| --- | --- | --- |',
+        `| legacy-pi2 | \`${DEV.legacy}\` | production |`,
+      ].join('\n'),
+    );
+    // An unknown device fails today; the plan/apply rework reports it as unreachable, as ansible would.
+    expect(r.out).toMatch(
+      new RegExp(
+        `^\\| kiosk-airport( \\(unreachable\\))? \\| subscription : Read what the OTA server knows about each device \\(playbooks/roles/subscription/tasks/main\\.yml:\\d+\\) \\| device ${airport} is not known to the OTA server`,
+        'm',
+      ),
+    );
+    expect(r.out).toContain('7 devices: 0 to update OS, 0 to set configuration, 0 waiting, 2 failing, 5 unchanged');
+    expect(r.out).toMatch(
+      /^\| kiosk-next \| desired_state : Fail when no OS image is set for the device type \(playbooks\/roles\/desired_state\/tasks\/main\.yml:\d+\) \| no OS image for device type raspberrypi4: /m,
+    );
+    expect(ours().map((c) => c.body)).toEqual([r.out]);
+  });
+});
+
 describe('from a fork', () => {
   beforeEach(() => {
     fleet.repo.git('checkout', '-qb', 'release', 'production');
