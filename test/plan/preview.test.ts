@@ -143,7 +143,6 @@ describe('the plan on a pull request', () => {
     expect(operations()).toEqual(['issues/list-comments', 'issues/list-comments', 'issues/create-comment']);
     expect(ours()).toHaveLength(1);
     expect(ours()[0].body).toBe(first.out);
-    writeFileSync('/tmp/plan-comment-sample.md', first.out);
     expect(first.out).toBe(sampleComment(merge));
     // docs/github.md shows it, with the commit of the run that made it.
     const docs = readFileSync(join(process.cwd(), 'docs/github.md'), 'utf8');
