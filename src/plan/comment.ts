@@ -15,7 +15,7 @@ export const PLAN_MARKER = '<!-- fleetplay-plan -->';
 /** GitHub refuses a longer comment body (characters). */
 export const MAX_COMMENT_CHARS = 65536;
 
-export interface HostFailure {
+export interface FailedHost {
   host: string;
   /** Ansible's word: a device the OTA server does not know, or cannot reach, is unreachable. */
   status: 'failed' | 'unreachable';
@@ -28,7 +28,7 @@ export interface HostFailure {
 export interface CommentInput {
   plan: Plan;
   changes: InventoryChanges;
-  failures: HostFailure[];
+  failures: FailedHost[];
   /** The stage branch the pull request merges into. */
   branch: string;
   pullRequest?: number;
@@ -96,7 +96,7 @@ function stageSection(ch: InventoryChanges): string[] {
   return out.length ? out : ['No device changes stage, and none is added to or removed from the inventory.', ''];
 }
 
-function failureSection(fs: HostFailure[]): string[] {
+function failureSection(fs: FailedHost[]): string[] {
   if (!fs.length) return [];
   return [
     `### Hosts that would fail (${fmt(fs.length)})`,
@@ -111,8 +111,12 @@ function failureSection(fs: HostFailure[]): string[] {
   ];
 }
 
-/** A host that failed before any module decided for it counts as failing, not unchanged. */
-function withFailures(plan: Plan, failures: HostFailure[]): Plan {
+/**
+ * A host that failed before any module decided for it counts as failing, not unchanged: the plan
+ * has no decision kind to fail when no host reached a deciding task (buildPlan fails only the kinds
+ * the run decided about).
+ */
+function withFailures(plan: Plan, failures: FailedHost[]): Plan {
   const why = new Map(failures.map((f) => [f.host, f.message]));
   const devices = plan.devices.map((d) => {
     const w = why.get(d.host);

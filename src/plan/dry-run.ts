@@ -8,8 +8,7 @@ import { Writable } from 'node:stream';
 import type { TaskRecord } from '../engine/report.js';
 import { maskSecrets } from '../log/index.js';
 import { runStage, type StageRunOptions, type StageRunResult } from '../stage/index.js';
-import { buildPlan } from './build.js';
-import type { HostFailure } from './comment.js';
+import type { FailedHost } from './comment.js';
 import type { Plan } from './model.js';
 
 export type DryRunOptions = Omit<StageRunOptions, 'mode' | 'check' | 'report' | 'results' | 'stdout' | 'onRecord'>;
@@ -19,23 +18,23 @@ export interface DryRun {
   plan: Plan;
   /** The play's output (task lines, recap). */
   output: string;
-  failures: HostFailure[];
+  failures: FailedHost[];
 }
 
 export async function planDryRun(o: DryRunOptions): Promise<DryRun> {
   let output = '';
   const captured = new Writable({ write: (c, _e, cb) => ((output += String(c)), cb()) });
-  const failures: HostFailure[] = [];
+  const failures: FailedHost[] = [];
   const cwd = o.cwd ?? process.cwd();
   const onRecord = (r: TaskRecord) => {
     if (r.status === 'failed' || r.status === 'unreachable') failures.push(failureOf(r, cwd));
   };
   const env = { ...(o.env ?? process.env), GITHUB_STEP_SUMMARY: undefined };
   const result = await runStage({ ...o, env, mode: 'dry-run', stdout: captured, onRecord });
-  return { result, plan: buildPlan(result.report.plan, result.report.devices), output, failures };
+  return { result, plan: { schema: 'fleetplay.plan/1', devices: result.report.plan }, output, failures };
 }
 
-function failureOf(r: TaskRecord, cwd: string): HostFailure {
+function failureOf(r: TaskRecord, cwd: string): FailedHost {
   const msg = typeof r.result.msg === 'string' ? r.result.msg : r.status;
   const file = r.file ? relative(cwd, r.file) : '';
   return {

@@ -10,21 +10,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isSecretName } from '../log/index.js';
 import { startServer } from '../server/index.js';
-import type { HostFailure } from './comment.js';
+import type { FailedHost } from './comment.js';
 import { planDryRun, type DryRunOptions } from './dry-run.js';
-import type { ConfigDecision, DevicePlan, OsDecision, Plan } from './model.js';
-
-interface Desired {
-  image?: string;
-  config?: Record<string, unknown>;
-}
+import type { ConfigMap } from '../ota/schemas.js';
+import { fails, wantedImage, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
 
 export interface TreeState {
-  /** Device id → what the tree asks for, for the devices of the stage. */
-  desired: Map<string, Desired>;
-  /** Host → device id, every host of the run. */
-  devices: Record<string, string>;
-  failures: HostFailure[];
+  /** The run's plan against devices that run what the tree asks for and hold no configuration. */
+  plan: Plan;
+  failures: FailedHost[];
   exitCode: number;
 }
 
@@ -56,43 +50,51 @@ export async function desiredState(o: DryRunOptions & { playbook: string; invent
     const base = o.env ?? process.env;
     const env = { ...base, ...absentSecrets(o.playbook, base), MENDER_ACCESS_TOKEN: token };
     const r = await planDryRun({ ...o, env, server: server.url });
-    const desired = new Map<string, Desired>();
-    for (const e of r.result.report.plan) {
-      const id = e.device_id ?? e.host;
-      const d = desired.get(id) ?? desired.set(id, {}).get(id)!;
-      if (e.kind === 'os' && typeof e.to === 'string') d.image = e.to;
-      if (e.kind === 'config' && e.to && typeof e.to === 'object') d.config = e.to as Record<string, unknown>;
-    }
-    return { desired, devices: r.result.report.devices ?? {}, failures: r.failures, exitCode: r.result.exitCode };
+    return { plan: r.plan, failures: r.failures, exitCode: r.result.exitCode };
   } finally {
     await server.close();
   }
 }
 
-/** The merged tree's desires against the base tree's, device by device, in the merged tree's order. */
+/** What a tree wants of a device: its image, and (no configuration on the server) every key's value. */
+const desired = (d: DevicePlan | undefined) => ({
+  image: d ? wantedImage(d.os) : undefined,
+  config: d?.config.action === 'set' ? (d.config.values ?? {}) : undefined,
+});
+
+/**
+ * The merged tree's desires against the base tree's, device by device, in the merged tree's order.
+ * A device the merged tree's run failed or left to another stage keeps that decision.
+ */
 export function repositoryPlan(base: TreeState, head: TreeState): Plan {
-  const devices: DevicePlan[] = Object.entries(head.devices).map(([host, id]) => {
-    const want = head.desired.get(id);
-    const had = base.desired.get(id);
-    return { host, device_id: id, os: osDecision(had, want), config: configDecision(had, want) };
+  const before = new Map(base.plan.devices.filter((d) => !d.other_stage).map((d) => [d.device_id, d]));
+  const devices = head.plan.devices.map((d): DevicePlan => {
+    if (d.other_stage || fails(d)) return d;
+    const want = desired(d);
+    const had = desired(before.get(d.device_id));
+    return {
+      host: d.host,
+      device_id: d.device_id,
+      os: osDecision(had.image, want.image),
+      config: configDecision(had.config, want.config),
+    };
   });
   return { schema: 'fleetplay.plan/1', devices };
 }
 
-function osDecision(had: Desired | undefined, want: Desired | undefined): OsDecision {
-  if (!want?.image || had?.image === want.image) return { action: 'none' };
-  return { action: 'deploy', from: had?.image, to: want.image };
+function osDecision(had: string | undefined, want: string | undefined): OsDecision {
+  if (!want) return { action: 'none' };
+  return had === want ? { action: 'none', to: want } : { action: 'deploy', from: had, to: want };
 }
 
-function configDecision(had: Desired | undefined, want: Desired | undefined): ConfigDecision {
-  if (!want?.config) return { action: 'none' };
-  const from = had?.config ?? {};
-  const to = want.config;
-  const same = (k: string) => JSON.stringify(from[k]) === JSON.stringify(to[k]);
-  const added = Object.keys(to).filter((k) => !(k in from));
-  const changed = Object.keys(to).filter((k) => k in from && !same(k));
-  const removed = Object.keys(from).filter((k) => !(k in to));
+function configDecision(had: ConfigMap | undefined, want: ConfigMap | undefined): ConfigDecision {
+  if (!want) return { action: 'none' };
+  const from = had ?? {};
+  const same = (k: string) => JSON.stringify(from[k]) === JSON.stringify(want[k]);
+  const added = Object.keys(want).filter((k) => !(k in from));
+  const changed = Object.keys(want).filter((k) => k in from && !same(k));
+  const removed = Object.keys(from).filter((k) => !(k in want));
   return added.length + changed.length + removed.length
     ? { action: 'set', added: added.sort(), changed: changed.sort(), removed: removed.sort() }
-    : { action: 'none' };
+    : { action: 'none', checked: true };
 }

@@ -1,7 +1,7 @@
 /** The pull request comment as a pure function of the plan: sections, folding, GitHub's size limit, secrets. */
 import { registerSecret } from '../../src/log/index.js';
 import { clearSecretsForTests } from '../../src/log/secrets.js';
-import { fitComment, MAX_COMMENT_CHARS, PLAN_MARKER, renderComment, type HostFailure } from '../../src/plan/comment.js';
+import { fitComment, MAX_COMMENT_CHARS, PLAN_MARKER, renderComment, type FailedHost } from '../../src/plan/comment.js';
 import type { DevicePlan, Plan } from '../../src/plan/model.js';
 import type { InventoryChanges } from '../../src/plan/stages.js';
 
@@ -33,7 +33,7 @@ function bigChanges(): InventoryChanges {
 
 describe('the plan comment', () => {
   it('10k devices in every section: each list folded past 50 with the rest counted, under 65,536 characters', () => {
-    const failures: HostFailure[] = Array.from({ length: N }, (_, i) => ({
+    const failures: FailedHost[] = Array.from({ length: N }, (_, i) => ({
       host: host(i),
       status: 'failed',
       task: 'desired_state : Render the device configuration',

@@ -182,7 +182,9 @@ describe('the plan on a pull request', () => {
     expect(r.out).toContain(
       `| kiosk-next | \`${DEV.kioskNext}\` | fleet-os-1.0.0-raspberrypi4 → fleet-os-1.1.0-raspberrypi4 | ~os_image |`,
     );
-    expect(r.out).toContain('7 devices: 1 to update OS, 1 to set configuration, 0 waiting, 0 failing, 6 unchanged');
+    expect(r.out).toContain(
+      '7 devices: 1 to update OS, 1 to set configuration, 0 waiting, 0 failing, 0 unchanged, 6 on another stage',
+    );
     expect(r.out).not.toContain('Hosts that would fail');
     expect(r.out).not.toContain(ABSENT_SECRET);
   });
@@ -237,7 +239,9 @@ describe('devices added, removed and failing', () => {
         'm',
       ),
     );
-    expect(r.out).toContain('7 devices: 0 to update OS, 0 to set configuration, 0 waiting, 2 failing, 5 unchanged');
+    expect(r.out).toContain(
+      '7 devices: 0 to update OS, 0 to set configuration, 0 waiting, 2 failing, 0 unchanged, 5 on another stage',
+    );
     expect(r.out).toMatch(
       /^\| kiosk-next \| desired_state : Fail when no OS image is set for the device type \(playbooks\/roles\/desired_state\/tasks\/main\.yml:\d+\) \| no OS image for device type raspberrypi4: /m,
     );
@@ -357,7 +361,7 @@ function sampleComment(merge: string): string {
     '',
     '### Devices that change',
     '',
-    '7 devices: 1 to update OS, 1 to set configuration, 0 waiting, 0 failing, 6 unchanged',
+    '7 devices: 1 to update OS, 1 to set configuration, 0 waiting, 0 failing, 0 unchanged, 6 on another stage',
     '',
     '| Device | Id | OS | Configuration |',
     '| --- | --- | --- | --- |',
