@@ -10,12 +10,12 @@ import type { TaskNode } from './model.js';
 import { factsOf, taskName } from './results.js';
 import type { EngineOptions, HostState, PlayState } from './state.js';
 import {
-  bool,
   conditions,
   invoke,
   loopItems,
   moduleOf,
   postConditions,
+  prepare,
   type ItemOutcome,
   type Outcome,
   type TaskEnv,
@@ -118,34 +118,13 @@ export class TaskRunner {
           outcomes.set(h, { result: skipped() });
           continue;
         }
-        const checkMode = bool(t, 'check_mode', vars, this.o.templar) ?? this.o.checkMode;
-        if (checkMode && !mod.checkMode) {
-          outcomes.set(h, { result: { changed: false, skipped: true, msg: 'skipped, running in check mode' } });
-          continue;
-        }
-        const parsed = mod.args.safeParse(this.o.templar.template(t.args, vars, where));
-        if (!parsed.success) {
-          const i = parsed.error.issues[0];
-          throw new FleetFailure(
-            fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
-              file: t.file,
-              line: t.line,
-            }),
-          );
-        }
-        const ctx: HostContext = {
-          host: h.name,
-          vars,
-          templar: this.o.templar,
-          checkMode,
-          diff: bool(t, 'diff', vars, this.o.templar) ?? this.o.diff,
-          mode: this.o.mode,
-          env: this.o.env,
-          file: t.file,
-          line: t.line,
-          task: t.name,
-        };
-        items.push({ host: h.name, args: parsed.data, ctx });
+        const call = prepare(t, mod, vars, this.env, h.name);
+        if (call.kind === 'call') items.push({ host: h.name, args: call.args, ctx: call.ctx });
+        // A failed preparation is judged as a failed call is (failed_when), as on the per-host path.
+        else if (call.kind === 'fail')
+          outcomes.set(h, { result: postConditions(t, call.result, vars, this.env, h.name, {}) });
+        else outcomes.set(h, { result: call.result });
+        if (call.kind !== 'call') continue;
         byName.set(h.name, { h, vars });
       } catch (e) {
         outcomes.set(h, { result: failure(e) });

@@ -73,17 +73,21 @@ function taskEnvironment(t: TaskNode, vars: Vars, env: TaskEnv, host: string): N
   return out;
 }
 
-/** Runs the module once (with until/retries), then applies changed_when / failed_when. */
-export async function invoke(
-  t: TaskNode,
-  mod: ModuleDef,
-  vars: Vars,
-  env: TaskEnv,
-  host: string,
-  scope: Record<string, unknown>,
-): Promise<ModuleResult> {
+/** A module call made ready for one host: what `run` gets, or one item of a `runBatch` call. */
+export type Prepared =
+  | { kind: 'call'; args: unknown; ctx: HostContext }
+  /** Not called: check mode skips it, or its arguments failed templating or validation. */
+  | { kind: 'skip' | 'fail'; result: ModuleResult };
+
+/**
+ * Prepares the call of `mod` for one host, the same for a per-host and a bulk module (ansible's
+ * TaskExecutor does this for every action): check mode, the task's `environment:`, arguments
+ * templated with `omit` left out, then validated.
+ */
+export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, host: string): Prepared {
   const checkMode = bool(t, 'check_mode', vars, env.templar) ?? env.checkMode;
-  if (checkMode && !mod.checkMode) return { changed: false, skipped: true, msg: `skipped, running in check mode` };
+  if (checkMode && !mod.checkMode)
+    return { kind: 'skip', result: { changed: false, skipped: true, msg: `skipped, running in check mode` } };
   const ctx: HostContext = {
     host,
     vars,
@@ -96,6 +100,35 @@ export async function invoke(
     line: t.line,
     task: t.name,
   };
+  try {
+    const parsed = mod.args.safeParse(templateArgs(t, vars, env, host, mod.rawArgs === true));
+    if (parsed.success) return { kind: 'call', args: parsed.data, ctx };
+    const i = parsed.error.issues[0];
+    const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
+      file: t.file,
+      line: t.line,
+      hint: `see the ${t.action} module in docs/playbooks.md`,
+    });
+    return { kind: 'fail', result: { failed: true, changed: false, msg: formatError(e) } };
+  } catch (e) {
+    return { kind: 'fail', result: failure(e) };
+  }
+}
+
+/**
+ * Runs the module (with until/retries), then applies changed_when / failed_when. The call is
+ * prepared once, as ansible templates a task's arguments once before its retries.
+ */
+export async function invoke(
+  t: TaskNode,
+  mod: ModuleDef,
+  vars: Vars,
+  env: TaskEnv,
+  host: string,
+  scope: Record<string, unknown>,
+): Promise<ModuleResult> {
+  const call = prepare(t, mod, vars, env, host);
+  if (call.kind === 'skip') return call.result;
   const until = t.kw.until;
   const retries =
     until === undefined
@@ -107,7 +140,7 @@ export async function invoke(
   const delay = Number(t.kw.delay === undefined ? 5 : env.templar.template(t.kw.delay, vars));
   let result: ModuleResult = {};
   for (let attempt = 1; attempt <= retries; attempt++) {
-    result = await callModule(t, mod, vars, env, host, ctx);
+    result = call.kind === 'call' ? await callModule(mod, call.args, call.ctx) : Object.assign({}, call.result);
     if (until !== undefined) result.attempts = attempt;
     // As TaskExecutor's vars_copy: this attempt's facts and registered result are seen by
     // changed_when, failed_when and until (the arguments were templated before, without them).
@@ -140,30 +173,12 @@ function attemptView(t: TaskNode, vars: Vars, result: ModuleResult, scope: Recor
   return t.kw.register ? withVar(view, t.kw.register, result, scope) : view;
 }
 
-async function callModule(
-  t: TaskNode,
-  mod: ModuleDef,
-  vars: Vars,
-  env: TaskEnv,
-  host: string,
-  ctx: HostContext,
-): Promise<ModuleResult> {
+async function callModule(mod: ModuleDef, args: unknown, ctx: HostContext): Promise<ModuleResult> {
+  if (!mod.run) return { failed: true, msg: `${mod.name} only runs in bulk` };
   try {
-    const raw = templateArgs(t, vars, env, host, mod.rawArgs === true);
-    const parsed = mod.args.safeParse(raw);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
-        file: t.file,
-        line: t.line,
-        hint: `see the ${t.action} module in docs/playbooks.md`,
-      });
-      return { failed: true, changed: false, msg: formatError(e) };
-    }
-    if (!mod.run) return { failed: true, msg: `${mod.name} only runs in bulk` };
     // Object.assign, not a spread: on node 20 a spread copy that then gains a key (failed,
     // changed below) gets a hidden class of its own — 7× slower and ~0.5 KB per host × task.
-    return Object.assign({}, await mod.run(parsed.data, ctx));
+    return Object.assign({}, await mod.run(args, ctx));
   } catch (e) {
     return failure(e);
   }

@@ -31,6 +31,9 @@ export interface ResolveInput {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The environment variables resolveEndpoint reads: hosts that agree on these share a client. */
+export const ENDPOINT_ENV = ['MENDER_SERVER_URL', 'MENDER_ACCESS_TOKEN', 'MENDER_USER', 'MENDER_PASSWORD'] as const;
+
 const nonEmpty = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
 
 /** The server URL and where it came from: the precedence lives in server-url.ts. */

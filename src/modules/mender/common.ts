@@ -5,6 +5,7 @@
 import { err, ExitCode, FleetFailure, formatError, ok, type FleetError, type Result } from '../../errors/index.js';
 import type { Templar } from '../../template/index.js';
 import { exitCodeFor } from '../../ota/index.js';
+import { ENDPOINT_ENV } from '../../ota/config.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { PlanSink } from '../registry.js';
 import { gatherFacts } from './gather.js';
@@ -94,9 +95,11 @@ function byServer<A>(items: Item<A>[], failed: Map<string, Result_>): Map<Mender
       failed.set(i.host, failure(vars.error));
       continue;
     }
-    const key = JSON.stringify([vars.value.mender_server, vars.value.mender_api]);
+    const env = i.ctx.env ?? process.env;
+    // A task's environment: may differ per host (a host's own token): it is part of the key.
+    const key = JSON.stringify([vars.value.mender_server, vars.value.mender_api, ...ENDPOINT_ENV.map((k) => env[k])]);
     let c = byKey.get(key);
-    if (!c) byKey.set(key, (c = menderClient(vars.value, i.ctx.env ?? process.env, i.host)));
+    if (!c) byKey.set(key, (c = menderClient(vars.value, env, i.host)));
     if (!c.ok) failed.set(i.host, failure(c.error));
     else if (groups.has(c.value)) groups.get(c.value)!.push(i);
     else groups.set(c.value, [i]);
