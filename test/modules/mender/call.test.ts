@@ -3,28 +3,14 @@
  * (src/engine/task.ts `prepare`): an argument templated to `omit` is left out, and the task's
  * `environment:` is the environment the module reads its OTA server and credentials from.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runPlaybook, type RunResult } from '../../../src/engine/run.js';
 import type { Vars } from '../../../src/template/index.js';
 import '../../../src/modules/mender/index.js';
 import { testServer, value, TOKEN, type TestServer } from '../../ota/helpers.js';
-
-const A = '7b000000-0000-4000-8000-00000000000a';
-const C = '7b000000-0000-4000-8000-00000000000c';
-
-const SPEC = {
-  artifacts: [
-    { name: 'os-1.0', device_types_compatible: ['raspberrypi4', 'imx8mm'] },
-    { name: 'os-1.1', device_types_compatible: ['raspberrypi4', 'imx8mm'] },
-  ],
-  devices: [
-    { id: A, device_type: 'raspberrypi4', artifact_name: 'os-1.0' },
-    { id: C, device_type: 'imx8mm', artifact_name: 'os-1.0' },
-  ],
-};
+import { A, C, SPEC } from './fleet.js';
+import { tree } from '../../inventory/helpers.js';
 
 /** Hosts named apart from their device ids, so a wrong device_id cannot pass for the right one. */
 const INVENTORY = `all:
@@ -35,14 +21,7 @@ const INVENTORY = `all:
     imx-c: {mender_device_id: ${C}, host_token: wrong-token-456}
 `;
 
-function repo(playbook: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-call-'));
-  for (const [p, text] of Object.entries({ 'site.yml': playbook, 'inventory/hosts.yml': INVENTORY })) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), text);
-  }
-  return dir;
-}
+const repo = (playbook: string) => tree({ 'site.yml': playbook, 'inventory/hosts.yml': INVENTORY });
 
 const osPlaybook = (args: string, keywords = '') => `- hosts: all
   gather_facts: false

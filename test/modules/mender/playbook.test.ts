@@ -2,31 +2,15 @@
  * The mender_* modules through the engine: a playbook run against the embedded server, then run
  * again (nothing to do), then after the devices converged; dry-run writes nothing.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { runPlaybook, type RunResult } from '../../../src/engine/run.js';
 import type { RunMode } from '../../../src/modules/registry.js';
 import '../../../src/modules/mender/index.js';
 import { testServer, value, TOKEN, type TestServer } from '../../ota/helpers.js';
-
-const A = '6a000000-0000-4000-8000-00000000000a';
-const B = '6a000000-0000-4000-8000-00000000000b';
-const C = '6a000000-0000-4000-8000-00000000000c';
-const GHOST = '6a000000-0000-4000-8000-0000000000ff';
-
-const SPEC = {
-  artifacts: [
-    { name: 'os-1.0', device_types_compatible: ['raspberrypi4', 'imx8mm'] },
-    { name: 'os-1.1', device_types_compatible: ['raspberrypi4', 'imx8mm'] },
-  ],
-  devices: [
-    { id: A, device_type: 'raspberrypi4', artifact_name: 'os-1.0' },
-    { id: B, device_type: 'raspberrypi4', artifact_name: 'os-1.1' },
-    { id: C, device_type: 'imx8mm', artifact_name: 'os-1.0' },
-  ],
-};
+import { A, B, C, GHOST, SPEC } from './fleet.js';
+import { tree } from '../../inventory/helpers.js';
 
 const PLAYBOOK = `- hosts: all
   gather_facts: false
@@ -44,16 +28,10 @@ const PLAYBOOK = `- hosts: all
 `;
 
 function fleetRepo(hosts: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-mender-'));
-  const files: Record<string, string> = {
+  return tree({
     'site.yml': PLAYBOOK,
     'inventory/hosts.yml': `all:\n  vars:\n    os_image: os-1.1\n  hosts:\n${hosts}`,
-  };
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, p)), { recursive: true });
-    writeFileSync(join(dir, p), text);
-  }
-  return dir;
+  });
 }
 
 describe('mender modules in a playbook run', () => {
