@@ -45,6 +45,12 @@ class LazyState {
     }
   }
 
+  /** The value as set, before templating: what `get` has already made of it, else the winning layer's. */
+  raw(key: string): unknown {
+    if (this.done?.has(key)) return this.done.get(key);
+    return this.owner(key)?.[key];
+  }
+
   known(key: string): boolean {
     return this.done?.has(key) === true || this.owner(key) !== undefined;
   }
@@ -54,8 +60,11 @@ class LazyState {
   }
 }
 
+/** Reaches a view's state (rawVar); a symbol, so no variable name can shadow it. */
+const STATE = Symbol('lazy vars state');
+
 const handler: ProxyHandler<LazyState> = {
-  get: (s, key) => (typeof key === 'string' ? s.get(key) : undefined),
+  get: (s, key) => (typeof key === 'string' ? s.get(key) : key === STATE ? s : undefined),
   has: (s, key) => typeof key === 'string' && s.known(key),
   ownKeys: (s) => s.keys(),
   getOwnPropertyDescriptor: (s, key) =>
@@ -91,4 +100,14 @@ function cycle(chain: string[], ctx?: TemplateContext): FleetFailure {
     line: ctx?.line,
     context: { chain, task: ctx?.task, host: ctx?.host },
   });
+}
+
+/**
+ * A variable as set, not templated and not remembered: a value without a template reads the same
+ * through the view, and a module that looks at one variable of 100k hosts (the mender modules
+ * grouping hosts by server) then leaves no memo in every host's view. Plain objects read as they are.
+ */
+export function rawVar(vars: Vars, key: string): unknown {
+  const state = (vars as { [STATE]?: LazyState })[STATE];
+  return state instanceof LazyState ? state.raw(key) : vars[key];
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lazyVars, registerFilter, registerLookup, registerTest, Templar } from '../../src/template/index.js';
+import { lazyVars, rawVar, registerFilter, registerLookup, registerTest, Templar } from '../../src/template/index.js';
 import { MAX_CACHED } from '../../src/template/templar.js';
 import { failure } from './helpers.js';
 import { maskSecrets } from '../../src/log/secrets.js';
@@ -212,6 +212,24 @@ describe('lazyVars', () => {
     const v = lazyVars([{ a: 1 }], templar);
     v.fact = '{{ not templated }}';
     expect(v.fact).toBe('{{ not templated }}');
+  });
+
+  test('rawVar: the value as set (winning layer, else what was read or set), never templated, plain objects as they are', () => {
+    const v = lazyVars(
+      [
+        { url: 'http://{{ host }}', host: 'a' },
+        { host: 'b', broken: '{{ missing }}' },
+      ],
+      templar,
+    );
+    expect(rawVar(v, 'url')).toBe('http://{{ host }}');
+    expect(rawVar(v, 'broken')).toBe('{{ missing }}');
+    expect(rawVar(v, 'nothing')).toBeUndefined();
+    expect(v.url).toBe('http://b');
+    expect(rawVar(v, 'url')).toBe('http://b');
+    v.fact = 1;
+    expect(rawVar(v, 'fact')).toBe(1);
+    expect(rawVar({ url: '{{ x }}' }, 'url')).toBe('{{ x }}');
   });
 });
 

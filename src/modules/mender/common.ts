@@ -3,7 +3,7 @@
  * device ids of hosts, facts taken from the play or gathered in bulk, and failure results.
  */
 import { err, ExitCode, FleetFailure, formatError, ok, type FleetError, type Result } from '../../errors/index.js';
-import type { Templar } from '../../template/index.js';
+import { rawVar, type Templar } from '../../template/index.js';
 import { exitCodeFor } from '../../ota/index.js';
 import { ENDPOINT_ENV } from '../../ota/config.js';
 import type { MenderClient } from '../../ota/client.js';
@@ -84,22 +84,49 @@ export function onEachServer<A, T extends unknown[]>(
   };
 }
 
+type Resolved = ReturnType<typeof menderClient>;
+
+/**
+ * One client resolution per distinct server settings: `mender_server` and `mender_api` by value (an
+ * object by identity: hosts share their group_vars' one), the task's environment by what the
+ * endpoint reads of it (it may differ per host: a host's own token). Nothing is made per host: a
+ * JSON key and a rendered value per host and task cost the 100k-device main job ~+100 MB peak RSS
+ * (docs/performance.md).
+ */
+class Resolutions {
+  private readonly byServer = new Map<unknown, Map<unknown, Map<string, Resolved>>>();
+  private readonly envKeys = new Map<NodeJS.ProcessEnv, string>();
+
+  get(server: unknown, api: unknown, env: NodeJS.ProcessEnv, host: string): Resolved {
+    let byApi = this.byServer.get(server);
+    if (!byApi) this.byServer.set(server, (byApi = new Map<unknown, Map<string, Resolved>>()));
+    let byEnv = byApi.get(api);
+    if (!byEnv) byApi.set(api, (byEnv = new Map<string, Resolved>()));
+    const key = this.envKey(env);
+    let c = byEnv.get(key);
+    if (!c) byEnv.set(key, (c = menderClient({ mender_server: server, mender_api: api }, env, host)));
+    return c;
+  }
+
+  /** The engine's one environment object unless a task sets `environment:`: its key is made once. */
+  private envKey(env: NodeJS.ProcessEnv): string {
+    let key = this.envKeys.get(env);
+    if (key === undefined) this.envKeys.set(env, (key = JSON.stringify(ENDPOINT_ENV.map((k) => env[k]))));
+    return key;
+  }
+}
+
 /** Items grouped by their server's client; a host whose server cannot be used gets its failure in `failed`. */
 function byServer<A>(items: Item<A>[], failed: Map<string, Result_>): Map<MenderClient, Item<A>[]> {
   const groups = new Map<MenderClient, Item<A>[]>();
-  // Hosts with the same server settings share one resolution: 100k hosts, a handful of servers.
-  const byKey = new Map<string, ReturnType<typeof menderClient>>();
+  const resolutions = new Resolutions();
   for (const i of items) {
     const vars = serverVars(i);
     if (!vars.ok) {
       failed.set(i.host, failure(vars.error));
       continue;
     }
-    const env = i.ctx.env ?? process.env;
-    // A task's environment: may differ per host (a host's own token): it is part of the key.
-    const key = JSON.stringify([vars.value.mender_server, vars.value.mender_api, ...ENDPOINT_ENV.map((k) => env[k])]);
-    let c = byKey.get(key);
-    if (!c) byKey.set(key, (c = menderClient(vars.value, env, i.host)));
+    const c = resolutions.get(vars.value.server, vars.value.api, i.ctx.env ?? process.env, i.host);
     if (!c.ok) failed.set(i.host, failure(c.error));
     else if (groups.has(c.value)) groups.get(c.value)!.push(i);
     else groups.set(c.value, [i]);
@@ -107,15 +134,19 @@ function byServer<A>(items: Item<A>[], failed: Map<string, Result_>): Map<Mender
   return groups;
 }
 
-/** What the server depends on: `mender_server` rendered as Ansible renders a variable when it is read, and `mender_api`. */
-function serverVars(i: Item<unknown>): Result<Record<string, unknown>> {
+/**
+ * What the server depends on: `mender_server` rendered as Ansible renders a variable when it is
+ * read, and `mender_api`. Values without a template read the same through the host's view, so
+ * they are taken as set: no memo is left in the views of 100k hosts.
+ */
+function serverVars(i: Item<unknown>): Result<{ server: unknown; api: unknown }> {
   const { vars, templar } = i.ctx;
-  if (!templar?.isTemplate(vars.mender_server)) return ok(vars);
+  const server = rawVar(vars, 'mender_server');
+  const api = rawVar(vars, 'mender_api');
+  if (templar && !templar.isTemplate(server) && !templar.isTemplate(api)) return ok({ server, api });
+  if (!templar?.isTemplate(vars.mender_server)) return ok({ server: vars.mender_server, api: vars.mender_api });
   try {
-    return ok({
-      mender_server: templar.template(vars.mender_server, vars, { host: i.host }),
-      mender_api: vars.mender_api,
-    });
+    return ok({ server: templar.template(vars.mender_server, vars, { host: i.host }), api: vars.mender_api });
   } catch (e) {
     if (e instanceof FleetFailure) return err(e.error);
     throw e;
