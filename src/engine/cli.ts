@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode } from '../errors/index.js';
+import { ExitCode, formatError } from '../errors/index.js';
+import { parseMaxFailed } from '../monitor/options.js';
 import { parseYaml } from './yaml.js';
 import { DEFAULT_FORKS, modeFrom } from './run.js';
 import { runStage } from '../stage/index.js';
@@ -100,6 +101,10 @@ export function registerRunCommand(program: Command): void {
     .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
     .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
     .option('--report <file>', 'write the JSON run report here')
+    .option(
+      '--max-failed <n>',
+      'failed hosts the plan may have and still apply, for the others (N or P%; default 0, or the play max_fail_percentage)',
+    )
     .option('-v, --verbose', 'more output (repeat: -vv, -vvv)', (_v: string, prev: number) => prev + 1, 0)
     .option('--list-hosts', 'list the hosts each play would run on; run nothing')
     .option('--list-tasks', 'list the tasks each play would run (after --tags/--skip-tags); run nothing')
@@ -120,6 +125,9 @@ export function registerRunCommand(program: Command): void {
       const forks = o.forks as number | undefined;
       if (forks !== undefined && (!Number.isInteger(forks) || forks < 1))
         throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
+      const maxFailed = o.maxFailed === undefined ? undefined : parseMaxFailed(o.maxFailed as string);
+      if (maxFailed && !maxFailed.ok)
+        throw new CommanderError(ExitCode.usage, 'fleetplay.max-failed', formatError(maxFailed.error));
       const inventory = inventoryOf(o);
       // The stage layer (src/stage) adds branch and commit from git, request counts and the job summary.
       const r = await runStage({
@@ -138,6 +146,7 @@ export function registerRunCommand(program: Command): void {
         branch: o.branch as string | undefined,
         startAtTask: o.startAtTask as string | undefined,
         server: o.server as string | undefined,
+        maxFailed: maxFailed?.value,
       });
       process.exitCode = r.exitCode;
     });

@@ -4,7 +4,7 @@
  * report-file.ts writes it, validated with zod and secrets masked.
  */
 import { z } from 'zod';
-import { DevicePlan } from '../plan/model.js';
+import { ApplySummary, DevicePlan } from '../plan/model.js';
 
 export const StatsSchema = z.object({
   ok: z.number().int(),
@@ -140,6 +140,8 @@ export const RunReport = z.object({
       .object({ devices: z.number().int(), requests: z.number(), byEndpoint: z.record(z.string(), z.number()) })
       .optional(),
   }),
+  /** `--mode run`: whether the plan gate let the writes go, how many, and the hosts whose write failed. */
+  apply: ApplySummary.optional(),
   /** What `fleetplay run` scheduled for the stage (src/stage). */
   stage: z.unknown().optional(),
   errors: z.array(

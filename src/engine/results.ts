@@ -11,6 +11,7 @@ import { asList } from './keywords.js';
 import type { TaskNode } from './model.js';
 import { CENSORED, type Stats } from './output.js';
 import { diffToShow } from './diff.js';
+import type { PlanFailure } from './apply.js';
 import type { TaskStatus } from './report.js';
 import { bump, type EngineOptions, type HostState, type PlayState } from './state.js';
 import { bool, moduleOf, truthy, type Outcome } from './task.js';
@@ -25,6 +26,9 @@ export function taskName(t: TaskNode): string {
 }
 
 export class Results {
+  /** Every failed host × task, for the list a failed plan prints (src/engine/apply.ts). */
+  readonly failures: PlanFailure[] = [];
+
   constructor(
     private readonly o: EngineOptions,
     private readonly vars: VariableManager,
@@ -53,6 +57,7 @@ export class Results {
       if (facts) Object.assign(target.facts, facts);
       if (reg) target.facts[t.kw.register!] = reg;
     }
+    if (status === 'failed') this.failed(t, h.name, noLog ? CENSORED : r.msg);
     if (status === 'failed' || status === 'unreachable') {
       // A run_once task that fails fails every host it ran for, as ansible's linear strategy does.
       for (const target of apply) target.failed = true;
@@ -80,6 +85,7 @@ export class Results {
     h.failed = true;
     bump(h, 'failed');
     this.o.onFailure?.({ host: h.name, action: t.action, result: { failed: true, msg } });
+    this.failed(t, h.name, msg);
     this.o.onRecord?.({
       play: '',
       task: taskName(t),
@@ -91,6 +97,11 @@ export class Results {
       result: { failed: true, msg },
       durationMs: 0,
     });
+  }
+
+  private failed(t: TaskNode, host: string, msg: unknown): void {
+    const text = typeof msg === 'string' ? msg : JSON.stringify(msg ?? 'failed');
+    this.failures.push({ file: t.file, line: t.line, task: taskName(t), host, msg: text });
   }
 
   private safeBool(t: TaskNode, key: 'ignore_errors', vars: Vars): boolean | undefined {

@@ -17,6 +17,10 @@ import type { RunMode } from '../modules/registry.js';
 import { buildPlan, FailureLog, makesPlan, renderText } from '../plan/index.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './strategy.js';
+import { gateAndApply } from './apply.js';
+import { checkWritable } from './output-paths.js';
+import type { Playbook } from './model.js';
+import type { MaxFailed } from '../monitor/classify.js';
 import { loadPlaybook } from './loader.js';
 import { noMatchingTask, startAtMatcher } from './start-at.js';
 import { displayFromEnv, Printer, type Stats } from './output.js';
@@ -55,6 +59,8 @@ export interface RunOptions {
   onRecord?: (r: TaskRecord) => void;
   branch?: string | null;
   commit?: string | null;
+  /** `--max-failed N|P%`: failed hosts the plan gate accepts in `--mode run` (above max_fail_percentage). */
+  maxFailed?: MaxFailed;
   /** The OTA client fills these in after the run. */
   apiCounts?: () => { requests: number; byEndpoint: Record<string, number> };
   templar?: Templar;
@@ -118,10 +124,10 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   const diff = mode === 'dry-run-debug' || o.diff === true;
   const stdout = o.stdout ?? process.stdout;
   const report = emptyReport(o, mode, checkMode, diff, started);
-  const fail = (errors: FleetError[]): RunResult => {
+  const fail = (errors: FleetError[], writable = true): RunResult => {
     for (const e of errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
     report.errors = errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint }));
-    if (o.report) writeReport(o.report, report);
+    if (o.report && writable) writeReport(o.report, report);
     return { exitCode: ExitCode.usage, recap: {}, report, errors };
   };
   let mark = Date.now();
@@ -137,6 +143,9 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     printDiagnostic(o.stderr ?? process.stderr, w, { prefix: '[WARNING]: ', severity: 'warning', env: o.env });
   const limit = limitHosts(o.limit, inv.value);
   if (!limit.ok) return fail([limit.error]);
+  // Every file the run writes is known writable before the first request (nothing half done).
+  const unwritable = o.results ? undefined : checkWritable(o.report, '--report');
+  if (unwritable) return fail([unwritable], false);
   const sink = o.results ?? (o.report ? new ResultsFile(o.report) : undefined);
   const kept: TaskRecord[] = [];
   const failures = new FailureLog();
@@ -175,13 +184,22 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   configureMenderServer(serverSettings(o, inv.value));
   try {
     await engine.run();
+    report.apply = await gateAndApply(
+      {
+        writes: engine.writes,
+        failures: engine.failures,
+        errors: engine.errors,
+        plan: engine.plan,
+        stats: recapStats(engine.states),
+      },
+      { maxFailed: o.maxFailed, maxFailPercentage: maxFailPercentage(pb.value), printer, env: o.env },
+    );
   } catch (e) {
     if (sink !== o.results) sink?.discard();
     throw e;
   }
   report.timings.runMs = lap();
-  const recap: Record<string, Stats> = {};
-  for (const [h, s] of engine.states) if (s.processed) recap[h] = s.stats;
+  const recap: Record<string, Stats> = Object.fromEntries(recapStats(engine.states));
   printer.recap(new Map(Object.entries(recap)));
   const devices = deviceIds(Object.keys(recap), inv.value);
   const failed = (h: string) => (recap[h]?.failed ?? 0) > 0 || (recap[h]?.unreachable ?? 0) > 0;
@@ -219,6 +237,17 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   closeMenderSessions();
   if (o.report) writeReport(o.report, report, sink);
   return { exitCode, recap, report, errors: engine.errors, ...(otaError ? { otaError } : {}) };
+}
+
+/** The hosts of the recap: those with at least one result, as in ansible. */
+function recapStats(states: Engine['states']): Map<string, Stats> {
+  return new Map([...states].filter(([, s]) => s.processed).map(([h, s]) => [h, s.stats]));
+}
+
+/** The strictest max_fail_percentage of the playbook's plays (a templated one is left to the play). */
+function maxFailPercentage(pb: Playbook): number | undefined {
+  const pcts = pb.plays.map((p) => Number(p.kw.max_fail_percentage ?? NaN)).filter((n) => Number.isFinite(n));
+  return pcts.length ? Math.min(...pcts) : undefined;
 }
 
 /** The run's say on the OTA server URL, for the mender_* modules (not variables a play could see or shadow). */

@@ -4,7 +4,9 @@
  * flush points; serial batches; max_fail_percentage; any_errors_fatal; run_once.
  */
 import { fleetError, type FleetError } from '../errors/index.js';
-import type { PlanEntry } from '../modules/registry.js';
+import type { DeferredWrite, PlanEntry } from '../modules/registry.js';
+import type { ApplyOutcome } from '../plan/model.js';
+import type { PlanFailure } from './apply.js';
 import { runInclude } from './includes.js';
 import { enterBatch, playState, serialBatches } from './iterator.js';
 import type { BlockNode, Node, Play, TaskNode } from './model.js';
@@ -16,8 +18,10 @@ import { TaskRunner } from './task-runner.js';
 import { VariableManager } from './variables.js';
 
 export class Engine {
-  readonly plan: (PlanEntry & { task: string })[] = [];
+  readonly plan: (PlanEntry & { task: string; apply?: ApplyOutcome })[] = [];
   readonly errors: FleetError[] = [];
+  /** The plan phase's writes, in task order (src/engine/apply.ts sends them). */
+  readonly writes: DeferredWrite[] = [];
   readonly vars: VariableManager;
   readonly results: Results;
   readonly runner: TaskRunner;
@@ -27,11 +31,15 @@ export class Engine {
     this.startAt = o.startAt;
     this.vars = new VariableManager(o);
     this.results = new Results(o, this.vars);
-    this.runner = new TaskRunner(o, this.vars, this.plan);
+    this.runner = new TaskRunner(o, this.vars, this.plan, this.writes);
   }
 
   get states(): Map<string, HostState> {
     return this.vars.states;
+  }
+
+  get failures(): readonly PlanFailure[] {
+    return this.results.failures;
   }
 
   /** True while --start-at-task has matched no task yet. */

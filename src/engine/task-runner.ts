@@ -5,7 +5,7 @@
  */
 import type { Vars } from '../template/index.js';
 import { fleetError, FleetFailure, formatError } from '../errors/index.js';
-import type { HostContext, ModuleResult, PlanEntry } from '../modules/registry.js';
+import type { DeferredWrite, HostContext, ModuleResult, PlanEntry } from '../modules/registry.js';
 import type { TaskNode } from './model.js';
 import { factsOf, taskName } from './results.js';
 import type { EngineOptions, HostState, PlayState } from './state.js';
@@ -43,8 +43,12 @@ export class TaskRunner {
     private readonly o: EngineOptions,
     private readonly vars: VariableManager,
     private readonly plan: (PlanEntry & { task: string })[],
+    writes: DeferredWrite[],
   ) {
     this.env = { templar: o.templar, checkMode: o.checkMode, diff: o.diff, mode: o.mode, env: o.env };
+    // The plan phase of --mode run: modules hand their writes over (src/engine/apply.ts sends them).
+    if (o.mode === 'run' && !o.checkMode)
+      this.env.defer = (t) => (w) => writes.push({ ...w, task: taskName(t), file: t.file, line: t.line });
   }
 
   /** Runs `t` on `targets`; `finish` gets each host's outcome, in the order of `targets`. */
@@ -137,6 +141,7 @@ export class TaskRunner {
       results = await mod.runBatch!(items, {
         name,
         report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) },
+        defer: this.env.defer?.(t),
       });
     } catch (e) {
       const r = failure(e);

@@ -5,7 +5,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetError, FleetFailure, formatError } from '../errors/index.js';
 import type { Templar, Vars } from '../template/index.js';
-import { getModule, type HostContext, type ModuleDef, type ModuleResult, type RunMode } from '../modules/registry.js';
+import {
+  getModule,
+  type Defer,
+  type HostContext,
+  type ModuleDef,
+  type ModuleResult,
+  type RunMode,
+} from '../modules/registry.js';
 import { asList } from './keywords.js';
 import type { TaskNode } from './model.js';
 
@@ -17,6 +24,8 @@ export interface TaskEnv {
   diff: boolean;
   mode: RunMode;
   env: NodeJS.ProcessEnv;
+  /** The plan phase of `--mode run`: where a task's modules put their writes (src/engine/apply.ts). */
+  defer?: (t: TaskNode) => Defer;
 }
 
 export interface ItemOutcome {
@@ -99,6 +108,7 @@ export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, h
     file: t.file,
     line: t.line,
     task: t.name,
+    defer: env.defer?.(t),
   };
   try {
     const parsed = mod.args.safeParse(templateArgs(t, vars, env, host, mod.rawArgs === true));

@@ -23,7 +23,35 @@ export interface HostContext {
   line?: number;
   /** The play's engine: lets meta-like modules talk back (flush handlers…). */
   task?: string;
+  /**
+   * Given in the plan phase of `--mode run`: the module hands its write over instead of doing it
+   * and returns the result it will have. Absent (a direct caller, check mode): it writes at once.
+   */
+  defer?: Defer;
 }
+
+/**
+ * A write a module put off until the apply phase (src/engine/apply.ts). `run` writes for the
+ * hosts given (those of `hosts` the plan gate let through) and returns results only for hosts
+ * whose outcome differs from the planned one (a failure, typically).
+ */
+export interface Write {
+  hosts: string[];
+  /** What it sends, for the APPLY output and the report ("POST /deployments for 5 devices"). */
+  describe: string;
+  /** The planned result said changed (the apply moves a failed host from changed to failed). */
+  changed: boolean;
+  run(hosts: ReadonlySet<string>): Promise<Map<string, ModuleResult>>;
+}
+
+/** A write with the task it came from, in task order (the engine's). */
+export interface DeferredWrite extends Write {
+  task: string;
+  file: string;
+  line: number;
+}
+
+export type Defer = (w: Write) => void;
 
 export interface ModuleResult {
   changed?: boolean;
@@ -84,7 +112,10 @@ export interface ModuleDef<A = unknown> {
   rawArgs?: boolean;
   run?(args: A, ctx: HostContext): Promise<ModuleResult> | ModuleResult;
   /** Bulk form: called once per task with every host still active (after when:/loop expansion). */
-  runBatch?(items: BatchItem<A>[], task: { name: string; report: PlanSink }): Promise<Map<string, ModuleResult>>;
+  runBatch?(
+    items: BatchItem<A>[],
+    task: { name: string; report: PlanSink; defer?: Defer },
+  ): Promise<Map<string, ModuleResult>>;
 }
 
 // Modules take differently typed args: the registry keeps them with the type erased.

@@ -10,7 +10,14 @@
  */
 import type { PlanEntry } from '../modules/registry.js';
 import { ConfigMap } from '../ota/schemas.js';
-import { RETRY_HINT, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
+import {
+  RETRY_HINT,
+  type ApplyOutcome,
+  type ConfigDecision,
+  type DevicePlan,
+  type OsDecision,
+  type Plan,
+} from './model.js';
 
 export type DecisionKind = 'os' | 'config';
 const KINDS: readonly DecisionKind[] = ['os', 'config'];
@@ -24,7 +31,8 @@ export interface HostFailure {
 }
 
 export interface PlanInput {
-  entries: readonly PlanEntry[];
+  /** With `apply`: what the apply phase of `--mode run` did with the write it needed (src/engine/apply.ts). */
+  entries: readonly (PlanEntry & { apply?: ApplyOutcome })[];
   /** Host → device id, every host of the recap. */
   devices?: Record<string, string>;
   failures?: readonly HostFailure[];
@@ -50,6 +58,7 @@ export function buildPlan(a: readonly PlanEntry[] | PlanInput, devices: Record<s
     else d.config = configDecision(e);
     kinds.add(e.kind);
     (decided.get(e.host) ?? decided.set(e.host, new Set()).get(e.host)!).add(e.kind);
+    if (e.apply) d.apply = worse(d.apply, e.apply);
   }
   for (const f of input.failures ?? []) if (f.kind) kinds.add(f.kind);
   for (const f of input.failures ?? []) {
@@ -132,3 +141,10 @@ function configDecision(e: PlanEntry): ConfigDecision {
 
 const keysOf = (v: unknown): Set<string> =>
   new Set(v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : []);
+
+const RANK = { sent: 0, 'not-sent': 1, failed: 2 } as const;
+
+/** A device's apply outcome over its writes: a failure beats not sent beats sent. */
+function worse(a: ApplyOutcome | undefined, b: ApplyOutcome): ApplyOutcome {
+  return a && RANK[a.status] >= RANK[b.status] ? a : b;
+}

@@ -57,6 +57,26 @@ export const ConfigDecision = z.discriminatedUnion('action', [
 ]);
 export type ConfigDecision = z.infer<typeof ConfigDecision>;
 
+/**
+ * What the apply phase did with a device's writes: sent, failed (the server refused or could not
+ * be reached; `error` says why), or not sent (the plan gate stopped them, or the host failed).
+ */
+export const ApplyOutcome = z.object({
+  status: z.enum(['sent', 'failed', 'not-sent']),
+  error: z.string().optional(),
+});
+export type ApplyOutcome = z.infer<typeof ApplyOutcome>;
+
+/** The apply phase of a `--mode run` in report.json: the gate's verdict, the writes, the hosts whose write failed. */
+export const ApplySummary = z.object({
+  applied: z.boolean(),
+  writes: z.number().int(),
+  /** Devices written for. */
+  devices: z.number().int(),
+  /** Host → why its write failed. */
+  failed: z.record(z.string(), z.string()),
+});
+
 export const DevicePlan = z.object({
   host: z.string(),
   device_id: z.string(),
@@ -64,6 +84,8 @@ export const DevicePlan = z.object({
   other_stage: z.boolean().optional(),
   os: OsDecision,
   config: ConfigDecision,
+  /** Only for a device something was to be written for in `--mode run`. */
+  apply: ApplyOutcome.optional(),
 });
 export type DevicePlan = z.infer<typeof DevicePlan>;
 

@@ -5,6 +5,7 @@
  */
 import { ExitCode, formatError, type FleetError } from '../errors/index.js';
 import { ResultsFile, writeReport } from '../engine/report-file.js';
+import { checkWritable } from '../engine/output-paths.js';
 import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
@@ -45,6 +46,11 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const stdout = o.stdout ?? process.stdout;
   // Configuration secrets (GHRUNNER_TOKEN, INFLUXDB_TOKEN…) reach the output only masked.
   registerSecretsFromEnv(o.env ?? process.env);
+  const unwritable = checkWritable(o.report, '--report');
+  if (unwritable) {
+    printDiagnostic(stdout, unwritable, { prefix: 'ERROR! ', env: o.env });
+    return usageFailure({ ...o, report: undefined }, unwritable);
+  }
   const st = await resolveStage(o);
   if (!st.ok) {
     printDiagnostic(stdout, st.error, { prefix: 'ERROR! ', env: o.env });

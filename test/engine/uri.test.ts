@@ -57,8 +57,25 @@ test('POST json body, basic auth, status_code list', async () => {
   expect(JSON.parse(req.body)).toEqual({ device: H1, n: 1 });
   expect(req.headers['content-type']).toBe('application/json');
   expect(req.headers.authorization).toBe(`Basic ${Buffer.from('admin:pa55word-x').toString('base64')}`);
-  expect(flatResults(r.report.results)[0].result.status).toBe(201);
+  // Plan, then apply: the task's result is the planned one; the request goes after the plan.
+  expect(flatResults(r.report.results)[0].result).toMatchObject({ changed: false, method: 'POST' });
+  expect(r.report.apply).toEqual({ applied: true, writes: 1, devices: 1, failed: {} });
   expect(JSON.stringify(r.report)).not.toContain('pa55word-x');
+});
+
+test('a write refused in the apply phase fails its host: fatal line, recap, exit code 2', async () => {
+  const before = seen.length;
+  const r = await play(
+    `- hosts: canary\n  tasks:\n    - uri:\n        url: ${base}/missing\n        method: PUT\n        status_code: 204\n    - uri:\n        url: ${base}/after\n        method: POST\n`,
+  );
+  // The second write is not sent for a host whose first one failed (it would have left the play).
+  expect(seen.slice(before).map((q) => `${q.method} ${q.url}`)).toEqual(['PUT /missing']);
+  expect(r.exitCode).toBe(2);
+  expect(r.recap[H1]).toMatchObject({ ok: 1, failed: 1 });
+  expect(r.text).toMatch(
+    /APPLY \[2 writes for 1 devices\][^]*fatal: \[[^\]]+\]: FAILED! => .*Status code was 404 and not \[204\]/,
+  );
+  expect(r.report.apply?.failed[H1]).toMatch(/Status code was 404/);
 });
 
 test('form-urlencoded body', async () => {

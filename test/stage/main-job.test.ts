@@ -279,7 +279,7 @@ describe('devices that cannot be updated', () => {
     expect(await osStatus()).toBe('success');
   });
 
-  it('a device unknown to the server fails with a clear message; the others go on', async () => {
+  it('a device unknown to the server is unreachable, with a clear message; the others are written', async () => {
     const ghost = '0badc0de-0000-4000-8000-000000000001';
     const hosts = readFileSync(`${fleet.repo.dir}/inventory/hosts.yml`, 'utf8').replace(
       '    canary:\n      hosts:\n',
@@ -290,17 +290,36 @@ describe('devices that cannot be updated', () => {
       'inventory/group_vars/all.yml': allVarsWithImage('1.1.0'),
     });
     const r = await runIn(fleet.repo, fleet.srv);
-    expect(r.exitCode).toBe(ExitCode.hostFailed);
-    expect(failedHosts(r)).toEqual([ghost]);
+    // As ansible for a host it cannot reach: unreachable (exit code 4), and it does not stop the others.
+    expect(r.exitCode).toBe(ExitCode.otaUnreachable);
+    expect(failedHosts(r)).toEqual([]);
+    expect(r.recap[ghost]).toMatchObject({ unreachable: 1, failed: 0 });
     expect(r.text).toContain(`device ${ghost} is not known to the OTA server ${fleet.srv.url} (from -e mender_server)`);
     expect(planned(r, 'os', 'deploy')).toEqual([DEV.kioskCampus]);
+    const writes = await serverWrites(fleet.srv);
+    expect(writes.some((w) => JSON.stringify(w.body).includes(DEV.kioskCampus))).toBe(true);
+    expect(writes.filter((w) => JSON.stringify(w).includes(ghost))).toEqual([]);
   });
 });
 
 describe('secrets and credentials', () => {
-  it('an empty GHRUNNER_TOKEN fails the runner with what to create; nothing is written for it; the secret never shows', async () => {
+  it('an empty GHRUNNER_TOKEN fails the runner with what to create: the plan fails, nothing is written', async () => {
     fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
     const r = await runIn(fleet.repo, fleet.srv, { envOverride: { GHRUNNER_TOKEN: '' } });
+    expect(r.exitCode).toBe(ExitCode.hostFailed);
+    expect(failedHosts(r)).toEqual([DEV.runner]);
+    expect(r.text).toContain('PLAN FAILED: nothing was written');
+    expect(r.text).toContain('GHRUNNER_TOKEN is empty');
+    expect(await serverWrites(fleet.srv)).toEqual([]);
+    expect(r.report.apply).toMatchObject({ applied: false });
+  });
+
+  it('with --max-failed 1 the others are written, nothing for the runner; the secret never shows', async () => {
+    fleet.repo.commit('production', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    const r = await runIn(fleet.repo, fleet.srv, {
+      envOverride: { GHRUNNER_TOKEN: '' },
+      maxFailed: { kind: 'count', n: 1 },
+    });
     expect(r.exitCode).toBe(ExitCode.hostFailed);
     expect(failedHosts(r)).toEqual([DEV.runner]);
     expect(r.text).toContain('GHRUNNER_TOKEN is empty');

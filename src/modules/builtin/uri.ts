@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { maskSecretKeys, registerSecret } from '../../log/index.js';
-import type { ModuleDef, ModuleResult } from '../registry.js';
+import type { Defer, ModuleDef, ModuleResult } from '../registry.js';
 
 const Bool = z.union([z.boolean(), z.string()]).transform((v) => v === true || /^(true|yes|on|1)$/i.test(String(v)));
 
@@ -90,66 +90,90 @@ export const uri: ModuleDef<Args> = {
     if (user !== undefined && a.force_basic_auth)
       headers.Authorization = `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}`;
     const body = encodeBody(a, headers);
-    if (ctx.checkMode && method !== 'GET' && method !== 'HEAD') {
-      return {
-        changed: true,
-        msg: `check mode: would send ${method} ${a.url}`,
-        url: a.url,
-        method,
-        ...(ctx.diff ? { diff: requestDiff(a, method, body) } : {}),
-      };
+    const writing = method !== 'GET' && method !== 'HEAD';
+    if (writing && (ctx.checkMode || ctx.defer)) {
+      const diff = ctx.diff ? { diff: requestDiff(a, method, body) } : {};
+      if (ctx.checkMode)
+        return { changed: true, msg: `check mode: would send ${method} ${a.url}`, url: a.url, method, ...diff };
+      deferRequest(ctx.defer!, ctx.host, method, a.url, () => send(a, method, headers, body));
+      // What a sent request returns when it succeeds (changed false, as ansible's uri); status and
+      // json come with the apply phase, after the plan (docs/playbooks.md, "Plan, then apply").
+      return { changed: false, msg: `will send ${method} ${a.url}`, url: a.url, method, ...diff };
     }
-    const codes = Array.isArray(a.status_code) ? a.status_code : [a.status_code];
-    const started = Date.now();
-    let res: Response;
-    try {
-      res = await fetch(a.url, {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(a.timeout * 1000),
-        redirect: a.follow_redirects === 'none' ? 'manual' : 'follow',
-      });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      return {
-        failed: true,
-        changed: false,
-        status: -1,
-        url: a.url,
-        elapsed: Math.round((Date.now() - started) / 1000),
-        msg: `Status code was -1 and not [${codes.join(', ')}]: Request failed: ${cause?.message ?? (e as Error).message}`,
-        unreachable_api: true,
-      };
-    }
-    const text = await res.text();
-    const ctype = res.headers.get('content-type') ?? '';
-    const out: ModuleResult = {
-      changed: false,
-      status: res.status,
-      url: res.url || a.url,
-      redirected: res.redirected,
-      elapsed: Math.round((Date.now() - started) / 1000),
-      cookies: cookiesOf(res.headers),
-      cookies_string: Object.entries(cookiesOf(res.headers))
-        .map(([k, v]) => `${k}=${v}`)
-        .join('; '),
-      ...headerFacts(res.headers),
-      msg: `OK (${text.length === 0 ? 'unknown' : Buffer.byteLength(text)} bytes)`,
-    };
-    if (/json/.test(ctype) && text) {
-      try {
-        out.json = JSON.parse(text);
-      } catch {
-        // Not JSON after all; ansible leaves `json` out too.
-      }
-    }
-    if (a.return_content) out.content = text;
-    if (!codes.includes(res.status)) {
-      out.failed = true;
-      out.msg = `Status code was ${res.status} and not [${codes.join(', ')}]: HTTP Error ${res.status}: ${res.statusText}`;
-      if (!a.return_content) out.content = text;
-    }
-    return out;
+    return send(a, method, headers, body);
   },
 };
+
+/** The apply phase sends it; a failure (status not expected, no answer) is the host's new result. */
+function deferRequest(defer: Defer, host: string, method: string, url: string, go: () => Promise<ModuleResult>): void {
+  defer({
+    hosts: [host],
+    changed: false,
+    describe: `${method} ${url}`,
+    run: async (only) => {
+      if (!only.has(host)) return new Map();
+      const r = await go();
+      return r.failed ? new Map([[host, r]]) : new Map();
+    },
+  });
+}
+
+async function send(
+  a: Args,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+): Promise<ModuleResult> {
+  const codes = Array.isArray(a.status_code) ? a.status_code : [a.status_code];
+  const started = Date.now();
+  let res: Response;
+  try {
+    res = await fetch(a.url, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(a.timeout * 1000),
+      redirect: a.follow_redirects === 'none' ? 'manual' : 'follow',
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return {
+      failed: true,
+      changed: false,
+      status: -1,
+      url: a.url,
+      elapsed: Math.round((Date.now() - started) / 1000),
+      msg: `Status code was -1 and not [${codes.join(', ')}]: Request failed: ${cause?.message ?? (e as Error).message}`,
+      unreachable_api: true,
+    };
+  }
+  const text = await res.text();
+  const ctype = res.headers.get('content-type') ?? '';
+  const out: ModuleResult = {
+    changed: false,
+    status: res.status,
+    url: res.url || a.url,
+    redirected: res.redirected,
+    elapsed: Math.round((Date.now() - started) / 1000),
+    cookies: cookiesOf(res.headers),
+    cookies_string: Object.entries(cookiesOf(res.headers))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; '),
+    ...headerFacts(res.headers),
+    msg: `OK (${text.length === 0 ? 'unknown' : Buffer.byteLength(text)} bytes)`,
+  };
+  if (/json/.test(ctype) && text) {
+    try {
+      out.json = JSON.parse(text);
+    } catch {
+      // Not JSON after all; ansible leaves `json` out too.
+    }
+  }
+  if (a.return_content) out.content = text;
+  if (!codes.includes(res.status)) {
+    out.failed = true;
+    out.msg = `Status code was ${res.status} and not [${codes.join(', ')}]: HTTP Error ${res.status}: ${res.statusText}`;
+    if (!a.return_content) out.content = text;
+  }
+  return out;
+}

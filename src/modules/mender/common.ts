@@ -7,7 +7,7 @@ import { rawVar, type Templar } from '../../template/index.js';
 import { exitCodeFor } from '../../ota/index.js';
 import { ENDPOINT_ENV } from '../../ota/config.js';
 import type { MenderClient } from '../../ota/client.js';
-import type { PlanSink } from '../registry.js';
+import type { Defer, PlanSink } from '../registry.js';
 import { gatherFacts } from './gather.js';
 import { isGathered, MenderFacts } from './facts.js';
 import { menderClient, noteFatal } from './session.js';
@@ -36,6 +36,13 @@ export interface Result_ {
 
 /** Where the modules put their plan entries (the engine's). */
 export type Sink = PlanSink;
+
+/** What a bulk module gets of its task: the name, the plan sink, and in the plan phase `defer`. */
+export interface BatchTask {
+  name: string;
+  report: Sink;
+  defer?: Defer;
+}
 
 /** The Mender device id of a host: the module arg, else `mender_device_id`, else the host name. */
 export function deviceIdOf(item: Item<{ device_id?: string }>): string {
@@ -184,9 +191,26 @@ export async function factsFor(
   for (const i of missing) {
     const f = g.value.facts.get(deviceIdOf(i));
     if (f) facts.set(i.host, f);
-    else failed.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), client) });
+  }
+  for (const i of items) {
+    const out = unreachableDevice(deviceIdOf(i), facts.get(i.host), client);
+    if (!out) continue;
+    facts.delete(i.host);
+    failed.set(i.host, out);
   }
   return { facts, failed };
+}
+
+/**
+ * A device the server does not know, or has not accepted (pending, rejected, preauthorized,
+ * noauth), cannot be updated: unreachable as ansible says of a host it cannot reach, not a
+ * failure of the repository (the plan gate lets the other devices go on).
+ */
+export function unreachableDevice(id: string, f: MenderFacts | undefined, client: MenderClient): Result_ | undefined {
+  if (!f) return { failed: true, unreachable: true, changed: false, msg: unknownDevice(id, client) };
+  if (f.status === undefined || f.status === 'accepted') return undefined;
+  const msg = `device ${id} is ${f.status} on the ${client.transport.described}, not accepted: accept it there (or take it out of the inventory)`;
+  return { failed: true, unreachable: true, changed: false, msg };
 }
 
 /** The `mender` fact when it is one: ours as it is, anything else validated. */

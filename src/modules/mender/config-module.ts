@@ -4,7 +4,7 @@
  * (only when `configured` differs) and a deploy, under the client's concurrency and rate limits.
  */
 import { z } from 'zod';
-import { formatError } from '../../errors/index.js';
+import { formatError, ok, type Result } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import type { ConfigMap } from '../../ota/schemas.js';
 import {
@@ -16,8 +16,9 @@ import {
   writes,
   type Item,
   type Result_,
-  type Sink,
+  type BatchTask,
 } from './common.js';
+import type { Defer } from '../registry.js';
 import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
 
 export const ConfigArgs = z.strictObject({
@@ -42,7 +43,7 @@ interface Planned {
 async function configOn(
   client: MenderClient,
   items: Item<ConfigArgs>[],
-  task: { name: string; report: Sink },
+  task: BatchTask,
 ): Promise<Map<string, Result_>> {
   const known = await factsFor(client, items, true);
   if ('fatal' in known) return failAll(items, known.fatal);
@@ -77,6 +78,11 @@ async function configOn(
     });
   }
   const live = items.every((i) => writes(i));
+  if (live && task.defer) {
+    for (const p of planned) out.set(p.host, planned_(p));
+    deferWrites(client, task.defer, planned);
+    return out;
+  }
   const results = await Promise.all(planned.map(async (p) => [p.host, await settle(client, p, live)] as const));
   for (const [host, r] of results) out.set(host, r);
   return out;
@@ -84,18 +90,53 @@ async function configOn(
 
 export const menderConfigBatch = onEachServer(configOn);
 
-async function settle(client: MenderClient, p: Planned, live: boolean): Promise<Result_> {
+/** The plan phase: one write for every device whose configuration changes, sent after the gate. */
+function deferWrites(client: MenderClient, defer: Defer, planned: Planned[]): void {
+  const changing = planned.filter((p) => p.decision.action === 'deploy');
+  if (!changing.length) return;
+  defer({
+    hosts: changing.map((p) => p.host),
+    changed: true,
+    describe: `configuration deployments for ${changing.length} devices`,
+    run: async (only) => {
+      const sent = await Promise.all(
+        changing.filter((p) => only.has(p.host)).map(async (p) => [p.host, await write(client, p)] as const),
+      );
+      return new Map(sent.filter((s): s is readonly [string, Result_] => s[1] !== undefined));
+    },
+  });
+}
+
+/** What a changing device's result will be once its write is sent. */
+function planned_(p: Planned): Result_ {
   const d = p.decision;
   if (d.action !== 'deploy') return { changed: false, msg: d.why, action: d.action };
-  const diff = p.diff ? { diff: configDiffView(p.device, d) } : {};
-  if (!live) return { changed: true, msg: `would: ${d.why}`, action: d.action, ...diff };
-  if (d.set) {
+  return { changed: true, msg: d.why, action: d.action, ...(p.diff ? { diff: configDiffView(p.device, d) } : {}) };
+}
+
+/** PUT (only when `configured` differs) and deploy; the failure, if any. */
+async function write(client: MenderClient, p: Planned): Promise<Result_ | undefined> {
+  const r = await send(client, p);
+  return r.ok ? undefined : Object.assign(failure(r.error), { action: 'deploy' });
+}
+
+/** A direct caller (no plan phase): decides and writes in one go. */
+async function settle(client: MenderClient, p: Planned, live: boolean): Promise<Result_> {
+  const r = planned_(p);
+  if (!r.changed) return r;
+  if (!live) return { ...r, msg: `would: ${p.decision.why}` };
+  const sent = await send(client, p);
+  return sent.ok ? { ...r, deployment: sent.value } : failure(sent.error);
+}
+
+/** The configuration (when `configured` differs) and its deployment; the deployment id. */
+async function send(client: MenderClient, p: Planned): Promise<Result<string>> {
+  if (p.decision.action === 'deploy' && p.decision.set) {
     const s = await client.setDeviceConfig(p.device, p.desired);
-    if (!s.ok) return failure(s.error);
+    if (!s.ok) return s;
   }
   const r = await client.deployDeviceConfig(p.device, p.previousDeployment);
-  if (!r.ok) return failure(r.error);
-  return { changed: true, msg: d.why, action: d.action, deployment: r.value.deploymentId, ...diff };
+  return r.ok ? ok(r.value.deploymentId) : r;
 }
 
 export const menderConfigModule = {

@@ -1,11 +1,11 @@
 /**
  * mender_facts: facts from the Mender server for every host of the task, in bulk. Sets the
  * `mender` fact (device type, installed image, subscription, check-in, deployments in flight,
- * configuration). A device the server does not know fails its host; the others go on.
+ * configuration). A device the server does not know (or has not accepted) is unreachable; the others go on.
  */
 import { z } from 'zod';
 import type { MenderClient } from '../../ota/client.js';
-import { deviceIdOf, onEachServer, failAll, unknownDevice, type Item, type Result_ } from './common.js';
+import { deviceIdOf, onEachServer, failAll, unreachableDevice, type Item, type Result_ } from './common.js';
 import { gatherFacts } from './gather.js';
 import { isGathered, markGathered, type MenderFacts } from './facts.js';
 
@@ -28,7 +28,8 @@ async function factsOn(client: MenderClient, items: Item<FactsArgs>[]): Promise<
   const out = new Map<string, Result_>();
   for (const i of items) {
     const f = g.value.facts.get(deviceIdOf(i));
-    if (!f) out.set(i.host, { failed: true, msg: unknownDevice(deviceIdOf(i), client) });
+    const unreachable = unreachableDevice(deviceIdOf(i), f, client);
+    if (unreachable || !f) out.set(i.host, unreachable!);
     else
       out.set(i.host, {
         changed: false,

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FleetError } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
-import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type Sink } from './common.js';
-import type { PlanEntry } from '../registry.js';
+import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type BatchTask } from './common.js';
+import type { Defer, PlanEntry } from '../registry.js';
 import { recentFailures } from './gather.js';
 import {
   catalog,
@@ -36,11 +36,7 @@ export const OsArgs = z.strictObject({
 const FAILURE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export type OsArgs = z.infer<typeof OsArgs>;
 
-async function osUpdateOn(
-  client: MenderClient,
-  items: Item<OsArgs>[],
-  task: { name: string; report: Sink },
-): Promise<Map<string, Result_>> {
+async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: BatchTask): Promise<Map<string, Result_>> {
   const known = await factsFor(client, items, false);
   if ('fatal' in known) return failAll(items, known.fatal);
   const byHost = new Map(items.map((i) => [i.host, i]));
@@ -58,8 +54,13 @@ async function osUpdateOn(
   decisions = redeployAfterAbort(decisions, aborts);
   for (const d of decisions) task.report.add(planEntry(d));
   const out = new Map(known.failed);
-  const live = items.filter((i) => writes(i)).length === items.length;
-  const writeFailures = live ? await apply(client, decisions, aborts, items[0].args) : new Map<string, Result_>();
+  const live = items.every((i) => writes(i));
+  const write = (only: ReadonlySet<string>) => applyFor(client, decisions, only, items[0].args);
+  const writeFailures = !live
+    ? new Map<string, Result_>()
+    : task.defer
+      ? deferWrite(task.defer, decisions, write)
+      : await apply(client, decisions, aborts, items[0].args);
   for (const d of decisions)
     out.set(d.host, withDiff(resultOf(d, writeFailures.get(d.device), live), d, byHost.get(d.host)!.ctx.diff === true));
   return out;
@@ -107,6 +108,46 @@ function heldWarning(d: Extract<OsDecision, { action: 'held' }>): string {
   const who = d.host === d.device ? d.host : `${d.host} (${d.device})`;
   const when = d.failedAt ? ` on ${d.failedAt}` : '';
   return `held back: ${who}: deployment ${d.deployment} of ${d.to} failed${when}; retry with: fleetplay run -e retry_failed=true`;
+}
+
+/** Hosts something is written for: a deployment, or an abort of one in flight. */
+const writesFor = (d: OsDecision): boolean =>
+  d.action === 'deploy' || d.action === 'abort' || ('abort' in d && d.abort.length > 0);
+
+/** The plan phase: the writes go to the engine, to be sent after the plan gate; no failures yet. */
+function deferWrite(
+  defer: Defer,
+  decisions: OsDecision[],
+  write: (only: ReadonlySet<string>) => Promise<Map<string, Result_>>,
+): Map<string, Result_> {
+  const hosts = decisions.filter(writesFor).map((d) => d.host);
+  if (hosts.length) {
+    const deploys = new Set(decisions.filter((d) => d.action === 'deploy').map((d) => d.to)).size;
+    const what = `${deploys} artifact${deploys === 1 ? '' : 's'}`;
+    defer({ hosts, changed: true, describe: `OS deployments of ${what} for ${hosts.length} devices`, run: write });
+  }
+  return new Map();
+}
+
+/**
+ * The apply phase for the hosts the gate let through: aborts planned again over them (a
+ * deployment is aborted whole only when every device of it is among them). Host → failure.
+ */
+async function applyFor(
+  client: MenderClient,
+  decisions: OsDecision[],
+  only: ReadonlySet<string>,
+  args: OsArgs,
+): Promise<Map<string, Result_>> {
+  const mine = decisions.filter((d) => only.has(d.host));
+  const aborts = planAborts(mine);
+  const failedDevices = await apply(client, redeployAfterAbort(mine, aborts), aborts, args);
+  const out = new Map<string, Result_>();
+  for (const d of mine) {
+    const f = failedDevices.get(d.device);
+    if (f) out.set(d.host, Object.assign({}, f, { action: d.action }));
+  }
+  return out;
 }
 
 /** Writes the plan; returns device → failure for the devices whose write failed. */

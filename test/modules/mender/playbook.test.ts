@@ -116,19 +116,23 @@ describe('mender modules in a playbook run', () => {
       const log = await srv.requests();
       expect(log.filter((x) => x.path.endsWith('/inventory/filters/search')).length).toBe(searches);
       expect(log.filter((x) => /deviceconfig\/configurations\/device\/[^/]+$/.test(x.path)).length).toBe(2);
-      // The deployment made between the two reads is in the facts either way: it is always read again.
-      expect(r.text).toContain(`"msg": "os-1.0 ['os-1.1'] 0"`);
+      // Plan, then apply: both reads see the server as the plan found it; the deployment is sent after them.
+      expect(r.text).toContain(`"msg": "os-1.0 [] 0"`);
       expect(r.text).toContain(`"msg": "os-1.1 [] 1"`);
+      const post = log.findIndex((x) => x.method === 'POST' && x.path.endsWith('/deployments/deployments'));
+      expect(post).toBe(log.length - 1);
+      expect(r.text).toMatch(/APPLY \[1 write for 1 devices\][^]*PLAY RECAP/);
     },
   );
 
-  test('dry-run reports what would change and writes nothing; an unknown device fails only its host', async () => {
+  test('dry-run reports what would change and writes nothing; an unknown device is unreachable, alone', async () => {
     const dir = fleetRepo(`    ${A}: {num: 1}\n    ${GHOST}: {num: 9}\n`);
     await srv.admin('DELETE', 'requests');
     const r = await run(dir, 'dry-run');
     expect(await writes()).toEqual([]);
-    expect(r.exitCode).toBe(2);
-    expect(r.recap[GHOST].failed).toBe(1);
+    // As ansible for a host it cannot reach: exit code 4, the host unreachable (not failed).
+    expect(r.exitCode).toBe(4);
+    expect([r.recap[GHOST].unreachable, r.recap[GHOST].failed]).toEqual([1, 0]);
     expect(r.recap[A].failed).toBe(0);
     const plan = r.report.plan.find((d) => d.host === A);
     expect([plan?.os.action, plan?.config.action]).toEqual(['deploy', 'set']);

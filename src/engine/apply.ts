@@ -1,0 +1,155 @@
+/**
+ * The apply phase of `--mode run`. The plan phase ran every task on every host with the modules'
+ * writes put off (registry.ts `Write`); here the plan gate (src/plan/gate.ts) decides, then the
+ * writes go in task order, in bulk as the modules made them. A host whose write fails is failed
+ * in the recap (from changed or ok) and gets none of its later writes.
+ */
+import { diagnostic } from '../log/index.js';
+import type { DeferredWrite, ModuleResult } from '../modules/registry.js';
+import type { ApplyOutcome } from '../plan/model.js';
+import { gate, type GateVerdict } from '../plan/gate.js';
+import type { MaxFailed } from '../monitor/classify.js';
+import type { Printer, Stats } from './output.js';
+import type { RunReport } from './report.js';
+
+/** A host's failure in the plan phase, for the list a failed plan prints. */
+export interface PlanFailure {
+  file: string;
+  line: number;
+  task: string;
+  host: string;
+  msg: string;
+}
+
+export interface ApplyInput {
+  writes: readonly DeferredWrite[];
+  verdict: GateVerdict;
+  /** Every host's counts (changed in place when a write fails). */
+  stats: ReadonlyMap<string, Stats>;
+  printer: Printer;
+}
+
+export interface Applied {
+  report: NonNullable<RunReport['apply']>;
+  /** What became of the write a task planned for a host. */
+  outcome(task: string, host: string): ApplyOutcome | undefined;
+}
+
+const key = (task: string, host: string) => `${task}\u0000${host}`;
+
+export async function applyWrites(i: ApplyInput): Promise<Applied> {
+  const outcomes = new Map<string, ApplyOutcome>();
+  for (const w of i.writes) for (const h of w.hosts) outcomes.set(key(w.task, h), { status: 'not-sent' });
+  const failed: Record<string, string> = {};
+  const devices = new Set<string>();
+  if (i.verdict.apply) {
+    const skip = new Set(i.verdict.skip);
+    const todo = i.writes.filter((w) => w.hosts.some((h) => !skip.has(h)));
+    for (const w of todo) for (const h of w.hosts) if (!skip.has(h)) devices.add(h);
+    i.printer.banner(`APPLY [${todo.length} write${todo.length === 1 ? '' : 's'} for ${devices.size} devices]`);
+    for (const w of todo) await send(w, skip, i, outcomes, failed);
+    i.printer.flush();
+  }
+  return {
+    report: { applied: i.verdict.apply, writes: i.writes.length, devices: devices.size, failed },
+    outcome: (task, host) => outcomes.get(key(task, host)),
+  };
+}
+
+/** One write for the hosts not skipped; its failures fail their hosts (and skip their later writes). */
+async function send(
+  w: DeferredWrite,
+  skip: Set<string>,
+  i: ApplyInput,
+  outcomes: Map<string, ApplyOutcome>,
+  failed: Record<string, string>,
+): Promise<void> {
+  const hosts = new Set(w.hosts.filter((h) => !skip.has(h)));
+  let results: Map<string, ModuleResult>;
+  try {
+    results = await w.run(hosts);
+  } catch (e) {
+    const msg = `${w.describe}: ${(e as Error).message}`;
+    results = new Map([...hosts].map((h) => [h, { failed: true, msg }]));
+  }
+  for (const h of hosts) {
+    const r = results.get(h);
+    if (!r?.failed) {
+      outcomes.set(key(w.task, h), { status: 'sent' });
+      continue;
+    }
+    const msg = typeof r.msg === 'string' ? r.msg : `${w.describe} failed`;
+    outcomes.set(key(w.task, h), { status: 'failed', error: msg });
+    failed[h] = msg;
+    skip.add(h);
+    i.printer.result('fatal', h, { ...r, changed: false }, {});
+    const s = i.stats.get(h);
+    if (s) moveToFailed(s, w.changed);
+  }
+}
+
+/** The recap as if the task had failed on the host: not ok (nor changed) any more. */
+function moveToFailed(s: Stats, changed: boolean): void {
+  s.ok = Math.max(0, s.ok - 1);
+  if (changed) s.changed = Math.max(0, s.changed - 1);
+  s.failed++;
+}
+
+/** A failed plan: the banner, then every failure with file:line, host and message (annotated in Actions). */
+export function printPlanFailed(
+  printer: Printer,
+  verdict: Extract<GateVerdict, { apply: false }>,
+  failures: readonly PlanFailure[],
+  env: NodeJS.ProcessEnv | undefined,
+): void {
+  printer.banner('PLAN FAILED: nothing was written');
+  printer.line(`${verdict.why}:`);
+  const failedHosts = new Set(verdict.failed);
+  for (const f of failures.filter((x) => failedHosts.has(x.host)))
+    printer.line(
+      diagnostic(
+        { code: 'plan.failed', message: `${f.host}: ${f.task}: ${f.msg}`, file: f.file, line: f.line },
+        { prefix: '  ', env },
+      ),
+    );
+  printer.flush();
+}
+
+/** What the plan phase left (the engine's fields). */
+export interface Planned {
+  writes: readonly DeferredWrite[];
+  failures: readonly PlanFailure[];
+  errors: readonly unknown[];
+  /** Hosts with at least one result (the recap's), with their counts. */
+  stats: ReadonlyMap<string, Stats>;
+  plan: { task: string; host: string; apply?: ApplyOutcome }[];
+}
+
+export interface GateOptions {
+  maxFailed?: MaxFailed;
+  maxFailPercentage?: number;
+  printer: Printer;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The gate and the apply phase. A playbook that put no write off (nothing it runs writes, or
+ * check mode) prints exactly what ansible-playbook prints: no gate, no APPLY banner.
+ */
+export async function gateAndApply(p: Planned, o: GateOptions): Promise<RunReport['apply']> {
+  if (!p.writes.length) return undefined;
+  const hosts: Record<string, Stats> = Object.fromEntries(p.stats);
+  const verdict = gate({
+    hosts,
+    maxFailed: o.maxFailed,
+    maxFailPercentage: o.maxFailPercentage,
+    errors: p.errors.length,
+  });
+  if (!verdict.apply) printPlanFailed(o.printer, verdict, p.failures, o.env);
+  const applied = await applyWrites({ writes: p.writes, verdict, stats: p.stats, printer: o.printer });
+  for (const e of p.plan) {
+    const outcome = applied.outcome(e.task, e.host);
+    if (outcome) e.apply = outcome;
+  }
+  return applied.report;
+}
