@@ -46,7 +46,7 @@ export async function applyWrites(i: ApplyInput): Promise<Applied> {
     const skip = new Set(i.verdict.skip);
     const todo = i.writes.filter((w) => w.hosts.some((h) => !skip.has(h)));
     for (const w of todo) for (const h of w.hosts) if (!skip.has(h)) devices.add(h);
-    i.printer.banner(`APPLY [${todo.length} write${todo.length === 1 ? '' : 's'} for ${devices.size} devices]`);
+    i.printer.phase(`APPLY [${todo.length} write${todo.length === 1 ? '' : 's'} for ${devices.size} devices]`);
     for (const w of todo) await send(w, skip, i, outcomes, failed);
     i.printer.flush();
   }
@@ -84,15 +84,16 @@ async function send(
     skip.add(h);
     i.printer.result('fatal', h, { ...r, changed: false }, {});
     const s = i.stats.get(h);
-    if (s) moveToFailed(s, w.changed);
+    if (s) moveToFailed(s, w.changed, r.unreachable === true);
   }
 }
 
-/** The recap as if the task had failed on the host: not ok (nor changed) any more. */
-function moveToFailed(s: Stats, changed: boolean): void {
+/** The recap as if the task had failed on the host (or not reached the server): not ok (nor changed) any more. */
+function moveToFailed(s: Stats, changed: boolean, unreachable: boolean): void {
   s.ok = Math.max(0, s.ok - 1);
   if (changed) s.changed = Math.max(0, s.changed - 1);
-  s.failed++;
+  if (unreachable) s.unreachable++;
+  else s.failed++;
 }
 
 /** A failed plan: the banner, then every failure with file:line, host and message (annotated in Actions). */
@@ -102,7 +103,7 @@ export function printPlanFailed(
   failures: readonly PlanFailure[],
   env: NodeJS.ProcessEnv | undefined,
 ): void {
-  printer.banner('PLAN FAILED: nothing was written');
+  printer.phase('PLAN FAILED: nothing was written');
   printer.line(`${verdict.why}:`);
   const failedHosts = new Set(verdict.failed);
   for (const f of failures.filter((x) => failedHosts.has(x.host)))

@@ -107,6 +107,12 @@ export class Printer {
     this.write(`\n${msg} ${'*'.repeat(stars)}\n`);
   }
 
+  /** A phase of the run after the plays (APPLY, PLAN FAILED): no task banner still pending is shown under it. */
+  phase(msg: string): void {
+    this.pending = undefined;
+    this.banner(msg);
+  }
+
   play(name: string): void {
     this.pending = undefined;
     this.banner(`PLAY [${name}]`);

@@ -212,13 +212,15 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   for (const e of engine.errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
   const anyFailed = Object.values(recap).some((s) => s.failed > 0);
   const unreachable = Object.values(recap).some((s) => s.unreachable > 0);
+  // A failed host outranks an unreachable one (ansible says 4 first): the repository's failure is
+  // the one to fix, a device the OTA server does not know does not hide it.
   const exitCode =
     engine.errors.length && !anyFailed
       ? ExitCode.usage
-      : unreachable
-        ? ExitCode.otaUnreachable
-        : anyFailed
-          ? ExitCode.hostFailed
+      : anyFailed
+        ? ExitCode.hostFailed
+        : unreachable
+          ? ExitCode.otaUnreachable
           : ExitCode.ok;
   const finished = new Date();
   Object.assign(report, {

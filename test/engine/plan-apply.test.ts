@@ -214,3 +214,46 @@ describe('plan, then apply: unreachable devices', () => {
     expect(writes.filter((w) => JSON.stringify(w.body ?? '').includes(DEV.legacy))).toEqual([]);
   });
 });
+
+describe('plan, then apply: the apply phase', () => {
+  /** A last task of the sample playbook: each device joins its stage's group, a write `uri` defers. */
+  const joinGroup = (expect204Unless: string) => `
+- name: Join the stage's group
+  uri:
+    url: "{{ mender_server }}/api/management/v1/inventory/devices/{{ mender.id }}/group"
+    method: PUT
+    headers: {Authorization: "Bearer {{ lookup('env', 'MENDER_ACCESS_TOKEN') }}"}
+    body_format: json
+    body: {group: production}
+    status_code: "{{ 299 if inventory_hostname == '${expect204Unless}' else 204 }}"
+`;
+
+  it('a write that fails in the apply phase fails its host; the next run plans from what was sent', async () => {
+    const tasks = 'playbooks/roles/config_update/tasks/main.yml';
+    release({ [tasks]: edited(tasks, (t) => t + joinGroup(NAME.runner)) });
+    const first = await runIn(fleet.repo, fleet.srv, { branch: 'production' });
+    expect(first.exitCode).toBe(ExitCode.hostFailed);
+    expect(failedNames(first)).toEqual([NAME.runner]);
+    expect(first.text).toMatch(
+      new RegExp(
+        `APPLY \\[\\d+ writes for 5 devices\\][^]*fatal: \\[${NAME.runner}\\]: FAILED! => .*Status code was 204 and not \\[299\\]`,
+      ),
+    );
+    expect(first.report.apply?.failed[NAME.runner]).toMatch(/Status code was 204/);
+    // Writes go in task order: the runner's OS and configuration were sent before its group write failed.
+    const deployed = (await serverWrites(fleet.srv)).filter(
+      (w) => w.method === 'POST' && w.path.endsWith('/deployments/deployments'),
+    );
+    expect(deployed.flatMap((w) => (w.body as { devices: string[] }).devices).sort()).toEqual([...PRODUCTION].sort());
+
+    // The next run reads what the first one sent: deployments in flight are waited for, nothing twice.
+    await fleet.srv.admin('DELETE', 'requests');
+    release({ [tasks]: edited(tasks, (t) => t.slice(0, t.indexOf("\n- name: Join the stage's group"))) });
+    const second = await runIn(fleet.repo, fleet.srv, { branch: 'production' });
+    expect(second.exitCode).toBe(ExitCode.ok);
+    expect(await serverWrites(fleet.srv)).toEqual([]);
+    expect(second.report.plan.filter((p) => PRODUCTION.includes(p.device_id as never)).map((p) => p.os.action)).toEqual(
+      PRODUCTION.map(() => 'wait'),
+    );
+  });
+});

@@ -135,8 +135,9 @@ describe('a bulk module call is prepared as a per-host one', () => {
     const srv = await server();
     const keywords = '      environment:\n        MENDER_ACCESS_TOKEN: "{{ host_token }}"\n';
     const r = await run(srv, osPlaybook('', keywords), { MENDER_SERVER_URL: srv.url });
-    // imx-c's token is refused: only pi-a's device is deployed to.
-    expect(await osWrites(srv)).toEqual([['os-1.1', [A]]]);
+    // imx-c's token is refused: the plan fails closed, nothing is written (pi-a was planned with its own token).
+    expect(await osWrites(srv)).toEqual([]);
+    expect(r.text).toContain('PLAN FAILED: nothing was written');
     expect([r.recap['pi-a'].changed, r.recap['pi-a'].failed]).toEqual([1, 0]);
     expect(r.recap['imx-c'].failed + r.recap['imx-c'].unreachable).toBe(1);
     expect(r.text).toMatch(/token wrong or lacking permission/);
