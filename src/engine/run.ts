@@ -6,14 +6,10 @@ import { dirname, resolve } from 'node:path';
 import { err, ExitCode, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import { maskDeep, printDiagnostic, useColor } from '../log/index.js';
-import '../modules/builtin/index.js';
-import {
-  closeMenderSessions,
-  configureMenderServer,
-  menderFatalError,
-  menderRequestStats,
-} from '../modules/mender/index.js';
-import type { RunMode } from '../modules/registry.js';
+import '../modules/index.js';
+import { registeredServices, type RunMode } from '../modules/registry.js';
+import { OtaStats, type OtaStatsSnapshot } from '../ota/stats.js';
+import { RunContext, type RunSettings } from '../run/context.js';
 import { buildPlan, FailureLog, makesPlan, renderText } from '../plan/index.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './strategy.js';
@@ -61,8 +57,6 @@ export interface RunOptions {
   commit?: string | null;
   /** `--max-failed N|P%`: failed hosts the plan gate accepts in `--mode run` (above max_fail_percentage). */
   maxFailed?: MaxFailed;
-  /** The OTA client fills these in after the run. */
-  apiCounts?: () => { requests: number; byEndpoint: Record<string, number> };
   templar?: Templar;
 }
 
@@ -71,6 +65,8 @@ export interface RunResult {
   recap: Record<string, Stats>;
   report: RunReport;
   errors: FleetError[];
+  /** Requests the run's modules made to OTA servers (its services' sessions; none when it stopped before running). */
+  api: OtaStatsSnapshot;
   /** The OTA error that stopped the run's requests (unreachable server, refused token, bad URL), if any. */
   otaError?: FleetError;
 }
@@ -128,7 +124,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     for (const e of errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
     report.errors = errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint }));
     if (o.report && writable) writeReport(o.report, report);
-    return { exitCode: ExitCode.usage, recap: {}, report, errors };
+    return { exitCode: ExitCode.usage, recap: {}, report, errors, api: new OtaStats().snapshot() };
   };
   let mark = Date.now();
   const lap = () => -mark + (mark = Date.now());
@@ -157,6 +153,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     verbosity: o.verbosity ?? 0,
     ...displayFromEnv(o.env ?? process.env),
   });
+  // The run's own services (OTA sessions, counters, the fatal error): no module globals.
+  const run = new RunContext(runSettings(o, inv.value), registeredServices());
   const engine = new Engine({
     playbook: pb.value,
     inventory: inv.value,
@@ -180,8 +178,8 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     onRecord: recorder(o, sink, kept),
     onFailure: failures.add,
     startAt: o.startAtTask !== undefined ? startAtMatcher(o.startAtTask) : undefined,
+    run,
   });
-  configureMenderServer(serverSettings(o, inv.value));
   try {
     await engine.run();
     report.apply = await gateAndApply(
@@ -196,8 +194,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     );
   } catch (e) {
     if (sink !== o.results) sink?.discard();
+    run.close();
     throw e;
   }
+  // Every request is sent by now: the run's sessions end with it (sockets closed).
+  const api = run.stats();
+  const otaError = run.fatal();
+  run.close();
   report.timings.runMs = lap();
   const recap: Record<string, Stats> = Object.fromEntries(recapStats(engine.states));
   printer.recap(new Map(Object.entries(recap)));
@@ -231,14 +234,11 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     devices,
     results: groupResults(kept),
     plan: plan?.devices ?? [],
-    api: o.apiCounts?.() ?? menderApi(),
+    api: { requests: api.requests, byEndpoint: api.byEndpoint },
     errors: engine.errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint })),
   });
-  const otaError = menderFatalError();
-  // The run's OTA sessions end with it: sockets closed, counters and errors not carried over.
-  closeMenderSessions();
   if (o.report) writeReport(o.report, report, sink);
-  return { exitCode, recap, report, errors: engine.errors, ...(otaError ? { otaError } : {}) };
+  return { exitCode, recap, report, errors: engine.errors, api, ...(otaError ? { otaError } : {}) };
 }
 
 /** The hosts of the recap: those with at least one result, as in ansible. */
@@ -252,14 +252,15 @@ function maxFailPercentage(pb: Playbook): number | undefined {
   return pcts.length ? Math.min(...pcts) : undefined;
 }
 
-/** The run's say on the OTA server URL, for the mender_* modules (not variables a play could see or shadow). */
-function serverSettings(o: RunOptions, inv: Inventory) {
+/** The run's settings for its services: flags, not variables a play could see or shadow. */
+function runSettings(o: RunOptions, inv: Inventory): RunSettings {
   return {
     server: o.server,
-    extraServer: o.extraVars?.mender_server,
+    extraVars: o.extraVars ?? {},
+    env: o.env ?? process.env,
     // A file is named only when the host's value is the inventory's (play vars may override it).
-    varsFrom: (host: string, value: unknown) => {
-      const origin = inv.varOrigin(host, 'mender_server');
+    varOrigin: (host, name, value) => {
+      const origin = inv.varOrigin(host, name);
       return origin && origin.value === value ? origin.source : undefined;
     },
   };
@@ -284,10 +285,4 @@ function recorder(
     if (o.recordResults) kept.push(maskDeep(r));
     o.onRecord?.(r);
   };
-}
-
-/** Requests the mender_* modules made this run, per endpoint. */
-function menderApi(): RunReport['api'] {
-  const s = menderRequestStats();
-  return { requests: s.requests, byEndpoint: s.byEndpoint };
 }

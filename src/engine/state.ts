@@ -10,6 +10,7 @@ import type { Play, Playbook, TaskNode } from './model.js';
 import type { Printer, Stats } from './output.js';
 import type { TaskRecord } from './report.js';
 import type { TagFilter } from './tags.js';
+import type { RunContext } from '../run/context.js';
 
 export interface HostState {
   name: string;
@@ -49,6 +50,8 @@ export interface EngineOptions {
   onFailure?: (f: Pick<TaskRecord, 'host' | 'action' | 'result'>) => void;
   /** --start-at-task: tasks are skipped until the first one this matches (handlers aside). */
   startAt?: (t: TaskNode) => boolean;
+  /** The run's services (OTA sessions and their counters), handed to every module call. */
+  run?: RunContext;
 }
 
 export interface PlayState {

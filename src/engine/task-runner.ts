@@ -45,7 +45,7 @@ export class TaskRunner {
     private readonly plan: (PlanEntry & { task: string })[],
     writes: DeferredWrite[],
   ) {
-    this.env = { templar: o.templar, checkMode: o.checkMode, diff: o.diff, mode: o.mode, env: o.env };
+    this.env = { templar: o.templar, checkMode: o.checkMode, diff: o.diff, mode: o.mode, env: o.env, run: o.run };
     // The plan phase of --mode run: modules hand their writes over (src/engine/apply.ts sends them).
     if (o.mode === 'run' && !o.checkMode)
       this.env.defer = (t) => (w) => writes.push({ ...w, task: taskName(t), file: t.file, line: t.line });

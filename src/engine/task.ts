@@ -15,6 +15,7 @@ import {
 } from '../modules/registry.js';
 import { asList } from './keywords.js';
 import type { TaskNode } from './model.js';
+import type { RunContext } from '../run/context.js';
 
 export const OMIT = '__omit_place_holder__fleetplay';
 
@@ -26,6 +27,8 @@ export interface TaskEnv {
   env: NodeJS.ProcessEnv;
   /** The plan phase of `--mode run`: where a task's modules put their writes (src/engine/apply.ts). */
   defer?: (t: TaskNode) => Defer;
+  /** The run's services (OTA sessions): handed to every module call. */
+  run?: RunContext;
 }
 
 export interface ItemOutcome {
@@ -109,6 +112,7 @@ export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, h
     line: t.line,
     task: t.name,
     defer: env.defer?.(t),
+    run: env.run,
   };
   try {
     const parsed = mod.args.safeParse(templateArgs(t, vars, env, host, mod.rawArgs === true));

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { Templar, Vars } from '../template/index.js';
 import { shortName } from '../plugins/fqcn.js';
+import type { RunContext, ServiceDef } from '../run/context.js';
 
 export type RunMode = 'run' | 'dry-run' | 'dry-run-debug';
 
@@ -28,6 +29,8 @@ export interface HostContext {
    * and returns the result it will have. Absent (a direct caller, check mode): it writes at once.
    */
   defer?: Defer;
+  /** The run this call belongs to: its services (OTA sessions), not module globals. */
+  run?: RunContext;
 }
 
 /**
@@ -135,4 +138,15 @@ export function getModule(name: string): ModuleDef<any> | undefined {
 
 export function moduleNames(): string[] {
   return [...new Set([...modules.values()].map((m) => m.name))].sort();
+}
+
+const services = new Map<string, ServiceDef>();
+
+/** A plugin's per-run state (its sessions, counters): every run context starts one of each. */
+export function registerService(def: ServiceDef): void {
+  services.set(def.name, def);
+}
+
+export function registeredServices(): ServiceDef[] {
+  return [...services.values()];
 }

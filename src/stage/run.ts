@@ -10,13 +10,11 @@ import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../en
 import { currentStage } from '../git/index.js';
 import { appendStepSummary } from '../github/index.js';
 import { log, printDiagnostic, registerSecretsFromEnv } from '../log/index.js';
-import { menderRequestStats } from '../modules/mender/index.js';
-import { exitCodeFor } from '../ota/index.js';
-import type { OtaStatsSnapshot } from '../ota/index.js';
+import { exitCodeFor, OtaStats } from '../ota/index.js';
 import { apiCounts } from './api.js';
 import { stageReport, StageReport, summaryMarkdown } from './summary.js';
 
-export interface StageRunOptions extends Omit<RunOptions, 'branch' | 'commit' | 'apiCounts'> {
+export interface StageRunOptions extends Omit<RunOptions, 'branch' | 'commit'> {
   /** `--branch`: the stage branch when git cannot tell (or to override it). */
   branch?: string;
   /** The fleet repository checkout (default: the current directory). */
@@ -59,7 +57,6 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const { branch, commit } = st.value;
   // Results stream to the report file while the playbook runs; the report is finished below.
   const sink = o.report ? new ResultsFile(o.report) : undefined;
-  let ota: OtaStatsSnapshot | undefined;
   const stageVars = {
     ...(branch ? { fleetplay_branch: branch } : {}),
     ...(commit ? { fleetplay_commit: commit } : {}),
@@ -72,16 +69,12 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     extraVars: { ...(o.extraVars ?? {}), ...stageVars },
     report: undefined,
     results: sink,
-    // Taken before the engine closes the run's OTA sessions.
-    apiCounts: () => {
-      ota = menderRequestStats();
-      return { requests: ota.requests, byEndpoint: ota.byEndpoint };
-    },
   }).catch((e: unknown) => {
     sink?.discard();
     throw e;
   });
-  r.report.api = apiCounts(ota ?? menderRequestStats(), Object.keys(r.recap).length);
+  // The run's own request counts, from its result (its sessions are closed by now).
+  r.report.api = apiCounts(r.api, Object.keys(r.recap).length);
   if (r.otaError) withFatal(r, r.otaError, stdout, o.env);
   const stage = stageReport(r.report);
   r.report.stage = stage;
@@ -113,5 +106,5 @@ function usageFailure(o: StageRunOptions, e: FleetError): StageRunResult {
   const stage = stageReport(report);
   report.stage = stage;
   if (o.report) writeReport(o.report, report);
-  return { exitCode: ExitCode.usage, recap: {}, report, errors: [e], stage };
+  return { exitCode: ExitCode.usage, recap: {}, report, errors: [e], stage, api: new OtaStats().snapshot() };
 }

@@ -10,7 +10,8 @@ import type { MenderClient } from '../../ota/client.js';
 import type { Defer, PlanSink } from '../registry.js';
 import { gatherFacts } from './gather.js';
 import { isGathered, MenderFacts } from './facts.js';
-import { menderClient, noteFatal } from './session.js';
+import type { RunContext } from '../../run/context.js';
+import { menderService, type MenderSessions } from './session.js';
 
 export interface Item<A> {
   host: string;
@@ -23,6 +24,8 @@ export interface Item<A> {
     env?: NodeJS.ProcessEnv;
     /** Renders `mender_server` when it is a template (the engine passes its templar). */
     templar?: Pick<Templar, 'isTemplate' | 'template'>;
+    /** The run (the engine's): its Mender sessions, request counts and fatal error. */
+    run?: RunContext;
   };
 }
 
@@ -56,17 +59,51 @@ export function writes(item: Item<unknown>): boolean {
 }
 
 /**
+ * The error a failure result came from, under a symbol: copied with the result (spread,
+ * Object.assign), invisible to JSON, read by onEachServer to note the run's fatal error.
+ */
+const ERROR = Symbol('fleetError');
+
+/**
  * A host's result for an OTA error. An unreachable server marks the host unreachable, which the
  * engine turns into exit code 4.
  */
 export function failure(e: FleetError): Result_ {
-  noteFatal(e);
   return {
     failed: true,
     msg: formatError(e),
     error_code: e.code,
     ...(exitCodeFor(e) === ExitCode.otaUnreachable ? { unreachable: true } : {}),
+    [ERROR]: e,
   };
+}
+
+/** The run's fatal error (a refused token…) noted from the failures among `results`; `results` as given. */
+function noteFailures<M extends Map<string, { failed?: boolean }>>(sessions: MenderSessions, results: M): M {
+  for (const r of results.values()) {
+    const e = r.failed ? ((r as Record<symbol, unknown>)[ERROR] as FleetError | undefined) : undefined;
+    if (e) sessions.noteFatal(e);
+  }
+  return results;
+}
+
+/** The run's Mender sessions: every engine call carries its run; a direct caller must give one. */
+function sessionsOf(items: Item<unknown>[]): MenderSessions {
+  const run = items[0]?.ctx.run;
+  if (!run) throw new Error('mender_* modules need the run context (ctx.run) of their caller');
+  return run.service(menderService);
+}
+
+/** The task with its deferred writes' results noted too (they fail in the apply phase). */
+function noting<T extends unknown[]>(sessions: MenderSessions, task: T): T {
+  const t = task[0] as BatchTask | undefined;
+  if (!t?.defer) return task;
+  const defer = t.defer;
+  const wrapped: BatchTask = {
+    ...t,
+    defer: (w) => defer({ ...w, run: async (hosts) => noteFailures(sessions, await w.run(hosts)) }),
+  };
+  return [wrapped, ...task.slice(1)] as T;
 }
 
 export function failAll(items: Item<unknown>[], e: FleetError): Map<string, Result_> {
@@ -83,21 +120,24 @@ type Results = Promise<Map<string, Result_>>;
 export function onEachServer<A, T extends unknown[]>(
   run: (client: MenderClient, items: Item<A>[], ...task: T) => Results,
 ): (items: Item<A>[], ...task: T) => Results {
-  return async (items, ...task) => {
+  return async (items, ...given) => {
+    if (items.length === 0) return new Map();
+    const sessions = sessionsOf(items);
+    const task = noting(sessions, given);
     const out = new Map<string, Result_>();
-    const groups = byServer(items, out);
+    const groups = byServer(items, out, sessions);
     // The usual fleet: one server, every host on it. Its results as they are, not copied into a
     // second map of 100k entries (garbage that lives until the next full GC).
     if (groups.size === 1 && out.size === 0) {
       const [[client, group]] = groups;
-      return run(client, group, ...task);
+      return noteFailures(sessions, await run(client, group, ...task));
     }
     for (const [client, group] of groups) for (const [host, r] of await run(client, group, ...task)) out.set(host, r);
-    return out;
+    return noteFailures(sessions, out);
   };
 }
 
-type Resolved = ReturnType<typeof menderClient>;
+type Resolved = ReturnType<MenderSessions['client']>;
 
 /**
  * One client resolution per distinct server settings: `mender_server` and `mender_api` by value (an
@@ -110,6 +150,8 @@ class Resolutions {
   private readonly byServer = new Map<unknown, Map<unknown, Map<string, Resolved>>>();
   private readonly envKeys = new Map<NodeJS.ProcessEnv, string>();
 
+  constructor(private readonly sessions: MenderSessions) {}
+
   get(server: unknown, api: unknown, env: NodeJS.ProcessEnv, host: string): Resolved {
     let byApi = this.byServer.get(server);
     if (!byApi) this.byServer.set(server, (byApi = new Map<unknown, Map<string, Resolved>>()));
@@ -117,7 +159,7 @@ class Resolutions {
     if (!byEnv) byApi.set(api, (byEnv = new Map<string, Resolved>()));
     const key = this.envKey(env);
     let c = byEnv.get(key);
-    if (!c) byEnv.set(key, (c = menderClient({ mender_server: server, mender_api: api }, env, host)));
+    if (!c) byEnv.set(key, (c = this.sessions.client({ mender_server: server, mender_api: api }, env, host)));
     return c;
   }
 
@@ -130,9 +172,13 @@ class Resolutions {
 }
 
 /** Items grouped by their server's client; a host whose server cannot be used gets its failure in `failed`. */
-function byServer<A>(items: Item<A>[], failed: Map<string, Result_>): Map<MenderClient, Item<A>[]> {
+function byServer<A>(
+  items: Item<A>[],
+  failed: Map<string, Result_>,
+  sessions: MenderSessions,
+): Map<MenderClient, Item<A>[]> {
   const groups = new Map<MenderClient, Item<A>[]>();
-  const resolutions = new Resolutions();
+  const resolutions = new Resolutions(sessions);
   for (const i of items) {
     const vars = serverVars(i);
     if (!vars.ok) {

@@ -1,12 +1,14 @@
 /**
- * One Mender client per server and credentials for the whole run, shared by the mender_*
- * modules, so request counters add up per run and a refused token stops every later write.
+ * The Mender plugin's state for one run (a service of the run context, src/run): one client per
+ * server and credentials, shared by the mender_* modules, so request counters add up per run and
+ * a refused token stops every later write of that run, and of no other.
  */
 import { z } from 'zod';
 import { err, fleetError, ok, type FleetError, type Result } from '../../errors/index.js';
 import { MenderClient, type ClientOptions } from '../../ota/client.js';
 import { resolveEndpoint } from '../../ota/config.js';
-import type { OtaStatsSnapshot } from '../../ota/stats.js';
+import { OtaStats, type OtaStatsSnapshot } from '../../ota/stats.js';
+import type { RunService, RunSettings, ServiceDef } from '../../run/context.js';
 
 /** Tuning from the `mender_api` variable (group_vars/all.yml), all optional. */
 export const MenderApiVars = z
@@ -20,77 +22,17 @@ export const MenderApiVars = z
   })
   .optional();
 
-const sessions = new Map<string, MenderClient>();
-let firstFatal: FleetError | undefined;
-
-/** Options given by the program (tests, the CLI) that beat the play's variables. */
-let overrides: ClientOptions & { server?: string; token?: string } = {};
-
-export function configureMender(o: ClientOptions & { server?: string; token?: string }): void {
-  overrides = o;
-}
-
 /**
  * What the run knows of the server URL besides a host's variables: `--server`, `-e mender_server`
- * and where each host's `mender_server` is set. Given by the run (src/engine/run.ts), not as
- * variables: a flag is no fact a play could read or shadow.
+ * and where each host's `mender_server` is set. Given by the run, not as variables: a flag is no
+ * fact a play could read or shadow. Tests add client options and a token (they beat the play's).
  */
-export interface MenderRunServer {
+export interface MenderRunServer extends ClientOptions {
   server?: string;
+  token?: string;
   extraServer?: unknown;
   /** Where the host's `mender_server` of this value is set, when the inventory sets it. */
   varsFrom?: (host: string, value: unknown) => string | undefined;
-}
-
-let runServer: MenderRunServer = {};
-
-export function configureMenderServer(o: MenderRunServer): void {
-  runServer = o;
-}
-
-/** The client for a host: its server is chosen by src/ota/server-url.ts from the run's and the host's settings. */
-export function menderClient(
-  vars: Record<string, unknown>,
-  env: NodeJS.ProcessEnv = process.env,
-  host?: string,
-): Result<MenderClient> {
-  const ep = resolveEndpoint({
-    server: overrides.server ?? runServer.server,
-    extraServer: runServer.extraServer,
-    token: overrides.token,
-    vars,
-    varsFrom: host === undefined ? undefined : runServer.varsFrom?.(host, vars.mender_server),
-    env,
-  });
-  if (!ep.ok) return ep;
-  const tuning = MenderApiVars.safeParse(vars.mender_api);
-  if (!tuning.success) {
-    const issue = tuning.error.issues[0];
-    return err(
-      fleetError(
-        'mender.bad-api-vars',
-        `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
-        { hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms' },
-      ),
-    );
-  }
-  const auth = ep.value.auth;
-  const key = `${ep.value.url} ${auth.kind === 'token' ? auth.token : `${auth.user}:${auth.password}`}`;
-  let c = sessions.get(key);
-  if (!c) {
-    const t = tuning.data ?? {};
-    c = new MenderClient(ep.value, {
-      concurrency: t.concurrency,
-      rps: t.rps,
-      timeoutMs: t.timeout_ms,
-      maxRetries: t.max_retries,
-      baseDelayMs: t.base_delay_ms,
-      maxDelayMs: t.max_delay_ms,
-      ...overrides,
-    });
-    sessions.set(key, c);
-  }
-  return ok(c);
 }
 
 const FATAL = new Set([
@@ -104,36 +46,83 @@ const FATAL = new Set([
   'ota.not-mender',
 ]);
 
-/** Remembers the first error that ends the run (unreachable server, refused token); others are per host. */
-export function noteFatal(e: FleetError): void {
-  if (FATAL.has(e.code)) firstFatal ??= e;
-}
+export class MenderSessions implements RunService {
+  private readonly clients = new Map<string, MenderClient>();
+  private firstFatal: FleetError | undefined;
 
-/** The first fatal OTA error of the run; the CLI maps it to an exit code with `exitCodeFor`. */
-export function menderFatalError(): FleetError | undefined {
-  return firstFatal;
-}
+  constructor(private readonly run: MenderRunServer = {}) {}
 
-/** Requests of the run, summed over every server used: for the report. */
-export function menderRequestStats(): OtaStatsSnapshot {
-  const total: OtaStatsSnapshot = { requests: 0, retries: 0, byEndpoint: {}, retriesByEndpoint: {}, outcomes: {} };
-  for (const c of sessions.values()) {
-    const s = c.stats.snapshot();
-    total.requests += s.requests;
-    total.retries += s.retries;
-    for (const [k, v] of Object.entries(s.byEndpoint)) total.byEndpoint[k] = (total.byEndpoint[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(s.retriesByEndpoint))
-      total.retriesByEndpoint[k] = (total.retriesByEndpoint[k] ?? 0) + v;
-    for (const [k, v] of Object.entries(s.outcomes)) total.outcomes[k] = (total.outcomes[k] ?? 0) + v;
+  /** The client for a host: its server is chosen by src/ota/server-url.ts from the run's and the host's settings. */
+  client(vars: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env, host?: string): Result<MenderClient> {
+    const { server, token, extraServer, varsFrom, ...options } = this.run;
+    const ep = resolveEndpoint({
+      server,
+      extraServer,
+      token,
+      vars,
+      varsFrom: host === undefined ? undefined : varsFrom?.(host, vars.mender_server),
+      env,
+    });
+    if (!ep.ok) return ep;
+    const tuning = MenderApiVars.safeParse(vars.mender_api);
+    if (!tuning.success) return err(badTuning(tuning.error.issues[0]));
+    const auth = ep.value.auth;
+    const key = `${ep.value.url} ${auth.kind === 'token' ? auth.token : `${auth.user}:${auth.password}`}`;
+    let c = this.clients.get(key);
+    if (!c) {
+      const t = tuning.data ?? {};
+      c = new MenderClient(ep.value, {
+        concurrency: t.concurrency,
+        rps: t.rps,
+        timeoutMs: t.timeout_ms,
+        maxRetries: t.max_retries,
+        baseDelayMs: t.base_delay_ms,
+        maxDelayMs: t.max_delay_ms,
+        ...options,
+      });
+      this.clients.set(key, c);
+    }
+    return ok(c);
   }
-  return total;
+
+  /** Remembers the first error that ends the run (unreachable server, refused token); others are per host. */
+  noteFatal(e: FleetError): void {
+    if (FATAL.has(e.code)) this.firstFatal ??= e;
+  }
+
+  /** The first fatal OTA error of the run; the CLI maps it to an exit code with `exitCodeFor`. */
+  fatal(): FleetError | undefined {
+    return this.firstFatal;
+  }
+
+  /** Requests of the run, summed over every server used: for the report. */
+  stats(): OtaStatsSnapshot {
+    const total = new OtaStats();
+    for (const c of this.clients.values()) total.merge(c.stats.snapshot());
+    return total.snapshot();
+  }
+
+  /** Closes the run's sockets. */
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+  }
 }
 
-/** Ends the run's sessions (closes sockets, forgets counters and errors). */
-export function closeMenderSessions(): void {
-  for (const c of sessions.values()) c.close();
-  sessions.clear();
-  firstFatal = undefined;
-  overrides = {};
-  runServer = {};
+function badTuning(issue: z.core.$ZodIssue | undefined): FleetError {
+  return fleetError(
+    'mender.bad-api-vars',
+    `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
+    { hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms' },
+  );
 }
+
+/** The plugin's lifecycle in a run: the run's `--server`, `-e mender_server` and the inventory's origins. */
+export const menderService: ServiceDef<MenderSessions> = {
+  name: 'mender',
+  start: (s: RunSettings) =>
+    new MenderSessions({
+      server: s.server,
+      extraServer: s.extraVars.mender_server,
+      varsFrom: s.varOrigin && ((host, value) => s.varOrigin!(host, 'mender_server', value)),
+    }),
+};

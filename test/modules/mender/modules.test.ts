@@ -6,21 +6,26 @@ import type { Item, Result_ } from '../../../src/modules/mender/common.js';
 import { menderConfigBatch, ConfigArgs } from '../../../src/modules/mender/config-module.js';
 import { menderFactsBatch, FactsArgs } from '../../../src/modules/mender/facts-module.js';
 import { menderOsUpdateBatch, OsArgs } from '../../../src/modules/mender/os-module.js';
-import {
-  closeMenderSessions,
-  configureMender,
-  menderFatalError,
-  menderRequestStats,
-} from '../../../src/modules/mender/session.js';
+import { MenderSessions, type MenderRunServer } from '../../../src/modules/mender/session.js';
+import { RunContext } from '../../../src/run/context.js';
 import type { MenderFacts } from '../../../src/modules/mender/facts.js';
 import { testServer, value, TOKEN, type TestServer } from '../../ota/helpers.js';
 import { lazyVars, Templar, type TemplateContext, type Vars } from '../../../src/template/index.js';
+
+/** The test's run: its own Mender sessions, as runPlaybook makes one per run (src/run/context.ts). */
+let run: RunContext;
+const configureMender = (o: MenderRunServer) => {
+  run = new RunContext({ extraVars: {}, env: process.env }, [{ name: 'mender', start: () => new MenderSessions(o) }]);
+};
+const closeMenderSessions = () => run.close();
+const menderRequestStats = () => run.stats();
+const menderFatalError = () => run.fatal();
 
 type Mode = 'run' | 'dry-run';
 const item = <A>(host: string, args: A, mode: Mode = 'run', vars: Record<string, unknown> = {}): Item<A> => ({
   host,
   args,
-  ctx: { vars, checkMode: mode !== 'run', mode },
+  ctx: { vars, checkMode: mode !== 'run', mode, run },
 });
 const sink = () => {
   const entries: { host: string; kind: string; from?: unknown; to?: unknown; why: string }[] = [];
@@ -254,6 +259,7 @@ describe('mender modules on the embedded server', () => {
         mode: 'run',
         env: {},
         templar,
+        run,
       },
     }));
     const out = await menderFactsBatch(items);
