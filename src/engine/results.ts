@@ -3,7 +3,7 @@
  * callbacks): printed, counted in the stats, registered, handlers notified, recorded for the
  * report.
  */
-import { markUnsafe, type Vars } from '../template/index.js';
+import type { UnsafeTexts, Vars } from '../template/index.js';
 import { FleetFailure, formatError } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
 import type { ModuleResult } from '../modules/registry.js';
@@ -51,8 +51,11 @@ export class Results {
     count(h.stats, status, r.changed === true);
     h.processed = true;
     if (noLog) registerStrings(r.ansible_facts);
-    const facts = r.ansible_facts && !r.failed ? factsOf(moduleOf(t).name, r.ansible_facts as Vars) : undefined;
-    const reg = t.kw.register ? markUnsafe(registered(r)) : undefined;
+    const facts =
+      r.ansible_facts && !r.failed
+        ? factsOf(moduleOf(t).name, r.ansible_facts as Vars, this.o.templar.unsafe)
+        : undefined;
+    const reg = t.kw.register ? this.o.templar.unsafe.mark(registered(r)) : undefined;
     for (const target of apply) {
       if (facts) Object.assign(target.facts, facts);
       if (reg) target.facts[t.kw.register!] = reg;
@@ -205,8 +208,8 @@ const CLEAN_FACTS = new Set(['set_fact', 'include_vars']);
  * Facts as variables: what other modules return is data, never templated (a device's attribute
  * may hold "{{ ... }}"), as ansible wraps them unsafe; set_fact's are templated again on use.
  */
-export function factsOf(module: string, facts: Vars): Vars {
-  if (!CLEAN_FACTS.has(module)) for (const k in facts) markUnsafe(facts[k]);
+export function factsOf(module: string, facts: Vars, unsafe: UnsafeTexts): Vars {
+  if (!CLEAN_FACTS.has(module)) for (const k in facts) unsafe.mark(facts[k]);
   return facts;
 }
 

@@ -154,7 +154,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     ...displayFromEnv(o.env ?? process.env),
   });
   // The run's own services (OTA sessions, counters, the fatal error): no module globals.
-  const run = new RunContext(runSettings(o, inv.value), registeredServices());
+  const run = new RunContext(runSettings(o, inv.value), registeredServices(), o.templar?.unsafe);
   const engine = new Engine({
     playbook: pb.value,
     inventory: inv.value,
@@ -164,6 +164,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
       new Templar({
         searchPaths: [...new Set(pb.value.plays.flatMap((p) => p.roles.map((r) => r.path)))].concat(pb.value.dir),
         env: o.env,
+        unsafe: run.unsafe,
       }),
     printer,
     mode,

@@ -176,7 +176,8 @@ export class TaskRunner {
       if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) r = skipped();
       else r = await invoke(t, mod, vars, this.env, h.name, {});
       // set_fact in a loop: each item sees the facts the previous items set.
-      if (r.ansible_facts && !r.failed) Object.assign(h.facts, factsOf(mod.name, r.ansible_facts as Vars));
+      if (r.ansible_facts && !r.failed)
+        Object.assign(h.facts, factsOf(mod.name, r.ansible_facts as Vars, this.o.templar.unsafe));
       r[loopVar] = items[i];
       r.ansible_loop_var = loopVar;
       if (lc.index_var) r[lc.index_var] = i;

@@ -1,11 +1,13 @@
 /**
  * The state of one run, made by runPlaybook and handed down to every module call: the plugins'
- * services (OTA sessions, their request counters, the first fatal error). Nothing of a run lives
+ * services (OTA sessions, their request counters, the first fatal error), the texts of its data
+ * that are never templated (the run's Templar takes them). Nothing of a run lives
  * in a module global, so two runs in one process (the monitor beside a job, tests) keep their
  * requests, statistics and errors apart.
  */
 import type { FleetError } from '../errors/index.js';
 import { OtaStats, type OtaStatsSnapshot } from '../ota/stats.js';
+import { UnsafeTexts } from '../template/unsafe.js';
 
 /** What the program says about a run besides the playbook: each service takes what concerns it. */
 export interface RunSettings {
@@ -38,6 +40,7 @@ export class RunContext {
   constructor(
     readonly settings: RunSettings,
     services: readonly ServiceDef[] = [],
+    readonly unsafe = new UnsafeTexts(),
   ) {
     for (const d of services) this.started.set(d.name, d.start(settings));
   }

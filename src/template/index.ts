@@ -1,7 +1,7 @@
 /** Jinja2/Ansible-compatible templating on nunjucks. See docs/playbooks.md, "Templating". */
 export { Templar, type Vars, type TemplateContext, type TemplarOptions } from './templar.js';
 export { lazyVars, rawVar } from './lazy.js';
-export { markUnsafe, isUnsafe } from './unsafe.js';
+export { UnsafeTexts } from './unsafe.js';
 export {
   registerFilter,
   registerTest,

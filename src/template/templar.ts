@@ -17,7 +17,7 @@ import { filters, tests, type LookupContext } from './registry.js';
 import { preprocess, splitText } from './preprocess.js';
 import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
-import { isUnsafe } from './unsafe.js';
+import { UnsafeTexts } from './unsafe.js';
 import './filters.js';
 import './tests.js';
 
@@ -33,6 +33,8 @@ export interface TemplarOptions {
   env?: NodeJS.ProcessEnv;
   /** Compiled templates kept (oldest dropped first); default MAX_CACHED. */
   cacheSize?: number;
+  /** The run's data never templated (registered results, facts): one run's, not a module global. */
+  unsafe?: UnsafeTexts;
 }
 
 /** ansible's Templar.SINGLE_VAR: `{{ name }}` returns a number or bool variable as it is. */
@@ -102,8 +104,10 @@ export class Templar {
    * later "{{ x }}" alone returns it as text too. A JS string cannot carry a mark: remembered by value.
    */
   private readonly nativeTexts = new Set<string>();
+  readonly unsafe: UnsafeTexts;
 
   constructor(opts: TemplarOptions = {}) {
+    this.unsafe = opts.unsafe ?? new UnsafeTexts();
     this.searchPaths = opts.searchPaths ?? [];
     this.procEnv = opts.env ?? process.env;
     this.cacheSize = Math.max(1, opts.cacheSize ?? MAX_CACHED);
@@ -135,7 +139,7 @@ export class Templar {
     if (typeof value === 'string') return this.templateString(value, vars, ctx);
     // Data without templates (facts from the OTA server, registered results) comes back as it is:
     // copying it for every host × task was most of the run's garbage at 100k devices.
-    if (typeof value !== 'object' || value === null || isUnsafe(value) || !hasTemplate(value)) return value;
+    if (typeof value !== 'object' || value === null || this.unsafe.has(value) || !hasTemplate(value)) return value;
     if (Array.isArray(value)) return value.map((v) => this.template(v, vars, ctx));
     if (isMapping(value)) {
       const out: Vars = {};
@@ -177,7 +181,7 @@ export class Templar {
   }
 
   private templateString(s: string, vars: Vars, ctx?: TemplateContext, escape = true): unknown {
-    if (!TEMPLATE_START.test(s) || isUnsafe(s)) return s;
+    if (!TEMPLATE_START.test(s) || this.unsafe.has(s)) return s;
     const single = SINGLE_VAR.exec(s);
     if (single && single[1] in vars) {
       const v = vars[single[1]];

@@ -2,7 +2,15 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lazyVars, rawVar, registerFilter, registerLookup, registerTest, Templar } from '../../src/template/index.js';
+import {
+  lazyVars,
+  rawVar,
+  registerFilter,
+  registerLookup,
+  registerTest,
+  Templar,
+  UnsafeTexts,
+} from '../../src/template/index.js';
 import { MAX_CACHED } from '../../src/template/templar.js';
 import { failure } from './helpers.js';
 import { maskSecrets } from '../../src/log/secrets.js';
@@ -295,5 +303,19 @@ describe('lookups', () => {
     expect(failure(() => t.template("{{ lookup('nope', 'x') }}", {})).message).toContain(
       "lookup plugin 'nope' not found",
     );
+  });
+});
+
+describe('unsafe data is one run’s', () => {
+  test("a device's text marked by one run is rendered by no template of it, and still by another run's", () => {
+    const text = "{{ lookup('env', 'FLEET_TOKEN') }}";
+    const run = new Templar({ env: { FLEET_TOKEN: 'tok-123' } });
+    const other = new Templar({ env: { FLEET_TOKEN: 'tok-456' }, unsafe: new UnsafeTexts() });
+    const fact = run.unsafe.mark({ attribute: text });
+    expect(run.template('{{ fact.attribute }}', { fact })).toBe(text);
+    expect(run.template(text, {})).toBe(text);
+    // The other run never saw that device data: the same text written in its playbook renders.
+    expect(other.template(text, {})).toBe('tok-456');
+    expect(other.unsafe.has(text)).toBe(false);
   });
 });
