@@ -35,11 +35,20 @@ export interface Applied {
   outcome(task: string, host: string): ApplyOutcome | undefined;
 }
 
-const key = (task: string, host: string) => `${task}\u0000${host}`;
+/** Task → host → outcome. Outcomes other than a failure are shared values: 100k hosts × tasks add up. */
+type Outcomes = Map<string, Map<string, ApplyOutcome>>;
+const SENT: ApplyOutcome = Object.freeze({ status: 'sent' });
+const NOT_SENT: ApplyOutcome = Object.freeze({ status: 'not-sent' });
+
+function setOutcome(outcomes: Outcomes, task: string, host: string, o: ApplyOutcome): void {
+  let m = outcomes.get(task);
+  if (!m) outcomes.set(task, (m = new Map()));
+  m.set(host, o);
+}
 
 export async function applyWrites(i: ApplyInput): Promise<Applied> {
-  const outcomes = new Map<string, ApplyOutcome>();
-  for (const w of i.writes) for (const h of w.hosts) outcomes.set(key(w.task, h), { status: 'not-sent' });
+  const outcomes: Outcomes = new Map();
+  for (const w of i.writes) for (const h of w.hosts) setOutcome(outcomes, w.task, h, NOT_SENT);
   const failed: Record<string, string> = {};
   const devices = new Set<string>();
   if (i.verdict.apply) {
@@ -52,7 +61,7 @@ export async function applyWrites(i: ApplyInput): Promise<Applied> {
   }
   return {
     report: { applied: i.verdict.apply, writes: i.writes.length, devices: devices.size, failed },
-    outcome: (task, host) => outcomes.get(key(task, host)),
+    outcome: (task, host) => outcomes.get(task)?.get(host),
   };
 }
 
@@ -61,7 +70,7 @@ async function send(
   w: DeferredWrite,
   skip: Set<string>,
   i: ApplyInput,
-  outcomes: Map<string, ApplyOutcome>,
+  outcomes: Outcomes,
   failed: Record<string, string>,
 ): Promise<void> {
   const hosts = new Set(w.hosts.filter((h) => !skip.has(h)));
@@ -75,11 +84,11 @@ async function send(
   for (const h of hosts) {
     const r = results.get(h);
     if (!r?.failed) {
-      outcomes.set(key(w.task, h), { status: 'sent' });
+      setOutcome(outcomes, w.task, h, SENT);
       continue;
     }
     const msg = typeof r.msg === 'string' ? r.msg : `${w.describe} failed`;
-    outcomes.set(key(w.task, h), { status: 'failed', error: msg });
+    setOutcome(outcomes, w.task, h, { status: 'failed', error: msg });
     failed[h] = msg;
     skip.add(h);
     i.printer.result('fatal', h, { ...r, changed: false }, {});
