@@ -42,7 +42,7 @@ const NOT_SENT: ApplyOutcome = Object.freeze({ status: 'not-sent' });
 
 function setOutcome(outcomes: Outcomes, task: string, host: string, o: ApplyOutcome): void {
   let m = outcomes.get(task);
-  if (!m) outcomes.set(task, (m = new Map()));
+  if (!m) outcomes.set(task, (m = new Map<string, ApplyOutcome>()));
   m.set(host, o);
 }
 
