@@ -8,12 +8,16 @@ import { isAbsolute, join } from 'node:path';
 import { fleetError, type FleetError } from '../errors/index.js';
 import { isObj } from './keywords.js';
 import type { BlockNode, Inherit, RoleCtx } from './model.js';
-import type { YamlReader } from './yaml.js';
+import { posOf, type YamlReader } from './yaml.js';
 
 export class LoadErrors {
   readonly list: FleetError[] = [];
   add(e: FleetError): void {
     this.list.push(e);
+  }
+  /** An error at the line where `node` was written in `file`. */
+  at(code: string, message: string, file: string, node: unknown, hint: string): void {
+    this.add(fleetError(code, message, { file, line: posOf(node)?.line, hint }));
   }
 }
 

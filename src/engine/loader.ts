@@ -23,22 +23,16 @@ import { posOf, YamlReader } from './yaml.js';
 
 function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
   if (!isObj(raw)) {
-    ctx.errors.add(
-      fleetError('playbook.play', 'a play must be a mapping', {
-        file,
-        line: posOf(raw)?.line,
-        hint: 'write "- hosts: all\\n  tasks: …"',
-      }),
-    );
+    ctx.errors.at('playbook.play', 'a play must be a mapping', file, raw, 'write "- hosts: all\\n  tasks: …"');
     return undefined;
   }
   if ('import_playbook' in raw) {
-    ctx.errors.add(
-      fleetError('playbook.import-playbook', 'import_playbook is not supported', {
-        file,
-        line: posOf(raw)?.line,
-        hint: 'list the plays in one playbook file',
-      }),
+    ctx.errors.at(
+      'playbook.import-playbook',
+      'import_playbook is not supported',
+      file,
+      raw,
+      'list the plays in one playbook file',
     );
     return undefined;
   }

@@ -132,12 +132,12 @@ export function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRole
   const r = RoleEntry.safeParse(raw);
   const name = r.success ? (r.data.role ?? r.data.name) : undefined;
   if (!r.success || !name) {
-    ctx.errors.add(
-      fleetError('playbook.role-entry', 'a roles: entry needs role: NAME', {
-        file,
-        line: posOf(raw)?.line,
-        hint: 'write "- role: NAME" (optionally with when:, vars:, tags:)',
-      }),
+    ctx.errors.at(
+      'playbook.role-entry',
+      'a roles: entry needs role: NAME',
+      file,
+      raw,
+      'write "- role: NAME" (optionally with when:, vars:, tags:)',
     );
     return undefined;
   }

@@ -166,25 +166,13 @@ function parseBlock(raw: Record<string, unknown>, file: string, inherit: Inherit
 export function parseTasks(list: unknown, file: string, inherit: Inherit, ctx: Ctx): Node[] {
   if (list === null || list === undefined) return [];
   if (!Array.isArray(list)) {
-    ctx.errors.add(
-      fleetError('playbook.tasks-list', 'a task list must be a YAML list', {
-        file,
-        line: posOf(list)?.line,
-        hint: 'start each task with "- "',
-      }),
-    );
+    ctx.errors.at('playbook.tasks-list', 'a task list must be a YAML list', file, list, 'start each task with "- "');
     return [];
   }
   const out: Node[] = [];
   for (const t of list) {
     if (!isObj(t)) {
-      ctx.errors.add(
-        fleetError('playbook.task', 'a task must be a mapping', {
-          file,
-          line: posOf(list)?.line,
-          hint: 'write "- name: …\\n  debug: msg=…"',
-        }),
-      );
+      ctx.errors.at('playbook.task', 'a task must be a mapping', file, list, 'write "- name: …\\n  debug: msg=…"');
       continue;
     }
     out.push(...parseTask(t, file, inherit, ctx));
