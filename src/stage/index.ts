@@ -2,3 +2,4 @@
 export { runStage, type StageRunOptions, type StageRunResult } from './run.js';
 export { stageReport, summaryMarkdown, StageReport } from './summary.js';
 export { apiCounts } from './api.js';
+export { StageList, loadStageList, STAGES_FILE, DEFAULT_STAGES, StagesConfig } from './stages.js';
