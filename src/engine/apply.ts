@@ -4,6 +4,7 @@
  * writes go in task order, in bulk as the modules made them. A host whose write fails is failed
  * in the recap (from changed or ok) and gets none of its later writes.
  */
+import type { FleetError } from '../errors/index.js';
 import { diagnostic } from '../log/index.js';
 import type { DeferredWrite, ModuleResult } from '../modules/registry.js';
 import type { ApplyOutcome } from '../plan/model.js';
@@ -140,7 +141,20 @@ export interface GateOptions {
   maxFailPercentage?: number;
   printer: Printer;
   env?: NodeJS.ProcessEnv;
+  beforeFirstWrite?: BeforeFirstWrite;
 }
+
+/** Why a caller stopped the writes at the last moment, and the exit code that says so. */
+export interface WriteStop {
+  error: FleetError;
+  exitCode: number;
+}
+
+/**
+ * The caller's last word once the gate let the writes go, before the first one is sent (the stage
+ * layer asks whether its branch moved on). A stop means nothing is written.
+ */
+export type BeforeFirstWrite = () => Promise<WriteStop | undefined>;
 
 /**
  * The gate and the apply phase. A playbook that put no write off (nothing it runs writes, or
@@ -156,10 +170,22 @@ export async function gateAndApply(p: Planned, o: GateOptions): Promise<RunRepor
     errors: p.errors.length,
   });
   if (!verdict.apply) printPlanFailed(o.printer, verdict, p.failures, o.env);
-  const applied = await applyWrites({ writes: p.writes, verdict, stats: p.stats, printer: o.printer });
+  const stop = verdict.apply ? await o.beforeFirstWrite?.() : undefined;
+  if (stop) printStopped(o.printer, stop);
+  const go: GateVerdict = stop ? { apply: false, failed: [], why: stop.error.message } : verdict;
+  const applied = await applyWrites({ writes: p.writes, verdict: go, stats: p.stats, printer: o.printer });
   for (const e of p.plan) {
     const outcome = applied.outcome(e.task, e.host);
     if (outcome) e.apply = outcome;
   }
-  return applied.report;
+  if (!stop) return applied.report;
+  const { code, message } = stop.error;
+  return { ...applied.report, stopped: { code, message, exitCode: stop.exitCode } };
+}
+
+/** The banner of writes stopped before the first one; the caller prints the error itself. */
+function printStopped(printer: Printer, stop: WriteStop): void {
+  printer.phase('APPLY STOPPED: nothing was written');
+  printer.line(stop.error.message);
+  printer.flush();
 }

@@ -147,6 +147,8 @@ export function registerRunCommand(program: Command): void {
         startAtTask: o.startAtTask as string | undefined,
         server: o.server as string | undefined,
         maxFailed: maxFailed?.value,
+        // A run whose branch moved on before its first write writes nothing (src/stage/fresh.ts).
+        checkFresh: true,
       });
       process.exitCode = r.exitCode;
     });

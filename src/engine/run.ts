@@ -13,7 +13,7 @@ import { RunContext, type RunSettings } from '../run/context.js';
 import { buildPlan, FailureLog, makesPlan, renderText } from '../plan/index.js';
 import { Templar, type Vars } from '../template/index.js';
 import { Engine } from './strategy.js';
-import { gateAndApply } from './apply.js';
+import { gateAndApply, type BeforeFirstWrite } from './apply.js';
 import { checkWritable } from './output-paths.js';
 import type { Playbook } from './model.js';
 import type { MaxFailed } from '../monitor/classify.js';
@@ -58,6 +58,8 @@ export interface RunOptions {
   /** `--max-failed N|P%`: failed hosts the plan gate accepts in `--mode run` (above max_fail_percentage). */
   maxFailed?: MaxFailed;
   templar?: Templar;
+  /** Asked once the plan gate let the writes go, before the first is sent; a stop writes nothing (apply.ts). */
+  beforeFirstWrite?: BeforeFirstWrite;
 }
 
 export interface RunResult {
@@ -191,7 +193,13 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
         plan: engine.plan,
         stats: recapStats(engine.states),
       },
-      { maxFailed: o.maxFailed, maxFailPercentage: maxFailPercentage(pb.value), printer, env: o.env },
+      {
+        maxFailed: o.maxFailed,
+        maxFailPercentage: maxFailPercentage(pb.value),
+        printer,
+        env: o.env,
+        beforeFirstWrite: o.beforeFirstWrite,
+      },
     );
   } catch (e) {
     if (sink !== o.results) sink?.discard();
@@ -219,13 +227,14 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
   // A failed host outranks an unreachable one (ansible says 4 first): the repository's failure is
   // the one to fix, a device the OTA server does not know does not hide it.
   const exitCode =
-    engine.errors.length && !anyFailed
+    report.apply?.stopped?.exitCode ??
+    (engine.errors.length && !anyFailed
       ? ExitCode.usage
       : anyFailed
         ? ExitCode.hostFailed
         : unreachable
           ? ExitCode.otaUnreachable
-          : ExitCode.ok;
+          : ExitCode.ok);
   const finished = new Date();
   Object.assign(report, {
     finishedAt: finished.toISOString(),

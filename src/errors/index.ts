@@ -48,4 +48,8 @@ export const ExitCode = {
   hostFailed: 2,
   inProgress: 3,
   otaUnreachable: 4,
+  /** `run --mode run`: the stage branch moved on before the first write; nothing was written. */
+  branchMoved: 5,
+  /** `run --mode run`: the branch's remote could not be asked whether it moved on; nothing was written. */
+  branchUnchecked: 6,
 } as const;

@@ -119,3 +119,58 @@ function branchFromActions(env: ActionsRef, commit: string, dir: string): Result
   }
   return ok(env.GITHUB_REF_NAME);
 }
+
+const REMOTE_TIMEOUT_MS = 60_000;
+
+/** Where a branch stands on its remote: the remote asked, and the branch's head there (none when deleted). */
+export interface RemoteHead {
+  remote: string;
+  /** The branch's commit on the remote; undefined when the remote has no such branch. */
+  commit?: string;
+}
+
+/**
+ * The head of `branch` on its remote (the branch's configured remote, else `origin`, else the only
+ * remote), asked with `git ls-remote`. Ok(undefined) when the repository has no remote at all: a
+ * local repository has nothing to move under it.
+ */
+export async function remoteHead(dir: string, branch: string): Promise<Result<RemoteHead | undefined>> {
+  const repo = await openRepo(dir);
+  if (!repo.ok) return repo;
+  // A remote that stops answering is an answer too (unreachable), not a run that hangs before its writes.
+  const git = simpleGit(dir, { timeout: { block: REMOTE_TIMEOUT_MS } });
+  const remote = await remoteOf(git, branch);
+  if (!remote) return ok(undefined);
+  try {
+    const out = await git.listRemote(['--heads', remote, `refs/heads/${branch}`]);
+    const line = out.split('\n').find((l) => l.endsWith(`\trefs/heads/${branch}`));
+    return ok({ remote, commit: line?.split('\t')[0] });
+  } catch (e) {
+    const why = (e as Error).message.trim().split('\n')[0] ?? '';
+    return err(
+      fleetError('git.remote-unreachable', `cannot ask remote "${remote}" where ${branch} stands: ${why}`, {
+        file: dir,
+        context: { remote, branch },
+      }),
+    );
+  }
+}
+
+async function remoteOf(git: SimpleGit, branch: string): Promise<string | undefined> {
+  const configured = await git.raw(['config', '--get', `branch.${branch}.remote`]).catch(() => '');
+  if (configured.trim() && configured.trim() !== '.') return configured.trim();
+  const remotes = (await git.getRemotes()).map((r) => r.name);
+  return remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : undefined;
+}
+
+/** Whether `ancestor` is known locally and reachable from `commit` (false when it is not known here). */
+export async function isAncestor(dir: string, ancestor: string, commit: string): Promise<boolean> {
+  // simple-git counts a failure only with text on stderr, so `merge-base --is-ancestor`'s silent exit 1 would pass.
+  const base = await simpleGit(dir)
+    .raw(['merge-base', ancestor, commit])
+    .catch(() => '');
+  const full = await simpleGit(dir)
+    .revparse(['--verify', '--quiet', `${ancestor}^{commit}`])
+    .catch(() => '');
+  return base.trim() !== '' && base.trim() === full.trim();
+}

@@ -75,6 +75,8 @@ export const ApplySummary = z.object({
   devices: z.number().int(),
   /** Host → why its write failed. */
   failed: z.record(z.string(), z.string()),
+  /** The caller stopped every write before the first (the stage branch moved on): why, and the exit code. */
+  stopped: z.object({ code: z.string(), message: z.string(), exitCode: z.number().int() }).optional(),
 });
 
 export const DevicePlan = z.object({

@@ -13,12 +13,19 @@ import { log, printDiagnostic, registerSecretsFromEnv } from '../log/index.js';
 import { exitCodeFor, OtaStats } from '../ota/index.js';
 import { apiCounts } from './api.js';
 import { stageReport, StageReport, summaryMarkdown } from './summary.js';
+import { freshness, stopWhenStale } from './fresh.js';
+import type { WriteStop } from '../engine/apply.js';
 
 export interface StageRunOptions extends Omit<RunOptions, 'branch' | 'commit'> {
   /** `--branch`: the stage branch when git cannot tell (or to override it). */
   branch?: string;
   /** The fleet repository checkout (default: the current directory). */
   cwd?: string;
+  /**
+   * `fleetplay run`: the run must still be its branch's head on the remote before its first write
+   * (fresh.ts); a dry run only warns. Off for plan previews, whose checkout is a merge commit.
+   */
+  checkFresh?: boolean;
 }
 
 export interface StageRunResult extends RunResult {
@@ -61,10 +68,18 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     ...(branch ? { fleetplay_branch: branch } : {}),
     ...(commit ? { fleetplay_commit: commit } : {}),
   };
+  const cwd = o.cwd ?? process.cwd();
+  let stop: WriteStop | undefined;
+  const guarded = o.checkFresh && branch && commit ? { branch, commit } : undefined;
   const r = await runPlaybook({
     ...o,
     branch,
     commit,
+    // A caller's own check first (tests move the branch here), then whether the branch moved on.
+    beforeFirstWrite: async () =>
+      (stop =
+        (await o.beforeFirstWrite?.()) ??
+        (guarded ? await stopWhenStale(cwd, guarded.branch, guarded.commit) : undefined)),
     // Stage variables rank as extra vars: a play cannot shadow them by accident.
     extraVars: { ...(o.extraVars ?? {}), ...stageVars },
     report: undefined,
@@ -76,6 +91,8 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   // The run's own request counts, from its result (its sessions are closed by now).
   r.report.api = apiCounts(r.api, Object.keys(r.recap).length);
   if (r.otaError) withFatal(r, r.otaError, stdout, o.env);
+  if (stop) withFatal(r, stop.error, stdout, o.env, stop.exitCode);
+  if (guarded && r.report.mode !== 'run') await warnIfStale(cwd, guarded, o);
   const stage = stageReport(r.report);
   r.report.stage = stage;
   if (o.report) writeReport(o.report, r.report, sink);
@@ -87,11 +104,24 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
  * An OTA error that ended the run (refused token, unreachable server) decides the exit code, and
  * closes the output: which server (and from where) and why, once, below the recap.
  */
-function withFatal(r: RunResult, e: FleetError, stdout: NodeJS.WritableStream, env?: NodeJS.ProcessEnv): void {
+function withFatal(
+  r: RunResult,
+  e: FleetError,
+  stdout: NodeJS.WritableStream,
+  env?: NodeJS.ProcessEnv,
+  exitCode = exitCodeFor(e),
+): void {
   printDiagnostic(stdout, e, { prefix: 'ERROR! ', env });
-  r.exitCode = exitCodeFor(e);
+  r.exitCode = exitCode;
   r.report.exitCode = r.exitCode;
   r.report.errors.push({ code: e.code, message: e.message, file: e.file, line: e.line, hint: e.hint });
+}
+
+/** A dry run writes nothing, so a moved branch is only worth a warning (its exit code stays). */
+async function warnIfStale(cwd: string, at: { branch: string; commit: string }, o: StageRunOptions): Promise<void> {
+  const f = await freshness(cwd, at.branch, at.commit);
+  if (f.state !== 'moved' && f.state !== 'unknown') return;
+  printDiagnostic(o.stderr ?? process.stderr, f.error, { prefix: '[WARNING]: ', severity: 'warning', env: o.env });
 }
 
 async function writeSummary(r: RunResult, stage: StageReport, env: NodeJS.ProcessEnv): Promise<void> {
