@@ -4,11 +4,12 @@ import { registerRunCommand } from '../engine/cli.js';
 import { inventoryCommand } from '../inventory/command.js';
 import { registerMonitorCommand } from '../monitor/command.js';
 import { registerPlanCommand } from '../plan/command.js';
+import { registerGuardCommand } from '../promote/guard-command.js';
 import { registerServer } from '../server/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
- * (server, inventory, run, plan, monitor, demo), so this file is the only place they meet.
+ * (server, inventory, run, plan, monitor, demo, guard), so this file is the only place they meet.
  */
 export type RegisterCommand = (program: Command) => void;
 
@@ -19,4 +20,5 @@ export const commands: RegisterCommand[] = [
   registerPlanCommand,
   registerMonitorCommand,
   registerDemoCommand,
+  registerGuardCommand,
 ];

@@ -52,4 +52,6 @@ export const ExitCode = {
   branchMoved: 5,
   /** `run --mode run`: the branch's remote could not be asked whether it moved on; nothing was written. */
   branchUnchecked: 6,
+  /** `fleetplay guard`: the pull request is no promotion the stages allow (order, green, unmodified). */
+  promotionRefused: 7,
 } as const;

@@ -25,7 +25,11 @@ export interface PullRequestContext {
   /** The stage branch the pull request merges into. */
   baseRef: string;
   baseSha: string;
+  /** The branch the pull request brings in (in `headRepository`). */
+  headRef: string;
   headSha: string;
+  /** `owner/repo` the head branch lives in; null when that repository was deleted. */
+  headRepository: string | null;
   /** The head branch lives in another repository. */
   fork: boolean;
 }
@@ -54,7 +58,9 @@ export function pullRequestFromEnv(env: NodeJS.ProcessEnv = process.env): Result
     repository: pr.base.repo.full_name,
     baseRef: pr.base.ref,
     baseSha: pr.base.sha,
+    headRef: pr.head.ref,
     headSha: pr.head.sha,
+    headRepository: pr.head.repo?.full_name ?? null,
     fork: pr.head.repo?.full_name !== pr.base.repo.full_name,
   });
 }

@@ -2,7 +2,8 @@
  * A stand-in for api.github.com on 127.0.0.1: records every request as received, answers commit
  * status writes the way GitHub does (201 + the status object) and keeps them, and answers the
  * combined status of a commit from what it keeps (one status per context, the latest; paginated
- * like GitHub: per_page 30 by default, at most 100), and keeps issue comments (list, create,
+ * like GitHub: per_page 30 by default, at most 100), lists a commit's statuses newest first (paged
+ * the same way, with GitHub's Link header), and keeps issue comments (list, create,
  * update; fake-comments.ts). Tests may override replies.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -26,7 +27,7 @@ export interface FakeGitHub {
   /** Issue and pull request comments, kept as GitHub keeps them (fake-comments.ts). */
   comments: CommentStore;
   /** Keeps a status as if it had been sent (tests that need many contexts on a commit). */
-  setStatus(sha: string, context: string, state: string): void;
+  setStatus(sha: string, context: string, state: string, extra?: { description?: string; target_url?: string }): void;
   close(): Promise<void>;
 }
 
@@ -137,6 +138,23 @@ function combinedReply(m: RegExpExecArray, kept: Status[], query: URLSearchParam
   };
 }
 
+const LIST_PATH = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/statuses$/;
+
+/** repos/list-commit-statuses-for-ref: every status, newest first, with Link to the next and last pages. */
+function listReply(m: RegExpExecArray, kept: Status[], query: URLSearchParams, origin: string): Reply {
+  const perPage = Math.min(100, Number(query.get('per_page') ?? 30));
+  const page = Math.max(1, Number(query.get('page') ?? 1));
+  const all = [...kept].reverse();
+  const last = Math.max(1, Math.ceil(all.length / perPage));
+  const url = (n: number) => `<${origin}/repos/${m[1]}/${m[2]}/commits/${m[3]}/statuses?per_page=${perPage}&page=${n}>`;
+  const links = page < last ? [`${url(page + 1)}; rel="next"`, `${url(last)}; rel="last"`] : [];
+  return {
+    status: 200,
+    body: all.slice((page - 1) * perPage, page * perPage),
+    headers: links.length ? { link: links.join(', ') } : {},
+  };
+}
+
 export async function startFakeGitHub(opts: { prefix?: string; respond?: Responder } = {}): Promise<FakeGitHub> {
   const prefix = opts.prefix ?? '';
   const requests: RecordedRequest[] = [];
@@ -152,6 +170,8 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     if (comment) return comment;
     const combined = rec.method === 'GET' ? COMBINED_PATH.exec(rec.path.slice(prefix.length)) : null;
     if (combined) return combinedReply(combined, kept.get(combined[3]) ?? [], new URLSearchParams(rec.query), origin);
+    const list = rec.method === 'GET' ? LIST_PATH.exec(rec.path.slice(prefix.length)) : null;
+    if (list) return listReply(list, kept.get(list[3]) ?? [], new URLSearchParams(rec.query), origin);
     const reply = statusReply(rec, 1000 + requests.length, origin, prefix);
     if (reply.status === 201) keep(rec.path.split('/').pop()!, reply.body as Status);
     return reply;
@@ -175,12 +195,12 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     requests,
     replies,
     comments,
-    setStatus: (sha, context, state) => {
+    setStatus: (sha, context, state, extra = {}) => {
       const rec: RecordedRequest = {
         method: 'POST',
         path: `${prefix}/repos/o/r/statuses/${sha}`,
         headers: {},
-        body: JSON.stringify({ context, state }),
+        body: JSON.stringify({ context, state, ...extra }),
       };
       keep(sha, statusReply(rec, 5000 + [...kept.values()].flat().length, origin, prefix).body as Status);
     },

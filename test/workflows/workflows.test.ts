@@ -328,26 +328,4 @@ describe('the scripts inside the workflows', () => {
     const r = runScript(step, { EVENT: 'workflow_run', RUN_BRANCH: 'feature/x', GITHUB_OUTPUT: join(tmp, 'x') });
     expect(r).toEqual({ status: 1, out: '::error::feature/x is not a stage branch\n' });
   });
-
-  test.each([
-    ['canary', 'main', 'acme/fleet', 0],
-    ['production', 'canary', 'acme/fleet', 0],
-    ['production', 'main', 'acme/fleet', 1],
-    ['canary', 'feature/x', 'acme/fleet', 1],
-    ['canary', 'main', 'someone/fork', 1],
-  ])('promotion into %s from %s of %s exits %i', (base, head, headRepo, status) => {
-    const wf = load('promotion-gate.yml');
-    const step = allSteps(wf).find((s) => s.name === 'Source is the stage just below, from this repository')!;
-    const r = runScript(step, { BASE: base, HEAD: head, HEAD_REPO: headRepo, REPO: 'acme/fleet' });
-    expect(r.status).toBe(status);
-    expect(r.out).toContain(status === 0 ? `Promotion ${head} → ${base}` : `::error::${base} takes promotions from`);
-  });
-
-  test('promotion gate: only PRs into canary and production, read-only', () => {
-    const wf = load('promotion-gate.yml');
-    expect(wf.on).toEqual({
-      pull_request: { branches: ['canary', 'production'], types: ['opened', 'reopened', 'synchronize', 'edited'] },
-    });
-    expect(wf.permissions).toEqual({ contents: 'read', statuses: 'read' });
-  });
 });
