@@ -22,8 +22,19 @@ export interface PlanFailure {
   msg: string;
 }
 
+/**
+ * A task the plan phase put off (src/engine/deferred.ts): it runs after the first `after`
+ * writes were sent, on its hosts not skipped, and returns those it failed (host → message).
+ */
+export interface ApplyTask {
+  after: number;
+  hosts: readonly string[];
+  run(skip: ReadonlySet<string>): Promise<Map<string, string>>;
+}
+
 export interface ApplyInput {
   writes: readonly DeferredWrite[];
+  tasks?: readonly ApplyTask[];
   verdict: GateVerdict;
   /** Every host's counts (changed in place when a write fails). */
   stats: ReadonlyMap<string, Stats>;
@@ -54,10 +65,27 @@ export async function applyWrites(i: ApplyInput): Promise<Applied> {
   const devices = new Set<string>();
   if (i.verdict.apply) {
     const skip = new Set(i.verdict.skip);
-    const todo = i.writes.filter((w) => w.hosts.some((h) => !skip.has(h)));
-    for (const w of todo) for (const h of w.hosts) if (!skip.has(h)) devices.add(h);
-    i.printer.phase(`APPLY [${todo.length} write${todo.length === 1 ? '' : 's'} for ${devices.size} devices]`);
-    for (const w of todo) await send(w, skip, i, outcomes, failed);
+    const wanted = (x: { hosts: readonly string[] }) => x.hosts.some((h) => !skip.has(h));
+    const todo = i.writes.filter(wanted);
+    const tasks = (i.tasks ?? []).filter(wanted);
+    for (const x of [...todo, ...tasks]) for (const h of x.hosts) if (!skip.has(h)) devices.add(h);
+    i.printer.phase(
+      `APPLY [${count(todo.length, 'write')}${tasks.length ? `, ${count(tasks.length, 'deferred task')}` : ''} for ${devices.size} devices]`,
+    );
+    // In task order: a task put off runs once the writes before it were sent (it reads their answers).
+    let next = 0;
+    const runTasks = async (upTo: number) => {
+      for (; next < tasks.length && tasks[next].after <= upTo; next++)
+        for (const [h, msg] of await tasks[next].run(skip)) {
+          failed[h] = msg;
+          skip.add(h);
+        }
+    };
+    for (let k = 0; k < i.writes.length; k++) {
+      await runTasks(k);
+      if (wanted(i.writes[k])) await send(i.writes[k], skip, i, outcomes, failed);
+    }
+    await runTasks(Infinity);
     i.printer.flush();
   }
   return {
@@ -84,6 +112,7 @@ async function send(
   }
   for (const h of hosts) {
     const r = results.get(h);
+    w.registers?.get(h)?.(r);
     if (!r?.failed) {
       setOutcome(outcomes, w.task, h, SENT);
       continue;
@@ -97,6 +126,8 @@ async function send(
     if (s) moveToFailed(s, w.changed, r.unreachable === true);
   }
 }
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** The recap as if the task had failed on the host (or not reached the server): not ok (nor changed) any more. */
 function moveToFailed(s: Stats, changed: boolean, unreachable: boolean): void {
@@ -129,6 +160,7 @@ export function printPlanFailed(
 /** What the plan phase left (the engine's fields). */
 export interface Planned {
   writes: readonly DeferredWrite[];
+  tasks?: readonly ApplyTask[];
   failures: readonly PlanFailure[];
   errors: readonly unknown[];
   /** Hosts with at least one result (the recap's), with their counts. */
@@ -173,7 +205,13 @@ export async function gateAndApply(p: Planned, o: GateOptions): Promise<RunRepor
   const stop = verdict.apply ? await o.beforeFirstWrite?.() : undefined;
   if (stop) printStopped(o.printer, stop);
   const go: GateVerdict = stop ? { apply: false, failed: [], why: stop.error.message } : verdict;
-  const applied = await applyWrites({ writes: p.writes, verdict: go, stats: p.stats, printer: o.printer });
+  const applied = await applyWrites({
+    writes: p.writes,
+    tasks: p.tasks,
+    verdict: go,
+    stats: p.stats,
+    printer: o.printer,
+  });
   for (const e of p.plan) {
     const outcome = applied.outcome(e.task, e.host);
     if (outcome) e.apply = outcome;

@@ -175,6 +175,11 @@ export class Printer {
     this.line(this.c(colour, `${kind}: ${who}${itemText}${text}`));
   }
 
+  /** A task put off until the apply phase for `host`: it reads what a write will answer. */
+  deferred(host: string, awaited: string): void {
+    this.line(this.c('skipped', `deferred: [${host}] (reads the result of "${awaited}", runs at apply)`));
+  }
+
   /**
    * `[WARNING]: text` on the error stream, wrapped to the banner's width and each text once, as
    * ansible's Display.warning; the output so far is written first so the two streams interleave

@@ -13,6 +13,7 @@ import { CENSORED, type Stats } from './output.js';
 import { diffToShow } from './diff.js';
 import type { PlanFailure } from './apply.js';
 import type { TaskStatus } from './report.js';
+import type { ApplyQueue } from './deferred.js';
 import { bump, type EngineOptions, type HostState, type PlayState } from './state.js';
 import { bool, moduleOf, truthy, type Outcome } from './task.js';
 import { EMPTY, type VariableManager } from './variables.js';
@@ -32,10 +33,16 @@ export class Results {
   constructor(
     private readonly o: EngineOptions,
     private readonly vars: VariableManager,
+    private readonly queue: ApplyQueue,
   ) {}
 
   /** Prints, counts, registers, notifies; `apply` are the hosts a run_once result applies to. */
   finish(t: TaskNode, ps: PlayState, h: HostState, o: Outcome, started: number, apply: HostState[]): void {
+    // Put off until the apply: said now, counted and registered when it runs (deferred.ts).
+    if (o.deferred) {
+      this.o.printer.deferred(h.name, o.deferred.task);
+      return this.queue.putOff(t, taskName(t), ps, h, apply);
+    }
     const r = o.result;
     // Variables only when a keyword needs templating: finish runs for every host × task.
     const needsVars =
@@ -55,7 +62,7 @@ export class Results {
       r.ansible_facts && !r.failed
         ? factsOf(moduleOf(t).name, r.ansible_facts as Vars, this.o.templar.unsafe)
         : undefined;
-    const reg = t.kw.register ? this.o.templar.unsafe.mark(registered(r)) : undefined;
+    const reg = t.kw.register ? this.register(o, h.name) : undefined;
     for (const target of apply) {
       if (facts) Object.assign(target.facts, facts);
       if (reg) target.facts[t.kw.register!] = reg;
@@ -79,6 +86,15 @@ export class Results {
       result: noLog ? { censored: CENSORED } : reported(moduleOf(t).name, r),
       durationMs: Date.now() - started,
     });
+  }
+
+  /** What `register:` stores; what writes put off will answer waits for the apply (src/template/pending.ts). */
+  private register(o: Outcome, host: string): Record<string, unknown> {
+    const reg = this.o.templar.unsafe.mark(registered(o.result));
+    if (!o.writes) return reg;
+    if (!o.items) return this.queue.pendingRegister(reg, o.writes, host);
+    reg.results = o.items.map((it) => (it.writes ? this.queue.pendingRegister(it.result, it.writes, host) : it.result));
+    return reg;
   }
 
   /** A host fails outside a module call (an include that cannot be loaded or looped). */

@@ -188,6 +188,7 @@ export async function runPlaybook(o: RunOptions): Promise<RunResult> {
     report.apply = await gateAndApply(
       {
         writes: engine.writes,
+        tasks: engine.deferredTasks(),
         failures: engine.failures,
         errors: engine.errors,
         plan: engine.plan,

@@ -3,7 +3,7 @@
  * play being run (its hosts, notified handlers, failure limits). The strategy owns it; the task
  * runner, the variable manager and the result handling read and update it.
  */
-import type { Templar, Vars } from '../template/index.js';
+import type { Awaited, Templar, Vars } from '../template/index.js';
 import type { Inventory } from '../inventory/index.js';
 import type { RunMode } from '../modules/registry.js';
 import type { Play, Playbook, TaskNode } from './model.js';
@@ -28,6 +28,8 @@ export interface HostState {
   include: Vars;
   magic?: Vars;
   magicOf?: number;
+  /** A task put off until the apply set facts the plan cannot name: the host's later tasks wait too. */
+  waiting?: Awaited;
 }
 
 export interface EngineOptions {

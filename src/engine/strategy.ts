@@ -6,7 +6,8 @@
 import { fleetError, type FleetError } from '../errors/index.js';
 import type { DeferredWrite, PlanEntry } from '../modules/registry.js';
 import type { ApplyOutcome } from '../plan/model.js';
-import type { PlanFailure } from './apply.js';
+import type { ApplyTask, PlanFailure } from './apply.js';
+import { ApplyQueue, runDeferred } from './deferred.js';
 import { runInclude } from './includes.js';
 import { enterBatch, playState, serialBatches } from './iterator.js';
 import type { BlockNode, Node, Play, TaskNode } from './model.js';
@@ -20,8 +21,8 @@ import { VariableManager } from './variables.js';
 export class Engine {
   readonly plan: (PlanEntry & { task: string; apply?: ApplyOutcome })[] = [];
   readonly errors: FleetError[] = [];
-  /** The plan phase's writes, in task order (src/engine/apply.ts sends them). */
-  readonly writes: DeferredWrite[] = [];
+  /** The plan phase's writes and the tasks put off, in task order (src/engine/apply.ts runs them). */
+  readonly queue: ApplyQueue;
   readonly vars: VariableManager;
   readonly results: Results;
   readonly runner: TaskRunner;
@@ -30,8 +31,23 @@ export class Engine {
   constructor(readonly o: EngineOptions) {
     this.startAt = o.startAt;
     this.vars = new VariableManager(o);
-    this.results = new Results(o, this.vars);
-    this.runner = new TaskRunner(o, this.vars, this.plan, this.writes);
+    this.queue = new ApplyQueue(o.templar.unsafe);
+    this.results = new Results(o, this.vars, this.queue);
+    this.runner = new TaskRunner(o, this.vars, this.plan, this.queue.writes);
+  }
+
+  get writes(): readonly DeferredWrite[] {
+    return this.queue.writes;
+  }
+
+  /** The tasks put off, as the apply phase runs them: in task order, with their modules writing at once. */
+  deferredTasks(): ApplyTask[] {
+    const runner = new TaskRunner(this.o, this.vars, this.plan, this.queue.writes, 'apply');
+    return this.queue.tasks.map((d) => ({
+      after: d.after,
+      hosts: d.hosts.map((e) => e.h.name),
+      run: (skip) => runDeferred(d, skip, runner, this.results, this.o.printer),
+    }));
   }
 
   get states(): Map<string, HostState> {
@@ -151,6 +167,7 @@ export class Engine {
     await this.runner.run(t, ps, targets, (h, o) =>
       this.results.finish(t, ps, h, o, started, runOnce ? this.active(hosts, ps) : [h]),
     );
+    this.queue.seal();
     this.o.printer.flush();
     this.afterTask(ps, hosts, runOnce && targets.some((h) => h.failed));
   }

@@ -3,9 +3,9 @@
  * `forks` in flight, or one runBatch call for every host of a bulk module. Results go to
  * `finish` in host order as soon as they are known.
  */
-import type { Vars } from '../template/index.js';
+import { needsApply, type Vars } from '../template/index.js';
 import { fleetError, FleetFailure, formatError } from '../errors/index.js';
-import type { DeferredWrite, HostContext, ModuleResult, PlanEntry } from '../modules/registry.js';
+import type { DeferredWrite, HostContext, ModuleResult, PlanEntry, Write } from '../modules/registry.js';
 import type { TaskNode } from './model.js';
 import { factsOf, taskName } from './results.js';
 import type { EngineOptions, HostState, PlayState } from './state.js';
@@ -38,17 +38,48 @@ export type Finish = (h: HostState, o: Outcome) => void;
 
 export class TaskRunner {
   readonly env: TaskEnv;
+  /** The plan phase of --mode run: writes are put off, and so are the tasks that read their answers. */
+  private readonly planning: boolean;
+  /** Writes of a per-host call not finished yet: kept only if the task is not put off for the host. */
+  private readonly held = new Map<string, DeferredWrite[]>();
 
+  /** `phase` apply: the tasks put off run now, and their modules write at once. */
   constructor(
     private readonly o: EngineOptions,
     private readonly vars: VariableManager,
     private readonly plan: (PlanEntry & { task: string })[],
-    writes: DeferredWrite[],
+    private readonly writes: DeferredWrite[],
+    phase: 'plan' | 'apply' = 'plan',
   ) {
     this.env = { templar: o.templar, checkMode: o.checkMode, diff: o.diff, mode: o.mode, env: o.env, run: o.run };
-    // The plan phase of --mode run: modules hand their writes over (src/engine/apply.ts sends them).
-    if (o.mode === 'run' && !o.checkMode)
-      this.env.defer = (t) => (w) => writes.push({ ...w, task: taskName(t), file: t.file, line: t.line });
+    this.planning = phase === 'plan' && o.mode === 'run' && !o.checkMode;
+    // Modules hand their writes over (src/engine/apply.ts sends them).
+    if (this.planning) this.env.defer = (t, host) => (w) => void this.hold(t, host, w);
+  }
+
+  private hold(t: TaskNode, host: string | undefined, w: Write): DeferredWrite {
+    const dw = { ...w, task: taskName(t), file: t.file, line: t.line };
+    // A bulk call's write is kept at once; a per-host call's when the call is done (hostTask).
+    if (host === undefined) this.writes.push(dw);
+    else {
+      const list = this.held.get(host);
+      if (list) list.push(dw);
+      else this.held.set(host, [dw]);
+    }
+    return dw;
+  }
+
+  /** The writes the host's call just put off, no longer held. */
+  private take(host: string): DeferredWrite[] | undefined {
+    const list = this.held.get(host);
+    if (list) this.held.delete(host);
+    return list;
+  }
+
+  /** The plan phase puts the task off for the host instead of failing it (it waits for the apply). */
+  private putOff(e: unknown): Outcome | undefined {
+    const waits = this.planning ? needsApply(e) : undefined;
+    return waits && { result: {}, deferred: waits.awaited };
   }
 
   /** Runs `t` on `targets`; `finish` gets each host's outcome, in the order of `targets`. */
@@ -73,19 +104,30 @@ export class TaskRunner {
   }
 
   private async hostTask(t: TaskNode, ps: PlayState, h: HostState): Promise<Outcome> {
-    const mod = moduleOf(t);
+    if (this.planning && h.waiting) return { result: {}, deferred: h.waiting };
     try {
-      const vars = this.vars.varsFor(h, t, ps);
-      const items = loopItems(t, vars, this.env, h.name);
-      if (!items) {
-        if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name }))
-          return { result: skipped() };
-        return { result: await invoke(t, mod, vars, this.env, h.name, {}) };
+      const o = await this.hostCall(t, ps, h);
+      // Kept now that the call is done: a task put off for the host sends only at apply.
+      const writes = o.writes ?? this.take(h.name);
+      if (writes) {
+        for (const w of writes) this.writes.push(w);
+        o.writes = writes;
       }
-      return await this.loop(t, ps, h, items, mod);
+      return o;
     } catch (e) {
-      return { result: failure(e) };
+      this.take(h.name);
+      return this.putOff(e) ?? { result: failure(e) };
     }
+  }
+
+  private async hostCall(t: TaskNode, ps: PlayState, h: HostState): Promise<Outcome> {
+    const mod = moduleOf(t);
+    const vars = this.vars.varsFor(h, t, ps);
+    const items = loopItems(t, vars, this.env, h.name);
+    if (items) return this.loop(t, ps, h, items, mod);
+    if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name }))
+      return { result: skipped() };
+    return { result: await invoke(t, mod, vars, this.env, h.name, {}) };
   }
 
   /**
@@ -102,6 +144,10 @@ export class TaskRunner {
     const items: { host: string; args: unknown; ctx: HostContext }[] = [];
     const byName = new Map<string, { h: HostState; vars: Vars }>();
     for (const h of targets) {
+      if (this.planning && h.waiting) {
+        outcomes.set(h, { result: {}, deferred: h.waiting });
+        continue;
+      }
       try {
         if (t.kw.loop !== undefined || t.kw.with_items !== undefined || t.kw.until !== undefined) {
           throw new FleetFailure(
@@ -131,29 +177,39 @@ export class TaskRunner {
         if (call.kind !== 'call') continue;
         byName.set(h.name, { h, vars });
       } catch (e) {
-        outcomes.set(h, { result: failure(e) });
+        this.take(h.name);
+        outcomes.set(h, this.putOff(e) ?? { result: failure(e) });
       }
     }
     if (!items.length) return;
     const name = taskName(t);
+    const made: DeferredWrite[] = [];
+    const defer = this.planning ? (w: Write) => void made.push(this.hold(t, undefined, w)) : undefined;
     let results: Map<string, ModuleResult>;
     try {
       results = await mod.runBatch!(items, {
         name,
         report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) },
-        defer: this.env.defer?.(t),
+        defer,
       });
     } catch (e) {
       const r = failure(e);
       results = new Map(items.map((i) => [i.host, { ...r }]));
     }
+    for (const i of items) for (const w of this.take(i.host) ?? []) this.writes.push(w);
+    // Only a register reads which writes were a host's: no lookup per host otherwise.
+    const writesOf = t.kw.register && made.length ? hostWrites(made) : undefined;
     for (const [host, { h, vars }] of byName) {
       const r = results.get(host) ?? {
         failed: true,
         changed: false,
         msg: `${t.action} returned no result for ${host}`,
       };
-      outcomes.set(h, { result: postConditions(t, Object.assign({}, r), vars, this.env, host, {}) });
+      // The writes were made for every host: a condition that waits for the apply fails the plan instead.
+      outcomes.set(h, {
+        result: postConditions(t, Object.assign({}, r), vars, this.env, host, {}),
+        writes: writesOf?.get(host),
+      });
     }
   }
 
@@ -167,6 +223,7 @@ export class TaskRunner {
     const lc = t.kw.loop_control ?? {};
     const loopVar = lc.loop_var ?? 'item';
     const out: ItemOutcome[] = [];
+    const writes: DeferredWrite[] = [];
     for (let i = 0; i < items.length; i++) {
       const top: Vars = { [loopVar]: items[i], ansible_loop_var: loopVar };
       if (lc.index_var) top[lc.index_var] = i;
@@ -181,10 +238,24 @@ export class TaskRunner {
       r[loopVar] = items[i];
       r.ansible_loop_var = loopVar;
       if (lc.index_var) r[lc.index_var] = i;
-      out.push({ result: r, label });
+      const itemWrites = this.take(h.name);
+      if (itemWrites) writes.push(...itemWrites);
+      out.push({ result: r, label, writes: itemWrites });
     }
-    return { result: loopResult(out.map((o) => o.result)), items: out };
+    return { result: loopResult(out.map((o) => o.result)), items: out, writes: writes.length ? writes : undefined };
   }
+}
+
+/** Host → the writes of a bulk call that include it. */
+function hostWrites(writes: DeferredWrite[]): Map<string, DeferredWrite[]> {
+  const out = new Map<string, DeferredWrite[]>();
+  for (const w of writes)
+    for (const h of w.hosts) {
+      const l = out.get(h);
+      if (l) l.push(w);
+      else out.set(h, [w]);
+    }
+  return out;
 }
 
 function failure(e: unknown): ModuleResult {

@@ -4,10 +4,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fleetError, FleetFailure, formatError } from '../errors/index.js';
-import type { Templar, Vars } from '../template/index.js';
+import { needsApply, type Awaited, type Templar, type Vars } from '../template/index.js';
 import {
   getModule,
   type Defer,
+  type DeferredWrite,
   type HostContext,
   type ModuleDef,
   type ModuleResult,
@@ -26,7 +27,7 @@ export interface TaskEnv {
   mode: RunMode;
   env: NodeJS.ProcessEnv;
   /** The plan phase of `--mode run`: where a task's modules put their writes (src/engine/apply.ts). */
-  defer?: (t: TaskNode) => Defer;
+  defer?: (t: TaskNode, host?: string) => Defer;
   /** The run's services (OTA sessions): handed to every module call. */
   run?: RunContext;
 }
@@ -34,12 +35,18 @@ export interface TaskEnv {
 export interface ItemOutcome {
   result: ModuleResult;
   label?: string;
+  /** The writes this item's call put off. */
+  writes?: DeferredWrite[];
 }
 
 /** A host's outcome of one task (one entry per item for loops). */
 export interface Outcome {
   result: ModuleResult;
   items?: ItemOutcome[];
+  /** The plan phase put the task off for this host: it reads what the apply phase gives. */
+  deferred?: Awaited;
+  /** The writes this host's call put off (its register is the apply's answer, src/template/pending.ts). */
+  writes?: DeferredWrite[];
 }
 
 export const truthy = (v: unknown): boolean =>
@@ -69,7 +76,10 @@ function templateArgs(t: TaskNode, vars: Vars, env: TaskEnv, host: string, raw: 
   return args;
 }
 
+/** A failed result, unless `e` is the signal that the task waits for the apply (thrown on). */
 function failure(e: unknown): ModuleResult {
+  const waits = needsApply(e);
+  if (waits) throw waits;
   const msg = e instanceof FleetFailure ? formatError(e.error) : e instanceof Error ? e.message : String(e);
   return { failed: true, changed: false, msg };
 }
@@ -111,7 +121,7 @@ export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, h
     file: t.file,
     line: t.line,
     task: t.name,
-    defer: env.defer?.(t),
+    defer: env.defer?.(t, host),
     run: env.run,
   };
   try {

@@ -35,8 +35,9 @@ export interface HostContext {
 
 /**
  * A write a module put off until the apply phase (src/engine/apply.ts). `run` writes for the
- * hosts given (those of `hosts` the plan gate let through) and returns results only for hosts
- * whose outcome differs from the planned one (a failure, typically).
+ * hosts given (those of `hosts` the plan gate let through) and returns results for hosts whose
+ * outcome differs from the planned one (a failure, typically) or whose answer a register reads
+ * (uri's status, json…); a host without one had the planned result.
  */
 export interface Write {
   hosts: string[];
@@ -52,6 +53,8 @@ export interface DeferredWrite extends Write {
   task: string;
   file: string;
   line: number;
+  /** Per host, a register waiting for this write's answer (src/engine/deferred.ts); told once it was sent. */
+  registers?: Map<string, (result: ModuleResult | undefined) => void>;
 }
 
 export type Defer = (w: Write) => void;
@@ -111,6 +114,12 @@ export interface ModuleDef<A = unknown> {
    * fails before it decided gets a failed decision of this kind in the plan.
    */
   plans?: 'os' | 'config';
+  /**
+   * The facts a call sets (`ansible_facts` names), from its untemplated args; undefined when
+   * they cannot be told. Without it the module sets none. The plan phase of `--mode run` needs
+   * them for a task put off until the apply (src/engine/deferred.ts).
+   */
+  facts?(args: Record<string, unknown>): string[] | undefined;
   /** Args whose templating the module does itself (e.g. `until`-like lazy args); rarely needed. */
   rawArgs?: boolean;
   run?(args: A, ctx: HostContext): Promise<ModuleResult> | ModuleResult;

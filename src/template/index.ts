@@ -2,6 +2,7 @@
 export { Templar, type Vars, type TemplateContext, type TemplarOptions } from './templar.js';
 export { lazyVars, rawVar } from './lazy.js';
 export { UnsafeTexts } from './unsafe.js';
+export { NeedsApply, needsApply, Pending, pendingResult, type Awaited } from './pending.js';
 export {
   registerFilter,
   registerTest,

@@ -1,5 +1,6 @@
 /** Host variables that reference each other, resolved on first use (like ansible's lazy templating). */
 import { FleetFailure } from '../errors/index.js';
+import { unwrapPending } from './pending.js';
 import type { Templar, TemplateContext, Vars } from './templar.js';
 
 // Called unbound as has.call(layer, key) on the hot path (every variable lookup of every host).
@@ -37,7 +38,8 @@ class LazyState {
     if (at >= 0) throw cycle([...resolving.slice(at), key], this.ctx);
     resolving.push(key);
     try {
-      const value = this.templar.template(layer[key], this.view, this.ctx);
+      // A fact a task put off sets (src/template/pending.ts): its value once the apply gave it.
+      const value = this.templar.template(unwrapPending(layer[key]), this.view, this.ctx);
       (this.done ??= new Map()).set(key, value);
       return value;
     } finally {
@@ -48,7 +50,7 @@ class LazyState {
   /** The value as set, before templating: what `get` has already made of it, else the winning layer's. */
   raw(key: string): unknown {
     if (this.done?.has(key)) return this.done.get(key);
-    return this.owner(key)?.[key];
+    return unwrapPending(this.owner(key)?.[key]);
   }
 
   known(key: string): boolean {

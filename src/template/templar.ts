@@ -18,6 +18,7 @@ import { preprocess, splitText } from './preprocess.js';
 import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import { UnsafeTexts } from './unsafe.js';
+import { needsApply } from './pending.js';
 import './filters.js';
 import './tests.js';
 
@@ -267,8 +268,11 @@ export class Templar {
   }
 
   /** Every error leaves the Templar as a FleetFailure naming the template, file, task and host. */
-  private failure(e: unknown, source: string, ctx?: TemplateContext, isSyntax = false): FleetFailure {
+  private failure(e: unknown, source: string, ctx?: TemplateContext, isSyntax = false): Error {
     if (e instanceof FleetFailure) return e;
+    // Not a template error: the template read a value the apply phase gives (the task waits for it).
+    const waits = needsApply(e);
+    if (waits) return waits;
     const where = { file: ctx?.file, line: ctx?.line };
     const context: Record<string, unknown> = { template: source };
     if (ctx?.task) context.task = ctx.task;

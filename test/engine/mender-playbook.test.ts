@@ -8,58 +8,17 @@
  * This is the contract `--mode run` keeps whatever its strategy (plan, then apply): the same
  * requests in total, and the reads of each device in the order its tasks make them.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { runPlaybook } from '../../src/engine/run.js';
-import { startServer } from '../../src/server/index.js';
-import type { FleetSpec } from '../../src/server/spec.js';
-
-const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'mender');
-const TOKEN = 'fixture-token-0123456789';
-
-interface Request {
-  method: string;
-  path: string;
-  query: Record<string, string | string[]>;
-  body: unknown;
-  status: number;
-}
-interface Recorded {
-  rc: number;
-  stats: Record<string, { ok: number; changed: number; failures: number; skipped: number }>;
-  recap: string[];
-  requests: Request[];
-}
-type Scenario = { attributes: Record<string, Record<string, string | string[]>> };
-
-const expected = (
-  JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { scenarios: Record<string, Recorded> }
-).scenarios;
-const scenarios = JSON.parse(readFileSync(join(dir, 'scenarios.json'), 'utf8')) as Record<string, Scenario>;
-type SpecDevice = NonNullable<FleetSpec['devices']>[number] & {
-  id: string;
-  attributes?: Record<string, string | string[]>;
-};
-const baseSpec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as Omit<FleetSpec, 'devices'> & {
-  devices: SpecDevice[];
-};
-const HOSTS = baseSpec.devices.map((d) => d.id);
-
-/** spec.json with a scenario's attribute overrides (per device id), as generate.mjs seeds it. */
-function specOf(name: string): FleetSpec {
-  const over = scenarios[name].attributes;
-  return {
-    ...baseSpec,
-    devices: baseSpec.devices.map((d) => ({ ...d, attributes: { ...d.attributes, ...over[d.id] } })),
-  };
-}
-
-const key = (q: Request) => JSON.stringify([q.method, q.path, q.query, q.body, q.status]);
-/** Hosts run concurrently in both tools: the requests of one task interleave, so compare a multiset. */
-const multiset = (qs: Request[]) => qs.map(key).sort();
-const isRead = (q: Request) => q.method === 'GET';
+import {
+  expected,
+  HOSTS,
+  isRead,
+  key,
+  multiset,
+  recapLines,
+  runFixture,
+  TOKEN,
+  type Request,
+} from './mender-fixture.js';
 
 /** Each device's reads in the order it made them; fleet-wide ones (run_once) under "fleet". */
 function readsByHost(qs: Request[]): Record<string, string[]> {
@@ -71,36 +30,7 @@ function readsByHost(qs: Request[]): Record<string, string[]> {
   return out;
 }
 
-/** The lines under "PLAY RECAP" up to the blank line that ends it. */
-function recapLines(text: string): string[] {
-  const lines = text.split('\n');
-  const after = lines.slice(lines.findIndex((l) => l.startsWith('PLAY RECAP')) + 1);
-  return after.slice(0, after.indexOf(''));
-}
-
-async function runAgainstServer(scenario: string, mode: 'run' | 'dry-run') {
-  const srv = await startServer({ memory: true, spec: specOf(scenario), tokens: [TOKEN], clock: 'manual' });
-  try {
-    let text = '';
-    const stdout = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-    const stderr = new Writable({ write: (_c, _e, cb) => cb() });
-    const r = await runPlaybook({
-      playbook: join(dir, 'site.yml'),
-      inventory: [join(dir, 'inventory.yml')],
-      mode,
-      extraVars: { mender_url: srv.url, mender_token: TOKEN },
-      stdout,
-      stderr,
-    });
-    const log = (await (
-      await fetch(`${srv.url}/api/admin/v1/requests`, { headers: { Authorization: `Bearer ${TOKEN}` } })
-    ).json()) as Request[];
-    const requests = log.map(({ method, path, query, body, status }) => ({ method, path, query, body, status }));
-    return { r, text, requests };
-  } finally {
-    await srv.close();
-  }
-}
+const runAgainstServer = (scenario: string, mode: 'run' | 'dry-run') => runFixture(scenario, mode);
 
 describe('generic Ansible + Mender playbook: the requests and the recap of ansible-playbook', () => {
   const converge = expected.converge;

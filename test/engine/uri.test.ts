@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { H1, play } from './helpers.js';
 import { flatResults } from '../../src/engine/report.js';
+import { absoluteLocation } from '../../src/modules/builtin/uri.js';
 
 let server: Server;
 let base = '';
@@ -109,4 +110,13 @@ test('check mode sends GET but not writes', async () => {
   );
   expect(seen.slice(before).map((s) => s.method)).toEqual(['GET']);
   expect(flatResults(r.report.results).map((x) => x.status)).toEqual(['ok', 'changed']);
+});
+
+describe('location: a relative Location header made absolute as ansible does (absolute_location)', () => {
+  test('an absolute one as it is, "/x" against the scheme and host, "x" against the folder', () => {
+    expect(absoluteLocation('http://a:1/api/x', 'https://b/y')).toBe('https://b/y');
+    expect(absoluteLocation('http://a:1/api/deployments', '/api/deployments/7')).toBe('http://a:1/api/deployments/7');
+    expect(absoluteLocation('http://a:1', '/x')).toBe('http://a:1/x');
+    expect(absoluteLocation('http://a:1/api/deployments', '7')).toBe('http://a:1/api/7');
+  });
 });

@@ -98,6 +98,11 @@ export const setFact: ModuleDef<Record<string, unknown>> = {
   name: 'set_fact',
   args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'), z.unknown()),
   checkMode: true,
+  // A templated name is only known once templated (it may wait for the apply itself).
+  facts: (args) => {
+    const names = Object.keys(args).filter((k) => k !== 'cacheable');
+    return names.some((k) => k.includes('{')) ? undefined : names;
+  },
   run(args) {
     const facts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(args)) if (k !== 'cacheable') facts[k] = boolLike(v);

@@ -63,6 +63,20 @@ function headerFacts(h: Headers): Record<string, string> {
   return out;
 }
 
+/**
+ * ansible's absolute_location: a Location header relative to the request's URL made absolute —
+ * "/x" against its scheme and host (the URL with its path taken out, as Python's str.replace
+ * does), "x" against its folder.
+ */
+export function absoluteLocation(url: string, location: string): string {
+  if (location.includes('://')) return location;
+  if (location.startsWith('/')) {
+    const path = /^[^:/?#]+:\/\/[^/?#]*([^?#]*)/.exec(url)?.[1] ?? '';
+    return `${path ? url.split(path).join('') : url}${location}`;
+  }
+  return `${url.slice(0, Math.max(0, url.lastIndexOf('/')))}/${location}`;
+}
+
 function cookiesOf(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   for (const c of h.getSetCookie?.() ?? []) {
@@ -96,15 +110,18 @@ export const uri: ModuleDef<Args> = {
       if (ctx.checkMode)
         return { changed: true, msg: `check mode: would send ${method} ${a.url}`, url: a.url, method, ...diff };
       deferRequest(ctx.defer!, ctx.host, method, a.url, () => send(a, method, headers, body));
-      // What a sent request returns when it succeeds (changed false, as ansible's uri); status and
-      // json come with the apply phase, after the plan (docs/playbooks.md, "Plan, then apply").
+      // What a sent request returns when it succeeds (changed false, as ansible's uri); a later
+      // task that reads its status or json waits for the apply (docs/playbooks.md, "Plan, then apply").
       return { changed: false, msg: `will send ${method} ${a.url}`, url: a.url, method, ...diff };
     }
     return send(a, method, headers, body);
   },
 };
 
-/** The apply phase sends it; a failure (status not expected, no answer) is the host's new result. */
+/**
+ * The apply phase sends it; a failure (status not expected, no answer) is the host's new result,
+ * and the answer is what a register of the task reads then (src/engine/deferred.ts).
+ */
 function deferRequest(defer: Defer, host: string, method: string, url: string, go: () => Promise<ModuleResult>): void {
   defer({
     hosts: [host],
@@ -112,8 +129,7 @@ function deferRequest(defer: Defer, host: string, method: string, url: string, g
     describe: `${method} ${url}`,
     run: async (only) => {
       if (!only.has(host)) return new Map();
-      const r = await go();
-      return r.failed ? new Map([[host, r]]) : new Map();
+      return new Map([[host, await go()]]);
     },
   });
 }
@@ -160,6 +176,7 @@ async function send(
       .map(([k, v]) => `${k}=${v}`)
       .join('; '),
     ...headerFacts(res.headers),
+    ...(res.headers.has('location') ? { location: absoluteLocation(a.url, res.headers.get('location')!) } : {}),
     msg: `OK (${text.length === 0 ? 'unknown' : Buffer.byteLength(text)} bytes)`,
   };
   if (/json/.test(ctype) && text) {

@@ -56,5 +56,6 @@ export const menderFactsModule = {
   aliases: ['fleetplay.mender.facts'],
   args: FactsArgs,
   checkMode: true,
+  facts: () => ['mender'],
   runBatch: (items: Item<FactsArgs>[]) => menderFactsBatch(items),
 };
