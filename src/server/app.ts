@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOk, type Credentials } from './auth.js';
-import { FaultInjector } from './faults.js';
+import { FaultInjector, NO_FAULT } from './faults.js';
 import { fail, Router, type Ctx, type Reply } from './http.js';
 import type { Journal } from './journal.js';
 import type { JournalEvent } from './model.js';
@@ -70,14 +70,17 @@ export class App {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = randomUUID();
     const fault = url.pathname.startsWith('/api/admin/')
-      ? { action: { kind: 'none' as const }, latencyMs: 0 }
-      : this.faults.decide(url.pathname);
+      ? NO_FAULT
+      : this.faults.decide(req.method ?? 'GET', url.pathname);
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
+    // A held request is read before it waits: its client may be gone when it is let go, and it is served all the same.
+    const held = fault.hold && { raw: await readBody(req) };
+    await fault.hold;
     if (fault.action.kind === 'drop') {
       req.socket.destroy();
       return;
     }
-    const raw = await readBody(req);
+    const raw = held ? held.raw : await readBody(req);
     const ctx: Ctx = {
       req,
       method: req.method ?? 'GET',

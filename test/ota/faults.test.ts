@@ -114,6 +114,40 @@ describe('5xx and 429 storms, dropped connections, lost answers', () => {
     const configDeployments = value(await srv.client().listDeployments({ type: 'configuration' }));
     expect(configDeployments.map((d) => d.id)).toEqual([dep.deploymentId]);
   });
+
+  test('held writes (method, skip, hold): counted while held, served when let go though their client gave up, or dropped', async () => {
+    const path = '/api/management/v1/deployments/deployments';
+    const post = (name: string, signal?: AbortSignal) =>
+      fetch(`${srv.url}${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name, artifact_name: 'os-1.1', devices: ['dev-rpi3'] }),
+        signal,
+      });
+    const held = async () => (await srv.admin<{ held: number }>('GET', 'faults')).held;
+    /** POSTs `name`, waits until the server holds it, gives up on it, then lets it go. */
+    const heldAndAbandoned = async (name: string) => {
+      const abort = new AbortController();
+      const answer = post(name, abort.signal).catch((e: Error) => e.name);
+      while ((await held()) < 1) await realSleep(10);
+      abort.abort();
+      expect(await answer).toBe('AbortError');
+      await srv.faults(undefined);
+      await realSleep(100);
+    };
+    await srv.faults({ method: 'POST', path_prefix: path, skip: 1, hold: true });
+    expect((await post('held 1')).status).toBe(201); // skipped
+    expect(value(await srv.client().listDeployments()).length).toBe(1); // a GET: not held
+    await heldAndAbandoned('held 2');
+    await srv.faults({ method: 'POST', path_prefix: path, hold: true, drop_rate: 1 });
+    await heldAndAbandoned('held 3');
+    expect(await deploymentsNamed(srv, 'held')).toEqual(['held 1', 'held 2']);
+    const posts = (await srv.requests()).filter((r) => r.path === path && r.method === 'POST');
+    expect(posts.map((r) => [(r.body as { name: string }).name, r.status])).toEqual([
+      ['held 1', 201],
+      ['held 2', 201],
+    ]);
+  });
 });
 
 /** A proxy that loses the answer to the first request matching, after the server acted on it. */

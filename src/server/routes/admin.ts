@@ -40,6 +40,7 @@ export function adminRoutes(app: App): void {
     app.faults.set(body.value);
     return { status: 200, body: app.faults.current };
   });
+  r.add('GET', `${A}/faults`, 'admin', () => ({ status: 200, body: app.faults.current ?? null }));
   r.add('DELETE', `${A}/faults`, 'admin', () => {
     app.faults.set(undefined);
     return { status: 204 };
