@@ -14,6 +14,7 @@ import { fleetSpec, loadDevices, releaseOf, startDemoServer, type DemoServer, ty
 import { PLAYBOOK } from './job.js';
 import { Narrator } from './narrate.js';
 import { Pipeline } from './pipeline.js';
+import { chapterHotfix } from './hotfix.js';
 import { FleetRepo } from './repo.js';
 import { STANDIN_PLAYBOOK } from './standin.js';
 import * as story from './story.js';
@@ -59,6 +60,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
       story.chapterCanary,
       story.chapterBadRelease,
       story.chapterProduction,
+      chapterHotfix,
       story.chapterIdempotent,
       story.chapterTable,
     ]) {

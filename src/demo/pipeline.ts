@@ -3,7 +3,10 @@
  * stage (after letting simulated time pass), and the gate that allows a promotion only from the
  * stage just below and only when that stage is green on its current commit.
  */
+import { simpleGit } from 'simple-git';
+import type { FleetError } from '../errors/index.js';
 import type { MenderClient } from '../ota/index.js';
+import { checkUnmodified } from '../promote/guard.js';
 import type { Device } from './fleet.js';
 import { runMainJob, type JobContext, type JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
@@ -124,8 +127,11 @@ export class Pipeline {
     return statesOf(this.devices, snaps);
   }
 
-  /** The promotion gate: only from the stage just below, only when it is green on its head commit. */
-  async gate(from: StageBranch, to: StageBranch): Promise<{ open: boolean; why: string }> {
+  /**
+   * The promotion gate: only from the stage just below, only when it is green on its head commit,
+   * only when the merge lands that commit's tree unmodified (fleetplay guard's own check).
+   */
+  async gate(from: StageBranch, to: StageBranch): Promise<{ open: boolean; why: string; hint?: string }> {
     if (STAGES.indexOf(to) !== STAGES.indexOf(from) + 1)
       return { open: false, why: `${to} only takes promotions from the stage just below it` };
     const head = await this.job.repo.head(from);
@@ -133,6 +139,17 @@ export class Pipeline {
     // The monitor's verdict counts only for the commit it watched: the head of the source stage.
     if (!v || v.commit !== head) return { open: false, why: `${from} @ ${head.slice(0, 7)} has no verdict yet` };
     if (v.verdict !== 'green') return { open: false, why: `${from} @ ${head.slice(0, 7)} is ${v.verdict}, not green` };
-    return { open: true, why: `${from} @ ${head.slice(0, 7)} is green` };
+    const changed = await this.modified(from, to, head);
+    if (changed) return { open: false, why: changed.message, hint: changed.hint };
+    return { open: true, why: `${from} @ ${head.slice(0, 7)} is green and lands unmodified` };
+  }
+
+  /** The guard's unmodified check on the demo's repository (one repository: no fork to tell apart). */
+  private async modified(from: StageBranch, to: StageBranch, headSha: string): Promise<FleetError | undefined> {
+    const repo = this.job.repo;
+    const where = { repository: 'demo', headRepository: 'demo' };
+    const p = { base: to, head: from, baseSha: await repo.head(to), headSha, ...where };
+    const r = await checkUnmodified(simpleGit(repo.dir), p);
+    return r.ok ? r.value : r.error;
   }
 }

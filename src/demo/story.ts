@@ -19,6 +19,8 @@ export interface StoryFacts {
   /** Why the gate refused production the bad release (undefined: it did not refuse). */
   gateRefusal?: string;
   secondRun?: { changed: number; writes: number };
+  /** The hotfix made straight on canary: its commit, why the guard refused main → canary, whether it passed after. */
+  hotfix?: { commit: string; refusal?: string; passedAfterCherryPick: boolean };
   final: DeviceState[];
   surprises: string[];
 }
@@ -44,7 +46,7 @@ export function followers(c: Cast, branch: string, subs: Map<string, string>, ty
   return c.p.devices.filter((d) => subs.get(d.id) === branch && (!types || types.includes(d.deviceType)));
 }
 
-function expectChanged(c: Cast, key: string, r: JobOutcome, expected: Device[]): void {
+export function expectChanged(c: Cast, key: string, r: JobOutcome, expected: Device[]): void {
   c.facts.changed[key] = [...r.changed].sort();
   const want = ids(expected);
   if (r.exitCode !== 0) c.facts.surprises.push(`${key}: the main job ended with exit code ${r.exitCode}`);
@@ -59,10 +61,11 @@ function expectChanged(c: Cast, key: string, r: JobOutcome, expected: Device[]):
     );
 }
 
-async function promote(c: Cast, from: StageBranch, to: StageBranch): Promise<boolean> {
+export async function promote(c: Cast, from: StageBranch, to: StageBranch): Promise<boolean> {
   const g = await c.p.gate(from, to);
   if (!g.open) {
     c.n.bad(`promotion ${from} → ${to} refused: ${g.why}`);
+    if (g.hint) c.n.item(`hint: ${g.hint}`, 'dim');
     return false;
   }
   const sha = await c.repo.promote(from, to);

@@ -35,7 +35,7 @@ describe('fleetplay demo', () => {
   test('tells the whole story and exits 0', () => {
     expect(result.facts.surprises).toEqual([]);
     expect(result.exitCode).toBe(0);
-    expect(text.match(/^\d\. /gm)).toEqual(['1. ', '2. ', '3. ', '4. ', '5. ', '6. ', '7. ', '8. ']);
+    expect(text.match(/^\d\. /gm)).toEqual(['1. ', '2. ', '3. ', '4. ', '5. ', '6. ', '7. ', '8. ', '9. ']);
     expect(text).toContain('The story went as planned.');
   });
 
@@ -46,7 +46,25 @@ describe('fleetplay demo', () => {
       '5:main': [],
       '5:canary': ids('④'),
       '6:production': ids('①②③⑥'),
+      '7:canary': ids('④'),
+      '7:main': ids('⑦'),
+      '7:main-cherry-pick': [],
+      '7:canary-promoted': [],
     });
+  });
+
+  test('a hotfix made straight on canary blocks main → canary, named by the guard, until it is cherry-picked onto main', () => {
+    const hotfix = result.facts.hotfix!;
+    const short = hotfix.commit.slice(0, 7);
+    expect(hotfix.refusal).toBe(
+      `canary has a commit that main lacks: ${short} Hotfix: the campus kiosk page moved — the merge would land a tree that was never verified on main (differs in inventory/host_vars/kiosk-campus.yml)`,
+    );
+    expect(text).toContain(`✘ promotion main → canary refused: ${hotfix.refusal}`);
+    expect(text).toContain(
+      `hint: bring them back to main first: git switch main && git cherry-pick ${short} && git push`,
+    );
+    expect(hotfix.passedAfterCherryPick).toBe(true);
+    expect(text).toMatch(/✔ promotion main → canary allowed \(main @ [0-9a-f]{7} is green and lands unmodified\)/);
   });
 
   test('the bad release fails on canary and the gate keeps it out of production', () => {
