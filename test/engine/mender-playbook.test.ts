@@ -51,6 +51,11 @@ describe('generic Ansible + Mender playbook: the requests and the recap of ansib
     expect(recapLines(text)).toEqual(converge.recap);
     expect(r.exitCode).toBe(converge.rc);
     expect(text).not.toContain(TOKEN);
+    // The role's debug reads `created.status`, the answer of the deployment's POST: it runs at
+    // apply and says what ansible-playbook says ("deployment 201"), not the plan's default.
+    expect(text).toMatch(
+      /APPLY \[[^\n]*\n\nTASK \[os_update : debug\][^\n]*\nok: \[[^\]]+\] => \{\n {4}"msg": "deployment 201"/,
+    );
   });
 
   test('dry-run: the same reads in the same order per device, and no write', async () => {
