@@ -4,7 +4,7 @@
  */
 import type { FleetError } from '../errors/index.js';
 import { FleetFailure } from '../errors/index.js';
-import { asList } from './keywords.js';
+import { inheritThroughInclude } from './keywords.js';
 import { loadIncludedRole, loadIncludedTasks } from './loader.js';
 import type { Inherit, Node, TaskNode } from './model.js';
 import type { Results } from './results.js';
@@ -44,12 +44,7 @@ export async function runInclude(s: IncludeRunner, t: TaskNode, ps: PlayState, t
     g.push(w);
     groups.set(key, g);
   }
-  const inherit: Inherit = {
-    ...t.inherit,
-    when: undefined,
-    tags: [...asList(t.inherit.tags), ...asList(t.kw.tags)],
-    vars: { ...(t.inherit.vars ?? {}), ...(t.kw.vars ?? {}) },
-  };
+  const inherit = inheritThroughInclude(t);
   for (const g of groups.values()) await runGroup(s, t, ps, g, inherit, role);
   s.afterTask(ps, targets, false);
 }

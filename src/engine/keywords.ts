@@ -1,12 +1,21 @@
 /**
  * The keywords of plays, blocks, tasks and role entries as the loader checks them: zod's
- * errors turned into file:line messages, and what a block, role or import passes to the tasks
- * inside it.
+ * errors turned into file:line messages; and, by the rules of the keyword table
+ * (keyword-table.ts), what a block, role or import passes to the tasks inside it and a task's
+ * effective value of a keyword.
  */
 import type { z } from 'zod';
 import { fleetError, type FleetError } from '../errors/index.js';
 import { shortName } from '../plugins/fqcn.js';
-import type { Inherit } from './model.js';
+import {
+  inheritedKeywords,
+  KEYWORDS,
+  type Inherited,
+  type InheritedKeyword,
+  type KeywordTable,
+  type Rule,
+} from './keyword-table.js';
+import type { Inherit, TaskNode } from './model.js';
 import { keyLine, posOf } from './yaml.js';
 
 /** Actions the engine itself handles (no module behind them). */
@@ -44,25 +53,44 @@ export const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof
 
 export const asList = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 
-/** What a block, role entry or import passes down to the tasks inside it. */
+/** A parent's value and a child's combined by `rule` (ansible's `_extend_value` for lists). */
+function combine(rule: Rule, parent: unknown, own: unknown): unknown {
+  if (own === undefined) return parent;
+  if (rule === 'extend') return [...asList(parent), ...asList(own)];
+  if (rule === 'merge') return { ...(isObj(parent) ? parent : {}), ...(isObj(own) ? own : {}) };
+  return own;
+}
+
+/**
+ * What a block, role entry, static import or play (`kw`) passes down to the tasks inside it:
+ * every inherited keyword of the table combined with what `parent` already carries.
+ */
 export function inheritFrom(parent: Inherit, kw: Record<string, unknown>): Inherit {
-  const out: Inherit = { ...parent };
-  const when = kw.when;
-  if (when !== undefined) out.when = [...asList(parent.when), ...asList(when)];
-  if (kw.tags !== undefined) out.tags = [...asList(parent.tags), ...asList(kw.tags)];
-  if (kw.vars !== undefined) out.vars = { ...(parent.vars ?? {}), ...(kw.vars as object) };
-  for (const k of [
-    'environment',
-    'ignore_errors',
-    'no_log',
-    'check_mode',
-    'diff',
-    'run_once',
-    'delegate_to',
-    'any_errors_fatal',
-    'notify',
-  ] as const) {
-    if (kw[k] !== undefined) (out as Record<string, unknown>)[k] = kw[k];
+  const out: Record<string, unknown> = { ...parent };
+  for (const name of inheritedKeywords) {
+    if (kw[name] !== undefined) out[name] = combine(KEYWORDS[name].rule, parent[name], kw[name]);
   }
   return out;
 }
+
+/**
+ * What a dynamic include (include_tasks, include_role) passes to the tasks it loads: only its
+ * `vars`. Its other keywords apply to the include itself, as in ansible, where the included
+ * blocks skip a parent that was not statically loaded (`tags` on include_tasks do not tag the
+ * included tasks; `apply:` would, and is not supported).
+ */
+export function inheritThroughInclude(t: TaskNode): Inherit {
+  return { ...t.inherit, vars: combine('merge', t.inherit.vars, t.kw.vars) as Record<string, unknown> | undefined };
+}
+
+/** A task's value of keyword `name`: its own combined with what encloses it, by the table's rule. */
+export function effective<K extends InheritedKeyword>(t: TaskNode, name: K): Effective<K> {
+  const rule = KEYWORDS[name].rule;
+  const v = combine(rule, t.inherit[name], t.kw[name]);
+  return (rule === 'extend' ? asList(v) : v) as Effective<K>;
+}
+
+/** `effective`'s value: an `inherit` keyword may be unset; `extend` is a list and `merge` a mapping once set. */
+type Effective<K extends InheritedKeyword> = KeywordTable[K]['rule'] extends 'extend'
+  ? unknown[]
+  : Inherited<K> | undefined;

@@ -42,7 +42,8 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
     return undefined;
   }
   const p = kw.data;
-  const base: Inherit = inheritFrom({}, { ...p, vars: undefined, when: undefined });
+  // Play vars are their own layer of the variables (variables.ts), not block vars.
+  const base: Inherit = inheritFrom({}, { ...p, vars: undefined });
   const varsFiles: Record<string, unknown> = {};
   for (const vf of p.vars_files ?? []) {
     const f = Array.isArray(vf) ? vf[0] : vf;

@@ -1,127 +1,22 @@
 /**
- * The playbook model: zod schemas for plays, blocks and task keywords (types are inferred from
- * them), plus the loaded tree the strategy walks. Positions come from `yaml.ts`.
+ * The playbook model: zod schemas of plays, blocks, tasks and role entries, built from the
+ * keyword table (keyword-table.ts; types inferred), plus the loaded tree the strategy walks.
+ * Positions come from `yaml.ts`.
  */
 import { z } from 'zod';
+import { shapeOf, type Inherited, type InheritedKeyword } from './keyword-table.js';
 
-const Bool = z.union([z.boolean(), z.string()]);
-const Cond = z.union([z.boolean(), z.string(), z.number(), z.array(z.union([z.boolean(), z.string(), z.number()]))]);
-const Tags = z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]);
-const Vars = z.record(z.string(), z.unknown());
-const StrList = z.union([z.string(), z.array(z.string())]);
-
-/** Keywords shared by plays, blocks, roles and tasks (ansible's Base/Conditional/Taggable). */
-export const CommonKeywords = {
-  name: z.union([z.string(), z.number()]).optional(),
-  when: Cond.optional(),
-  tags: Tags.optional(),
-  vars: Vars.optional(),
-  environment: z.union([Vars, z.string(), z.array(Vars)]).optional(),
-  ignore_errors: Bool.optional(),
-  no_log: Bool.optional(),
-  check_mode: Bool.optional(),
-  diff: Bool.optional(),
-  run_once: Bool.optional(),
-  delegate_to: z.string().optional(),
-  any_errors_fatal: Bool.optional(),
-  // Accepted and ignored: they choose how to reach a host, and hosts here are API records.
-  become: z.unknown().optional(),
-  become_user: z.unknown().optional(),
-  become_method: z.unknown().optional(),
-  connection: z.unknown().optional(),
-  throttle: z.unknown().optional(),
-  timeout: z.unknown().optional(),
-  debugger: z.unknown().optional(),
-  collections: z.unknown().optional(),
-  module_defaults: z.unknown().optional(),
-};
-
-export const LoopControl = z
-  .object({
-    loop_var: z.string().optional(),
-    index_var: z.string().optional(),
-    label: z.unknown().optional(),
-    pause: z.union([z.number(), z.string()]).optional(),
-    extended: Bool.optional(),
-  })
-  .strict();
-
-export const TaskKeywords = z
-  .object({
-    ...CommonKeywords,
-    loop: z.unknown().optional(),
-    with_items: z.unknown().optional(),
-    with_list: z.unknown().optional(),
-    loop_control: LoopControl.optional(),
-    register: z.string().optional(),
-    changed_when: Cond.optional(),
-    failed_when: Cond.optional(),
-    until: Cond.optional(),
-    retries: z.union([z.number(), z.string()]).optional(),
-    delay: z.union([z.number(), z.string()]).optional(),
-    notify: StrList.optional(),
-    listen: StrList.optional(),
-    args: z.union([Vars, z.string()]).optional(),
-    local_action: z.unknown().optional(),
-    delegate_facts: z.unknown().optional(),
-    apply: z.unknown().optional(),
-  })
-  .strict();
+// The objects' schemas come from the keyword table: a keyword is declared there once.
+export const TaskKeywords = z.object(shapeOf('task')).strict();
 export type TaskKeywords = z.infer<typeof TaskKeywords>;
 
-export const BlockKeywords = z
-  .object({
-    ...CommonKeywords,
-    block: z.array(z.unknown()),
-    rescue: z.array(z.unknown()).nullish(),
-    always: z.array(z.unknown()).nullish(),
-    notify: StrList.optional(),
-  })
-  .strict();
+export const BlockKeywords = z.object(shapeOf('block')).strict();
 
-export const RoleEntry = z
-  .object({
-    role: z.string().optional(),
-    name: z.string().optional(),
-    when: Cond.optional(),
-    tags: Tags.optional(),
-    vars: Vars.optional(),
-    environment: z.union([Vars, z.string()]).optional(),
-    ignore_errors: Bool.optional(),
-    no_log: Bool.optional(),
-    check_mode: Bool.optional(),
-    diff: Bool.optional(),
-    become: z.unknown().optional(),
-    delegate_to: z.string().optional(),
-    run_once: Bool.optional(),
-  })
-  .catchall(z.unknown());
+/** A roles: entry: keys that are not role keywords are the role's parameters. */
+export const RoleEntry = z.object(shapeOf('role')).catchall(z.unknown());
 export type RoleEntry = z.infer<typeof RoleEntry>;
 
-const Serial = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()]))]);
-
-export const PlayKeywords = z
-  .object({
-    ...CommonKeywords,
-    hosts: z.union([z.string(), z.array(z.string())]),
-    gather_facts: Bool.optional(),
-    vars_files: z.array(z.union([z.string(), z.array(z.string())])).optional(),
-    vars_prompt: z.unknown().optional(),
-    pre_tasks: z.array(z.unknown()).nullish(),
-    roles: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).nullish(),
-    tasks: z.array(z.unknown()).nullish(),
-    post_tasks: z.array(z.unknown()).nullish(),
-    handlers: z.array(z.unknown()).nullish(),
-    serial: Serial.optional(),
-    max_fail_percentage: z.union([z.number(), z.string()]).optional(),
-    strategy: z.enum(['linear']).optional(),
-    order: z.enum(['inventory']).optional(),
-    force_handlers: Bool.optional(),
-    remote_user: z.unknown().optional(),
-    port: z.unknown().optional(),
-    gather_subset: z.unknown().optional(),
-  })
-  .strict();
+export const PlayKeywords = z.object(shapeOf('play')).strict();
 export type PlayKeywords = z.infer<typeof PlayKeywords>;
 
 /** A role as the strategy sees it: its variables and where it lives. */
@@ -135,22 +30,11 @@ export interface RoleCtx {
   params: Record<string, unknown>;
 }
 
-/** Keyword values a block/role hands down to the tasks inside it. */
-export interface Inherit {
-  when?: unknown;
-  tags?: unknown;
-  vars?: Record<string, unknown>;
-  environment?: unknown;
-  ignore_errors?: unknown;
-  no_log?: unknown;
-  check_mode?: unknown;
-  diff?: unknown;
-  run_once?: unknown;
-  delegate_to?: string;
-  any_errors_fatal?: unknown;
-  role?: RoleCtx;
-  notify?: unknown;
-}
+/**
+ * What blocks, role entries, imports and the play hand down to the tasks inside them, already
+ * combined by each keyword's rule (keywords.ts `inheritFrom`), plus the role the tasks belong to.
+ */
+export type Inherit = { [K in InheritedKeyword]?: Inherited<K> } & { role?: RoleCtx };
 
 export interface TaskNode {
   kind: 'task';

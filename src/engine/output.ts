@@ -165,7 +165,8 @@ export class Printer {
       if (opts.ignored) this.line(this.c('ignored', '...ignoring'));
       return;
     }
-    const show = opts.show || this.o.verbosity > 0;
+    // A censored result has lost debug's _ansible_verbose_always: `ok: [host]` only, as ansible.
+    const show = (opts.show && !opts.noLog) || this.o.verbosity > 0;
     // Most lines show no result: build the JSON only when it is printed (100k hosts × tasks).
     // ansible indents debug output and everything at -vvv; -v and -vv results take one line.
     const json = (v: unknown) => (opts.show || this.o.verbosity > 2 ? JSON.stringify(v, null, 4) : pyJson(v));

@@ -7,7 +7,7 @@ import type { UnsafeTexts, Vars } from '../template/index.js';
 import { FleetFailure, formatError } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
 import type { ModuleResult } from '../modules/registry.js';
-import { asList } from './keywords.js';
+import { asList, effective } from './keywords.js';
 import type { TaskNode } from './model.js';
 import { CENSORED, type Stats } from './output.js';
 import { diffToShow } from './diff.js';
@@ -46,10 +46,9 @@ export class Results {
     const r = o.result;
     // Variables only when a keyword needs templating: finish runs for every host × task.
     const needsVars =
-      t.kw.no_log !== undefined ||
-      t.inherit.no_log !== undefined ||
+      effective(t, 'no_log') !== undefined ||
       (r.failed && !r.skipped) ||
-      (r.changed && (t.kw.notify ?? t.inherit.notify) !== undefined);
+      (r.changed && effective(t, 'notify') !== undefined);
     const vars = needsVars ? this.vars.varsFor(h, t, ps) : EMPTY;
     const noLog = needsVars ? (bool(t, 'no_log', vars, this.o.templar) ?? false) : false;
     const ignore = r.failed && !r.skipped ? (this.safeBool(t, 'ignore_errors', vars) ?? false) : false;
@@ -83,7 +82,8 @@ export class Results {
       line: t.line,
       host: h.name,
       status,
-      result: noLog ? { censored: CENSORED } : reported(moduleOf(t).name, r),
+      // ansible's censored result still says it was skipped (a skipped task shows as such).
+      result: noLog ? { censored: CENSORED, ...(r.skipped ? { skipped: true } : {}) } : reported(moduleOf(t).name, r),
       durationMs: Date.now() - started,
     });
   }
@@ -138,7 +138,7 @@ export class Results {
     // debug results are cleaned for display (ansible's _clean_results); some are shown without -v.
     const mark = (x: ModuleResult) => (debug ? Object.assign({}, x, DEBUG_MARK) : x);
     const show = (x: ModuleResult) => debug || x._ansible_verbose_always === true;
-    const delegated = t.kw.delegate_to ?? t.inherit.delegate_to;
+    const delegated = effective(t, 'delegate_to');
     const opts = { delegated: delegated ? String(delegated) : undefined, noLog };
     const diffs = !noLog && this.showsDiff(t);
     if (o.items) {
@@ -165,11 +165,11 @@ export class Results {
 
   /** As ansible's strategy: a result's diff is shown under --diff or on a task with `diff: true`. */
   private showsDiff(t: TaskNode): boolean {
-    return this.o.diff || truthy(t.kw.diff ?? t.inherit.diff);
+    return this.o.diff || truthy(effective(t, 'diff'));
   }
 
   private notify(t: TaskNode, ps: PlayState, h: HostState, vars: Vars): void {
-    const names = asList(t.kw.notify ?? t.inherit.notify);
+    const names = asList(effective(t, 'notify'));
     for (const raw of names) {
       const name = String(this.o.templar.template(raw, vars));
       const matched = ps.play.handlers.filter(

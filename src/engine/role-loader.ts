@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fleetError } from '../errors/index.js';
 import { readVarsFile, type Ctx } from './load-context.js';
+import { accepts } from './keyword-table.js';
 import { asList, inheritFrom, isObj } from './keywords.js';
 import { RoleEntry, type BlockNode, type Inherit, type Node, type RoleCtx, type TaskNode } from './model.js';
 import { loadTaskList } from './task-loader.js';
@@ -111,26 +112,11 @@ interface ParsedRoleEntry {
   kw: Record<string, unknown>;
 }
 
-const ROLE_KEYWORDS = new Set([
-  'role',
-  'name',
-  'when',
-  'tags',
-  'vars',
-  'environment',
-  'ignore_errors',
-  'no_log',
-  'check_mode',
-  'diff',
-  'become',
-  'delegate_to',
-  'run_once',
-]);
-
 export function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRoleEntry | undefined {
   if (typeof raw === 'string') return { name: raw, params: {}, vars: {}, kw: {} };
   const r = RoleEntry.safeParse(raw);
-  const name = r.success ? (r.data.role ?? r.data.name) : undefined;
+  const written = r.success ? (r.data.role ?? r.data.name) : undefined;
+  const name = written === undefined ? undefined : String(written);
   if (!r.success || !name) {
     ctx.errors.at(
       'playbook.role-entry',
@@ -143,7 +129,7 @@ export function parseRoleEntry(raw: unknown, file: string, ctx: Ctx): ParsedRole
   }
   const params: Record<string, unknown> = {};
   const kw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r.data)) (ROLE_KEYWORDS.has(k) ? kw : params)[k] = v;
+  for (const [k, v] of Object.entries(r.data)) (accepts('role', k) ? kw : params)[k] = v;
   delete kw.role;
   delete kw.name;
   const vars = isObj(kw.vars) ? kw.vars : {};

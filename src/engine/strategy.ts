@@ -9,6 +9,7 @@ import type { ApplyOutcome } from '../plan/model.js';
 import type { ApplyTask, PlanFailure } from './apply.js';
 import { ApplyQueue, runDeferred } from './deferred.js';
 import { runInclude } from './includes.js';
+import { effective } from './keywords.js';
 import { enterBatch, playState, serialBatches } from './iterator.js';
 import type { BlockNode, Node, Play, TaskNode } from './model.js';
 import { Results, taskName } from './results.js';
@@ -161,7 +162,7 @@ export class Engine {
     if (t.action === 'include_tasks' || t.action === 'include_role' || t.action === 'include')
       return runInclude(this, t, ps, targets);
     this.o.printer.task(taskName(t), handler);
-    const runOnce = truthy(t.kw.run_once ?? t.inherit.run_once) || moduleOf(t).bypassHostLoop === true;
+    const runOnce = truthy(effective(t, 'run_once')) || moduleOf(t).bypassHostLoop === true;
     if (runOnce) targets = targets.slice(0, 1);
     const started = Date.now();
     await this.runner.run(t, ps, targets, (h, o) =>
@@ -169,18 +170,20 @@ export class Engine {
     );
     this.queue.seal();
     this.o.printer.flush();
-    this.afterTask(ps, hosts, runOnce && targets.some((h) => h.failed));
+    const fatal = runOnce || truthy(effective(t, 'any_errors_fatal'));
+    this.afterTask(ps, hosts, fatal && targets.some((h) => h.failed));
   }
 
   /**
-   * max_fail_percentage and any_errors_fatal after each task; a failed run_once task counts as
-   * any_errors_fatal (ansible's linear strategy). Ending the play that way says NO MORE HOSTS LEFT.
+   * max_fail_percentage and any_errors_fatal after each task; `fatalFailed`: a task whose
+   * any_errors_fatal (its own or inherited) or run_once is set failed on a host (ansible's linear
+   * strategy). Ending the play that way says NO MORE HOSTS LEFT.
    */
-  afterTask(ps: PlayState, hosts: HostState[], runOnceFailed: boolean): void {
+  afterTask(ps: PlayState, hosts: HostState[], fatalFailed: boolean): void {
     if (ps.ended) return;
     const failed = ps.hosts.filter((h) => h.failed).length;
     const overMax = ps.maxFailPct !== undefined && (failed / ps.hosts.length) * 100 > ps.maxFailPct;
-    const fatal = (ps.anyErrorsFatal || runOnceFailed) && hosts.some((h) => h.failed);
+    const fatal = (ps.anyErrorsFatal || fatalFailed) && hosts.some((h) => h.failed);
     if (!overMax && !fatal) return;
     ps.ended = true;
     // ansible says it once for max_fail_percentage, and once more as every host then counts as failed.

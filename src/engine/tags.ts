@@ -2,7 +2,7 @@
  * --tags / --skip-tags as ansible 2.14 applies them: `always` runs unless skipped by name,
  * `never` runs only when asked for by name, `tagged` / `untagged` / `all` are special.
  */
-import { asList } from './keywords.js';
+import { effective } from './keywords.js';
 import type { TaskNode } from './model.js';
 
 export interface TagFilter {
@@ -21,7 +21,7 @@ export function tagNames(values: unknown[]): Set<string> {
 }
 
 export function taskTags(t: TaskNode): Set<string> {
-  return tagNames([...asList(t.inherit.tags), ...asList(t.kw.tags)]);
+  return tagNames(effective(t, 'tags'));
 }
 
 export function selectedByTags(t: TaskNode, f: TagFilter): boolean {

@@ -14,7 +14,7 @@ import {
   type ModuleResult,
   type RunMode,
 } from '../modules/registry.js';
-import { asList } from './keywords.js';
+import { effective } from './keywords.js';
 import type { TaskNode } from './model.js';
 import type { RunContext } from '../run/context.js';
 
@@ -58,7 +58,7 @@ export function bool(
   vars: Vars,
   templar: Templar,
 ): boolean | undefined {
-  const v = t.kw[key] ?? t.inherit[key];
+  const v = effective(t, key);
   if (v === undefined) return undefined;
   return truthy(typeof v === 'string' ? templar.template(v, vars) : v);
 }
@@ -66,7 +66,7 @@ export function bool(
 const where = (t: TaskNode, host: string) => ({ file: t.file, line: t.line, task: t.name || t.action, host });
 
 export function conditions(t: TaskNode): unknown[] {
-  return [...asList(t.inherit.when), ...asList(t.kw.when)];
+  return effective(t, 'when');
 }
 
 /** Templated args with `omit` dropped (a top-level arg set to `{{ omit }}` is left out). */
@@ -85,7 +85,7 @@ function failure(e: unknown): ModuleResult {
 }
 
 function taskEnvironment(t: TaskNode, vars: Vars, env: TaskEnv, host: string): NodeJS.ProcessEnv {
-  const layers = [...asList(t.inherit.environment), ...asList(t.kw.environment)];
+  const layers = effective(t, 'environment');
   if (!layers.length) return env.env;
   const out: NodeJS.ProcessEnv = { ...env.env };
   for (const l of layers) {

@@ -74,6 +74,7 @@ export class VariableManager {
     add(ps.play.varsFiles);
     add(ps.roleVars);
     add(role?.vars);
+    // The `merge` rule of `vars` (keyword-table.ts) as two layers: nothing copied per host × task.
     add(t.inherit.vars);
     add(t.kw.vars);
     add(h.facts);
