@@ -28,6 +28,8 @@ export class Engine {
   readonly results: Results;
   readonly runner: TaskRunner;
   private startAt: ((t: TaskNode) => boolean) | undefined;
+  /** Blocks with rescue or always whose `block:` part is running: a failure there is not yet fatal. */
+  private guarded = 0;
 
   constructor(readonly o: EngineOptions) {
     this.startAt = o.startAt;
@@ -121,7 +123,13 @@ export class Engine {
 
   private async runBlock(b: BlockNode, ps: PlayState, hosts: HostState[]): Promise<void> {
     const entered = this.active(hosts, ps);
-    await this.runNodes(b.block, ps, entered);
+    const guards = b.rescue.length > 0 || b.always.length > 0;
+    if (guards) this.guarded++;
+    try {
+      await this.runNodes(b.block, ps, entered);
+    } finally {
+      if (guards) this.guarded--;
+    }
     if (b.rescue.length) {
       const failed = entered.filter((h) => h.failed && !h.ended);
       if (failed.length && !ps.ended) {
@@ -177,13 +185,14 @@ export class Engine {
   /**
    * max_fail_percentage and any_errors_fatal after each task; `fatalFailed`: a task whose
    * any_errors_fatal (its own or inherited) or run_once is set failed on a host (ansible's linear
-   * strategy). Ending the play that way says NO MORE HOSTS LEFT.
+   * strategy). Not while a block with rescue or always runs: its failed hosts go there first
+   * (ansible leaves hosts in RESCUE/ALWAYS out). Ending the play that way says NO MORE HOSTS LEFT.
    */
   afterTask(ps: PlayState, hosts: HostState[], fatalFailed: boolean): void {
     if (ps.ended) return;
     const failed = ps.hosts.filter((h) => h.failed).length;
     const overMax = ps.maxFailPct !== undefined && (failed / ps.hosts.length) * 100 > ps.maxFailPct;
-    const fatal = (ps.anyErrorsFatal || fatalFailed) && hosts.some((h) => h.failed);
+    const fatal = (ps.anyErrorsFatal || fatalFailed) && this.guarded === 0 && hosts.some((h) => h.failed);
     if (!overMax && !fatal) return;
     ps.ended = true;
     // ansible says it once for max_fail_percentage, and once more as every host then counts as failed.
