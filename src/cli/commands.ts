@@ -5,6 +5,7 @@ import { inventoryCommand } from '../inventory/command.js';
 import { registerMonitorCommand } from '../monitor/command.js';
 import { registerPlanCommand } from '../plan/command.js';
 import { registerGuardCommand } from '../promote/guard-command.js';
+import { registerPromoteCommands } from '../promote/command.js';
 import { registerServer } from '../server/command.js';
 
 /**
@@ -19,6 +20,7 @@ export const commands: RegisterCommand[] = [
   registerRunCommand,
   registerPlanCommand,
   registerMonitorCommand,
+  registerPromoteCommands,
   registerDemoCommand,
   registerGuardCommand,
 ];

@@ -43,7 +43,7 @@ export async function currentStage(dir: string, opts: StageOptions = {}): Promis
   return fromEnv.ok ? ok({ branch: fromEnv.value, commit: commit.value, detached: true }) : fromEnv;
 }
 
-async function openRepo(dir: string): Promise<Result<SimpleGit>> {
+export async function openRepo(dir: string): Promise<Result<SimpleGit>> {
   const notRepo = fleetError('git.not-a-repo', `${dir} is not a git repository`, {
     file: dir,
     hint: 'run fleetplay inside the fleet repository checkout, or clone it first (actions/checkout in a workflow)',
@@ -156,21 +156,10 @@ export async function remoteHead(dir: string, branch: string): Promise<Result<Re
   }
 }
 
-async function remoteOf(git: SimpleGit, branch: string): Promise<string | undefined> {
+/** The remote a branch is read from: its configured remote, else `origin`, else the only remote. */
+export async function remoteOf(git: SimpleGit, branch: string): Promise<string | undefined> {
   const configured = await git.raw(['config', '--get', `branch.${branch}.remote`]).catch(() => '');
   if (configured.trim() && configured.trim() !== '.') return configured.trim();
   const remotes = (await git.getRemotes()).map((r) => r.name);
   return remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0] : undefined;
-}
-
-/** Whether `ancestor` is known locally and reachable from `commit` (false when it is not known here). */
-export async function isAncestor(dir: string, ancestor: string, commit: string): Promise<boolean> {
-  // simple-git counts a failure only with text on stderr, so `merge-base --is-ancestor`'s silent exit 1 would pass.
-  const base = await simpleGit(dir)
-    .raw(['merge-base', ancestor, commit])
-    .catch(() => '');
-  const full = await simpleGit(dir)
-    .revparse(['--verify', '--quiet', `${ancestor}^{commit}`])
-    .catch(() => '');
-  return base.trim() !== '' && base.trim() === full.trim();
 }

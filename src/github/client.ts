@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/rest';
-import { err, ok, type Result } from '../errors/index.js';
-import { log } from '../log/index.js';
+import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
+import { log, maskSecrets } from '../log/index.js';
 import { DEFAULT_API_URL } from './env.js';
 
 export interface ClientInput {
@@ -48,4 +48,20 @@ export async function withRetries<T>(send: () => Promise<T>, delays: number[]): 
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+/**
+ * A failed GitHub request (an octokit RequestError, or a network failure) as a FleetError: what could
+ * not be done, GitHub's status and message, the hint for that status. Never carries the token.
+ */
+export function requestFailure(
+  e: unknown,
+  o: { code: string; what: string; repository: string; hints: Record<number, string> },
+): FleetError {
+  const status = httpStatus(e);
+  const why = maskSecrets(e instanceof Error ? e.message : String(e));
+  return fleetError(o.code, `${o.what}: ${status ? `HTTP ${status} ` : ''}${why}`, {
+    hint: (status ? o.hints[status] : undefined) ?? 'check GITHUB_API_URL and that GitHub is reachable from the runner',
+    context: { status, repository: o.repository },
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
 import { maskSecrets, registerSecret } from '../log/index.js';
-import { httpStatus, octokitFor, withRetries, type ClientInput } from './client.js';
+import { octokitFor, requestFailure, withRetries, type ClientInput } from './client.js';
 
 /** GitHub refuses an issue comment body longer than this (characters). */
 export const MAX_COMMENT = 65536;
@@ -76,14 +76,10 @@ const HINTS: Record<number, string> = {
 };
 
 function commentFailure(e: unknown, what: string, input: CommentInput): FleetError {
-  const status = httpStatus(e);
-  const why = maskSecrets(e instanceof Error ? e.message : String(e));
-  return fleetError(
-    'github.comment-failed',
-    `could not ${what} pull request #${input.issueNumber} of ${input.repository}: ${status ? `HTTP ${status} ` : ''}${why}`,
-    {
-      hint: (status ? HINTS[status] : undefined) ?? 'check GITHUB_API_URL and that GitHub is reachable from the runner',
-      context: { status, repository: input.repository },
-    },
-  );
+  return requestFailure(e, {
+    code: 'github.comment-failed',
+    what: `could not ${what} pull request #${input.issueNumber} of ${input.repository}`,
+    repository: input.repository,
+    hints: HINTS,
+  });
 }

@@ -75,14 +75,14 @@ export async function previewPullRequest(o: PreviewOptions): Promise<number> {
   }
 }
 
-type Planned = Pick<CommentInput, 'plan' | 'failures'> & { exitCode: number };
+export type Planned = Pick<CommentInput, 'plan' | 'failures'> & { exitCode: number };
 
-async function fromServer(run: PreviewOptions & { branch: string }): Promise<Planned> {
+export async function fromServer(run: PreviewOptions & { branch: string }): Promise<Planned> {
   const r = await planDryRun(run);
   return { plan: r.plan, failures: r.failures, exitCode: r.result.exitCode };
 }
 
-async function fromRepository(head: PreviewOptions, base: PreviewOptions): Promise<Planned> {
+export async function fromRepository(head: PreviewOptions, base: PreviewOptions): Promise<Planned> {
   const before = await desiredState(base);
   const after = await desiredState(head);
   return { plan: repositoryPlan(before, after), failures: after.failures, exitCode: after.exitCode };
@@ -129,7 +129,7 @@ async function baseCommit(cwd: string, given: string | undefined, pr: PullReques
   return ok(first.length >= 3 ? first[1] : pr.baseSha);
 }
 
-async function baseTree(cwd: string, commit: string): Promise<Result<string>> {
+export async function baseTree(cwd: string, commit: string): Promise<Result<string>> {
   const dir = join(mkdtempSync(join(tmpdir(), 'fleetplay-base-')), 'tree');
   try {
     await simpleGit(cwd).raw(['worktree', 'add', '--detach', '--quiet', dir, commit]);
@@ -143,7 +143,7 @@ async function baseTree(cwd: string, commit: string): Promise<Result<string>> {
   }
 }
 
-async function removeTree(cwd: string, dir: string): Promise<void> {
+export async function removeTree(cwd: string, dir: string): Promise<void> {
   await simpleGit(cwd)
     .raw(['worktree', 'remove', '--force', dir])
     .catch(() => undefined);
@@ -156,7 +156,7 @@ const headCommit = (cwd: string): Promise<string | undefined> =>
     .then((s) => s.trim())
     .catch(() => undefined);
 
-function loadBoth(head: string[], base: string[]): Result<{ head: Inventory; base: Inventory }, FleetError[]> {
+export function loadBoth(head: string[], base: string[]): Result<{ head: Inventory; base: Inventory }, FleetError[]> {
   const h = loadInventory(head);
   if (!h.ok) return h;
   const b = loadInventory(base);

@@ -76,7 +76,7 @@ export interface GreenInput extends ClientInput {
   retryDelaysMs?: number[];
 }
 
-interface FoundStatus {
+export interface FoundStatus {
   state: string;
   description: string | null;
   target_url: string | null;
@@ -99,7 +99,7 @@ export async function checkGreen(input: GreenInput): Promise<Result<FleetError |
  * first, so the first status of the context is its state and reading stops on that page. The
  * combined status pages an array nested in an object, which octokit's paginate does not follow.
  */
-async function latestStatus(input: GreenInput, context: string): Promise<FoundStatus | undefined> {
+export async function latestStatus(input: GreenInput, context: string): Promise<FoundStatus | undefined> {
   const [owner = '', repo = ''] = input.repository.split('/');
   const octokit = octokitFor(input);
   const pages = octokit.paginate.iterator(octokit.rest.repos.listCommitStatusesForRef, {

@@ -5,7 +5,9 @@
  * applies the newer state, and this one writes nothing.
  */
 import { ExitCode, fleetError, type FleetError } from '../errors/index.js';
-import { isAncestor, remoteHead } from '../git/index.js';
+import { simpleGit } from 'simple-git';
+import { remoteHead } from '../git/index.js';
+import { isAncestor } from '../git/trees.js';
 import type { WriteStop } from '../engine/apply.js';
 
 export type Freshness =
@@ -25,7 +27,7 @@ export async function freshness(dir: string, branch: string, commit: string): Pr
   const { remote, commit: now } = head.value;
   if (now === commit) return { state: 'fresh' };
   // A checkout ahead of its remote (commits not pushed yet) runs what it has: nothing newer exists.
-  if (now && (await isAncestor(dir, now, commit))) return { state: 'fresh' };
+  if (now && (await isAncestor(simpleGit(dir), now, commit))) return { state: 'fresh' };
   const message = now
     ? `${branch} moved on: ${remote} has ${short(now)}, this run checked out ${short(commit)}`
     : `${branch} no longer exists on ${remote} (this run checked out ${short(commit)})`;

@@ -26,6 +26,8 @@ const NOT_RUN: Record<string, string> = {
     'installs from the npm registry; the test links node_modules/fleetplay to this checkout instead',
   'git push origin main canary production': 'needs a remote (GitHub)',
   'git push origin release-1.1.0': 'needs a remote (GitHub)',
+  'npx fleetplay promote --from main': 'needs GitHub and a remote; test/promote runs it against a stand-in GitHub',
+  'npx fleetplay rollback --stage canary': 'needs GitHub and a remote; test/promote runs it against a stand-in GitHub',
   'export MENDER_SERVER_URL=https://staging.mender.example.com':
     'points at a real Mender server; the test sets MENDER_SERVER_URL to its embedded server',
   'export MENDER_ACCESS_TOKEN=your-personal-access-token': 'a placeholder; the test sets a token its server accepts',

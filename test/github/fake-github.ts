@@ -9,6 +9,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CommentStore } from './fake-comments.js';
+import { PullStore } from './fake-pulls.js';
 import type { RecordedRequest } from './openapi.js';
 
 export interface Reply {
@@ -26,6 +27,8 @@ export interface FakeGitHub {
   replies: Reply[];
   /** Issue and pull request comments, kept as GitHub keeps them (fake-comments.ts). */
   comments: CommentStore;
+  /** Pull requests, kept as GitHub keeps them (fake-pulls.ts). */
+  pulls: PullStore;
   /** Keeps a status as if it had been sent (tests that need many contexts on a commit). */
   setStatus(sha: string, context: string, state: string, extra?: { description?: string; target_url?: string }): void;
   close(): Promise<void>;
@@ -162,12 +165,13 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
   const kept = new Map<string, Status[]>();
   const keep = (sha: string, status: Status) => kept.set(sha, [...(kept.get(sha) ?? []), status]);
   const comments = new CommentStore();
+  const pulls = new PullStore();
   let origin = '';
   const answer = (rec: RecordedRequest): Reply => {
-    const comment = rec.path.startsWith(prefix)
-      ? comments.answer(rec, rec.path.slice(prefix.length), origin)
-      : undefined;
-    if (comment) return comment;
+    const path = rec.path.startsWith(prefix) ? rec.path.slice(prefix.length) : undefined;
+    const stored =
+      path === undefined ? undefined : (comments.answer(rec, path, origin) ?? pulls.answer(rec, path, origin));
+    if (stored) return stored;
     const combined = rec.method === 'GET' ? COMBINED_PATH.exec(rec.path.slice(prefix.length)) : null;
     if (combined) return combinedReply(combined, kept.get(combined[3]) ?? [], new URLSearchParams(rec.query), origin);
     const list = rec.method === 'GET' ? LIST_PATH.exec(rec.path.slice(prefix.length)) : null;
@@ -195,6 +199,7 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     requests,
     replies,
     comments,
+    pulls,
     setStatus: (sha, context, state, extra = {}) => {
       const rec: RecordedRequest = {
         method: 'POST',

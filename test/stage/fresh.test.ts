@@ -3,7 +3,6 @@
  * in clone A; between its plan and its first write (the engine's beforeFirstWrite hook) clone B
  * pushes to the same stage branch. Writes are counted from the embedded server's own log.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import {
   eachTestFleet,
   ensureBuilt,
   fleetplayCli,
+  git,
   runIn,
   serverWrites,
   SECRETS,
@@ -25,18 +25,7 @@ beforeAll(ensureBuilt, 120_000);
 
 const fleet = eachTestFleet();
 
-const sh = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 't',
-      GIT_AUTHOR_EMAIL: 't@e.org',
-      GIT_COMMITTER_NAME: 't',
-      GIT_COMMITTER_EMAIL: 't@e.org',
-    },
-  }).trim();
+const sh = git;
 
 interface Clones {
   remote: string;

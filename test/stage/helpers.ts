@@ -57,7 +57,8 @@ export async function fleetServer(): Promise<TestServer> {
   return testServer({ spec: { artifacts, devices } });
 }
 
-const git = (dir: string, ...args: string[]) =>
+/** git in `dir` with a fixed identity (commits need one; CI has none). */
+export const git = (dir: string, ...args: string[]) =>
   execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
