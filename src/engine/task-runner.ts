@@ -21,18 +21,7 @@ import {
   type TaskEnv,
 } from './task.js';
 import type { VariableManager } from './variables.js';
-
-/** Runs `fn` on every item with at most `n` in flight (a pool, not a promise per item up front). */
-export async function pool<T>(items: T[], n: number, fn: (x: T, i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-}
+import { pool } from '../run/pool.js';
 
 export type Finish = (h: HostState, o: Outcome) => void;
 

@@ -19,6 +19,7 @@ import {
   type BatchTask,
 } from './common.js';
 import type { Defer } from '../registry.js';
+import { pool } from '../../run/pool.js';
 import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
 
 export const ConfigArgs = z.strictObject({
@@ -90,22 +91,46 @@ async function configOn(
 
 export const menderConfigBatch = onEachServer(configOn);
 
+/** What the apply phase sends for a device: nothing of the decision's diff (100k of them wait for the gate). */
+interface Send {
+  host: string;
+  device: string;
+  /** The configuration to PUT first, when the configured one differs. */
+  set?: ConfigMap;
+  previousDeployment?: string;
+}
+
 /** The plan phase: one write for every device whose configuration changes, sent after the gate. */
 function deferWrites(client: MenderClient, defer: Defer, planned: Planned[]): void {
-  const changing = planned.filter((p) => p.decision.action === 'deploy');
-  if (!changing.length) return;
+  const sends: Send[] = [];
+  for (const p of planned) if (p.decision.action === 'deploy') sends.push(sendOf(p, p.decision.set));
+  if (!sends.length) return;
   defer({
-    hosts: changing.map((p) => p.host),
+    hosts: sends.map((p) => p.host),
     changed: true,
-    describe: `configuration deployments for ${changing.length} devices`,
+    describe: `configuration deployments for ${sends.length} devices`,
+    // A device's PUT and deploy go one after the other, as many devices at once as the client sends requests.
     run: async (only) => {
-      const sent = await Promise.all(
-        changing.filter((p) => only.has(p.host)).map(async (p) => [p.host, await write(client, p)] as const),
+      const failed = new Map<string, Result_>();
+      await pool(
+        sends.filter((p) => only.has(p.host)),
+        client.transport.concurrency,
+        async (p) => {
+          const r = await write(client, p);
+          if (r) failed.set(p.host, r);
+        },
       );
-      return new Map(sent.filter((s): s is readonly [string, Result_] => s[1] !== undefined));
+      return failed;
     },
   });
 }
+
+const sendOf = (p: Planned, set: boolean): Send => ({
+  host: p.host,
+  device: p.device,
+  ...(set ? { set: p.desired } : {}),
+  previousDeployment: p.previousDeployment,
+});
 
 /** What a changing device's result will be once its write is sent. */
 function planned_(p: Planned): Result_ {
@@ -115,7 +140,7 @@ function planned_(p: Planned): Result_ {
 }
 
 /** PUT (only when `configured` differs) and deploy; the failure, if any. */
-async function write(client: MenderClient, p: Planned): Promise<Result_ | undefined> {
+async function write(client: MenderClient, p: Send): Promise<Result_ | undefined> {
   const r = await send(client, p);
   return r.ok ? undefined : Object.assign(failure(r.error), { action: 'deploy' });
 }
@@ -125,14 +150,14 @@ async function settle(client: MenderClient, p: Planned, live: boolean): Promise<
   const r = planned_(p);
   if (!r.changed) return r;
   if (!live) return { ...r, msg: `would: ${p.decision.why}` };
-  const sent = await send(client, p);
+  const sent = await send(client, sendOf(p, p.decision.action === 'deploy' && p.decision.set));
   return sent.ok ? { ...r, deployment: sent.value } : failure(sent.error);
 }
 
 /** The configuration (when `configured` differs) and its deployment; the deployment id. */
-async function send(client: MenderClient, p: Planned): Promise<Result<string>> {
-  if (p.decision.action === 'deploy' && p.decision.set) {
-    const s = await client.setDeviceConfig(p.device, p.desired);
+async function send(client: MenderClient, p: Send): Promise<Result<string>> {
+  if (p.set) {
+    const s = await client.setDeviceConfig(p.device, p.set);
     if (!s.ok) return s;
   }
   const r = await client.deployDeviceConfig(p.device, p.previousDeployment);

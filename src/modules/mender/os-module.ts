@@ -55,11 +55,10 @@ async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: Bat
   for (const d of decisions) task.report.add(planEntry(d));
   const out = new Map(known.failed);
   const live = items.every((i) => writes(i));
-  const write = (only: ReadonlySet<string>) => applyFor(client, decisions, only, items[0].args);
   const writeFailures = !live
     ? new Map<string, Result_>()
     : task.defer
-      ? deferWrite(task.defer, decisions, write)
+      ? deferWrite(task.defer, client, decisions, items[0].args)
       : await apply(client, decisions, aborts, items[0].args);
   for (const d of decisions)
     out.set(d.host, withDiff(resultOf(d, writeFailures.get(d.device), live), d, byHost.get(d.host)!.ctx.diff === true));
@@ -114,17 +113,23 @@ function heldWarning(d: Extract<OsDecision, { action: 'held' }>): string {
 const writesFor = (d: OsDecision): boolean =>
   d.action === 'deploy' || d.action === 'abort' || ('abort' in d && d.abort.length > 0);
 
-/** The plan phase: the writes go to the engine, to be sent after the plan gate; no failures yet. */
-function deferWrite(
-  defer: Defer,
-  decisions: OsDecision[],
-  write: (only: ReadonlySet<string>) => Promise<Map<string, Result_>>,
-): Map<string, Result_> {
-  const hosts = decisions.filter(writesFor).map((d) => d.host);
-  if (hosts.length) {
-    const deploys = new Set(decisions.filter((d) => d.action === 'deploy').map((d) => d.to)).size;
+/**
+ * The plan phase: the writes go to the engine, to be sent after the plan gate; no failures yet.
+ * The write keeps only the decisions that write and the arguments it sends (made here, not in
+ * osUpdateOn: a closure there would keep the batch — every host's variables — until the apply).
+ */
+function deferWrite(defer: Defer, client: MenderClient, decisions: OsDecision[], args: OsArgs): Map<string, Result_> {
+  const writing = decisions.filter(writesFor);
+  if (writing.length) {
+    const deploys = new Set(writing.filter((d) => d.action === 'deploy').map((d) => d.to)).size;
     const what = `${deploys} artifact${deploys === 1 ? '' : 's'}`;
-    defer({ hosts, changed: true, describe: `OS deployments of ${what} for ${hosts.length} devices`, run: write });
+    const sent = { batch_size: args.batch_size, deployment_name: args.deployment_name };
+    defer({
+      hosts: writing.map((d) => d.host),
+      changed: true,
+      describe: `OS deployments of ${what} for ${writing.length} devices`,
+      run: (only) => applyFor(client, writing, only, sent),
+    });
   }
   return new Map();
 }
@@ -137,7 +142,7 @@ async function applyFor(
   client: MenderClient,
   decisions: OsDecision[],
   only: ReadonlySet<string>,
-  args: OsArgs,
+  args: Naming,
 ): Promise<Map<string, Result_>> {
   const mine = decisions.filter((d) => only.has(d.host));
   const aborts = planAborts(mine);
@@ -150,12 +155,15 @@ async function applyFor(
   return out;
 }
 
+/** What the writes need of the arguments: how deployments are cut and named. */
+type Naming = Pick<OsArgs, 'batch_size' | 'deployment_name'>;
+
 /** Writes the plan; returns device → failure for the devices whose write failed. */
 async function apply(
   client: MenderClient,
   decisions: OsDecision[],
   aborts: ReturnType<typeof planAborts>,
-  args: OsArgs,
+  args: Naming,
 ): Promise<Map<string, Result_>> {
   const failed = new Map<string, Result_>();
   const failDevices = (devices: Iterable<string>, e: FleetError) => {
