@@ -131,11 +131,20 @@ export interface DemoServer extends RunningServer {
 /** The embedded server on 127.0.0.1 (a free port), in memory, on a manual clock. */
 export async function startDemoServer(inventoryDir: string, spec: FleetSpec): Promise<DemoServer> {
   const token = `demo-${randomBytes(16).toString('hex')}`;
-  const s = await startServer({ memory: true, clock: 'manual', tokens: [token], spec, inventory: [inventoryDir] });
+  // The demo moves the clock and reads the request log: its own admin token, never the fleet's.
+  const adminToken = `demo-admin-${randomBytes(16).toString('hex')}`;
+  const s = await startServer({
+    memory: true,
+    clock: 'manual',
+    tokens: [token],
+    adminToken,
+    spec,
+    inventory: [inventoryDir],
+  });
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${s.url}/api/admin/v1/${path}`, {
       method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`the embedded server refused ${method} ${path} (HTTP ${res.status})`);

@@ -1,8 +1,10 @@
 /**
  * Management API authentication: personal access tokens (Bearer, configured at start) and
- * user logins (Basic → a JWT signed with HS256 by the server's own secret, as useradm does).
+ * user logins (Basic → a JWT signed with HS256 by the server's own secret, as useradm does);
+ * the admin API has a token of its own. Checked from the headers alone, before any body is read.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Auth } from './http.js';
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const JWT_TTL_S = 7 * 24 * 3600;
@@ -31,16 +33,69 @@ export function verifyJwt(secret: string, token: string, nowS: number): boolean 
 }
 
 export interface Credentials {
-  tokens: ReadonlySet<string>;
+  /** SHA-256 of each accepted personal access token: every comparison is of 32 bytes. */
+  tokens: readonly Buffer[];
+  /** SHA-256 of the admin API's token; undefined when the admin API is off. */
+  admin?: Buffer;
   users: ReadonlyMap<string, string>;
   jwtSecret: () => string;
 }
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export function credentials(o: {
+  tokens?: string[];
+  adminToken?: string;
+  users?: { email: string; password: string }[];
+  jwtSecret: () => string;
+}): Credentials {
+  return {
+    tokens: (o.tokens ?? []).map(digest),
+    admin: o.adminToken === undefined ? undefined : digest(o.adminToken),
+    users: new Map((o.users ?? []).map((u) => [u.email, u.password])),
+    jwtSecret: o.jwtSecret,
+  };
+}
+
+/**
+ * Whether `candidate` is one of `digests`. Hashing both sides gives every comparison the same
+ * length, and every configured token is compared (no early exit), so the time taken tells
+ * neither how much of a token was right nor which token matched.
+ */
+export function matchesOne(digests: readonly Buffer[], candidate: string): boolean {
+  const d = digest(candidate);
+  let found = false;
+  for (const x of digests) found = timingSafeEqual(x, d) || found;
+  return found;
+}
+
+const bearer = (header: string | undefined) => /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+
 /** Whether an Authorization header carries a token this server accepts. */
 export function bearerOk(creds: Credentials, header: string | undefined): boolean {
-  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  if (!m) return false;
-  return creds.tokens.has(m[1]) || verifyJwt(creds.jwtSecret(), m[1], Math.floor(Date.now() / 1000));
+  const token = bearer(header);
+  if (token === undefined) return false;
+  return matchesOne(creds.tokens, token) || verifyJwt(creds.jwtSecret(), token, Math.floor(Date.now() / 1000));
+}
+
+/** Whether an Authorization header carries the admin API's token (never a management token). */
+export function adminOk(creds: Credentials, header: string | undefined): boolean {
+  const token = bearer(header);
+  return token !== undefined && creds.admin !== undefined && matchesOne([creds.admin], token);
+}
+
+/** Why the headers do not authorize a request to a route of this kind; undefined when they do. */
+export function refusal(creds: Credentials, auth: Auth, header: string | undefined): string | undefined {
+  switch (auth) {
+    case 'management':
+      return bearerOk(creds, header) ? undefined : 'unauthorized: missing or invalid token';
+    case 'admin':
+      return adminOk(creds, header) ? undefined : 'unauthorized: the admin API takes only the admin token';
+    case 'login':
+      return basicUser(creds, header) ? undefined : 'unauthorized: wrong email or password';
+    case 'none':
+      return undefined;
+  }
 }
 
 /** The user of a valid Basic header, or undefined. */

@@ -1,4 +1,5 @@
 /** `fleetplay server`: runs the embedded Mender-compatible server until interrupted. */
+import { BlockList, isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, FleetFailure } from '../errors/index.js';
 import { log, printDiagnostic } from '../log/index.js';
@@ -16,6 +17,8 @@ interface ServerFlags {
   speed: number;
   token: string[];
   user: string[];
+  adminToken?: string;
+  allowRemote?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -28,7 +31,8 @@ export function registerServer(program: Command): void {
   program
     .command('server')
     .description('run the embedded Mender-compatible OTA server with simulated devices')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--host <host>', 'address to bind (beyond loopback only with --allow-remote)', '127.0.0.1')
+    .option('--allow-remote', 'allow a --host other machines can reach (plain HTTP: tokens travel in clear text)')
     .option('--port <port>', 'port (0 picks a free one)', int('--port'), 8080)
     .option('--memory', 'keep state in memory only (tests, benchmarks)')
     .option('--data-dir <dir>', 'directory of the durable state (journal)')
@@ -62,6 +66,10 @@ export function registerServer(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--admin-token <token>',
+      'enable the admin API (clock, faults, request log) for this token (also FLEETPLAY_SERVER_ADMIN_TOKEN); off without it',
+    )
     .action(async (flags: ServerFlags) => {
       process.exitCode = await runServer(flags);
     });
@@ -74,14 +82,54 @@ function listFromEnv(name: string): string[] {
     .filter(Boolean);
 }
 
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/** Whether only this machine can reach an address: 127.0.0.0/8, ::1 (also IPv4-mapped) or localhost. */
+export function isLoopback(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true;
+  const v = isIP(host);
+  return v !== 0 && loopback.check(host, v === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** A bind address beyond loopback needs --allow-remote (then a warning); the message when refused. */
+function remoteRefusal(flags: ServerFlags): string | undefined {
+  if (isLoopback(flags.host)) return undefined;
+  if (!flags.allowRemote)
+    return `--host ${flags.host} would make the server reachable from other machines, over plain HTTP with its tokens in clear text: pass --allow-remote as well if that is meant, or bind 127.0.0.1 (the default)`;
+  console.error(
+    `warning: the server listens on ${flags.host}, beyond this machine (--allow-remote): requests and tokens travel unencrypted; put it behind TLS or a firewall`,
+  );
+  return undefined;
+}
+
 async function runServer(flags: ServerFlags): Promise<number> {
+  const remote = remoteRefusal(flags);
+  if (remote) {
+    console.error(remote);
+    return ExitCode.usage;
+  }
   const tokens = [...flags.token, ...listFromEnv('FLEETPLAY_SERVER_TOKENS')];
+  const adminToken = flags.adminToken ?? (process.env.FLEETPLAY_SERVER_ADMIN_TOKEN || undefined);
+  if (adminToken !== undefined && tokens.includes(adminToken)) {
+    console.error(
+      'the admin token is also a management token: give --admin-token (FLEETPLAY_SERVER_ADMIN_TOKEN) a value of its own',
+    );
+    return ExitCode.usage;
+  }
   const users = [...flags.user, ...listFromEnv('FLEETPLAY_SERVER_USERS')].map((u) => {
     const i = u.indexOf(':');
     return { email: u.slice(0, i), password: u.slice(i + 1) };
   });
   if (users.some((u) => !u.email || !u.password)) {
     console.error('--user must look like email:password, e.g. --user admin@example.com:secret');
+    return ExitCode.usage;
+  }
+  if (flags.clock === 'manual' && adminToken === undefined) {
+    console.error(
+      '--clock manual moves only through the admin API (POST /api/admin/v1/clock/advance): pass --admin-token TOKEN as well',
+    );
     return ExitCode.usage;
   }
   if (tokens.length === 0 && users.length === 0) {
@@ -101,6 +149,7 @@ async function runServer(flags: ServerFlags): Promise<number> {
     clock: flags.clock,
     speed: flags.speed,
     tokens,
+    adminToken,
     users,
   };
   let server;
@@ -116,7 +165,7 @@ async function runServer(flags: ServerFlags): Promise<number> {
   // stdout carries only the URL, so scripts can read it.
   console.log(server.url);
   log.info(
-    `fleetplay server listening on ${server.url} (${flags.memory ? 'in memory' : `state in ${flags.dataDir}`}, ${flags.clock} clock)`,
+    `fleetplay server listening on ${server.url} (${flags.memory ? 'in memory' : `state in ${flags.dataDir}`}, ${flags.clock} clock, admin API ${adminToken === undefined ? 'off' : 'on'})`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

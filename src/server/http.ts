@@ -32,7 +32,7 @@ export interface Ctx {
 
 export type Handler = (ctx: Ctx) => Reply | Promise<Reply>;
 
-interface Route {
+export interface Route {
   method: string;
   segments: string[];
   handler: Handler;

@@ -4,13 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { err, fleetError, FleetFailure, ok, type FleetError, type Result } from '../errors/index.js';
 import { log, registerSecret } from '../log/index.js';
 import { App, type Clock } from './app.js';
-import type { Credentials } from './auth.js';
+import { credentials } from './auth.js';
+import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js';
 import type { FaultSpec } from './faults.js';
 import { Journal, JOURNAL_FILE, readJournal, validLength } from './journal.js';
 import { adminRoutes } from './routes/admin.js';
@@ -31,7 +32,7 @@ export {
   loadFleetSpec,
 } from './spec.js';
 export { FaultSpecSchema, type FaultSpec } from './faults.js';
-export type { LoggedRequest } from './app.js';
+export type { LoggedRequest } from './request-log.js';
 
 export interface StartOptions {
   host?: string;
@@ -52,6 +53,10 @@ export interface StartOptions {
   speed?: number;
   /** Accepted personal access tokens. */
   tokens?: string[];
+  /** Enables the admin API (`/api/admin/v1`) for this bearer token; without it those routes answer 404. */
+  adminToken?: string;
+  /** Request body limits (default: 16 MiB each, 64 MiB in flight). */
+  bodyLimits?: Partial<BodyLimits>;
   users?: { email: string; password: string }[];
   faults?: FaultSpec;
   /** Rewrite the journal as one snapshot at start when it holds more events than this (default 50,000). */
@@ -71,25 +76,23 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   if (!loaded.ok) throw new FleetFailure(loaded.error[0]);
   const { state, journal } = loaded.value;
   const clock = makeClock(state, opts);
-  for (const t of opts.tokens ?? []) registerSecret(t);
+  for (const t of [...(opts.tokens ?? []), ...(opts.adminToken === undefined ? [] : [opts.adminToken])])
+    registerSecret(t);
   for (const u of opts.users ?? []) registerSecret(u.password);
-  const creds: Credentials = {
-    tokens: new Set(opts.tokens ?? []),
-    users: new Map((opts.users ?? []).map((u) => [u.email, u.password])),
-    jwtSecret: () => state.jwtSecret,
-  };
-  const app = new App(state, journal, clock, creds);
-  addRoutes(app);
+  const creds = credentials({ ...opts, jwtSecret: () => state.jwtSecret });
+  const app = new App(state, journal, clock, creds, { ...DEFAULT_BODY_LIMITS, ...opts.bodyLimits });
+  addRoutes(app, opts.adminToken !== undefined);
   if (opts.faults) app.faults.set(opts.faults);
 
   // A client that hangs up mid-request must not take the server down with an unhandled rejection.
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     app.handle(req, res).catch(() => res.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  // `Expect: 100-continue` (curl, for large uploads): the 100 goes out only once the headers pass.
+  server.on('checkContinue', (req, res) => {
+    app.handle(req, res, true).catch(() => res.destroy());
   });
+  await listen(server, opts.host ?? '127.0.0.1', opts.port ?? 0);
   const timer = clock.kind === 'real' ? setInterval(() => tick(app), TICK_MS) : undefined;
   timer?.unref();
   const { port } = server.address() as AddressInfo;
@@ -106,16 +109,30 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   };
 }
 
-function addRoutes(app: App): void {
-  for (const routes of [
-    useradmRoutes,
-    inventoryRoutes,
-    deploymentRoutes,
-    deviceconfigRoutes,
-    devauthRoutes,
-    adminRoutes,
-  ])
+function addRoutes(app: App, admin: boolean): void {
+  for (const routes of [useradmRoutes, inventoryRoutes, deploymentRoutes, deviceconfigRoutes, devauthRoutes])
     routes(app);
+  // Not registered at all when off: the admin API then answers 404 like any unknown path.
+  if (admin) adminRoutes(app);
+}
+
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new FleetFailure(
+      fleetError('server.listen', `cannot listen on ${host}:${port}: ${code}`, {
+        hint:
+          code === 'EADDRINUSE'
+            ? 'another process uses that port: pass another --port, or --port 0 for a free one'
+            : 'pass an address of this machine with --host (default 127.0.0.1)',
+      }),
+    );
+  }
 }
 
 /** The routes the server answers, as `METHOD /template/:param` (for coverage checks in tests). */
@@ -124,9 +141,9 @@ export function listRoutes(): { method: string; template: string; auth: string }
     new FleetState(),
     undefined,
     { kind: 'manual', now: () => 0 },
-    { tokens: new Set(), users: new Map(), jwtSecret: () => '' },
+    credentials({ jwtSecret: () => '' }),
   );
-  addRoutes(app);
+  addRoutes(app, true);
   return app.router.list();
 }
 

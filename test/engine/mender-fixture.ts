@@ -14,6 +14,7 @@ import type { FleetSpec } from '../../src/server/spec.js';
 
 export const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'mender');
 export const TOKEN = 'fixture-token-0123456789';
+const ADMIN_TOKEN = 'fixture-admin-token-0123456789';
 
 export interface Request {
   method: string;
@@ -73,7 +74,13 @@ export async function runFixture(
   mode: 'run' | 'dry-run',
   opts: { playbook?: string } & Partial<RunOptions> = {},
 ) {
-  const srv = await startServer({ memory: true, spec: specOf(scenario), tokens: [TOKEN], clock: 'manual' });
+  const srv = await startServer({
+    memory: true,
+    spec: specOf(scenario),
+    tokens: [TOKEN],
+    adminToken: ADMIN_TOKEN,
+    clock: 'manual',
+  });
   const { playbook: source, ...rest } = opts;
   const variant = source !== undefined ? mkdtempSync(join(tmpdir(), 'fleetplay-variant-')) : undefined;
   const playbook = join(variant ?? dir, variant ? 'site.yml' : (scenarios[scenario].playbook ?? 'site.yml'));
@@ -92,7 +99,9 @@ export async function runFixture(
       ...rest,
     });
     const headers = { Authorization: `Bearer ${TOKEN}` };
-    const log = (await (await fetch(`${srv.url}/api/admin/v1/requests`, { headers })).json()) as Request[];
+    const log = (await (
+      await fetch(`${srv.url}/api/admin/v1/requests`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })
+    ).json()) as Request[];
     const deployments = (await (
       await fetch(`${srv.url}/api/management/v1/deployments/deployments`, { headers })
     ).json()) as { id: string; name: string }[];

@@ -1,8 +1,11 @@
 /** The embedded server for OTA tests, with its admin API (faults, request log) at hand. */
+import { randomBytes } from 'node:crypto';
 import { startServer, type FaultSpec, type FleetSpec } from '../../src/server/index.js';
 import { MenderClient, type ClientOptions } from '../../src/ota/client.js';
 
 export const TOKEN = 'test-pat-0123456789abcdef';
+/** The admin API's own token, fresh per process. */
+export const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 
 export interface TestServer {
   url: string;
@@ -44,6 +47,7 @@ export async function testServer(
     memory: true,
     clock: 'manual',
     tokens: [TOKEN],
+    adminToken: ADMIN_TOKEN,
     spec: opts.spec ?? SAMPLE_SPEC,
     devices: opts.devices,
     users: opts.users,
@@ -51,7 +55,7 @@ export async function testServer(
   const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${s.url}/api/admin/v1/${path}`, {
       method,
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`admin ${method} ${path}: HTTP ${res.status} ${await res.text()}`);

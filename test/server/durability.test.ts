@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../src/server/index.js';
 import { FleetFailure } from '../../src/errors/index.js';
-import { TOKEN } from './helpers.js';
+import { ADMIN_TOKEN, TOKEN } from './helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = join(root, 'dist/cli/main.js');
@@ -56,7 +56,22 @@ const spec = {
 function spawnServer(dataDir: string, specFile: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
-    [cli, 'server', '--port', '0', '--data-dir', dataDir, '--spec', specFile, '--token', TOKEN, '--clock', 'manual'],
+    [
+      cli,
+      'server',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--spec',
+      specFile,
+      '--token',
+      TOKEN,
+      '--admin-token',
+      ADMIN_TOKEN,
+      '--clock',
+      'manual',
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -77,7 +92,10 @@ function spawnServer(dataDir: string, specFile: string): Promise<{ child: ChildP
 const call = (url: string, method: string, path: string, body?: unknown) =>
   fetch(url + path, {
     method,
-    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    headers: {
+      Authorization: `Bearer ${path.startsWith('/api/admin/') ? ADMIN_TOKEN : TOKEN}`,
+      'Content-Type': 'application/json',
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
@@ -159,7 +177,7 @@ describe('durability', () => {
 
   test('state survives a clean restart in-process, including the simulated clock and progress', async () => {
     const data = join(dir, 'data');
-    const opts = { dataDir: data, clock: 'manual' as const, tokens: [TOKEN], spec };
+    const opts = { dataDir: data, clock: 'manual' as const, tokens: [TOKEN], adminToken: ADMIN_TOKEN, spec };
     let s = await startServer(opts);
     const dev = '00000000-0000-4000-8000-000000000001';
     await call(s.url, 'PUT', `${M}/v1/inventory/devices/${dev}/group`, { group: 'canary' });
@@ -201,7 +219,7 @@ describe('durability', () => {
       timing: { poll_interval: 10, download: 10, install: 10, reboot: 10 },
     };
     const full = join(dir, 'full');
-    const base = { clock: 'manual' as const, tokens: [TOKEN] };
+    const base = { clock: 'manual' as const, tokens: [TOKEN], adminToken: ADMIN_TOKEN };
     const s = await startServer({ ...base, dataDir: full, spec: small });
     const dep = (
       await call(s.url, 'POST', `${M}/v1/deployments/deployments`, {

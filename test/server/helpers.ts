@@ -1,8 +1,11 @@
 /** Shared by the server tests: a running server and an API caller that checks every response against the spec. */
+import { randomBytes } from 'node:crypto';
 import { startServer, type FleetSpec, type StartOptions } from '../../src/server/index.js';
 import { MenderContract } from './contract.js';
 
 export const TOKEN = 'test-token-0123456789';
+/** The admin API's own token: a fresh one per process, so no test can lean on a known value. */
+export const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 export const contract = new MenderContract();
 
 export interface Call {
@@ -15,7 +18,14 @@ export interface Call {
 }
 
 export async function testServer(spec: FleetSpec, opts: StartOptions = {}) {
-  const server = await startServer({ memory: true, clock: 'manual', tokens: [TOKEN], spec, ...opts });
+  const server = await startServer({
+    memory: true,
+    clock: 'manual',
+    tokens: [TOKEN],
+    adminToken: ADMIN_TOKEN,
+    spec,
+    ...opts,
+  });
   const covered = new Set<string>();
   const api = async (
     method: string,
@@ -42,6 +52,7 @@ export async function testServer(spec: FleetSpec, opts: StartOptions = {}) {
     if (c.template) covered.add(`${method} ${c.template} ${res.status}`);
     return { status: res.status, body: parsed, headers: res.headers, violations: c.errors, template: c.template };
   };
-  const admin = (method: string, path: string, body?: unknown) => api(method, `/api/admin/v1${path}`, body);
+  const admin = (method: string, path: string, body?: unknown) =>
+    api(method, `/api/admin/v1${path}`, body, { token: ADMIN_TOKEN });
   return { server, api, admin, covered, close: () => server.close() };
 }

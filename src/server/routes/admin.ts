@@ -1,6 +1,7 @@
 /**
  * Admin API of the embedded server (not part of Mender): clock, faults, request log and the
- * full simulated state of a device. Authenticated with the same tokens as the management API.
+ * full simulated state of a device. Registered only with an admin token (`--admin-token`), and
+ * authenticated with that token alone: a management token must not move the clock or inject faults.
  */
 import { z } from 'zod';
 import type { App } from '../app.js';
@@ -45,9 +46,9 @@ export function adminRoutes(app: App): void {
     app.faults.set(undefined);
     return { status: 204 };
   });
-  r.add('GET', `${A}/requests`, 'admin', () => ({ status: 200, body: app.requests }));
+  r.add('GET', `${A}/requests`, 'admin', () => ({ status: 200, body: app.requests.entries }));
   r.add('DELETE', `${A}/requests`, 'admin', () => {
-    app.requests.length = 0;
+    app.requests.clear();
     return { status: 204 };
   });
   r.add('GET', `${A}/devices/:id`, 'admin', (ctx) => {
