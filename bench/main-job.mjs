@@ -12,14 +12,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { watchPeakRss } from './peak-rss.mjs';
+import { adminCall, cli, spawnServer, TOKEN } from './server-process.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/cli/main.js');
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const withReport = !process.argv.includes('--no-report');
 const sizes = (args[0] ?? '1000,10000,100000').split(',').map(Number);
 const scenarios = (args[1] ?? 'converged,update').split(',');
-const TOKEN = 'bench-token-0123456789';
 // The environment workflows/update-fleet.yml gives `fleetplay run` (its literal values: NODE_OPTIONS,
 // ANSIBLE_DISPLAY_*), so the bench measures what CI runs. BENCH_NODE_OPTIONS= measures without.
 const workflow = parse(readFileSync(join(root, 'workflows/update-fleet.yml'), 'utf8'));
@@ -40,12 +39,7 @@ function startServer(n) {
   };
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-spec-'));
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-  const child = spawn(
-    process.execPath,
-    [cli, 'server', '--memory', '--port', '0', '--clock', 'manual', '--token', TOKEN, '--spec', join(dir, 'spec.json')],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  return new Promise((ok) => child.stdout.once('data', (c) => ok({ child, url: String(c).trim().split('\n')[0] })));
+  return spawnServer(['--memory', '--clock', 'manual', '--spec', join(dir, 'spec.json')], { stderr: 'ignore' });
 }
 
 /** A fleet repository: every device in production, half of them in each hardware group. */
@@ -112,22 +106,13 @@ function fleetplay(dir) {
   });
 }
 
-async function admin(url, method, path, body) {
-  const r = await fetch(`${url}/api/admin/v1/${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-    body: body && JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${path}: ${r.status}`);
-}
-
 for (const n of sizes) {
   for (const scenario of scenarios) {
     const srv = await startServer(n);
     const dir = fleetRepo(n, srv.url, '1.0.0');
     if (scenario === 'converged') {
       const warm = await fleetplay(dir);
-      await admin(srv.url, 'POST', 'clock/advance', { seconds: 3600 });
+      await adminCall(srv.url, 'POST', 'clock/advance', { seconds: 3600 });
       console.error(`  warm-up ${n}: ${warm.seconds.toFixed(1)}s exit ${warm.code}`);
     } else {
       writeAll(dir, srv.url, '1.1.0');

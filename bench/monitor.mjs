@@ -17,17 +17,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watchPeakRss } from './peak-rss.mjs';
+import { adminCall, cli, spawnServer, TOKEN } from './server-process.mjs';
 import { emptyReport } from '../dist/engine/run.js';
 import { writeReport } from '../dist/engine/report-file.js';
 import { MenderClient } from '../dist/ota/client.js';
 import { generatedDeviceId } from '../dist/server/spec.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'dist/cli/main.js');
 const n = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 3);
 const modes = (process.argv[4] ?? 'report,engine').split(',');
-const TOKEN = 'bench-token-0123456789';
 const TYPES = ['raspberrypi4', 'raspberrypi3'];
 const OLD = 'fleet-os-1.0.0';
 const NEW = 'fleet-os-1.1.0';
@@ -42,23 +41,11 @@ async function startServer() {
     start_time: '2026-03-01T00:00:00Z',
   };
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
-  const child = spawn(
-    process.execPath,
-    [cli, 'server', '--memory', '--clock', 'manual', '--port', '0', '--token', TOKEN, '--spec', join(dir, 'spec.json')],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise((ok) => child.stdout.once('data', (c) => ok(String(c).trim().split('\n')[0])));
+  const { child, url } = await spawnServer(['--memory', '--clock', 'manual', '--spec', join(dir, 'spec.json')]);
   return { child, url, dir };
 }
 
-async function advance(url, seconds) {
-  const r = await fetch(`${url}/api/admin/v1/clock/advance`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ seconds }),
-  });
-  if (!r.ok) throw new Error(`clock/advance: ${r.status}`);
-}
+const advance = (url, seconds) => adminCall(url, 'POST', 'clock/advance', { seconds });
 
 /**
  * report mode: deployments of 1000 devices in 5 waves 25 simulated seconds apart (a device needs

@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ADMIN_TOKEN, spawnServer, TOKEN } from './server-process.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,8 +21,6 @@ const DEVICES = arg('devices', 100_000);
 const SECONDS = arg('seconds', 5);
 const CONCURRENCY = arg('concurrency', 16);
 const RUNS = arg('runs', 3);
-const TOKEN = 'bench-token-0123456789';
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'main.js');
 
 const idOf = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -38,37 +36,8 @@ function startServer(extra = ['--memory']) {
     spec,
     JSON.stringify({ artifacts: [{ name: 'fleet-os-1.1.0', device_types_compatible: ['raspberrypi4'] }] }),
   );
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'server',
-      ...extra,
-      '--port',
-      '0',
-      '--spec',
-      spec,
-      '--devices',
-      String(DEVICES),
-      '--token',
-      TOKEN,
-      '--clock',
-      'manual',
-      '--log-level',
-      'warn',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c) => {
-      out += c;
-      if (out.includes('\n')) resolve({ child, url: new URL(out.split('\n')[0].trim()) });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const args = [...extra, '--spec', spec, '--devices', String(DEVICES), '--clock', 'manual', '--log-level', 'warn'];
+  return spawnServer(args).then(({ child, url }) => ({ child, url: new URL(url) }));
 }
 
 function request(agent, url, method, path, body) {
@@ -82,7 +51,7 @@ function request(agent, url, method, path, body) {
         method,
         path,
         headers: {
-          Authorization: `Bearer ${TOKEN}`,
+          Authorization: `Bearer ${path.startsWith('/api/admin/') ? ADMIN_TOKEN : TOKEN}`,
           ...(data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}),
         },
       },
