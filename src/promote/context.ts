@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
-import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
+import { err, ExitCode, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
 import { fromActionsEnv } from '../github/index.js';
 import type { RepoInput } from '../github/pulls.js';
 import { printDiagnostic } from '../log/index.js';
@@ -27,21 +27,42 @@ export interface PromotionContext {
   github: RepoInput;
 }
 
-export async function promotionContext(o: PromotionOptions): Promise<Result<PromotionContext, FleetError[]>> {
+/** Why a command will not go on, and its exit code. */
+export interface Refusal {
+  error: FleetError | FleetError[];
+  code: number;
+}
+
+/**
+ * The context, or the refusal to print. `precheck` judges the request against the stage list
+ * first, so a request the stages refuse is refused before any token is asked for.
+ */
+export async function promotionContext(
+  o: PromotionOptions,
+  precheck: (stages: StageList) => Refusal | undefined = () => undefined,
+): Promise<Result<PromotionContext, Refusal>> {
   const cwd = resolve(o.cwd ?? process.cwd());
   const env = o.env ?? process.env;
   const stages = loadStageList(cwd);
-  if (!stages.ok) return stages;
+  if (!stages.ok) return err({ error: stages.error, code: ExitCode.usage });
+  const refused = precheck(stages.value);
+  if (refused) return err(refused);
+  const github = await githubOf(o, cwd, env);
+  if (!github.ok) return err({ error: github.error, code: ExitCode.usage });
+  return ok({ cwd, env, stdout: o.stdout ?? process.stdout, stages: stages.value, github: github.value });
+}
+
+async function githubOf(o: PromotionOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<Result<RepoInput>> {
   const gh = fromActionsEnv(env);
   if (!gh.token)
-    return err([
+    return err(
       fleetError('github.no-token', 'GITHUB_TOKEN is not set: pull requests cannot be read or opened', {
         hint: 'export GITHUB_TOKEN=<a token with pull-requests: write and statuses: read> (in a workflow: secrets.GITHUB_TOKEN)',
       }),
-    ]);
+    );
   const repository = gh.repository ?? (await repositoryFromOrigin(cwd));
   if (!repository)
-    return err([
+    return err(
       fleetError(
         'github.no-repository',
         'which GitHub repository? GITHUB_REPOSITORY is not set and origin is not on GitHub',
@@ -49,14 +70,8 @@ export async function promotionContext(o: PromotionOptions): Promise<Result<Prom
           hint: 'export GITHUB_REPOSITORY=owner/repo',
         },
       ),
-    ]);
-  return ok({
-    cwd,
-    env,
-    stdout: o.stdout ?? process.stdout,
-    stages: stages.value,
-    github: { token: gh.token, baseUrl: gh.apiUrl, repository, ...(o.fetch ? { fetch: o.fetch } : {}) },
-  });
+    );
+  return ok({ token: gh.token, baseUrl: gh.apiUrl, repository, ...(o.fetch ? { fetch: o.fetch } : {}) });
 }
 
 /** `owner/repo` from origin's URL (https://github.com/owner/repo.git or git@github.com:owner/repo.git). */

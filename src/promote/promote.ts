@@ -31,16 +31,17 @@ export interface PromoteOptions extends PromotionOptions {
 
 /** Exit codes: 0 opened (or already open, or nothing to promote), 7 refused (skip-stage, source not green), 1 anything else. */
 export async function promote(o: PromoteOptions): Promise<number> {
-  const c = await promotionContext(o);
-  if (!c.ok) return refuse({ stdout: o.stdout ?? process.stdout, env: o.env ?? process.env }, c.error, ExitCode.usage);
+  const c = await promotionContext(o, (stages) => {
+    const p = promotionPair(stages, o.from, o.to);
+    if (p.ok) return undefined;
+    return { error: p.error, code: p.error.code === 'promote.skip-stage' ? ExitCode.promotionRefused : ExitCode.usage };
+  });
+  const out = { stdout: o.stdout ?? process.stdout, env: o.env ?? process.env };
+  if (!c.ok) return refuse(out, c.error.error, c.error.code);
   const ctx = c.value;
+  // Judged in the precheck: the pair is valid here.
   const pair = promotionPair(ctx.stages, o.from, o.to);
-  if (!pair.ok)
-    return refuse(
-      ctx,
-      pair.error,
-      pair.error.code === 'promote.skip-stage' ? ExitCode.promotionRefused : ExitCode.usage,
-    );
+  if (!pair.ok) return refuse(ctx, pair.error, ExitCode.usage);
   const { from, to } = pair.value;
   const fetched = await fetchBranches(ctx.cwd, [from, to]);
   if (!fetched.ok) return refuse(ctx, fetched.error, ExitCode.usage);

@@ -20,19 +20,26 @@ export interface RollbackOptions extends PromotionOptions {
 
 /** Exit codes: 0 opened (or already open), 1 refused (green or unknown stage, nothing to revert) or failed. */
 export async function rollback(o: RollbackOptions): Promise<number> {
-  const c = await promotionContext(o);
-  if (!c.ok) return refuse({ stdout: o.stdout ?? process.stdout, env: o.env ?? process.env }, c.error, ExitCode.usage);
-  const ctx = c.value;
   const stage = o.stage;
+  const c = await promotionContext(o, (stages) =>
+    stages.below(stage) === undefined
+      ? {
+          code: ExitCode.usage,
+          error: fleetError(
+            'rollback.not-a-stage',
+            `${stage} takes no promotions: the stages are ${stages.toString()}`,
+            {
+              hint: `roll back a stage above ${stages.names[0] ?? 'the first'}, e.g. --stage ${stages.names[1] ?? 'canary'}`,
+            },
+          ),
+        }
+      : undefined,
+  );
+  if (!c.ok)
+    return refuse({ stdout: o.stdout ?? process.stdout, env: o.env ?? process.env }, c.error.error, c.error.code);
+  const ctx = c.value;
   const below = ctx.stages.below(stage);
-  if (!ctx.stages.has(stage) || below === undefined)
-    return refuse(
-      ctx,
-      fleetError('rollback.not-a-stage', `${stage} takes no promotions: the stages are ${ctx.stages.toString()}`, {
-        hint: `roll back a stage above ${ctx.stages.names[0] ?? 'the first'}, e.g. --stage ${ctx.stages.names[1] ?? 'canary'}`,
-      }),
-      ExitCode.usage,
-    );
+  if (below === undefined) return ExitCode.usage;
   const fetched = await fetchBranches(ctx.cwd, [stage, below]);
   if (!fetched.ok) return refuse(ctx, fetched.error, ExitCode.usage);
   const { remote, heads } = fetched.value;

@@ -13,7 +13,19 @@ import { promote } from '../../src/promote/promote.js';
 import { rollback } from '../../src/promote/rollback.js';
 import { startFakeGitHub, type FakeGitHub } from '../github/fake-github.js';
 import { GitHubContract } from '../github/openapi.js';
-import { allVarsWithImage, fleetRepo, fleetServer, git, SECRETS, TOKEN, type FleetRepo } from '../stage/helpers.js';
+import {
+  allVarsWithImage,
+  ensureBuilt,
+  fleetplayCli,
+  fleetRepo,
+  fleetServer,
+  git,
+  SECRETS,
+  TOKEN,
+  type FleetRepo,
+} from '../stage/helpers.js';
+
+beforeAll(ensureBuilt, 120_000);
 
 const contract = new GitHubContract();
 const PREFIX = '/api/v3';
@@ -231,5 +243,27 @@ describe('fleetplay rollback', () => {
     expect(none.out).toContain('nothing to revert: production has no promotion merge from canary');
     expect(creates()).toHaveLength(0);
     expect(sh(work, 'ls-remote', '--heads', 'origin', 'rollback/*')).toBe('');
+  });
+});
+
+describe('the built CLI (dist/cli/main.js)', () => {
+  it('refuses what the stages refuse before asking for a token; with one, promote opens the pull request', async () => {
+    const skip = await fleetplayCli(work, ['promote', '--from', 'main', '--to', 'production'], {});
+    expect(skip.code).toBe(ExitCode.promotionRefused);
+    expect(skip.out).toContain('refused: production takes promotions only from canary, not from main');
+    const lowest = await fleetplayCli(work, ['rollback', '--stage', 'main'], {});
+    expect(lowest.code).toBe(ExitCode.usage);
+    expect(lowest.out).toContain('main takes no promotions: the stages are main → canary → production');
+    const noToken = await fleetplayCli(work, ['promote', '--from', 'main'], {});
+    expect(noToken.code).toBe(ExitCode.usage);
+    expect(noToken.out).toContain('GITHUB_TOKEN is not set');
+    expect(gh.requests).toHaveLength(0);
+    const sha = pushChange('main', { 'inventory/group_vars/all.yml': allVarsWithImage('1.1.0') });
+    gh.setStatus(sha, 'fleetplay/main', 'success');
+    const { PATH: _path, ...github } = env();
+    const r = await fleetplayCli(work, ['promote', '--from', 'main'], github);
+    expect(r.out).toContain('opened the promotion pull request main → canary: https://github.example/acme/fleet/pull/');
+    expect(r.code).toBe(ExitCode.ok);
+    expect(creates()).toHaveLength(1);
   });
 });
