@@ -7,10 +7,11 @@ import { registerPlanCommand } from '../plan/command.js';
 import { registerGuardCommand } from '../promote/guard-command.js';
 import { registerPromoteCommands } from '../promote/command.js';
 import { registerServer } from '../server/command.js';
+import { registerStagesCommand } from '../stage/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
- * (server, inventory, run, plan, monitor, demo, guard), so this file is the only place they meet.
+ * (server, inventory, run, plan, promote, monitor, stages, demo, guard), so this file is the only place they meet.
  */
 export type RegisterCommand = (program: Command) => void;
 
@@ -21,6 +22,7 @@ export const commands: RegisterCommand[] = [
   registerPlanCommand,
   registerMonitorCommand,
   registerPromoteCommands,
+  registerStagesCommand,
   registerDemoCommand,
   registerGuardCommand,
 ];

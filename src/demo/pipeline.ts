@@ -10,7 +10,7 @@ import { checkUnmodified } from '../promote/guard.js';
 import type { Device } from './fleet.js';
 import { runMainJob, type JobContext, type JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
-import { STAGES, type StageBranch } from './repo.js';
+import type { StageBranch } from './repo.js';
 import type { Snapshot } from '../monitor/index.js';
 import { osChanges } from '../plan/index.js';
 import {
@@ -132,7 +132,7 @@ export class Pipeline {
    * only when the merge lands that commit's tree unmodified (fleetplay guard's own check).
    */
   async gate(from: StageBranch, to: StageBranch): Promise<{ open: boolean; why: string; hint?: string }> {
-    if (STAGES.indexOf(to) !== STAGES.indexOf(from) + 1)
+    if (this.job.repo.stages.below(to) !== from)
       return { open: false, why: `${to} only takes promotions from the stage just below it` };
     const head = await this.job.repo.head(from);
     const v = this.verdicts.get(from);

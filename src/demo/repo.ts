@@ -7,9 +7,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { formatError } from '../errors/index.js';
+import { DEFAULT_STAGES, loadStageList, type StageList } from '../stage/stages.js';
 
-export const STAGES = ['main', 'canary', 'production'] as const;
-export type StageBranch = (typeof STAGES)[number];
+/** The story is told on the default stages; the repository's list (fleetplay.yml) decides the rest. */
+export type StageBranch = (typeof DEFAULT_STAGES)[number];
 
 const ALL_VARS = join('inventory', 'group_vars', 'all.yml');
 
@@ -17,6 +19,8 @@ export class FleetRepo {
   private constructor(
     readonly dir: string,
     private readonly git: SimpleGit,
+    /** The stages of the repository: fleetplay.yml's, else the default. */
+    readonly stages: StageList,
   ) {}
 
   /** Copies what a fleet repository holds from the project and makes the first commit. */
@@ -29,16 +33,18 @@ export class FleetRepo {
       mkdirSync(dirname(join(dir, path)), { recursive: true });
       writeFileSync(join(dir, path), text);
     }
+    const stages = loadStageList(dir);
+    if (!stages.ok) throw new Error(stages.error.map(formatError).join('\n'));
     const git = simpleGit(dir);
-    await git.init(['--initial-branch=main']);
+    await git.init([`--initial-branch=${stages.value.names[0]}`]);
     // A local identity: the demo must work where git has none configured.
     await git
       .addConfig('user.name', 'fleetplay demo')
       .addConfig('user.email', 'demo@fleetplay.invalid')
       .addConfig('commit.gpgsign', 'false');
     await git.add('.').commit('The fleet: seven devices, inventory and playbooks');
-    for (const b of STAGES.slice(1)) await git.branch([b]);
-    return new FleetRepo(dir, git);
+    for (const b of stages.value.names.slice(1)) await git.branch([b]);
+    return new FleetRepo(dir, git, stages.value);
   }
 
   /** A release: the OS image per device type in group_vars/all.yml, committed on main. */

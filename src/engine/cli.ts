@@ -9,9 +9,10 @@ import { parseMaxFailed } from '../monitor/options.js';
 import { parseYaml } from './yaml.js';
 import { DEFAULT_FORKS, modeFrom } from './run.js';
 import { runStage } from '../stage/index.js';
+import { DEFAULT_PLAYBOOK, fleetPlaybook } from '../stage/playbook.js';
 import { isListing, listPlaybook } from './listing.js';
 
-export const DEFAULT_PLAYBOOK = 'playbooks/manage-fleet.yml';
+export { DEFAULT_PLAYBOOK } from '../stage/playbook.js';
 export const DEFAULT_INVENTORY = 'inventory/';
 /** The same words for every command's --server (the precedence is src/ota/server-url.ts's). */
 export const SERVER_OPTION_HELP =
@@ -156,8 +157,10 @@ export function registerRunCommand(program: Command): void {
 
 /** The listing flags read the playbook and the inventory only: no git, no OTA server, no job summary. */
 function listOnly(playbook: string, o: Record<string, unknown>): void {
+  const pb = fleetPlaybook(playbook, process.cwd());
+  if (pb.note) process.stderr.write(pb.note);
   const r = listPlaybook({
-    playbook,
+    playbook: pb.path,
     inventory: inventoryOf(o),
     limit: o.limit as string | undefined,
     tags: o.tags as string[],

@@ -80,7 +80,7 @@ async function validBranchName(git: SimpleGit, name: string): Promise<Result<str
   if (checked?.trim()) return ok(checked.trim());
   return err(
     fleetError('git.bad-branch', `--branch "${name}" is not a valid branch name`, {
-      hint: 'write a stage branch name such as main, canary or production',
+      hint: 'write a branch name; fleetplay stages lists the stage branches',
     }),
   );
 }

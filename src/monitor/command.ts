@@ -21,6 +21,7 @@ import type { Desired, Snapshot } from './model.js';
 import { parseDuration, parseMaxFailed } from './options.js';
 import { markdown, progressBar, progressLine, table } from './render.js';
 import { follow, type FollowOptions } from './run.js';
+import { fleetPlaybook, loadStageList, notAStage, type StageList } from '../stage/index.js';
 
 export interface MonitorArgs {
   inventory: string[];
@@ -82,6 +83,19 @@ function followOptions(a: MonitorArgs, branch: string, commit: string | null): R
   };
 }
 
+function failAll(io: MonitorIo, errors: FleetError[]): number {
+  for (const e of errors) fail(io, e);
+  return ExitCode.usage;
+}
+
+/** `--branch` naming no stage is a usage error; a checkout of another branch has nothing to monitor. */
+function outsideStages(io: MonitorIo, branch: string, given: boolean, stages: StageList): number {
+  const e = notAStage(branch, stages);
+  if (given) return fail(io, e);
+  io.stderr.write(`fleetplay: ${e.message}: nothing to monitor\n`);
+  return ExitCode.ok;
+}
+
 /** Branch and deployed commit: git's checkout (the commit that was deployed), else the run report's. */
 async function stage(
   a: MonitorArgs,
@@ -114,12 +128,20 @@ function inventoryVar(a: MonitorArgs, name: string): string | undefined {
   return typeof v === 'string' && !v.includes('{{') ? v : undefined;
 }
 
-export async function runMonitor(a: MonitorArgs, io: MonitorIo): Promise<number> {
-  const fromReport = a.report ? desiredFromReport(a.report) : undefined;
+export async function runMonitor(args: MonitorArgs, io: MonitorIo): Promise<number> {
+  // A bad fleetplay.yml stops the monitor before anything is read or asked.
+  const stages = loadStageList(args.repo);
+  if (!stages.ok) return failAll(io, stages.error);
+  const fromReport = args.report ? desiredFromReport(args.report) : undefined;
   if (fromReport && !fromReport.ok) return fail(io, fromReport.error);
-  const where = await stage(a, io.env, fromReport?.value);
+  const where = await stage(args, io.env, fromReport?.value);
   if (!where.ok) return fail(io, where.error);
   const { branch, commit } = where.value;
+  if (!stages.value.has(branch)) return outsideStages(io, branch, args.branch !== undefined, stages.value);
+  // Without playbooks/ in the repository, the package's default playbook gives the desired state.
+  const pb = fleetPlaybook(args.playbook, args.repo);
+  if (pb.note && !fromReport) io.stderr.write(pb.note);
+  const a = pb.note ? { ...args, playbook: pb.path } : args;
   const opts = followOptions(a, branch, commit);
   if (!opts.ok) return fail(io, opts.error);
   // A bad --mender-ui is a usage error now, not after --wait has followed the stage.

@@ -21,6 +21,10 @@ export async function planFleet(o: PlanOptions): Promise<number> {
   const { format = 'text', stdout = process.stdout, stderr = process.stderr, ...run } = o;
   // The plan is the output: the play's lines are kept for when it fails.
   const r = await planDryRun({ ...run, stderr });
+  if (r.result.skipped) {
+    stderr.write(`fleetplay: ${r.result.skipped}\n`);
+    return r.result.exitCode;
+  }
   if (r.result.exitCode !== 0) stderr.write(r.output);
   stdout.write(renderPlan(r.plan, format, { color: useColor(stdout, run.env ?? process.env) }));
   return r.result.exitCode;

@@ -19,6 +19,7 @@ import { PLAN_MARKER, renderComment, type CommentInput } from './comment.js';
 import { planDryRun, type DryRunOptions } from './dry-run.js';
 import { desiredState, repositoryPlan } from './offline.js';
 import { inventoryChanges } from './stages.js';
+import { DEFAULT_PLAYBOOK, fleetPlaybook, loadStageList, notAStage } from '../stage/index.js';
 
 export interface PreviewOptions extends DryRunOptions {
   playbook: string;
@@ -38,22 +39,36 @@ export async function previewPullRequest(o: PreviewOptions): Promise<number> {
   const pr = pullRequestFromEnv(env);
   if (!pr.ok) return fail(pr.error);
   const cwd = resolve(o.cwd ?? process.cwd());
+  const stages = loadStageList(cwd);
+  if (!stages.ok) return fail(stages.error);
+  const branch = o.branch ?? pr.value.baseRef;
+  if (!stages.value.has(branch)) {
+    if (o.branch !== undefined) return fail(notAStage(branch, stages.value));
+    stdout.write(
+      `fleetplay: ${notAStage(branch, stages.value).message}: no plan for pull request #${pr.value.number}\n`,
+    );
+    return ExitCode.ok;
+  }
   const base = await baseCommit(cwd, o.base, pr.value);
   if (!base.ok) return fail(base.error);
   const tree = await baseTree(cwd, base.value);
   if (!tree.ok) return fail(tree.error);
   try {
-    const paths = { playbook: resolve(cwd, o.playbook), inventory: o.inventory.map((p) => resolve(cwd, p)) };
+    const pb = fleetPlaybook(o.playbook, cwd);
+    if (pb.note) process.stderr.write(pb.note);
+    const paths = { playbook: pb.path, inventory: o.inventory.map((p) => resolve(cwd, p)) };
     const inBase = (p: string) => join(tree.value, relative(cwd, p));
+    // The base tree's own playbook, or the package's when it has none either.
+    const basePlaybook = o.playbook === DEFAULT_PLAYBOOK ? fleetPlaybook(o.playbook, tree.value).path : inBase(pb.path);
     const inventories = loadBoth(paths.inventory, paths.inventory.map(inBase));
     if (!inventories.ok) return fail(inventories.error);
-    const run = { ...o, ...paths, cwd, env, branch: o.branch ?? pr.value.baseRef };
+    const run = { ...o, ...paths, cwd, env, branch };
     const reason = withoutSecrets(pr.value, env);
     const planned = reason
       ? await fromRepository(run, {
           ...run,
           cwd: tree.value,
-          playbook: inBase(paths.playbook),
+          playbook: basePlaybook,
           inventory: paths.inventory.map(inBase),
         })
       : await fromServer(run);

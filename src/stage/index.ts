@@ -2,4 +2,5 @@
 export { runStage, type StageRunOptions, type StageRunResult } from './run.js';
 export { stageReport, summaryMarkdown, StageReport } from './summary.js';
 export { apiCounts } from './api.js';
-export { StageList, loadStageList, STAGES_FILE, DEFAULT_STAGES, StagesConfig } from './stages.js';
+export { StageList, loadStageList, notAStage, STAGES_FILE, DEFAULT_STAGES, StagesConfig } from './stages.js';
+export { DEFAULT_PLAYBOOK, fleetPlaybook, SHIPPED_PLAYBOOK } from './playbook.js';

@@ -12,6 +12,8 @@ import { appendStepSummary } from '../github/index.js';
 import { log, printDiagnostic, registerSecretsFromEnv } from '../log/index.js';
 import { exitCodeFor, OtaStats } from '../ota/index.js';
 import { apiCounts } from './api.js';
+import { fleetPlaybook } from './playbook.js';
+import { loadStageList, notAStage, StageList } from './stages.js';
 import { stageReport, StageReport, summaryMarkdown } from './summary.js';
 import { freshness, stopWhenStale } from './fresh.js';
 import type { WriteStop } from '../engine/apply.js';
@@ -30,6 +32,8 @@ export interface StageRunOptions extends Omit<RunOptions, 'branch' | 'commit'> {
 
 export interface StageRunResult extends RunResult {
   stage: StageReport;
+  /** Why nothing ran although nothing failed: the branch is not a stage (fleetplay.yml). */
+  skipped?: string;
 }
 
 type Resolved = { branch: string | null; commit: string | null };
@@ -49,30 +53,31 @@ async function resolveStage(
 
 export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const stdout = o.stdout ?? process.stdout;
+  const cwd = o.cwd ?? process.cwd();
   // Configuration secrets (GHRUNNER_TOKEN, INFLUXDB_TOKEN…) reach the output only masked.
   registerSecretsFromEnv(o.env ?? process.env);
   const unwritable = checkWritable(o.report, '--report');
-  if (unwritable) {
-    printDiagnostic(stdout, unwritable, { prefix: 'ERROR! ', env: o.env });
-    return usageFailure({ ...o, report: undefined }, unwritable);
-  }
+  if (unwritable) return usageFailure({ ...o, report: undefined }, [unwritable], stdout);
+  // The stage list first: a bad fleetplay.yml stops the run before git or the OTA server is asked.
+  const stages = loadStageList(cwd);
+  if (!stages.ok) return usageFailure(o, stages.error, stdout);
   const st = await resolveStage(o);
-  if (!st.ok) {
-    printDiagnostic(stdout, st.error, { prefix: 'ERROR! ', env: o.env });
-    return usageFailure(o, st.error);
-  }
+  if (!st.ok) return usageFailure(o, [st.error], stdout);
   const { branch, commit } = st.value;
+  if (branch !== null && !stages.value.has(branch)) return outsideStages(o, branch, stages.value, stdout);
+  const pb = fleetPlaybook(o.playbook, cwd);
+  if (pb.note) (o.stderr ?? process.stderr).write(pb.note);
   // Results stream to the report file while the playbook runs; the report is finished below.
   const sink = o.report ? new ResultsFile(o.report) : undefined;
   const stageVars = {
     ...(branch ? { fleetplay_branch: branch } : {}),
     ...(commit ? { fleetplay_commit: commit } : {}),
   };
-  const cwd = o.cwd ?? process.cwd();
   let stop: WriteStop | undefined;
   const guarded = o.checkFresh && branch && commit ? { branch, commit } : undefined;
   const r = await runPlaybook({
     ...o,
+    playbook: pb.path,
     branch,
     commit,
     // A caller's own check first (tests move the branch here), then whether the branch moved on.
@@ -129,12 +134,36 @@ async function writeSummary(r: RunResult, stage: StageReport, env: NodeJS.Proces
   if (!s.ok) log.warn(formatError(s.error));
 }
 
-function usageFailure(o: StageRunOptions, e: FleetError): StageRunResult {
+/**
+ * A branch that is not a stage: `--branch` naming one is a usage error (a typo must not look like
+ * success); a checkout of another branch (a push to a feature branch) has nothing to do.
+ */
+function outsideStages(
+  o: StageRunOptions,
+  branch: string,
+  stages: StageList,
+  stdout: NodeJS.WritableStream,
+): StageRunResult {
+  const e = notAStage(branch, stages);
+  if (o.branch !== undefined) return usageFailure(o, [e], stdout);
+  const why = `${e.message}: nothing to do`;
+  stdout.write(`fleetplay: ${why}\n`);
+  return { ...earlyEnd({ ...o, branch }, ExitCode.ok, []), skipped: why };
+}
+
+function usageFailure(o: StageRunOptions, errors: FleetError[], stdout: NodeJS.WritableStream): StageRunResult {
+  for (const e of errors) printDiagnostic(stdout, e, { prefix: 'ERROR! ', env: o.env });
+  return earlyEnd(o, ExitCode.usage, errors);
+}
+
+/** A run that ended before the playbook started: its report, written when asked for. */
+function earlyEnd(o: StageRunOptions, exitCode: number, errors: FleetError[]): StageRunResult {
   const mode = o.mode ?? 'dry-run';
   const report = emptyReport({ ...o, branch: o.branch ?? null, commit: null }, mode, mode !== 'run', false, new Date());
-  report.errors = [{ code: e.code, message: e.message, file: e.file, line: e.line, hint: e.hint }];
+  report.exitCode = exitCode;
+  report.errors = errors.map(({ code, message, file, line, hint }) => ({ code, message, file, line, hint }));
   const stage = stageReport(report);
   report.stage = stage;
   if (o.report) writeReport(o.report, report);
-  return { exitCode: ExitCode.usage, recap: {}, report, errors: [e], stage, api: new OtaStats().snapshot() };
+  return { exitCode, recap: {}, report, errors, stage, api: new OtaStats().snapshot() };
 }

@@ -74,6 +74,14 @@ export function loadStageList(repoDir: string): Result<StageList, FleetError[]> 
   return { ok: false, error: parsed.error.issues.map((i) => stagesError(read.value, i)) };
 }
 
+/** `branch` is not one of the stages; says where the list comes from and how to change it. */
+export function notAStage(branch: string, stages: StageList): FleetError {
+  const from = stages.source === 'default' ? `the default; ${STAGES_FILE} changes it` : stages.source;
+  return fleetError('stages.not-a-stage', `${branch} is not a stage branch (${stages.toString()}, ${from})`, {
+    hint: `name a stage (${stages.names.join(', ')}), or add ${branch} to "stages:" in ${STAGES_FILE}`,
+  });
+}
+
 function stagesError(file: YamlFile, issue: z.core.$ZodIssue): FleetError {
   const at = issue.path.length ? issue.path.join('.') : 'the file';
   return fleetError('stages.invalid', `${STAGES_FILE}: ${at}: ${issue.message}`, {

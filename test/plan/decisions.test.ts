@@ -47,6 +47,7 @@ describe('devices on another stage', () => {
   });
 
   it('a stage no device follows still ends with its plan summary', async () => {
+    writeFileSync(join(fleet.repo.dir, 'fleetplay.yml'), 'stages: [staging, main, canary, production]\n');
     const r = await runIn(fleet.repo, fleet.srv, { mode: 'dry-run', branch: 'staging' });
     expect(r.exitCode).toBe(ExitCode.ok);
     expect(summaryOf(r.text)).toBe(

@@ -190,6 +190,29 @@ describe('the plan on a pull request', () => {
   });
 });
 
+describe('a pull request into a branch that is not a stage (fleetplay.yml)', () => {
+  it('has no plan: it says so, exits 0, and asks neither GitHub nor the OTA server', async () => {
+    fleet.repo.git('checkout', '-qb', 'release', 'main');
+    fleet.repo.commit('release', { 'inventory/group_vars/all.yml': bumpPi4(fleet.repo, '1.1.0') });
+    fleet.repo.git('checkout', '-qb', 'feature', 'main');
+    fleet.repo.commit('feature', {
+      'inventory/group_vars/canary.yml': 'subscribed_branch: canary\nkiosk_enabled: true\n',
+    });
+    mergeRef(fleet.repo, 'feature', 'release');
+    const r = await preview(fleet.repo, {
+      MENDER_ACCESS_TOKEN: TOKEN,
+      ...SECRETS,
+      GITHUB_EVENT_PATH: eventFile(fleet.repo, 'acme/fleet', 'feature'),
+    });
+    expect(r).toEqual({
+      code: ExitCode.ok,
+      out: `fleetplay: feature is not a stage branch (main → canary → production, the default; fleetplay.yml changes it): no plan for pull request #${PR}\n`,
+    });
+    expect(gh.requests).toEqual([]);
+    expect(await fleet.srv.requests()).toEqual([]);
+  });
+});
+
 describe('devices added, removed and failing', () => {
   it('lists them by name and id, each failure with its task, file:line and message; the check fails', async () => {
     fleet.repo.git('checkout', '-qb', 'release', 'main');

