@@ -157,10 +157,11 @@ export function registerRunCommand(program: Command): void {
 
 /** The listing flags read the playbook and the inventory only: no git, no OTA server, no job summary. */
 function listOnly(playbook: string, o: Record<string, unknown>): void {
+  // The playbook as given (ansible-playbook prints it so), or the package's when the repository has none.
   const pb = fleetPlaybook(playbook, process.cwd());
   if (pb.note) process.stderr.write(pb.note);
   const r = listPlaybook({
-    playbook: pb.path,
+    playbook: pb.note ? pb.path : playbook,
     inventory: inventoryOf(o),
     limit: o.limit as string | undefined,
     tags: o.tags as string[],
