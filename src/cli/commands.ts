@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerDemoCommand } from '../demo/command.js';
 import { registerRunCommand } from '../engine/cli.js';
+import { registerInitCommand } from '../init/command.js';
 import { inventoryCommand } from '../inventory/command.js';
 import { registerMonitorCommand } from '../monitor/command.js';
 import { registerPlanCommand } from '../plan/command.js';
@@ -11,11 +12,12 @@ import { registerStagesCommand } from '../stage/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
- * (server, inventory, run, plan, promote, monitor, stages, demo, guard), so this file is the only place they meet.
+ * (init, server, inventory, run, plan, promote, monitor, stages, demo, guard), so this file is the only place they meet.
  */
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  registerInitCommand,
   registerServer,
   inventoryCommand(),
   registerRunCommand,

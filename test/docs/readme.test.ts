@@ -1,13 +1,17 @@
 /**
- * The README's commands work: every line of its ```sh blocks is either run here — in order, in a
- * throw-away fleet repository, with the built CLI as `fleetplay` / `npx fleetplay`, against the
- * embedded server seeded from the sample inventory — or listed in NOT_RUN with the reason.
+ * The README's commands work: every line of its ```sh blocks is either run here — in order, in an
+ * empty directory that its set-up turns into a fleet repository (`fleetplay init`, then this
+ * checkout packed with `npm pack` and installed in place of the registry's fleetplay), against
+ * the embedded server seeded from the inventory init writes — or listed in NOT_RUN with the reason.
+ * Before the install `npx fleetplay` is the built CLI (npx would fetch the package), after it the
+ * installed package's bin.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { TEMPLATE_DIR } from '../../src/init/scaffold.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { ensureBuilt } from '../stage/helpers.js';
@@ -22,8 +26,6 @@ const SECRETS = { GHRUNNER_TOKEN: 'readme-runner-secret-77', INFLUXDB_TOKEN: 're
 const NOT_RUN: Record<string, string> = {
   'npm install && npm run demo': 'the demo has its own test (test/demo); re-running npm install here is slow',
   'npm install && npm test': 'this test is part of npm test (recursion)',
-  'npm install --save-dev fleetplay':
-    'installs from the npm registry; the test links node_modules/fleetplay to this checkout instead',
   'git push origin main canary production': 'needs a remote (GitHub)',
   'git push origin release-1.1.0': 'needs a remote (GitHub)',
   'npx fleetplay promote --from main': 'needs GitHub and a remote; test/promote runs it against a stand-in GitHub',
@@ -33,10 +35,22 @@ const NOT_RUN: Record<string, string> = {
   'export MENDER_ACCESS_TOKEN=your-personal-access-token': 'a placeholder; the test sets a token its server accepts',
 };
 
+/** README commands run with a change, and why: keyed by the README line. */
+const SUBSTITUTE: Record<string, (tarball: string) => string> = {
+  // From the cache this test's own `npm install` filled; the registry only for what is missing.
+  'npm install': (tarball) => `npm install --save-dev --prefer-offline --no-audit --no-fund ${tarball}`,
+};
+
 /** Exit codes other than 0, and what the output must show; keyed by the README line. */
 const EXPECT: Record<string, { code?: number; output?: RegExp; why?: string }> = {
-  'npx fleetplay inventory list': { output: /kiosk/ },
-  'npx fleetplay inventory move kiosk-central-station --to canary --dry-run': { output: /^\+\+\+ /m },
+  'npx fleetplay init': { output: /^Next steps:\n {2}1\. npm install/m },
+  // The repository has no playbooks/: the installed package's playbook runs, for the device following main.
+  'npx fleetplay run --mode dry-run': {
+    output:
+      /the default playbook of the fleetplay package \(\S*\/node_modules\/fleetplay\/playbooks\/manage-fleet\.yml\)\n[^]*PLAY RECAP \*+\nkiosk-lab /,
+  },
+  'npx fleetplay inventory list': { output: /kiosk-lobby/ },
+  'npx fleetplay inventory move kiosk-entrance --to canary --dry-run': { output: /^\+\+\+ /m },
   'npx fleetplay run --branch main': { output: /PLAY RECAP/ },
   'npx fleetplay run --branch canary': { output: /PLAY RECAP/ },
   'npx fleetplay run --branch canary --limit canary -e retry_failed=true': { output: /PLAY RECAP/ },
@@ -54,31 +68,32 @@ interface Ran {
   out: string;
 }
 
-/** A fleet repository as the README's setup expects it: inventory/ on main, the package linked in. */
-/** The inventory keeps its own mender_server: MENDER_SERVER_URL, as the README exports it, beats it. */
-function fleetRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-readme-'));
-  cpSync(join(ROOT, 'inventory'), join(dir, 'inventory'), { recursive: true });
-  mkdirSync(join(dir, 'node_modules'));
-  symlinkSync(ROOT, join(dir, 'node_modules/fleetplay'));
-  writeFileSync(join(dir, '.gitignore'), 'node_modules/\n');
-  return dir;
-}
-
-/** `fleetplay` and `npx fleetplay` both run the built CLI; any other npx use is refused. */
+/** `fleetplay` and `npx fleetplay`: the installed package's bin once there is one, else the built CLI. */
 function shims(): string {
   const bin = mkdtempSync(join(tmpdir(), 'fleetplay-readme-bin-'));
   const cli = `"${process.execPath}" "${join(ROOT, 'dist/cli/main.js')}"`;
+  const run = `[ -x node_modules/.bin/fleetplay ] && exec node_modules/.bin/fleetplay "$@"\nexec ${cli} "$@"`;
   const write = (name: string, body: string) => {
     writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
     chmodSync(join(bin, name), 0o755);
   };
-  write('fleetplay', `exec ${cli} "$@"`);
+  write('fleetplay', run);
   write(
     'npx',
-    `[ "$1" = fleetplay ] || { echo "npx $1: not available in the README test" >&2; exit 127; }\nshift\nexec ${cli} "$@"`,
+    `[ "$1" = fleetplay ] || { echo "npx $1: not available in the README test" >&2; exit 127; }\nshift\n${run}`,
   );
   return bin;
+}
+
+const Packed = z.array(z.object({ filename: z.string(), files: z.array(z.object({ path: z.string() })) })).length(1);
+
+/** This checkout as npm publishes it (dist/ is built already: no scripts). */
+function pack(into: string): z.infer<typeof Packed>[0] {
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', into], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return Packed.parse(JSON.parse(out))[0];
 }
 
 function sh(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
@@ -92,9 +107,9 @@ function sh(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> 
   });
 }
 
-/** Every artifact name the README mentions, for every device type of the sample fleet. */
+/** Every artifact name the README mentions, for every device type of the fleet init writes. */
 function artifacts(): { name: string; device_types_compatible: string[] }[] {
-  const inv = loadInventory([join(ROOT, 'inventory')]);
+  const inv = loadInventory([join(TEMPLATE_DIR, 'inventory')]);
   if (!inv.ok) throw new Error(inv.error.map((e) => e.message).join('\n'));
   const types = [...new Set(inv.value.hosts.map((h) => String(inv.value.hostVars(h).device_type)))];
   const versions = [...new Set([...README.matchAll(/fleet-os-(\d+\.\d+\.\d+)/g)].map((m) => m[1]))];
@@ -124,12 +139,15 @@ describe('README', () => {
 
   test('the tables of this test name only commands the README has', () => {
     const texts = new Set(extracted.commands.map((c) => c.text));
-    expect([...Object.keys(NOT_RUN), ...Object.keys(EXPECT)].filter((c) => !texts.has(c))).toEqual([]);
+    const named = [...Object.keys(NOT_RUN), ...Object.keys(EXPECT), ...Object.keys(SUBSTITUTE)];
+    expect(named.filter((c) => !texts.has(c))).toEqual([]);
   });
 
-  describe('its commands, run in order in a fleet repository', () => {
+  describe('its commands, run in order from an empty directory', () => {
     let server: RunningServer;
     let dir: string;
+    let scratch: string;
+    let packed: ReturnType<typeof pack>;
     let env: NodeJS.ProcessEnv;
     const toRun = extracted.commands.filter((c) => !(c.text in NOT_RUN));
     const ran = new Map<Command, Ran>();
@@ -140,14 +158,18 @@ describe('README', () => {
         memory: true,
         clock: 'manual',
         tokens: [TOKEN],
-        inventory: [join(ROOT, 'inventory')],
+        inventory: [join(TEMPLATE_DIR, 'inventory')],
         spec: { artifacts: artifacts() },
       });
-      dir = fleetRepo();
+      scratch = mkdtempSync(join(tmpdir(), 'fleetplay-readme-pack-'));
+      packed = pack(scratch);
+      dir = mkdtempSync(join(tmpdir(), 'fleetplay-readme-'));
       const bin = shims();
       env = {
         PATH: `${bin}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
         HOME: dir,
+        // npm's cache stays the machine's: the install reuses what this repository's install fetched.
+        npm_config_cache: process.env.npm_config_cache ?? join(homedir(), '.npm'),
         MENDER_SERVER_URL: server.url,
         MENDER_ACCESS_TOKEN: TOKEN,
         ...SECRETS,
@@ -157,15 +179,14 @@ describe('README', () => {
         GIT_COMMITTER_EMAIL: 'readme@example.org',
         GIT_CONFIG_NOSYSTEM: '1',
       };
-      const init = await sh('git init -q -b main && git add -A && git commit -qm "the fleet"', dir, env);
-      if (init.code !== 0) throw new Error(init.out);
-      // In order: later commands build on earlier ones (a branch, an edit).
-      for (const c of toRun) ran.set(c, await sh(c.text, dir, env));
-    }, 180_000);
+      const tarball = join(scratch, packed.filename);
+      // In order: later commands build on earlier ones (the install, a branch, an edit).
+      for (const c of toRun) ran.set(c, await sh(SUBSTITUTE[c.text]?.(tarball) ?? c.text, dir, env));
+    }, 300_000);
 
     afterAll(async () => {
       await server?.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      for (const d of [dir, scratch]) if (d) rmSync(d, { recursive: true, force: true });
     });
 
     test('runs some and explains the rest', () => {
@@ -180,9 +201,28 @@ describe('README', () => {
       for (const secret of [TOKEN, ...Object.values(SECRETS)]) expect(r.out).not.toContain(secret);
     });
 
-    test('the setup left the fleet repository as the README says', () => {
-      expect(existsSync(join(dir, 'playbooks/manage-fleet.yml'))).toBe(true);
-      expect(existsSync(join(dir, '.github/workflows/update-fleet.yml'))).toBe(true);
+    test('the package ships what init and the fallback playbook read', () => {
+      const files = new Set(packed.files.map((f) => f.path));
+      for (const f of [
+        'templates/fleet/gitignore',
+        'templates/fleet/inventory/hosts.yml',
+        'workflows/update-fleet.yml',
+      ])
+        expect(files).toContain(f);
+      expect(files).toContain('playbooks/roles/os_update/tasks/main.yml');
+    });
+
+    test('the set-up left the fleet repository init describes, fleetplay installed from the package', () => {
+      for (const f of ['fleetplay.yml', '.github/workflows/update-fleet.yml', 'package-lock.json', 'README.md'])
+        expect(existsSync(join(dir, f))).toBe(true);
+      expect(existsSync(join(dir, 'playbooks'))).toBe(false);
+      expect(existsSync(join(dir, 'node_modules/fleetplay/dist/cli/main.js'))).toBe(true);
+      const pkg = z
+        .object({ devDependencies: z.record(z.string(), z.string()) })
+        .parse(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')));
+      expect(pkg.devDependencies.fleetplay).toMatch(/^file:.*fleetplay-\d+\.\d+\.\d+\.tgz$/);
+      // Committed without node_modules (init's .gitignore).
+      expect(execFileSync('git', ['ls-files', 'node_modules'], { cwd: dir, encoding: 'utf8' })).toBe('');
     });
   });
 });
