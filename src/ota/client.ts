@@ -4,9 +4,9 @@
  * Reads page at the API's maximum size and fetch the remaining pages concurrently once
  * X-Total-Count says how many there are.
  */
-import { err, fleetError, ok, type Result } from '../errors/index.js';
+import { err, fleetError, ok, type FleetError, type Result } from '../errors/index.js';
 import { resolveEndpoint, type OtaEndpoint, type ResolveInput } from './config.js';
-import { chunk, hasNextPage, pageCount, parseTotalCount } from './paging.js';
+import { chunk, hasNextPage, pageCount, parseLink, parseTotalCount } from './paging.js';
 import {
   ArtifactList,
   DeploymentList,
@@ -58,7 +58,15 @@ export interface ClientOptions extends TransportOptions {
    * sources under test cannot run in a worker thread).
    */
   configWorker?: URL | null;
+  /**
+   * Most items one paged list may hold (a search by device ids: at most the ids asked for). Past
+   * it a server that pages without end is stopped (`ota.paging`).
+   */
+  maxItems?: number;
 }
+
+/** Default bound of a paged list: ten times the largest fleet measured (docs/performance.md). */
+export const MAX_ITEMS = 1_000_000;
 
 export type SelectAttribute = { scope: string; attribute: string };
 export type FilterPredicate = { scope: string; attribute: string; type: string; value: unknown };
@@ -76,6 +84,7 @@ export class MenderClient {
   private readonly statsChunk: number;
   private readonly configWorkerMin: number;
   private readonly configWorker: URL | null;
+  private readonly maxItems: number;
 
   constructor(endpoint: OtaEndpoint, options: ClientOptions = {}) {
     this.transport = new Transport(endpoint, options);
@@ -83,6 +92,7 @@ export class MenderClient {
     this.statsChunk = options.statsChunk ?? 100;
     this.configWorkerMin = options.configWorkerMin ?? CONFIG_WORKER_MIN;
     this.configWorker = options.configWorker === undefined ? builtConfigWorker() : options.configWorker;
+    this.maxItems = options.maxItems ?? MAX_ITEMS;
   }
 
   /** A client from options, the play's variables and the environment (see config.ts). */
@@ -134,13 +144,19 @@ export class MenderClient {
 
   private searchPages(body: Record<string, unknown>): Promise<Result<DeviceInventory[]>> {
     const perPage = MAX_PER_PAGE.search;
-    return this.paged(perPage, (page) => ({
-      op: `POST ${P.search}`,
-      method: 'POST',
-      path: P.search,
-      body: { ...body, page, per_page: perPage },
-      schema: DeviceInventoryList,
-    }));
+    const ids = body.device_ids as string[] | undefined;
+    return this.paged(
+      perPage,
+      (page) => ({
+        op: `POST ${P.search}`,
+        method: 'POST',
+        path: P.search,
+        body: { ...body, page, per_page: perPage },
+        schema: DeviceInventoryList,
+      }),
+      byId,
+      ids && new Set(ids),
+    );
   }
 
   /** v2 deployments list; names/ids may repeat (the API accepts many of each). */
@@ -154,32 +170,40 @@ export class MenderClient {
     } = {},
   ): Promise<Result<Deployment[]>> {
     const perPage = MAX_PER_PAGE.deployments;
-    return this.paged(perPage, (page) => {
-      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
-      if (q.status) query.set('status', q.status);
-      if (q.type) query.set('type', q.type);
-      for (const n of q.names ?? []) query.append('name', n);
-      for (const id of q.ids ?? []) query.append('id', id);
-      if (q.createdAfter) query.set('created_after', String(Math.floor(q.createdAfter.getTime() / 1000)));
-      return { op: `GET ${P.deploymentsV2}`, method: 'GET', path: P.deploymentsV2, query, schema: DeploymentList };
-    });
+    return this.paged(
+      perPage,
+      (page) => {
+        const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+        if (q.status) query.set('status', q.status);
+        if (q.type) query.set('type', q.type);
+        for (const n of q.names ?? []) query.append('name', n);
+        for (const id of q.ids ?? []) query.append('id', id);
+        if (q.createdAfter) query.set('created_after', String(Math.floor(q.createdAfter.getTime() / 1000)));
+        return { op: `GET ${P.deploymentsV2}`, method: 'GET', path: P.deploymentsV2, query, schema: DeploymentList };
+      },
+      byId,
+    );
   }
 
   /** Devices of one deployment with their per-device status (v1 devices/list, 500 a page). */
   deploymentDevices(deploymentId: string, status?: string): Promise<Result<DeviceInDeployment[]>> {
     const perPage = MAX_PER_PAGE.deploymentDevices;
     const path = `${P.deploymentsV1}/${enc(deploymentId)}/devices/list`;
-    return this.paged(perPage, (page) => {
-      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
-      if (status) query.set('status', status);
-      return {
-        op: `GET ${P.deploymentsV1}/{id}/devices/list`,
-        method: 'GET',
-        path,
-        query,
-        schema: DeviceInDeploymentList,
-      };
-    });
+    return this.paged(
+      perPage,
+      (page) => {
+        const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+        if (status) query.set('status', status);
+        return {
+          op: `GET ${P.deploymentsV1}/{id}/devices/list`,
+          method: 'GET',
+          path,
+          query,
+          schema: DeviceInDeploymentList,
+        };
+      },
+      byId,
+    );
   }
 
   /** Status counts of many deployments, one request per `statsChunk` ids. */
@@ -203,11 +227,15 @@ export class MenderClient {
   deviceDeployments(deviceId: string, status?: string): Promise<Result<DeviceDeployment[]>> {
     const perPage = MAX_PER_PAGE.deviceHistory;
     const path = `${P.deploymentsV1}/devices/${enc(deviceId)}`;
-    return this.paged(perPage, (page) => {
-      const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
-      if (status) query.set('status', status);
-      return { op: `GET ${P.deploymentsV1}/devices/{id}`, method: 'GET', path, query, schema: DeviceDeploymentList };
-    });
+    return this.paged(
+      perPage,
+      (page) => {
+        const query = new URLSearchParams({ page: String(page), per_page: String(perPage) });
+        if (status) query.set('status', status);
+        return { op: `GET ${P.deploymentsV1}/devices/{id}`, method: 'GET', path, query, schema: DeviceDeploymentList };
+      },
+      (d) => d.id ?? d.deployment.id,
+    );
   }
 
   /**
@@ -218,10 +246,14 @@ export class MenderClient {
     const perPage = MAX_PER_PAGE.artifacts;
     const parts = await Promise.all(
       [...new Set(names)].map((name) =>
-        this.paged(perPage, (page) => {
-          const query = new URLSearchParams({ name, page: String(page), per_page: String(perPage) });
-          return { op: `GET ${P.artifactsList}`, method: 'GET', path: P.artifactsList, query, schema: ArtifactList };
-        }),
+        this.paged(
+          perPage,
+          (page) => {
+            const query = new URLSearchParams({ name, page: String(page), per_page: String(perPage) });
+            return { op: `GET ${P.artifactsList}`, method: 'GET', path: P.artifactsList, query, schema: ArtifactList };
+          },
+          byId,
+        ),
       ),
     );
     // Mender matches `name` as a case-insensitive substring (os-1 finds os-10 too): keep exact names.
@@ -413,26 +445,131 @@ export class MenderClient {
   /**
    * Pages of `perPage`. After the first page, X-Total-Count (when sent) tells how many pages
    * remain and they are fetched concurrently; otherwise Link/short pages decide, one by one.
+   * A server that pages without end is stopped (see PageGuard): a repeated page or next link,
+   * items not asked for, or more than the bound.
    */
-  private async paged<T>(perPage: number, callFor: (page: number) => Call<T[]>): Promise<Result<T[]>> {
+  private async paged<T>(
+    perPage: number,
+    callFor: (page: number) => Call<T[]>,
+    key: (item: T) => string,
+    asked?: ReadonlySet<string>,
+  ): Promise<Result<T[]>> {
     const first = await this.transport.request(callFor(1));
     if (!first.ok) return first;
+    const guard = new PageGuard(
+      callFor(1).op,
+      this.transport.described,
+      asked ? asked.size : this.maxItems,
+      perPage,
+      asked,
+    );
+    const checked = guard.add(1, first.value.data.map(key), first.value.headers['link']);
+    if (checked) return err(checked);
     const total = parseTotalCount(first.value.headers['x-total-count']);
     if (!more(first.value, 1, perPage)) return ok(first.value.data);
     if (total !== undefined) {
+      const over = guard.announced(total);
+      if (over) return err(over);
       const pages = Array.from({ length: pageCount(total, perPage) - 1 }, (_, i) => i + 2);
-      const rest = await Promise.all(pages.map(async (p) => pick(await this.transport.request(callFor(p)))));
-      return collect([ok(first.value.data), ...rest]);
+      const rest = await Promise.all(pages.map(async (p) => [p, await this.transport.request(callFor(p))] as const));
+      const out = [...first.value.data];
+      for (const [p, r] of rest) {
+        if (!r.ok) return r;
+        const bad = guard.add(p, r.value.data.map(key), undefined);
+        if (bad) return err(bad);
+        out.push(...r.value.data);
+      }
+      return ok(out);
     }
     const out = [...first.value.data];
     for (let page = 2; ; page++) {
       const r = await this.transport.request(callFor(page));
       if (!r.ok) return r;
+      const bad = guard.add(page, r.value.data.map(key), r.value.headers['link']);
+      if (bad) return err(bad);
       out.push(...r.value.data);
       if (!more(r.value, page, perPage)) return ok(out);
     }
   }
 }
+
+const PAGING_HINT =
+  'the server does not page as the Mender API does (a repeated page, a next link without end or a wrong count): check that the server URL names a Mender server and report the fault to its operator; fleetplay stopped before writing anything it would have planned from this list';
+
+/**
+ * Watches the pages of one list as they come: a page equal to an earlier one (same ids in the
+ * same order), a next link seen before, an item not asked for, or more items than the bound
+ * (the ids asked for, else the client's maxItems) each end the list with `ota.paging`.
+ */
+class PageGuard {
+  private readonly pages = new Map<string, number>();
+  private readonly links = new Map<string, number>();
+  private items = 0;
+
+  constructor(
+    private readonly op: string,
+    private readonly server: string,
+    private readonly bound: number,
+    private readonly perPage: number,
+    private readonly asked: ReadonlySet<string> | undefined,
+  ) {}
+
+  /** X-Total-Count beyond the bound: refused before a page more is asked for. */
+  announced(total: number): FleetError | undefined {
+    if (total <= this.bound) return undefined;
+    return this.fail(`announced X-Total-Count: ${total}, more than ${this.limitText()}; no further page was asked for`);
+  }
+
+  add(page: number, keys: string[], link: string | null | undefined): FleetError | undefined {
+    const stray = this.asked && keys.find((k) => !this.asked!.has(k));
+    if (stray)
+      return this.fail(
+        `returned device ${stray} on page ${page}, which was not asked for (the search named ${this.asked.size} device ids)`,
+      );
+    if (keys.length > 0) {
+      const sig = keys.join('\n');
+      const earlier = this.pages.get(sig);
+      if (earlier !== undefined)
+        return this.fail(
+          `sent page ${page} with the same ${keys.length} ids as page ${earlier}: its paging does not advance`,
+        );
+      this.pages.set(sig, page);
+    }
+    this.items += keys.length;
+    // Empty pages add no items: the page count has its own bound (a page of slack for a short last one).
+    if (page > Math.ceil(this.bound / this.perPage) + 1)
+      return this.fail(
+        `was still sending pages at page ${page}, past the ${Math.ceil(this.bound / this.perPage)} pages ${this.limitText()} fill`,
+      );
+    if (this.items > this.bound)
+      return this.fail(`sent ${this.items} items by page ${page}, more than ${this.limitText()}`);
+    const next = link ? parseLink(link).get('next') : undefined;
+    if (next !== undefined) {
+      const earlier = this.links.get(next);
+      if (earlier !== undefined)
+        return this.fail(
+          `sent the same next link on page ${page} as on page ${earlier} (${next}): its paging does not advance`,
+        );
+      this.links.set(next, page);
+    }
+    return undefined;
+  }
+
+  private limitText(): string {
+    return this.asked
+      ? `the ${this.asked.size} device ids asked for`
+      : `the bound of ${this.bound} items (mender_api.max_items)`;
+  }
+
+  private fail(what: string): FleetError {
+    return fleetError('ota.paging', `${this.op}: ${this.server} ${what}`, {
+      hint: PAGING_HINT,
+      context: { endpoint: this.op },
+    });
+  }
+}
+
+const byId = (x: { id: string }): string => x.id;
 
 function more<T>(reply: Reply<T[]>, page: number, perPage: number): boolean {
   return hasNextPage({
@@ -442,10 +579,6 @@ function more<T>(reply: Reply<T[]>, page: number, perPage: number): boolean {
     link: reply.headers['link'],
     totalCount: reply.headers['x-total-count'],
   });
-}
-
-function pick<T>(r: Result<Reply<T>>): Result<T> {
-  return r.ok ? ok(r.value.data) : r;
 }
 
 /** All parts or the first error. */

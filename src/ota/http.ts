@@ -13,9 +13,14 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** Sent as JSON unless it is already a string. */
   body?: unknown;
-  /** Whole-answer timeout: no headers, or a body that stalls, for this long. */
+  /** Deadline of the whole exchange: headers and the complete body must be in by then. */
   timeoutMs: number;
+  /** Largest body read; a longer one is cut off unread (a hostile or broken server). */
+  maxBodyBytes?: number;
 }
+
+/** Default body bound: a page of 500 devices with every attribute is well under 2 MB. */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface HttpAnswer {
   status: number;
@@ -25,15 +30,22 @@ export interface HttpAnswer {
   data: unknown;
 }
 
-/** A failed exchange: `code` says what happened to the connection (ECONNREFUSED, ETIMEDOUT, ...). */
+/**
+ * A failed exchange: `code` says what happened to the connection (ECONNREFUSED, ETIMEDOUT, ...);
+ * `detail`, when the answer had begun, what had arrived ("sent 12 bytes in 2.0 s").
+ */
 export class HttpError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly detail?: string,
   ) {
     super(message);
   }
 }
+
+/** The code of a body longer than the request's `maxBodyBytes`. */
+export const BODY_TOO_LARGE = 'ERR_BODY_TOO_LARGE';
 
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'];
 
@@ -53,33 +65,74 @@ export class HttpClient {
   async send(r: HttpRequest): Promise<HttpAnswer> {
     const json = r.body !== undefined && typeof r.body !== 'string';
     const headers = json ? { ...r.headers, 'content-type': 'application/json' } : r.headers;
-    let res: Dispatcher.ResponseData;
+    const started = Date.now();
+    // One deadline for the whole exchange: undici's own timeouts restart with every byte, so a
+    // server dripping a byte a second would never end otherwise.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), r.timeoutMs);
     try {
-      res = await this.dispatcher.request({
-        origin: this.origin,
-        path: this.prefix + r.path,
-        method: r.method,
-        headers,
-        body: r.body === undefined ? undefined : json ? JSON.stringify(r.body) : (r.body as string),
-        headersTimeout: r.timeoutMs,
-        bodyTimeout: r.timeoutMs,
-      });
-    } catch (e) {
-      throw asHttpError(e);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.dispatcher.request({
+          origin: this.origin,
+          path: this.prefix + r.path,
+          method: r.method,
+          headers,
+          body: r.body === undefined ? undefined : json ? JSON.stringify(r.body) : (r.body as string),
+          headersTimeout: r.timeoutMs,
+          bodyTimeout: r.timeoutMs,
+          signal: abort.signal,
+        });
+      } catch (e) {
+        throw abort.signal.aborted ? new HttpError('ETIMEDOUT', 'no answer before the deadline') : asHttpError(e);
+      }
+      const text = await readBody(res, r.maxBodyBytes ?? MAX_BODY_BYTES, abort.signal, started);
+      return { status: res.statusCode, headers: flat(res.headers), data: parseBody(text) };
+    } finally {
+      clearTimeout(timer);
     }
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (e) {
-      throw asHttpError(e);
-    }
-    return { status: res.statusCode, headers: flat(res.headers), data: parseBody(text) };
   }
 
   /** Closes kept-alive sockets so a CLI run can exit promptly. */
   close(): void {
     void this.dispatcher.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * The body as text, at most `max` bytes: a longer one (announced or sent) is cut off unread. When
+ * the deadline passes mid-body, the error says how much came in how long.
+ */
+async function readBody(
+  res: Dispatcher.ResponseData,
+  max: number,
+  deadline: AbortSignal,
+  started: number,
+): Promise<string> {
+  const announced = Number(res.headers['content-length']);
+  if (Number.isFinite(announced) && announced > max) {
+    res.body.destroy();
+    throw new HttpError(BODY_TOO_LARGE, 'body too large', `announced ${announced} bytes (Content-Length)`);
+  }
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const got = () => `sent ${bytes} bytes in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  try {
+    for await (const c of res.body as AsyncIterable<Buffer>) {
+      bytes += c.length;
+      if (bytes > max) {
+        res.body.destroy();
+        throw new HttpError(BODY_TOO_LARGE, 'body too large', `${got()}, more than the ${max} allowed`);
+      }
+      chunks.push(c);
+    }
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    if (deadline.aborted) throw new HttpError('ETIMEDOUT', 'body not complete before the deadline', got());
+    const h = asHttpError(e);
+    throw new HttpError(h.code, h.message, bytes ? got() : undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** JSON when it parses (Mender answers JSON, some endpoints a quoted or bare token), else the text. */

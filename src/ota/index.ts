@@ -4,6 +4,7 @@ import { ExitCode, type FleetError } from '../errors/index.js';
 export {
   MenderClient,
   MAX_PER_PAGE,
+  MAX_ITEMS,
   type ClientOptions,
   type NewDeployment,
   type SelectAttribute,
@@ -22,8 +23,11 @@ export { Transport, DEFAULTS as TRANSPORT_DEFAULTS, type TransportOptions } from
 export { OtaStats, isWrite, type OtaStatsSnapshot } from './stats.js';
 export * from './schemas.js';
 
-/** Errors that mean "the OTA server could not be used" end the run with exit code 4. */
-const UNREACHABLE_CODES = new Set(['ota.unreachable', 'ota.unavailable', 'ota.network']);
+/**
+ * Errors that mean "the OTA server could not be used" end the run with exit code 4: not there,
+ * or there but misbehaving (paging without end, a body beyond any bound).
+ */
+const UNREACHABLE_CODES = new Set(['ota.unreachable', 'ota.unavailable', 'ota.network', 'ota.paging', 'ota.too-large']);
 
 export function exitCodeFor(e: FleetError): number {
   return UNREACHABLE_CODES.has(e.code) ? ExitCode.otaUnreachable : ExitCode.usage;

@@ -13,7 +13,7 @@ import { backoffDelay, classify, isUnreachableCode, outcomeUnknown, parseRetryAf
 import { ErrorBody, LoginToken } from './schemas.js';
 import { SERVER_URL_HINT } from './server-url.js';
 import { OtaStats } from './stats.js';
-import { HttpClient, HttpError, type HttpAnswer } from './http.js';
+import { BODY_TOO_LARGE, HttpClient, HttpError, MAX_BODY_BYTES, type HttpAnswer } from './http.js';
 
 export interface TransportOptions {
   /** Requests in flight at once. */
@@ -27,6 +27,8 @@ export interface TransportOptions {
   maxDelayMs?: number;
   /** A Retry-After longer than this is not waited for: the request fails instead. */
   maxRetryAfterMs?: number;
+  /** Largest answer body read; a longer one ends the request unread (`ota.too-large`). */
+  maxBodyBytes?: number;
   sleep?: Sleep;
   random?: () => number;
 }
@@ -39,6 +41,7 @@ export const DEFAULTS: Required<Omit<TransportOptions, 'sleep' | 'random'>> = {
   baseDelayMs: 200,
   maxDelayMs: 10_000,
   maxRetryAfterMs: 120_000,
+  maxBodyBytes: MAX_BODY_BYTES,
 };
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -203,13 +206,14 @@ export class Transport {
           body: call.body,
           headers: { authorization: `Bearer ${this.jwt ?? ''}`, accept: 'application/json' },
           timeoutMs: this.opts.timeoutMs,
+          maxBodyBytes: this.opts.maxBodyBytes,
         });
         this.stats.status(res.status);
         return { kind: 'answer', res } as const;
       } catch (e) {
         const code = networkCode(e);
         this.stats.status(code);
-        return { kind: 'network', code } as const;
+        return { kind: 'network', code, detail: e instanceof HttpError ? e.detail : undefined } as const;
       }
     });
   }
@@ -221,10 +225,13 @@ export class Transport {
     if (parsed.success) return ok({ status: res.status, data: parsed.data, headers });
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    const wrong = wrongBody(res);
     return err(
       fleetError(
         'ota.bad-response',
-        `${call.op}: unexpected response from ${this.described}${where}: ${issue?.message ?? 'invalid'}`,
+        wrong
+          ? `${call.op}: ${this.described} answered HTTP ${res.status} with ${wrong}, where the Mender API sends JSON`
+          : `${call.op}: unexpected response from ${this.described}${where}: ${issue?.message ?? 'invalid'}`,
         {
           hint: `the server does not answer as the Mender management API describes — ${SERVER_URL_HINT}`,
           context: { endpoint: call.op, status: res.status },
@@ -261,6 +268,16 @@ export class Transport {
   private finalError(call: Call<unknown>, sent: Sent, attempt: number): FleetError {
     const tries = attempt + 1;
     const after = `after ${tries} attempt${tries > 1 ? 's' : ''}`;
+    if (sent.kind === 'network' && sent.code === BODY_TOO_LARGE) return this.tooLarge(call, sent.detail);
+    if (sent.kind === 'network' && sent.code === 'ETIMEDOUT' && sent.detail)
+      return fleetError(
+        'ota.unreachable',
+        `${call.op}: ${this.described} ${sent.detail}, gave up after the deadline of ${this.opts.timeoutMs} ms (${after})`,
+        {
+          hint: 'the server answers too slowly or never finishes its answer: check the server and the network to it, or raise mender_api.timeout_ms',
+          context: { endpoint: call.op, code: sent.code },
+        },
+      );
     if (sent.kind === 'network') {
       const unreachable = isUnreachableCode(sent.code) || classify({ kind: 'network', code: sent.code }) === 'retry';
       return fleetError(
@@ -270,6 +287,7 @@ export class Transport {
       );
     }
     const { status } = sent.res;
+    if (status >= 300 && status < 400) return this.redirected(call, sent.res);
     const body = ErrorBody.safeParse(sent.res.data);
     const retryable = classify({ kind: 'status', status }) === 'retry';
     const context = { endpoint: call.op, status };
@@ -289,6 +307,40 @@ export class Transport {
       retryable ? 'ota.unavailable' : `ota.http-${status}`,
       `${call.op}: ${this.described} answered HTTP ${status}${detail}${retryable ? ` (${after})` : ''}`,
       { context },
+    );
+  }
+
+  private tooLarge(call: Call<unknown>, detail: string | undefined): FleetError {
+    return fleetError(
+      'ota.too-large',
+      `${call.op}: ${this.described} ${detail ?? 'sent too large a body'} — stopped reading it (limit ${this.opts.maxBodyBytes} bytes)`,
+      {
+        hint: `no Mender answer is this large: check that the server URL names a Mender server (${SERVER_URL_HINT}), or raise mender_api.max_body_bytes`,
+        context: { endpoint: call.op },
+      },
+    );
+  }
+
+  /** No redirect is followed (a loop cannot hang a run, a write is never re-sent elsewhere): say where it pointed. */
+  private redirected(call: Call<unknown>, res: HttpAnswer): FleetError {
+    const to = res.headers['location'];
+    const moved = res.status === 301 || res.status === 308;
+    let target: string | undefined;
+    try {
+      target = to ? new URL(to, this.endpoint.url).origin : undefined;
+    } catch {
+      target = undefined;
+    }
+    return fleetError(
+      'ota.redirect',
+      `${call.op}: ${this.described} answered HTTP ${res.status} redirecting to ${to ?? '(no Location)'}; fleetplay follows no redirects`,
+      {
+        hint:
+          moved && target
+            ? `the server moved permanently: set the server URL to ${target} (--server, mender_server or MENDER_SERVER_URL)`
+            : `give the server's final URL, not one that redirects — ${SERVER_URL_HINT}`,
+        context: { endpoint: call.op, status: res.status, location: to },
+      },
     );
   }
 
@@ -318,11 +370,12 @@ export class Transport {
           path: '/api/management/v1/useradm/auth/login',
           headers: { authorization: `Basic ${basic}` },
           timeoutMs: this.opts.timeoutMs,
+          maxBodyBytes: this.opts.maxBodyBytes,
         });
         this.stats.status(res.status);
         sent = { kind: 'answer', res };
       } catch (e) {
-        sent = { kind: 'network', code: networkCode(e) };
+        sent = { kind: 'network', code: networkCode(e), detail: e instanceof HttpError ? e.detail : undefined };
       }
       if (sent.kind === 'answer' && is2xx(sent.res.status)) {
         const jwt = LoginToken.safeParse(unquote(String(sent.res.data ?? '')));
@@ -359,7 +412,7 @@ export class Transport {
   }
 }
 
-type Sent = { kind: 'answer'; res: HttpAnswer } | { kind: 'network'; code: string };
+type Sent = { kind: 'answer'; res: HttpAnswer } | { kind: 'network'; code: string; detail?: string };
 
 const is2xx = (s: number) => s >= 200 && s < 300;
 
@@ -395,6 +448,22 @@ function networkReason(code: string): string {
 /** A body that is there and is not JSON: Mender's errors are always JSON. */
 function notJson(res: HttpAnswer): boolean {
   return res.data !== undefined && !/json/i.test(res.headers['content-type'] ?? '') && typeof res.data !== 'object';
+}
+
+/**
+ * What a body that is no JSON document at all is, in words (undefined for JSON of the wrong
+ * shape): an operator tells a proxy's login page from a cut-off answer by this.
+ */
+function wrongBody(res: HttpAnswer): string | undefined {
+  const type = res.headers['content-type'];
+  const d = res.data;
+  if (d === undefined) return 'an empty body';
+  if (d === null || (typeof d === 'string' && d.trim() === 'null')) return 'a null body (JSON `null`)';
+  if (typeof d !== 'string') return /json/i.test(type ?? 'json') ? undefined : `JSON but content-type ${type}`;
+  if (/^\s*</.test(d) || /html/i.test(type ?? '')) return `an HTML page (content-type ${type ?? 'none'})`;
+  if (/^[[{"]/.test(d))
+    return `truncated or malformed JSON (${Buffer.byteLength(d)} bytes, ending ${JSON.stringify(d.slice(-20))})`;
+  return `${type ? `content-type ${type}` : 'no content-type'} and text that is not JSON`;
 }
 
 function kindOfBody(res: HttpAnswer): string {

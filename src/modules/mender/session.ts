@@ -19,6 +19,8 @@ export const MenderApiVars = z
     max_retries: z.number().int().nonnegative().optional(),
     base_delay_ms: z.number().int().nonnegative().optional(),
     max_delay_ms: z.number().int().nonnegative().optional(),
+    max_body_bytes: z.number().int().positive().optional(),
+    max_items: z.number().int().positive().optional(),
   })
   .optional();
 
@@ -44,6 +46,9 @@ const FATAL = new Set([
   'ota.no-credentials',
   'ota.bad-server-url',
   'ota.not-mender',
+  'ota.redirect',
+  'ota.paging',
+  'ota.too-large',
 ]);
 
 export class MenderSessions implements RunService {
@@ -78,6 +83,8 @@ export class MenderSessions implements RunService {
         maxRetries: t.max_retries,
         baseDelayMs: t.base_delay_ms,
         maxDelayMs: t.max_delay_ms,
+        maxBodyBytes: t.max_body_bytes,
+        maxItems: t.max_items,
         ...options,
       });
       this.clients.set(key, c);
@@ -112,7 +119,9 @@ function badTuning(issue: z.core.$ZodIssue | undefined): FleetError {
   return fleetError(
     'mender.bad-api-vars',
     `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
-    { hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms' },
+    {
+      hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms, max_body_bytes, max_items',
+    },
   );
 }
 
