@@ -1,5 +1,5 @@
 /** `fleetplay init [DIR] [--force]`: a new fleet repository (src/init/scaffold.ts) and what to do next. */
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors/index.js';
 import { printDiagnostic } from '../log/index.js';
@@ -24,7 +24,9 @@ export function runInit(dir: string, force: boolean, io: InitIo): number {
 
 /** The files written, then the next three steps. */
 function report(r: InitResult, cwd: string): string {
-  const where = relative(cwd, r.dir);
+  // A path that climbs out of the working directory reads better absolute.
+  const rel = relative(cwd, r.dir);
+  const where = rel.startsWith('..') || isAbsolute(rel) ? r.dir : rel;
   const cd = where ? `cd ${where} && ` : '';
   return [
     `fleetplay init: a fleet repository in ${r.dir} (${r.written.length} files):`,

@@ -25,6 +25,17 @@ const filesIn = (dir: string) =>
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
     .sort();
 
+test('a directory outside the working directory is named absolute in the next steps (no cd ../..)', async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'fleetplay-init-out-'));
+  try {
+    const r = await init(join(elsewhere, 'fleet'));
+    expect(r.code).toBe(ExitCode.ok);
+    expect(r.stdout).toContain(`  1. cd ${join(elsewhere, 'fleet')} && npm install `);
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+});
+
 test('writes a fleet repository into a new directory, lists the files and the next three steps', async () => {
   const r = await init('my-fleet');
   expect(r.code).toBe(ExitCode.ok);
