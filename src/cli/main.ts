@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { configureLogging, registerSecretsFromEnv } from '../log/index.js';
+import { configureLogging, maskSecrets, registerSecretsFromEnv } from '../log/index.js';
 import { ExitCode } from '../errors/index.js';
 import { commands } from './commands.js';
 
@@ -32,8 +32,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : ExitCode.usage;
-    throw e;
+    if (!(e instanceof CommanderError)) throw e;
+    // Commander prints its own parse errors; ours (thrown in a hook or an action) are printed here.
+    if (!e.code.startsWith('commander.')) process.stderr.write(`ERROR! ${maskSecrets(e.message)}\n`);
+    return e.exitCode === 0 ? 0 : ExitCode.usage;
   }
 }
 

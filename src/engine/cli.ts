@@ -23,11 +23,15 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const v of values) {
     const text = v.trim();
-    if (text.startsWith('{') || text.startsWith('@')) {
+    if (/^[{[@]/.test(text)) {
       const src = text.startsWith('@') ? `__file__` : text;
       const parsed = src === '__file__' ? readExtraFile(text.slice(1)) : parseYaml(text, '-e');
-      if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object')
-        throw new CommanderError(ExitCode.usage, 'fleetplay.extra-vars', `-e ${v}: not a YAML/JSON mapping`);
+      if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object' || Array.isArray(parsed.value))
+        throw new CommanderError(
+          ExitCode.usage,
+          'fleetplay.extra-vars',
+          `-e ${v}: not a YAML/JSON mapping; write -e '{"name": "value"}', NAME=VALUE or @file`,
+        );
       Object.assign(out, parsed.value);
       continue;
     }
@@ -100,7 +104,7 @@ export function registerRunCommand(program: Command): void {
     .option('-D, --diff', 'show differences')
     .option('-t, --tags <tags>', 'only tasks with these tags (comma separated, repeatable)', splitList, [])
     .option('--skip-tags <tags>', 'skip tasks with these tags', splitList, [])
-    .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`, (v) => Number(v))
+    .option('-f, --forks <n>', `API calls in flight at once (default ${DEFAULT_FORKS})`)
     .option('--report <file>', 'write the JSON run report here')
     .option(
       '--max-failed <n>',
@@ -123,9 +127,13 @@ export function registerRunCommand(program: Command): void {
           'fleetplay.mode',
           `PLAYBOOK_MODE=${process.env.PLAYBOOK_MODE}: write run, dry-run or dry-run-debug`,
         );
-      const forks = o.forks as number | undefined;
+      const forks = o.forks === undefined ? undefined : Number(o.forks);
       if (forks !== undefined && (!Number.isInteger(forks) || forks < 1))
-        throw new CommanderError(ExitCode.usage, 'fleetplay.forks', '--forks takes a whole number ≥ 1');
+        throw new CommanderError(
+          ExitCode.usage,
+          'fleetplay.forks',
+          `--forks ${String(o.forks)}: write a whole number ≥ 1 (the API calls in flight at once)`,
+        );
       const maxFailed = o.maxFailed === undefined ? undefined : parseMaxFailed(o.maxFailed as string);
       if (maxFailed && !maxFailed.ok)
         throw new CommanderError(ExitCode.usage, 'fleetplay.max-failed', formatError(maxFailed.error));

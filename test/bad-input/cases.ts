@@ -1,0 +1,116 @@
+/**
+ * The bad-input corpus: every input here is wrong, and fleetplay must say so clearly (the file and
+ * line, or the flag or variable, and what to write instead), exit non-zero and write nothing.
+ * Inventory cases come from test/inventory/bad-cases.ts and run through the CLI too.
+ */
+import { ExitCode } from '../../src/errors/index.js';
+import { badCases } from '../inventory/bad-cases.js';
+import type { BadInput } from './harness.js';
+
+const usage = ExitCode.usage;
+const run = (...a: string[]) => ['run', '--mode', 'run', ...a];
+
+const cli: BadInput[] = [
+  {
+    name: '-e without =',
+    kind: 'cli',
+    args: run('-e', 'novalue'),
+    exit: usage,
+    says: ['-e novalue: write NAME=VALUE'],
+  },
+  { name: '-e =value (no name)', kind: 'cli', args: run('-e', '=1'), exit: usage, says: ['-e =1: write NAME=VALUE'] },
+  {
+    name: '-e malformed JSON',
+    kind: 'cli',
+    args: run('-e', '{"a": '),
+    exit: usage,
+    says: ['-e {"a": : not a YAML/JSON mapping', `write -e '{"name": "value"}'`],
+  },
+  {
+    name: '-e JSON list',
+    kind: 'cli',
+    args: run('-e', '[1, 2]'),
+    exit: usage,
+    says: ['-e [1, 2]: not a YAML/JSON mapping'],
+  },
+  {
+    name: '-e @missing file',
+    kind: 'cli',
+    args: run('-e', '@nope.yml'),
+    exit: usage,
+    says: ['-e @nope.yml: cannot read the file'],
+  },
+  { name: '-f 0', kind: 'cli', args: run('-f', '0'), exit: usage, says: ['--forks 0: write a whole number ≥ 1'] },
+  { name: '-f -1', kind: 'cli', args: run('-f', '-1'), exit: usage, says: ['--forks -1: write a whole number ≥ 1'] },
+  { name: '-f abc', kind: 'cli', args: run('-f', 'abc'), exit: usage, says: ['--forks abc: write a whole number ≥ 1'] },
+  { name: '-f 1.5', kind: 'cli', args: run('-f', '1.5'), exit: usage, says: ['--forks 1.5: write a whole number ≥ 1'] },
+  {
+    name: '--log-format xml',
+    kind: 'cli',
+    args: ['--log-format', 'xml', ...run()],
+    exit: usage,
+    says: ['--log-format must be text or json, not "xml"'],
+  },
+  {
+    name: '--mode yolo',
+    kind: 'cli',
+    args: ['run', '--mode', 'yolo'],
+    exit: usage,
+    says: ["argument 'yolo' is invalid. Allowed choices are run, dry-run, dry-run-debug"],
+  },
+  {
+    name: '--max-failed abc',
+    kind: 'cli',
+    args: run('--max-failed', 'abc'),
+    exit: usage,
+    says: ['--max-failed abc', 'write a whole number (--max-failed 2) or a percentage'],
+  },
+  {
+    name: '--max-failed 150%',
+    kind: 'cli',
+    args: run('--max-failed', '150%'),
+    exit: usage,
+    says: ['--max-failed 150%', 'a percentage up to 100'],
+  },
+  { name: 'unknown flag', kind: 'cli', args: run('--nope'), exit: usage, says: ["unknown option '--nope'"] },
+  { name: 'unknown command', kind: 'cli', args: ['rnu'], exit: usage, says: ["unknown command 'rnu'"] },
+  {
+    name: '-i without a value',
+    kind: 'cli',
+    args: run('-i'),
+    exit: usage,
+    says: ["option '-i, --inventory <path>' argument missing"],
+  },
+  {
+    name: 'missing playbook file',
+    kind: 'cli',
+    args: run('playbooks/nope.yml'),
+    exit: usage,
+    says: ['playbooks/nope.yml'],
+  },
+  { name: 'missing inventory', kind: 'cli', args: run('-i', 'nope/'), exit: usage, says: ['nope/'] },
+];
+
+const env: BadInput[] = [
+  {
+    name: 'PLAYBOOK_MODE=bogus',
+    kind: 'env',
+    args: ['run'],
+    env: { PLAYBOOK_MODE: 'bogus' },
+    exit: usage,
+    says: ['PLAYBOOK_MODE=bogus: write run, dry-run or dry-run-debug'],
+  },
+];
+
+/** The inventory corpus, through `fleetplay run -i`: the same messages, exit 1, nothing written. */
+const inventory: BadInput[] = badCases.map((c) => ({
+  name: c.name,
+  kind: 'inventory',
+  loose: Object.fromEntries(Object.entries(c.files).map(([p, t]) => [`bad/${p}`, t])),
+  args: run(...(c.sources ?? ['hosts.yml']).flatMap((s) => ['-i', `bad/${s}`])),
+  exit: usage,
+  says: c.expected,
+  strip: 'bad/',
+}));
+
+export const corpus: BadInput[] = [...cli, ...env, ...inventory];
