@@ -3,7 +3,7 @@
  * Mode comes from --mode or PLAYBOOK_MODE (dry-run by default: nothing is written anywhere).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, formatError } from '../errors/index.js';
 import { parseMaxFailed } from '../monitor/options.js';
 import { parseYaml } from './yaml.js';
@@ -73,11 +73,22 @@ const splitList = (v: string, prev: string[]) => [
     .filter(Boolean),
 ];
 
+/**
+ * ansible-playbook takes `--limit ''` as no limit and runs every host; an empty pattern is far more
+ * often an unset shell variable than a wish to update the whole fleet, so it is refused.
+ */
+function nonEmptyLimit(v: string): string {
+  if (v.trim()) return v;
+  throw new InvalidArgumentError(
+    'an empty pattern would select every device; write a device, group or pattern (--limit kiosks), or leave --limit out to run on all',
+  );
+}
+
 /** What to run against, the same for `run` and `plan`: inventory, limit, extra vars, server, stage branch. */
 export function targetOptions(c: Command): Command {
   return c
     .option('-i, --inventory <path>', 'inventory file or directory (repeatable)', collect, [])
-    .option('-l, --limit <pattern>', 'limit to hosts matching the pattern')
+    .option('-l, --limit <pattern>', 'limit to hosts matching the pattern', nonEmptyLimit)
     .option('-e, --extra-vars <vars>', 'NAME=VALUE, JSON/YAML mapping or @file (repeatable)', collect, [])
     .option('--server <url>', SERVER_OPTION_HELP)
     .option(

@@ -140,7 +140,7 @@ export const KEYWORDS = {
     'own',
     'files of play variables (a list: the first that exists)',
   ),
-  vars_prompt: k(z.unknown().optional(), ['play'], 'own', 'accepted and ignored: runs are not interactive'),
+  vars_prompt: k(z.unknown().optional(), ['play'], 'own', 'refused with a clear error: runs are not interactive'),
   pre_tasks: k(TaskList, ['play'], 'own', 'tasks before the roles'),
   roles: k(
     z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).nullish(),

@@ -36,6 +36,17 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
     );
     return undefined;
   }
+  if ('vars_prompt' in raw) {
+    // Runs are unattended (CI): a prompt would never be answered, and ignoring it runs without the value.
+    ctx.errors.at(
+      'playbook.vars-prompt',
+      'vars_prompt is not supported: fleetplay runs are not interactive',
+      file,
+      raw,
+      "give the value with -e NAME=VALUE, or from the environment with a default: \"{{ lookup('env', 'NAME') }}\"",
+    );
+    return undefined;
+  }
   const kw = PlayKeywords.safeParse(raw);
   if (!kw.success) {
     ctx.errors.add(zodError(kw.error, file, raw, 'play'));

@@ -74,7 +74,11 @@ export class Engine {
   }
 
   private playHosts(play: Play): string[] | undefined {
-    const m = this.o.inventory.match(Array.isArray(play.kw.hosts) ? play.kw.hosts.join(',') : play.kw.hosts);
+    const pattern = Array.isArray(play.kw.hosts) ? play.kw.hosts.join(',') : play.kw.hosts;
+    const m = this.o.inventory.match(pattern);
+    this.o.printer.warn(
+      this.o.inventory.unmatched(pattern).map((p) => `Could not match supplied host pattern, ignoring: ${p}`),
+    );
     if (!m.ok) {
       this.errors.push({ ...m.error, file: play.file, line: play.line });
       return undefined;

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 import type { EntryRef, GroupData, HostData, InventoryBuilder } from './build.js';
-import { matchPattern } from './patterns.js';
+import { matchPattern, unmatchedPatterns } from './patterns.js';
 import type { GroupInfo, Inventory, VarLayer } from './types.js';
 import type { VarsDir } from './vars-files.js';
 import { whereIn } from './yaml-file.js';
@@ -183,6 +183,10 @@ export class LoadedInventory implements Inventory {
 
   match(pattern: string): Result<string[]> {
     return matchPattern(this, pattern);
+  }
+
+  unmatched(pattern: string): string[] {
+    return unmatchedPatterns(this, pattern);
   }
 
   /** Where a device is listed: file and YAML path of each entry (for editing). */

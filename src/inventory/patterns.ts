@@ -47,6 +47,25 @@ export function matchPattern(inv: PatternTarget, pattern: string): Result<string
   return { ok: true, value: [...new Set(hosts)] };
 }
 
+/**
+ * The single patterns that name neither a host nor a group and match no host: ansible warns
+ * "Could not match supplied host pattern, ignoring: X" for each (an empty group is no mismatch).
+ */
+export function unmatchedPatterns(inv: PatternTarget, pattern: string): string[] {
+  return splitPattern(pattern)
+    .map((p) => p.replace(/^[&!]/, ''))
+    .filter((p) => p !== 'all' && !inv.hasHost(p) && !inv.groups.has(p))
+    .filter((p) => {
+      const found = enumerate(inv, p.replace(SUBSCRIPT, '$1'));
+      return found.ok && found.value.length === 0 && ![...inv.groups.keys()].some((g) => compiled(p)?.test(g));
+    });
+}
+
+const compiled = (p: string): RegExp | undefined => {
+  const re = compile(p.replace(SUBSCRIPT, '$1'));
+  return re.ok ? re.value : undefined;
+};
+
 function matchOne(inv: PatternTarget, pattern: string): Result<string[]> {
   const m = pattern[0] === '~' ? null : SUBSCRIPT.exec(pattern);
   const expr = m ? m[1] : pattern;

@@ -33,6 +33,8 @@ export interface Inventory {
   groupsVar(): Record<string, string[]>;
   /** Host patterns as in `hosts:` and `--limit`. */
   match(pattern: string): Result<string[]>;
+  /** The parts of a host pattern that match nothing (ansible's "Could not match supplied host pattern"). */
+  unmatched(pattern: string): string[];
   /** Where the host is first listed (file, line, column). */
   hostWhere(host: string): Where | undefined;
   readonly warnings: FleetError[];

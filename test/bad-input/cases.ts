@@ -72,6 +72,13 @@ const cli: BadInput[] = [
     exit: usage,
     says: ['--max-failed 150%', 'a percentage up to 100'],
   },
+  {
+    name: "--limit '' (ansible would run every host)",
+    kind: 'cli',
+    args: run('--limit', ''),
+    exit: usage,
+    says: ["option '-l, --limit <pattern>' argument '' is invalid", 'leave --limit out to run on all'],
+  },
   { name: 'unknown flag', kind: 'cli', args: run('--nope'), exit: usage, says: ["unknown option '--nope'"] },
   { name: 'unknown command', kind: 'cli', args: ['rnu'], exit: usage, says: ["unknown command 'rnu'"] },
   {
@@ -102,6 +109,27 @@ const env: BadInput[] = [
   },
 ];
 
+const PLAY = 'playbooks/bad.yml';
+
+const playbook: BadInput[] = [
+  {
+    name: 'vars_prompt (runs are not interactive)',
+    kind: 'playbook',
+    files: { [PLAY]: '- hosts: all\n  vars_prompt:\n    - name: version\n  tasks:\n    - debug: msg=hi\n' },
+    args: run(PLAY),
+    exit: usage,
+    says: [`${PLAY}:1: vars_prompt is not supported`, 'give the value with -e NAME=VALUE'],
+  },
+  {
+    name: 'import_playbook',
+    kind: 'playbook',
+    files: { [PLAY]: '- import_playbook: other.yml\n' },
+    args: run(PLAY),
+    exit: usage,
+    says: [`${PLAY}:1: import_playbook is not supported`, 'list the plays in one playbook file'],
+  },
+];
+
 /** The inventory corpus, through `fleetplay run -i`: the same messages, exit 1, nothing written. */
 const inventory: BadInput[] = badCases.map((c) => ({
   name: c.name,
@@ -113,4 +141,4 @@ const inventory: BadInput[] = badCases.map((c) => ({
   strip: 'bad/',
 }));
 
-export const corpus: BadInput[] = [...cli, ...env, ...inventory];
+export const corpus: BadInput[] = [...cli, ...env, ...playbook, ...inventory];

@@ -39,7 +39,7 @@ async function captured(f: () => Promise<number>): Promise<{ code: number; out: 
   let out = '';
   const streams = [process.stdout, process.stderr];
   const saved = streams.map((s) => s.write.bind(s));
-  for (const s of streams) s.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+  for (const s of streams) s.write = (chunk: string | Uint8Array) => ((out += String(chunk)), true);
   try {
     return { code: await f(), out };
   } finally {
