@@ -76,9 +76,9 @@ export class Engine {
   private playHosts(play: Play): string[] | undefined {
     const pattern = Array.isArray(play.kw.hosts) ? play.kw.hosts.join(',') : play.kw.hosts;
     const m = this.o.inventory.match(pattern);
-    this.o.printer.warn(
-      this.o.inventory.unmatched(pattern).map((p) => `Could not match supplied host pattern, ignoring: ${p}`),
-    );
+    const unmatched = this.o.inventory.unmatched(pattern);
+    if (unmatched.length)
+      this.o.printer.warn(unmatched.map((p) => `Could not match supplied host pattern, ignoring: ${p}`));
     if (!m.ok) {
       this.errors.push({ ...m.error, file: play.file, line: play.line });
       return undefined;

@@ -97,16 +97,17 @@ function groupSetters(inv: LoadedInventory): FleetError[] {
 }
 
 /**
- * The position of mender_device_id in the layer's source: an entry of an inventory file (source
- * "FILE (host)" / "FILE (group G)") or a vars file. Parsed again here: only errors need positions.
+ * The position of a variable (mender_device_id unless named) in the layer's source: an entry of an
+ * inventory file (source "FILE (host)" / "FILE (group G)") or a vars file. Parsed again here: only
+ * errors need positions.
  */
-function locate(layer: VarLayer, refs: EntryRef[], under: string[]): Where {
+export function locate(layer: VarLayer, refs: EntryRef[], under: string[], name = DEVICE_ID_VAR): Where {
   const inFile = / \((host|group .*)\)$/.exec(layer.source);
   if (!inFile) {
     const f = readYamlFile(layer.source);
-    return f.ok ? whereIn(f.value, [DEVICE_ID_VAR]) : { file: layer.source };
+    return f.ok ? whereIn(f.value, [name]) : { file: layer.source };
   }
   const file = layer.source.slice(0, inFile.index);
   const ref = refs.filter((r) => r.file.path === file).pop();
-  return ref ? whereIn(ref.file, [...ref.path, ...under, DEVICE_ID_VAR]) : { file };
+  return ref ? whereIn(ref.file, [...ref.path, ...under, name]) : { file };
 }

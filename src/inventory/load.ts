@@ -4,6 +4,7 @@ import { fleetError, type FleetError, type Result } from '../errors/index.js';
 import { InventoryBuilder } from './build.js';
 import { checkSubscriptions } from './checks.js';
 import { checkDeviceIds } from './device-ids.js';
+import { checkFleetVars } from './fleet-vars.js';
 import { LoadedInventory, type VarsDirs } from './model.js';
 import type { Inventory, LoadOptions } from './types.js';
 import { readVarsDir, type VarsDir } from './vars-files.js';
@@ -49,7 +50,7 @@ export function loadFull(sources: string[], opts: LoadOptions = {}): Result<Load
   if (errors.length || !depth.ok) return { ok: false, error: errors };
   const inv = new LoadedInventory(builder, depth.value, dirs);
   const ids = checkDeviceIds(inv);
-  const checked = [...ids.errors, ...checkSubscriptions(inv)];
+  const checked = [...ids.errors, ...checkSubscriptions(inv), ...checkFleetVars(inv)];
   if (checked.length) return { ok: false, error: checked };
   inv.setDeviceIds(ids.aliases);
   inv.warnings.push(...warnings, ...strayVarsFiles(inv, dirs));
@@ -112,22 +113,35 @@ function readDirs(sources: Source[], playbookDir: string | undefined, errors: Fl
   return { inventory: sources.map((s) => at(s.basedir)), playbook: playbookDir ? at(resolve(playbookDir)) : undefined };
 }
 
-/** host_vars/ files for devices that are not in the inventory: usually a typo in the id. */
+/**
+ * host_vars/ files for devices and group_vars/ files for groups that are not in the inventory:
+ * usually a typo in the id or the group name. Ansible ignores both without a word; we warn.
+ */
 function strayVarsFiles(inv: LoadedInventory, dirs: VarsDirs): FleetError[] {
   const out: FleetError[] = [];
   const seen = new Set<string>();
+  const known = { hosts: (n: string) => inv.hasHost(n), groups: (n: string) => inv.groups.has(n) || n === 'ungrouped' };
   for (const d of [...dirs.inventory, ...(dirs.playbook ? [dirs.playbook] : [])]) {
-    for (const name of d.hosts.names) {
-      const key = `${d.hosts.dir}/${name}`;
-      if (inv.hasHost(name) || seen.has(key)) continue;
-      seen.add(key);
-      out.push(
-        fleetError('inventory.stray-host-vars', `host_vars for "${name}", which is not in the inventory`, {
-          file: d.hosts.layers.get(name)?.[0]?.source ?? join(d.hosts.dir, name),
-          hint: 'add the device to a group in the inventory, or fix the file name to match its host name',
-        }),
-      );
+    for (const kind of ['hosts', 'groups'] as const) {
+      for (const name of d[kind].names) {
+        const key = `${d[kind].dir}/${name}`;
+        if (known[kind](name) || seen.has(key)) continue;
+        seen.add(key);
+        out.push(strayFile(kind, name, d[kind].layers.get(name)?.[0]?.source ?? join(d[kind].dir, name)));
+      }
     }
   }
   return out;
+}
+
+function strayFile(kind: 'hosts' | 'groups', name: string, file: string): FleetError {
+  return kind === 'hosts'
+    ? fleetError('inventory.stray-host-vars', `host_vars for "${name}", which is not in the inventory`, {
+        file,
+        hint: 'add the device to a group in the inventory, or fix the file name to match its host name',
+      })
+    : fleetError('inventory.stray-group-vars', `group_vars for "${name}", which is no group of the inventory`, {
+        file,
+        hint: 'add the group under `children:` in the inventory, or fix the file name to match a group name',
+      });
 }

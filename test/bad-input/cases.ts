@@ -79,6 +79,13 @@ const cli: BadInput[] = [
     exit: usage,
     says: ["option '-l, --limit <pattern>' argument '' is invalid", 'leave --limit out to run on all'],
   },
+  {
+    name: '--report into a folder that does not exist',
+    kind: 'cli',
+    args: run('--report', 'nodir/r.json'),
+    exit: usage,
+    says: ['--report nodir/r.json: the folder nodir does not exist', 'create it first'],
+  },
   { name: 'unknown flag', kind: 'cli', args: run('--nope'), exit: usage, says: ["unknown option '--nope'"] },
   { name: 'unknown command', kind: 'cli', args: ['rnu'], exit: usage, says: ["unknown command 'rnu'"] },
   {
@@ -130,6 +137,75 @@ const playbook: BadInput[] = [
   },
 ];
 
+const KC = 'inventory/host_vars/kiosk-campus.yml';
+const KC_ID = 'mender_device_id: 9d4bcced-67df-4b98-84b6-645d3f2ec148\n';
+
+/** Inventory content that loads but is wrong for the fleet, or does nothing: said, nothing written. */
+const vars: BadInput[] = [
+  {
+    name: 'host_vars file for a host that is not in the inventory',
+    kind: 'inventory',
+    files: { 'inventory/host_vars/kiosk-campsu.yml': 'kiosk_enabled: true\n' },
+    args: ['run'],
+    exit: ExitCode.ok,
+    says: [
+      '[WARNING]: inventory/host_vars/kiosk-campsu.yml: host_vars for "kiosk-campsu", which is not in the inventory',
+      'fix the file name to match its host name',
+    ],
+  },
+  {
+    name: 'group_vars file for a group that does not exist',
+    kind: 'inventory',
+    files: { 'inventory/group_vars/kiosks.yml': 'kiosk_enabled: true\n' },
+    args: ['run'],
+    exit: ExitCode.ok,
+    says: [
+      '[WARNING]: inventory/group_vars/kiosks.yml: group_vars for "kiosks", which is no group of the inventory',
+      'fix the file name to match a group name',
+    ],
+  },
+  {
+    name: 'os_image: 42',
+    kind: 'vars',
+    files: { [KC]: `${KC_ID}os_image: 42\n` },
+    args: run(),
+    exit: usage,
+    says: [`${KC}:2:1: os_image is a number (42)`, 'write an artifact name (`os_image: fleet-os-'],
+  },
+  {
+    name: 'subscribed_branch written as a list',
+    kind: 'vars',
+    files: { [KC]: `${KC_ID}subscribed_branch: [canary]\n` },
+    args: run(),
+    exit: usage,
+    says: [`${KC}:2:1: subscribed_branch is a list (["canary"])`, 'write one branch name'],
+  },
+  {
+    name: 'subscribed_branch empty in group_vars',
+    kind: 'vars',
+    files: { 'inventory/group_vars/canary.yml': 'subscribed_branch:\n' },
+    args: run(),
+    exit: usage,
+    says: ['inventory/group_vars/canary.yml:1:1: subscribed_branch is empty (null)', 'write one branch name'],
+  },
+  {
+    name: 'os_image mapping with a number for a device type',
+    kind: 'vars',
+    files: { 'inventory/group_vars/canary.yml': 'subscribed_branch: canary\nos_image:\n  raspberrypi3: 1.1\n' },
+    args: run(),
+    exit: usage,
+    says: ['inventory/group_vars/canary.yml:2:1: os_image is a mapping ({"raspberrypi3":1.1})'],
+  },
+  {
+    name: 'os_image_override as a mapping',
+    kind: 'vars',
+    files: { [KC]: `${KC_ID}os_image_override: {raspberrypi3: x}\n` },
+    args: run(),
+    exit: usage,
+    says: [`${KC}:2:1: os_image_override is a mapping`, 'write an artifact name'],
+  },
+];
+
 /** The inventory corpus, through `fleetplay run -i`: the same messages, exit 1, nothing written. */
 const inventory: BadInput[] = badCases.map((c) => ({
   name: c.name,
@@ -141,4 +217,4 @@ const inventory: BadInput[] = badCases.map((c) => ({
   strip: 'bad/',
 }));
 
-export const corpus: BadInput[] = [...cli, ...env, ...playbook, ...inventory];
+export const corpus: BadInput[] = [...cli, ...env, ...playbook, ...vars, ...inventory];

@@ -1,0 +1,46 @@
+/**
+ * The fleet's own variables, read by the roles under playbooks/: a value of the wrong type does
+ * not fail there, it quietly selects nothing (a list as subscribed_branch matches no branch, a
+ * number as os_image has no entry per device type). Checked at load, where the file and line are known.
+ */
+import { z } from 'zod';
+import { fleetError, type FleetError } from '../errors/index.js';
+import { locate } from './device-ids.js';
+import type { LoadedInventory } from './model.js';
+import type { VarLayer } from './types.js';
+import type { EntryRef } from './build.js';
+
+const Name = z.string().min(1);
+
+const FLEET_VARS: Record<string, { schema: z.ZodType; write: string }> = {
+  subscribed_branch: { schema: Name, write: 'one branch name, e.g. `subscribed_branch: canary`' },
+  os_image: {
+    schema: z.union([Name, z.record(z.string(), Name)]),
+    write:
+      'an artifact name (`os_image: fleet-os-1.1.0-raspberrypi3`) or a mapping device type → artifact name (`os_image: {raspberrypi3: fleet-os-1.1.0-raspberrypi3}`)',
+  },
+  os_image_override: { schema: Name, write: 'an artifact name, e.g. `os_image_override: fleet-os-1.1.0-raspberrypi3`' },
+};
+
+const kindOf = (v: unknown) =>
+  v === null ? 'empty' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `a ${typeof v}`;
+
+export function checkFleetVars(inv: LoadedInventory): FleetError[] {
+  const out: FleetError[] = [];
+  for (const group of inv.groups.keys())
+    for (const l of inv.ownGroupLayers(group)) out.push(...layerErrors(l, inv.groupEntries(group), ['vars']));
+  for (const host of inv.definedHosts)
+    for (const l of inv.ownHostLayers(host)) out.push(...layerErrors(l, inv.hostEntries(host), []));
+  return [...new Map(out.map((e) => [`${e.file}:${e.line}:${e.message}`, e])).values()];
+}
+
+function layerErrors(layer: VarLayer, refs: EntryRef[], under: string[]): FleetError[] {
+  return Object.entries(FLEET_VARS)
+    .filter(([name, v]) => name in layer.vars && !v.schema.safeParse(layer.vars[name]).success)
+    .map(([name, v]) =>
+      fleetError('inventory.fleet-var', `${name} is ${kindOf(layer.vars[name])} (${JSON.stringify(layer.vars[name])})`, {
+        ...locate(layer, refs, under, name),
+        hint: `write ${v.write}`,
+      }),
+    );
+}
