@@ -12,7 +12,7 @@ import { ExitCode } from '../../src/errors/index.js';
 import { startFakeGitHub, type FakeGitHub } from '../github/fake-github.js';
 import { Remote } from '../promote/helpers.js';
 import { ensureBuilt, ROOT } from '../stage/helpers.js';
-import { allSteps, jobs, load, text, type Json, type Step } from './steps.js';
+import { actionOf, allSteps, jobs, load, text, type Json, type Step } from './steps.js';
 
 const FILE = 'promotion-gate.yml';
 const wf = load(FILE);
@@ -34,9 +34,9 @@ describe('promotion-gate.yml', () => {
 
   test('checks out the base with every branch, without keeping the token, and runs nothing of the pull request', () => {
     const steps = allSteps(wf);
-    expect(steps.map((s) => s.uses ?? s.run)).toEqual([
-      'actions/checkout@v4',
-      'actions/setup-node@v4',
+    expect(steps.map((s) => actionOf(s) ?? s.run)).toEqual([
+      'actions/checkout',
+      'actions/setup-node',
       'npm ci',
       'npx fleetplay guard',
     ]);

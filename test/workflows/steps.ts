@@ -1,5 +1,6 @@
 /** The project's workflow files as data, for the tests that read them. */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -24,6 +25,27 @@ export const stepRunning = (wf: Json, command: string): Step => {
   return s;
 };
 
+/** The action a step uses, without its ref (`actions/checkout`), or undefined for a script. */
+export const actionOf = (s: Step): string | undefined => s.uses?.split('@')[0];
+
 /** A step's env without the `${{ ... }}` values (secrets, inputs): what runs the same anywhere. */
 export const literalEnv = (s: Step): Record<string, string> =>
   Object.fromEntries(Object.entries(s.env ?? {}).filter(([, v]) => !String(v).includes('${{')));
+
+/**
+ * Runs a step's script as the runner does (bash -e -o pipefail) in `dir`, with `env` and an `npx`
+ * that runs this checkout's built CLI for `npx fleetplay`; what it wrote to $GITHUB_OUTPUT.
+ */
+export function runStep(step: Step, dir: string, env: Record<string, string>) {
+  const cli = `"${process.execPath}" "${join(process.cwd(), 'dist/cli/main.js')}"`;
+  writeFileSync(join(dir, 'npx'), `#!/bin/sh\n[ "$1" = fleetplay ] || exit 127\nshift\nexec ${cli} "$@"\n`, {
+    mode: 0o755,
+  });
+  const output = join(dir, 'output');
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {
+    cwd: dir,
+    env: { PATH: `${dir}:${process.env.PATH}`, GITHUB_OUTPUT: output, ...env },
+    encoding: 'utf8',
+  });
+  return { status: r.status, stderr: r.stderr, output: existsSync(output) ? readFileSync(output, 'utf8') : '' };
+}

