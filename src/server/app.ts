@@ -17,6 +17,9 @@ import type { FleetState } from './state.js';
 
 type Matched = { route: Route; params: Record<string, string> };
 
+/** What hosted Mender allows a tenant (docs.mender.io, Limits: "Maximum number of active deployments"). */
+export const DEFAULT_MAX_ACTIVE_DEPLOYMENTS = 800;
+
 export interface Clock {
   kind: 'real' | 'manual';
   now(): number;
@@ -27,6 +30,8 @@ export class App {
   readonly faults = new FaultInjector();
   readonly requests = new RequestLog();
   readonly bodies: BodyBudget;
+  /** Hosted Mender's cap of active (pending or in progress) deployments per tenant; 0: none. */
+  maxActiveDeployments = DEFAULT_MAX_ACTIVE_DEPLOYMENTS;
 
   constructor(
     readonly state: FleetState,

@@ -3,6 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, FleetFailure } from '../errors/index.js';
 import { log, printDiagnostic } from '../log/index.js';
+import { DEFAULT_MAX_ACTIVE_DEPLOYMENTS } from './app.js';
 import { startServer, type StartOptions } from './index.js';
 
 interface ServerFlags {
@@ -19,6 +20,7 @@ interface ServerFlags {
   user: string[];
   adminToken?: string;
   allowRemote?: boolean;
+  maxActiveDeployments: number;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -65,6 +67,12 @@ export function registerServer(program: Command): void {
       'user for POST /useradm/auth/login (repeatable; also FLEETPLAY_SERVER_USERS)',
       collect,
       [],
+    )
+    .option(
+      '--max-active-deployments <n>',
+      'active software deployments allowed at once, answered 422 beyond as hosted Mender does (0: no cap)',
+      int('--max-active-deployments'),
+      DEFAULT_MAX_ACTIVE_DEPLOYMENTS,
     )
     .option(
       '--admin-token <token>',
@@ -151,6 +159,7 @@ async function runServer(flags: ServerFlags): Promise<number> {
     tokens,
     adminToken,
     users,
+    maxActiveDeployments: flags.maxActiveDeployments,
   };
   let server;
   try {

@@ -59,6 +59,8 @@ export interface StartOptions {
   bodyLimits?: Partial<BodyLimits>;
   users?: { email: string; password: string }[];
   faults?: FaultSpec;
+  /** Active software deployments allowed at once, as hosted Mender caps them (default 800; 0: no cap). */
+  maxActiveDeployments?: number;
   /** Rewrite the journal as one snapshot at start when it holds more events than this (default 50,000). */
   compactAfter?: number;
 }
@@ -82,6 +84,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const creds = credentials({ ...opts, jwtSecret: () => state.jwtSecret });
   const app = new App(state, journal, clock, creds, { ...DEFAULT_BODY_LIMITS, ...opts.bodyLimits });
   addRoutes(app, opts.adminToken !== undefined);
+  if (opts.maxActiveDeployments !== undefined) app.maxActiveDeployments = opts.maxActiveDeployments;
   if (opts.faults) app.faults.set(opts.faults);
 
   // A client that hangs up mid-request must not take the server down with an unhandled rejection.

@@ -75,6 +75,19 @@ export interface DeviceDeployment {
   /** Remaining time of the current step while the device is offline. */
   pausedFor?: number;
   artifactId?: string;
+  /** Attempts so far (1 on the first try); a failed attempt is retried while it is at most the deployment's `retries`. */
+  attempts: number;
+  /** Start of the device's phase (phased deployments): the device is not offered the deployment before. */
+  notBefore?: number;
+}
+
+/** One phase of a phased deployment (Mender Enterprise): a share of the devices and when it starts. */
+export interface Phase {
+  id: string;
+  /** Percentage of the deployment's devices. */
+  batchSize: number;
+  /** When the phase starts (ms); the first phase may have none (it starts at once). */
+  start?: number;
 }
 
 export interface Deployment {
@@ -90,6 +103,9 @@ export interface Deployment {
   devices: Map<string, DeviceDeployment>;
   stats: Record<DDStatus, number>;
   unfinished: number;
+  /** How many times a device may retry after a failed attempt (`retries` of the create body). */
+  retries: number;
+  phases?: Phase[];
 }
 
 export interface Artifact extends ArtifactSpec {
@@ -120,6 +136,11 @@ export const JournalEvent = z.discriminatedUnion('t', [
     groups: z.array(z.string()).optional(),
     configuration: z.string().optional(),
     force: z.boolean().optional(),
+    retries: z.number().int().nonnegative().optional(),
+    /** Resolved at creation: each phase's share and start; devices fall into phases in the order given. */
+    phases: z
+      .array(z.object({ id: z.string(), batch_size: z.number().int(), start: z.number().optional() }))
+      .optional(),
     ts: z.number(),
   }),
   z.object({ t: z.literal('abort'), id: z.string(), ts: z.number() }),

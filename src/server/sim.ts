@@ -15,9 +15,10 @@ export function plannedFailure(state: FleetState, d: Device, dd: DeviceDeploymen
   const f = state.spec.failures;
   const dep = dd.deployment;
   // Drawn from name, artifact and device (not the random deployment id): runs are reproducible.
-  return (
-    d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(dep.name, dep.artifactName, d.id) < f.rate)
-  );
+  // A retry draws again (the first attempt draws as before retries existed).
+  const parts =
+    dd.attempts > 1 ? [dep.name, dep.artifactName, d.id, String(dd.attempts)] : [dep.name, dep.artifactName, d.id];
+  return d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(...parts) < f.rate);
 }
 
 /** What a Mender client would report next for its active deployment. */

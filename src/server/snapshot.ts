@@ -47,6 +47,9 @@ type DDSnap = [
   number | null,
   number | null,
   string | null,
+  /** attempts and notBefore: absent in snapshots written before retries and phases. */
+  number?,
+  (number | null)?,
 ];
 interface DeploymentSnap {
   id: string;
@@ -58,6 +61,8 @@ interface DeploymentSnap {
   force: boolean;
   created: number;
   finished?: number;
+  retries?: number;
+  phases?: Deployment['phases'];
   dds: DDSnap[];
 }
 export interface Snapshot {
@@ -92,6 +97,8 @@ export function takeSnapshot(state: SnapshotHost): Snapshot {
       force: dep.force,
       created: dep.created,
       finished: dep.finished,
+      retries: dep.retries,
+      phases: dep.phases,
       dds: [...dep.devices.values()].map((dd) => [
         dd.deviceId,
         orNull(dd.deviceType),
@@ -102,6 +109,8 @@ export function takeSnapshot(state: SnapshotHost): Snapshot {
         orNull(dd.nextAt),
         orNull(dd.pausedFor),
         orNull(dd.artifactId),
+        dd.attempts,
+        orNull(dd.notBefore),
       ]),
     })),
     detachedConfigs: [...state.detachedConfigs],
@@ -121,10 +130,28 @@ export function restoreSnapshot(state: SnapshotHost, s: Snapshot): void {
   }
   for (const ds of s.deployments) {
     const { dds, ...rest } = ds;
-    const dep: Deployment = { ...rest, devices: new Map(), stats: emptyStats(), unfinished: 0 };
+    const dep: Deployment = {
+      ...rest,
+      retries: rest.retries ?? 0,
+      devices: new Map(),
+      stats: emptyStats(),
+      unfinished: 0,
+    };
     state.deployments.set(dep.id, dep);
     state.deploymentOrder.push(dep);
-    for (const [deviceId, deviceType, status, created, started, finished, nextAt, pausedFor, artifactId] of dds) {
+    for (const [
+      deviceId,
+      deviceType,
+      status,
+      created,
+      started,
+      finished,
+      nextAt,
+      pausedFor,
+      artifactId,
+      attempts,
+      notBefore,
+    ] of dds) {
       const dd: DeviceDeployment = {
         deployment: dep,
         deviceId,
@@ -136,6 +163,8 @@ export function restoreSnapshot(state: SnapshotHost, s: Snapshot): void {
         nextAt: orUndef(nextAt),
         pausedFor: orUndef(pausedFor),
         artifactId: orUndef(artifactId),
+        attempts: attempts ?? 1,
+        notBefore: orUndef(notBefore ?? null),
       };
       dep.devices.set(deviceId, dd);
       dep.stats[status]++;

@@ -243,31 +243,38 @@ export class FleetState implements SnapshotHost {
       devices: new Map(),
       stats: emptyStats(),
       unfinished: 0,
+      retries: e.retries ?? 0,
+      phases: e.phases?.map((p) => ({ id: p.id, batchSize: p.batch_size, start: p.start })),
     };
     this.deployments.set(dep.id, dep);
     this.deploymentOrder.push(dep);
-    for (const id of e.devices) {
-      const d = this.devices.get(id);
-      const dd: DeviceDeployment = {
-        deployment: dep,
-        deviceId: id,
-        deviceType: d?.inventory.device_type as string | undefined,
-        status: 'pending',
-        created: e.ts,
-      };
-      dep.devices.set(id, dd);
-      dep.stats.pending++;
-      dep.unfinished++;
-      if (!d) continue;
-      d.history.push(dd);
-      d.queue.push(dd);
-      if (d.queue.length === 1) this.startHead(d, e.ts);
-    }
+    const starts = phaseStarts(e.devices.length, dep.phases);
+    e.devices.forEach((id, i) => this.addDeviceDeployment(dep, id, e.ts, starts?.[i]));
     if (dep.unfinished === 0) dep.finished = e.ts;
     if (e.kind === 'configuration' && e.devices[0]) {
       const d = this.devices.get(e.devices[0]);
       if (d) d.config = { ...(d.config ?? { configured: {} }), deploymentId: dep.id };
     }
+  }
+
+  private addDeviceDeployment(dep: Deployment, id: string, ts: number, notBefore: number | undefined): void {
+    const d = this.devices.get(id);
+    const dd: DeviceDeployment = {
+      deployment: dep,
+      deviceId: id,
+      deviceType: d?.inventory.device_type as string | undefined,
+      status: 'pending',
+      created: ts,
+      attempts: 1,
+      notBefore,
+    };
+    dep.devices.set(id, dd);
+    dep.stats.pending++;
+    dep.unfinished++;
+    if (!d) return;
+    d.history.push(dd);
+    d.queue.push(dd);
+    if (d.queue.length === 1) this.startHead(d, ts);
   }
 
   /** The head of a device's queue is picked up at the device's next poll. */
@@ -276,7 +283,8 @@ export class FleetState implements SnapshotHost {
     if (!head) return;
     const poll = this.spec.timing.poll_interval * 1000;
     if (this.canProgress(d)) {
-      head.nextAt = ts + poll;
+      // A device of a later phase is offered the deployment at its first poll after the phase starts.
+      head.nextAt = Math.max(ts, head.notBefore ?? ts) + poll;
       this.active.add(head);
     } else {
       head.pausedFor = poll;
@@ -310,6 +318,7 @@ export class FleetState implements SnapshotHost {
     if (status === 'downloading') {
       dd.artifactId = this.artifactFor(dd.deployment.artifactName, dd.deviceType)?.id;
     }
+    if (status === 'failure' && dd.attempts <= dd.deployment.retries) return this.retry(dd, ts);
     this.setStatus(dd, status, ts);
     const next = { downloading: t.download, installing: t.install, rebooting: t.reboot } as Record<string, number>;
     if (next[status] !== undefined) {
@@ -317,6 +326,21 @@ export class FleetState implements SnapshotHost {
       this.active.add(dd);
     }
     if (status === 'success' && d) this.installed(d, dd, ts);
+  }
+
+  /** A failed attempt with retries left: the device asks for the deployment again at its next poll. */
+  private retry(dd: DeviceDeployment, ts: number): void {
+    this.setStatus(dd, 'pending', ts);
+    dd.attempts++;
+    dd.nextAt = ts + this.spec.timing.poll_interval * 1000;
+    this.active.add(dd);
+  }
+
+  /** Software deployments not finished yet: what Mender's cap of active deployments counts. */
+  activeSoftwareDeployments(): number {
+    let n = 0;
+    for (const dep of this.deploymentOrder) if (dep.unfinished > 0 && dep.type === 'software') n++;
+    return n;
   }
 
   /** What a successful deployment changes on the device: its image, or its reported configuration. */
@@ -356,6 +380,22 @@ export class FleetState implements SnapshotHost {
   private abortOne(dd: DeviceDeployment, ts: number): void {
     this.setStatus(dd, 'aborted', ts);
   }
+}
+
+/**
+ * Devices per phase, taken in the order the deployment names them: a phase holds
+ * floor(batch_size% of the devices), the last phase the rest.
+ */
+export function phaseSizes(devices: number, phases: { batchSize: number }[]): number[] {
+  const sizes = phases.map((p) => Math.floor((devices * p.batchSize) / 100));
+  sizes[sizes.length - 1] = devices - sizes.slice(0, -1).reduce((x, y) => x + y, 0);
+  return sizes;
+}
+
+/** Each device's phase start (undefined: the deployment is not phased, or the phase starts at once). */
+function phaseStarts(n: number, phases: Deployment['phases']): (number | undefined)[] | undefined {
+  if (!phases?.length) return undefined;
+  return phaseSizes(n, phases).flatMap((size, k) => Array<number | undefined>(size).fill(phases[k].start));
 }
 
 /** A stable fake MAC address as the device's identity. */

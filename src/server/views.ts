@@ -2,6 +2,7 @@
 import { attributeValue, staticAttributes, type Attribute } from './attr-index.js';
 import { iso } from './http.js';
 import type { Artifact, Deployment, Device, DeviceDeployment } from './model.js';
+import { phaseViews } from './routes/phases.js';
 import { checkInTime } from './sim.js';
 import type { FleetState } from './state.js';
 
@@ -53,6 +54,18 @@ export function deployment(state: FleetState, dep: Deployment) {
     type: dep.type,
     configuration: dep.configuration,
     statistics: { status: { ...dep.stats }, total_size: 0 },
+  };
+}
+
+/** DeploymentV2 adds Mender Enterprise's fields: `retries`, `phases`, and `scheduled` before the first phase starts. */
+export function deploymentV2(state: FleetState, dep: Deployment) {
+  const v = deployment(state, dep);
+  const first = dep.phases?.[0]?.start;
+  return {
+    ...v,
+    ...(first !== undefined && first > state.now && v.status === 'pending' ? { status: 'scheduled' as const } : {}),
+    ...(dep.retries ? { retries: dep.retries } : {}),
+    ...(dep.phases ? { phases: phaseViews(dep) } : {}),
   };
 }
 

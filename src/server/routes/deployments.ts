@@ -4,21 +4,37 @@ import type { App } from '../app.js';
 import { fail, lenientPaging, pagedReply, paging, parseBody, type Ctx, type Reply } from '../http.js';
 import { FINISHED, type Artifact, type Deployment, type DeviceDeployment } from '../model.js';
 import { deviceIdFor } from '../spec.js';
-import { artifactV1, deployment, deploymentStatus, deploymentLog, deviceWithImage } from '../views.js';
+import { artifactV1, deployment, deploymentStatus, deploymentLog, deploymentV2, deviceWithImage } from '../views.js';
+import { NewPhase, resolvePhases } from './phases.js';
 
 const V1 = '/api/management/v1/deployments';
+/** `retries` and `phases` are Mender Enterprise's (professional and enterprise plans). */
+const Enterprise = {
+  retries: z.number().int().nonnegative().optional(),
+  phases: z.array(NewPhase).min(1).optional(),
+};
 const NewDeployment = z.object({
   name: z.string().min(1),
   artifact_name: z.string().min(1),
   devices: z.array(z.string().min(1)).optional(),
   all_devices: z.boolean().optional(),
   force_installation: z.boolean().optional(),
+  ...Enterprise,
 });
 const NewGroupDeployment = z.object({
   name: z.string().min(1),
   artifact_name: z.string().min(1),
   force_installation: z.boolean().optional(),
+  ...Enterprise,
 });
+type Create = z.infer<typeof NewGroupDeployment>;
+
+/**
+ * Hosted Mender's answer when a tenant's active deployments are at the cap. Its enforcement is in
+ * Mender's closed Enterprise code; this follows how the open services answer a tenant limit
+ * (deviceauth: 422 "maximum number of accepted devices reached") — an assumption, see docs/server.md.
+ */
+export const CAP_ERROR = 'maximum number of active deployments reached';
 const Abort = z.object({ status: z.literal('aborted') });
 const Ids = z.object({ deployment_ids: z.array(z.string()).min(1) });
 const DD_FILTERS = new Set([
@@ -97,16 +113,14 @@ function withDeployment(app: App, ctx: Ctx, f: (dep: Deployment) => Reply | Prom
   return dep ? f(dep) : fail(404, 'Deployment not found', ctx);
 }
 
-async function create(
-  app: App,
-  ctx: Ctx,
-  d: { name: string; artifact_name: string; force_installation?: boolean },
-  devices: string[],
-  groups?: string[],
-): Promise<Reply> {
+async function create(app: App, ctx: Ctx, d: Create, devices: string[], groups?: string[]): Promise<Reply> {
   // Mender refuses a deployment whose artifact it does not know: 422.
   if (!app.state.artifacts.some((a) => a.name === d.artifact_name))
     return fail(422, 'No artifact for the deployment', ctx);
+  const cap = app.maxActiveDeployments;
+  if (cap > 0 && app.state.activeSoftwareDeployments() >= cap) return fail(422, CAP_ERROR, ctx);
+  const phases = d.phases && resolvePhases(d.phases, devices.length, app.now(), () => app.newId());
+  if (phases && !phases.ok) return fail(400, phases.error, ctx);
   const id = app.newId();
   await app.commit({
     t: 'deploy',
@@ -117,6 +131,8 @@ async function create(
     devices,
     groups,
     force: d.force_installation,
+    ...(d.retries ? { retries: d.retries } : {}),
+    ...(phases ? { phases: phases.value } : {}),
     ts: app.now(),
   });
   return { status: 201, headers: { Location: `${V1}/deployments/${id}` } };
@@ -177,7 +193,9 @@ function listDeployments(app: App, ctx: Ctx, version: 'v1' | 'v2'): Reply {
       (text === null || d.name.includes(text) || d.id === text),
   );
   if (sort === 'desc') list = [...list].reverse();
-  return pagedReply(ctx, p.value, list, (d) => deployment(app.state, d));
+  return pagedReply(ctx, p.value, list, (d) =>
+    version === 'v2' ? deploymentV2(app.state, d) : deployment(app.state, d),
+  );
 }
 
 async function abortDeployment(app: App, ctx: Ctx): Promise<Reply> {
