@@ -25,6 +25,8 @@ export const StagesConfig = z
       .array(branchName)
       .min(1)
       .refine((s) => new Set(s).size === s.length, 'each stage once'),
+    /** Rollout policy per stage (waves, soak, halt): validated by src/rollout/policy.ts. */
+    rollout: z.unknown().optional(),
   })
   .strict();
 export type StagesConfig = z.infer<typeof StagesConfig>;
@@ -91,7 +93,7 @@ function stagesError(file: YamlFile, issue: z.core.$ZodIssue): FleetError {
 }
 
 /** The item itself for a list entry (whereIn walks mappings only), else the key's line. */
-function whereAt(file: YamlFile, path: readonly PropertyKey[]): Where {
+export function whereAt(file: YamlFile, path: readonly PropertyKey[]): Where {
   const node: unknown = path.length ? file.doc.getIn(path as unknown[], true) : undefined;
   const range = isNode(node) ? node.range : undefined;
   if (typeof path[path.length - 1] !== 'number' || !range) return whereIn(file, path);

@@ -1,0 +1,3 @@
+export * from './policy.js';
+export * from './membership.js';
+export * from './decide.js';
