@@ -9,6 +9,7 @@ import { locate } from './device-ids.js';
 import type { LoadedInventory } from './model.js';
 import type { VarLayer } from './types.js';
 import type { EntryRef } from './build.js';
+import { parseWindows } from '../rollout/window.js';
 
 const Name = z.string().min(1);
 
@@ -27,10 +28,10 @@ const kindOf = (v: unknown) =>
 
 export function checkFleetVars(inv: LoadedInventory): FleetError[] {
   const out: FleetError[] = [];
-  for (const group of inv.groups.keys())
-    for (const l of inv.ownGroupLayers(group)) out.push(...layerErrors(l, inv.groupEntries(group), ['vars']));
-  for (const host of inv.definedHosts)
-    for (const l of inv.ownHostLayers(host)) out.push(...layerErrors(l, inv.hostEntries(host), []));
+  const check = (l: VarLayer, refs: EntryRef[], under: string[]) =>
+    out.push(...layerErrors(l, refs, under), ...windowErrors(l, refs, under));
+  for (const group of inv.groups.keys()) for (const l of inv.ownGroupLayers(group)) check(l, inv.groupEntries(group), ['vars']);
+  for (const host of inv.definedHosts) for (const l of inv.ownHostLayers(host)) check(l, inv.hostEntries(host), []);
   return [...new Map(out.map((e) => [`${e.file}:${e.line}:${e.message}`, e])).values()];
 }
 
@@ -43,4 +44,15 @@ function layerErrors(layer: VarLayer, refs: EntryRef[], under: string[]): FleetE
         hint: `write ${v.write}`,
       }),
     );
+}
+
+/**
+ * `window` (src/rollout/window.ts): a text or list the modules would refuse per host at run time;
+ * at load, once, with its file and line. A template is left to the run (it has no value yet).
+ */
+function windowErrors(layer: VarLayer, refs: EntryRef[], under: string[]): FleetError[] {
+  const v = layer.vars.window;
+  if (!('window' in layer.vars) || JSON.stringify(v).includes('{{')) return [];
+  const r = parseWindows(v);
+  return r.ok ? [] : [{ ...r.error, ...locate(layer, refs, under, 'window') }];
 }
