@@ -85,6 +85,9 @@ export interface PlanEntry {
   abort?: string[];
   /** OS: when a held device's deployment failed. */
   failed_at?: string;
+  /** Outside the device's maintenance window (action `window`): when it opens (ISO) and the windows. */
+  opens?: string;
+  window?: string;
 }
 
 export interface PlanSink {

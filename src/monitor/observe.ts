@@ -16,6 +16,7 @@ import type { SelectAttribute } from '../ota/client.js';
 import type { DeploymentOfDevice, DesiredDevice, ObservedDevice } from './model.js';
 
 const M = '/api/management';
+
 const LOG_TAIL = 12;
 
 /** Only what the classification reads: smaller search pages parse faster (100k devices per look). */
@@ -39,7 +40,7 @@ export async function observe(
   const ids = wants.map((w) => w.device);
   const artifacts = new Set(wants.map((w) => w.artifact).filter((a): a is string => !!a));
   const [now, inv, os] = await Promise.all([
-    serverTime(client),
+    client.serverTime(),
     client.searchDevices({ deviceIds: ids, attributes: ATTRIBUTES }),
     softwareByDevice(client, artifacts),
   ]);
@@ -62,18 +63,6 @@ export async function observe(
   for (const [id, c] of cfg.value) devices.get(id)!.config = c;
   await addLogTails(client, devices, opts.maxLogs ?? 20);
   return ok({ devices, now });
-}
-
-/** The server's clock from its Date header: check-in times are the server's, so is "now". */
-async function serverTime(client: MenderClient): Promise<number> {
-  const r = await client.transport.request({
-    op: `GET ${M}/v2/deployments/deployments`,
-    method: 'GET',
-    path: `${M}/v2/deployments/deployments`,
-    query: new URLSearchParams({ per_page: '1' }),
-  });
-  const date = r.ok ? Date.parse(r.value.headers['date'] ?? '') : NaN;
-  return Number.isFinite(date) ? date : Date.now();
 }
 
 /** Failures of a deployment when the list already carries its statistics (Mender v2 does), else undefined. */

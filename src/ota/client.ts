@@ -239,6 +239,23 @@ export class MenderClient {
   }
 
   /**
+   * The server's clock (its Date header, ms), else the runner's: check-in times, deployment
+   * finish times and maintenance windows are the server's time (the embedded server's manual
+   * clock in tests and the demo). One small read.
+   */
+  async serverTime(): Promise<number> {
+    const path = `${M}/v2/deployments/deployments`;
+    const r = await this.transport.request({
+      op: `GET ${path}`,
+      method: 'GET',
+      path,
+      query: new URLSearchParams({ per_page: '1' }),
+    });
+    const date = r.ok ? Date.parse(r.value.headers['date'] ?? '') : NaN;
+    return Number.isFinite(date) ? date : Date.now();
+  }
+
+  /**
    * Artifacts by exact name, one paged list per name (v1 artifacts/list: the embedded server and
    * every Mender version serve it; a run asks for a handful of names, not one per device).
    */

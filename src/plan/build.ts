@@ -105,6 +105,8 @@ function osDecision(e: PlanEntry): OsDecision {
       return { action: 'wait', deployment: e.deployment, artifact: to ?? '', why };
     case 'held':
       return { action: 'held', deployment: e.deployment, failed_at: e.failed_at, retry: RETRY_HINT, to, why };
+    case 'window':
+      return { action: 'window', from, to: to ?? '', opens: e.opens ?? '', window: e.window ?? '', why: e.why };
     case 'fail':
       return { action: 'fail', why: e.why, to };
     default:
@@ -117,18 +119,12 @@ function configDecision(e: PlanEntry): ConfigDecision {
   const why = e.why || undefined;
   switch (e.action) {
     case 'deploy': {
-      const from = keysOf(e.from);
-      const to = ConfigMap.safeParse(e.to ?? {});
-      const values = to.success ? to.data : {};
-      const toKeys = Object.keys(values).sort();
-      return {
-        action: 'set',
-        added: toKeys.filter((k) => !from.has(k)),
-        changed: toKeys.filter((k) => from.has(k)),
-        removed: [...from].filter((k) => !(k in values)),
-        values,
-        why,
-      };
+      const { values, ...keys } = keyChanges(e);
+      return { action: 'set', ...keys, values, why };
+    }
+    case 'window': {
+      const { added, changed, removed } = keyChanges(e);
+      return { action: 'window', added, changed, removed, opens: e.opens ?? '', window: e.window ?? '', why: e.why };
     }
     case 'wait':
       return { action: 'wait', why };
@@ -137,6 +133,20 @@ function configDecision(e: PlanEntry): ConfigDecision {
     default:
       return { action: 'none', checked: true, why };
   }
+}
+
+/** The keys a configuration entry adds, changes and removes, and the new values. */
+function keyChanges(e: PlanEntry) {
+  const from = keysOf(e.from);
+  const to = ConfigMap.safeParse(e.to ?? {});
+  const values = to.success ? to.data : {};
+  const toKeys = Object.keys(values).sort();
+  return {
+    added: toKeys.filter((k) => !from.has(k)),
+    changed: toKeys.filter((k) => from.has(k)),
+    removed: [...from].filter((k) => !(k in values)),
+    values,
+  };
 }
 
 const keysOf = (v: unknown): Set<string> =>

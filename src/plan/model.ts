@@ -32,6 +32,15 @@ export const OsDecision = z.discriminatedUnion('action', [
     to: z.string().optional(),
     ...why,
   }),
+  /** `to` would be deployed, but the device is outside its maintenance window until `opens` (ISO). */
+  z.object({
+    action: z.literal('window'),
+    from: z.string().optional(),
+    to: z.string(),
+    opens: z.string(),
+    window: z.string(),
+    why: z.string(),
+  }),
   /** `to`: the image wanted, when the run got that far. */
   z.object({ action: z.literal('fail'), why: z.string(), to: z.string().optional() }),
 ]);
@@ -53,6 +62,16 @@ export const ConfigDecision = z.discriminatedUnion('action', [
     ...why,
   }),
   z.object({ action: z.literal('wait'), ...why }),
+  /** A `set` (its keys) the device gets when its maintenance window opens at `opens` (ISO). */
+  z.object({
+    action: z.literal('window'),
+    added: z.array(z.string()),
+    changed: z.array(z.string()),
+    removed: z.array(z.string()),
+    opens: z.string(),
+    window: z.string(),
+    why: z.string(),
+  }),
   z.object({ action: z.literal('fail'), why: z.string() }),
 ]);
 export type ConfigDecision = z.infer<typeof ConfigDecision>;
@@ -103,6 +122,8 @@ export const RETRY_HINT = 'fleetplay run -e retry_failed=true';
 export type OsChange = Extract<OsDecision, { action: 'deploy' | 'abort-then-deploy' }>;
 export const osChanges = (d: OsDecision): d is OsChange => d.action === 'deploy' || d.action === 'abort-then-deploy';
 export const changes = (d: DevicePlan): boolean => osChanges(d.os) || d.config.action === 'set';
+/** Something would change but waits for the device's maintenance window. */
+export const waitsForWindow = (d: DevicePlan): boolean => d.os.action === 'window' || d.config.action === 'window';
 export const fails = (d: DevicePlan): boolean => d.os.action === 'fail' || d.config.action === 'fail';
 
 /** The OS image the run wants on the device, whatever it decided; undefined when it did not get that far. */

@@ -4,7 +4,16 @@
  * shows keys only, never values; registered secrets are masked in whatever is left.
  */
 import { maskDeep, maskSecrets } from '../log/index.js';
-import { changes, fails, type ConfigDecision, type DevicePlan, type OsDecision, type Plan } from './model.js';
+import {
+  changes,
+  fails,
+  RETRY_HINT,
+  waitsForWindow,
+  type ConfigDecision,
+  type DevicePlan,
+  type OsDecision,
+  type Plan,
+} from './model.js';
 
 /** Devices listed one by one; the rest are counted. */
 export const FOLD_AT = 50;
@@ -15,6 +24,8 @@ export interface PlanCounts {
   config: number;
   waiting: number;
   held: number;
+  /** Devices with a change planned that waits for their maintenance window: nothing written. */
+  window: number;
   failing: number;
   unchanged: number;
   /** Devices that follow another stage: left alone, neither changed nor unchanged by this run. */
@@ -22,7 +33,17 @@ export interface PlanCounts {
 }
 
 export function countPlan(plan: Plan): PlanCounts {
-  const n: PlanCounts = { devices: 0, os: 0, config: 0, waiting: 0, held: 0, failing: 0, unchanged: 0, other_stage: 0 };
+  const n: PlanCounts = {
+    devices: 0,
+    os: 0,
+    config: 0,
+    waiting: 0,
+    held: 0,
+    window: 0,
+    failing: 0,
+    unchanged: 0,
+    other_stage: 0,
+  };
   for (const d of plan.devices) {
     n.devices++;
     if (d.other_stage) {
@@ -33,6 +54,7 @@ export function countPlan(plan: Plan): PlanCounts {
     if (d.config.action === 'set') n.config++;
     if (d.os.action === 'wait' || d.config.action === 'wait') n.waiting++;
     if (d.os.action === 'held') n.held++;
+    if (waitsForWindow(d)) n.window++;
     if (d.os.action === 'fail' || d.config.action === 'fail') n.failing++;
     if (d.os.action === 'none' && d.config.action === 'none') n.unchanged++;
   }
@@ -41,9 +63,10 @@ export function countPlan(plan: Plan): PlanCounts {
 
 export function countsLine(n: PlanCounts): string {
   const held = n.held ? `, ${fmt(n.held)} held` : '';
+  const window = n.window ? `, ${fmt(n.window)} outside their maintenance window` : '';
   return (
     `${fmt(n.devices)} devices: ${fmt(n.os)} to update OS, ${fmt(n.config)} to set configuration, ` +
-    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}, ${fmt(n.unchanged)} unchanged, ` +
+    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}${window}, ${fmt(n.unchanged)} unchanged, ` +
     `${fmt(n.other_stage)} on another stage`
   );
 }
@@ -68,8 +91,38 @@ export function osChange(o: OsDecision): string | undefined {
 /** `+kiosk_url ~os_image -x`: added, changed, removed keys. */
 export function configChange(c: ConfigDecision): string | undefined {
   if (c.action !== 'set') return undefined;
-  return [...c.added.map((k) => `+${k}`), ...c.changed.map((k) => `~${k}`), ...c.removed.map((k) => `-${k}`)].join(' ');
+  return keyList(c);
 }
+
+const keyList = (c: Extract<ConfigDecision, { added: string[] }>): string =>
+  [...c.added.map((k) => `+${k}`), ...c.changed.map((k) => `~${k}`), ...c.removed.map((k) => `-${k}`)].join(' ');
+
+/** The command that deploys a held device again (the default playbook's `retry_failed`). */
+export const retryCommand = (d: Pick<DevicePlan, 'host'>): string => `${RETRY_HINT} --limit ${d.host}`;
+
+/**
+ * A device's OS as the plan shows it: the change, the change waiting for the maintenance window
+ * (with when it opens), or a held device with the command that retries it.
+ */
+export function osCell(d: DevicePlan): string | undefined {
+  const o = d.os;
+  if (o.action === 'window') return `${o.from ?? '(unknown)'} → ${o.to} — ${o.why}`;
+  if (o.action === 'held') {
+    const at = o.failed_at ? ` at ${o.failed_at}` : '';
+    return `held: the deployment of ${o.to ?? 'the image'} failed${at}; retry with \`${retryCommand(d)}\``;
+  }
+  return osChange(o);
+}
+
+/** The configuration keys changing, or waiting for the window (said once per device: the OS cell may say it). */
+export function configCell(d: DevicePlan): string | undefined {
+  const c = d.config;
+  if (c.action !== 'window') return configChange(c);
+  return `${keyList(c)} ${d.os.action === 'window' ? 'when its window opens' : `— ${c.why}`}`;
+}
+
+/** Devices the plan lists: a change, a change waiting for the window, a held device. */
+const listed = (d: DevicePlan): boolean => changes(d) || waitsForWindow(d) || d.os.action === 'held';
 
 function changing(plan: Plan, which: (d: DevicePlan) => boolean = changes): { shown: DevicePlan[]; more: number } {
   const all = plan.devices.filter(which);
@@ -83,9 +136,8 @@ function lineParts(d: DevicePlan): string[] {
   const osFail = d.os.action === 'fail' ? firstLine(d.os.why) : undefined;
   const cfgFail = d.config.action === 'fail' ? firstLine(d.config.why) : undefined;
   if (osFail !== undefined && osFail === cfgFail) return [`failed: ${osFail}`];
-  const os = osFail !== undefined ? `OS failed: ${osFail}` : osChange(d.os) && `OS ${osChange(d.os)}`;
-  const cfg =
-    cfgFail !== undefined ? `config failed: ${cfgFail}` : configChange(d.config) && `config: ${configChange(d.config)}`;
+  const os = osFail !== undefined ? `OS failed: ${osFail}` : osCell(d) && `OS ${osCell(d)}`;
+  const cfg = cfgFail !== undefined ? `config failed: ${cfgFail}` : configCell(d) && `config: ${configCell(d)}`;
   return [os, cfg].filter((x): x is string => x !== undefined);
 }
 
@@ -99,7 +151,7 @@ export interface TextOptions {
 export function renderText(plan: Plan, o: TextOptions): string {
   const c = (code: string, s: string) => (o.color ? `\x1b[0;${code}m${s}\x1b[0m` : s);
   // Failing devices too: the terminal is where an operator reads why a device gets nothing.
-  const { shown, more } = changing(plan, (d) => changes(d) || fails(d));
+  const { shown, more } = changing(plan, (d) => listed(d) || fails(d));
   const lines = [`PLAN: ${countsLine(countPlan(plan))}`];
   for (const d of shown) lines.push(c(fails(d) ? '31' : '33', `  ${deviceLabel(d)}: ${lineParts(d).join('; ')}`));
   if (more) lines.push(`  ${moreLine(more)}`);
@@ -110,13 +162,13 @@ export function renderText(plan: Plan, o: TextOptions): string {
 export const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 export function renderMarkdown(plan: Plan, heading = '### Plan'): string {
-  const { shown, more } = changing(plan);
+  const { shown, more } = changing(plan, listed);
   const out = [heading, '', countsLine(countPlan(plan)), ''];
   if (shown.length) {
     out.push('| Device | Id | OS | Configuration |', '| --- | --- | --- | --- |');
     for (const d of shown)
       out.push(
-        `| ${cell(d.host)} | \`${cell(d.device_id)}\` | ${cell(osChange(d.os) ?? '')} | ${cell(configChange(d.config) ?? '')} |`,
+        `| ${cell(d.host)} | \`${cell(d.device_id)}\` | ${cell(osCell(d) ?? '')} | ${cell(configCell(d) ?? '')} |`,
       );
     if (more) out.push('', `_${moreLine(more)}_`);
   } else out.push('No device changes.');

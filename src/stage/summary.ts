@@ -4,7 +4,16 @@
  */
 import { z } from 'zod';
 import type { RunReport } from '../engine/report.js';
-import { changes, configChange, configDecided, fails, osChange, type DevicePlan } from '../plan/index.js';
+import {
+  changes,
+  configCell,
+  configDecided,
+  fails,
+  osCell,
+  RETRY_HINT,
+  waitsForWindow,
+  type DevicePlan,
+} from '../plan/index.js';
 
 export const StageReport = z.object({
   branch: z.string().nullable(),
@@ -20,8 +29,17 @@ export const StageReport = z.object({
     wait: z.number().int(),
     none: z.number().int(),
     fail: z.number().int(),
+    /** Held back after a failed deployment of the image (retried with `-e retry_failed=true`). */
+    held: z.number().int(),
+    /** An update planned that waits for the device's maintenance window: not written. */
+    window: z.number().int(),
   }),
-  config: z.object({ deploy: z.number().int(), wait: z.number().int(), none: z.number().int() }),
+  config: z.object({
+    deploy: z.number().int(),
+    wait: z.number().int(),
+    none: z.number().int(),
+    window: z.number().int(),
+  }),
   /** artifact → devices a deployment of it was scheduled for. */
   artifacts: z.record(z.string(), z.number().int()),
 });
@@ -29,8 +47,8 @@ export type StageReport = z.infer<typeof StageReport>;
 
 /** Counts of the typed plan's decisions, in the report's `stage` vocabulary. */
 function planned(plan: readonly DevicePlan[]) {
-  const os = { deploy: 0, abort: 0, wait: 0, none: 0, fail: 0 };
-  const config = { deploy: 0, wait: 0, none: 0 };
+  const os = { deploy: 0, abort: 0, wait: 0, none: 0, fail: 0, held: 0, window: 0 };
+  const config = { deploy: 0, wait: 0, none: 0, window: 0 };
   const artifacts: Record<string, number> = {};
   for (const { os: o, config: c, other_stage } of plan) {
     if (other_stage) continue;
@@ -38,10 +56,11 @@ function planned(plan: readonly DevicePlan[]) {
     else if (o.action === 'deploy' || o.action === 'abort-then-deploy') {
       os.deploy++;
       artifacts[o.to] = (artifacts[o.to] ?? 0) + 1;
-    } else if (o.action === 'wait' || o.action === 'fail') os[o.action]++;
+    } else if (o.action === 'wait' || o.action === 'fail' || o.action === 'held' || o.action === 'window')
+      os[o.action]++;
     else if (o.action === 'none' && o.to !== undefined) os.none++;
     if (c.action === 'set') config.deploy++;
-    else if (c.action === 'wait') config.wait++;
+    else if (c.action === 'wait' || c.action === 'window') config[c.action]++;
     else if (c.action === 'none' && configDecided(c)) config.none++;
   }
   return { os, config, artifacts };
@@ -78,6 +97,12 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
     `| OS deployments of another image aborted | ${stage.os.abort} |`,
     `| OS update already in flight (left alone) | ${stage.os.wait} |`,
     `| configuration updates ${verb} | ${stage.config.deploy} |`,
+    ...(stage.os.window || stage.config.window
+      ? [
+          `| updates outside the maintenance window (planned, not written) | ${stage.os.window} OS, ${stage.config.window} configuration |`,
+        ]
+      : []),
+    ...(stage.os.held ? [`| held after a failed update (retry: \`${RETRY_HINT}\`) | ${stage.os.held} |`] : []),
     `| failed devices | ${stage.failed} |`,
   ];
   const devices = deviceRows(report);
@@ -110,12 +135,14 @@ function deviceRows(report: RunReport): string[] {
     const st = report.recap[host];
     return st !== undefined && (st.failed > 0 || st.unreachable > 0);
   };
-  const rows = report.plan.filter((d) => changes(d) || fails(d) || failed(d.host));
+  const rows = report.plan.filter(
+    (d) => changes(d) || fails(d) || failed(d.host) || waitsForWindow(d) || d.os.action === 'held',
+  );
   if (rows.length === 0) return [];
   const lines = rows.slice(0, DEVICE_ROWS).map((d) => {
     const name = d.host === d.device_id ? `\`${d.host}\`` : `${cell(d.host)} (\`${d.device_id}\`)`;
-    const os = d.os.action === 'fail' ? `fail: ${d.os.why}` : (osChange(d.os) ?? '');
-    const cfg = d.config.action === 'fail' ? `fail: ${d.config.why}` : (configChange(d.config) ?? '');
+    const os = d.os.action === 'fail' ? `fail: ${d.os.why}` : (osCell(d) ?? '');
+    const cfg = d.config.action === 'fail' ? `fail: ${d.config.why}` : (configCell(d) ?? '');
     return `| ${name} | ${cell(os) || '–'} | ${cell(cfg) || '–'} | ${failed(d.host) ? 'failed' : 'ok'} |`;
   });
   const more =

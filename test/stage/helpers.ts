@@ -46,15 +46,15 @@ function sampleDeviceTypes(): Map<string, string> {
   return new Map(inv.value.hosts.map((h) => [inv.value.deviceId(h), String(inv.value.hostVars(h).device_type)]));
 }
 
-/** Every sample device runs fleet-os-1.0.0-<type>; 1.1.0 and 1.2.0 exist for every type. */
-export async function fleetServer(): Promise<TestServer> {
+/** Every sample device runs fleet-os-1.0.0-<type>; 1.1.0 and 1.2.0 exist for every type. `start_time`: the manual clock's. */
+export async function fleetServer(o: { start_time?: string } = {}): Promise<TestServer> {
   const types = sampleDeviceTypes();
   const all = [...new Set(types.values())];
   const artifacts = VERSIONS.flatMap((v) =>
     all.map((t) => ({ name: `fleet-os-${v}-${t}`, device_types_compatible: [t] })),
   );
   const devices = [...types].map(([id, t]) => ({ id, device_type: t, artifact_name: `fleet-os-1.0.0-${t}` }));
-  return testServer({ spec: { artifacts, devices } });
+  return testServer({ spec: { artifacts, devices, ...o } });
 }
 
 /** git in `dir` with a fixed identity (commits need one; CI has none). */

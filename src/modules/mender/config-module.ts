@@ -18,9 +18,10 @@ import {
   type Result_,
   type BatchTask,
 } from './common.js';
-import type { Defer } from '../registry.js';
+import type { Defer, PlanEntry } from '../registry.js';
 import { pool } from '../../run/pool.js';
 import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
+import { windowGate, WindowArg, type Closed } from './window.js';
 
 export const ConfigArgs = z.strictObject({
   /** The desired configuration: a mapping (rendered from a JSON template, typically). */
@@ -28,6 +29,8 @@ export const ConfigArgs = z.strictObject({
   /** Keys or JSON pointers the device writes itself: never drift. */
   ignore: z.array(z.string().min(1)).default([]),
   device_id: z.string().min(1).optional(),
+  /** Maintenance windows: outside them the configuration is planned, not written. */
+  window: WindowArg,
 });
 export type ConfigArgs = z.infer<typeof ConfigArgs>;
 
@@ -49,10 +52,16 @@ async function configOn(
   const known = await factsFor(client, items, true);
   if ('fatal' in known) return failAll(items, known.fatal);
   const out = new Map(known.failed);
+  const gate = await windowGate(client, items);
   const planned: Planned[] = [];
   for (const i of items) {
     const f = known.facts.get(i.host);
     if (!f) continue;
+    const bad = gate.failed.get(i.host);
+    if (bad) {
+      out.set(i.host, bad);
+      continue;
+    }
     const desired = normaliseDesired(i.args.config);
     if (!desired.ok) {
       out.set(i.host, { failed: true, msg: formatError(desired.error) });
@@ -60,6 +69,12 @@ async function configOn(
     }
     const cfg = f.config ?? { configured: {}, reported: {}, deploying: false };
     const decision = planConfig(desired.value, cfg, i.args.ignore);
+    const closed = decision.action === 'deploy' ? gate.closed.get(i.host) : undefined;
+    if (closed && decision.action === 'deploy') {
+      task.report.add(windowEntry(i, decision, closed));
+      out.set(i.host, { changed: false, msg: closed.why, action: 'window', opens: closed.opens });
+      continue;
+    }
     planned.push({
       host: i.host,
       device: deviceIdOf(i),
@@ -90,6 +105,11 @@ async function configOn(
 }
 
 export const menderConfigBatch = onEachServer(configOn);
+
+/** A change outside the device's maintenance window: planned (its keys), not written. */
+function windowEntry(i: Item<ConfigArgs>, d: Extract<ConfigDecision, { action: 'deploy' }>, c: Closed): PlanEntry {
+  return { host: i.host, device_id: deviceIdOf(i), kind: 'config', action: 'window', from: d.from, to: d.to, ...c };
+}
 
 /** What the apply phase sends for a device: nothing of the decision's diff (100k of them wait for the gate). */
 interface Send {

@@ -16,9 +16,12 @@ import {
   osDiffView,
   planAborts,
   planOsUpdate,
+  outsideWindow,
   redeployAfterAbort,
+  writesFor,
   type OsDecision,
 } from './os-plan.js';
+import { windowGate, WindowArg } from './window.js';
 
 export const OsArgs = z.strictObject({
   /** Artifact name the device should run (its rootfs-image / artifact_name). */
@@ -30,6 +33,8 @@ export const OsArgs = z.strictObject({
   deployment_name: z.string().min(1).default('fleetplay'),
   /** Deploy again to a device whose deployment of this artifact failed (within the last 30 days). */
   retry_failed: z.boolean().default(false),
+  /** Maintenance windows: outside them the OS update is planned, not written. */
+  window: WindowArg,
 });
 
 /** How far back a failed deployment holds a device back. */
@@ -46,14 +51,22 @@ async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: Bat
   const cat = catalog(arts.value);
   const failures = await recentFailures(client, wanted, new Date(Date.now() - FAILURE_WINDOW_MS));
   if (!failures.ok) return failAll(items, failures.error);
-  let decisions = [...known.facts].map(([host, facts]) => {
+  const gate = await windowGate(client, items);
+  const out = new Map([...known.failed, ...gate.failed]);
+  let decisions = [...known.facts].flatMap(([host, facts]) => {
+    if (gate.failed.has(host)) return [];
     const args = byHost.get(host)!.args;
-    return planOsUpdate({ host, facts, desired: args.artifact }, cat, failures.value.get(facts.id), args.retry_failed);
+    const d = planOsUpdate(
+      { host, facts, desired: args.artifact },
+      cat,
+      failures.value.get(facts.id),
+      args.retry_failed,
+    );
+    return [outsideWindow(d, gate.closed.get(host))];
   });
   const aborts = planAborts(decisions);
   decisions = redeployAfterAbort(decisions, aborts);
   for (const d of decisions) task.report.add(planEntry(d));
-  const out = new Map(known.failed);
   const live = items.every((i) => writes(i));
   const writeFailures = !live
     ? new Map<string, Result_>()
@@ -81,6 +94,7 @@ function planEntry(d: OsDecision): PlanEntry {
   if ('abort' in d && d.abort.length) e.abort = d.abort.map((a) => a.id);
   if (d.action === 'wait' || d.action === 'held') e.deployment = d.deployment;
   if (d.action === 'held' && d.failedAt) e.failed_at = d.failedAt;
+  if (d.action === 'window') Object.assign(e, { opens: d.opens, window: d.window });
   return e;
 }
 
@@ -93,6 +107,7 @@ function withDiff(r: Result_, d: OsDecision, diff: boolean): Result_ {
 function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Result_ {
   if (d.action === 'fail') return { failed: true, msg: d.why, action: d.action };
   if (d.action === 'held') return { changed: false, msg: d.why, action: d.action, warnings: [heldWarning(d)] };
+  if (d.action === 'window') return { changed: false, msg: d.why, action: d.action, opens: d.opens };
   if (failed) return Object.assign({}, failed, { action: d.action });
   const changed = d.action === 'deploy' || d.action === 'abort';
   return { changed, msg: live || !changed ? d.why : `would: ${d.why}`, action: d.action, from: d.from, to: d.to };
@@ -108,10 +123,6 @@ function heldWarning(d: Extract<OsDecision, { action: 'held' }>): string {
   const when = d.failedAt ? ` on ${d.failedAt}` : '';
   return `held back: ${who}: deployment ${d.deployment} of ${d.to} failed${when}; retry with: fleetplay run -e retry_failed=true`;
 }
-
-/** Hosts something is written for: a deployment, or an abort of one in flight. */
-const writesFor = (d: OsDecision): boolean =>
-  d.action === 'deploy' || d.action === 'abort' || ('abort' in d && d.abort.length > 0);
 
 /**
  * The plan phase: the writes go to the engine, to be sent after the plan gate; no failures yet.
@@ -200,7 +211,7 @@ async function apply(
 function devicesByAbortedDeployment(decisions: OsDecision[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const d of decisions) {
-    if (d.action === 'none' || d.action === 'fail' || d.action === 'held') continue;
+    if (!('abort' in d)) continue;
     for (const a of d.abort) m.set(a.id, [...(m.get(a.id) ?? []), d.device]);
   }
   return m;

@@ -26,6 +26,8 @@ export type OsDecision =
   | (Base & { action: 'deploy'; abort: InFlight[] })
   | (Base & { action: 'abort'; abort: InFlight[] })
   | (Base & { action: 'held'; deployment: string; failedAt?: string })
+  /** Would write (deploy, abort), but the device is outside its maintenance window until `opens`. */
+  | (Base & { action: 'window'; opens: string; window: string })
   | (Base & { action: 'fail' });
 
 /** The device's last deployment of the desired artifact failed (see `recentFailures`). */
@@ -109,6 +111,20 @@ export function planOsUpdate(
   });
 }
 
+/** Hosts something is written for: a deployment, or an abort of one in flight. */
+export const writesFor = (d: OsDecision): boolean =>
+  d.action === 'deploy' || d.action === 'abort' || ('abort' in d && d.abort.length > 0);
+
+/** A decision that would write, for a device outside its maintenance window: nothing is written. */
+export function outsideWindow(
+  d: OsDecision,
+  closed: { opens: string; window: string; why: string } | undefined,
+): OsDecision {
+  if (!closed || !writesFor(d)) return d;
+  const { host, device, from, to } = d;
+  return decision({ host, device, from, to }, { action: 'window', ...closed });
+}
+
 function fitProblem(deviceType: string | undefined, desired: string, artifacts: ArtifactCatalog): string | undefined {
   const types = artifacts.get(desired);
   if (!types) return `no artifact named ${desired} on the server; upload it or correct os_image`;
@@ -185,7 +201,7 @@ export interface AbortPlan {
 export function planAborts(decisions: OsDecision[]): AbortPlan {
   const targets = new Map<string, { active: number; devices: Set<string> }>();
   for (const d of decisions) {
-    if (d.action === 'none' || d.action === 'fail' || d.action === 'held') continue;
+    if (!('abort' in d)) continue;
     for (const a of d.abort) {
       const t = targets.get(a.id) ?? { active: a.active_devices, devices: new Set<string>() };
       t.devices.add(d.device);
