@@ -317,6 +317,7 @@ const summary = {
   trials: TRIALS,
   devices: DEVICES,
   fault_rate: FAULT_RATE,
+  seed: Number(opt.seed),
   kills: results.filter((r) => r.phase !== 'exited-before-kill').length,
   kills_by_phase: killsByPhase,
   duplicates: sum('duplicateOs') + sum('duplicateConfig'),

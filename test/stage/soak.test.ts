@@ -40,8 +40,12 @@ function soak(...args: string[]): Promise<{ code: number | null; summary: Summar
   let table = '';
   child.stdout.on('data', (c) => (out += String(c)));
   child.stderr.on('data', (c) => (table += String(c)));
-  return new Promise((resolve) =>
-    child.on('close', (code) => resolve({ code, summary: JSON.parse(out.trim()) as Summary, table })),
+  return new Promise((resolve, reject) =>
+    child.on('close', (code) => {
+      // No JSON line: the script itself failed; its stderr says where.
+      if (!out.trim()) reject(new Error(`bench/soak.mjs exited ${code} without a summary:\n${table}`));
+      else resolve({ code, summary: JSON.parse(out.trim()) as Summary, table });
+    }),
   );
 }
 
