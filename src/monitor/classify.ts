@@ -91,6 +91,13 @@ export function classifyConfig(want: ConfigMap, seen: NonNullable<ObservedDevice
   return notReported.length === 0 && p.state === 'drift' ? converged('reports the desired configuration') : p;
 }
 
+/**
+ * Drift the run left on purpose: the device is outside its maintenance window, its update is
+ * planned and waits (pending, not a failure of the commit). A failed deployment stays failed.
+ */
+const outsideWindow = (p: Part, want: DesiredDevice): Part =>
+  p.state === 'drift' && want.window !== undefined ? { state: 'pending', why: want.window } : p;
+
 /** Worst first: a failure outweighs drift, drift outweighs work still running. */
 const SEVERITY: DeviceState[] = ['failed', 'drift', 'in_progress', 'pending', 'converged'];
 const worst = (parts: Part[]): Part =>
@@ -112,7 +119,7 @@ export function classifyDevice(
   if (want.artifact !== undefined) parts.push(classifyOs(want.artifact, seen));
   if (want.config && seen.config) parts.push(classifyConfig(want.config.keys, seen.config));
   const p = parts.length
-    ? worst(parts)
+    ? outsideWindow(worst(parts), want)
     : want.planFailed !== undefined
       ? { state: 'failed' as const, why: `the run could not plan this device: ${want.planFailed.split('\n')[0]}` }
       : converged('nothing managed for this device');

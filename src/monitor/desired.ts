@@ -38,6 +38,8 @@ function desiredDevice(d: DevicePlan): DesiredDevice {
     out.config = { keys: d.config.action === 'set' ? { ...(d.config.values ?? {}) } : {} };
   const failed = [d.os, d.config].find((x) => x.action === 'fail');
   if (failed && artifact === undefined && !out.config) out.planFailed = failed.why;
+  const waiting = [d.os, d.config].find((x) => x.action === 'window');
+  if (waiting) out.window = waiting.why;
   return out;
 }
 

@@ -36,6 +36,8 @@ export const DesiredDevice = z.object({
   why: z.string().optional(),
   /** The run failed this device before deciding what it wants (the plan's failed decision says why). */
   planFailed: z.string().optional(),
+  /** Its update waits for its maintenance window (the plan's `window` decision says until when). */
+  window: z.string().optional(),
 });
 export type DesiredDevice = z.infer<typeof DesiredDevice>;
 

@@ -197,3 +197,37 @@ describe('desiredFromPlan and options', () => {
     ]);
   });
 });
+
+describe('a device outside its maintenance window', () => {
+  const waiting = {
+    ...want,
+    window: 'outside its maintenance window daily 02:00-03:00; opens in 1h 0m (2026-03-01 02:00 UTC)',
+  };
+
+  test('its drift is the update waiting: pending with the plan’s why; a failure stays a failure', () => {
+    expect(classifyDevice(waiting, seen(), o)).toMatchObject({ state: 'pending', why: waiting.window });
+    expect(classifyDevice(waiting, seen({ os: [dep('failure')] }), o).state).toBe('failed');
+    expect(classifyDevice(waiting, seen({ artifact: 'os-2' }), o).state).toBe('converged');
+  });
+
+  test('the plan’s window decision reaches the monitor', () => {
+    const plan: DevicePlan[] = [
+      {
+        host: 'a',
+        device_id: 'a',
+        os: {
+          action: 'window',
+          from: 'os-1',
+          to: 'os-2',
+          opens: '2026-03-01T02:00:00.000Z',
+          window: 'daily 02:00-03:00',
+          why: waiting.window,
+        },
+        config: { action: 'none' },
+      },
+    ];
+    expect(desiredFromPlan(plan).devices).toEqual([
+      { host: 'a', device: 'a', artifact: 'os-2', why: waiting.window, window: waiting.window },
+    ]);
+  });
+});
