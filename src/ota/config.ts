@@ -68,7 +68,32 @@ export function resolveAuth(input: ResolveInput): Result<OtaAuth> {
   );
 }
 
+/** The proxy variables undici reads: one that is no URL would fail every request with a bare "Invalid URL". */
+const PROXY_ENV = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'];
+
+function checkProxyEnv(env: NodeJS.ProcessEnv): Result<void> {
+  for (const name of PROXY_ENV) {
+    const v = env[name];
+    if (!v) continue;
+    let proto: string | undefined;
+    try {
+      proto = new URL(v).protocol;
+    } catch {
+      proto = undefined;
+    }
+    if (proto !== 'http:' && proto !== 'https:')
+      return err(
+        fleetError('ota.bad-proxy', `${name}=${v} is not a proxy URL`, {
+          hint: `write ${name}=http://proxy.example.org:3128 (the scheme included), or unset it`,
+        }),
+      );
+  }
+  return ok(undefined);
+}
+
 export function resolveEndpoint(input: ResolveInput): Result<OtaEndpoint> {
+  const proxy = checkProxyEnv(input.env ?? process.env);
+  if (!proxy.ok) return proxy;
   const url = resolveServerUrl(input);
   if (!url.ok) return url;
   const auth = resolveAuth(input);

@@ -112,5 +112,8 @@ export type DeviceConfiguration = z.infer<typeof DeviceConfiguration>;
 
 export const NewConfigurationDeploymentResponse = z.looseObject({ deployment_id: z.string() });
 
-/** The login answer is the JWT itself, as text or as a JSON string. */
-export const LoginToken = z.string().min(1);
+/**
+ * The login answer is the JWT itself, as text or as a JSON string: three base64url parts joined
+ * by dots (the signature may be empty for an unsigned token). Anything else is not a token.
+ */
+export const LoginToken = z.string().regex(/^[\w-]+\.[\w-]+\.[\w-]*$/);

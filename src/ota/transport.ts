@@ -70,6 +70,9 @@ export interface Reply<T> {
   headers: Record<string, string | undefined>;
 }
 
+/** A 404 on an endpoint that names no object (a list, a search, a create): not a missing object, a server (or URL) without that API. */
+const NOT_FOUND_HINT = `the server has no such endpoint: the URL names another server or a path below the Mender server's root, or the server predates the API fleetplay uses (Mender 3.x management API) — ${SERVER_URL_HINT}`;
+
 const AUTH_HINT =
   'check MENDER_ACCESS_TOKEN (a personal access token of a user allowed to manage devices and deployments), or MENDER_USER/MENDER_PASSWORD';
 
@@ -173,7 +176,7 @@ export class Transport {
         sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
       if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries) return err(this.giveUp(call, sent, attempt));
       const wait = this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt);
-      if (wait === undefined) return err(this.giveUp(call, sent, attempt));
+      if (wait === undefined) return err(this.waitTooLong(call, sent));
       unknownBefore = unknownBefore || outcomeUnknown(failure);
       this.stats.retry(call.op);
       log.debug('retrying Mender request', { op: call.op, attempt: attempt + 1, wait, reason: describe(sent) });
@@ -224,7 +227,8 @@ export class Transport {
     const parsed = call.schema.safeParse(res.data);
     if (parsed.success) return ok({ status: res.status, data: parsed.data, headers });
     const issue = parsed.error.issues[0];
-    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    const where =
+      issue && issue.path.length ? ` at ${issue.path.join('.')} (${sample(valueAt(res.data, issue.path))})` : '';
     const wrong = wrongBody(res);
     return err(
       fleetError(
@@ -249,6 +253,25 @@ export class Transport {
     if (after > this.opts.maxRetryAfterMs) return undefined;
     // Honour the server's wish, plus a little jitter so the queued requests don't return as one wave.
     return after + Math.floor(this.random() * Math.min(after / 10 + 1, 1000));
+  }
+
+  /**
+   * The server asked for a longer wait (Retry-After) than the cap: say what it asked, the cap and
+   * how to raise it, instead of a bare status (the run cannot tell a throttle from an outage otherwise).
+   */
+  private waitTooLong(call: Call<unknown>, sent: Sent): FleetError {
+    const res = sent.kind === 'answer' ? sent.res : undefined;
+    const raw = res?.headers['retry-after'] ?? '';
+    const asked = Math.ceil((parseRetryAfter(raw) ?? 0) / 1000);
+    const cap = this.opts.maxRetryAfterMs;
+    return fleetError(
+      'ota.unavailable',
+      `${call.op}: ${this.described} answered HTTP ${res?.status ?? '?'}${res?.status === 429 ? ' (too many requests)' : ''} and asked to wait ${asked} s (Retry-After: ${raw}), longer than fleetplay waits (${cap / 1000} s); gave up without retrying`,
+      {
+        hint: `run again later, lower the request rate (mender_api.rps, mender_api.concurrency), or wait longer: mender_api.max_retry_after_ms: ${Math.max(asked * 1000, cap)} in group_vars/all.yml`,
+        context: { endpoint: call.op, status: res?.status, retryAfter: raw },
+      },
+    );
   }
 
   private refuse(call: Call<unknown>, status: number): FleetError {
@@ -306,7 +329,7 @@ export class Transport {
     return fleetError(
       retryable ? 'ota.unavailable' : `ota.http-${status}`,
       `${call.op}: ${this.described} answered HTTP ${status}${detail}${retryable ? ` (${after})` : ''}`,
-      { context },
+      { context, hint: status === 404 && !call.op.includes('{id}') ? NOT_FOUND_HINT : undefined },
     );
   }
 
@@ -334,14 +357,22 @@ export class Transport {
     return fleetError(
       'ota.redirect',
       `${call.op}: ${this.described} answered HTTP ${res.status} redirecting to ${to ?? '(no Location)'}; fleetplay follows no redirects`,
-      {
-        hint:
-          moved && target
-            ? `the server moved permanently: set the server URL to ${target} (--server, mender_server or MENDER_SERVER_URL)`
-            : `give the server's final URL, not one that redirects — ${SERVER_URL_HINT}`,
-        context: { endpoint: call.op, status: res.status, location: to },
-      },
+      { hint: this.redirectHint(moved, target), context: { endpoint: call.op, status: res.status, location: to } },
     );
+  }
+
+  /** What a redirect most likely means for the server URL: http → https, another host, or a path (a login page). */
+  private redirectHint(moved: boolean, target: string | undefined): string {
+    if (moved && target)
+      return `the server moved permanently: set the server URL to ${target} (--server, mender_server or MENDER_SERVER_URL)`;
+    const here = new URL(this.endpoint.url);
+    if (!target)
+      return `the redirect says not where to (no Location header): the server URL probably needs https:// or a path fix (give the root of the Mender server) — ${SERVER_URL_HINT}`;
+    if (target === here.origin)
+      return `give the server's final URL, not one that redirects (a path below the root, or a login page in front of it) — ${SERVER_URL_HINT}`;
+    const to = new URL(target);
+    const https = here.protocol === 'http:' && to.protocol === 'https:' && to.hostname === here.hostname;
+    return `${https ? 'the server wants https://' : `it points to another server (${target})`}: if that is the Mender server, set the server URL to ${target}; give the server's final URL, not one that redirects — ${SERVER_URL_HINT}`;
   }
 
   private async token(): Promise<Result<string>> {
@@ -377,15 +408,7 @@ export class Transport {
       } catch (e) {
         sent = { kind: 'network', code: networkCode(e), detail: e instanceof HttpError ? e.detail : undefined };
       }
-      if (sent.kind === 'answer' && is2xx(sent.res.status)) {
-        const jwt = LoginToken.safeParse(unquote(String(sent.res.data ?? '')));
-        if (!jwt.success)
-          return err(
-            fleetError('ota.bad-response', `${op}: the login answer is not a token`, { context: { endpoint: op } }),
-          );
-        registerSecret(jwt.data);
-        return ok(jwt.data);
-      }
+      if (sent.kind === 'answer' && is2xx(sent.res.status)) return this.loginAnswer(op, sent.res);
       if (sent.kind === 'answer' && (sent.res.status === 401 || sent.res.status === 403)) {
         this.authFailure = fleetError(
           'ota.unauthorized',
@@ -401,9 +424,34 @@ export class Transport {
         sent.kind === 'answer' ? { kind: 'status', status: sent.res.status } : { kind: 'network', code: sent.code };
       if (classify(failure) === 'fail' || attempt >= this.opts.maxRetries)
         return err(this.finalError({ op, method: 'POST', path: '' }, sent, attempt));
+      const wait = this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt);
+      if (wait === undefined) return err(this.waitTooLong({ op, method: 'POST', path: '' }, sent));
       this.stats.retry(op);
-      await this.sleep(this.waitFor(failure, sent.kind === 'answer' ? sent.res : undefined, attempt) ?? 0);
+      await this.sleep(wait);
     }
+  }
+
+  /**
+   * The login answer must look like a JWT: a proxy's or another app's login page answers 200 too,
+   * and taken as the token it would only come back later as "token wrong".
+   */
+  private loginAnswer(op: string, res: HttpAnswer): Result<string> {
+    const jwt = LoginToken.safeParse(unquote(typeof res.data === 'string' ? res.data : ''));
+    if (jwt.success) {
+      registerSecret(jwt.data);
+      return ok(jwt.data);
+    }
+    const type = res.headers['content-type'] ?? 'none';
+    return err(
+      fleetError(
+        'ota.bad-response',
+        `${op}: ${this.described} answered HTTP ${res.status} with ${wrongBody(res) ?? `JSON (content-type ${type})`}, not a token: Mender's login answers with a JWT (three base64url parts joined by dots)`,
+        {
+          hint: `the URL leads to some other web page or app (a proxy's or SSO login page?) — give the root of the Mender server (${SERVER_URL_HINT}), or use MENDER_ACCESS_TOKEN instead of MENDER_USER/MENDER_PASSWORD`,
+          context: { endpoint: op, status: res.status, contentType: type },
+        },
+      ),
+    );
   }
 
   /** Closes kept-alive sockets so a CLI run can exit promptly. */
@@ -464,6 +512,18 @@ function wrongBody(res: HttpAnswer): string | undefined {
   if (/^[[{"]/.test(d))
     return `truncated or malformed JSON (${Buffer.byteLength(d)} bytes, ending ${JSON.stringify(d.slice(-20))})`;
   return `${type ? `content-type ${type}` : 'no content-type'} and text that is not JSON`;
+}
+
+/** The value a schema check failed on, for the message: what the server sent there. */
+function valueAt(data: unknown, path: PropertyKey[]): unknown {
+  let v = data;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function sample(v: unknown): string {
+  const text = v === undefined ? 'missing' : JSON.stringify(v);
+  return maskSecrets(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
 
 function kindOfBody(res: HttpAnswer): string {

@@ -8,11 +8,12 @@ import { dirname, join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { fleetRepo, SECRETS, serverWrites, TOKEN } from '../stage/helpers.js';
 import type { TestServer } from '../ota/helpers.js';
+import type { Misbehaviour } from './ota-proxy.js';
 
 export interface BadInput {
   name: string;
   /** What the user got wrong: a CLI flag, the environment, an inventory, vars, a template, a playbook. */
-  kind: 'cli' | 'env' | 'inventory' | 'vars' | 'template' | 'playbook';
+  kind: 'cli' | 'env' | 'inventory' | 'vars' | 'template' | 'playbook' | 'ota';
   /** Files written into the fleet repository (a copy of inventory/ and playbooks/) and committed on main. */
   files?: Record<string, string>;
   /** Files written but not committed (e.g. a directory given with -i). */
@@ -26,6 +27,10 @@ export interface BadInput {
   says: (string | RegExp)[];
   /** Strips this from the output before matching (paths of a temp dir). */
   strip?: string;
+  /** How the OTA server breaks the contract (ota cases: test/bad-input/ota-proxy.ts). */
+  ota?: Misbehaviour;
+  /** What fleetplay did with this input before its message was fixed (issue 13's count of fixes). */
+  was?: string;
 }
 
 export interface Outcome {
@@ -47,7 +52,8 @@ async function captured(f: () => Promise<number>): Promise<{ code: number; out: 
   }
 }
 
-export async function runBadInput(c: BadInput, srv: TestServer): Promise<Outcome> {
+/** `serverUrl`: where the run finds its OTA server (default the embedded one; a misbehaving proxy in front of it). */
+export async function runBadInput(c: BadInput, srv: TestServer, serverUrl = srv.url): Promise<Outcome> {
   const repo = fleetRepo();
   const cwd = process.cwd();
   const env = { ...process.env };
@@ -62,7 +68,7 @@ export async function runBadInput(c: BadInput, srv: TestServer): Promise<Outcome
     process.env = {
       PATH: env.PATH,
       MENDER_ACCESS_TOKEN: TOKEN,
-      MENDER_SERVER_URL: srv.url,
+      MENDER_SERVER_URL: serverUrl,
       ...SECRETS,
       ...c.env,
     };

@@ -4,8 +4,8 @@
  * counts it cannot keep, a body that drips or never ends, redirects, no JSON). The embedded
  * server itself cannot misbehave this way. Node built-ins only: bench/hostile.mjs loads it too.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 export const HOSTILE_MODES = [
   'endless-next',
@@ -62,9 +62,7 @@ export async function hostileServer(
       sentBytes += await misbehave(mode, url, page, res, first, `http://127.0.0.1:${port()}`);
     });
   });
-  // A dripping or endless answer must not keep close() waiting.
-  const sockets = new Set<import('node:net').Socket>();
-  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  const close = closer(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = () => (server.address() as AddressInfo).port;
   return {
@@ -76,15 +74,22 @@ export async function hostileServer(
     get sentBytes() {
       return sentBytes;
     },
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
+    close,
   };
 }
 
-interface Upstream {
+/** Closes `server` with its open connections: a dripping or endless answer must not keep close() waiting. */
+export function closer(server: Server): () => Promise<void> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s) => (sockets.add(s), s.on('close', () => sockets.delete(s))));
+  return () =>
+    new Promise<void>((r) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => r());
+    });
+}
+
+export interface Upstream {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
@@ -194,7 +199,12 @@ function without(u: Upstream, header: string): Upstream {
   return { ...u, headers };
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): number {
+export function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Buffer,
+): number {
   const b = typeof body === 'string' ? Buffer.from(body) : body;
   res.writeHead(status, { ...headers, 'content-length': String(b.length) });
   res.end(b);
@@ -231,7 +241,7 @@ function firstPage(x: URL | Buffer): string | Buffer {
   }
 }
 
-async function forward(upstream: string, path: string, req: IncomingMessage, body: Buffer): Promise<Upstream> {
+export async function forward(upstream: string, path: string, req: IncomingMessage, body: Buffer): Promise<Upstream> {
   const r = await fetch(`${upstream}${path}`, {
     method: req.method,
     headers: {
@@ -248,7 +258,7 @@ async function forward(upstream: string, path: string, req: IncomingMessage, bod
   return { status: r.status, headers, body: Buffer.from(await r.arrayBuffer()) };
 }
 
-function readAll(req: IncomingMessage): Promise<Buffer> {
+export function readAll(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

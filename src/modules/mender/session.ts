@@ -19,6 +19,7 @@ export const MenderApiVars = z
     max_retries: z.number().int().nonnegative().optional(),
     base_delay_ms: z.number().int().nonnegative().optional(),
     max_delay_ms: z.number().int().nonnegative().optional(),
+    max_retry_after_ms: z.number().int().nonnegative().optional(),
     max_body_bytes: z.number().int().positive().optional(),
     max_items: z.number().int().positive().optional(),
   })
@@ -83,6 +84,7 @@ export class MenderSessions implements RunService {
         maxRetries: t.max_retries,
         baseDelayMs: t.base_delay_ms,
         maxDelayMs: t.max_delay_ms,
+        maxRetryAfterMs: t.max_retry_after_ms,
         maxBodyBytes: t.max_body_bytes,
         maxItems: t.max_items,
         ...options,
@@ -120,7 +122,7 @@ function badTuning(issue: z.core.$ZodIssue | undefined): FleetError {
     'mender.bad-api-vars',
     `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
     {
-      hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms, max_body_bytes, max_items',
+      hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms, max_retry_after_ms, max_body_bytes, max_items',
     },
   );
 }
