@@ -19,10 +19,24 @@ export function buildProgram(): Command {
           `--log-format must be text or json, not "${o.logFormat}"`,
         );
       }
+      checkLogLevel(o.logLevel, process.env.FLEETPLAY_LOG_LEVEL);
       configureLogging({ format: o.logFormat, level: o.logLevel });
     });
   for (const register of commands) register(program);
   return program;
+}
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug'];
+
+/** An unknown level would otherwise pass silently (winston then logs nothing of what was asked for). */
+function checkLogLevel(flag: string | undefined, env: string | undefined): void {
+  const [given, from] = flag !== undefined ? [flag, '--log-level '] : [env, 'FLEETPLAY_LOG_LEVEL='];
+  if (given === undefined || given === '' || LOG_LEVELS.includes(given)) return;
+  throw new CommanderError(
+    ExitCode.usage,
+    'fleetplay.log-level',
+    `${from}${given}: write one of ${LOG_LEVELS.join(', ')} (-v, -vv for more of the run's own output)`,
+  );
 }
 
 export async function main(argv: string[]): Promise<number> {

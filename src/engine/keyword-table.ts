@@ -21,14 +21,49 @@ export type Obj = 'play' | 'block' | 'task' | 'role';
  */
 export type Rule = 'own' | 'inherit' | 'extend' | 'merge';
 
-const Bool = z.union([z.boolean(), z.string()]);
+/** A template is checked once templated; anything else is checked here, at load, with its line. */
+const isTemplate = (v: unknown): v is string => typeof v === 'string' && /{{|{%/.test(v);
+/** ansible's `boolean()` (module_utils/parsing/convert_bool.py), strings compared lower-cased. */
+const BOOL_WORDS = new Set(['y', 'yes', 'on', '1', 'true', 't', 'n', 'no', 'off', '0', 'false', 'f']);
+const NUMBER_TEXT = /^\s*\d+(\.\d+)?\s*$/;
+const shown = (v: unknown) => JSON.stringify(v) ?? String(v);
+
+const Bool = z.custom<boolean | string>(
+  (v) => typeof v === 'boolean' || isTemplate(v) || (typeof v === 'string' && BOOL_WORDS.has(v.trim().toLowerCase())),
+  { error: (i) => `${shown(i.input)} is not a boolean: write true or false (yes/no also do)` },
+);
 const Cond = z.union([z.boolean(), z.string(), z.number(), z.array(z.union([z.boolean(), z.string(), z.number()]))]);
 const Tags = z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]);
 const Vars = z.record(z.string(), z.unknown());
 const StrList = z.union([z.string(), z.array(z.string())]);
-const Num = z.union([z.number(), z.string()]);
+const Num = z.custom<number | string>(
+  (v) => typeof v === 'number' || isTemplate(v) || (typeof v === 'string' && NUMBER_TEXT.test(v)),
+  { error: (i) => `${shown(i.input)} is not a number: write a number, e.g. 3` },
+);
 const TaskList = z.array(z.unknown()).nullish();
-const Serial = z.union([z.number(), z.string(), z.array(z.union([z.number(), z.string()]))]);
+const batchSize = (v: unknown) =>
+  typeof v === 'number' || isTemplate(v) || (typeof v === 'string' && /^\s*\d+(\.\d+)?%?\s*$/.test(v));
+const Serial = z.custom<number | string | (number | string)[]>(
+  (v) => batchSize(v) || (Array.isArray(v) && v.length > 0 && v.every(batchSize)),
+  {
+    error: (i) =>
+      `${shown(i.input)} is no batch size: write a number (serial: 2), a percentage (serial: "30%") or a list of them`,
+  },
+);
+const Percent = z.custom<number | string>((v) => batchSize(v), {
+  error: (i) => `${shown(i.input)} is not a percentage: write a number from 0 to 100, e.g. 30`,
+});
+/** ansible 2.14 refuses such a name when the task runs ("Invalid variable name in 'register'"); here at load. */
+const VarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: (i) =>
+    `${shown(i.input)} is not a valid variable name: write letters, digits and _, starting with a letter or _`,
+});
+const HostPattern = z.union([z.string(), z.array(z.string())], {
+  error: (i) =>
+    i.input === undefined
+      ? 'missing: every play names its hosts, e.g. hosts: all'
+      : 'write a host pattern or a list of them',
+});
 
 export const LoopControl = z
   .object({
@@ -114,7 +149,7 @@ export const KEYWORDS = {
   with_items: k(z.unknown().optional(), ['task'], 'own', 'as loop, lists flattened one level'),
   with_list: k(z.unknown().optional(), ['task'], 'own', 'as loop'),
   loop_control: k(LoopControl.optional(), ['task'], 'own', '`loop_var`, `index_var`, `label`, `pause`, `extended`'),
-  register: k(z.string().optional(), ['task'], 'own', 'keeps the result in a variable'),
+  register: k(VarName.optional(), ['task'], 'own', 'keeps the result in a variable'),
   changed_when: k(Cond.optional(), ['task'], 'own', 'decides `changed`'),
   failed_when: k(Cond.optional(), ['task'], 'own', 'decides `failed`'),
   until: k(Cond.optional(), ['task'], 'own', 'repeats the task until it holds'),
@@ -131,7 +166,7 @@ export const KEYWORDS = {
   // Role entries.
   role: k(z.string().optional(), ['role'], 'own', 'the role to run; other keys of the entry are its parameters'),
   // Plays.
-  hosts: k(z.union([z.string(), z.array(z.string())]), ['play'], 'own', 'the host pattern'),
+  hosts: k(HostPattern, ['play'], 'own', 'the host pattern'),
   gather_facts: k(Bool.optional(), ['play'], 'own', 'accepted; no facts are gathered (hosts are API records)'),
   gather_subset: k(z.unknown().optional(), ['play'], 'own', IGNORED),
   vars_files: k(
@@ -152,7 +187,7 @@ export const KEYWORDS = {
   post_tasks: k(TaskList, ['play'], 'own', 'tasks after tasks'),
   handlers: k(TaskList, ['play'], 'own', 'tasks run when notified'),
   serial: k(Serial.optional(), ['play'], 'own', 'batches: a number, a percentage or a list'),
-  max_fail_percentage: k(Num.optional(), ['play'], 'own', 'ends the batch when more hosts failed'),
+  max_fail_percentage: k(Percent.optional(), ['play'], 'own', 'ends the batch when more hosts failed'),
   strategy: k(z.enum(['linear']).optional(), ['play'], 'own', 'only `linear`'),
   order: k(z.enum(['inventory']).optional(), ['play'], 'own', 'only `inventory`'),
   force_handlers: k(Bool.optional(), ['play'], 'own', 'handlers run even for failed hosts'),

@@ -3,8 +3,11 @@
  * `command: ls -l chdir=/tmp`): split on spaces outside quotes and `{{ }}` / `{% %}`.
  */
 
-/** Splits on whitespace, keeping quoted parts and Jinja blocks together. */
-export function splitArgs(text: string): string[] {
+/**
+ * Splits on whitespace, keeping quoted parts and Jinja blocks together; `open` when a quote or a
+ * block is still open at the end (ansible refuses such a line: "unbalanced jinja2 block or quotes").
+ */
+export function splitArgs(text: string): { tokens: string[]; open: boolean } {
   const out: string[] = [];
   let cur = '';
   let quote = '';
@@ -26,7 +29,7 @@ export function splitArgs(text: string): string[] {
     cur += c;
   }
   if (cur) out.push(cur);
-  return out;
+  return { tokens: out, open: quote !== '' || depth > 0 };
 }
 
 const unquote = (v: string) =>
@@ -36,6 +39,8 @@ export interface ParsedKv {
   args: Record<string, unknown>;
   /** Tokens that are not key=value, joined back (command lines). */
   free: string;
+  /** A quote or a Jinja block left open. */
+  unbalanced: boolean;
 }
 
 /**
@@ -45,10 +50,11 @@ export interface ParsedKv {
 export function parseKv(text: string, onlyKeys?: readonly string[]): ParsedKv {
   const args: Record<string, unknown> = {};
   const free: string[] = [];
-  for (const tok of splitArgs(text)) {
+  const { tokens, open } = splitArgs(text);
+  for (const tok of tokens) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(tok);
     if (m && (!onlyKeys || onlyKeys.includes(m[1]))) args[m[1]] = unquote(m[2]);
     else free.push(tok);
   }
-  return { args, free: free.join(' ') };
+  return { args, free: free.join(' '), unbalanced: open };
 }

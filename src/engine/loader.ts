@@ -4,6 +4,7 @@
  * and are loaded when they run (`loadIncludedTasks`, `loadIncludedRole`). Every error names the
  * file and line and says what to write.
  */
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fleetError, type FleetError, type Result, ok, err } from '../errors/index.js';
 import { LoadErrors, readVarsFile, resolveTaskFile, type Ctx } from './load-context.js';
@@ -19,7 +20,7 @@ import {
 } from './model.js';
 import { loadRole, parseRoleEntry, type LoadedRole } from './role-loader.js';
 import { loadTaskList, parseTasks } from './task-loader.js';
-import { posOf, YamlReader } from './yaml.js';
+import { keyLine, posOf, YamlReader } from './yaml.js';
 
 function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
   if (!isObj(raw)) {
@@ -57,8 +58,19 @@ function loadPlay(raw: unknown, file: string, ctx: Ctx): Play | undefined {
   const base: Inherit = inheritFrom({}, { ...p, vars: undefined });
   const varsFiles: Record<string, unknown> = {};
   for (const vf of p.vars_files ?? []) {
-    const f = Array.isArray(vf) ? vf[0] : vf;
-    Object.assign(varsFiles, readVarsFile(resolve(ctx.playbookDir, f), ctx));
+    const path = varsFilePath(vf, ctx.playbookDir);
+    if (path === undefined) {
+      const names = Array.isArray(vf) ? vf.join(', ') : vf;
+      ctx.errors.add(
+        fleetError('playbook.vars-file', `vars file ${names} was not found (relative to ${ctx.playbookDir})`, {
+          file,
+          line: keyLine(raw, 'vars_files'),
+          hint: 'create the file (a mapping of names to values), fix its path, or remove it from vars_files',
+        }),
+      );
+      continue;
+    }
+    Object.assign(varsFiles, readVarsFile(path, ctx));
   }
   const roles: RoleCtx[] = [];
   const handlers: TaskNode[] = [];
@@ -155,4 +167,16 @@ export function loadIncludedRole(
   };
   const r = loadRole(name, ctx, {}, inherit, from, tasksFrom ?? 'main');
   return !r || ctx.errors.list.length ? err(ctx.errors.list) : ok(r);
+}
+
+/**
+ * The file a vars_files entry names: the first of a list that exists (ansible's rule). A templated
+ * name is read as written; a missing file is undefined (ansible 2.14: "vars file X was not found").
+ */
+function varsFilePath(entry: string | string[], dir: string): string | undefined {
+  const paths = (Array.isArray(entry) ? entry : [entry]).map((f) => resolve(dir, f));
+  return (
+    paths.find((p) => existsSync(p) || existsSync(`${p}.yml`)) ??
+    (paths.some((p) => p.includes('{{')) ? paths[0] : undefined)
+  );
 }

@@ -9,6 +9,7 @@ import { fleetError, type FleetError } from '../errors/index.js';
 /** undefined when `path` can be written (created or replaced); else what is wrong and what to write. */
 export function checkWritable(path: string | undefined, flag: string): FleetError | undefined {
   if (path === undefined) return undefined;
+  if (path.trim() === '') return bad(`${flag} '': no file named`, `name the file to write, e.g. ${flag} report.json`);
   const full = resolve(path);
   const st = statOf(full);
   if (st?.isDirectory())

@@ -119,6 +119,20 @@ function actionArgs(
         : undefined);
     const keys = mod && free ? Object.keys((mod.args as unknown as { shape?: object }).shape ?? {}) : undefined;
     const p = parseKv(value, free ? (keys ?? []) : undefined);
+    if (p.unbalanced) {
+      ctx.errors.add(
+        fleetError(
+          'playbook.unbalanced',
+          `failed at splitting arguments, either an unbalanced jinja2 block or quotes: ${value}`,
+          {
+            file,
+            line,
+            hint: `close the quote or the {{ }} / {% %}, or use YAML mapping form (${action}:\n  msg: …)`,
+          },
+        ),
+      );
+      return undefined;
+    }
     if (p.free && !free) {
       ctx.errors.add(
         fleetError('playbook.extra-params', `task "${action}" has extra params: "${p.free}"`, {

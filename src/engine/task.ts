@@ -128,7 +128,7 @@ export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, h
     const parsed = mod.args.safeParse(templateArgs(t, vars, env, host, mod.rawArgs === true));
     if (parsed.success) return { kind: 'call', args: parsed.data, ctx };
     const i = parsed.error.issues[0];
-    const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${i.message}`, {
+    const e = fleetError('task.bad-args', `${t.action}: ${i.path.join('.') || 'arguments'}: ${argIssue(i)}`, {
       file: t.file,
       line: t.line,
       hint: `see the ${t.action} module in docs/playbooks.md`,
@@ -278,4 +278,14 @@ export function moduleOf(t: TaskNode): ModuleDef {
       fleetError('task.unknown-module', `unknown module ${t.action}`, { file: t.file, line: t.line }),
     );
   return m;
+}
+
+/** zod's words for a module argument, said as a user reads them: a missing one is missing. */
+function argIssue(i: { code: string; message: string; issues?: { message: string }[] }): string {
+  // A record's key (set_fact's names): the key's own issue, not "Invalid key in record".
+  if (i.code === 'invalid_key' && i.issues?.[0]) return i.issues[0].message;
+  const missing = i.code === 'invalid_type' && /, received undefined$/.exec(i.message);
+  return missing
+    ? `missing: it is required (${i.message.replace(/^Invalid input: |, received undefined$/g, '')})`
+    : i.message;
 }

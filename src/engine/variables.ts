@@ -2,7 +2,7 @@
  * The variable manager (ansible's vars/manager.py): each host's state, the layers a task's
  * variables are read from, the magic variables and the hostvars mapping.
  */
-import { lazyVars, type Vars } from '../template/index.js';
+import { lazyVars, type Vars, type VarWhere } from '../template/index.js';
 import type { RoleCtx, TaskNode } from './model.js';
 import { emptyStats } from './output.js';
 import type { EngineOptions, HostState, PlayState } from './state.js';
@@ -84,8 +84,12 @@ export class VariableManager {
     add(this.magic(h, ps));
     add(role ? roleMagic(role) : undefined);
     add(top);
-    return lazyVars(layers, this.o.templar, { file: t.file, line: t.line, task: t.name, host: h.name });
+    return lazyVars(layers, this.o.templar, { file: t.file, line: t.line, task: t.name, host: h.name }, this.whereOf);
   }
+
+  /** An inventory layer's variable in its file (one function for every view: none made per host × task). */
+  private readonly whereOf: VarWhere = (layer, key, host) =>
+    host !== undefined && this.state(host).layers.includes(layer) ? this.o.inventory.varWhere(host, key) : undefined;
 
   /** Magic variables, built once per host and batch (not per task: 100k hosts × tasks adds up). */
   private magic(h: HostState, ps: PlayState): Vars {

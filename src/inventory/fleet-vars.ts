@@ -21,6 +21,15 @@ const FLEET_VARS: Record<string, { schema: z.ZodType; write: string }> = {
       'an artifact name (`os_image: fleet-os-1.1.0-raspberrypi3`) or a mapping device type → artifact name (`os_image: {raspberrypi3: fleet-os-1.1.0-raspberrypi3}`)',
   },
   os_image_override: { schema: Name, write: 'an artifact name, e.g. `os_image_override: fleet-os-1.1.0-raspberrypi3`' },
+  // Read by the shipped roles as a module argument: a wrong type would fail at the task, far from the file.
+  device_config_ignore: {
+    schema: z.array(z.string()),
+    write: 'a list of configuration keys, e.g. `device_config_ignore: [kiosk_url]`',
+  },
+  gharunner_labels: {
+    schema: z.union([z.string(), z.array(z.string())]),
+    write: 'a list of labels (`gharunner_labels: [rpi4, arm]`) or comma-separated text',
+  },
 };
 
 const kindOf = (v: unknown) =>

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 import type { EntryRef, GroupData, HostData, InventoryBuilder } from './build.js';
+import { locate } from './device-ids.js';
 import { matchPattern, unmatchedPatterns } from './patterns.js';
 import type { GroupInfo, Inventory, VarLayer } from './types.js';
 import type { VarsDir } from './vars-files.js';
@@ -137,6 +138,16 @@ export class LoadedInventory implements Inventory {
     for (let i = layers.length - 1; i >= 0; i--)
       if (name in layers[i].vars) return { value: layers[i].vars[name], source: relSource(layers[i].source) };
     return undefined;
+  }
+
+  varWhere(host: string, name: string): Where | undefined {
+    const layer = this.hostLayers(host).findLast((l) => name in l.vars);
+    if (!layer) return undefined;
+    // An inventory file's entry says whose it is; a vars file is the layer's whole source.
+    const group = / \(group (.*)\)$/.exec(layer.source)?.[1];
+    const refs = group !== undefined ? this.groupEntries(group) : / \(host\)$/.test(layer.source) ? this.hostEntries(host) : [];
+    const where = locate(layer, refs, group !== undefined ? ['vars'] : [], name);
+    return { ...where, file: where.file && relToCwd(where.file) };
   }
 
   /** Layers from groups, in ansible 2.14's VARIABLE_PRECEDENCE order; cached per group list. */

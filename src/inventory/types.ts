@@ -27,6 +27,8 @@ export interface Inventory {
   hostVars(host: string): Record<string, unknown>;
   /** The layer that gives the host its value of `name`: the value and the source (relative path). */
   varOrigin(host: string, name: string): { value: unknown; source: string } | undefined;
+  /** Where the host's value of `name` is written (file relative to the cwd, line, column): for errors in that value. */
+  varWhere(host: string, name: string): Where | undefined;
   /** The magic var `group_names`. */
   groupNames(host: string): string[];
   /** The magic var `groups`. */

@@ -1,11 +1,20 @@
 /** Host variables that reference each other, resolved on first use (like ansible's lazy templating). */
-import { FleetFailure } from '../errors/index.js';
+import { FleetFailure, type Where } from '../errors/index.js';
 import { unwrapPending } from './pending.js';
 import type { Templar, TemplateContext, Vars } from './templar.js';
 
 // Called unbound as has.call(layer, key) on the hot path (every variable lookup of every host).
 // eslint-disable-next-line @typescript-eslint/unbound-method
 const has = Object.prototype.hasOwnProperty;
+
+/**
+ * Where a layer's variable is written (an inventory file's line), when the caller knows: a
+ * template error in the value itself is then reported there, not at the task that read it.
+ */
+export type VarWhere = (layer: Vars, key: string, host: string | undefined) => Where | undefined;
+
+/** Errors of a value's own text: those of other causes (undefined, cycles) are the reader's to report. */
+const OWN_TEXT_ERRORS = new Set(['template.syntax', 'template.unknown-plugin']);
 
 /**
  * One host's variables for one task. Built for every host × task (100k hosts), so it is one
@@ -20,6 +29,7 @@ class LazyState {
     readonly layers: Vars[],
     readonly templar: Templar,
     readonly ctx: TemplateContext | undefined,
+    readonly whereOf: VarWhere | undefined,
   ) {}
 
   /** The layer that wins for `key` (searched from the top: no merged copy per host). */
@@ -42,9 +52,32 @@ class LazyState {
       const value = this.templar.template(unwrapPending(layer[key]), this.view, this.ctx);
       (this.done ??= new Map()).set(key, value);
       return value;
+    } catch (e) {
+      throw this.located(e, key, layer);
     } finally {
       resolving.pop();
     }
+  }
+
+  /**
+   * A syntax error (or unknown filter) in the text of `key` itself, from a file the caller can
+   * point into: at that file and line, naming the variable, the host and the task that read it.
+   */
+  located(e: unknown, key: string, layer: Vars): unknown {
+    if (!(e instanceof FleetFailure) || !OWN_TEXT_ERRORS.has(e.error.code) || e.error.context?.variable) return e;
+    const where = this.whereOf?.(layer, key, this.ctx?.host);
+    if (!where?.file) return e;
+    const ctx = this.ctx;
+    const reader = ctx?.task
+      ? `, read by task "${ctx.task}"${ctx.file ? ` (${ctx.file}:${ctx.line ?? '?'})` : ''}`
+      : '';
+    const detail = e.error.message.replace(/^(template (?:syntax )?error)( in task "[^"]*")?( for host \S+)?: /, '');
+    return new FleetFailure({
+      ...e.error,
+      ...where,
+      message: `${/^template syntax/.test(e.error.message) ? 'template syntax error' : 'template error'} in the value of ${key}${ctx?.host ? ` for host ${ctx.host}` : ''}${reader}: ${detail}`,
+      context: { ...e.error.context, variable: key },
+    });
   }
 
   /** The value as set, before templating: what `get` has already made of it, else the winning layer's. */
@@ -86,8 +119,8 @@ const handler: ProxyHandler<LazyState> = {
  * Later layers win key by key (hash_behaviour=replace). A value is templated on first access,
  * with the same lazy view as its variables, and remembered; a cycle is an error naming the chain.
  */
-export function lazyVars(layers: Vars[], templar: Templar, ctx?: TemplateContext): Vars {
-  const state = new LazyState(layers, templar, ctx);
+export function lazyVars(layers: Vars[], templar: Templar, ctx?: TemplateContext, whereOf?: VarWhere): Vars {
+  const state = new LazyState(layers, templar, ctx, whereOf);
   state.view = new Proxy(state, handler) as unknown as Vars;
   return state.view;
 }

@@ -20,7 +20,8 @@ const OBJECTS: Obj[] = ['play', 'block', 'task', 'role'];
 
 /** A value of the keyword's schema, so that only where it is written decides acceptance. */
 function sample(name: keyof typeof KEYWORDS): unknown {
-  const candidates = ['localhost', 'linear', 'inventory', [], {}];
+  // Booleans and numbers are checked at load (keyword-table.ts): true and 1 are their samples.
+  const candidates = ['localhost', 'linear', 'inventory', true, 1, [], {}];
   const v = candidates.find((c) => KEYWORDS[name].schema.safeParse(c).success);
   if (v === undefined) throw new Error(`no sample value for ${name}`);
   return v;
@@ -95,8 +96,9 @@ describe("a task's effective value follows the keyword's rule", () => {
   test('inherit: the nearest value wins — task, block, import, role entry, play', () => {
     for (const name of inherited) {
       const s = sample(name);
-      // A task's own value, other than the sample (delegate_to takes only the controller's names).
-      const own = name === 'delegate_to' ? '127.0.0.1' : 'own';
+      // A task's own value, other than the sample (delegate_to takes only the controller's names,
+      // a boolean keyword only booleans).
+      const own = name === 'delegate_to' ? '127.0.0.1' : s === true ? false : 'own';
       const play = accepts('play', name) ? { [name]: s } : {};
       const { r } = load(
         [

@@ -8,7 +8,13 @@ const Verbosity = z.coerce.number().int().min(0).max(5).default(0);
 
 export const debug: ModuleDef<{ msg?: unknown; var?: string; verbosity: number }> = {
   name: 'debug',
-  args: z.object({ msg: z.unknown().optional(), var: z.string().optional(), verbosity: Verbosity }).strict(),
+  args: z
+    .object({ msg: z.unknown().optional(), var: z.string().optional(), verbosity: Verbosity })
+    .strict()
+    .refine(
+      (a) => a.msg === undefined || a.var === undefined,
+      "'msg' and 'var' are incompatible options (ansible's words): keep one",
+    ),
   checkMode: true,
   // `var` is an expression, evaluated here, so templating it first would evaluate it twice.
   rawArgs: true,
@@ -45,7 +51,12 @@ export const assertModule: ModuleDef<{
   name: 'assert',
   args: z
     .object({
-      that: z.union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))]),
+      that: z.union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))], {
+        error: (i) =>
+          i.input === undefined
+            ? 'missing: it is required (a condition or a list of them)'
+            : 'write a condition or a list of them',
+      }),
       msg: z.unknown().optional(),
       fail_msg: z.unknown().optional(),
       success_msg: z.unknown().optional(),
@@ -96,7 +107,15 @@ export const fail: ModuleDef<{ msg?: unknown }> = {
 
 export const setFact: ModuleDef<Record<string, unknown>> = {
   name: 'set_fact',
-  args: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'), z.unknown()),
+  args: z.record(
+    z
+      .string()
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_]*$/,
+        'not a valid variable name: write letters, digits and _, starting with a letter or _',
+      ),
+    z.unknown(),
+  ),
   checkMode: true,
   // A templated name is only known once templated (it may wait for the apply itself).
   facts: (args) => {
