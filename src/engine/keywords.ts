@@ -83,11 +83,23 @@ export function inheritThroughInclude(t: TaskNode): Inherit {
   return { ...t.inherit, vars: combine('merge', t.inherit.vars, t.kw.vars) as Record<string, unknown> | undefined };
 }
 
-/** A task's value of keyword `name`: its own combined with what encloses it, by the table's rule. */
+/**
+ * Each task's effective values, computed once: the loaded playbook does not change while it runs,
+ * and combining per host × task made a list or mapping per call (millions at 100k devices).
+ * Keyed weakly by the node, so a dynamic include's tasks go with it.
+ */
+const effectiveOf = new WeakMap<TaskNode, Map<InheritedKeyword, unknown>>();
+
+/** A task's value of keyword `name`: its own combined with what encloses it, by the table's rule (shared: do not modify). */
 export function effective<K extends InheritedKeyword>(t: TaskNode, name: K): Effective<K> {
+  let memo = effectiveOf.get(t);
+  if (!memo) effectiveOf.set(t, (memo = new Map()));
+  if (memo.has(name)) return memo.get(name) as Effective<K>;
   const rule = KEYWORDS[name].rule;
   const v = combine(rule, t.inherit[name], t.kw[name]);
-  return (rule === 'extend' ? asList(v) : v) as Effective<K>;
+  const out = rule === 'extend' ? asList(v) : v;
+  memo.set(name, out);
+  return out as Effective<K>;
 }
 
 /** `effective`'s value: an `inherit` keyword may be unset; `extend` is a list and `merge` a mapping once set. */

@@ -121,7 +121,8 @@ export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, h
     file: t.file,
     line: t.line,
     task: t.name,
-    defer: env.defer?.(t, host),
+    // A bulk module defers through its task (runBatch's `defer`): no closure per host × task.
+    defer: mod.runBatch ? undefined : env.defer?.(t, host),
     run: env.run,
   };
   try {
