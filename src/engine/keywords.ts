@@ -93,7 +93,7 @@ const effectiveOf = new WeakMap<TaskNode, Map<InheritedKeyword, unknown>>();
 /** A task's value of keyword `name`: its own combined with what encloses it, by the table's rule (shared: do not modify). */
 export function effective<K extends InheritedKeyword>(t: TaskNode, name: K): Effective<K> {
   let memo = effectiveOf.get(t);
-  if (!memo) effectiveOf.set(t, (memo = new Map()));
+  if (!memo) effectiveOf.set(t, (memo = new Map<InheritedKeyword, unknown>()));
   if (memo.has(name)) return memo.get(name) as Effective<K>;
   const rule = KEYWORDS[name].rule;
   const v = combine(rule, t.inherit[name], t.kw[name]);
