@@ -135,6 +135,18 @@ export const RunReport = z.object({
     byEndpoint: z.record(z.string(), z.number().int()),
     writes: z.number().int().optional(),
     retries: z.number().int().optional(),
+    /** Per OTA server: its requests-per-second budget (`mender_api.rps`, 0 none) and what the run used of it. */
+    budget: z
+      .array(
+        z.object({
+          server: z.string(),
+          rps_budget: z.number(),
+          requests: z.number().int(),
+          seconds: z.number(),
+          peak_rps: z.number().int(),
+        }),
+      )
+      .optional(),
     /** The run's requests divided by the devices it handled. */
     perDevice: z
       .object({ devices: z.number().int(), requests: z.number(), byEndpoint: z.record(z.string(), z.number()) })

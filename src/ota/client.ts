@@ -63,7 +63,12 @@ export interface ClientOptions extends TransportOptions {
    * it a server that pages without end is stopped (`ota.paging`).
    */
   maxItems?: number;
+  /** The server's cap of active software deployments (hosted Mender: 800; 0: none): plans stay within it. */
+  maxActiveDeployments?: number;
 }
+
+/** Hosted Mender's cap of active deployments per tenant (docs.mender.io, Limits). */
+export const MAX_ACTIVE_DEPLOYMENTS = 800;
 
 /** Default bound of a paged list: ten times the largest fleet measured (docs/performance.md). */
 export const MAX_ITEMS = 1_000_000;
@@ -76,6 +81,8 @@ export interface NewDeployment {
   artifact_name: string;
   devices: string[];
   force_installation?: boolean;
+  /** Mender Professional/Enterprise: attempts a device may retry after a failed one. */
+  retries?: number;
 }
 
 export class MenderClient {
@@ -85,6 +92,7 @@ export class MenderClient {
   private readonly configWorkerMin: number;
   private readonly configWorker: URL | null;
   private readonly maxItems: number;
+  readonly maxActiveDeployments: number;
 
   constructor(endpoint: OtaEndpoint, options: ClientOptions = {}) {
     this.transport = new Transport(endpoint, options);
@@ -93,6 +101,7 @@ export class MenderClient {
     this.configWorkerMin = options.configWorkerMin ?? CONFIG_WORKER_MIN;
     this.configWorker = options.configWorker === undefined ? builtConfigWorker() : options.configWorker;
     this.maxItems = options.maxItems ?? MAX_ITEMS;
+    this.maxActiveDeployments = options.maxActiveDeployments ?? MAX_ACTIVE_DEPLOYMENTS;
   }
 
   /** A client from options, the play's variables and the environment (see config.ts). */
@@ -183,6 +192,33 @@ export class MenderClient {
       },
       byId,
     );
+  }
+
+  /**
+   * Software deployments pending or in progress on the server — what its cap counts: two
+   * one-item pages read for their X-Total-Count (the whole list only from a server that sends none).
+   */
+  async countActiveDeployments(): Promise<Result<number>> {
+    let n = 0;
+    for (const status of ['pending', 'inprogress'] as const) {
+      const query = new URLSearchParams({ status, type: 'software', per_page: '1' });
+      const r = await this.transport.request({
+        op: `GET ${P.deploymentsV2}`,
+        method: 'GET',
+        path: P.deploymentsV2,
+        query,
+        schema: DeploymentList,
+      });
+      if (!r.ok) return r;
+      const total = parseTotalCount(r.value.headers['x-total-count']);
+      if (total !== undefined) n += total;
+      else {
+        const all = await this.listDeployments({ status, type: 'software' });
+        if (!all.ok) return all;
+        n += all.value.length;
+      }
+    }
+    return ok(n);
   }
 
   /** Devices of one deployment with their per-device status (v1 devices/list, 500 a page). */

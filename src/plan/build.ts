@@ -107,6 +107,8 @@ function osDecision(e: PlanEntry): OsDecision {
       return { action: 'held', deployment: e.deployment, failed_at: e.failed_at, retry: RETRY_HINT, to, why };
     case 'window':
       return { action: 'window', from, to: to ?? '', opens: e.opens ?? '', window: e.window ?? '', why: e.why };
+    case 'deferred':
+      return { action: 'deferred', from, to: to ?? '', why: e.why };
     case 'fail':
       return { action: 'fail', why: e.why, to };
     default:

@@ -41,6 +41,11 @@ export const OsDecision = z.discriminatedUnion('action', [
     window: z.string(),
     why: z.string(),
   }),
+  /**
+   * To be deployed, but the OTA server's cap of active deployments (`mender_api.max_active_deployments`)
+   * leaves no room this run: `why` says the cap and how many are from elsewhere; a later run schedules it.
+   */
+  z.object({ action: z.literal('deferred'), from: z.string().optional(), to: z.string(), why: z.string() }),
   /** `to`: the image wanted, when the run got that far. */
   z.object({ action: z.literal('fail'), why: z.string(), to: z.string().optional() }),
 ]);

@@ -26,6 +26,8 @@ export interface PlanCounts {
   held: number;
   /** Devices with a change planned that waits for their maintenance window: nothing written. */
   window: number;
+  /** To be deployed once the OTA server's cap of active deployments leaves room (a later run). */
+  deferred: number;
   failing: number;
   unchanged: number;
   /** Devices that follow another stage: left alone, neither changed nor unchanged by this run. */
@@ -40,6 +42,7 @@ export function countPlan(plan: Plan): PlanCounts {
     waiting: 0,
     held: 0,
     window: 0,
+    deferred: 0,
     failing: 0,
     unchanged: 0,
     other_stage: 0,
@@ -55,6 +58,7 @@ export function countPlan(plan: Plan): PlanCounts {
     if (d.os.action === 'wait' || d.config.action === 'wait') n.waiting++;
     if (d.os.action === 'held') n.held++;
     if (waitsForWindow(d)) n.window++;
+    if (d.os.action === 'deferred') n.deferred++;
     if (d.os.action === 'fail' || d.config.action === 'fail') n.failing++;
     if (d.os.action === 'none' && d.config.action === 'none') n.unchanged++;
   }
@@ -64,9 +68,10 @@ export function countPlan(plan: Plan): PlanCounts {
 export function countsLine(n: PlanCounts): string {
   const held = n.held ? `, ${fmt(n.held)} held` : '';
   const window = n.window ? `, ${fmt(n.window)} outside their maintenance window` : '';
+  const deferred = n.deferred ? `, ${fmt(n.deferred)} deferred` : '';
   return (
     `${fmt(n.devices)} devices: ${fmt(n.os)} to update OS, ${fmt(n.config)} to set configuration, ` +
-    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}${window}, ${fmt(n.unchanged)} unchanged, ` +
+    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}${window}${deferred}, ${fmt(n.unchanged)} unchanged, ` +
     `${fmt(n.other_stage)} on another stage`
   );
 }
@@ -155,6 +160,8 @@ export function renderText(plan: Plan, o: TextOptions): string {
   const lines = [`PLAN: ${countsLine(countPlan(plan))}`];
   for (const d of shown) lines.push(c(fails(d) ? '31' : '33', `  ${deviceLabel(d)}: ${lineParts(d).join('; ')}`));
   if (more) lines.push(`  ${moreLine(more)}`);
+  const deferred = plan.devices.find((d) => d.os.action === 'deferred')?.os;
+  if (deferred?.why) lines.push(`  deferred: ${deferred.why}`);
   return `${maskSecrets(lines.join('\n'))}\n`;
 }
 

@@ -14,6 +14,7 @@ export function apiCounts(s: OtaStatsSnapshot, devices: number): RunReport['api'
     byEndpoint: s.byEndpoint,
     writes,
     retries: s.retries,
+    ...(s.budgets ? { budget: s.budgets } : {}),
     perDevice: {
       devices,
       requests: per(s.requests),

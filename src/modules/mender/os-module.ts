@@ -5,14 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { FleetError } from '../../errors/index.js';
+import { ok, type FleetError, type Result } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type BatchTask } from './common.js';
 import type { Defer, PlanEntry } from '../registry.js';
 import { recentFailures } from './gather.js';
 import {
   catalog,
+  fitCap,
   groupDeployments,
+  type CapRoom,
   osDiffView,
   planAborts,
   planOsUpdate,
@@ -22,6 +24,11 @@ import {
   type OsDecision,
 } from './os-plan.js';
 import { windowGate, WindowArg } from './window.js';
+
+/** A templated value arrives as text ("{{ n | int }}" gives "2"): as ansible's `type: int` takes digits. */
+function intText(v: unknown): unknown {
+  return typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+}
 
 export const OsArgs = z.strictObject({
   /** Artifact name the device should run (its rootfs-image / artifact_name). */
@@ -35,6 +42,8 @@ export const OsArgs = z.strictObject({
   retry_failed: z.boolean().default(false),
   /** Maintenance windows: outside them the OS update is planned, not written. */
   window: WindowArg,
+  /** Mender's deployment `retries`: how many times a device retries a failed update before it counts as failed. */
+  retries: z.preprocess(intText, z.number().int().min(0)).default(0),
 });
 
 /** How far back a failed deployment holds a device back. */
@@ -64,8 +73,11 @@ async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: Bat
     );
     return [outsideWindow(d, gate.closed.get(host))];
   });
+  decisions = redeployAfterAbort(decisions, planAborts(decisions));
+  const room = await capRoom(client, decisions);
+  if (!room.ok) return failAll(items, room.error);
+  decisions = fitCap(decisions, room.value, items[0].args.batch_size);
   const aborts = planAborts(decisions);
-  decisions = redeployAfterAbort(decisions, aborts);
   for (const d of decisions) task.report.add(planEntry(d));
   const live = items.every((i) => writes(i));
   const writeFailures = !live
@@ -79,6 +91,20 @@ async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: Bat
 }
 
 export const menderOsUpdateBatch = onEachServer(osUpdateOn);
+
+/**
+ * The room the server's cap leaves (read only when something is to be deployed): the active
+ * software deployments counted in two requests, whatever the fleet's size; the ones this fleet's
+ * devices wait for are told apart so the plan can say how many are from elsewhere.
+ */
+async function capRoom(client: MenderClient, decisions: OsDecision[]): Promise<Result<CapRoom>> {
+  const cap = client.maxActiveDeployments;
+  if (cap <= 0 || !decisions.some((d) => d.action === 'deploy')) return ok({ cap: 0, active: 0, ours: 0 });
+  const active = await client.countActiveDeployments();
+  if (!active.ok) return active;
+  const ours = new Set(decisions.flatMap((d) => (d.action === 'wait' ? [d.deployment] : []))).size;
+  return ok({ cap, active: active.value, ours: Math.min(ours, active.value) });
+}
 
 /** The decision as the report's plan keeps it (src/plan builds the typed plan from it). */
 function planEntry(d: OsDecision): PlanEntry {
@@ -134,7 +160,7 @@ function deferWrite(defer: Defer, client: MenderClient, decisions: OsDecision[],
   if (writing.length) {
     const deploys = new Set(writing.filter((d) => d.action === 'deploy').map((d) => d.to)).size;
     const what = `${deploys} artifact${deploys === 1 ? '' : 's'}`;
-    const sent = { batch_size: args.batch_size, deployment_name: args.deployment_name };
+    const sent = { batch_size: args.batch_size, deployment_name: args.deployment_name, retries: args.retries };
     defer({
       hosts: writing.map((d) => d.host),
       changed: true,
@@ -167,7 +193,7 @@ async function applyFor(
 }
 
 /** What the writes need of the arguments: how deployments are cut and named. */
-type Naming = Pick<OsArgs, 'batch_size' | 'deployment_name'>;
+type Naming = Pick<OsArgs, 'batch_size' | 'deployment_name' | 'retries'>;
 
 /** Writes the plan; returns device → failure for the devices whose write failed. */
 async function apply(
@@ -201,7 +227,7 @@ async function apply(
   );
   await Promise.all(
     planned.map(async (p) => {
-      const r = await client.createDeployment(p);
+      const r = await client.createDeployment(args.retries ? { ...p, retries: args.retries } : p);
       if (!r.ok) failDevices(p.devices, r.error);
     }),
   );

@@ -28,6 +28,8 @@ export type OsDecision =
   | (Base & { action: 'held'; deployment: string; failedAt?: string })
   /** Would write (deploy, abort), but the device is outside its maintenance window until `opens`. */
   | (Base & { action: 'window'; opens: string; window: string })
+  /** To be deployed, but the server's cap of active deployments leaves no room this run. */
+  | (Base & { action: 'deferred' })
   | (Base & { action: 'fail' });
 
 /** The device's last deployment of the desired artifact failed (see `recentFailures`). */
@@ -185,6 +187,37 @@ export function groupDeployments(
     }
   }
   return out;
+}
+
+/** What the server's cap leaves for this run's new deployments. */
+export interface CapRoom {
+  /** The cap (`mender_api.max_active_deployments`); 0: none. */
+  cap: number;
+  /** Software deployments pending or in progress on the server now. */
+  active: number;
+  /** Of those, the ones this run's devices wait for (the rest are from elsewhere). */
+  ours: number;
+}
+
+/**
+ * Keeps the new deployments within the cap: deployments are cut as `groupDeployments` cuts them
+ * (per artifact, `batchSize` devices each) and taken in that order while there is room; the
+ * devices of the rest are deferred to a later run, which finds room as deployments finish.
+ */
+export function fitCap(decisions: OsDecision[], room: CapRoom, batchSize: number): OsDecision[] {
+  if (room.cap <= 0) return decisions;
+  const free = Math.max(0, room.cap - room.active);
+  const planned = groupDeployments(decisions, { batchSize, name: () => '' });
+  if (planned.length <= free) return decisions;
+  const deferred = new Set(planned.slice(free).flatMap((p) => p.devices));
+  const why =
+    `cap: ${room.cap} active deployments (${room.active - room.ours} from elsewhere, ${room.ours} of this fleet); ` +
+    `${free} of ${planned.length} new deployments fit, the rest next run`;
+  return decisions.map((d) =>
+    d.action === 'deploy' && deferred.has(d.device)
+      ? decision({ host: d.host, device: d.device, from: d.from, to: d.to }, { action: 'deferred' as const, why })
+      : d,
+  );
 }
 
 export interface AbortPlan {

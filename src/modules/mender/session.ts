@@ -22,6 +22,8 @@ export const MenderApiVars = z
     max_retry_after_ms: z.number().int().nonnegative().optional(),
     max_body_bytes: z.number().int().positive().optional(),
     max_items: z.number().int().positive().optional(),
+    /** The server's cap of active deployments (hosted Mender: 800); 0: none. */
+    max_active_deployments: z.number().int().nonnegative().optional(),
   })
   .optional();
 
@@ -87,6 +89,7 @@ export class MenderSessions implements RunService {
         maxRetryAfterMs: t.max_retry_after_ms,
         maxBodyBytes: t.max_body_bytes,
         maxItems: t.max_items,
+        maxActiveDeployments: t.max_active_deployments,
         ...options,
       });
       this.clients.set(key, c);
@@ -107,7 +110,10 @@ export class MenderSessions implements RunService {
   /** Requests of the run, summed over every server used: for the report. */
   stats(): OtaStatsSnapshot {
     const total = new OtaStats();
-    for (const c of this.clients.values()) total.merge(c.stats.snapshot());
+    for (const c of this.clients.values()) {
+      total.merge(c.stats.snapshot());
+      total.addBudget(c.stats.usage(c.transport.endpoint.url, c.transport.settings.rps));
+    }
     return total.snapshot();
   }
 
@@ -122,7 +128,7 @@ function badTuning(issue: z.core.$ZodIssue | undefined): FleetError {
     'mender.bad-api-vars',
     `mender_api${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message}`,
     {
-      hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms, max_retry_after_ms, max_body_bytes, max_items',
+      hint: 'mender_api takes concurrency, rps, timeout_ms, max_retries, base_delay_ms, max_delay_ms, max_retry_after_ms, max_body_bytes, max_items, max_active_deployments',
     },
   );
 }

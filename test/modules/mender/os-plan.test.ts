@@ -1,6 +1,7 @@
 import type { InFlight, MenderFacts } from '../../../src/modules/mender/facts.js';
 import {
   catalog,
+  fitCap,
   groupDeployments,
   planAborts,
   planOsUpdate,
@@ -157,5 +158,49 @@ describe('aborts', () => {
     const [after] = redeployAfterAbort([wait], plan);
     expect(after.action).toBe('deploy');
     expect(after.why).toMatch(/deployed again/);
+  });
+});
+
+describe('the cap of active deployments', () => {
+  const deploy = (device: string, to: string): OsDecision => ({
+    action: 'deploy',
+    host: device,
+    device,
+    from: 'os-1.0',
+    to,
+    why: 'x',
+    abort: [],
+  });
+  // 3 devices of os-a (2 deployments at batch 2), 1 of os-b, 1 waiting: 3 new deployments.
+  const decisions: OsDecision[] = [
+    deploy('d1', 'os-a'),
+    deploy('d2', 'os-a'),
+    deploy('d3', 'os-a'),
+    deploy('d4', 'os-b'),
+    { action: 'wait', host: 'd5', device: 'd5', to: 'os-a', why: 'w', deployment: 'dep-5', abort: [] },
+  ];
+  const actions = (ds: OsDecision[]) => ds.map((d) => `${d.device}:${d.action}`);
+
+  test('room for all, no cap, or exactly enough: nothing deferred', () => {
+    expect(fitCap(decisions, { cap: 10, active: 7, ours: 1 }, 2)).toBe(decisions);
+    expect(fitCap(decisions, { cap: 0, active: 900, ours: 0 }, 2)).toBe(decisions);
+  });
+
+  test('whole deployments in artifact order while there is room; the rest deferred with why', () => {
+    const fitted = fitCap(decisions, { cap: 10, active: 9, ours: 1 }, 2);
+    expect(actions(fitted)).toEqual(['d1:deploy', 'd2:deploy', 'd3:deferred', 'd4:deferred', 'd5:wait']);
+    expect(fitted[2]).toMatchObject({
+      to: 'os-a',
+      from: 'os-1.0',
+      why: 'cap: 10 active deployments (8 from elsewhere, 1 of this fleet); 1 of 3 new deployments fit, the rest next run',
+    });
+    expect(groupDeployments(fitted, { batchSize: 2, name: () => 'n' })).toHaveLength(1);
+    expect(planAborts(fitted)).toEqual({ whole: [], perDevice: [] });
+  });
+
+  test('over the cap already (others created more meanwhile): nothing new', () => {
+    expect(actions(fitCap(decisions, { cap: 10, active: 12, ours: 0 }, 2)).filter((a) => a.endsWith('deploy'))).toEqual(
+      [],
+    );
   });
 });
