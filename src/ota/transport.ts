@@ -196,8 +196,10 @@ export class Transport {
   }
 
   private async send(call: Call<unknown>): Promise<Sent | { kind: 'halted'; error: FleetError }> {
-    if (this.opts.rps > 0) await this.rate.take();
     return this.limit(async () => {
+      // The slot is taken with a connection in hand: between it and the send nothing waits, so the
+      // requests sent keep the budget's spacing (taken before, they could bunch behind the limit).
+      if (this.opts.rps > 0) await this.rate.take();
       const halted = this.halted();
       if (halted) return { kind: 'halted', error: halted } as const;
       this.stats.count(call.op);

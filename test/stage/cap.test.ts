@@ -153,9 +153,8 @@ test('successive runs stay within the cap of 800 with 790 active from elsewhere 
       peak_rps: expect.any(Number),
     },
   ]);
-  // Slots are 2 ms apart; requests queued behind the concurrency limit may bunch a little within a second.
   expect(budget[0].peak_rps).toBeGreaterThan(0);
-  expect(budget[0].peak_rps).toBeLessThanOrEqual(505);
+  expect(budget[0].peak_rps).toBeLessThanOrEqual(500);
   // n requests 2 ms apart span at least (n - 1) × 2 ms (less a little: the first may wait for a connection).
   expect(budget[0].seconds).toBeGreaterThanOrEqual((0.95 * (budget[0].requests - 1)) / 500);
 }, 120_000);
