@@ -58,7 +58,8 @@ class RenderState implements LookupContext {
     readonly files: Map<string, string>,
   ) {}
   render(source: string, vars: Vars, file: string): unknown {
-    return this.templar.templateFile(source, vars, { ...this.tctx, file });
+    // The task's line is no line of this file: an error here names the file, and a syntax error its own line.
+    return this.templar.templateFile(source, vars, { ...this.tctx, file, line: undefined });
   }
 }
 
@@ -294,6 +295,8 @@ export class Templar {
     const { message, line, column } = nunjucksMessage(e);
     // Only the parser knows exact positions; runtime errors carry the enclosing call's at best.
     const at = isSyntax && line ? ` (template line ${line}, column ${column})` : '';
+    // A template file (no task line in ctx): its own line is the file's line.
+    if (isSyntax && line && where.file && where.line === undefined) Object.assign(where, { line, column });
     const unknown = /^(filter not found: |no test named )'?([\w.]+)/.exec(message);
     return new FleetFailure({
       code: isSyntax ? 'template.syntax' : unknown ? 'template.unknown-plugin' : 'template.error',

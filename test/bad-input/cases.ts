@@ -487,21 +487,36 @@ const expr = (name: string, text: string, says: BadInput['says'], was?: string):
 });
 
 const templates: BadInput[] = [
-  tpl('{% if %} never closed', 'a\n{% if x %}\nb\n', [
-    `${TPL}:4: template syntax error for host kiosk-next: expected elif, else, or endif, got end of file`,
-  ]),
-  tpl('undefined variable in a template file', 'a\n{{ nothere }}\n', [
-    `${TPL}:4: undefined variable for host kiosk-next: 'nothere' is undefined`,
-    "write {{ nothere | default('...') }}",
-  ]),
-  tpl('unknown filter in a template file', 'a\n\n{{ 1 | nofilter }}\n', [
-    `${TPL}:4: template error for host kiosk-next: filter not found: nofilter`,
-    "check the spelling of 'nofilter'",
-  ]),
-  tpl('include of a missing template', "{% include 'nope.j2' %}\n", [
-    `${TPL}:4: template error`,
-    'template not found: nope.j2',
-  ]),
+  tpl(
+    'syntax error on line 2 of a template file',
+    'a\n{{ 1 + }}\n',
+    [`${TPL}:2:8: template syntax error for host kiosk-next: unexpected token: }} (template line 2, column 8)`],
+    "named the playbook's task line (4) with the template's file",
+  ),
+  tpl(
+    '{% if %} never closed',
+    'a\n{% if x %}\nb\n',
+    [`${TPL}: template syntax error for host kiosk-next: expected elif, else, or endif, got end of file`],
+    "named the playbook's task line (4) with the template's file",
+  ),
+  tpl(
+    'undefined variable in a template file',
+    'a\n{{ nothere }}\n',
+    [`${TPL}: undefined variable for host kiosk-next: 'nothere' is undefined`, "write {{ nothere | default('...') }}"],
+    "named the playbook's task line (4) with the template's file",
+  ),
+  tpl(
+    'unknown filter in a template file',
+    'a\n\n{{ 1 | nofilter }}\n',
+    [`${TPL}: template error for host kiosk-next: filter not found: nofilter`, "check the spelling of 'nofilter'"],
+    "named the playbook's task line (4) with the template's file",
+  ),
+  tpl(
+    'include of a missing template',
+    "{% include 'nope.j2' %}\n",
+    [`${TPL}: template error`, 'template not found: nope.j2'],
+    "named the playbook's task line (4) with the template's file",
+  ),
   {
     name: 'lookup of a template file that does not exist',
     kind: 'template',
