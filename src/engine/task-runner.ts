@@ -9,7 +9,9 @@ import type { DeferredWrite, HostContext, ModuleResult, PlanEntry, Write } from 
 import type { TaskNode } from './model.js';
 import { factsOf, taskName } from './results.js';
 import type { EngineOptions, HostState, PlayState } from './state.js';
+import { effective } from './keywords.js';
 import {
+  bool,
   conditions,
   invoke,
   loopItems,
@@ -24,6 +26,12 @@ import type { VariableManager } from './variables.js';
 import { pool } from '../run/pool.js';
 
 export type Finish = (h: HostState, o: Outcome) => void;
+
+/** A mapping's values masked, its keys kept; anything else as it is. */
+function censorValues(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.keys(v).map((k) => [k, '********']));
+}
 
 export class TaskRunner {
   readonly env: TaskEnv;
@@ -178,7 +186,7 @@ export class TaskRunner {
     try {
       results = await mod.runBatch!(items, {
         name,
-        report: { add: (entry) => this.plan.push(Object.assign({}, entry, { task: name })) },
+        report: { add: (entry) => this.plan.push(Object.assign({}, this.noLogged(t, entry, byName), { task: name })) },
         defer,
       });
     } catch (e) {
@@ -200,6 +208,17 @@ export class TaskRunner {
         writes: writesOf?.get(host),
       });
     }
+  }
+
+  /**
+   * A plan entry of a host whose task is `no_log`: the decision and the keys stay (the plan must
+   * still say what happens), the values go, as they go from the printed result and the report.
+   */
+  private noLogged(t: TaskNode, entry: PlanEntry, hosts: Map<string, { vars: Vars }>): PlanEntry {
+    if (effective(t, 'no_log') === undefined) return entry;
+    const vars = hosts.get(entry.host)?.vars;
+    if (!vars || !bool(t, 'no_log', vars, this.o.templar)) return entry;
+    return { ...entry, from: censorValues(entry.from), to: censorValues(entry.to) };
   }
 
   private async loop(
