@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, type FleetError } from '../errors/index.js';
-import { diagnostic, isSecretName, maskSecrets } from '../log/index.js';
+import { diagnostic, isSecretKey, maskSecrets } from '../log/index.js';
 import { applyPlan, planAdd, planDiff, planMove, planRemove, resolveHost, type EditPlan } from './edit.js';
 import { loadFull } from './load.js';
 import { relToCwd, type LoadedInventory } from './model.js';
@@ -180,7 +180,7 @@ function table(rows: string[][]): string {
 
 /** Values of secret-looking names never leave the process, even if someone committed one. */
 function display(name: string, value: unknown): unknown {
-  return isSecretName(name) ? '********' : value;
+  return isSecretKey(name) ? '********' : value;
 }
 
 function show(io: CommandIO, inv: LoadedInventory, given: string, json: boolean): void {

@@ -10,6 +10,10 @@ export {
   maskedJson,
   maskSecretKeys,
   isSecretName,
+  isSecretKey,
+  declareSecretKeys,
+  registerSecretKeyValues,
+  DEFAULT_SECRET_KEYS,
 } from './secrets.js';
 
 export {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isSecretName } from '../log/index.js';
+import { isSecretKey } from '../log/index.js';
 import { startServer } from '../server/index.js';
 import type { FailedHost } from './comment.js';
 import { planDryRun, type DryRunOptions } from './dry-run.js';
@@ -33,7 +33,7 @@ export function absentSecrets(playbook: string, env: NodeJS.ProcessEnv): Record<
       (m) => m[1],
     ),
   );
-  return Object.fromEntries(names.filter((n) => isSecretName(n) && !env[n]).map((n) => [n, ABSENT_SECRET]));
+  return Object.fromEntries(names.filter((n) => isSecretKey(n) && !env[n]).map((n) => [n, ABSENT_SECRET]));
 }
 
 /** What one tree (a checkout) desires for the stage's devices. */

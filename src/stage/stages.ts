@@ -4,6 +4,7 @@ import { isNode } from 'yaml';
 import { z } from 'zod';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 import { readYamlFile, whereIn, type YamlFile } from '../inventory/yaml-file.js';
+import { declareSecretKeys } from '../log/index.js';
 
 /**
  * The promotion stages of a fleet repository, lowest first: configured once in `fleetplay.yml`
@@ -19,6 +20,9 @@ const branchName = z
   .min(1)
   .regex(/^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]+$/, 'a branch name (letters, digits, . _ / -)');
 
+/** A configuration key as the device configuration template writes it: `wifi_psk`, `api-key`. */
+const configKey = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a configuration key (letters, digits, _ . -)');
+
 export const StagesConfig = z
   .object({
     stages: z
@@ -27,6 +31,11 @@ export const StagesConfig = z
       .refine((s) => new Set(s).size === s.length, 'each stage once'),
     /** Rollout policy per stage (waves, soak, halt): validated by src/rollout/policy.ts. */
     rollout: z.unknown().optional(),
+    /**
+     * Configuration keys whose values are secret wherever they show (desired, configured on the
+     * server, reported by a device), besides DEFAULT_SECRET_KEYS and secret-looking names.
+     */
+    secret_keys: z.array(configKey).optional(),
   })
   .strict();
 export type StagesConfig = z.infer<typeof StagesConfig>;
@@ -72,8 +81,10 @@ export function loadStageList(repoDir: string): Result<StageList, FleetError[]> 
   const read = readYamlFile(path);
   if (!read.ok) return read;
   const parsed = StagesConfig.safeParse(read.value.data ?? {});
-  if (parsed.success) return { ok: true, value: new StageList(parsed.data.stages, path) };
-  return { ok: false, error: parsed.error.issues.map((i) => stagesError(read.value, i)) };
+  if (!parsed.success) return { ok: false, error: parsed.error.issues.map((i) => stagesError(read.value, i)) };
+  // Every command reads this file first: from here on the declared keys are masked in all it prints.
+  declareSecretKeys(parsed.data.secret_keys ?? []);
+  return { ok: true, value: new StageList(parsed.data.stages, path) };
 }
 
 /** `branch` is not one of the stages; says where the list comes from and how to change it. */
@@ -88,7 +99,10 @@ function stagesError(file: YamlFile, issue: z.core.$ZodIssue): FleetError {
   const at = issue.path.length ? issue.path.join('.') : 'the file';
   return fleetError('stages.invalid', `${STAGES_FILE}: ${at}: ${issue.message}`, {
     ...whereAt(file, issue.path),
-    hint: `write the stages lowest first, e.g. "stages: [${DEFAULT_STAGES.join(', ')}]"`,
+    hint:
+      issue.path[0] === 'secret_keys'
+        ? 'list the configuration keys whose values are secret, e.g. "secret_keys: [wifi_psk]"'
+        : `write the stages lowest first, e.g. "stages: [${DEFAULT_STAGES.join(', ')}]"`,
   });
 }
 

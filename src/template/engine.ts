@@ -14,6 +14,7 @@ import { isMapping, pyEq, pyRepr, pyStr, pyTruthy } from './python.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import { pythonMethod } from './methods.js';
 import { TEXT_PLACEHOLDER } from './preprocess.js';
+import { noteRead, registerDerived, secretReadCount } from '../log/secrets.js';
 
 const require = createRequire(import.meta.url);
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- nunjucks internals are untyped: this file subclasses its compiler */
@@ -207,6 +208,8 @@ export interface RenderContext {
   raw: unknown;
   rawOnly: boolean;
   single?: boolean;
+  /** The count of secrets read (src/log/secrets.ts) when the last `{{ }}` was printed. */
+  secretMark: number;
 }
 
 const LITERAL_NAMES: Record<string, unknown> = { True: true, False: false, None: null };
@@ -224,6 +227,7 @@ export class JinjaContext implements RenderContext {
   single = false;
   /** The text runs of a shared-shape template (see splitText). */
   texts: string[] | undefined = undefined;
+  secretMark = secretReadCount();
   constructor(
     readonly env: any,
     readonly vars: Record<string, unknown>,
@@ -391,6 +395,11 @@ export function toText(v: unknown): string {
 
 function output(context: RenderContext, v: unknown): string {
   context.raw = v;
+  // A secret was read since the last output: what this expression gives is derived from it.
+  if (context.secretMark !== secretReadCount()) {
+    registerDerived(v);
+    context.secretMark = secretReadCount();
+  }
   if (context.rawOnly) {
     if (v instanceof Undefined && !(v instanceof SoftUndefined)) v.fail();
     return '';
@@ -404,8 +413,10 @@ const base: any = nj.runtime;
 export const runtime: any = {
   ...base,
   contextOrFrameLookup(context: RenderContext, frame: any, name: string): unknown {
-    const v = frame.lookup(name);
-    return v !== undefined ? v : context.lookup(name);
+    const f = frame.lookup(name);
+    const v = f !== undefined ? f : context.lookup(name);
+    if (typeof v === 'string') noteRead(v);
+    return v;
   },
   memberLookup: (obj: unknown, key: unknown) => member(obj, key, String(key)),
   callWrap(fn: unknown, name: string, context: unknown, args: unknown[]): unknown {
@@ -469,7 +480,11 @@ export const runtime: any = {
       if (!compare(parts[i], parts[i + 1] as string, parts[i + 2])) return false;
     return true;
   },
-  fpMember: member,
+  fpMember(obj: unknown, key: unknown, name: string): unknown {
+    const v = member(obj, key, name);
+    if (typeof v === 'string') noteRead(v);
+    return v;
+  },
   fpSlice: slice,
   fpOutput: output,
 };

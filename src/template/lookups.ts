@@ -6,7 +6,7 @@ import { pyStr } from './python.js';
 import { shortName } from '../plugins/fqcn.js';
 import { lookups, registerLookup, type LookupContext } from './registry.js';
 import { isMapping } from './python.js';
-import { isSecretName, registerSecret } from '../log/secrets.js';
+import { isSecretKey, noteRead, registerSecret } from '../log/secrets.js';
 
 /** Like ansible's find_file_in_search_path: each search path, then its `files/` or `templates/`. */
 export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'templates'): string {
@@ -28,13 +28,19 @@ export function findFile(ctx: LookupContext, term: string, subdir: 'files' | 'te
   throw new Error(`could not locate file in lookup: ${term}${where}`);
 }
 
-/** Values of secret-looking variables (INFLUX_TOKEN...) are registered, so logs and reports mask them. */
+/**
+ * Values of secret-looking variables (INFLUX_TOKEN...) and of variables named as a declared secret
+ * key (WIFI_PSK for `secret_keys: [wifi_psk]`) are registered, so logs and reports mask them, and
+ * counted as read, so what the template derives from them is masked too.
+ */
 registerLookup('env', (ctx, terms, kw) =>
   terms.map((t) => {
     const name = pyStr(t);
     const value = ctx.env[name];
-    if (value !== undefined && isSecretName(name)) registerSecret(value);
-    return value ?? pyStr(kw.default ?? '');
+    if (value === undefined) return pyStr(kw.default ?? '');
+    if (isSecretKey(name)) registerSecret(value);
+    noteRead(value);
+    return value;
   }),
 );
 

@@ -19,6 +19,7 @@ import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import { UnsafeTexts } from './unsafe.js';
 import { needsApply } from './pending.js';
+import { registerRenderedSecrets, secretReadCount } from '../log/secrets.js';
 import './filters.js';
 import './tests.js';
 
@@ -179,7 +180,11 @@ export class Templar {
 
   /** A template file (lookup('template')): ansible renders those without escape_backslashes. */
   templateFile(source: string, vars: Vars, ctx?: TemplateContext): unknown {
-    return this.templateString(source, vars, ctx, false);
+    const reads = secretReadCount();
+    const out = this.templateString(source, vars, ctx, false);
+    // A configuration file: its values under secret keys (wifi_psk…) are secrets, whatever fed them.
+    registerRenderedSecrets(out, reads !== secretReadCount());
+    return out;
   }
 
   private templateString(s: string, vars: Vars, ctx?: TemplateContext, escape = true): unknown {

@@ -5,7 +5,7 @@
  * reads as drift, and the `ignore` list removes fields the device writes itself.
  */
 import { err, fleetError, ok, type Result } from '../../errors/index.js';
-import { isSecretName, maskSecretKeys } from '../../log/index.js';
+import { isSecretKey, maskSecretKeys, registerSecretKeyValues } from '../../log/index.js';
 import type { ConfigMap } from '../../ota/schemas.js';
 
 /** A JSON value with object keys sorted, so equal documents serialise equally. */
@@ -59,6 +59,8 @@ export function normaliseDesired(desired: unknown): Result<ConfigMap> {
       ),
     );
   }
+  // A mapping written in a task (not rendered from a template file) registers its secrets here.
+  registerSecretKeyValues(desired);
   const out: ConfigMap = {};
   for (const k of Object.keys(desired).sort())
     out[k] = canonicalString(scalarString((desired as Record<string, unknown>)[k]));
@@ -129,10 +131,10 @@ export function sameConfig(a: ConfigMap, b: ConfigMap): boolean {
   );
 }
 
-/** Keys whose values differ, with from → to values; values of secret-looking keys are masked. */
+/** Keys whose values differ, with from → to values; values of secret keys (named or declared) are masked. */
 export function configDiff(from: ConfigMap, to: ConfigMap): { from: ConfigMap; to: ConfigMap } {
   const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort().filter((k) => from[k] !== to[k]);
-  const show = (m: ConfigMap, k: string) => (m[k] === undefined ? undefined : isSecretName(k) ? '********' : m[k]);
+  const show = (m: ConfigMap, k: string) => (m[k] === undefined ? undefined : isSecretKey(k) ? '********' : m[k]);
   const pick = (m: ConfigMap) =>
     Object.fromEntries(keys.map((k) => [k, show(m, k)]).filter(([, v]) => v !== undefined)) as ConfigMap;
   return { from: pick(from), to: pick(to) };
@@ -195,10 +197,13 @@ export function planConfig(desired: ConfigMap, state: ConfigState, ignore: strin
   };
 }
 
+/** A secret's new value in `--diff`: neither value is shown, only that it changes. */
+export const CHANGED_SECRET = '******** (changed)';
+
 /**
  * `--diff` of a deploy decision (ansible's before/after mappings, printed as sorted pretty JSON):
  * the whole configuration the device has (configured on the server, or what it reports) against
- * the desired one, ignored fields left out, values under secret-looking keys masked at any depth.
+ * the desired one, ignored fields left out, values under secret keys masked at any depth.
  */
 export function configDiffView(
   device: string,
@@ -208,10 +213,14 @@ export function configDiffView(
   const view = (m: ConfigMap) =>
     maskSecretKeys(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, jsonDocument(v) ?? v])));
   const source = d.source === 'configured' ? 'configured on the server' : 'reported by the device';
+  const after = view(d.after);
+  // Masked on both sides, a rotated secret would not show in the diff at all: say that it changes.
+  for (const k of Object.keys(after))
+    if (isSecretKey(k) && k in d.before && d.before[k] !== d.after[k]) after[k] = CHANGED_SECRET;
   return {
     before_header: `${device} (${source})`,
     after_header: `${device} (desired)`,
     before: view(d.before),
-    after: view(d.after),
+    after,
   };
 }

@@ -12,6 +12,7 @@ import {
   type DeviceInventory,
 } from '../../ota/schemas.js';
 import type { SelectAttribute } from '../../ota/client.js';
+import { registerSecretKeyValues } from '../../log/index.js';
 
 /** Attributes fetched for every device; a search selects only these (smaller pages). */
 export const FACT_ATTRIBUTES: SelectAttribute[] = [
@@ -150,6 +151,9 @@ export function isFinishedDeviceStatus(status: string): boolean {
 
 /** Device configuration answer + whether its latest deployment is still running → config facts. */
 export function configFacts(c: DeviceConfiguration, deploying: boolean): NonNullable<MenderFacts['config']> {
+  // What the server holds may be an old secret, rotated out of the environment: masked from here on.
+  if (c.configured) registerSecretKeyValues(c.configured);
+  if (c.reported) registerSecretKeyValues(c.reported);
   return {
     configured: c.configured ?? {},
     reported: c.reported ?? {},

@@ -28,8 +28,8 @@ const SPEC = {
   ],
 };
 
-// The token is written in the playbook itself: nothing registers it as a secret, only its key
-// name (api_token) keeps it out of the diff.
+// The token is written in the playbook itself, not read from the environment: its key name
+// (api_token) is what makes it secret — the new value and the old one the server holds.
 const PLAYBOOK = `- hosts: all
   gather_facts: false
   tasks:
@@ -104,7 +104,9 @@ describe('diffs of the mender modules', () => {
         `+++ after: ${A} (desired)`,
         '@@ -1,8 +1,8 @@',
         ' {',
-        '     "api_token": "********",',
+        // rotated: neither value shows, only that it changes
+        '-    "api_token": "********",',
+        '+    "api_token": "******** (changed)",',
         '     "display": {',
         '-        "brightness": 60,',
         '+        "brightness": 80,',
@@ -145,7 +147,7 @@ describe('diffs of the mender modules', () => {
     const { r, text, report } = await run({ mode: 'dry-run-debug', verbosity: 3 });
     expect(r.exitCode).toBe(0);
     expect(block(text, A, 'configured')).toContain('+    "kiosk_url": "https://kiosk.example/a"');
-    expect(block(text, A, 'configured')).toContain('     "api_token": "********",');
+    expect(block(text, A, 'configured')).toContain('+    "api_token": "******** (changed)",');
     expect(block(text, A, 'installed')).toContain('+artifact_name: os-1.1');
     // -vvv also shows the result's diff field (ansible hides it below -vvv): masked there too.
     expect(text).toMatch(/changed: \[[^\]]+\] => \{\n {4}"action": "deploy",\n {4}"changed": true,\n {4}"diff": \{/);
