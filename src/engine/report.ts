@@ -101,6 +101,8 @@ export const PlanRecord = z.object({
   deployment: z.string().optional(),
   abort: z.array(z.string()).optional(),
   failed_at: z.string().optional(),
+  wave: z.number().int().optional(),
+  halted: z.boolean().optional(),
 });
 
 export const RunReport = z.object({

@@ -88,6 +88,10 @@ export interface PlanEntry {
   /** Outside the device's maintenance window (action `window`): when it opens (ISO) and the windows. */
   opens?: string;
   window?: string;
+  /** OS: the device's rollout wave (1 = first), when its stage rolls out in waves. */
+  wave?: number;
+  /** OS `later`: the rollout of this release halted (a wave had too many failures). */
+  halted?: boolean;
 }
 
 export interface PlanSink {

@@ -118,6 +118,8 @@ export function classifyDevice(
   const parts: Part[] = [];
   if (want.artifact !== undefined) parts.push(classifyOs(want.artifact, seen));
   if (want.config && seen.config) parts.push(classifyConfig(want.config.keys, seen.config));
+  // Waiting for its wave: not converged, and nothing to do about it but wait (or the halt's fix).
+  if (want.later !== undefined) parts.push({ state: 'pending', why: want.later });
   const p = parts.length
     ? outsideWindow(worst(parts), want)
     : want.planFailed !== undefined

@@ -22,6 +22,7 @@ import { parseDuration, parseMaxFailed } from './options.js';
 import { markdown, progressBar, progressLine, table } from './render.js';
 import { follow, type FollowOptions } from './run.js';
 import { fleetPlaybook, loadStageList, notAStage, type StageList } from '../stage/index.js';
+import { rolloutPolicyOf, type RolloutPolicy } from '../rollout/policy.js';
 
 export interface MonitorArgs {
   inventory: string[];
@@ -138,6 +139,9 @@ export async function runMonitor(args: MonitorArgs, io: MonitorIo): Promise<numb
   if (!where.ok) return fail(io, where.error);
   const { branch, commit } = where.value;
   if (!stages.value.has(branch)) return outsideStages(io, branch, args.branch !== undefined, stages.value);
+  // The stage's waves: the dry-run plans them as the update run does (a bad policy stops here).
+  const rollout = rolloutPolicyOf(args.repo, branch);
+  if (!rollout.ok) return failAll(io, rollout.error);
   // Without playbooks/ in the repository, the package's default playbook gives the desired state.
   const pb = fleetPlaybook(args.playbook, args.repo);
   if (pb.note && !fromReport) io.stderr.write(pb.note);
@@ -150,7 +154,7 @@ export async function runMonitor(args: MonitorArgs, io: MonitorIo): Promise<numb
   const client = MenderClient.from({ server: a.server, env: io.env, lookupServer: () => inventoryServer(a) });
   if (!client.ok) return fail(io, client.error);
   try {
-    const desired = fromReport ?? (await engineDesired(a, branch, commit, io.env));
+    const desired = fromReport ?? (await engineDesired(a, branch, commit, io.env, rollout.value));
     if (!desired.ok) return fail(io, desired.error, exitCodeFor(desired.error));
     return await watch(a, io, client.value, desired.value, opts.value);
   } finally {
@@ -163,6 +167,7 @@ async function engineDesired(
   branch: string,
   commit: string | null,
   env: NodeJS.ProcessEnv,
+  rollout: RolloutPolicy | undefined,
 ): Promise<Result<Desired>> {
   return desiredFromEngine({
     playbook: a.playbook,
@@ -171,6 +176,7 @@ async function engineDesired(
     commit,
     server: a.server,
     env,
+    rollout,
   });
 }
 
@@ -250,7 +256,8 @@ function publisher(
   });
   let sent = '';
   return async (s) => {
-    const description = describeCounts(countWords(s.counts));
+    // A halted rollout says so in its own words ("halted at wave 2: 3 of 40 failed (at most 2%)").
+    const description = s.rollout?.halted ?? describeCounts(countWords(s.counts));
     const key = `${s.verdict.commitState} ${description}`;
     if (key === sent) return;
     sent = key;

@@ -11,11 +11,22 @@ import { PlanRecord, RunReport, TaskStatus } from '../engine/report.js';
 import { z } from 'zod';
 import { runPlaybook } from '../engine/run.js';
 import { registerMenderModules } from '../modules/mender/index.js';
-import { buildPlan, configDecided, DevicePlan, wantedImage, type HostFailure } from '../plan/index.js';
+import {
+  buildPlan,
+  configDecided,
+  DevicePlan,
+  haltOf,
+  wantedImage,
+  waveRows,
+  type HostFailure,
+} from '../plan/index.js';
+import type { RolloutPolicy } from '../rollout/policy.js';
 import type { Desired, DesiredDevice } from './model.js';
 
 /** The typed plan → desired devices; devices on another stage are not subscribed. */
-export function desiredFromPlan(plan: readonly DevicePlan[]): Pick<Desired, 'devices' | 'notSubscribed'> {
+export function desiredFromPlan(
+  plan: readonly DevicePlan[],
+): Pick<Desired, 'devices' | 'notSubscribed' | 'halted' | 'waves'> {
   const devices: DesiredDevice[] = [];
   const notSubscribed: string[] = [];
   for (const d of plan) {
@@ -26,12 +37,21 @@ export function desiredFromPlan(plan: readonly DevicePlan[]): Pick<Desired, 'dev
     devices.push(desiredDevice(d));
   }
   devices.sort((a, b) => a.host.localeCompare(b.host));
-  return { devices, notSubscribed: [...new Set(notSubscribed)].sort() };
+  const halted = haltOf(plan);
+  const waves = waveRows(plan);
+  return {
+    devices,
+    notSubscribed: [...new Set(notSubscribed)].sort(),
+    ...(halted ? { halted } : {}),
+    ...(waves.length ? { waves } : {}),
+  };
 }
 
 function desiredDevice(d: DevicePlan): DesiredDevice {
   const out: DesiredDevice = { host: d.host, device: d.device_id };
-  const artifact = wantedImage(d.os);
+  // Its wave has not started (or the rollout halted): nothing is due on the device yet.
+  if (d.os.action === 'later') out.later = d.os.why;
+  const artifact = d.os.action === 'later' ? undefined : wantedImage(d.os);
   if (artifact !== undefined) out.artifact = artifact;
   if (d.os.why !== undefined && (artifact !== undefined || d.os.action === 'fail')) out.why = d.os.why;
   if (configDecided(d.config) && d.config.action !== 'fail')
@@ -118,6 +138,8 @@ export interface EngineInput {
   /** `--server`, ranked as for `fleetplay run` (src/ota/server-url.ts). */
   server?: string;
   env?: NodeJS.ProcessEnv;
+  /** The stage's rollout policy (fleetplay.yml), passed as `fleetplay run` passes it. */
+  rollout?: RolloutPolicy;
 }
 
 /** The playbook in dry-run on the same commit: writes nothing, its plan is what the branch wants now. */
@@ -132,7 +154,7 @@ export async function desiredFromEngine(i: EngineInput): Promise<Result<Desired>
     branch: i.branch,
     commit: i.commit,
     server: i.server,
-    extraVars: { fleetplay_branch: i.branch },
+    extraVars: { fleetplay_branch: i.branch, ...(i.rollout ? { fleetplay_rollout: i.rollout } : {}) },
     // Only the last lines are kept (for an error message): ok and skipped lines need not be made.
     env: { ...(i.env ?? process.env), ANSIBLE_DISPLAY_OK_HOSTS: 'false', ANSIBLE_DISPLAY_SKIPPED_HOSTS: 'false' },
     stdout: new Writable({ write: (c, _e, cb) => ((text = (text + String(c)).slice(-TAIL_CHARS)), cb()) }),

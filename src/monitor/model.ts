@@ -4,6 +4,7 @@
  * (report.json, --json output); the types come from them.
  */
 import { z } from 'zod';
+import { WaveRow } from '../plan/waves.js';
 import { ConfigMap } from '../ota/schemas.js';
 
 /** States in the order people read them; the worst ones last. */
@@ -38,6 +39,8 @@ export const DesiredDevice = z.object({
   planFailed: z.string().optional(),
   /** Its update waits for its maintenance window (the plan's `window` decision says until when). */
   window: z.string().optional(),
+  /** Its rollout wave has not started, or the rollout halted: why (the plan's `later` decision). */
+  later: z.string().optional(),
 });
 export type DesiredDevice = z.infer<typeof DesiredDevice>;
 
@@ -48,6 +51,10 @@ export const Desired = z.object({
   devices: z.array(DesiredDevice),
   /** Hosts of the inventory that follow another branch. */
   notSubscribed: z.array(z.string()),
+  /** The stage's rollout halted: "halted at wave 2: 3 of 40 failed (at most 2%)". */
+  halted: z.string().optional(),
+  /** The plan's waves, when the stage rolls out in waves. */
+  waves: z.array(WaveRow).optional(),
 });
 export type Desired = z.infer<typeof Desired>;
 
@@ -125,5 +132,7 @@ export const Snapshot = z.object({
   verdict: Verdict,
   devices: z.array(DeviceReport),
   api: z.object({ requests: z.number().int(), byEndpoint: z.record(z.string(), z.number().int()) }),
+  /** The stage rolls out in waves: each wave's progress as the plan saw it, and a halt. */
+  rollout: z.object({ waves: z.array(WaveRow), halted: z.string().optional() }).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;

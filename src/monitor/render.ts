@@ -2,6 +2,7 @@
  * Text for people: the terminal table, the progress line or bar while waiting, and the job
  * summary in markdown. Pure functions of a snapshot; the caller masks and writes.
  */
+import { waveLines, waveTable } from '../plan/waves.js';
 import { deviceLabel } from '../inventory/device-id.js';
 import { SETTLED_STATES, STATES, stateLabel, type Counts, type DeviceReport, type Snapshot } from './model.js';
 
@@ -34,11 +35,17 @@ function pad(rows: string[][]): string {
 }
 
 /** At most `limit` rows: a fleet of 100k prints the devices that matter, then a count. */
+/** The stage's waves as the plan sees them now, and a halt. */
+function rolloutLines(s: Snapshot): string[] {
+  if (!s.rollout) return [];
+  return [...(s.rollout.halted ? [s.rollout.halted] : []), ...waveLines(s.rollout.waves)];
+}
+
 export function table(s: Snapshot, limit = 50): string {
   const head = `fleetplay/${s.branch} at ${short(s.commit)} (${s.takenAt}): ${countsLine(s.counts)}`;
   const rows = notConverged(s.devices);
   const shown = rows.slice(0, limit);
-  const lines = [head];
+  const lines = [head, ...rolloutLines(s)];
   if (shown.length) {
     lines.push(
       '',
@@ -130,6 +137,7 @@ export function markdown(s: Snapshot, limit = 200): string {
     '|---|---:|',
     ...[...STATES, 'not_subscribed' as const].map((k) => `| ${stateLabel(k)} | ${s.counts[k]} |`),
   ];
+  if (s.rollout) lines.push('', '### Rollout waves', '', ...waveTable(s.rollout.waves));
   const rows = notConverged(s.devices);
   if (rows.length) {
     lines.push('', '### Devices not converged', '', '| device | state | deployment | why |', '|---|---|---|---|');

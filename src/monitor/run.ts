@@ -3,10 +3,10 @@
  * its own or the time is up (`follow`). I/O is passed in, so tests drive the embedded server's
  * manual clock through `sleep`.
  */
-import { ok, type Result } from '../errors/index.js';
+import { ExitCode, ok, type Result } from '../errors/index.js';
 import type { MenderClient } from '../ota/client.js';
 import { classifyAll, countStates, verdict, type MaxFailed } from './classify.js';
-import type { Desired, Snapshot } from './model.js';
+import type { Desired, Snapshot, Verdict } from './model.js';
 import { observe } from './observe.js';
 
 export interface SnapshotOptions {
@@ -39,11 +39,22 @@ export async function snapshot(client: MenderClient, desired: Desired, o: Snapsh
     takenAt: new Date(seen.value.now).toISOString(),
     source: desired.source,
     counts,
-    verdict: verdict(counts, o.maxFailed),
+    verdict: desired.halted ? haltVerdict(desired.halted) : verdict(counts, o.maxFailed),
     devices,
     api: { requests: after.requests - before.requests, byEndpoint },
+    ...(desired.waves
+      ? { rollout: { waves: desired.waves, ...(desired.halted ? { halted: desired.halted } : {}) } }
+      : {}),
   });
 }
+
+/** The rollout of this release halted: the stage failed, whatever the devices' own counts say. */
+const haltVerdict = (why: string): Verdict => ({
+  exitCode: ExitCode.hostFailed,
+  commitState: 'failure',
+  settled: true,
+  summary: why,
+});
 
 export interface FollowOptions extends SnapshotOptions {
   wait: boolean;

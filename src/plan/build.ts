@@ -59,6 +59,7 @@ export function buildPlan(a: readonly PlanEntry[] | PlanInput, devices: Record<s
     kinds.add(e.kind);
     (decided.get(e.host) ?? decided.set(e.host, new Set()).get(e.host)!).add(e.kind);
     if (e.apply) d.apply = worse(d.apply, e.apply);
+    if (e.wave !== undefined) d.wave = e.wave;
   }
   for (const f of input.failures ?? []) if (f.kind) kinds.add(f.kind);
   for (const f of input.failures ?? []) {
@@ -111,6 +112,15 @@ function osDecision(e: PlanEntry): OsDecision {
       return { action: 'deferred', from, to: to ?? '', why: e.why };
     case 'fail':
       return { action: 'fail', why: e.why, to };
+    case 'later':
+      return {
+        action: 'later',
+        wave: e.wave ?? 0,
+        to: to ?? '',
+        ...(e.halted ? { halted: true as const } : {}),
+        ...(abort.length ? { abort } : {}),
+        why: e.why,
+      };
     default:
       return { action: 'none', to, why };
   }

@@ -48,6 +48,18 @@ export const OsDecision = z.discriminatedUnion('action', [
   z.object({ action: z.literal('deferred'), from: z.string().optional(), to: z.string(), why: z.string() }),
   /** `to`: the image wanted, when the run got that far. */
   z.object({ action: z.literal('fail'), why: z.string(), to: z.string().optional() }),
+  /**
+   * The stage rolls out in waves and the device's wave has not started (why: when it does), or the
+   * rollout of this release halted (`halted`; `abort`: its deployment aborted, on_halt: abort).
+   */
+  z.object({
+    action: z.literal('later'),
+    wave: z.number().int(),
+    to: z.string(),
+    halted: z.literal(true).optional(),
+    abort: z.array(z.string()).optional(),
+    why: z.string(),
+  }),
 ]);
 export type OsDecision = z.infer<typeof OsDecision>;
 
@@ -108,6 +120,8 @@ export const DevicePlan = z.object({
   device_id: z.string(),
   /** The device follows another stage (its subscribed_branch is not the run's branch): left alone. */
   other_stage: z.boolean().optional(),
+  /** Its rollout wave (1 = first), when the stage rolls out in waves (docs/configuration.md). */
+  wave: z.number().int().optional(),
   os: OsDecision,
   config: ConfigDecision,
   /** Only for a device something was to be written for in `--mode run`. */
@@ -126,7 +140,9 @@ export const RETRY_HINT = 'fleetplay run -e retry_failed=true';
 
 export type OsChange = Extract<OsDecision, { action: 'deploy' | 'abort-then-deploy' }>;
 export const osChanges = (d: OsDecision): d is OsChange => d.action === 'deploy' || d.action === 'abort-then-deploy';
-export const changes = (d: DevicePlan): boolean => osChanges(d.os) || d.config.action === 'set';
+/** A halted wave's deployment aborted (on_halt: abort) is a write too. */
+const haltAborts = (o: OsDecision): boolean => o.action === 'later' && (o.abort?.length ?? 0) > 0;
+export const changes = (d: DevicePlan): boolean => osChanges(d.os) || haltAborts(d.os) || d.config.action === 'set';
 /** Something would change but waits for the device's maintenance window. */
 export const waitsForWindow = (d: DevicePlan): boolean => d.os.action === 'window' || d.config.action === 'window';
 export const fails = (d: DevicePlan): boolean => d.os.action === 'fail' || d.config.action === 'fail';
@@ -134,6 +150,12 @@ export const fails = (d: DevicePlan): boolean => d.os.action === 'fail' || d.con
 /** The OS image the run wants on the device, whatever it decided; undefined when it did not get that far. */
 export function wantedImage(o: OsDecision): string | undefined {
   return o.action === 'wait' ? o.artifact : o.to;
+}
+
+/** The plan's own account of a rollout halt ("halted at wave 2: 3 of 40 failed (at most 2%)"), if any. */
+export function haltOf(devices: readonly DevicePlan[]): string | undefined {
+  const d = devices.find((x) => x.os.action === 'later' && x.os.halted);
+  return d?.os.why?.split('; ')[0];
 }
 
 /** The run decided something about the device's configuration (it manages it). */

@@ -14,6 +14,7 @@ import {
   type OsDecision,
   type Plan,
 } from './model.js';
+import { waveLines, waveRows, waveTable } from './waves.js';
 
 /** Devices listed one by one; the rest are counted. */
 export const FOLD_AT = 50;
@@ -28,6 +29,8 @@ export interface PlanCounts {
   window: number;
   /** To be deployed once the OTA server's cap of active deployments leaves room (a later run). */
   deferred: number;
+  /** Waiting for their rollout wave (or halted). */
+  later: number;
   failing: number;
   unchanged: number;
   /** Devices that follow another stage: left alone, neither changed nor unchanged by this run. */
@@ -43,6 +46,7 @@ export function countPlan(plan: Plan): PlanCounts {
     held: 0,
     window: 0,
     deferred: 0,
+    later: 0,
     failing: 0,
     unchanged: 0,
     other_stage: 0,
@@ -59,6 +63,7 @@ export function countPlan(plan: Plan): PlanCounts {
     if (d.os.action === 'held') n.held++;
     if (waitsForWindow(d)) n.window++;
     if (d.os.action === 'deferred') n.deferred++;
+    if (d.os.action === 'later') n.later++;
     if (d.os.action === 'fail' || d.config.action === 'fail') n.failing++;
     if (d.os.action === 'none' && d.config.action === 'none') n.unchanged++;
   }
@@ -69,9 +74,10 @@ export function countsLine(n: PlanCounts): string {
   const held = n.held ? `, ${fmt(n.held)} held` : '';
   const window = n.window ? `, ${fmt(n.window)} outside their maintenance window` : '';
   const deferred = n.deferred ? `, ${fmt(n.deferred)} deferred` : '';
+  const later = n.later ? `, ${fmt(n.later)} in a later wave` : '';
   return (
     `${fmt(n.devices)} devices: ${fmt(n.os)} to update OS, ${fmt(n.config)} to set configuration, ` +
-    `${fmt(n.waiting)} waiting, ${fmt(n.failing)} failing${held}${window}${deferred}, ${fmt(n.unchanged)} unchanged, ` +
+    `${fmt(n.waiting)} waiting${later}, ${fmt(n.failing)} failing${held}${window}${deferred}, ${fmt(n.unchanged)} unchanged, ` +
     `${fmt(n.other_stage)} on another stage`
   );
 }
@@ -88,6 +94,7 @@ export function deviceLabel(d: Pick<DevicePlan, 'host' | 'device_id'>): string {
 /** `fleet-os-1.0.0 → fleet-os-1.1.0`, with what is aborted first; undefined when the OS stays. */
 export function osChange(o: OsDecision): string | undefined {
   if (o.action === 'deploy') return `${o.from ?? '(unknown)'} → ${o.to}`;
+  if (o.action === 'later' && o.abort?.length) return `abort ${o.abort.join(', ')} (rollout halted)`;
   if (o.action !== 'abort-then-deploy') return undefined;
   const abort = `abort ${o.abort.join(', ')}`;
   return o.from === o.to ? `${abort} (keeps ${o.to})` : `${abort}, then ${o.from ?? '(unknown)'} → ${o.to}`;
@@ -157,7 +164,7 @@ export function renderText(plan: Plan, o: TextOptions): string {
   const c = (code: string, s: string) => (o.color ? `\x1b[0;${code}m${s}\x1b[0m` : s);
   // Failing devices too: the terminal is where an operator reads why a device gets nothing.
   const { shown, more } = changing(plan, (d) => listed(d) || fails(d));
-  const lines = [`PLAN: ${countsLine(countPlan(plan))}`];
+  const lines = [`PLAN: ${countsLine(countPlan(plan))}`, ...waveLines(waveRows(plan.devices)).map((l) => `  ${l}`)];
   for (const d of shown) lines.push(c(fails(d) ? '31' : '33', `  ${deviceLabel(d)}: ${lineParts(d).join('; ')}`));
   if (more) lines.push(`  ${moreLine(more)}`);
   const deferred = plan.devices.find((d) => d.os.action === 'deferred')?.os;
@@ -170,7 +177,8 @@ export const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\
 
 export function renderMarkdown(plan: Plan, heading = '### Plan'): string {
   const { shown, more } = changing(plan, listed);
-  const out = [heading, '', countsLine(countPlan(plan)), ''];
+  const waves = waveTable(waveRows(plan.devices));
+  const out = [heading, '', countsLine(countPlan(plan)), '', ...(waves.length ? [...waves, ''] : [])];
   if (shown.length) {
     out.push('| Device | Id | OS | Configuration |', '| --- | --- | --- | --- |');
     for (const d of shown)
@@ -187,7 +195,9 @@ export function renderJson(plan: Plan): string {
   const devices = plan.devices.map((d) =>
     d.config.action === 'set' ? { ...d, config: { ...d.config, values: undefined } } : d,
   );
-  return `${JSON.stringify(maskDeep({ ...plan, devices, counts: countPlan(plan) }), null, 2)}\n`;
+  const waves = waveRows(plan.devices);
+  const out = { ...plan, devices, counts: countPlan(plan), ...(waves.length ? { waves } : {}) };
+  return `${JSON.stringify(maskDeep(out), null, 2)}\n`;
 }
 
 export type PlanFormat = 'text' | 'markdown' | 'json';

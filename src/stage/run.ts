@@ -3,7 +3,8 @@
  * playbook as fleetplay_branch / fleetplay_commit and into the report; OTA request counts per
  * endpoint and per device; the `stage` section; the job summary in GitHub Actions.
  */
-import { ExitCode, formatError, type FleetError } from '../errors/index.js';
+import { ExitCode, formatError, ok, type FleetError } from '../errors/index.js';
+import { rolloutPolicyOf } from '../rollout/policy.js';
 import { ResultsFile, writeReport } from '../engine/report-file.js';
 import { checkWritable } from '../engine/output-paths.js';
 import { emptyReport, runPlaybook, type RunOptions, type RunResult } from '../engine/run.js';
@@ -65,6 +66,9 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   if (!st.ok) return usageFailure(o, [st.error], stdout);
   const { branch, commit } = st.value;
   if (branch !== null && !stages.value.has(branch)) return outsideStages(o, branch, stages.value, stdout);
+  // A bad rollout policy stops the run before any request, as a bad stage list does.
+  const rollout = branch === null ? ok(undefined) : rolloutPolicyOf(cwd, branch);
+  if (!rollout.ok) return usageFailure(o, rollout.error, stdout);
   const pb = fleetPlaybook(o.playbook, cwd);
   if (pb.note) (o.stderr ?? process.stderr).write(pb.note);
   // Results stream to the report file while the playbook runs; the report is finished below.
@@ -72,6 +76,7 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
   const stageVars = {
     ...(branch ? { fleetplay_branch: branch } : {}),
     ...(commit ? { fleetplay_commit: commit } : {}),
+    ...(rollout.value ? { fleetplay_rollout: rollout.value } : {}),
   };
   let stop: WriteStop | undefined;
   const guarded = o.checkFresh && branch && commit ? { branch, commit } : undefined;

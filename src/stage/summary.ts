@@ -12,6 +12,8 @@ import {
   osCell,
   RETRY_HINT,
   waitsForWindow,
+  waveRows,
+  waveTable,
   type DevicePlan,
 } from '../plan/index.js';
 
@@ -108,6 +110,7 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
   const devices = deviceRows(report);
   const arts = Object.entries(stage.artifacts).map(([a, n]) => `- \`${a}\`: ${n} device${n === 1 ? '' : 's'}`);
   const errors = report.errors.map((e) => `- ${e.message}${e.hint ? ` — ${e.hint}` : ''}`);
+  const waves = waveTable(waveRows(report.plan));
   return [
     head,
     '',
@@ -116,6 +119,7 @@ export function summaryMarkdown(report: RunReport, stage: StageReport): string {
     ...rows,
     '',
     ...(arts.length ? ['OS images:', ...arts, ''] : []),
+    ...(waves.length ? ['Rollout waves:', '', ...waves, ''] : []),
     ...devices,
     ...(errors.length ? ['Errors:', ...errors, ''] : []),
     `${report.api.requests} OTA API requests (${report.api.writes ?? 0} writes); exit code ${report.exitCode}.`,

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadInventory } from '../../src/inventory/index.js';
+import { generatedDeviceId } from '../../src/server/index.js';
 import { runStage, type StageRunOptions, type StageRunResult } from '../../src/stage/index.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
 
@@ -105,6 +106,22 @@ export function fleetRepo(): FleetRepo {
     git: (...args) => git(dir, ...args),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A fleet repository folder (not yet a git repository) of `n` generated devices, all in the
+ * production group, with this checkout's playbooks: the large-fleet and rollout tests' fleet.
+ */
+export function generatedFleetDir(prefix: string, n: number): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cpSync(join(ROOT, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
+  mkdirSync(join(dir, 'inventory', 'group_vars'), { recursive: true });
+  const hosts = Array.from({ length: n }, (_, i) => `        ${generatedDeviceId(i + 1)}:`);
+  writeFileSync(
+    join(dir, 'inventory', 'hosts.yml'),
+    ['all:', '  children:', '    production:', '      hosts:', ...hosts, ''].join('\n'),
+  );
+  return dir;
 }
 
 /** group_vars/all.yml of the sample with every OS image at `version`. */

@@ -4,13 +4,11 @@
  * fleet takes in CI, end to end — first run schedules every device, second run changes nothing.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generatedDeviceId } from '../../src/server/index.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
 import { literalEnv, load, stepRunning } from '../workflows/steps.js';
-import { ROOT, SECRETS, ensureBuilt, serverWrites } from './helpers.js';
+import { ROOT, SECRETS, ensureBuilt, generatedFleetDir, serverWrites } from './helpers.js';
 
 const N = 2500;
 const cli = join(ROOT, 'dist/cli/main.js');
@@ -31,14 +29,7 @@ beforeAll(async () => {
       generate: { count: N, device_types: ['raspberrypi4'], artifact_name: 'fleet-os-1.0.0' },
     },
   });
-  dir = mkdtempSync(join(tmpdir(), 'fleetplay-large-'));
-  cpSync(join(ROOT, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
-  mkdirSync(join(dir, 'inventory', 'group_vars'), { recursive: true });
-  const hosts = Array.from({ length: N }, (_, i) => `        ${generatedDeviceId(i + 1)}:`);
-  writeFileSync(
-    join(dir, 'inventory', 'hosts.yml'),
-    ['all:', '  children:', '    production:', '      hosts:', ...hosts, ''].join('\n'),
-  );
+  dir = generatedFleetDir('fleetplay-large-', N);
   writeFileSync(
     join(dir, 'inventory', 'group_vars', 'all.yml'),
     [

@@ -9,7 +9,9 @@ import { ok, type FleetError, type Result } from '../../errors/index.js';
 import type { MenderClient } from '../../ota/client.js';
 import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type BatchTask } from './common.js';
 import type { Defer, PlanEntry } from '../registry.js';
-import { recentFailures } from './gather.js';
+import { recentFailures, type PastFailure } from './gather.js';
+import { latestDeployments, planWaves, RolloutPolicy, withFailed, type DeviceRecord } from '../../rollout/index.js';
+import type { MenderFacts } from './facts.js';
 import {
   catalog,
   fitCap,
@@ -44,6 +46,10 @@ export const OsArgs = z.strictObject({
   window: WindowArg,
   /** Mender's deployment `retries`: how many times a device retries a failed update before it counts as failed. */
   retries: z.preprocess(intText, z.number().int().min(0)).default(0),
+  /** The stage's rollout policy (`fleetplay_rollout`, from fleetplay.yml): deploy wave by wave. */
+  rollout: RolloutPolicy.optional(),
+  /** The host's inventory groups, for a policy's `first:` naming a group. */
+  groups: z.array(z.string()).optional(),
 });
 
 /** How far back a failed deployment holds a device back. */
@@ -58,25 +64,26 @@ async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: Bat
   const arts = await client.listArtifacts(wanted);
   if (!arts.ok) return failAll(items, arts.error);
   const cat = catalog(arts.value);
-  const failures = await recentFailures(client, wanted, new Date(Date.now() - FAILURE_WINDOW_MS));
-  if (!failures.ok) return failAll(items, failures.error);
+  const policy = items[0].args.rollout;
+  const past = await history(client, wanted, policy !== undefined);
+  if (!past.ok) return failAll(items, past.error);
   const gate = await windowGate(client, items);
   const out = new Map([...known.failed, ...gate.failed]);
   let decisions = [...known.facts].flatMap(([host, facts]) => {
     if (gate.failed.has(host)) return [];
     const args = byHost.get(host)!.args;
-    const d = planOsUpdate(
-      { host, facts, desired: args.artifact },
-      cat,
-      failures.value.get(facts.id),
-      args.retry_failed,
-    );
-    return [outsideWindow(d, gate.closed.get(host))];
+    return [
+      planOsUpdate({ host, facts, desired: args.artifact }, cat, past.value.failures.get(facts.id), args.retry_failed),
+    ];
   });
+  // Waves first: a device whose wave has not started waits for its wave, whatever its window.
+  if (policy && past.value.records) decisions = inWaves(decisions, known.facts, items, policy, past.value);
+  decisions = decisions.map((d) => keepWave(outsideWindow(d, gate.closed.get(d.host)), d.wave));
   decisions = redeployAfterAbort(decisions, planAborts(decisions));
   const room = await capRoom(client, decisions);
   if (!room.ok) return failAll(items, room.error);
-  decisions = fitCap(decisions, room.value, items[0].args.batch_size);
+  const waveOf = new Map(decisions.map((d) => [d.device, d.wave]));
+  decisions = fitCap(decisions, room.value, items[0].args.batch_size).map((d) => keepWave(d, waveOf.get(d.device)));
   const aborts = planAborts(decisions);
   for (const d of decisions) task.report.add(planEntry(d));
   const live = items.every((i) => writes(i));
@@ -106,6 +113,48 @@ async function capRoom(client: MenderClient, decisions: OsDecision[]): Promise<R
   return ok({ cap, active: active.value, ours: Math.min(ours, active.value) });
 }
 
+/** outsideWindow makes a new decision: the device's wave goes with it. */
+const keepWave = (d: OsDecision, wave: number | undefined): OsDecision =>
+  wave === undefined || d.wave === wave ? d : Object.assign(d, { wave });
+
+interface History {
+  /** The OTA server's clock in waves (soak times are the server's), else the runner's. */
+  now: number;
+  failures: Map<string, PastFailure>;
+  /** In waves: each device's latest deployment of its image. */
+  records?: Map<string, DeviceRecord>;
+}
+
+/** Failed deployments that hold devices back; in waves, each device's latest deployment of its image too. */
+async function history(client: MenderClient, artifacts: string[], waves: boolean): Promise<Result<History>> {
+  const now = waves ? await client.serverTime() : Date.now();
+  const since = new Date(now - FAILURE_WINDOW_MS);
+  const [failures, records] = await Promise.all([
+    recentFailures(client, artifacts, since),
+    waves ? latestDeployments(client, artifacts, since) : undefined,
+  ]);
+  if (!failures.ok) return failures;
+  if (!records) return ok({ now, failures: failures.value });
+  if (!records.ok) return records;
+  // A device that failed inside a deployment still running (others of it pending) is held too.
+  return ok({ now, failures: withFailed(failures.value, records.value), records: records.value });
+}
+
+/** The stage rolls out in waves: which wave may go now, from the server's deployments and clock. */
+function inWaves(
+  decisions: OsDecision[],
+  facts: Map<string, MenderFacts>,
+  items: Item<OsArgs>[],
+  policy: RolloutPolicy,
+  past: History,
+): OsDecision[] {
+  const groups = new Map(items.map((i) => [i.host, i.args.groups ?? []]));
+  const members = [...facts].map(([host, f]) => ({ host, device: f.id, groups: groups.get(host) }));
+  const inFlight = new Map([...facts.values()].map((f) => [f.id, f.deployments]));
+  const records = past.records ?? new Map<string, DeviceRecord>();
+  return planWaves({ decisions, members, policy, records, inFlight, now: past.now }).decisions;
+}
+
 /** The decision as the report's plan keeps it (src/plan builds the typed plan from it). */
 function planEntry(d: OsDecision): PlanEntry {
   const e: PlanEntry = {
@@ -121,6 +170,8 @@ function planEntry(d: OsDecision): PlanEntry {
   if (d.action === 'wait' || d.action === 'held') e.deployment = d.deployment;
   if (d.action === 'held' && d.failedAt) e.failed_at = d.failedAt;
   if (d.action === 'window') Object.assign(e, { opens: d.opens, window: d.window });
+  if (d.wave !== undefined) e.wave = d.wave;
+  if (d.action === 'later' && d.halted) e.halted = true;
   return e;
 }
 
@@ -135,7 +186,7 @@ function resultOf(d: OsDecision, failed: Result_ | undefined, live: boolean): Re
   if (d.action === 'held') return { changed: false, msg: d.why, action: d.action, warnings: [heldWarning(d)] };
   if (d.action === 'window') return { changed: false, msg: d.why, action: d.action, opens: d.opens };
   if (failed) return Object.assign({}, failed, { action: d.action });
-  const changed = d.action === 'deploy' || d.action === 'abort';
+  const changed = d.action === 'deploy' || d.action === 'abort' || (d.action === 'later' && d.abort.length > 0);
   return { changed, msg: live || !changed ? d.why : `would: ${d.why}`, action: d.action, from: d.from, to: d.to };
 }
 

@@ -18,6 +18,8 @@ interface Base {
   from?: string;
   to: string;
   why: string;
+  /** The device's rollout wave (1 = first), when the stage rolls out in waves (src/rollout). */
+  wave?: number;
 }
 
 export type OsDecision =
@@ -30,6 +32,8 @@ export type OsDecision =
   | (Base & { action: 'window'; opens: string; window: string })
   /** To be deployed, but the server's cap of active deployments leaves no room this run. */
   | (Base & { action: 'deferred' })
+  /** Its wave has not started, or the rollout halted; `abort`: its halted wave's deployment (on_halt: abort). */
+  | (Base & { action: 'later'; wave: number; halted?: boolean; abort: InFlight[] })
   | (Base & { action: 'fail' });
 
 /** The device's last deployment of the desired artifact failed (see `recentFailures`). */

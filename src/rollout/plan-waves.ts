@@ -1,0 +1,76 @@
+/**
+ * The wave decision applied to mender_os_update's per-device decisions: a device of a wave that
+ * has not started gets `later` instead of its deployment; after a halt nothing is deployed, and
+ * with `on_halt: abort` the halted wave's deployments still in flight are aborted. Pure.
+ */
+import type { InFlight } from '../modules/mender/facts.js';
+import type { OsDecision } from '../modules/mender/os-plan.js';
+import { decideRollout, laterWhy, type DeviceProgress, type RolloutState } from './decide.js';
+import type { DeviceRecord } from './facts.js';
+import { assignWaves, waveNumbers, type Member } from './membership.js';
+import type { RolloutPolicy } from './policy.js';
+
+export interface WaveInput {
+  decisions: readonly OsDecision[];
+  members: readonly Member[];
+  policy: RolloutPolicy;
+  /** Device → its latest deployment of the image it should run. */
+  records: ReadonlyMap<string, DeviceRecord>;
+  /** Device → its deployments in flight (the one a halted wave aborts is among them). */
+  inFlight: ReadonlyMap<string, readonly InFlight[]>;
+  /** The OTA server's clock (ms). */
+  now: number;
+}
+
+const SUCCEEDED = new Set(['success', 'already-installed']);
+const FAILED = new Set(['failure', 'noartifact']);
+
+/**
+ * Where a device stands against the image it should run, from its decision and latest deployment
+ * of that image. A device that failed inside a deployment still running (others of it pending)
+ * is decided `wait` by the planner, but it failed: its deployment's own status says so.
+ */
+export function progressOf(d: OsDecision, r: DeviceRecord | undefined): DeviceProgress {
+  const mine = r && r.artifact === d.to ? r : undefined;
+  const ended = (state: 'done' | 'failed'): DeviceProgress =>
+    mine?.finished !== undefined ? { state, finished: mine.finished } : { state };
+  switch (d.action) {
+    case 'none':
+    case 'abort':
+      return mine && SUCCEEDED.has(mine.status) ? ended('done') : { state: 'done' };
+    case 'wait':
+      if (mine && FAILED.has(mine.status)) return ended('failed');
+      return mine && SUCCEEDED.has(mine.status) ? ended('done') : { state: 'active' };
+    case 'held': {
+      const at = d.failedAt ? Date.parse(d.failedAt) : NaN;
+      return Number.isFinite(at) ? { state: 'failed', finished: at } : { state: 'failed' };
+    }
+    case 'fail':
+      return { state: 'skip' };
+    default:
+      return { state: 'todo' };
+  }
+}
+
+export function planWaves(i: WaveInput): { decisions: OsDecision[]; state: RolloutState } {
+  const waves = assignWaves(i.members, i.policy);
+  const waveOf = waveNumbers(waves);
+  const progress = new Map(i.decisions.map((d) => [d.device, progressOf(d, i.records.get(d.device))]));
+  const state = decideRollout(waves, progress, i.policy, i.now);
+  const decisions = i.decisions.map((d) => {
+    const wave = waveOf.get(d.device);
+    return wave === undefined ? d : waved(Object.assign({}, d, { wave }), wave, state, i);
+  });
+  return { decisions, state };
+}
+
+function waved(d: OsDecision, wave: number, s: RolloutState, i: WaveInput): OsDecision {
+  const why = laterWhy(s, wave);
+  const base = { host: d.host, device: d.device, from: d.from, to: d.to, wave };
+  if (s.halted && d.action === 'wait' && wave === s.halted.wave && i.policy.on_halt === 'abort') {
+    const mine = (i.inFlight.get(d.device) ?? []).filter((f) => f.id === d.deployment);
+    return { ...base, action: 'later', halted: true, abort: mine, why: `${s.halted.why}; aborting its deployment` };
+  }
+  if (why === undefined || (d.action !== 'deploy' && d.action !== 'later')) return d;
+  return { ...base, action: 'later', abort: [], why, ...(s.halted ? { halted: true } : {}) };
+}
