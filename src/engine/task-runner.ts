@@ -27,6 +27,8 @@ import { pool } from '../run/pool.js';
 
 export type Finish = (h: HostState, o: Outcome) => void;
 
+const censorEntry = (e: PlanEntry): PlanEntry => ({ ...e, from: censorValues(e.from), to: censorValues(e.to) });
+
 /** A mapping's values masked, its keys kept; anything else as it is. */
 function censorValues(v: unknown): unknown {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
@@ -182,11 +184,17 @@ export class TaskRunner {
     const name = taskName(t);
     const made: DeferredWrite[] = [];
     const defer = this.planning ? (w: Write) => void made.push(this.hold(t, undefined, w)) : undefined;
+    // Worked out before the call: a closure made here shares this scope with `defer`, which the
+    // deferred writes keep until the apply — it must not hold byName (every host's variables).
+    const noLog = this.noLogHosts(t, byName);
     let results: Map<string, ModuleResult>;
     try {
       results = await mod.runBatch!(items, {
         name,
-        report: { add: (entry) => this.plan.push(Object.assign({}, this.noLogged(t, entry, byName), { task: name })) },
+        report: {
+          add: (entry) =>
+            this.plan.push(Object.assign({}, noLog?.has(entry.host) ? censorEntry(entry) : entry, { task: name })),
+        },
         defer,
       });
     } catch (e) {
@@ -211,14 +219,20 @@ export class TaskRunner {
   }
 
   /**
-   * A plan entry of a host whose task is `no_log`: the decision and the keys stay (the plan must
-   * still say what happens), the values go, as they go from the printed result and the report.
+   * The hosts whose task is `no_log`: their plan entries keep the decision and the keys (the plan
+   * must still say what happens) and lose the values, as the printed result and the report do.
    */
-  private noLogged(t: TaskNode, entry: PlanEntry, hosts: Map<string, { vars: Vars }>): PlanEntry {
-    if (effective(t, 'no_log') === undefined) return entry;
-    const vars = hosts.get(entry.host)?.vars;
-    if (!vars || !bool(t, 'no_log', vars, this.o.templar)) return entry;
-    return { ...entry, from: censorValues(entry.from), to: censorValues(entry.to) };
+  private noLogHosts(t: TaskNode, hosts: Map<string, { vars: Vars }>): Set<string> | undefined {
+    if (effective(t, 'no_log') === undefined) return undefined;
+    const out = new Set<string>();
+    for (const [host, { vars }] of hosts) {
+      try {
+        if (bool(t, 'no_log', vars, this.o.templar)) out.add(host);
+      } catch {
+        out.add(host); // a no_log that cannot be worked out masks
+      }
+    }
+    return out;
   }
 
   private async loop(
