@@ -6,14 +6,13 @@
 import type { UnsafeTexts, Vars } from '../template/index.js';
 import { FleetFailure, formatError } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
-import type { ModuleResult } from '../modules/registry.js';
+import type { DeferredWrite, ModuleResult } from '../modules/registry.js';
 import { asList, effective } from './keywords.js';
 import type { TaskNode } from './model.js';
 import { CENSORED, type Stats } from './output.js';
 import { diffToShow } from './diff.js';
 import type { PlanFailure } from './apply.js';
 import type { TaskStatus } from './report.js';
-import type { ApplyQueue } from './deferred.js';
 import { bump, type EngineOptions, type HostState, type PlayState } from './state.js';
 import { bool, moduleOf, truthy, type Outcome } from './task.js';
 import { EMPTY, type VariableManager } from './variables.js';
@@ -26,6 +25,12 @@ export function taskName(t: TaskNode): string {
   return t.inherit.role ? `${t.inherit.role.name} : ${n}` : n;
 }
 
+/** What results need of the apply queue (ApplyQueue in deferred.ts is one): no import back to it. */
+export interface PutOffQueue {
+  putOff(t: TaskNode, name: string, ps: PlayState, h: HostState, apply: HostState[]): void;
+  pendingRegister(planned: Record<string, unknown>, writes: DeferredWrite[], host: string): Record<string, unknown>;
+}
+
 export class Results {
   /** Every failed host × task, for the list a failed plan prints (src/engine/apply.ts). */
   readonly failures: PlanFailure[] = [];
@@ -33,7 +38,7 @@ export class Results {
   constructor(
     private readonly o: EngineOptions,
     private readonly vars: VariableManager,
-    private readonly queue: ApplyQueue,
+    private readonly queue: PutOffQueue,
   ) {}
 
   /** Prints, counts, registers, notifies; `apply` are the hosts a run_once result applies to. */

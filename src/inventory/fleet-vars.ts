@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { fleetError, type FleetError } from '../errors/index.js';
-import { locate } from './device-ids.js';
+import { locate } from './locate.js';
 import type { LoadedInventory } from './model.js';
 import type { VarLayer } from './types.js';
 import type { EntryRef } from './build.js';

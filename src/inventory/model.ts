@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import { fleetError, type FleetError, type Result, type Where } from '../errors/index.js';
 import type { EntryRef, GroupData, HostData, InventoryBuilder } from './build.js';
-import { locate } from './device-ids.js';
+import { locate } from './locate.js';
 import { matchPattern, unmatchedPatterns } from './patterns.js';
 import type { GroupInfo, Inventory, VarLayer } from './types.js';
 import type { VarsDir } from './vars-files.js';
