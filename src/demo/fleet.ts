@@ -26,6 +26,8 @@ export interface Device {
   image: string;
   /** A prototype follows the branch it reports itself (`prototype: true` in its vars). */
   prototype: boolean;
+  /** Its inventory groups (stage, hardware), as `first:` of a rollout policy names them. */
+  groups: string[];
 }
 
 export interface Release {
@@ -44,7 +46,7 @@ export function loadDevices(inventoryDir: string): Result<Device[]> {
     const vars = inv.value.hostVars(host);
     const d = deviceFrom(host, inv.value.deviceId(host), vars, comments.get(host));
     if (!d.ok) return d;
-    devices.push(d.value);
+    devices.push({ ...d.value, groups: inv.value.groupNames(host) });
   }
   return ok(devices.sort((a, b) => a.mark.localeCompare(b.mark)));
 }
@@ -54,7 +56,7 @@ function deviceFrom(
   id: string,
   vars: Record<string, unknown>,
   comment: string | undefined,
-): Result<Device> {
+): Result<Omit<Device, 'groups'>> {
   const deviceType = str(vars.device_type);
   const image = deviceType ? imageFor(vars, deviceType) : undefined;
   if (!deviceType || !image) {
@@ -115,12 +117,12 @@ export function releaseOf(devices: Device[], version: string, only?: string[]): 
   return { version, images };
 }
 
-/** Artifacts the server holds besides the installed ones; the bad release fails on every device. */
-export function fleetSpec(good: Release, bad: Release): FleetSpec {
-  const artifacts = [good, bad].flatMap((r) =>
+/** Artifacts the server holds besides the installed ones; a failing one fails on every device it reaches. */
+export function fleetSpec(releases: Release[], failing: string[]): FleetSpec {
+  const artifacts = releases.flatMap((r) =>
     Object.entries(r.images).map(([type, name]) => ({ name, device_types_compatible: [type] })),
   );
-  return { artifacts, failures: { artifacts: Object.values(bad.images) } };
+  return { artifacts, failures: { artifacts: failing } };
 }
 
 export interface DemoServer extends RunningServer {

@@ -18,6 +18,7 @@ import { chapterHotfix } from './hotfix.js';
 import { FleetRepo } from './repo.js';
 import { STANDIN_PLAYBOOK } from './standin.js';
 import * as story from './story.js';
+import { chapterWavesFix, chapterWavesHalt } from './waves.js';
 
 export interface DemoOptions {
   /** Where inventory/ and playbooks/ come from: the project by default. */
@@ -35,6 +36,9 @@ export const PROJECT_DIR = fileURLToPath(new URL('../../', import.meta.url));
 /** The prototype ⑤ reports that it follows canary: the device's word beats the inventory. */
 const PROTOTYPE_BRANCH = 'canary';
 
+/** The hardware the rollout chapters' release fails on: only production has it. */
+const ROLLING_FAILS_ON = 'raspberrypi2';
+
 export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const n = new Narrator(o.stdout ?? process.stdout);
   const projectDir = o.projectDir ?? PROJECT_DIR;
@@ -47,20 +51,30 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const devices = loaded.value;
   const good = releaseOf(devices, '1.1.0');
   const bad = releaseOf(devices, '1.2.0', ['raspberrypi3']);
-  const server = await chapterServer(n, projectDir, devices, fleetSpec(good, bad));
+  // Good everywhere but on the Raspberry Pi 2, which only production has; 1.3.1 fixes it there.
+  const rolling = {
+    bad: releaseOf(devices, '1.3.0'),
+    fix: releaseOf(devices, '1.3.1', [ROLLING_FAILS_ON]),
+    failsOn: ROLLING_FAILS_ON,
+  };
+  const failing = [...Object.values(bad.images), rolling.bad.images[ROLLING_FAILS_ON]];
+  const spec = fleetSpec([good, bad, rolling.bad, rolling.fix], failing);
+  const server = await chapterServer(n, projectDir, devices, spec);
   let repo: FleetRepo | undefined;
   let client: MenderClient | undefined;
   try {
     repo = await chapterRepo(n, projectDir);
     client = clientFor(server);
     const p = new Pipeline({ repo, server, env: jobEnv(server) }, client, devices, n);
-    const cast: story.Cast = { n, p, repo, good, bad, facts };
+    const cast: story.Cast = { n, p, repo, good, bad, rolling, facts };
     for (const chapter of [
       story.chapterMain,
       story.chapterCanary,
       story.chapterBadRelease,
       story.chapterProduction,
       chapterHotfix,
+      chapterWavesHalt,
+      chapterWavesFix,
       story.chapterIdempotent,
       story.chapterTable,
     ]) {
@@ -102,7 +116,7 @@ async function chapterServer(
     n.item(`   follows ${follows}, runs ${d.image}`, 'dim');
   }
   n.say(
-    'the server also holds the next release (1.1.0) for every device type, and 1.2.0 for raspberrypi3, which fails wherever it is installed',
+    `the server also holds the next releases: 1.1.0 and 1.3.0 for every device type, 1.2.0 for raspberrypi3 and 1.3.1 for ${ROLLING_FAILS_ON}; 1.2.0 fails wherever it is installed, 1.3.0 on ${ROLLING_FAILS_ON}`,
   );
   return server;
 }

@@ -12,7 +12,7 @@ import { runMainJob, type JobContext, type JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
 import type { StageBranch } from './repo.js';
 import type { Snapshot } from '../monitor/index.js';
-import { osChanges } from '../plan/index.js';
+import { haltOf, osChanges, waveRows, type WaveRow } from '../plan/index.js';
 import {
   statesOf,
   subscriptions,
@@ -45,6 +45,14 @@ export class Pipeline {
     return d ? `${d.mark} ${d.name}` : id;
   }
 
+  /** `①③`: the marks of some devices, in order. */
+  marks(ids: readonly string[]): string {
+    return ids
+      .map((id) => this.label(id).split(' ')[0])
+      .sort()
+      .join('');
+  }
+
   async run(branch: StageBranch): Promise<JobOutcome> {
     const r = await runMainJob(this.job, branch);
     this.runs.push(r);
@@ -64,6 +72,20 @@ export class Pipeline {
     for (const host of r.changed) this.n.item(`${this.label(host)}: ${this.whatChanged(r, host)}`, 'yellow');
     for (const host of r.failed) this.n.bad(`${this.label(host)}: the job could not handle this device`);
     for (const p of r.problems) this.n.item(p, 'red');
+    this.tellWaves(r);
+  }
+
+  /** A stage that rolls out in waves: each wave's devices as the plan decided them, and why the rest wait. */
+  private tellWaves(r: JobOutcome): void {
+    const rows = waveRows(r.plan);
+    for (const row of rows) {
+      const members = r.plan.filter((d) => d.wave === row.wave && !d.other_stage).map((d) => d.device_id);
+      this.n.item(`wave ${row.wave} ${this.marks(members)}: ${waveWords(row)}`);
+    }
+    const halt = haltOf(r.plan);
+    const waiting = rows.find((row) => row.why !== undefined)?.why;
+    if (halt) this.n.item(`✘ ${halt}: nothing more is scheduled for this release`, 'red');
+    else if (waiting) this.n.item(`later: ${waiting}`, 'dim');
   }
 
   private whatChanged(r: JobOutcome, id: string): string {
@@ -90,6 +112,11 @@ export class Pipeline {
     return r;
   }
 
+  /** Lets simulated time pass without looking, as between two scheduled runs of the update workflow. */
+  async pass(ms: number): Promise<void> {
+    await this.clock().advance(ms);
+  }
+
   private clock(): Clock {
     return {
       advance: async (ms) => {
@@ -111,8 +138,9 @@ export class Pipeline {
         tone,
       );
     }
+    const red = snap.rollout?.halted ? 'red: its rollout halted' : 'red: updates failed';
     if (verdict === 'green') this.n.good(`${snap.branch} is green`);
-    else this.n.bad(`${snap.branch} is ${verdict === 'red' ? 'red: updates failed' : 'still pending'}`);
+    else this.n.bad(`${snap.branch} is ${verdict === 'red' ? red : 'still pending'}`);
   }
 
   subscriptions(): Promise<Map<string, string>> {
@@ -152,4 +180,19 @@ export class Pipeline {
     const r = await checkUnmodified(simpleGit(repo.dir), p);
     return r.ok ? r.value : r.error;
   }
+}
+
+/** `1 installed, 1 scheduled now`: a wave's devices by what the run decided for their OS. */
+function waveWords(row: WaveRow): string {
+  const parts: [number, string][] = [
+    [row.installed, 'installed'],
+    [row.scheduled, 'scheduled now'],
+    [row.in_flight, 'in flight'],
+    [row.failed, 'failed'],
+    [row.later, 'later'],
+  ];
+  return parts
+    .filter(([k]) => k > 0)
+    .map(([k, word]) => `${k} ${word}`)
+    .join(', ');
 }

@@ -50,9 +50,14 @@ export class FleetRepo {
   /** A release: the OS image per device type in group_vars/all.yml, committed on main. */
   async release(images: Record<string, string>, message: string): Promise<string> {
     await this.git.checkout('main');
-    const path = join(this.dir, ALL_VARS);
-    writeFileSync(path, setImages(readFileSync(path, 'utf8'), images));
-    await this.git.add(ALL_VARS).commit(message);
+    return this.commit(ALL_VARS, setImages(readFileSync(join(this.dir, ALL_VARS), 'utf8'), images), message);
+  }
+
+  /** A change to one file of the repository (`fleetplay.yml`, say), committed on main. */
+  async commit(path: string, text: string, message: string): Promise<string> {
+    await this.git.checkout('main');
+    writeFileSync(join(this.dir, path), text);
+    await this.git.add(path).commit(message);
     return this.head('main');
   }
 

@@ -8,7 +8,7 @@ import type { JobOutcome } from './job.js';
 import type { Narrator } from './narrate.js';
 import type { Pipeline } from './pipeline.js';
 import type { FleetRepo, StageBranch } from './repo.js';
-import type { DeviceState } from './state.js';
+import type { DeviceState, Verdict } from './state.js';
 import { printTable } from './table.js';
 
 export interface StoryFacts {
@@ -21,8 +21,25 @@ export interface StoryFacts {
   secondRun?: { changed: number; writes: number };
   /** The hotfix made straight on canary: its commit, why the guard refused main → canary, whether it passed after. */
   hotfix?: { commit: string; refusal?: string; passedAfterCherryPick: boolean };
+  /** Production rolling out in waves (src/demo/waves.ts). */
+  waves?: WaveFacts;
   final: DeviceState[];
   surprises: string[];
+}
+
+export interface WaveFacts {
+  /** Production's devices per wave, as its policy cuts the stage. */
+  waves: string[][];
+  /** Devices the OS deployments of the bad release's production runs named (the server's request log). */
+  scheduled: string[];
+  /** The plan's halt after the failure: "halted at wave 1: …". */
+  halt?: string;
+  /** The monitor's verdict on production then, as its commit status says it. */
+  status?: { state: string; description: string };
+  /** The fix: the devices each scheduled production run deployed to, run by run. */
+  fixScheduled: string[][];
+  /** The monitor's verdict on production once the fix reached every wave. */
+  fixVerdict?: Verdict;
 }
 
 export interface Cast {
@@ -31,15 +48,13 @@ export interface Cast {
   repo: FleetRepo;
   good: Release;
   bad: Release;
+  /** The rollout chapters' releases: one that fails on `failsOn` hardware only, and its fix for it. */
+  rolling: { bad: Release; fix: Release; failsOn: string };
   facts: StoryFacts;
 }
 
 const ids = (ds: Device[]) => ds.map((d) => d.id).sort();
-const marks = (c: Cast, hostIds: string[]) =>
-  hostIds
-    .map((h) => c.p.label(h).split(' ')[0])
-    .sort()
-    .join('');
+const marks = (c: Cast, hostIds: string[]) => c.p.marks(hostIds);
 
 /** Devices that follow a branch (the reported attribute first, as the job decides). */
 export function followers(c: Cast, branch: string, subs: Map<string, string>, types?: string[]): Device[] {
@@ -74,14 +89,14 @@ export async function promote(c: Cast, from: StageBranch, to: StageBranch): Prom
 }
 
 /** Runs the job on a branch and checks which devices it changed. */
-async function runAndCheck(c: Cast, key: string, branch: StageBranch, types?: string[]): Promise<JobOutcome> {
+export async function runAndCheck(c: Cast, key: string, branch: StageBranch, types?: string[]): Promise<JobOutcome> {
   const expected = followers(c, branch, await c.p.subscriptions(), types);
   const r = await c.p.run(branch);
   expectChanged(c, key, r, expected);
   return r;
 }
 
-function needGreen(c: Cast, what: string, verdict: string): void {
+export function needGreen(c: Cast, what: string, verdict: string): void {
   if (verdict !== 'green') c.facts.surprises.push(`${what}: expected green, got ${verdict}`);
 }
 

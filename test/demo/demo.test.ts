@@ -35,7 +35,7 @@ describe('fleetplay demo', () => {
   test('tells the whole story and exits 0', () => {
     expect(result.facts.surprises).toEqual([]);
     expect(result.exitCode).toBe(0);
-    expect(text.match(/^\d\. /gm)).toEqual(['1. ', '2. ', '3. ', '4. ', '5. ', '6. ', '7. ', '8. ', '9. ']);
+    expect(text.match(/^\d+\. /gm)).toEqual(Array.from({ length: 11 }, (_, i) => `${i + 1}. `));
     expect(text).toContain('The story went as planned.');
   });
 
@@ -50,7 +50,50 @@ describe('fleetplay demo', () => {
       '7:main': ids('⑦'),
       '7:main-cherry-pick': [],
       '7:canary-promoted': [],
+      '8:main': ids('⑦'),
+      '8:canary': ids('④⑤'),
+      // Configuration is not held back by waves: every production device gets 1.3.0's at once.
+      '8:production': ids('①②③⑥'),
+      '8:production-scheduled': [],
+      '9:main': [],
+      '9:canary': [],
+      '9:production-wave-1': ids('①'),
+      '9:production-wave-2': ids('⑥'),
+      '9:production-wave-3': ids('②③'),
     });
+  });
+
+  test('production rolls out in waves: 1.3.0, bad on the Raspberry Pi 2, halts after wave 1 with ① alone affected', () => {
+    const waves = result.facts.waves!;
+    // first: [raspberrypi2] puts ① in wave 1; the hash of the device ids orders the others.
+    expect(waves.waves).toEqual([ids('①'), ids('⑥'), ids('②③')]);
+    // The server's request log: 1.3.0 was deployed to ① and to no device of a later wave.
+    expect(waves.scheduled).toEqual(ids('①'));
+    expect(waves.halt).toBe('halted at wave 1: 1 of 1 failed (at most 0)');
+    expect(waves.status).toEqual({ state: 'failure', description: 'halted at wave 1: 1 of 1 failed (at most 0)' });
+    expect(text).toMatch(/gives production a rollout policy in fleetplay\.yml:\n {5}rollout:\n {7}production:\n/);
+    expect(text).toContain(
+      '     wave 1 ①: 1 scheduled now\n     wave 2 ⑥: 1 later\n     wave 3 ②③: 2 later\n' +
+        '     later: wave 2 starts after wave 1 has finished and been healthy for 30m (1 of 1 devices not finished)\n',
+    );
+    expect(text).toContain(
+      '     wave 1 ①: 1 failed\n     wave 2 ⑥: 1 later\n     wave 3 ②③: 2 later\n' +
+        '     ✘ halted at wave 1: 1 of 1 failed (at most 0): nothing more is scheduled for this release\n',
+    );
+    expect(text).toContain(
+      `the monitor's commit status: fleetplay/production failure, "halted at wave 1: 1 of 1 failed (at most 0)"`,
+    );
+    expect(text).toContain(
+      "✔ the server's request log: 1.3.0 was deployed to ① alone; ②③⑥ of the later waves were never scheduled",
+    );
+  });
+
+  test('the fix, 1.3.1 for the Raspberry Pi 2, starts again at wave 1 and reaches one wave per scheduled run', () => {
+    const waves = result.facts.waves!;
+    expect(waves.fixScheduled).toEqual([ids('①'), ids('⑥'), ids('②③')]);
+    expect(waves.fixVerdict).toBe('green');
+    expect(text).toContain('     wave 1 ①: 1 installed\n     wave 2 ⑥: 1 scheduled now\n     wave 3 ②③: 2 later\n');
+    expect(text).toContain('     wave 1 ①: 1 installed\n     wave 2 ⑥: 1 installed\n     wave 3 ②③: 2 scheduled now\n');
   });
 
   test('a hotfix made straight on canary blocks main → canary, named by the guard, until it is cherry-picked onto main', () => {
@@ -79,13 +122,15 @@ describe('fleetplay demo', () => {
     expect(result.facts.secondRun).toEqual({ changed: 0, writes: 0 });
   });
 
-  test('every device ends on the good release, converged, in the final table', () => {
+  test('every device ends on the latest release (its fix 1.3.1 on the Raspberry Pi 2), converged, in the final table', () => {
     const final = result.facts.final;
+    const latest = (x: Device) => (x.deviceType === 'raspberrypi2' ? '1.3.1' : '1.3.0');
     expect(final.map((s) => [s.device.mark, s.installed, s.status])).toEqual(
-      Object.values(d).map((x) => [x.mark, x.image.replace('1.0.0', '1.1.0'), 'converged']),
+      Object.values(d).map((x) => [x.mark, x.image.replace('1.0.0', latest(x)), 'converged']),
     );
     expect(final.find((s) => s.device.mark === '⑤')!.branch).toBe('canary');
-    expect(text).toMatch(/⑦ kiosk-next +main +raspberrypi4 +fleet-os-1\.1\.0-raspberrypi4 +converged/);
+    expect(text).toMatch(/① legacy-pi2 +production +raspberrypi2 +fleet-os-1\.3\.1-raspberrypi2 +converged/);
+    expect(text).toMatch(/⑦ kiosk-next +main +raspberrypi4 +fleet-os-1\.3\.0-raspberrypi4 +converged/);
   });
 
   test('speaks plainly: no colour off a terminal, no secret, no stack trace', () => {
