@@ -129,6 +129,7 @@ export class App {
     const m = this.router.match(ctx.method, ctx.path);
     if (m === undefined) return fail(404, 'not found', ctx);
     if (m === 405) return fail(405, 'method not allowed', ctx);
+    ctx.route = m.route.template;
     const why = refusal(this.creds, m.route.auth, ctx.req.headers.authorization);
     if (why !== undefined) return fail(401, why, ctx);
     const size = this.bodies.precheck(ctx.req);
@@ -176,6 +177,7 @@ export class App {
     this.requests.add(
       { method: ctx.method, path: ctx.path, query, body: body.value, status, time: new Date().toISOString() },
       body.bytes,
+      ctx.route ?? '(no route)',
     );
   }
 }

@@ -28,12 +28,15 @@ export interface Ctx {
   requestId: string;
   /** Scheme://host of the request, for Location and Link headers. */
   origin: string;
+  /** The matched route's template, once routed (the request log's tally counts by it). */
+  route?: string;
 }
 
 export type Handler = (ctx: Ctx) => Reply | Promise<Reply>;
 
 export interface Route {
   method: string;
+  template: string;
   segments: string[];
   handler: Handler;
   auth: Auth;
@@ -46,7 +49,7 @@ export class Router {
     const segments = template.split('/').filter(Boolean);
     const list = this.bySize.get(segments.length) ?? [];
     // Static segments win over parameters (`/deployments/statistics/list` before `/deployments/:id/...`).
-    list.push({ method, segments, handler, auth });
+    list.push({ method, template: `/${segments.join('/')}`, segments, handler, auth });
     list.sort((a, b) => specificity(b) - specificity(a));
     this.bySize.set(segments.length, list);
     return this;
@@ -54,9 +57,7 @@ export class Router {
 
   /** Every route as method + template (for contract coverage checks). */
   list(): { method: string; template: string; auth: Auth }[] {
-    return [...this.bySize.values()]
-      .flat()
-      .map((r) => ({ method: r.method, template: `/${r.segments.join('/')}`, auth: r.auth }));
+    return [...this.bySize.values()].flat().map((r) => ({ method: r.method, template: r.template, auth: r.auth }));
   }
 
   /** The route for a request, `405` when only the method is wrong, undefined when nothing matches. */

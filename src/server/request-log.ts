@@ -1,6 +1,8 @@
 /**
  * The management requests the server saw, for tests (GET /api/admin/v1/requests). Bounded by
- * count and by the bytes of the bodies it keeps, so large uploads cannot pile up in memory.
+ * count and by the bytes of the bodies it keeps, so large uploads cannot pile up in memory. The
+ * tally (GET /api/admin/v1/requests/tally) counts every request since the last clear by route and
+ * status, so a run of more requests than the log keeps can still be counted whole.
  */
 export interface LoggedRequest {
   method: string;
@@ -14,13 +16,21 @@ export interface LoggedRequest {
 const MAX_ENTRIES = 10_000;
 const MAX_BODY_BYTES = 64 << 20;
 
+/** `METHOD /route/:template` → status → requests answered so. */
+export type RequestTally = Record<string, Record<string, number>>;
+
 export class RequestLog {
   readonly entries: LoggedRequest[] = [];
+  /** Keyed by route template, not path: bounded by the routes, whatever the ids a client sends. */
+  tally: RequestTally = {};
   /** Body bytes of each entry, in step with `entries`. */
   private readonly sizes: number[] = [];
   private bytes = 0;
 
-  add(entry: LoggedRequest, bodyBytes: number): void {
+  /** `route`: the matched template (`(no route)` for a 404 of an unknown path). */
+  add(entry: LoggedRequest, bodyBytes: number, route: string): void {
+    const byStatus = (this.tally[`${entry.method} ${route}`] ??= {});
+    byStatus[entry.status] = (byStatus[entry.status] ?? 0) + 1;
     this.entries.push(entry);
     this.sizes.push(bodyBytes);
     this.bytes += bodyBytes;
@@ -29,6 +39,7 @@ export class RequestLog {
   }
 
   clear(): void {
+    this.tally = {};
     this.entries.length = 0;
     this.sizes.length = 0;
     this.bytes = 0;

@@ -40,6 +40,8 @@ export class FleetState implements SnapshotHost {
   jwtSecret = '';
   /** Simulated time in ms (manual clock position; the real clock is computed elsewhere). */
   now = 0;
+  /** The most software deployments active at once since this process started (admin API: is the cap kept?). */
+  peakActiveSoftware = 0;
   initialized = false;
 
   /** Replaces the journal file with this state as one snapshot line (journal compaction). */
@@ -251,6 +253,9 @@ export class FleetState implements SnapshotHost {
     const starts = phaseStarts(e.devices.length, dep.phases);
     e.devices.forEach((id, i) => this.addDeviceDeployment(dep, id, e.ts, starts?.[i]));
     if (dep.unfinished === 0) dep.finished = e.ts;
+    // Only a create adds an active deployment: the peak is reached at one.
+    if (e.kind === 'software' && dep.unfinished > 0)
+      this.peakActiveSoftware = Math.max(this.peakActiveSoftware, this.activeSoftwareDeployments());
     if (e.kind === 'configuration' && e.devices[0]) {
       const d = this.devices.get(e.devices[0]);
       if (d) d.config = { ...(d.config ?? { configured: {} }), deploymentId: dep.id };

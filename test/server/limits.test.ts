@@ -75,6 +75,16 @@ describe('the cap of active deployments', () => {
     // An aborted deployment is finished too.
     expect((await t.api('PUT', `${D}/${idOf(c)}/status`, { status: 'aborted' })).status).toBe(204);
     expect((await create(t, { devices: [DEVICES[5]] })).status).toBe(201);
+    // The admin API: never more than the cap active at once, and every create counted by its answer.
+    expect((await t.admin('GET', '/deployments/active')).body).toEqual({ cap: 2, active: 2, peak: 2 });
+    await advance(t, 40);
+    expect((await t.admin('GET', '/deployments/active')).body).toEqual({ cap: 2, active: 0, peak: 2 });
+    const tally = (await t.admin('GET', '/requests/tally')).body as Record<string, Record<string, number>>;
+    expect(tally[`POST ${D}`]).toEqual({ 201: 5, 422: 2 });
+    expect(tally[`POST ${D}/group/:name`]).toEqual({ 422: 1 });
+    expect(tally[`PUT ${D}/:id/status`]).toEqual({ 204: 1 });
+    expect((await t.admin('DELETE', '/requests')).status).toBe(204);
+    expect((await t.admin('GET', '/requests/tally')).body).toEqual({});
   });
 
   test('configuration deployments do not count; the default cap is hosted Mender 800', async () => {

@@ -1,7 +1,8 @@
 /**
- * Admin API of the embedded server (not part of Mender): clock, faults, request log and the
- * full simulated state of a device. Registered only with an admin token (`--admin-token`), and
- * authenticated with that token alone: a management token must not move the clock or inject faults.
+ * Admin API of the embedded server (not part of Mender): clock, faults, request log (and its
+ * tally), the active deployments against the cap, and the full simulated state of a device.
+ * Registered only with an admin token (`--admin-token`), and authenticated with that token alone:
+ * a management token must not move the clock or inject faults.
  */
 import { z } from 'zod';
 import type { App } from '../app.js';
@@ -47,6 +48,13 @@ export function adminRoutes(app: App): void {
     return { status: 204 };
   });
   r.add('GET', `${A}/requests`, 'admin', () => ({ status: 200, body: app.requests.entries }));
+  r.add('GET', `${A}/requests/tally`, 'admin', () => ({ status: 200, body: app.requests.tally }));
+  r.add('GET', `${A}/deployments/active`, 'admin', () => {
+    const active = app.state.activeSoftwareDeployments();
+    // A state restored from a journal or snapshot did not count its deployments' creates.
+    const peak = Math.max(app.state.peakActiveSoftware, active);
+    return { status: 200, body: { cap: app.maxActiveDeployments, active, peak } };
+  });
   r.add('DELETE', `${A}/requests`, 'admin', () => {
     app.requests.clear();
     return { status: 204 };
