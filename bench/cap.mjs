@@ -3,39 +3,26 @@
 // deployments from elsewhere are active (created directly on the embedded server, to offline
 // devices, so they stay active; the server caps at hosted Mender's 800). Successive `fleetplay run`s
 // of the built CLI, the manual clock moved between them so the fleet's deployments finish, until a
-// run defers no device. Per run: wall time, deployments created, creates the server refused
-// (sent per the report, less made per the server's list), devices deferred; at the end the fleet devices with a deployment of their image.
+// run defers no device. Per run: wall time, deployments created and requests refused (422) per
+// the server's request tally, devices deferred; at the end the fleet devices with a deployment of
+// their image and the most deployments active at once (the server's peak). The fleet is
+// src/server/board-fleet.ts, as in test/stage/cap.test.ts.
 // Usage: npm run build && node bench/cap.mjs [devices=10000]
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { boardFleet } from '../dist/server/index.js';
 import { adminCall, cli, spawnServer, TOKEN } from './server-process.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 10_000);
-const ELSEWHERE = 790;
-const TYPES = Array.from({ length: 12 }, (_, k) => `board${String(k).padStart(2, '0')}`);
-const image = (t) => `fleet-os-2-${t}`;
-const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 const DEPLOYMENTS = '/api/management/v1/deployments/deployments';
 const work = mkdtempSync(join(tmpdir(), 'fleetplay-bench-cap-'));
+const fleet = boardFleet({ devices: N, boards: 12, elsewhere: 790, stage: 'production' });
 
-const spec = {
-  artifacts: [
-    ...TYPES.map((t) => ({ name: image(t), device_types_compatible: [t] })),
-    { name: 'fleet-os-1', device_types_compatible: TYPES },
-  ],
-  generate: { count: N, device_types: TYPES, artifact_name: 'fleet-os-1' },
-  devices: Array.from({ length: ELSEWHERE }, (_, i) => ({
-    id: `elsewhere-${i}`,
-    device_type: TYPES[0],
-    artifact_name: 'fleet-os-1',
-    online: false,
-  })),
-};
-writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
+writeFileSync(join(work, 'spec.json'), JSON.stringify(fleet.spec));
 const srv = await spawnServer(['--memory', '--clock', 'manual', '--spec', join(work, 'spec.json')], {
   stderr: 'ignore',
 });
@@ -45,35 +32,17 @@ const api = (method, path, body) =>
     headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-for (let i = 0; i < ELSEWHERE; i++) {
-  const r = await api('POST', DEPLOYMENTS, {
-    name: `other team ${i}`,
-    artifact_name: image(TYPES[0]),
-    devices: [`elsewhere-${i}`],
-  });
+for (const body of fleet.elsewhere) {
+  const r = await api('POST', DEPLOYMENTS, body);
   if (r.status !== 201) throw new Error(`deployment from elsewhere: HTTP ${r.status}`);
 }
 
 const dir = join(work, 'fleet');
 cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
-mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
-const lines = ['all:', '  children:', '    production:', '      hosts:'];
-for (let i = 1; i <= N; i++) lines.push(`        ${id(i)}:`);
-TYPES.forEach((t, k) => {
-  lines.push(`    ${t}:`, `      vars: {device_type: ${t}}`, '      hosts:');
-  for (let i = k; i < N; i += TYPES.length) lines.push(`        ${id(i + 1)}:`);
-});
-writeFileSync(join(dir, 'inventory/hosts.yml'), `${lines.join('\n')}\n`);
-writeFileSync(
-  join(dir, 'inventory/group_vars/all.yml'),
-  [
-    `mender_server: ${srv.url}`,
-    'subscribed_branch: production',
-    'os_image:',
-    ...TYPES.map((t) => `  ${t}: ${image(t)}`),
-    '',
-  ].join('\n'),
-);
+for (const [path, text] of Object.entries(fleet.files)) {
+  mkdirSync(dirname(join(dir, path)), { recursive: true });
+  writeFileSync(join(dir, path), text);
+}
 const env = {
   ...process.env,
   GIT_AUTHOR_NAME: 'b',
@@ -88,11 +57,15 @@ execFileSync('git', ['commit', '-qm', 'fleet'], { cwd: dir, env });
 function fleetplay() {
   return new Promise((ok) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [cli, 'run', '--mode', 'run', '--report', 'report.json'], {
-      cwd: dir,
-      stdio: 'ignore',
-      env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN },
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, 'run', '--mode', 'run', '--server', srv.url, '--report', 'report.json'],
+      {
+        cwd: dir,
+        stdio: 'ignore',
+        env: { ...process.env, MENDER_ACCESS_TOKEN: TOKEN },
+      },
+    );
     child.on('close', (code) => ok({ code, seconds: (performance.now() - t0) / 1000 }));
   });
 }
@@ -108,19 +81,20 @@ async function ours() {
   }
 }
 
-// The server's request log keeps the last 10,000 requests only: creates are counted from the
-// report (sent) and the server's list (made); a refused create is one sent and not made.
+// The server's request tally counts every request of a run (its log keeps the last 10,000 only):
+// creates made (201) and refused (422, of any request) per run.
 let refusedTotal = 0;
 for (let run = 1; run <= 6; run++) {
-  const before = (await ours()).length;
+  await adminCall(srv.url, 'DELETE', 'requests');
   const r = await fleetplay();
-  const made = (await ours()).length - before;
+  const tally = await adminCall(srv.url, 'GET', 'requests/tally');
+  const made = tally[`POST ${DEPLOYMENTS}`]?.['201'] ?? 0;
+  const refused = Object.values(tally).reduce((n, byStatus) => n + (byStatus['422'] ?? 0), 0);
+  refusedTotal += refused;
   const rep = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-  const sent = rep.api.byEndpoint[`POST ${DEPLOYMENTS}`] ?? 0;
-  refusedTotal += sent - made;
   const deferred = rep.plan.filter((p) => p.os.action === 'deferred');
   console.log(
-    `run ${run}: devices=${N} exit=${r.code} wall=${r.seconds.toFixed(1)}s created=${made} refused=${sent - made} deferred=${deferred.length} requests=${rep.api.requests}` +
+    `run ${run}: devices=${N} exit=${r.code} wall=${r.seconds.toFixed(1)}s created=${made} refused=${refused} deferred=${deferred.length} requests=${rep.api.requests}` +
       (deferred.length ? ` why="${deferred[0].os.why}"` : ''),
   );
   if (deferred.length === 0) break;
@@ -128,6 +102,7 @@ for (let run = 1; run <= 6; run++) {
 }
 
 const scheduled = (await ours()).reduce((n, d) => n + d.device_count, 0);
-console.log(`scheduled=${scheduled} of ${N}; refused over all runs=${refusedTotal}`);
+const { cap, peak } = await adminCall(srv.url, 'GET', 'deployments/active');
+console.log(`scheduled=${scheduled} of ${N}; refused over all runs=${refusedTotal}; peak active=${peak} (cap ${cap})`);
 srv.child.kill();
 rmSync(work, { recursive: true, force: true });

@@ -29,9 +29,11 @@ export {
   type ParsedFleetSpec,
   deviceIdFor,
   generatedDeviceId,
+  generatedDeviceType,
   loadFleetSpec,
 } from './spec.js';
 export { FaultSpecSchema, type FaultSpec } from './faults.js';
+export { boardFleet, type BoardFleet, type BoardFleetOptions, type DeploymentBody } from './board-fleet.js';
 export type { LoggedRequest } from './request-log.js';
 
 export interface StartOptions {

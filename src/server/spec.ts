@@ -87,6 +87,11 @@ export function generatedDeviceId(i: number): string {
   return `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 }
 
+/** The device type of generated device `i` (from 1, as its id): round-robin over the spec's types. */
+export function generatedDeviceType(types: readonly string[], i: number): string {
+  return types[(i - 1) % types.length];
+}
+
 export function parseFleetSpec(
   value: unknown,
   file = '<fleet spec>',

@@ -19,7 +19,7 @@ import {
   type ParsedFleetSpec,
 } from './model.js';
 import { restoreSnapshot, writeSnapshotJournal, type Snapshot, type SnapshotHost } from './snapshot.js';
-import { deviceIdFor, FleetSpecSchema, generatedDeviceId } from './spec.js';
+import { deviceIdFor, FleetSpecSchema, generatedDeviceId, generatedDeviceType } from './spec.js';
 
 export function authSetIdFor(deviceId: string): string {
   return deviceIdFor(`auth-set:${deviceId}`);
@@ -99,7 +99,7 @@ export class FleetState implements SnapshotHost {
     if (g) {
       for (let i = 0; i < g.count; i++) {
         const group = g.groups.length ? g.groups[i % g.groups.length] : undefined;
-        const device_type = g.device_types[i % g.device_types.length];
+        const device_type = generatedDeviceType(g.device_types, i + 1);
         this.addDevice(
           generatedDeviceId(i + 1),
           {

@@ -179,7 +179,7 @@ export const failedHosts = (r: StageRunResult) =>
     .map(([h]) => r.report.devices?.[h] ?? `(no device id for ${h})`)
     .sort();
 /** Device ids (of the run's stage) whose OS/config decision in the typed plan has this action. */
-export const planned = (r: StageRunResult, kind: 'os' | 'config', action: string) =>
+export const planned = (r: { report: Pick<StageRunResult['report'], 'plan'> }, kind: 'os' | 'config', action: string) =>
   r.report.plan
     .filter((p) => !p.other_stage && p[kind].action === action)
     .map((p) => p.device_id)
