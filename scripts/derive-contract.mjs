@@ -26,8 +26,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGETS = [
   // The embedded server and the OTA client speak only the management API (useradm login included).
   { out: 'mender-management.json', source: 'mender-openapi.yaml', keepPath: (p) => p.startsWith('/api/management/') },
-  // The source is already cut down to the operations fleetplay calls.
-  { out: 'github.json', source: 'github-openapi-subset.json', keepPath: () => true },
+  // The source is already cut down to the operations fleetplay calls; operations fleetplay calls that the
+  // reference folder's subset lacks come from an excerpt of the same description kept in the repository.
+  {
+    out: 'github.json',
+    source: 'github-openapi-subset.json',
+    additions: join(root, 'contract', 'sources', 'github-openapi-additions.json'),
+    keepPath: () => true,
+  },
 ];
 
 /** Keywords that only explain or illustrate; validation never reads them. */
@@ -135,9 +141,24 @@ function readDescription(file) {
   return doc;
 }
 
-/** One contract file's text, derived from one source description. */
-function deriveOne(file, keepPath) {
-  const doc = readDescription(file);
+/**
+ * `doc` with the operations and components of `additions` it lacks. What both hold is the
+ * subset's: once the reference folder carries an added operation, the excerpt changes nothing.
+ */
+function withAdditions(doc, additions) {
+  if (!additions) return doc;
+  const extra = readDescription(additions);
+  const paths = { ...doc.paths };
+  for (const [p, item] of Object.entries(extra.paths)) paths[p] = { ...item, ...(paths[p] ?? {}) };
+  const components = { ...(doc.components ?? {}) };
+  for (const [kind, named] of Object.entries(extra.components ?? {}))
+    components[kind] = { ...named, ...(components[kind] ?? {}) };
+  return { ...doc, paths, components };
+}
+
+/** One contract file's text, derived from one source description (and the additions to it). */
+function deriveOne(file, keepPath, additions) {
+  const doc = withAdditions(readDescription(file), additions);
   const kept = Object.fromEntries(Object.entries(doc.paths).filter(([p]) => keepPath(p)));
   // Path templates and component names are names, not keywords: strip each item, never the maps themselves.
   const pathItems = mapValues(kept, strip);
@@ -156,7 +177,9 @@ function deriveOne(file, keepPath) {
 
 /** Every contract file's name and text, derived from the sources in `referenceDir`. */
 export function deriveContract(referenceDir) {
-  return Object.fromEntries(TARGETS.map((t) => [t.out, deriveOne(join(referenceDir, t.source), t.keepPath)]));
+  return Object.fromEntries(
+    TARGETS.map((t) => [t.out, deriveOne(join(referenceDir, t.source), t.keepPath, t.additions)]),
+  );
 }
 
 function main() {
