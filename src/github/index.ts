@@ -11,3 +11,4 @@ export {
   type StatusOutcome,
 } from './status.js';
 export { appendStepSummary, type SummaryOutcome } from './summary.js';
+export { dispatchWorkflow, UPDATE_WORKFLOW, type DispatchInput, type DispatchOutcome } from './dispatch.js';

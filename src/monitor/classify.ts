@@ -17,8 +17,8 @@ import {
   type Verdict,
 } from './model.js';
 
-const PENDING = new Set(['pending']);
-const IN_PROGRESS = new Set([
+export const PENDING = new Set(['pending']);
+export const IN_PROGRESS = new Set([
   'downloading',
   'installing',
   'rebooting',
@@ -26,7 +26,7 @@ const IN_PROGRESS = new Set([
   'pause_before_rebooting',
   'pause_before_committing',
 ]);
-const FAILED = new Set(['failure', 'noartifact']);
+export const FAILED = new Set(['failure', 'noartifact']);
 
 export interface ClassifyOptions {
   /** The server's time now (ms). */

@@ -9,7 +9,14 @@ import type { Command } from 'commander';
 import { ExitCode, type FleetError, type Result } from '../errors/index.js';
 import { DEFAULT_INVENTORY, DEFAULT_PLAYBOOK, SERVER_OPTION_HELP } from '../engine/cli.js';
 import { currentStage } from '../git/index.js';
-import { appendStepSummary, describeCounts, fromActionsEnv, statusPublisher } from '../github/index.js';
+import {
+  appendStepSummary,
+  describeCounts,
+  dispatchWorkflow,
+  fromActionsEnv,
+  statusPublisher,
+  UPDATE_WORKFLOW,
+} from '../github/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { diagnostic, maskSecrets, printDiagnostic, registerSecret, useColor } from '../log/index.js';
 import { exitCodeFor, MenderClient } from '../ota/index.js';
@@ -23,6 +30,7 @@ import { markdown, progressBar, progressLine, table } from './render.js';
 import { follow, type FollowOptions } from './run.js';
 import { fleetPlaybook, loadStageList, notAStage, type StageList } from '../stage/index.js';
 import { rolloutPolicyOf, type RolloutPolicy } from '../rollout/policy.js';
+import { waveWatch, type OnOpened } from './waves.js';
 
 export interface MonitorArgs {
   inventory: string[];
@@ -40,6 +48,8 @@ export interface MonitorArgs {
   html?: string;
   /** The Mender UI the HTML report links to (`none`: no links); default: guessed from the server URL. */
   menderUi?: string;
+  /** In waves: start the update workflow when a wave's soak ends (`--no-advance`: false); default true. */
+  advance?: boolean;
 }
 
 export interface MonitorIo {
@@ -156,7 +166,7 @@ export async function runMonitor(args: MonitorArgs, io: MonitorIo): Promise<numb
   try {
     const desired = fromReport ?? (await engineDesired(a, branch, commit, io.env, rollout.value));
     if (!desired.ok) return fail(io, desired.error, exitCodeFor(desired.error));
-    return await watch(a, io, client.value, desired.value, opts.value);
+    return await watch(a, io, client.value, desired.value, opts.value, rollout.value);
   } finally {
     client.value.close();
   }
@@ -186,12 +196,16 @@ async function watch(
   client: MenderClient,
   desired: Desired,
   o: FollowOptions,
+  rollout: RolloutPolicy | undefined,
 ): Promise<number> {
   const progress = progressWriter(io.stderr, io.env, o.wait);
-  const publish = publisher(io, o.branch, o.commit, (line) => progress.say(line));
+  const say = (line: string) => progress.say(line);
+  const publish = publisher(io, o.branch, o.commit, say);
+  const advance = advancer(io, o.branch, a.advance !== false, say);
   const last = await follow(client, desired, o, {
     sleep: io.sleep,
     now: io.now,
+    waves: rollout && desired.waves ? waveWatch(client, rollout, desired, advance) : undefined,
     onSnapshot: async (s, elapsed) => {
       await publish(s);
       progress.update(s, elapsed);
@@ -267,6 +281,33 @@ function publisher(
   };
 }
 
+/**
+ * A wave's soak ended while the monitor looked: the update workflow is started on the stage branch
+ * (mode run) to schedule it, instead of waiting for the next push or the hourly run. A failed
+ * request is tried again at the next look; `--no-advance` and a missing token are said once per wave.
+ */
+function advancer(io: MonitorIo, branch: string, enabled: boolean, say: (line: string) => void): OnOpened {
+  const gh = fromActionsEnv(io.env);
+  return async (waves) => {
+    const which = `${waves.length === 1 ? 'wave' : 'waves'} ${waves.join(', ')} of ${branch} may start`;
+    if (!enabled) {
+      say(`fleetplay: ${which}; ${UPDATE_WORKFLOW} not started (--no-advance)`);
+      return true;
+    }
+    const r = await dispatchWorkflow({
+      token: gh.token,
+      repository: gh.repository,
+      ref: branch,
+      inputs: { mode: 'run' },
+      baseUrl: gh.apiUrl,
+      fetch: io.fetch,
+    });
+    if (!r.ok) say(diagnostic(r.error, { prefix: 'warning: ', severity: 'warning', env: io.env }));
+    else say(`fleetplay: ${which}; ${r.value.sent ? `started ${UPDATE_WORKFLOW} on ${branch}` : r.value.reason}`);
+    return r.ok;
+  };
+}
+
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function registerMonitorCommand(program: Command): void {
@@ -291,6 +332,10 @@ export function registerMonitorCommand(program: Command): void {
       '--max-failed <n>',
       'devices that may end up not converged (failed, drifted, offline): N or N%',
       MONITOR_DEFAULTS.maxFailed,
+    )
+    .option(
+      '--no-advance',
+      `in waves: do not start ${UPDATE_WORKFLOW} on the branch when a wave's soak ends (GITHUB_TOKEN with actions: write)`,
     )
     .option('--json', 'print the snapshot as JSON', false)
     .option('--html <file>', 'write a self-contained HTML report')

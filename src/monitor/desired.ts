@@ -50,7 +50,8 @@ export function desiredFromPlan(
 function desiredDevice(d: DevicePlan): DesiredDevice {
   const out: DesiredDevice = { host: d.host, device: d.device_id };
   // Its wave has not started (or the rollout halted): nothing is due on the device yet.
-  if (d.os.action === 'later') out.later = d.os.why;
+  if (d.os.action === 'later') Object.assign(out, { later: d.os.why, laterArtifact: d.os.to });
+  if (d.wave !== undefined) out.wave = d.wave;
   const artifact = d.os.action === 'later' ? undefined : wantedImage(d.os);
   if (artifact !== undefined) out.artifact = artifact;
   if (d.os.why !== undefined && (artifact !== undefined || d.os.action === 'fail')) out.why = d.os.why;

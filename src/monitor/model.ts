@@ -41,6 +41,10 @@ export const DesiredDevice = z.object({
   window: z.string().optional(),
   /** Its rollout wave has not started, or the rollout halted: why (the plan's `later` decision). */
   later: z.string().optional(),
+  /** Its rollout wave (1 = the first), when the stage rolls out in waves. */
+  wave: z.number().int().optional(),
+  /** While `later`: the image it gets when its wave starts (the monitor watches for that). */
+  laterArtifact: z.string().optional(),
 });
 export type DesiredDevice = z.infer<typeof DesiredDevice>;
 

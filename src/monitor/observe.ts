@@ -38,7 +38,8 @@ export async function observe(
   opts: { maxLogs?: number } = {},
 ): Promise<Result<Observation>> {
   const ids = wants.map((w) => w.device);
-  const artifacts = new Set(wants.map((w) => w.artifact).filter((a): a is string => !!a));
+  // A device waiting for its wave is watched too: its wave may start while the monitor waits.
+  const artifacts = new Set(wants.map((w) => w.artifact ?? w.laterArtifact).filter((a): a is string => !!a));
   const [now, inv, os] = await Promise.all([
     client.serverTime(),
     client.searchDevices({ deviceIds: ids, attributes: ATTRIBUTES }),

@@ -8,6 +8,7 @@ import type { MenderClient } from '../ota/client.js';
 import { classifyAll, countStates, verdict, type MaxFailed } from './classify.js';
 import type { Desired, Snapshot, Verdict } from './model.js';
 import { observe } from './observe.js';
+import type { WaveWatch } from './waves.js';
 
 export interface SnapshotOptions {
   branch: string;
@@ -18,11 +19,22 @@ export interface SnapshotOptions {
   maxLogs?: number;
 }
 
-/** The state of every subscribed device now; a pure classification of one bulk observation. */
-export async function snapshot(client: MenderClient, desired: Desired, o: SnapshotOptions): Promise<Result<Snapshot>> {
+/**
+ * The state of every subscribed device now; a pure classification of one bulk observation. In
+ * waves, `waves` decides them again from that observation first (a halt, a wave that started).
+ */
+export async function snapshot(
+  client: MenderClient,
+  planned: Desired,
+  o: SnapshotOptions,
+  waves?: WaveWatch,
+): Promise<Result<Snapshot>> {
   const before = client.stats.snapshot();
-  const seen = await observe(client, desired.devices, { maxLogs: o.maxLogs });
+  const seen = await observe(client, planned.devices, { maxLogs: o.maxLogs });
   if (!seen.ok) return seen;
+  const now = waves ? await waves.look(seen.value) : ok(planned);
+  if (!now.ok) return now;
+  const desired = now.value;
   const devices = classifyAll(desired.devices, seen.value.devices, {
     now: seen.value.now,
     offlineAfterMs: o.offlineAfterMs,
@@ -69,6 +81,8 @@ export interface FollowHooks {
   now?: () => number;
   /** Every snapshot, as it is taken (progress, commit status). */
   onSnapshot?: (s: Snapshot, elapsedMs: number) => Promise<void> | void;
+  /** The stage rolls out in waves: decides them again at every look. */
+  waves?: WaveWatch;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -87,7 +101,7 @@ export async function follow(
   const sleep = hooks.sleep ?? realSleep;
   const started = now();
   for (;;) {
-    const s = await snapshot(client, desired, o);
+    const s = await snapshot(client, desired, o, hooks.waves);
     if (!s.ok) return s;
     const elapsed = now() - started;
     await hooks.onSnapshot?.(s.value, elapsed);

@@ -5,6 +5,7 @@
  */
 import { ok, type Result } from '../errors/index.js';
 import type { MenderClient } from '../ota/client.js';
+import type { Deployment, DeviceInDeployment } from '../ota/schemas.js';
 
 /** A device's latest deployment of a wanted image. */
 export interface DeviceRecord {
@@ -15,18 +16,25 @@ export interface DeviceRecord {
   finished?: number;
 }
 
+/**
+ * Device lists of finished deployments, by deployment id: they no longer change, so a caller that
+ * asks again and again (the monitor, every look) reads each of them once.
+ */
+export type FinishedLists = Map<string, Result<DeviceInDeployment[]>>;
+
 /** Device id → its latest deployment of one of `artifacts` created since `since`. */
 export async function latestDeployments(
   client: MenderClient,
   artifacts: readonly string[],
   since: Date,
+  finished?: FinishedLists,
 ): Promise<Result<Map<string, DeviceRecord>>> {
   const wanted = new Set(artifacts);
   const list = await client.listDeployments({ type: 'software', createdAfter: since });
   if (!list.ok) return list;
   // Oldest first, so the latest deployment of a device wins.
   const ours = list.value.filter((d) => wanted.has(d.artifact_name)).sort((a, b) => a.created.localeCompare(b.created));
-  const answers = await Promise.all(ours.map((d) => client.deploymentDevices(d.id)));
+  const answers = await Promise.all(ours.map((d) => devicesOf(client, d, finished)));
   const out = new Map<string, DeviceRecord>();
   for (const [i, d] of ours.entries()) {
     const a = answers[i];
@@ -42,6 +50,18 @@ export async function latestDeployments(
     }
   }
   return ok(out);
+}
+
+async function devicesOf(
+  client: MenderClient,
+  d: Deployment,
+  finished: FinishedLists | undefined,
+): Promise<Result<DeviceInDeployment[]>> {
+  const kept = finished?.get(d.id);
+  if (kept?.ok) return kept;
+  const read = await client.deploymentDevices(d.id);
+  if (read.ok && d.status === 'finished') finished?.set(d.id, read);
+  return read;
 }
 
 const FAILED = new Set(['failure', 'noartifact']);

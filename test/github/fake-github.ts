@@ -4,7 +4,7 @@
  * combined status of a commit from what it keeps (one status per context, the latest; paginated
  * like GitHub: per_page 30 by default, at most 100), lists a commit's statuses newest first (paged
  * the same way, with GitHub's Link header), and keeps issue comments (list, create,
- * update; fake-comments.ts). Tests may override replies.
+ * update; fake-comments.ts), and answers workflow dispatches with 204. Tests may override replies.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -72,6 +72,7 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+const DISPATCH_PATH = /^\/repos\/[^/]+\/[^/]+\/actions\/workflows\/[^/]+\/dispatches$/;
 const COMBINED_PATH = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/status$/;
 
 /** The `*_url` fields GitHub puts in a repository and a user object. */
@@ -172,6 +173,9 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
     const stored =
       path === undefined ? undefined : (comments.answer(rec, path, origin) ?? pulls.answer(rec, path, origin));
     if (stored) return stored;
+    // actions/create-workflow-dispatch: 204 and no body (without return_run_details), as GitHub answers.
+    if (rec.method === 'POST' && path !== undefined && DISPATCH_PATH.test(path))
+      return { status: 204, body: undefined };
     const combined = rec.method === 'GET' ? COMBINED_PATH.exec(rec.path.slice(prefix.length)) : null;
     if (combined) return combinedReply(combined, kept.get(combined[3]) ?? [], new URLSearchParams(rec.query), origin);
     const list = rec.method === 'GET' ? LIST_PATH.exec(rec.path.slice(prefix.length)) : null;
@@ -187,6 +191,11 @@ export async function startFakeGitHub(opts: { prefix?: string; respond?: Respond
       requests.push(rec);
       const reply = opts.respond?.(rec, requests.length) ?? answer(rec);
       replies.push(reply);
+      if (reply.body === undefined) {
+        res.writeHead(reply.status, reply.headers);
+        res.end();
+        return;
+      }
       res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
       res.end(JSON.stringify(reply.body));
     });

@@ -184,6 +184,8 @@ export class GitHubContract {
     if (!found) return [`no operation ${operationId}`];
     const responses = found.op.responses as Record<string, Json>;
     if (!responses[String(status)]) return [`${operationId} documents no ${status} response`];
+    // A response documented without content (a 204) has no body.
+    if (!responses[String(status)].content) return body === undefined ? [] : [`${operationId}'s ${status} has no body`];
     return this.problems(
       [...found.pointer, 'responses', String(status), 'content', 'application/json', 'schema'],
       body,

@@ -16,12 +16,11 @@ import { MONITOR_DEFAULTS, runMonitor } from '../../src/monitor/command.js';
 import { runStage, type StageRunResult } from '../../src/stage/index.js';
 import { startFakeGitHub } from '../github/fake-github.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
+import { BAD, GOOD, waveFleetSpec } from './wave-fleet.js';
 import { ROOT, SECRETS, ensureBuilt, generatedFleetDir, git as gitIn } from '../stage/helpers.js';
 
 const N = 1000;
 const DEPLOYMENTS = '/api/management/v1/deployments/deployments';
-const GOOD = 'fleet-os-1.1.0';
-const BAD = 'fleet-os-1.2.0';
 const POLICY = [
   'rollout:',
   '  production:',
@@ -51,18 +50,7 @@ function release(image: string, onHalt = 'keep'): void {
 }
 
 beforeEach(async () => {
-  srv = await testServer({
-    spec: {
-      artifacts: ['1.0.0', '1.1.0', '1.2.0'].map((v) => ({
-        name: `fleet-os-${v}`,
-        device_types_compatible: ['raspberrypi4'],
-      })),
-      generate: { count: N, device_types: ['raspberrypi4'], artifact_name: 'fleet-os-1.0.0' },
-      // The bad release fails on every device it reaches.
-      failures: { rate: 0, devices: [], artifacts: [BAD] },
-      start_time: '2026-03-01T00:00:00Z',
-    },
-  });
+  srv = await testServer({ spec: waveFleetSpec(N) });
   dir = generatedFleetDir('fleetplay-waves-', N);
   git('init', '-q', '-b', 'production');
 }, 60_000);

@@ -260,10 +260,11 @@ describe('monitor-fleet.yml', () => {
     });
   });
 
-  test('least privilege: the stages job reads the code; the monitor also reads artifacts and writes statuses', () => {
+  test('least privilege: the stages job reads the code; the monitor also writes statuses and starts the update workflow', () => {
     expect(wf.permissions).toEqual({});
     expect(jobs(wf).stages.permissions).toEqual({ contents: 'read' });
-    expect(jobs(wf).monitor.permissions).toEqual({ contents: 'read', statuses: 'write', actions: 'read' });
+    // actions: write starts update-fleet.yml when a wave's soak ends, and reads the update run's report.
+    expect(jobs(wf).monitor.permissions).toEqual({ contents: 'read', statuses: 'write', actions: 'write' });
   });
 
   test('checks out the deployed commit and waits for the stage with the GitHub token', () => {

@@ -53,7 +53,7 @@ export const OsArgs = z.strictObject({
 });
 
 /** How far back a failed deployment holds a device back. */
-const FAILURE_WINDOW_MS = 30 * 24 * 3600 * 1000;
+export const FAILURE_WINDOW_MS = 30 * 24 * 3600 * 1000;
 export type OsArgs = z.infer<typeof OsArgs>;
 
 async function osUpdateOn(client: MenderClient, items: Item<OsArgs>[], task: BatchTask): Promise<Map<string, Result_>> {
