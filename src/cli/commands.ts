@@ -8,11 +8,12 @@ import { registerPlanCommand } from '../plan/command.js';
 import { registerGuardCommand } from '../promote/guard-command.js';
 import { registerPromoteCommands } from '../promote/command.js';
 import { registerServer } from '../server/command.js';
+import { registerAdvanceCommand } from '../stage/advance.js';
 import { registerStagesCommand } from '../stage/command.js';
 
 /**
  * Registry of subcommands. Each concept registers its own command from its folder
- * (init, server, inventory, run, plan, promote, monitor, stages, demo, guard), so this file is the only place they meet.
+ * (init, server, inventory, run, plan, promote, monitor, stages, advance, demo, guard), so this file is the only place they meet.
  */
 export type RegisterCommand = (program: Command) => void;
 
@@ -25,6 +26,7 @@ export const commands: RegisterCommand[] = [
   registerMonitorCommand,
   registerPromoteCommands,
   registerStagesCommand,
+  registerAdvanceCommand,
   registerDemoCommand,
   registerGuardCommand,
 ];

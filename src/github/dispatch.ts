@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { err, fleetError, ok, type Result } from '../errors/index.js';
 import { registerSecret } from '../log/index.js';
 import { octokitFor, requestFailure } from './client.js';
+import { fromActionsEnv } from './env.js';
 
 /** The update workflow's file name in .github/workflows/ (GitHub takes a file name as workflow_id). */
 export const UPDATE_WORKFLOW = 'update-fleet.yml';
@@ -33,7 +34,7 @@ export type DispatchOutcome = { sent: true; workflow: string; ref: string } | { 
 
 const HINTS: Record<number, string> = {
   401: 'GITHUB_TOKEN is wrong or expired: pass secrets.GITHUB_TOKEN as env GITHUB_TOKEN',
-  403: 'the token lacks permission: give the monitor job `permissions: actions: write`',
+  403: 'the token lacks permission: give the job `permissions: actions: write`',
   404: 'GitHub knows no such workflow in this repository: copy workflows/update-fleet.yml to .github/workflows/ on the default branch',
   422: 'GitHub refused the dispatch: the workflow has no workflow_dispatch trigger, the branch does not exist, or an input is unknown',
 };
@@ -74,4 +75,17 @@ export async function dispatchWorkflow(input: DispatchInput): Promise<Result<Dis
       }),
     );
   }
+}
+
+/** A run of update-fleet.yml with mode run on `branch`, with the GitHub Actions job's token and repository. */
+export function startUpdateRun(branch: string, env: NodeJS.ProcessEnv, fetch?: typeof globalThis.fetch) {
+  const gh = fromActionsEnv(env);
+  return dispatchWorkflow({
+    token: gh.token,
+    repository: gh.repository,
+    ref: branch,
+    inputs: { mode: 'run' },
+    baseUrl: gh.apiUrl,
+    fetch,
+  });
 }

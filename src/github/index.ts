@@ -11,4 +11,10 @@ export {
   type StatusOutcome,
 } from './status.js';
 export { appendStepSummary, type SummaryOutcome } from './summary.js';
-export { dispatchWorkflow, UPDATE_WORKFLOW, type DispatchInput, type DispatchOutcome } from './dispatch.js';
+export {
+  dispatchWorkflow,
+  startUpdateRun,
+  UPDATE_WORKFLOW,
+  type DispatchInput,
+  type DispatchOutcome,
+} from './dispatch.js';

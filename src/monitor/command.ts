@@ -12,8 +12,8 @@ import { currentStage } from '../git/index.js';
 import {
   appendStepSummary,
   describeCounts,
-  dispatchWorkflow,
   fromActionsEnv,
+  startUpdateRun,
   statusPublisher,
   UPDATE_WORKFLOW,
 } from '../github/index.js';
@@ -287,21 +287,13 @@ function publisher(
  * request is tried again at the next look; `--no-advance` and a missing token are said once per wave.
  */
 function advancer(io: MonitorIo, branch: string, enabled: boolean, say: (line: string) => void): OnOpened {
-  const gh = fromActionsEnv(io.env);
   return async (waves) => {
     const which = `${waves.length === 1 ? 'wave' : 'waves'} ${waves.join(', ')} of ${branch} may start`;
     if (!enabled) {
       say(`fleetplay: ${which}; ${UPDATE_WORKFLOW} not started (--no-advance)`);
       return true;
     }
-    const r = await dispatchWorkflow({
-      token: gh.token,
-      repository: gh.repository,
-      ref: branch,
-      inputs: { mode: 'run' },
-      baseUrl: gh.apiUrl,
-      fetch: io.fetch,
-    });
+    const r = await startUpdateRun(branch, io.env, io.fetch);
     if (!r.ok) say(diagnostic(r.error, { prefix: 'warning: ', severity: 'warning', env: io.env }));
     else say(`fleetplay: ${which}; ${r.value.sent ? `started ${UPDATE_WORKFLOW} on ${branch}` : r.value.reason}`);
     return r.ok;

@@ -151,7 +151,8 @@ describe('rollout waves at 1,000 devices', () => {
       );
       const later = waves.slice(k + 1).flat().length;
       expect(osActions(first).later ?? 0).toBe(later);
-      // A rerun while the wave installs writes nothing.
+      // A rerun while the wave installs writes nothing; so does update-fleet.yml's hourly run, which
+      // is this same `fleetplay run --mode run` on the stage branch (started by `fleetplay advance`).
       const again = await run();
       expect(again.step.writes).toBe(0);
       if (k === waves.length - 1) break;

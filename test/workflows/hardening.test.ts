@@ -119,8 +119,11 @@ describe('update-fleet.yml runs only on a stage, in its environment', () => {
   const wf = load('update-fleet.yml');
   const { stage, update } = jobs(wf);
 
-  test('the stage job has no secret and no environment; the update job needs its answer', () => {
-    expect(Object.keys(jobs(wf))).toEqual(['stage', 'update']);
+  test('the stage and schedule jobs have no secret and no environment; the update job needs the answer', () => {
+    expect(Object.keys(jobs(wf))).toEqual(['schedule', 'stage', 'update']);
+    // The scheduled run only starts runs of the stage branches, which then go through these jobs.
+    expect(secretsIn(jobs(wf).schedule)).toEqual([]);
+    expect(jobs(wf).schedule.environment).toBeUndefined();
     expect(secretsIn(stage)).toEqual([]);
     expect(stage.environment).toBeUndefined();
     expect(stage.outputs).toEqual({ 'is-stage': '${{ steps.ask.outputs.is-stage }}' });

