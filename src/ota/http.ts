@@ -4,6 +4,7 @@
  * configuration per device: on this kind of machine axios spent ~104 µs of CPU per request
  * against ~32 µs for undici (docs/performance.md). HTTP_PROXY/HTTPS_PROXY/NO_PROXY are honoured.
  */
+import { EventEmitter } from 'node:events';
 import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
 
 export interface HttpRequest {
@@ -68,8 +69,7 @@ export class HttpClient {
     const started = Date.now();
     // One deadline for the whole exchange: undici's own timeouts restart with every byte, so a
     // server dripping a byte a second would never end otherwise.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), r.timeoutMs);
+    const deadline = new Deadline(r.timeoutMs);
     try {
       let res: Dispatcher.ResponseData;
       try {
@@ -81,15 +81,15 @@ export class HttpClient {
           body: r.body === undefined ? undefined : json ? JSON.stringify(r.body) : (r.body as string),
           headersTimeout: r.timeoutMs,
           bodyTimeout: r.timeoutMs,
-          signal: abort.signal,
+          signal: deadline,
         });
       } catch (e) {
-        throw abort.signal.aborted ? new HttpError('ETIMEDOUT', 'no answer before the deadline') : asHttpError(e);
+        throw deadline.aborted ? new HttpError('ETIMEDOUT', 'no answer before the deadline') : asHttpError(e);
       }
-      const text = await readBody(res, r.maxBodyBytes ?? MAX_BODY_BYTES, abort.signal, started);
+      const text = await readBody(res, r.maxBodyBytes ?? MAX_BODY_BYTES, deadline, started);
       return { status: res.statusCode, headers: flat(res.headers), data: parseBody(text) };
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
   }
 
@@ -100,39 +100,65 @@ export class HttpClient {
 }
 
 /**
+ * The exchange's deadline, handed to undici as its `signal`. An EventEmitter rather than an
+ * AbortSignal: undici listens to an AbortSignal through EventTarget, whose listener costs ~7 µs
+ * a request here (0.7 s of CPU in a 100k-device run), against well under 1 µs for `once`.
+ */
+class Deadline extends EventEmitter {
+  aborted = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    super();
+    this.timer = setTimeout(() => {
+      this.aborted = true;
+      this.emit('abort');
+    }, ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/**
  * The body as text, at most `max` bytes: a longer one (announced or sent) is cut off unread. When
  * the deadline passes mid-body, the error says how much came in how long.
  */
-async function readBody(
-  res: Dispatcher.ResponseData,
-  max: number,
-  deadline: AbortSignal,
-  started: number,
-): Promise<string> {
+function readBody(res: Dispatcher.ResponseData, max: number, deadline: Deadline, started: number): Promise<string> {
   const announced = Number(res.headers['content-length']);
   if (Number.isFinite(announced) && announced > max) {
     res.body.destroy();
     throw new HttpError(BODY_TOO_LARGE, 'body too large', `announced ${announced} bytes (Content-Length)`);
   }
+  const body = res.body;
   const chunks: Buffer[] = [];
   let bytes = 0;
   const got = () => `sent ${bytes} bytes in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-  try {
-    for await (const c of res.body as AsyncIterable<Buffer>) {
+  // Listeners, not `for await`: the async iterator costs a few µs a request, one request a device.
+  return new Promise((resolve, reject) => {
+    body.on('data', (c: Buffer) => {
       bytes += c.length;
-      if (bytes > max) {
-        res.body.destroy();
-        throw new HttpError(BODY_TOO_LARGE, 'body too large', `${got()}, more than the ${max} allowed`);
+      if (bytes <= max) chunks.push(c);
+      else body.destroy(new HttpError(BODY_TOO_LARGE, 'body too large', `${got()}, more than the ${max} allowed`));
+    });
+    body.once('end', () =>
+      resolve(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
+    body.once('error', (e) => {
+      if (e instanceof HttpError) reject(e);
+      else if (deadline.aborted) reject(new HttpError('ETIMEDOUT', 'body not complete before the deadline', got()));
+      else {
+        const h = asHttpError(e);
+        reject(new HttpError(h.code, h.message, bytes ? got() : undefined));
       }
-      chunks.push(c);
-    }
-  } catch (e) {
-    if (e instanceof HttpError) throw e;
-    if (deadline.aborted) throw new HttpError('ETIMEDOUT', 'body not complete before the deadline', got());
-    const h = asHttpError(e);
-    throw new HttpError(h.code, h.message, bytes ? got() : undefined);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+    });
+    // Closed with neither end nor error (destroyed quietly): settled already, or never will be.
+    body.once('close', () => {
+      if (!body.readableEnded && !body.errored)
+        reject(new HttpError('ECONNRESET', 'connection closed mid-body', got()));
+    });
+  });
 }
 
 /** JSON when it parses (Mender answers JSON, some endpoints a quoted or bare token), else the text. */

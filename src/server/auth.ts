@@ -3,7 +3,8 @@
  * user logins (Basic → a JWT signed with HS256 by the server's own secret, as useradm does);
  * the admin API has a token of its own. Checked from the headers alone, before any body is read.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Auth } from './http.js';
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
@@ -41,7 +42,11 @@ export interface Credentials {
   jwtSecret: () => string;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
+/** SHA-256 of a token; the one-shot `hash` (Node ≥ 20.12) takes half the time of a Hash object, once a request. */
+const digest: (s: string) => Buffer =
+  typeof crypto.hash === 'function'
+    ? (s) => crypto.hash('sha256', s, 'buffer')
+    : (s) => crypto.createHash('sha256').update(s).digest();
 
 export function credentials(o: {
   tokens?: string[];

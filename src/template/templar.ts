@@ -88,7 +88,12 @@ function bounded<K, V>(m: Map<K, V>, max: number): Map<K, V> {
 /** Distinct compiled templates kept per Templar (a compiled template is a few kB). */
 export const MAX_CACHED = 5000;
 
-const trailingNewlines = (s: string): number => s.length - s.replace(/\n+$/, '').length;
+/** Newlines ending `s`, counted from the end (a regex would scan the whole text for them). */
+function trailingNewlines(s: string): number {
+  let i = s.length;
+  while (i > 0 && s.charCodeAt(i - 1) === 10) i--;
+  return s.length - i;
+}
 
 export class Templar {
   private readonly env = newEnvironment();
@@ -203,8 +208,9 @@ export class Templar {
       const v = literalEval(text);
       if (v !== LITERAL_FAIL) out = v;
     }
-    if (typeof out === 'string') {
-      const missing = trailingNewlines(s) - trailingNewlines(out);
+    const wanted = trailingNewlines(s);
+    if (wanted > 0 && typeof out === 'string') {
+      const missing = wanted - trailingNewlines(out);
       if (missing > 0) out += '\n'.repeat(missing);
     }
     return out;

@@ -31,8 +31,28 @@ describe('ansible-core 2.14 type rules', () => {
     ['{{ (flags | to_json) ~ "" }}', { a: true }],
     ['{{ bad_literal }}', '[not, python'],
     ['{{ none_var }}', null],
+    // Printed bools are literal_eval'd back (True/False), text that only starts like one is not.
+    ['{{ yes_text | bool }}', true],
+    ['{{ n > 8 }}', false],
+    ['{{ "True" }}', true],
+    ['{{ "False" }}', false],
+    ['{{ "Falsehood" }}', 'Falsehood'],
+    ['{{ "true" }}', 'true'],
+    // Trailing newlines: ansible adds back what Jinja dropped, up to the template's own count
+    // (each case checked with ansible-core 2.14's Templar).
+    ['{{ n }}\n\n', '7\n\n'],
+    ['{{ nl_text }}\n', 'a\n'],
+    ['{{ n }}\nx', '7\nx'],
   ])('%s → %j', (template, expected) => {
-    const vars = { n: 7, flags: { a: true }, text_list: "['a', 'b']", bad_literal: '[not, python', none_var: null };
+    const vars = {
+      n: 7,
+      flags: { a: true },
+      text_list: "['a', 'b']",
+      bad_literal: '[not, python',
+      none_var: null,
+      yes_text: 'yes',
+      nl_text: 'a\n',
+    };
     expect(templar.template(template, vars)).toEqual(expected);
   });
 
