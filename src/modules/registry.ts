@@ -85,13 +85,17 @@ export interface PlanEntry {
   abort?: string[];
   /** OS: when a held device's deployment failed. */
   failed_at?: string;
-  /** Outside the device's maintenance window (action `window`): when it opens (ISO) and the windows. */
+  /**
+   * Outside the device's maintenance window (action `window`): when it opens (ISO) and the windows;
+   * OS `later`: when the wave before has soaked long enough for the device's wave to start.
+   */
   opens?: string;
   window?: string;
   /** OS: the device's rollout wave (1 = first), when its stage rolls out in waves. */
   wave?: number;
-  /** OS `later`: the rollout of this release halted (a wave had too many failures). */
+  /** OS `later`: the rollout of this release halted (a wave had too many failures), at wave `halted_wave`. */
   halted?: boolean;
+  halted_wave?: number;
 }
 
 export interface PlanSink {

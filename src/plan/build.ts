@@ -118,6 +118,8 @@ function osDecision(e: PlanEntry): OsDecision {
         wave: e.wave ?? 0,
         to: to ?? '',
         ...(e.halted ? { halted: true as const } : {}),
+        ...(e.halted_wave !== undefined ? { halted_wave: e.halted_wave } : {}),
+        ...(e.opens ? { opens: e.opens } : {}),
         ...(abort.length ? { abort } : {}),
         why: e.why,
       };

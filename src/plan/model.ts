@@ -49,14 +49,17 @@ export const OsDecision = z.discriminatedUnion('action', [
   /** `to`: the image wanted, when the run got that far. */
   z.object({ action: z.literal('fail'), why: z.string(), to: z.string().optional() }),
   /**
-   * The stage rolls out in waves and the device's wave has not started (why: when it does), or the
-   * rollout of this release halted (`halted`; `abort`: its deployment aborted, on_halt: abort).
+   * The stage rolls out in waves and the device's wave has not started (why: when it does; `opens`:
+   * when the soak of the wave before ends, ISO), or the rollout of this release halted (`halted` at
+   * wave `halted_wave`; `abort`: its deployment aborted, on_halt: abort).
    */
   z.object({
     action: z.literal('later'),
     wave: z.number().int(),
     to: z.string(),
     halted: z.literal(true).optional(),
+    halted_wave: z.number().int().optional(),
+    opens: z.string().optional(),
     abort: z.array(z.string()).optional(),
     why: z.string(),
   }),

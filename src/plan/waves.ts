@@ -16,6 +16,10 @@ export const WaveRow = z.object({
   later: z.number().int(),
   /** Why its devices wait (the first `later` decision's words). */
   why: z.string().optional(),
+  /** It starts then (ISO): the wave before soaks until then. */
+  opens: z.string().optional(),
+  /** The rollout of this release halted at this wave. */
+  halted: z.literal(true).optional(),
 });
 export type WaveRow = z.infer<typeof WaveRow>;
 
@@ -49,8 +53,36 @@ export function waveRows(devices: readonly DevicePlan[]): WaveRow[] {
     const col = COLUMN[d.os.action];
     if (col) r[col]++;
     if (d.os.action === 'later' && r.why === undefined) r.why = d.os.why;
+    if (d.os.action === 'later' && d.os.opens) r.opens ??= d.os.opens;
   }
+  const haltedAt = devices.flatMap((d) => (d.os.action === 'later' && d.os.halted_wave ? [d.os.halted_wave] : []));
+  const at = rows.get(haltedAt[0] ?? 0);
+  if (at) at.halted = true;
   return [...rows.values()].sort((a, b) => a.wave - b.wave);
+}
+
+/**
+ * Where a wave stands: done (every device finished), in progress, soaking (finished; the next wave
+ * starts at `until`), waiting (its turn has not come), halted (the rollout stopped here), stopped
+ * (a wave after the halted one: it does not start for this release).
+ */
+export type WaveState = 'done' | 'in_progress' | 'soaking' | 'waiting' | 'halted' | 'stopped';
+export interface WaveStatus {
+  state: WaveState;
+  /** Soaking: when the next wave starts (ISO). */
+  until?: string;
+}
+
+export function waveStatuses(rows: readonly WaveRow[]): WaveStatus[] {
+  const halted = rows.find((r) => r.halted)?.wave;
+  return rows.map((r, i): WaveStatus => {
+    if (halted !== undefined && r.wave >= halted) return { state: r.wave === halted ? 'halted' : 'stopped' };
+    const next = rows[i + 1];
+    if (next?.opens) return { state: 'soaking', until: next.opens };
+    const started = r.installed + r.scheduled + r.in_flight + r.failed > 0;
+    if (!started && r.why !== undefined) return { state: 'waiting' };
+    return { state: r.installed + r.failed === r.devices ? 'done' : 'in_progress' };
+  });
 }
 
 /** `wave 2: 90 devices — 0 installed, 90 scheduled, …` and the reason of the first wave that waits. */

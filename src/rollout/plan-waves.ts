@@ -67,10 +67,15 @@ export function planWaves(i: WaveInput): { decisions: OsDecision[]; state: Rollo
 function waved(d: OsDecision, wave: number, s: RolloutState, i: WaveInput): OsDecision {
   const why = laterWhy(s, wave);
   const base = { host: d.host, device: d.device, from: d.from, to: d.to, wave };
+  const halt = s.halted ? { halted: true, haltedWave: s.halted.wave } : {};
   if (s.halted && d.action === 'wait' && wave === s.halted.wave && i.policy.on_halt === 'abort') {
     const mine = (i.inFlight.get(d.device) ?? []).filter((f) => f.id === d.deployment);
-    return { ...base, action: 'later', halted: true, abort: mine, why: `${s.halted.why}; aborting its deployment` };
+    return { ...base, action: 'later', ...halt, abort: mine, why: `${s.halted.why}; aborting its deployment` };
   }
   if (why === undefined || (d.action !== 'deploy' && d.action !== 'later')) return d;
-  return { ...base, action: 'later', abort: [], why, ...(s.halted ? { halted: true } : {}) };
+  return { ...base, action: 'later', abort: [], why, ...halt, ...opensOf(s, wave) };
 }
+
+/** The next wave opens by the clock (the soak before it ends): when, for the monitor to count down. */
+const opensOf = (s: RolloutState, wave: number): { opens?: string } =>
+  !s.halted && s.next_at !== undefined && wave === s.open + 1 ? { opens: new Date(s.next_at).toISOString() } : {};

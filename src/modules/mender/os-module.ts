@@ -156,7 +156,7 @@ function inWaves(
 }
 
 /** The decision as the report's plan keeps it (src/plan builds the typed plan from it). */
-function planEntry(d: OsDecision): PlanEntry {
+export function planEntry(d: OsDecision): PlanEntry {
   const e: PlanEntry = {
     host: d.host,
     device_id: d.device,
@@ -171,7 +171,8 @@ function planEntry(d: OsDecision): PlanEntry {
   if (d.action === 'held' && d.failedAt) e.failed_at = d.failedAt;
   if (d.action === 'window') Object.assign(e, { opens: d.opens, window: d.window });
   if (d.wave !== undefined) e.wave = d.wave;
-  if (d.action === 'later' && d.halted) e.halted = true;
+  if (d.action === 'later' && d.halted) Object.assign(e, { halted: true, halted_wave: d.haltedWave });
+  if (d.action === 'later' && d.opens) e.opens = d.opens;
   return e;
 }
 

@@ -32,8 +32,11 @@ export type OsDecision =
   | (Base & { action: 'window'; opens: string; window: string })
   /** To be deployed, but the server's cap of active deployments leaves no room this run. */
   | (Base & { action: 'deferred' })
-  /** Its wave has not started, or the rollout halted; `abort`: its halted wave's deployment (on_halt: abort). */
-  | (Base & { action: 'later'; wave: number; halted?: boolean; abort: InFlight[] })
+  /**
+   * Its wave has not started, or the rollout halted (`haltedWave`: the wave that did); `abort`: its
+   * halted wave's deployment (on_halt: abort); `opens`: when the soak before it ends (ISO).
+   */
+  | (Base & { action: 'later'; wave: number; halted?: boolean; haltedWave?: number; opens?: string; abort: InFlight[] })
   | (Base & { action: 'fail' });
 
 /** The device's last deployment of the desired artifact failed (see `recentFailures`). */
