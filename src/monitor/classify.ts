@@ -108,7 +108,12 @@ export function classifyDevice(
   seen: ObservedDevice | undefined,
   o: ClassifyOptions,
 ): DeviceReport {
-  const base = { host: want.host, device: want.device, wanted: want.artifact };
+  const base = {
+    host: want.host,
+    device: want.device,
+    wanted: want.artifact,
+    ...(want.wave !== undefined ? { wave: want.wave } : {}),
+  };
   if (!seen?.found)
     return {
       ...base,

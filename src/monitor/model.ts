@@ -101,6 +101,8 @@ export const DeviceReport = z.object({
   deployment: z.string().optional(),
   checkIn: z.string().optional(),
   logTail: z.array(z.string()).optional(),
+  /** Its rollout wave (1 = first), when the stage rolls out in waves. */
+  wave: z.number().int().optional(),
 });
 export type DeviceReport = z.infer<typeof DeviceReport>;
 

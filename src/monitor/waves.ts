@@ -115,6 +115,11 @@ function rows(state: RolloutState): WaveRow[] {
       failed: w.failed,
       later: open ? 0 : w.todo,
       ...(why !== undefined && w.todo > 0 ? { why } : {}),
+      // For the report's wave states: when a soak ends and this wave starts, and where a rollout halted.
+      ...(w.wave === state.open + 1 && state.next_at !== undefined
+        ? { opens: new Date(state.next_at).toISOString() }
+        : {}),
+      ...(state.halted?.wave === w.wave ? { halted: true as const } : {}),
     };
   });
 }

@@ -1,42 +1,21 @@
 /**
- * `--html`: the page a person opens, rendered by headless Chromium (Debian's `chromium`, installed
- * here when missing). A copy of the page gets a probe script that reads what the browser laid
- * out — visible text (innerText) and the drawn width of each chart segment — into the DOM, which
- * Chromium then dumps.
+ * `--html`: the page a person opens, rendered by headless Chromium (./chromium.ts). The probe reads
+ * what the browser laid out: visible text (innerText) and the drawn width of each chart segment.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testServer, type TestServer } from '../ota/helpers.js';
+import { ensureChromium, probePage } from './chromium.js';
 import { commitImage, dev, fleetRepo, monitor, snapshotOf, SPEC, updateRun } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-/** Debian's package, as .ci/run installs it; apt is reachable from CI and this sandbox. */
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-    stdio: 'ignore',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0 || !existsSync(CHROMIUM))
-    throw new Error(
-      `${CHROMIUM} is missing and "apt-get install -y chromium" failed (status ${r.status}): run it as root`,
-    );
-}
-
-const PROBE = `<script>
-const text = document.body.innerText;
+const PROBE = `const text = document.body.innerText;
 const segs = [...document.querySelectorAll('svg rect[data-state]')].map((r) => ({ state: r.dataset.state, width: r.getBoundingClientRect().width }));
 const rows = [...document.querySelectorAll('table.devices tbody tr')].map((tr) => tr.innerText);
 const external = [...document.querySelectorAll('[src],[href],link')].map((e) => e.getAttribute('src') || e.getAttribute('href'));
 const links = [...document.querySelectorAll('table.devices a')].map((a) => ({ href: a.href, text: a.innerText, title: a.title }));
 const titles = [...document.querySelectorAll('table.devices td:first-child [title]')].map((e) => e.innerText + ' = ' + e.title);
-const out = document.createElement('pre'); out.id = 'probe';
-out.textContent = JSON.stringify({ text, segs, rows, external, links, titles, title: document.title });
-document.body.appendChild(out);
-</script>`;
+result = { text, segs, rows, external, links, titles, title: document.title };`;
 
 interface Probe {
   text: string;
@@ -48,38 +27,7 @@ interface Probe {
   title: string;
 }
 
-function render(file: string): Probe {
-  const probed = file.replace(/\.html$/, '.probe.html');
-  writeFileSync(probed, readFileSync(file, 'utf8').replace('</body>', `${PROBE}</body>`));
-  const flags = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ];
-  const dom = execFileSync(
-    CHROMIUM,
-    [
-      ...flags,
-      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'fleetplay-chromium-'))}`,
-      '--dump-dom',
-      `file://${probed}`,
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 },
-  );
-  const m = /<pre id="probe">([\s\S]*?)<\/pre>/.exec(dom);
-  if (!m) throw new Error(`Chromium did not run the probe; DOM starts: ${dom.slice(0, 200)}`);
-  return JSON.parse(
-    m[1]
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&amp;/g, '&'),
-  ) as Probe;
-}
+const render = (file: string): Probe => probePage<Probe>(file, PROBE);
 
 describe('monitor --html in headless Chromium', () => {
   let srv: TestServer;

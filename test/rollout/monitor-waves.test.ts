@@ -10,13 +10,11 @@ import { Writable } from 'node:stream';
 import { ExitCode } from '../../src/errors/index.js';
 import { MONITOR_DEFAULTS, runMonitor } from '../../src/monitor/command.js';
 import type { Snapshot } from '../../src/monitor/model.js';
-import { assignWaves, rolloutPolicyOf } from '../../src/rollout/index.js';
-import { generatedDeviceId } from '../../src/server/index.js';
 import { runStage } from '../../src/stage/index.js';
 import { startFakeGitHub, type FakeGitHub } from '../github/fake-github.js';
 import { GitHubContract } from '../github/openapi.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
-import { BAD, GOOD, waveFleetSpec } from './wave-fleet.js';
+import { BAD, GOOD, policyWaves, waveFleetSpec } from './wave-fleet.js';
 import { SECRETS, generatedFleetDir, git as gitIn } from '../stage/helpers.js';
 
 const N = 200;
@@ -63,13 +61,7 @@ function release(image: string): string[][] {
   );
   gitIn(dir, 'add', '-A');
   gitIn(dir, 'commit', '-qm', `release ${image}`);
-  const p = rolloutPolicyOf(dir, 'production');
-  if (!p.ok || !p.value) throw new Error('no policy');
-  const ids = Array.from({ length: N }, (_, i) => generatedDeviceId(i + 1));
-  return assignWaves(
-    ids.map((id) => ({ host: id, device: id })),
-    p.value,
-  );
+  return policyWaves(dir, N);
 }
 
 /** `fleetplay run` of the stage (what update-fleet.yml runs); the devices its OS deployments named. */

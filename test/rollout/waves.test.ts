@@ -10,25 +10,16 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ExitCode } from '../../src/errors/index.js';
-import { assignWaves, rolloutPolicyOf } from '../../src/rollout/index.js';
-import { generatedDeviceId } from '../../src/server/index.js';
-import { MONITOR_DEFAULTS, runMonitor } from '../../src/monitor/command.js';
+import { runMonitor } from '../../src/monitor/command.js';
 import { runStage, type StageRunResult } from '../../src/stage/index.js';
 import { startFakeGitHub } from '../github/fake-github.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
-import { BAD, GOOD, waveFleetSpec } from './wave-fleet.js';
+import { BAD, GOOD, monitorArgs, policyWaves, release as rel, waveFleetSpec } from './wave-fleet.js';
 import { ROOT, SECRETS, ensureBuilt, generatedFleetDir, git as gitIn } from '../stage/helpers.js';
 
 const N = 1000;
 const DEPLOYMENTS = '/api/management/v1/deployments/deployments';
-const POLICY = [
-  'rollout:',
-  '  production:',
-  '    waves: [1%, 10%, 50%, 100%]',
-  '    max_failed: 1',
-  '    soak: 2h',
-  '',
-];
+const POLICY = ['  production:', '    waves: [1%, 10%, 50%, 100%]', '    max_failed: 1', '    soak: 2h'];
 
 let srv: TestServer;
 let dir: string;
@@ -36,18 +27,7 @@ let dir: string;
 const git = (...a: string[]) => gitIn(dir, ...a);
 
 /** Commits production wanting `image` on every device. */
-function release(image: string, onHalt = 'keep'): void {
-  writeFileSync(
-    join(dir, 'fleetplay.yml'),
-    ['stages: [main, production]', ...POLICY, `    on_halt: ${onHalt}`, ''].join('\n'),
-  );
-  writeFileSync(
-    join(dir, 'inventory', 'group_vars', 'all.yml'),
-    ['subscribed_branch: production', 'os_image:', `  raspberrypi4: ${image}`, ''].join('\n'),
-  );
-  git('add', '-A');
-  git('commit', '-qm', `release ${image}`);
-}
+const release = (image: string, onHalt = 'keep') => rel(dir, image, [...POLICY, `    on_halt: ${onHalt}`]);
 
 beforeEach(async () => {
   srv = await testServer({ spec: waveFleetSpec(N) });
@@ -106,15 +86,7 @@ const laterWhys = (r: StageRunResult) => [
 ];
 
 /** The waves as the policy cuts the fleet (the sizes are checked against the shares below). */
-function expectedWaves(): string[][] {
-  const p = rolloutPolicyOf(dir, 'production');
-  if (!p.ok || !p.value) throw new Error('no policy');
-  const members = Array.from({ length: N }, (_, i) => ({
-    host: generatedDeviceId(i + 1),
-    device: generatedDeviceId(i + 1),
-  }));
-  return assignWaves(members, p.value);
-}
+const expectedWaves = () => policyWaves(dir, N);
 
 const MIN = 60;
 const HOUR = 3600;
@@ -201,29 +173,18 @@ describe('rollout waves at 1,000 devices', () => {
     try {
       const out = { text: '' };
       const sink = new Writable({ write: (c, _e, cb) => ((out.text += String(c)), cb()) });
-      const code = await runMonitor(
-        {
-          inventory: [join(dir, 'inventory')],
-          playbook: join(dir, 'playbooks/manage-fleet.yml'),
-          repo: dir,
-          server: srv.url,
-          wait: false,
-          json: false,
-          ...MONITOR_DEFAULTS,
+      const code = await runMonitor(monitorArgs(dir, srv.url), {
+        stdout: sink,
+        stderr: sink,
+        env: {
+          PATH: process.env.PATH,
+          MENDER_ACCESS_TOKEN: TOKEN,
+          ...SECRETS,
+          GITHUB_TOKEN: 'ghs_wavesTest0123456789',
+          GITHUB_REPOSITORY: 'acme/fleet',
+          GITHUB_API_URL: gh.url,
         },
-        {
-          stdout: sink,
-          stderr: sink,
-          env: {
-            PATH: process.env.PATH,
-            MENDER_ACCESS_TOKEN: TOKEN,
-            ...SECRETS,
-            GITHUB_TOKEN: 'ghs_wavesTest0123456789',
-            GITHUB_REPOSITORY: 'acme/fleet',
-            GITHUB_API_URL: gh.url,
-          },
-        },
-      );
+      });
       expect(code).toBe(ExitCode.hostFailed);
       expect(gh.requests.map((q) => JSON.parse(q.body) as Record<string, string>)).toEqual([
         expect.objectContaining({
