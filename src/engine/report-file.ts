@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { z } from 'zod';
-import { maskDeep, maskedJson } from '../log/index.js';
+import { containsSecret, maskDeep, maskedJson } from '../log/index.js';
 import { DevicePlan } from '../plan/model.js';
 import { RunReport, sameTask, StatsSchema, STATUSES, TaskHeader, TaskResults, type TaskRecord } from './report.js';
 
@@ -16,7 +16,13 @@ import { RunReport, sameTask, StatsSchema, STATUSES, TaskHeader, TaskResults, ty
 export class ResultsFile {
   readonly path: string;
   private readonly fd: number;
-  private buf = '';
+  /**
+   * The chunk being filled: text, and host records as JSON made when they come (a result can
+   * change later). Secrets are looked for once in the chunk's text, not once a record (a million
+   * records in a 100k-device run); only a chunk that holds one has its records masked one by one.
+   */
+  private chunk: (string | { lead: string; json: string })[] = [];
+  private chunkBytes = 0;
   /** Task entries started so far. */
   size = 0;
   private group:
@@ -32,18 +38,20 @@ export class ResultsFile {
     // 100k-device run) cost more than writing it.
     if (!STATUSES.has(r.status) || typeof r.result !== 'object' || r.result === null || Array.isArray(r.result))
       throw new Error(`report: bad result for ${r.host} in ${r.task}`);
-    const host = { status: r.status, result: r.result };
     let g = this.group;
     if (!g || !sameTask(g, r) || g.hosts.has(r.host)) {
       this.closeGroup();
       const header = TaskHeader.parse({ play: r.play, task: r.task, action: r.action, file: r.file, line: r.line });
-      this.buf += `${this.size++ ? ',\n' : ''}    ${maskedJson(header).slice(0, -1)},"hosts":{`;
+      this.text(`${this.size++ ? ',\n' : ''}    ${maskedJson(header).slice(0, -1)},"hosts":{`);
       g = this.group = { play: r.play, task: r.task, file: r.file, line: r.line, hosts: new Set(), durationMs: 0 };
     }
-    this.buf += `${g.hosts.size ? ',' : ''}\n      ${JSON.stringify(r.host)}:${maskedJson(host)}`;
+    const lead = `${g.hosts.size ? ',' : ''}\n      ${JSON.stringify(r.host)}:`;
+    const json = JSON.stringify({ status: r.status, result: r.result });
+    this.chunk.push({ lead, json });
+    this.chunkBytes += lead.length + json.length;
     g.hosts.add(r.host);
     g.durationMs = Math.max(g.durationMs, r.durationMs);
-    if (this.buf.length >= CHUNK) this.flush();
+    if (this.chunkBytes >= CHUNK) this.flush();
   }
 
   /** Copies what was written into `out`, then removes the temporary file. */
@@ -68,13 +76,26 @@ export class ResultsFile {
   }
 
   private closeGroup(): void {
-    if (this.group) this.buf += `\n    },"durationMs":${this.group.durationMs}}`;
+    if (this.group) this.text(`\n    },"durationMs":${this.group.durationMs}}`);
     this.group = undefined;
   }
 
+  /** Text already masked (task headers) or with nothing to mask (punctuation, counts). */
+  private text(t: string): void {
+    this.chunk.push(t);
+    this.chunkBytes += t.length;
+  }
+
   private flush(): void {
-    if (this.buf) writeSync(this.fd, this.buf);
-    this.buf = '';
+    if (!this.chunk.length) return;
+    const json = (mask: boolean) =>
+      this.chunk
+        .map((c) => (typeof c === 'string' ? c : c.lead + (mask ? maskedJson(JSON.parse(c.json)) : c.json)))
+        .join('');
+    const plain = json(false);
+    writeSync(this.fd, containsSecret(plain) ? json(true) : plain);
+    this.chunk = [];
+    this.chunkBytes = 0;
   }
 }
 

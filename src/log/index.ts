@@ -8,6 +8,7 @@ export {
   maskSecrets,
   maskDeep,
   maskedJson,
+  containsSecret,
   maskSecretKeys,
   isSecretName,
   isSecretKey,
