@@ -55,7 +55,9 @@ function desiredDevice(d: DevicePlan): DesiredDevice {
   const artifact = d.os.action === 'later' ? undefined : wantedImage(d.os);
   if (artifact !== undefined) out.artifact = artifact;
   if (d.os.why !== undefined && (artifact !== undefined || d.os.action === 'fail')) out.why = d.os.why;
-  if (configDecided(d.config) && d.config.action !== 'fail')
+  // A configuration waiting for its wave (or held by a halt) is not due on the device yet either.
+  if (d.config.action === 'later') out.later ??= d.config.why;
+  else if (configDecided(d.config) && d.config.action !== 'fail')
     out.config = { keys: d.config.action === 'set' ? { ...(d.config.values ?? {}) } : {} };
   const failed = [d.os, d.config].find((x) => x.action === 'fail');
   if (failed && artifact === undefined && !out.config) out.planFailed = failed.why;

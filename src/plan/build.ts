@@ -144,6 +144,11 @@ function configDecision(e: PlanEntry): ConfigDecision {
       return { action: 'wait', why };
     case 'fail':
       return { action: 'fail', why: e.why };
+    case 'later': {
+      const { added, changed, removed } = keyChanges(e);
+      const halted = e.halted ? { halted: true as const } : {};
+      return { action: 'later', wave: e.wave ?? 0, added, changed, removed, ...halted, why: e.why };
+    }
     default:
       return { action: 'none', checked: true, why };
   }

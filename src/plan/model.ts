@@ -93,6 +93,19 @@ export const ConfigDecision = z.discriminatedUnion('action', [
     why: z.string(),
   }),
   z.object({ action: z.literal('fail'), why: z.string() }),
+  /**
+   * A `set` (its keys) waiting for the device's rollout wave (why: when it starts), or held back
+   * because the rollout of this commit halted (`halted`), as the OS decision `later` is.
+   */
+  z.object({
+    action: z.literal('later'),
+    wave: z.number().int(),
+    added: z.array(z.string()),
+    changed: z.array(z.string()),
+    removed: z.array(z.string()),
+    halted: z.literal(true).optional(),
+    why: z.string(),
+  }),
 ]);
 export type ConfigDecision = z.infer<typeof ConfigDecision>;
 
@@ -157,8 +170,17 @@ export function wantedImage(o: OsDecision): string | undefined {
 
 /** The plan's own account of a rollout halt ("halted at wave 2: 3 of 40 failed (at most 2%)"), if any. */
 export function haltOf(devices: readonly DevicePlan[]): string | undefined {
-  const d = devices.find((x) => x.os.action === 'later' && x.os.halted);
-  return d?.os.why?.split('; ')[0];
+  for (const x of devices) {
+    const halted = [x.os, x.config].find((c) => c.action === 'later' && c.halted);
+    if (halted?.why) return halted.why.split('; ')[0];
+  }
+  return undefined;
+}
+
+/** Why the device waits for its wave (or the halt), OS first; undefined when neither change waits. */
+export function laterOf(d: DevicePlan): string | undefined {
+  if (d.os.action === 'later') return d.os.why;
+  return d.config.action === 'later' ? d.config.why : undefined;
 }
 
 /** The run decided something about the device's configuration (it manages it). */

@@ -63,7 +63,7 @@ export function countPlan(plan: Plan): PlanCounts {
     if (d.os.action === 'held') n.held++;
     if (waitsForWindow(d)) n.window++;
     if (d.os.action === 'deferred') n.deferred++;
-    if (d.os.action === 'later') n.later++;
+    if (d.os.action === 'later' || d.config.action === 'later') n.later++;
     if (d.os.action === 'fail' || d.config.action === 'fail') n.failing++;
     if (d.os.action === 'none' && d.config.action === 'none') n.unchanged++;
   }
@@ -129,6 +129,7 @@ export function osCell(d: DevicePlan): string | undefined {
 /** The configuration keys changing, or waiting for the window (said once per device: the OS cell may say it). */
 export function configCell(d: DevicePlan): string | undefined {
   const c = d.config;
+  if (c.action === 'later') return `${keyList(c)} in wave ${c.wave} — ${c.why}`;
   if (c.action !== 'window') return configChange(c);
   return `${keyList(c)} ${d.os.action === 'window' ? 'when its window opens' : `— ${c.why}`}`;
 }

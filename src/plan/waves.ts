@@ -1,10 +1,11 @@
 /**
  * A stage's waves as the plan shows them: per wave, its devices by what the run decided for their
- * OS (installed, scheduled now, in flight, failed, waiting for their wave). Pure; read by the
+ * OS and configuration — the worse of the two, as one progression (installed, scheduled now, in
+ * flight, failed, waiting for their wave). Pure; read by the
  * plan renderers, the job summary and the monitor.
  */
 import { z } from 'zod';
-import type { DevicePlan } from './model.js';
+import { laterOf, type DevicePlan } from './model.js';
 
 export const WaveRow = z.object({
   wave: z.number().int(),
@@ -39,6 +40,22 @@ const COLUMN: Record<DevicePlan['os']['action'], Column | undefined> = {
   deferred: 'later',
 };
 
+const CONFIG_COLUMN: Record<DevicePlan['config']['action'], Column | undefined> = {
+  none: 'installed',
+  set: 'scheduled',
+  wait: 'in_flight',
+  fail: 'failed',
+  later: 'later',
+  window: 'later',
+};
+
+/** A device's one progression (src/rollout/progress.ts): the worse column of its OS and its configuration. */
+const RANK: Column[] = ['failed', 'in_flight', 'scheduled', 'later', 'installed'];
+function columnOf(d: DevicePlan): Column | undefined {
+  const cols = [COLUMN[d.os.action], CONFIG_COLUMN[d.config.action]].filter((c): c is Column => c !== undefined);
+  return cols.sort((a, b) => RANK.indexOf(a) - RANK.indexOf(b))[0];
+}
+
 /** One row per wave, first wave first; none when the stage has no rollout policy. */
 export function waveRows(devices: readonly DevicePlan[]): WaveRow[] {
   const rows = new Map<number, WaveRow>();
@@ -50,9 +67,9 @@ export function waveRows(devices: readonly DevicePlan[]): WaveRow[] {
       rows.set(d.wave, r);
     }
     r.devices++;
-    const col = COLUMN[d.os.action];
+    const col = columnOf(d);
     if (col) r[col]++;
-    if (d.os.action === 'later' && r.why === undefined) r.why = d.os.why;
+    if (r.why === undefined) r.why = laterOf(d);
     if (d.os.action === 'later' && d.os.opens) r.opens ??= d.os.opens;
   }
   const haltedAt = devices.flatMap((d) => (d.os.action === 'later' && d.os.halted_wave ? [d.os.halted_wave] : []));

@@ -7,8 +7,9 @@ import type { InFlight } from '../modules/mender/facts.js';
 import type { OsDecision } from '../modules/mender/os-plan.js';
 import { decideRollout, laterWhy, type DeviceProgress, type RolloutState } from './decide.js';
 import type { DeviceRecord } from './facts.js';
-import { assignWaves, waveNumbers, type Member } from './membership.js';
+import { assignWaves, type Member } from './membership.js';
 import type { RolloutPolicy } from './policy.js';
+import { combine } from './progress.js';
 
 export interface WaveInput {
   decisions: readonly OsDecision[];
@@ -20,6 +21,37 @@ export interface WaveInput {
   inFlight: ReadonlyMap<string, readonly InFlight[]>;
   /** The OTA server's clock (ms). */
   now: number;
+  /** Device → its progress against the configuration the commit wants, when the run knows it (one progression per device). */
+  config?: ReadonlyMap<string, DeviceProgress>;
+}
+
+/** A device's place in the rollout: its wave, and why it waits (unset: it may be scheduled now). */
+export interface WaveVerdict {
+  wave: number;
+  why?: string;
+  halted?: true;
+}
+
+/**
+ * The stage's waves against each device's progress and the server's clock: the rollout state and
+ * each member's verdict. The OS and the configuration module both decide by it.
+ */
+export function waveVerdicts(
+  members: readonly Member[],
+  policy: RolloutPolicy,
+  progress: ReadonlyMap<string, DeviceProgress>,
+  now: number,
+): { state: RolloutState; verdicts: Map<string, WaveVerdict> } {
+  const waves = assignWaves(members, policy);
+  const state = decideRollout(waves, progress, policy, now);
+  const verdicts = new Map<string, WaveVerdict>();
+  for (const [i, devices] of waves.entries()) {
+    const why = laterWhy(state, i + 1);
+    const v: WaveVerdict = why === undefined ? { wave: i + 1 } : { wave: i + 1, why };
+    if (state.halted) v.halted = true;
+    for (const d of devices) verdicts.set(d, v);
+  }
+  return { state, verdicts };
 }
 
 const SUCCEEDED = new Set(['success', 'already-installed']);
@@ -52,16 +84,20 @@ export function progressOf(d: OsDecision, r: DeviceRecord | undefined): DevicePr
   }
 }
 
-export function planWaves(i: WaveInput): { decisions: OsDecision[]; state: RolloutState } {
-  const waves = assignWaves(i.members, i.policy);
-  const waveOf = waveNumbers(waves);
-  const progress = new Map(i.decisions.map((d) => [d.device, progressOf(d, i.records.get(d.device))]));
-  const state = decideRollout(waves, progress, i.policy, i.now);
+export function planWaves(i: WaveInput): {
+  decisions: OsDecision[];
+  state: RolloutState;
+  verdicts: Map<string, WaveVerdict>;
+} {
+  const progress = new Map(
+    i.decisions.map((d) => [d.device, combine(progressOf(d, i.records.get(d.device)), i.config?.get(d.device))]),
+  );
+  const { state, verdicts } = waveVerdicts(i.members, i.policy, progress, i.now);
   const decisions = i.decisions.map((d) => {
-    const wave = waveOf.get(d.device);
+    const wave = verdicts.get(d.device)?.wave;
     return wave === undefined ? d : waved(Object.assign({}, d, { wave }), wave, state, i);
   });
-  return { decisions, state };
+  return { decisions, state, verdicts };
 }
 
 function waved(d: OsDecision, wave: number, s: RolloutState, i: WaveInput): OsDecision {

@@ -21,6 +21,14 @@ export function plannedFailure(state: FleetState, d: Device, dd: DeviceDeploymen
   return d.fail || f.artifacts.includes(dep.artifactName) || (f.rate > 0 && draw(...parts) < f.rate);
 }
 
+/** A configuration deployment holding one of the spec's bad configurations (every key = value of it). */
+export function badConfiguration(state: FleetState, dd: DeviceDeployment): boolean {
+  const bad = state.spec.failures.configurations;
+  if (!bad.length || !dd.deployment.configuration) return false;
+  const deployed = JSON.parse(dd.deployment.configuration) as Record<string, string>;
+  return bad.some((b) => Object.entries(b).every(([k, v]) => deployed[k] === v));
+}
+
 /** What a Mender client would report next for its active deployment. */
 export function nextStep(state: FleetState, d: Device, dd: DeviceDeployment): DDStatus | undefined {
   const dep = dd.deployment;
@@ -33,7 +41,8 @@ export function nextStep(state: FleetState, d: Device, dd: DeviceDeployment): DD
     case 'downloading':
       return 'installing';
     case 'installing':
-      return software ? 'rebooting' : 'success';
+      if (!software) return badConfiguration(state, dd) ? 'failure' : 'success';
+      return 'rebooting';
     case 'rebooting':
       return plannedFailure(state, d, dd) ? 'failure' : 'success';
     default:

@@ -65,8 +65,14 @@ export const FleetSpecSchema = z.strictObject({
       devices: z.array(z.string()).default([]),
       /** Artifact names that fail everywhere (a bad release). */
       artifacts: z.array(z.string()).default([]),
+      /**
+       * A bad configuration: a configuration deployment fails on every device it reaches when the
+       * configuration it deploys holds every key = value of one of these (the device keeps reporting
+       * its old configuration, as a Mender client whose configure script failed).
+       */
+      configurations: z.array(z.record(z.string(), z.string())).default([]),
     })
-    .default({ rate: 0, devices: [], artifacts: [] }),
+    .default({ rate: 0, devices: [], artifacts: [], configurations: [] }),
   /** Start of the simulated clock (ISO date), default now. */
   start_time: z.string().datetime().optional(),
 });

@@ -172,6 +172,37 @@ describe('simulated Mender clients', () => {
     });
   });
 
+  test('a bad configuration (failures.configurations) fails its deployment; the device keeps reporting the old one', async () => {
+    const bad = await testServer({
+      ...spec,
+      failures: { configurations: [{ kiosk_url: 'http://broken', kiosk_enabled: 'true' }] },
+    });
+    try {
+      const C = `${M}/v1/deviceconfig/configurations/device`;
+      const deployed = async (device: string, config: Record<string, string>) => {
+        await bad.api('PUT', `${C}/${device}`, config);
+        return ((await bad.api('POST', `${C}/${device}/deploy`, {})).body as { deployment_id: string }).deployment_id;
+      };
+      await deployed(OK, { kiosk_url: 'http://fine', kiosk_enabled: 'true' });
+      await bad.admin('POST', '/clock/advance', { seconds: 60 });
+      // Every key = value of the bad configuration: fails; one key of it alone does not.
+      const failing = await deployed(OK, { kiosk_url: 'http://broken', kiosk_enabled: 'true', extra: 'x' });
+      const partial = await deployed(MID, { kiosk_url: 'http://broken', kiosk_enabled: 'false' });
+      await bad.admin('POST', '/clock/advance', { seconds: 60 });
+      const status = async (dep: string) =>
+        ((await bad.api('GET', `${D}/${dep}/devices/list`)).body as { status: string }[])[0]?.status;
+      expect(await status(failing)).toBe('failure');
+      expect(await status(partial)).toBe('success');
+      expect((await bad.api('GET', `${C}/${OK}`)).body).toMatchObject({
+        configured: { kiosk_url: 'http://broken', kiosk_enabled: 'true', extra: 'x' },
+        reported: { kiosk_url: 'http://fine', kiosk_enabled: 'true' },
+        deployment_id: failing,
+      });
+    } finally {
+      await bad.close();
+    }
+  });
+
   test('device-reported attributes and planned failures through the admin API', async () => {
     const put = await t.admin('PUT', `/devices/${OK}`, { attributes: { subscribed_branch: 'canary' }, fail: true });
     expect(put.body).toMatchObject({ inventory: { subscribed_branch: 'canary' }, fail: true });

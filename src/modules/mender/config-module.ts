@@ -22,6 +22,9 @@ import type { Defer, PlanEntry } from '../registry.js';
 import { pool } from '../../run/pool.js';
 import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
 import { windowGate, WindowArg, type Closed } from './window.js';
+import { configProgress, RolloutPolicy, waveVerdicts, type WaveVerdict } from '../../rollout/index.js';
+import type { MenderFacts } from './facts.js';
+import { rolloutService } from './rollout.js';
 
 export const ConfigArgs = z.strictObject({
   /** The desired configuration: a mapping (rendered from a JSON template, typically). */
@@ -31,6 +34,10 @@ export const ConfigArgs = z.strictObject({
   device_id: z.string().min(1).optional(),
   /** Maintenance windows: outside them the configuration is planned, not written. */
   window: WindowArg,
+  /** The stage's rollout policy (`fleetplay_rollout`): a change waits for the device's wave. */
+  rollout: RolloutPolicy.optional(),
+  /** The host's inventory groups, for a policy's `first:` naming a group. */
+  groups: z.array(z.string()).optional(),
 });
 export type ConfigArgs = z.infer<typeof ConfigArgs>;
 
@@ -53,6 +60,7 @@ async function configOn(
   if ('fatal' in known) return failAll(items, known.fatal);
   const out = new Map(known.failed);
   const gate = await windowGate(client, items);
+  const waves = await configWaves(client, items, known.facts);
   const planned: Planned[] = [];
   for (const i of items) {
     const f = known.facts.get(i.host);
@@ -67,8 +75,15 @@ async function configOn(
       out.set(i.host, { failed: true, msg: formatError(desired.error) });
       continue;
     }
-    const cfg = f.config ?? { configured: {}, reported: {}, deploying: false };
+    const cfg = f.config ?? NO_CONFIG;
     const decision = planConfig(desired.value, cfg, i.args.ignore);
+    const verdict = waves?.get(deviceIdOf(i));
+    // Waves first: a change whose wave has not started waits for its wave, whatever its window.
+    if (verdict?.why !== undefined && decision.action === 'deploy') {
+      task.report.add(laterEntry(i, decision, verdict));
+      out.set(i.host, { changed: false, msg: verdict.why, action: 'later', wave: verdict.wave });
+      continue;
+    }
     const closed = decision.action === 'deploy' ? gate.closed.get(i.host) : undefined;
     if (closed && decision.action === 'deploy') {
       task.report.add(windowEntry(i, decision, closed));
@@ -91,6 +106,7 @@ async function configOn(
       action: decision.action,
       ...entry,
       why: decision.why,
+      ...(verdict ? { wave: verdict.wave } : {}),
     });
   }
   const live = items.every((i) => writes(i));
@@ -105,6 +121,60 @@ async function configOn(
 }
 
 export const menderConfigBatch = onEachServer(configOn);
+
+/**
+ * In waves, each device's verdict: the OS module's of this run (it counted the configuration too),
+ * else decided here from the configuration alone (a playbook without mender_os_update before).
+ */
+async function configWaves(
+  client: MenderClient,
+  items: Item<ConfigArgs>[],
+  facts: Map<string, MenderFacts>,
+): Promise<Map<string, WaveVerdict> | undefined> {
+  const policy = items[0]?.args.rollout;
+  if (!policy) return undefined;
+  const shared = items[0].ctx.run?.service(rolloutService);
+  const known = new Map<string, WaveVerdict>();
+  for (const f of facts.values()) {
+    const v = shared?.get(f.id);
+    if (v) known.set(f.id, v);
+  }
+  if (known.size === facts.size) return known;
+  const members = items.flatMap((i) => {
+    const f = facts.get(i.host);
+    return f ? [{ host: i.host, device: f.id, groups: i.args.groups }] : [];
+  });
+  const progress = new Map(
+    items.flatMap((i) => {
+      const f = facts.get(i.host);
+      const desired = normaliseDesired(i.args.config);
+      if (!f) return [];
+      const d = desired.ok
+        ? planConfig(desired.value, f.config ?? NO_CONFIG, i.args.ignore)
+        : { action: 'fail' as const };
+      return [[f.id, configProgress(d, f.config)] as const];
+    }),
+  );
+  return waveVerdicts(members, policy, progress, await client.serverTime()).verdicts;
+}
+
+const NO_CONFIG: NonNullable<MenderFacts['config']> = { configured: {}, reported: {}, deploying: false };
+
+/** A change whose wave has not started (or whose rollout halted): planned (its keys, its wave), not written. */
+function laterEntry(i: Item<ConfigArgs>, d: Extract<ConfigDecision, { action: 'deploy' }>, v: WaveVerdict): PlanEntry {
+  const halted = v.halted ? { halted: true } : {};
+  return {
+    host: i.host,
+    device_id: deviceIdOf(i),
+    kind: 'config',
+    action: 'later',
+    from: d.from,
+    to: d.to,
+    wave: v.wave,
+    ...halted,
+    why: v.why ?? '',
+  };
+}
 
 /** A change outside the device's maintenance window: planned (its keys), not written. */
 function windowEntry(i: Item<ConfigArgs>, d: Extract<ConfigDecision, { action: 'deploy' }>, c: Closed): PlanEntry {

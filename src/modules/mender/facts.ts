@@ -73,6 +73,8 @@ export const MenderFacts = z.object({
        * only when the device does not report what is configured (false otherwise).
        */
       deploying: z.boolean(),
+      /** The latest configuration deployment failed on the device (looked up as `deploying` is). */
+      failed: z.boolean().optional(),
     })
     .optional(),
   /** Every attribute fetched, as `scope.name` → value. */
@@ -149,8 +151,12 @@ export function isFinishedDeviceStatus(status: string): boolean {
   return FINISHED_DEVICE_STATUS.has(status);
 }
 
-/** Device configuration answer + whether its latest deployment is still running → config facts. */
-export function configFacts(c: DeviceConfiguration, deploying: boolean): NonNullable<MenderFacts['config']> {
+/** Device configuration answer + whether its latest deployment is still running (or failed) → config facts. */
+export function configFacts(
+  c: DeviceConfiguration,
+  deploying: boolean,
+  failed = false,
+): NonNullable<MenderFacts['config']> {
   // What the server holds may be an old secret, rotated out of the environment: masked from here on.
   if (c.configured) registerSecretKeyValues(c.configured);
   if (c.reported) registerSecretKeyValues(c.reported);
@@ -160,7 +166,13 @@ export function configFacts(c: DeviceConfiguration, deploying: boolean): NonNull
     ...(c.deployment_id ? { deployment_id: c.deployment_id } : {}),
     ...(c.reported_ts ? { reported_ts: c.reported_ts } : {}),
     deploying,
+    ...(failed ? { failed } : {}),
   };
+}
+
+/** Statistics of a (one-device configuration) deployment → whether it failed there. */
+export function failedOn(stats: Record<string, number>): boolean {
+  return (stats.failure ?? 0) > 0;
 }
 
 /** Statistics of a deployment → whether any device still works on it. */

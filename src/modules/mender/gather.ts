@@ -14,6 +14,7 @@ import {
   inFlightByDevice,
   markGathered,
   stillDeploying,
+  failedOn,
   type MenderFacts,
 } from './facts.js';
 
@@ -92,12 +93,12 @@ async function configsOf(
   const depIds = [...new Set([...configs.values()].filter(unsettled).map((c) => c.deployment_id!))];
   const stats = depIds.length ? await client.deploymentStatistics(depIds) : ok([]);
   if (!stats.ok) return stats;
-  const deploying = new Map(
-    stats.value.map((s) => [s.id, stillDeploying(s.stats as unknown as Record<string, number>)]),
-  );
+  const byId = new Map(stats.value.map((s) => [s.id, s.stats as unknown as Record<string, number>]));
   const out = new Map<string, NonNullable<MenderFacts['config']>>();
-  for (const [id, c] of configs)
-    out.set(id, configFacts(c, c.deployment_id ? (deploying.get(c.deployment_id) ?? false) : false));
+  for (const [id, c] of configs) {
+    const s = c.deployment_id ? byId.get(c.deployment_id) : undefined;
+    out.set(id, configFacts(c, s ? stillDeploying(s) : false, s ? failedOn(s) : false));
+  }
   return ok(out);
 }
 

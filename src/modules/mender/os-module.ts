@@ -10,7 +10,17 @@ import type { MenderClient } from '../../ota/client.js';
 import { factsFor, failAll, failure, onEachServer, writes, type Item, type Result_, type BatchTask } from './common.js';
 import type { Defer, PlanEntry } from '../registry.js';
 import { recentFailures, type PastFailure } from './gather.js';
-import { latestDeployments, planWaves, RolloutPolicy, withFailed, type DeviceRecord } from '../../rollout/index.js';
+import {
+  configProgress,
+  latestDeployments,
+  planWaves,
+  RolloutPolicy,
+  withFailed,
+  type DeviceProgress,
+  type DeviceRecord,
+} from '../../rollout/index.js';
+import { normaliseDesired, planConfig } from './config-plan.js';
+import { rolloutService } from './rollout.js';
 import type { MenderFacts } from './facts.js';
 import {
   catalog,
@@ -50,6 +60,12 @@ export const OsArgs = z.strictObject({
   rollout: RolloutPolicy.optional(),
   /** The host's inventory groups, for a policy's `first:` naming a group. */
   groups: z.array(z.string()).optional(),
+  /**
+   * In waves: the configuration this commit wants on the device (mender_config's `config` and
+   * `ignore`), so that its wave progress counts both changes (src/rollout/progress.ts).
+   */
+  config: z.record(z.string(), z.unknown()).optional(),
+  config_ignore: z.array(z.string()).default([]),
 });
 
 /** How far back a failed deployment holds a device back. */
@@ -152,7 +168,28 @@ function inWaves(
   const members = [...facts].map(([host, f]) => ({ host, device: f.id, groups: groups.get(host) }));
   const inFlight = new Map([...facts.values()].map((f) => [f.id, f.deployments]));
   const records = past.records ?? new Map<string, DeviceRecord>();
-  return planWaves({ decisions, members, policy, records, inFlight, now: past.now }).decisions;
+  const config = configSide(facts, items);
+  const planned = planWaves({ decisions, members, policy, records, inFlight, now: past.now, config });
+  items[0].ctx.run?.service(rolloutService).record(planned.verdicts);
+  return planned.decisions;
+}
+
+/**
+ * Device → its progress against the configuration the commit wants, for the hosts given one
+ * (`config`) whose configuration the play read before this task (the default playbook does in waves).
+ */
+function configSide(facts: Map<string, MenderFacts>, items: Item<OsArgs>[]): Map<string, DeviceProgress> {
+  const out = new Map<string, DeviceProgress>();
+  for (const i of items) {
+    const f = facts.get(i.host);
+    if (!f?.config || i.args.config === undefined) continue;
+    const desired = normaliseDesired(i.args.config);
+    const decision = desired.ok
+      ? planConfig(desired.value, f.config, i.args.config_ignore)
+      : { action: 'fail' as const };
+    out.set(f.id, configProgress(decision, f.config));
+  }
+  return out;
 }
 
 /** The decision as the report's plan keeps it (src/plan builds the typed plan from it). */
