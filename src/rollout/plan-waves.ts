@@ -3,6 +3,7 @@
  * has not started gets `later` instead of its deployment; after a halt nothing is deployed, and
  * with `on_halt: abort` the halted wave's deployments still in flight are aborted. Pure.
  */
+import { z } from 'zod';
 import type { InFlight } from '../modules/mender/facts.js';
 import type { OsDecision } from '../modules/mender/os-plan.js';
 import { decideRollout, laterWhy, type DeviceProgress, type RolloutState } from './decide.js';
@@ -25,12 +26,33 @@ export interface WaveInput {
   config?: ReadonlyMap<string, DeviceProgress>;
 }
 
-/** A device's place in the rollout: its wave, and why it waits (unset: it may be scheduled now). */
-export interface WaveVerdict {
-  wave: number;
-  why?: string;
-  halted?: true;
-}
+/**
+ * A device's place in the rollout: its wave, why it waits (unset: it may be scheduled now), and
+ * whether the rollout halted in its wave with `on_halt: abort` (its deployment in flight goes).
+ * A module argument too (`stage_wave`): a run limited by --limit gets each device's verdict from
+ * a plan of the whole stage (src/stage/limited.ts), so its membership is the stage's.
+ */
+export const WaveVerdict = z.object({
+  wave: z.number().int().min(1),
+  why: z.string().optional(),
+  halted: z.literal(true).optional(),
+  /** After a halt: the wave that halted. */
+  halted_wave: z.number().int().optional(),
+  /** The wave after the open ones: when the soak before it ends (ISO). */
+  opens: z.string().optional(),
+  abort: z.literal(true).optional(),
+});
+export type WaveVerdict = z.infer<typeof WaveVerdict>;
+
+/** `stage_wave` as the playbook passes it: `{}` for a host the whole stage's plan gave no wave. */
+export const StageWaveArg = z.union([WaveVerdict, z.strictObject({})]);
+export type StageWaveArg = z.infer<typeof StageWaveArg>;
+
+export const placed = (v: StageWaveArg): v is WaveVerdict => typeof (v as { wave?: unknown }).wave === 'number';
+
+/** Why a limited run schedules nothing for a host the whole stage's plan did not place in a wave. */
+export const NO_STAGE_WAVE =
+  "the stage's plan without --limit gave this device no wave (it failed or follows another stage there): nothing is scheduled for it";
 
 /**
  * The stage's waves against each device's progress and the server's clock: the rollout state and
@@ -46,12 +68,19 @@ export function waveVerdicts(
   const state = decideRollout(waves, progress, policy, now);
   const verdicts = new Map<string, WaveVerdict>();
   for (const [i, devices] of waves.entries()) {
-    const why = laterWhy(state, i + 1);
-    const v: WaveVerdict = why === undefined ? { wave: i + 1 } : { wave: i + 1, why };
-    if (state.halted) v.halted = true;
+    const v = verdictOf(state, i + 1, policy);
     for (const d of devices) verdicts.set(d, v);
   }
   return { state, verdicts };
+}
+
+function verdictOf(s: RolloutState, wave: number, policy: RolloutPolicy): WaveVerdict {
+  const why = laterWhy(s, wave);
+  const v: WaveVerdict = why === undefined ? { wave } : { wave, why };
+  if (s.halted) Object.assign(v, { halted: true, halted_wave: s.halted.wave });
+  Object.assign(v, opensOf(s, wave));
+  if (s.halted?.wave === wave && policy.on_halt === 'abort') v.abort = true;
+  return v;
 }
 
 const SUCCEEDED = new Set(['success', 'already-installed']);
@@ -93,25 +122,51 @@ export function planWaves(i: WaveInput): {
     i.decisions.map((d) => [d.device, combine(progressOf(d, i.records.get(d.device)), i.config?.get(d.device))]),
   );
   const { state, verdicts } = waveVerdicts(i.members, i.policy, progress, i.now);
-  const decisions = i.decisions.map((d) => {
-    const wave = verdicts.get(d.device)?.wave;
-    return wave === undefined ? d : waved(Object.assign({}, d, { wave }), wave, state, i);
-  });
-  return { decisions, state, verdicts };
+  return { decisions: byVerdicts(i.decisions, verdicts, i.inFlight), state, verdicts };
 }
 
-function waved(d: OsDecision, wave: number, s: RolloutState, i: WaveInput): OsDecision {
-  const why = laterWhy(s, wave);
-  const base = { host: d.host, device: d.device, from: d.from, to: d.to, wave };
-  const halt = s.halted ? { halted: true, haltedWave: s.halted.wave } : {};
-  if (s.halted && d.action === 'wait' && wave === s.halted.wave && i.policy.on_halt === 'abort') {
-    const mine = (i.inFlight.get(d.device) ?? []).filter((f) => f.id === d.deployment);
-    return { ...base, action: 'later', ...halt, abort: mine, why: `${s.halted.why}; aborting its deployment` };
+/** Each decision under its device's verdict (a device without one is not in the rollout: as decided). */
+export function byVerdicts(
+  decisions: readonly OsDecision[],
+  verdicts: ReadonlyMap<string, StageWaveArg>,
+  inFlight: ReadonlyMap<string, readonly InFlight[]>,
+): OsDecision[] {
+  return decisions.map((d) => {
+    const v = verdicts.get(d.device);
+    if (!v) return d;
+    if (!placed(v)) return unplaced(d);
+    return waved(Object.assign({}, d, { wave: v.wave }), v, inFlight);
+  });
+}
+
+function waved(d: OsDecision, v: WaveVerdict, inFlight: ReadonlyMap<string, readonly InFlight[]>): OsDecision {
+  const base = { host: d.host, device: d.device, from: d.from, to: d.to, wave: v.wave };
+  if (v.abort && d.action === 'wait') {
+    const mine = (inFlight.get(d.device) ?? []).filter((f) => f.id === d.deployment);
+    return { ...base, action: 'later', ...haltOf(v), abort: mine, why: `${v.why}; aborting its deployment` };
   }
-  if (why === undefined || (d.action !== 'deploy' && d.action !== 'later')) return d;
-  return { ...base, action: 'later', abort: [], why, ...halt, ...opensOf(s, wave) };
+  if (v.why === undefined || (d.action !== 'deploy' && d.action !== 'later')) return d;
+  return { ...base, action: 'later', abort: [], why: v.why, ...haltOf(v), ...(v.opens ? { opens: v.opens } : {}) };
+}
+
+/** A limited run's host the whole stage's plan did not place: nothing written for it. */
+function unplaced(d: OsDecision): OsDecision {
+  if (d.action !== 'deploy') return d;
+  return {
+    host: d.host,
+    device: d.device,
+    from: d.from,
+    to: d.to,
+    wave: 0,
+    action: 'later',
+    abort: [],
+    why: NO_STAGE_WAVE,
+  };
 }
 
 /** The next wave opens by the clock (the soak before it ends): when, for the monitor to count down. */
 const opensOf = (s: RolloutState, wave: number): { opens?: string } =>
   !s.halted && s.next_at !== undefined && wave === s.open + 1 ? { opens: new Date(s.next_at).toISOString() } : {};
+
+const haltOf = (v: WaveVerdict): { halted?: boolean; haltedWave?: number } =>
+  v.halted ? { halted: true, ...(v.halted_wave !== undefined ? { haltedWave: v.halted_wave } : {}) } : {};

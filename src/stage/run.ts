@@ -17,6 +17,7 @@ import { fleetPlaybook } from './playbook.js';
 import { loadStageList, notAStage, StageList } from './stages.js';
 import { stageReport, StageReport, summaryMarkdown } from './summary.js';
 import { freshness, stopWhenStale } from './fresh.js';
+import { limitedWaves } from './limited.js';
 import type { WriteStop } from '../engine/apply.js';
 
 export interface StageRunOptions extends Omit<RunOptions, 'branch' | 'commit'> {
@@ -78,6 +79,19 @@ export async function runStage(o: StageRunOptions): Promise<StageRunResult> {
     ...(commit ? { fleetplay_commit: commit } : {}),
     ...(rollout.value ? { fleetplay_rollout: rollout.value } : {}),
   };
+  // In waves, --limit must not cut the waves out of the limited hosts: the whole stage places them.
+  const waves =
+    rollout.value && o.limit
+      ? await limitedWaves({
+          ...o,
+          limit: o.limit,
+          playbook: pb.path,
+          branch,
+          commit,
+          extraVars: { ...o.extraVars, ...stageVars },
+        })
+      : undefined;
+  if (waves) Object.assign(stageVars, { fleetplay_waves: waves });
   let stop: WriteStop | undefined;
   const guarded = o.checkFresh && branch && commit ? { branch, commit } : undefined;
   const r = await runPlaybook({

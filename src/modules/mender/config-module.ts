@@ -22,7 +22,15 @@ import type { Defer, PlanEntry } from '../registry.js';
 import { pool } from '../../run/pool.js';
 import { configDiffView, normaliseDesired, planConfig, type ConfigDecision } from './config-plan.js';
 import { windowGate, WindowArg, type Closed } from './window.js';
-import { configProgress, RolloutPolicy, waveVerdicts, type WaveVerdict } from '../../rollout/index.js';
+import {
+  configProgress,
+  NO_STAGE_WAVE,
+  placed,
+  RolloutPolicy,
+  StageWaveArg,
+  waveVerdicts,
+  type WaveVerdict,
+} from '../../rollout/index.js';
 import type { MenderFacts } from './facts.js';
 import { rolloutService } from './rollout.js';
 
@@ -38,6 +46,8 @@ export const ConfigArgs = z.strictObject({
   rollout: RolloutPolicy.optional(),
   /** The host's inventory groups, for a policy's `first:` naming a group. */
   groups: z.array(z.string()).optional(),
+  /** A run limited by --limit: the device's verdict from a plan of the whole stage (src/stage/limited.ts). */
+  stage_wave: StageWaveArg.optional(),
 });
 export type ConfigArgs = z.infer<typeof ConfigArgs>;
 
@@ -133,6 +143,7 @@ async function configWaves(
 ): Promise<Map<string, WaveVerdict> | undefined> {
   const policy = items[0]?.args.rollout;
   if (!policy) return undefined;
+  if (items.some((i) => i.args.stage_wave !== undefined)) return limitedVerdicts(items);
   const shared = items[0].ctx.run?.service(rolloutService);
   const known = new Map<string, WaveVerdict>();
   for (const f of facts.values()) {
@@ -156,6 +167,16 @@ async function configWaves(
     }),
   );
   return waveVerdicts(members, policy, progress, await client.serverTime()).verdicts;
+}
+
+/** A limited run: each device's verdict from the whole stage's plan; one it did not place waits (wave 0). */
+function limitedVerdicts(items: Item<ConfigArgs>[]): Map<string, WaveVerdict> {
+  const out = new Map<string, WaveVerdict>();
+  for (const i of items) {
+    const v = i.args.stage_wave ?? {};
+    out.set(deviceIdOf(i), placed(v) ? v : { wave: 0, why: NO_STAGE_WAVE });
+  }
+  return out;
 }
 
 const NO_CONFIG: NonNullable<MenderFacts['config']> = { configured: {}, reported: {}, deploying: false };

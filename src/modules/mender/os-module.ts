@@ -11,13 +11,17 @@ import { factsFor, failAll, failure, onEachServer, writes, type Item, type Resul
 import type { Defer, PlanEntry } from '../registry.js';
 import { recentFailures, type PastFailure } from './gather.js';
 import {
+  byVerdicts,
   configProgress,
   latestDeployments,
+  placed,
+  StageWaveArg,
   planWaves,
   RolloutPolicy,
   withFailed,
   type DeviceProgress,
   type DeviceRecord,
+  type WaveVerdict,
 } from '../../rollout/index.js';
 import { normaliseDesired, planConfig } from './config-plan.js';
 import { rolloutService } from './rollout.js';
@@ -66,6 +70,8 @@ export const OsArgs = z.strictObject({
    */
   config: z.record(z.string(), z.unknown()).optional(),
   config_ignore: z.array(z.string()).default([]),
+  /** A run limited by --limit: the device's verdict from a plan of the whole stage (src/stage/limited.ts). */
+  stage_wave: StageWaveArg.optional(),
 });
 
 /** How far back a failed deployment holds a device back. */
@@ -164,14 +170,31 @@ function inWaves(
   policy: RolloutPolicy,
   past: History,
 ): OsDecision[] {
+  const inFlight = new Map([...facts.values()].map((f) => [f.id, f.deployments]));
+  const shared = items[0].ctx.run?.service(rolloutService);
+  const given = stageVerdicts(facts, items);
+  if (given) {
+    shared?.record(new Map([...given].filter((e): e is [string, WaveVerdict] => placed(e[1]))));
+    return byVerdicts(decisions, given, inFlight);
+  }
   const groups = new Map(items.map((i) => [i.host, i.args.groups ?? []]));
   const members = [...facts].map(([host, f]) => ({ host, device: f.id, groups: groups.get(host) }));
-  const inFlight = new Map([...facts.values()].map((f) => [f.id, f.deployments]));
   const records = past.records ?? new Map<string, DeviceRecord>();
   const config = configSide(facts, items);
   const planned = planWaves({ decisions, members, policy, records, inFlight, now: past.now, config });
-  items[0].ctx.run?.service(rolloutService).record(planned.verdicts);
+  shared?.record(planned.verdicts);
   return planned.decisions;
+}
+
+/** A limited run's verdicts (device → the whole stage's verdict), when the play passes them. */
+function stageVerdicts(facts: Map<string, MenderFacts>, items: Item<OsArgs>[]): Map<string, StageWaveArg> | undefined {
+  if (!items.some((i) => i.args.stage_wave !== undefined)) return undefined;
+  const out = new Map<string, StageWaveArg>();
+  for (const i of items) {
+    const f = facts.get(i.host);
+    if (f) out.set(f.id, i.args.stage_wave ?? {});
+  }
+  return out;
 }
 
 /**
