@@ -103,6 +103,7 @@ export const PlanRecord = z.object({
   failed_at: z.string().optional(),
   wave: z.number().int().optional(),
   halted: z.boolean().optional(),
+  deployment_failed: z.boolean().optional(),
 });
 
 export const RunReport = z.object({

@@ -96,6 +96,8 @@ export interface PlanEntry {
   /** OS `later`: the rollout of this release halted (a wave had too many failures), at wave `halted_wave`. */
   halted?: boolean;
   halted_wave?: number;
+  /** Configuration `later`: the device's own deployment of this configuration failed (a failure of its wave). */
+  deployment_failed?: boolean;
 }
 
 export interface PlanSink {

@@ -147,7 +147,8 @@ function configDecision(e: PlanEntry): ConfigDecision {
     case 'later': {
       const { added, changed, removed } = keyChanges(e);
       const halted = e.halted ? { halted: true as const } : {};
-      return { action: 'later', wave: e.wave ?? 0, added, changed, removed, ...halted, why: e.why };
+      const failed = e.deployment_failed ? { failed: true as const } : {};
+      return { action: 'later', wave: e.wave ?? 0, added, changed, removed, ...halted, ...failed, why: e.why };
     }
     default:
       return { action: 'none', checked: true, why };

@@ -104,6 +104,8 @@ export const ConfigDecision = z.discriminatedUnion('action', [
     changed: z.array(z.string()),
     removed: z.array(z.string()),
     halted: z.literal(true).optional(),
+    /** The device's own deployment of this configuration failed: one of its wave's failures. */
+    failed: z.literal(true).optional(),
     why: z.string(),
   }),
 ]);

@@ -129,7 +129,8 @@ export function osCell(d: DevicePlan): string | undefined {
 /** The configuration keys changing, or waiting for the window (said once per device: the OS cell may say it). */
 export function configCell(d: DevicePlan): string | undefined {
   const c = d.config;
-  if (c.action === 'later') return `${keyList(c)} in wave ${c.wave} — ${c.why}`;
+  if (c.action === 'later')
+    return `${keyList(c)} in wave ${c.wave}${c.failed ? ' (its deployment failed on the device)' : ''} — ${c.why}`;
   if (c.action !== 'window') return configChange(c);
   return `${keyList(c)} ${d.os.action === 'window' ? 'when its window opens' : `— ${c.why}`}`;
 }

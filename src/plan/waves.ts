@@ -52,7 +52,9 @@ const CONFIG_COLUMN: Record<DevicePlan['config']['action'], Column | undefined> 
 /** A device's one progression (src/rollout/progress.ts): the worse column of its OS and its configuration. */
 const RANK: Column[] = ['failed', 'in_flight', 'scheduled', 'later', 'installed'];
 function columnOf(d: DevicePlan): Column | undefined {
-  const cols = [COLUMN[d.os.action], CONFIG_COLUMN[d.config.action]].filter((c): c is Column => c !== undefined);
+  // A configuration held back by a halt whose own deployment failed is one of the wave's failures.
+  const config = d.config.action === 'later' && d.config.failed ? 'failed' : CONFIG_COLUMN[d.config.action];
+  const cols = [COLUMN[d.os.action], config].filter((c): c is Column => c !== undefined);
   return cols.sort((a, b) => RANK.indexOf(a) - RANK.indexOf(b))[0];
 }
 

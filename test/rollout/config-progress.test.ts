@@ -104,6 +104,11 @@ describe('the plan shows a configuration waiting for its wave', () => {
     expect(text).toMatch(/^PLAN: 4 devices: 0 to update OS, 1 to set configuration, 1 waiting, 2 in a later wave, /m);
     expect(text).toContain(`  later: ${WHY}`);
     expect(renderMarkdown(plan)).toContain('| 2 | 2 | 0 | 0 | 0 | 0 | 2 |');
+    // Held back by a halt after its own deployment failed: one of the wave's failures.
+    const failed = plan.devices.map((d) =>
+      d.config.action === 'later' ? { ...d, config: { ...d.config, failed: true as const } } : d,
+    );
+    expect(waveRows(failed)[1]).toMatchObject({ devices: 2, failed: 2, later: 0 });
   });
 
   it('the monitor waits for the wave instead of checking the new keys; a halted configuration is the plan’s halt', () => {

@@ -8,7 +8,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../../src/errors/index.js';
+import { waveRows } from '../../src/plan/index.js';
 import type { StageRunResult } from '../../src/stage/index.js';
+import { summaryMarkdown } from '../../src/stage/summary.js';
 import { expectedWaves as wavesOf, monitorHalted, runFleet } from './fleet-helpers.js';
 import { testServer, type TestServer } from '../ota/helpers.js';
 import { generatedFleetDir, git as gitIn } from '../stage/helpers.js';
@@ -128,6 +130,18 @@ describe('configuration changes roll out in waves (1,000 devices)', () => {
     expect(whys(halted, 'config')).toEqual(['halted at wave 1: 10 of 10 failed (at most 1)']);
     expect(count(halted, 'config')).toEqual({ later: N });
     expect(halted.report.plan.every((d) => d.config.action === 'later' && d.config.halted)).toBe(true);
+    // The plan, the terminal and the job summary count wave 1's devices failed, the rest later.
+    expect(waveRows(halted.report.plan).map((r) => [r.wave, r.devices, r.failed, r.later])).toEqual([
+      [1, 10, 10, 0],
+      [2, 90, 0, 90],
+      [3, 400, 0, 400],
+      [4, 500, 0, 500],
+    ]);
+    expect(halted.text).toContain(
+      '  wave 1: 10 devices — 0 installed, 0 scheduled now, 0 in flight, 10 failed, 0 later',
+    );
+    expect(halted.text).toContain('  later: halted at wave 1: 10 of 10 failed (at most 1)');
+    expect(summaryMarkdown(halted.report, halted.stage)).toContain('| 1 | 10 | 0 | 0 | 0 | 10 | 0 |');
     await advance(5 * HOUR);
     expect((await run()).step.writes).toBe(0);
 

@@ -5,7 +5,7 @@
  */
 import type { OsDecision } from '../../src/modules/mender/os-plan.js';
 import type { DevicePlan } from '../../src/plan/index.js';
-import { byVerdicts, NO_STAGE_WAVE } from '../../src/rollout/index.js';
+import { byVerdicts, NO_STAGE_WAVE, type StageWaveArg } from '../../src/rollout/index.js';
 import { verdictOf } from '../../src/stage/limited.js';
 
 const HALT = 'halted at wave 1: 7 of 10 failed (at most 1)';
@@ -60,7 +60,7 @@ describe("a device's verdict in the whole stage's plan", () => {
     };
     const out = byVerdicts(
       decisions,
-      new Map([
+      new Map<string, StageWaveArg>([
         ['a', { wave: 1 }],
         ['b', { wave: 2, why: 'later' }],
         ['c', { wave: 1, why: HALT, halted: true as const, abort: true as const }],

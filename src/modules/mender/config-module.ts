@@ -90,7 +90,7 @@ async function configOn(
     const verdict = waves?.get(deviceIdOf(i));
     // Waves first: a change whose wave has not started waits for its wave, whatever its window.
     if (verdict?.why !== undefined && decision.action === 'deploy') {
-      task.report.add(laterEntry(i, decision, verdict));
+      task.report.add(laterEntry(i, decision, verdict, !decision.set && cfg.failed === true));
       out.set(i.host, { changed: false, msg: verdict.why, action: 'later', wave: verdict.wave });
       continue;
     }
@@ -182,7 +182,12 @@ function limitedVerdicts(items: Item<ConfigArgs>[]): Map<string, WaveVerdict> {
 const NO_CONFIG: NonNullable<MenderFacts['config']> = { configured: {}, reported: {}, deploying: false };
 
 /** A change whose wave has not started (or whose rollout halted): planned (its keys, its wave), not written. */
-function laterEntry(i: Item<ConfigArgs>, d: Extract<ConfigDecision, { action: 'deploy' }>, v: WaveVerdict): PlanEntry {
+function laterEntry(
+  i: Item<ConfigArgs>,
+  d: Extract<ConfigDecision, { action: 'deploy' }>,
+  v: WaveVerdict,
+  failed: boolean,
+): PlanEntry {
   const halted = v.halted ? { halted: true } : {};
   return {
     host: i.host,
@@ -193,6 +198,7 @@ function laterEntry(i: Item<ConfigArgs>, d: Extract<ConfigDecision, { action: 'd
     to: d.to,
     wave: v.wave,
     ...halted,
+    ...(failed ? { deployment_failed: true } : {}),
     why: v.why ?? '',
   };
 }
