@@ -56,7 +56,12 @@ function desiredDevice(d: DevicePlan): DesiredDevice {
   if (artifact !== undefined) out.artifact = artifact;
   if (d.os.why !== undefined && (artifact !== undefined || d.os.action === 'fail')) out.why = d.os.why;
   // A configuration waiting for its wave (or held by a halt) is not due on the device yet either.
-  if (d.config.action === 'later') out.later ??= d.config.why;
+  if (d.config.action === 'later')
+    Object.assign(out, {
+      later: out.later ?? d.config.why,
+      configLater: true,
+      laterConfig: { ...(d.config.values ?? {}) },
+    });
   else if (configDecided(d.config) && d.config.action !== 'fail')
     out.config = { keys: d.config.action === 'set' ? { ...(d.config.values ?? {}) } : {} };
   const failed = [d.os, d.config].find((x) => x.action === 'fail');

@@ -45,6 +45,13 @@ export const DesiredDevice = z.object({
   wave: z.number().int().optional(),
   /** While `later`: the image it gets when its wave starts (the monitor watches for that). */
   laterArtifact: z.string().optional(),
+  /**
+   * Its configuration change waits for its wave (or a halt): the monitor reads its configuration
+   * all the same, for the wave's progress (a failed configuration deployment is one of its failures).
+   */
+  configLater: z.literal(true).optional(),
+  /** While `configLater`: the values it gets when its wave starts (checked once the wave has them). */
+  laterConfig: ConfigMap.optional(),
 });
 export type DesiredDevice = z.infer<typeof DesiredDevice>;
 

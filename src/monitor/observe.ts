@@ -58,7 +58,7 @@ export async function observe(
       os: os.value.get(f.id) ?? [],
     });
   }
-  const managed = wants.filter((w) => w.config && devices.get(w.device)?.found).map((w) => w.device);
+  const managed = wants.filter((w) => (w.config || w.configLater) && devices.get(w.device)?.found).map((w) => w.device);
   const cfg = await configs(client, managed);
   if (!cfg.ok) return cfg;
   for (const [id, c] of cfg.value) devices.get(id)!.config = c;

@@ -11,6 +11,7 @@ import { FAILURE_WINDOW_MS } from '../modules/mender/os-module.js';
 import type { MenderClient } from '../ota/client.js';
 import type { WaveRow } from '../plan/waves.js';
 import {
+  combine,
   decideRollout,
   laterWhy,
   latestDeployments,
@@ -21,7 +22,7 @@ import {
   type RolloutState,
 } from '../rollout/index.js';
 import { FAILED, IN_PROGRESS, PENDING } from './classify.js';
-import type { Desired, DesiredDevice } from './model.js';
+import { MASKED, type Desired, type DesiredDevice, type ObservedDevice } from './model.js';
 import type { Observation } from './observe.js';
 
 const SUCCEEDED = new Set(['success', 'already-installed']);
@@ -47,6 +48,29 @@ export function progressOf(want: DesiredDevice, installed: string | undefined, r
   return { state: 'todo' };
 }
 
+/**
+ * A device against the configuration the branch wants, from what the monitor observed: its latest
+ * configuration deployment failed there (and it reports another one), in flight, or the wanted keys
+ * reported (those of a configuration waiting for its wave too: its wave may have got them since
+ * the plan). Undefined: the branch does not manage its configuration.
+ */
+export function configSide(want: DesiredDevice, seen: ObservedDevice['config']): DeviceProgress | undefined {
+  if ((!want.config && !want.configLater) || !seen) return undefined;
+  const status = seen.deployment?.status;
+  if (status !== undefined && FAILED.has(status) && !sameMap(seen.reported, seen.configured))
+    return { state: 'failed' };
+  if (status !== undefined && (PENDING.has(status) || IN_PROGRESS.has(status))) return { state: 'active' };
+  const keys = want.config?.keys ?? want.laterConfig;
+  if (!keys) return { state: 'todo' };
+  const reported = Object.keys(keys).every((k) =>
+    keys[k] === MASKED ? seen.reported[k] === seen.configured[k] : seen.reported[k] === keys[k],
+  );
+  return { state: reported ? 'done' : 'todo' };
+}
+
+const sameMap = (a: Record<string, string>, b: Record<string, string>): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((k) => a[k] === b[k]);
+
 export function waveWatch(client: MenderClient, policy: RolloutPolicy, base: Desired, onOpened: OnOpened): WaveWatch {
   const members = base.devices.filter((d) => d.wave !== undefined);
   const waves = policy.waves.map((_, i) => members.filter((d) => d.wave === i + 1).map((d) => d.device));
@@ -59,11 +83,15 @@ export function waveWatch(client: MenderClient, policy: RolloutPolicy, base: Des
     async look(seen) {
       const records = await latestDeployments(client, artifacts, new Date(seen.now - FAILURE_WINDOW_MS), finished);
       if (!records.ok) return records;
+      // One progression per device, as the update run counts it: its image and its configuration.
       const progress = new Map(
-        members.map((d) => [
-          d.device,
-          progressOf(d, seen.devices.get(d.device)?.artifact, records.value.get(d.device)),
-        ]),
+        members.map((d) => {
+          const dev = seen.devices.get(d.device);
+          return [
+            d.device,
+            combine(progressOf(d, dev?.artifact, records.value.get(d.device)), configSide(d, dev?.config)),
+          ];
+        }),
       );
       const state = decideRollout(waves, progress, policy, seen.now);
       const opened = state.halted ? [] : [...waiting].filter((w) => w <= state.open && !handed.has(w)).sort();
@@ -98,7 +126,10 @@ function waved(d: DesiredDevice, state: RolloutState, p: DeviceProgress | undefi
     if (d.wave > 1)
       return { ...rest, later: `wave ${d.wave} has started; the next update run schedules it`, laterArtifact: wanted };
   }
-  return wanted === undefined ? rest : { ...rest, artifact: wanted };
+  // No longer waiting: its configuration is checked as any other (the keys it got with its wave).
+  const { configLater: _c, laterConfig, ...settled } = rest;
+  const config = laterConfig ? { config: { keys: laterConfig } } : {};
+  return wanted === undefined ? { ...settled, ...config } : { ...settled, ...config, artifact: wanted };
 }
 
 /** The wave rows as the monitor sees them now; a device still to be scheduled in an open wave is "scheduled". */

@@ -145,10 +145,10 @@ function configDecision(e: PlanEntry): ConfigDecision {
     case 'fail':
       return { action: 'fail', why: e.why };
     case 'later': {
-      const { added, changed, removed } = keyChanges(e);
+      const { added, changed, removed, values } = keyChanges(e);
       const halted = e.halted ? { halted: true as const } : {};
       const failed = e.deployment_failed ? { failed: true as const } : {};
-      return { action: 'later', wave: e.wave ?? 0, added, changed, removed, ...halted, ...failed, why: e.why };
+      return { action: 'later', wave: e.wave ?? 0, added, changed, removed, ...halted, ...failed, values, why: e.why };
     }
     default:
       return { action: 'none', checked: true, why };

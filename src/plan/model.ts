@@ -106,6 +106,8 @@ export const ConfigDecision = z.discriminatedUnion('action', [
     halted: z.literal(true).optional(),
     /** The device's own deployment of this configuration failed: one of its wave's failures. */
     failed: z.literal(true).optional(),
+    /** The values it gets when its wave starts (as `set`'s), for the monitor. */
+    values: ConfigMap.optional(),
     why: z.string(),
   }),
 ]);

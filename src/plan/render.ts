@@ -195,7 +195,7 @@ export function renderMarkdown(plan: Plan, heading = '### Plan'): string {
 /** Every device, not folded; configuration keys only (the values stay in report.json, for the monitor). */
 export function renderJson(plan: Plan): string {
   const devices = plan.devices.map((d) =>
-    d.config.action === 'set' ? { ...d, config: { ...d.config, values: undefined } } : d,
+    d.config.action === 'set' || d.config.action === 'later' ? { ...d, config: { ...d.config, values: undefined } } : d,
   );
   const waves = waveRows(plan.devices);
   const out = { ...plan, devices, counts: countPlan(plan), ...(waves.length ? { waves } : {}) };

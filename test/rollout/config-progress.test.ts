@@ -6,6 +6,7 @@
 import { planConfig } from '../../src/modules/mender/config-plan.js';
 import { renderMarkdown, renderText, waveRows, haltOf, type DevicePlan, type Plan } from '../../src/plan/index.js';
 import { desiredFromPlan } from '../../src/monitor/desired.js';
+import { configSide } from '../../src/monitor/waves.js';
 import { combine, configProgress, planWaves, waveVerdicts, type DeviceProgress } from '../../src/rollout/index.js';
 import type { OsDecision } from '../../src/modules/mender/os-plan.js';
 
@@ -90,7 +91,7 @@ describe('the plan shows a configuration waiting for its wave', () => {
     devices: [
       dev(1, 1, { action: 'set', ...keys, values: { kiosk_url: 'https://k/' } }),
       dev(2, 1, { action: 'wait' }),
-      dev(3, 2, { action: 'later', wave: 2, ...keys, why: WHY }),
+      dev(3, 2, { action: 'later', wave: 2, ...keys, values: { kiosk_url: 'https://k/' }, why: WHY }),
       dev(4, 2, { action: 'later', wave: 2, ...keys, why: WHY }),
     ],
   };
@@ -118,6 +119,9 @@ describe('the plan shows a configuration waiting for its wave', () => {
       device: 'd3',
       later: WHY,
       artifact: 'os-1',
+      wave: 2,
+      configLater: true,
+      laterConfig: { kiosk_url: 'https://k/' },
     });
     const halt = 'halted at wave 1: 1 of 1 failed (at most 0)';
     const halted = plan.devices.map((d) => ({
@@ -125,6 +129,17 @@ describe('the plan shows a configuration waiting for its wave', () => {
       config: { action: 'later' as const, wave: d.wave ?? 1, ...keys, halted: true as const, why: halt },
     }));
     expect(haltOf(halted)).toBe(halt);
+    // The monitor's own look counts the configuration as the run does.
+    const h3 = desired.devices.find((d) => d.host === 'h3')!;
+    const seen = (status: string, reported: Record<string, string>) => ({
+      configured: { kiosk_url: 'https://k/' },
+      reported,
+      deployment: { id: 'c', status, created: '', artifact: 'configuration', hasLog: false },
+    });
+    expect(configSide(h3, seen('failure', {}))).toEqual({ state: 'failed' });
+    expect(configSide(h3, seen('downloading', {}))).toEqual({ state: 'active' });
+    expect(configSide(h3, seen('success', { kiosk_url: 'https://k/' }))).toEqual({ state: 'done' });
+    expect(configSide(h3, seen('success', { kiosk_url: 'old' }))).toEqual({ state: 'todo' });
     expect(desiredFromPlan(halted).halted).toBe(halt);
   });
 });
