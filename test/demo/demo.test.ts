@@ -52,8 +52,8 @@ describe('fleetplay demo', () => {
       '7:canary-promoted': [],
       '8:main': ids('⑦'),
       '8:canary': ids('④⑤'),
-      // Configuration is not held back by waves: every production device gets 1.3.0's at once.
-      '8:production': ids('①②③⑥'),
+      // Configuration follows the waves too: only wave 1 gets 1.3.0's.
+      '8:production': ids('①'),
       '8:production-scheduled': [],
       '9:main': [],
       '9:canary': [],
