@@ -48,8 +48,10 @@ export async function limitedWaves(
 export function verdictOf(d: DevicePlan, wave: number): WaveVerdict {
   const later = d.os.action === 'later' ? d.os : d.config.action === 'later' ? d.config : undefined;
   if (!later) return { wave };
-  if (!later.halted) return { wave, why: later.why };
+  const opens = d.os.action === 'later' && d.os.opens ? { opens: d.os.opens } : {};
+  if (!later.halted) return { wave, why: later.why, ...opens };
   // A halted wave's device whose deployment was aborted: the words of the halt, and the abort.
   const abort = d.os.action === 'later' && (d.os.abort?.length ?? 0) > 0;
-  return { wave, why: later.why.split('; ')[0], halted: true, ...(abort ? { abort: true as const } : {}) };
+  const at = d.os.action === 'later' && d.os.halted_wave !== undefined ? { halted_wave: d.os.halted_wave } : {};
+  return { wave, why: later.why.split('; ')[0], halted: true, ...at, ...(abort ? { abort: true as const } : {}) };
 }

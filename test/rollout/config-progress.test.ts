@@ -72,7 +72,7 @@ describe('a device against the configuration the commit wants', () => {
     const halted = planWaves({ ...inputs, config: new Map([[d1, { state: 'failed' }]]) });
     expect(halted.decisions.map((d) => d.action)).toEqual(['none', 'later']);
     expect(halted.state.halted?.why).toBe('halted at wave 1: 1 of 1 failed (at most 0)');
-    expect(halted.verdicts.get(d2)).toEqual({ wave: 2, why: halted.state.halted?.why, halted: true });
+    expect(halted.verdicts.get(d2)).toEqual({ wave: 2, why: halted.state.halted?.why, halted: true, halted_wave: 1 });
   });
 });
 
