@@ -2,13 +2,14 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ExitCode } from '../../src/errors/index.js';
-import { MONITOR_DEFAULTS, runMonitor } from '../../src/monitor/command.js';
+import { runMonitor } from '../../src/monitor/command.js';
 import { assignWaves, rolloutPolicyOf } from '../../src/rollout/index.js';
 import { generatedDeviceId } from '../../src/server/index.js';
 import { runStage, type StageRunOptions, type StageRunResult } from '../../src/stage/index.js';
 import { startFakeGitHub } from '../github/fake-github.js';
 import { TOKEN } from '../ota/helpers.js';
 import { SECRETS } from '../stage/helpers.js';
+import { monitorArgs } from './wave-fleet.js';
 
 /** `fleetplay run --mode run` of the repository in `dir` (its default playbook), output kept. */
 export async function runFleet(
@@ -45,29 +46,18 @@ export async function monitorOnce(dir: string, server: string): Promise<MonitorL
   try {
     let text = '';
     const sink = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-    const code = await runMonitor(
-      {
-        inventory: [join(dir, 'inventory')],
-        playbook: join(dir, 'playbooks/manage-fleet.yml'),
-        repo: dir,
-        server,
-        wait: false,
-        json: false,
-        ...MONITOR_DEFAULTS,
+    const code = await runMonitor(monitorArgs(dir, server), {
+      stdout: sink,
+      stderr: sink,
+      env: {
+        PATH: process.env.PATH,
+        MENDER_ACCESS_TOKEN: TOKEN,
+        ...SECRETS,
+        GITHUB_TOKEN: 'ghs_wavesTest0123456789',
+        GITHUB_REPOSITORY: 'acme/fleet',
+        GITHUB_API_URL: gh.url,
       },
-      {
-        stdout: sink,
-        stderr: sink,
-        env: {
-          PATH: process.env.PATH,
-          MENDER_ACCESS_TOKEN: TOKEN,
-          ...SECRETS,
-          GITHUB_TOKEN: 'ghs_wavesTest0123456789',
-          GITHUB_REPOSITORY: 'acme/fleet',
-          GITHUB_API_URL: gh.url,
-        },
-      },
-    );
+    });
     return { code, text, statuses: gh.requests.map((q) => JSON.parse(q.body) as Record<string, string>) };
   } finally {
     await gh.close();

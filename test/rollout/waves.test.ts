@@ -8,13 +8,11 @@
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { ExitCode } from '../../src/errors/index.js';
-import { runMonitor } from '../../src/monitor/command.js';
-import { runStage, type StageRunResult } from '../../src/stage/index.js';
-import { startFakeGitHub } from '../github/fake-github.js';
+import { type StageRunResult } from '../../src/stage/index.js';
 import { testServer, TOKEN, type TestServer } from '../ota/helpers.js';
-import { BAD, GOOD, monitorArgs, policyWaves, release as rel, waveFleetSpec } from './wave-fleet.js';
+import { BAD, GOOD, policyWaves, release as rel, waveFleetSpec } from './wave-fleet.js';
+import { monitorOnce, runFleet } from './fleet-helpers.js';
 import { ROOT, SECRETS, ensureBuilt, generatedFleetDir, git as gitIn } from '../stage/helpers.js';
 
 const N = 1000;
@@ -59,19 +57,8 @@ async function collect(): Promise<{ os: string[]; writes: number; list: string[]
 }
 
 async function run(): Promise<StageRunResult & { step: Awaited<ReturnType<typeof collect>>; text: string }> {
-  let text = '';
-  const sink = new Writable({ write: (c, _e, cb) => ((text += String(c)), cb()) });
-  const r = await runStage({
-    playbook: join(dir, 'playbooks/manage-fleet.yml'),
-    inventory: [join(dir, 'inventory')],
-    cwd: dir,
-    mode: 'run',
-    stdout: sink,
-    stderr: sink,
-    extraVars: { mender_server: srv.url, mender_api: { base_delay_ms: 5, max_delay_ms: 40 } },
-    env: { PATH: process.env.PATH, MENDER_ACCESS_TOKEN: TOKEN, ...SECRETS },
-  });
-  return { ...r, step: await collect(), text };
+  const r = await runFleet(dir, srv.url);
+  return { ...r, step: await collect() };
 }
 
 const advance = (seconds: number) => srv.admin('POST', 'clock/advance', { seconds });
@@ -169,34 +156,16 @@ describe('rollout waves at 1,000 devices', () => {
     expect(sorted(scheduled)).toEqual(sorted(wave1));
 
     // The monitor fails the stage's commit status with the halt's own words.
-    const gh = await startFakeGitHub({ prefix: '/api/v3' });
-    try {
-      const out = { text: '' };
-      const sink = new Writable({ write: (c, _e, cb) => ((out.text += String(c)), cb()) });
-      const code = await runMonitor(monitorArgs(dir, srv.url), {
-        stdout: sink,
-        stderr: sink,
-        env: {
-          PATH: process.env.PATH,
-          MENDER_ACCESS_TOKEN: TOKEN,
-          ...SECRETS,
-          GITHUB_TOKEN: 'ghs_wavesTest0123456789',
-          GITHUB_REPOSITORY: 'acme/fleet',
-          GITHUB_API_URL: gh.url,
-        },
-      });
-      expect(code).toBe(ExitCode.hostFailed);
-      expect(gh.requests.map((q) => JSON.parse(q.body) as Record<string, string>)).toEqual([
-        expect.objectContaining({
-          state: 'failure',
-          context: 'fleetplay/production',
-          description: 'halted at wave 1: 10 of 10 failed (at most 1)',
-        }),
-      ]);
-      expect(out.text).toContain('halted at wave 1: 10 of 10 failed (at most 1)');
-    } finally {
-      await gh.close();
-    }
+    const look = await monitorOnce(dir, srv.url);
+    expect(look.code).toBe(ExitCode.hostFailed);
+    expect(look.statuses).toEqual([
+      expect.objectContaining({
+        state: 'failure',
+        context: 'fleetplay/production',
+        description: 'halted at wave 1: 10 of 10 failed (at most 1)',
+      }),
+    ]);
+    expect(look.text).toContain('halted at wave 1: 10 of 10 failed (at most 1)');
     // The monitor's dry run wrote nothing either.
     expect((await collect()).writes).toBe(0);
   }, 300_000);
