@@ -10,8 +10,8 @@ import type { Inherit, Node, TaskNode } from './model.js';
 import type { Results } from './results.js';
 import { taskName } from './results.js';
 import { bump, type EngineOptions, type HostState, type PlayState } from './state.js';
-import { conditions, loopItems, type TaskEnv } from './task.js';
-import { labelOf } from './task-runner.js';
+import { conditions, type TaskEnv } from './task.js';
+import { labelOf, loopItems } from './loop.js';
 import type { VariableManager } from './variables.js';
 
 /** What an include needs of the strategy running it. */

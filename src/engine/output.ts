@@ -137,6 +137,11 @@ export class Printer {
     this.write(`${s}\n`);
   }
 
+  /** Whether a result of this kind prints nothing (display_ok_hosts / display_skipped_hosts off). */
+  hides(kind: string): boolean {
+    return (kind === 'ok' && !this.showOk) || (kind === 'skipping' && !this.showSkipped);
+  }
+
   /** One host's result: `ok: [host] => {...}`, `fatal: [host]: FAILED! => {...}`. */
   result(
     kind: 'ok' | 'changed' | 'skipping' | 'failed' | 'fatal',
@@ -144,7 +149,7 @@ export class Printer {
     result: Record<string, unknown>,
     opts: { item?: string; delegated?: string; show?: boolean; noLog?: boolean; ignored?: boolean },
   ): void {
-    if ((kind === 'ok' && !this.showOk) || (kind === 'skipping' && !this.showSkipped)) return;
+    if (this.hides(kind)) return;
     // As the default callback: a result's warnings before its line (ok, changed, failed), not in its JSON.
     if (kind !== 'skipping' && Array.isArray(result.warnings) && result.warnings.length) {
       this.warn(result.warnings.map(String));

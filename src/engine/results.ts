@@ -139,6 +139,9 @@ export class Results {
   private print(t: TaskNode, h: HostState, o: Outcome, noLog: boolean, ignored: boolean): void {
     const p = this.o.printer;
     const r = o.result;
+    // A result that prints nothing (display_ok_hosts off, as in CI) builds nothing: 100k hosts × tasks.
+    const kind = r.skipped ? 'skipping' : r.changed ? 'changed' : 'ok';
+    if (!o.items && !r.failed && p.hides(kind) && (r.skipped || noLog || !this.showsDiff(t))) return;
     const debug = t.action === 'debug';
     // debug results are cleaned for display (ansible's _clean_results); some are shown without -v.
     const mark = (x: ModuleResult) => (debug ? Object.assign({}, x, DEBUG_MARK) : x);

@@ -14,7 +14,6 @@ import {
   bool,
   conditions,
   invoke,
-  loopItems,
   moduleOf,
   postConditions,
   prepare,
@@ -24,6 +23,7 @@ import {
 } from './task.js';
 import type { VariableManager } from './variables.js';
 import { pool } from '../run/pool.js';
+import { labelOf, loopItems, loopResult } from './loop.js';
 
 export type Finish = (h: HostState, o: Outcome) => void;
 
@@ -93,40 +93,52 @@ export class TaskRunner {
     // (100k hosts' results kept until the last host finished cost most of the run's GC time).
     const done = new Array<Outcome | undefined>(targets.length);
     let cursor = 0;
-    await pool(targets, this.o.forks, async (h, i) => {
-      done[i] = await this.hostTask(t, ps, h);
+    const settle = (i: number, o: Outcome) => {
+      done[i] = o;
       for (; cursor < targets.length && done[cursor]; cursor++) {
         finish(targets[cursor], done[cursor]!);
         done[cursor] = undefined;
       }
+    };
+    await pool(targets, this.o.forks, (h, i) => {
+      const o = this.hostTask(t, ps, h);
+      return o instanceof Promise ? o.then((x) => settle(i, x)) : settle(i, o);
     });
   }
 
-  private async hostTask(t: TaskNode, ps: PlayState, h: HostState): Promise<Outcome> {
+  /** A host's outcome: at once from a module that answers at once, else a promise of it. */
+  private hostTask(t: TaskNode, ps: PlayState, h: HostState): Outcome | Promise<Outcome> {
     if (this.planning && h.waiting) return { result: {}, deferred: h.waiting };
-    try {
-      const o = await this.hostCall(t, ps, h);
-      // Kept now that the call is done: a task put off for the host sends only at apply.
+    const failed = (e: unknown): Outcome => {
+      this.take(h.name);
+      return this.putOff(e) ?? { result: failure(e) };
+    };
+    // Kept now that the call is done: a task put off for the host sends only at apply.
+    const kept = (o: Outcome): Outcome => {
       const writes = o.writes ?? this.take(h.name);
       if (writes) {
         for (const w of writes) this.writes.push(w);
         o.writes = writes;
       }
       return o;
+    };
+    try {
+      const o = this.hostCall(t, ps, h);
+      return o instanceof Promise ? o.then(kept, failed) : kept(o);
     } catch (e) {
-      this.take(h.name);
-      return this.putOff(e) ?? { result: failure(e) };
+      return failed(e);
     }
   }
 
-  private async hostCall(t: TaskNode, ps: PlayState, h: HostState): Promise<Outcome> {
+  private hostCall(t: TaskNode, ps: PlayState, h: HostState): Outcome | Promise<Outcome> {
     const mod = moduleOf(t);
     const vars = this.vars.varsFor(h, t, ps);
     const items = loopItems(t, vars, this.env, h.name);
     if (items) return this.loop(t, ps, h, items, mod);
     if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name }))
       return { result: skipped() };
-    return { result: await invoke(t, mod, vars, this.env, h.name, {}) };
+    const r = invoke(t, mod, vars, this.env, h.name, {});
+    return r instanceof Promise ? r.then((result) => ({ result })) : { result: r };
   }
 
   /**
@@ -285,16 +297,3 @@ function failure(e: unknown): ModuleResult {
 }
 
 const skipped = (): ModuleResult => ({ changed: false, skip_reason: 'Conditional result was False', skipped: true });
-
-export function labelOf(item: unknown): string {
-  return typeof item === 'string' ? item : JSON.stringify(item);
-}
-
-/** A loop's result as ansible's TaskExecutor folds the items: `failed` only when an item failed. */
-function loopResult(results: ModuleResult[]): ModuleResult {
-  if (!results.length) return { changed: false, skipped: true, skipped_reason: 'No items in the list', results };
-  const skipped = results.every((r) => r.skipped);
-  const failed = results.some((r) => r.failed);
-  const msg = skipped ? 'All items skipped' : failed ? 'One or more items failed' : 'All items completed';
-  return { results, skipped, changed: results.some((r) => r.changed), msg, ...(failed ? { failed } : {}) };
-}

@@ -63,7 +63,7 @@ export function bool(
   return truthy(typeof v === 'string' ? templar.template(v, vars) : v);
 }
 
-const where = (t: TaskNode, host: string) => ({ file: t.file, line: t.line, task: t.name || t.action, host });
+export const where = (t: TaskNode, host: string) => ({ file: t.file, line: t.line, task: t.name || t.action, host });
 
 export function conditions(t: TaskNode): unknown[] {
   return effective(t, 'when');
@@ -72,7 +72,7 @@ export function conditions(t: TaskNode): unknown[] {
 /** Templated args with `omit` dropped (a top-level arg set to `{{ omit }}` is left out). */
 function templateArgs(t: TaskNode, vars: Vars, env: TaskEnv, host: string, raw: boolean): Record<string, unknown> {
   const args = raw ? t.args : (env.templar.template(t.args, vars, where(t, host)) as Record<string, unknown>);
-  for (const [k, v] of Object.entries(args)) if (v === OMIT) delete args[k];
+  for (const k in args) if (args[k] === OMIT) delete args[k];
   return args;
 }
 
@@ -142,39 +142,52 @@ export function prepare(t: TaskNode, mod: ModuleDef, vars: Vars, env: TaskEnv, h
 
 /**
  * Runs the module (with until/retries), then applies changed_when / failed_when. The call is
- * prepared once, as ansible templates a task's arguments once before its retries.
+ * prepared once, as ansible templates a task's arguments once before its retries. A module
+ * that answers at once (set_fact, debug, assert…) is answered at once: no promise per host ×
+ * task (a million per 100k-device run).
  */
-export async function invoke(
+export function invoke(
   t: TaskNode,
   mod: ModuleDef,
   vars: Vars,
   env: TaskEnv,
   host: string,
   scope: Record<string, unknown>,
-): Promise<ModuleResult> {
+): ModuleResult | Promise<ModuleResult> {
   const call = prepare(t, mod, vars, env, host);
   if (call.kind === 'skip') return call.result;
-  const until = t.kw.until;
-  const retries =
-    until === undefined
-      ? 1
-      : (() => {
-          const r = t.kw.retries === undefined ? 3 : Number(env.templar.template(t.kw.retries, vars));
-          return r <= 0 ? 1 : r + 1;
-        })();
+  if (t.kw.until !== undefined) return retried(t, mod, call, vars, env, host, scope);
+  const judged = (r: ModuleResult) => judge(t, r, attemptView(t, vars, r, scope), env, host);
+  if (call.kind !== 'call') return judged(Object.assign({}, call.result));
+  const r = callModule(mod, call.args, call.ctx);
+  return r instanceof Promise ? r.then(judged) : judged(r);
+}
+
+/** `until:` / `retries:` / `delay:` — attempts until the condition holds (ansible's TaskExecutor). */
+async function retried(
+  t: TaskNode,
+  mod: ModuleDef,
+  call: Exclude<Prepared, { kind: 'skip' }>,
+  vars: Vars,
+  env: TaskEnv,
+  host: string,
+  scope: Record<string, unknown>,
+): Promise<ModuleResult> {
+  const r = t.kw.retries === undefined ? 3 : Number(env.templar.template(t.kw.retries, vars));
+  const retries = r <= 0 ? 1 : r + 1;
   const delay = Number(t.kw.delay === undefined ? 5 : env.templar.template(t.kw.delay, vars));
   let result: ModuleResult = {};
   for (let attempt = 1; attempt <= retries; attempt++) {
     result = call.kind === 'call' ? await callModule(mod, call.args, call.ctx) : Object.assign({}, call.result);
-    if (until !== undefined) result.attempts = attempt;
+    result.attempts = attempt;
     // As TaskExecutor's vars_copy: this attempt's facts and registered result are seen by
     // changed_when, failed_when and until (the arguments were templated before, without them).
     const view = attemptView(t, vars, result, scope);
     result = judge(t, result, view, env, host);
-    if (until === undefined || result.skipped) break;
+    if (result.skipped) break;
     let done = false;
     try {
-      done = env.templar.conditional(until, view, where(t, host));
+      done = env.templar.conditional(t.kw.until, view, where(t, host));
     } catch (e) {
       return failure(e);
     }
@@ -198,12 +211,15 @@ function attemptView(t: TaskNode, vars: Vars, result: ModuleResult, scope: Recor
   return t.kw.register ? withVar(view, t.kw.register, result, scope) : view;
 }
 
-async function callModule(mod: ModuleDef, args: unknown, ctx: HostContext): Promise<ModuleResult> {
+/** The module's answer as a copy of its own (or a promise of it, from a module that waits). */
+function callModule(mod: ModuleDef, args: unknown, ctx: HostContext): ModuleResult | Promise<ModuleResult> {
   if (!mod.run) return { failed: true, msg: `${mod.name} only runs in bulk` };
+  // Object.assign, not a spread: on node 20 a spread copy that then gains a key (failed,
+  // changed below) gets a hidden class of its own — 7× slower and ~0.5 KB per host × task.
+  const copy = (r: ModuleResult): ModuleResult => Object.assign({}, r);
   try {
-    // Object.assign, not a spread: on node 20 a spread copy that then gains a key (failed,
-    // changed below) gets a hidden class of its own — 7× slower and ~0.5 KB per host × task.
-    return Object.assign({}, await mod.run(args, ctx));
+    const r = mod.run(args, ctx);
+    return r instanceof Promise ? r.then(copy, failure) : copy(r);
   } catch (e) {
     return failure(e);
   }
@@ -251,25 +267,6 @@ function judge(t: TaskNode, result: ModuleResult, view: Vars, env: TaskEnv, host
   if (result.failed === undefined) result.failed = false;
   if (result.changed === undefined) result.changed = false;
   return result;
-}
-
-/** `loop:` / `with_items:` values (with_items flattens one level, as ansible does). */
-export function loopItems(t: TaskNode, vars: Vars, env: TaskEnv, host: string): unknown[] | undefined {
-  const spec = t.kw.loop ?? t.kw.with_items ?? t.kw.with_list;
-  if (spec === undefined) return undefined;
-  const v = env.templar.template(spec, vars, where(t, host));
-  if (typeof v === 'string' && t.kw.loop === undefined) return [v];
-  if (!Array.isArray(v)) {
-    throw new FleetFailure(
-      fleetError('task.loop', `loop must be a list, got ${v === null ? 'null' : typeof v}`, {
-        file: t.file,
-        line: t.line,
-        hint: 'for a mapping write loop: "{{ mydict | dict2items }}"',
-      }),
-    );
-  }
-  const items = v as unknown[];
-  return t.kw.with_items !== undefined ? items.flatMap((x): unknown[] => (Array.isArray(x) ? x : [x])) : items;
 }
 
 export function moduleOf(t: TaskNode): ModuleDef {

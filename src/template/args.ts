@@ -16,14 +16,18 @@ export function kwargs(args: unknown[]): { pos: unknown[]; kw: Record<string, un
  * Unknown keywords are an error, like a Python TypeError, so typos do not pass silently.
  */
 export function bind(fn: string, names: readonly string[], args: unknown[]): Record<string, unknown> {
-  const { pos, kw } = kwargs(args);
-  if (pos.length > names.length)
-    throw new Error(`${fn}() takes at most ${names.length} arguments (${pos.length} given)`);
+  const last = args[args.length - 1] as Record<string, unknown> | undefined;
+  const keywords = !!last && typeof last === 'object' && last.__keywords === true;
+  // Most calls pass no keywords: bound without the copies kwargs() makes (filters run per host × task).
+  const given = keywords ? args.length - 1 : args.length;
+  if (given > names.length) throw new Error(`${fn}() takes at most ${names.length} arguments (${given} given)`);
   const out: Record<string, unknown> = {};
-  pos.forEach((v, i) => (out[names[i]] = v));
-  for (const [k, v] of Object.entries(kw)) {
+  for (let i = 0; i < given; i++) out[names[i]] = args[i];
+  if (!keywords) return out;
+  for (const k of Object.keys(last)) {
+    if (k === '__keywords') continue;
     if (!names.includes(k)) throw new Error(`${fn}() got an unexpected keyword argument '${k}'`);
-    out[k] = v;
+    out[k] = last[k];
   }
   return out;
 }

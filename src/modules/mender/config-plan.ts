@@ -8,15 +8,18 @@ import { err, fleetError, ok, type Result } from '../../errors/index.js';
 import { isSecretKey, maskSecretKeys, registerSecretKeyValues } from '../../log/index.js';
 import type { ConfigMap } from '../../ota/schemas.js';
 
+/** `o`'s keys in sort order; most maps come sorted already (a server's, stored normalised): no sort then. */
+function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return keys.sort();
+  return keys;
+}
+
 /** A JSON value with object keys sorted, so equal documents serialise equally. */
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-    );
+    return Object.fromEntries(sortedKeys(v).map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
   }
   return v;
 }
@@ -62,15 +65,14 @@ export function normaliseDesired(desired: unknown): Result<ConfigMap> {
   // A mapping written in a task (not rendered from a template file) registers its secrets here.
   registerSecretKeyValues(desired);
   const out: ConfigMap = {};
-  for (const k of Object.keys(desired).sort())
-    out[k] = canonicalString(scalarString((desired as Record<string, unknown>)[k]));
+  for (const k of sortedKeys(desired)) out[k] = canonicalString(scalarString((desired as Record<string, unknown>)[k]));
   return ok(out);
 }
 
 /** A map from the server, normalised the same way as the desired one. */
 export function normaliseMap(m: ConfigMap): ConfigMap {
   const out: ConfigMap = {};
-  for (const k of Object.keys(m).sort()) out[k] = canonicalString(m[k]);
+  for (const k of sortedKeys(m)) out[k] = canonicalString(m[k]);
   return out;
 }
 
