@@ -92,7 +92,8 @@ export class Printer {
   write(s: string): void {
     this.buf.push(s);
     this.size += s.length;
-    if (this.size > 1 << 16) this.flush();
+    // Under V8's large-object size even as two-byte text: those strings wait for a full collection.
+    if (this.size > 1 << 15) this.flush();
   }
 
   flush(): void {

@@ -100,7 +100,12 @@ export class ResultsFile {
   }
 }
 
-const CHUNK = 1 << 16;
+/**
+ * Characters of results buffered before a write (and a look for secrets): small enough that the
+ * joined text stays out of V8's large-object space (see writeChunked), even as two-byte text.
+ */
+const CHUNK = 1 << 15;
+const PIECE = 1 << 15;
 const SLOT = '@@fleetplay:results@@';
 const RECAP_SLOT = '@@fleetplay:recap@@';
 const DEVICES_SLOT = '@@fleetplay:devices@@';
@@ -176,14 +181,21 @@ function planRecord(p: DevicePlan): DevicePlan {
   return ok ? p : DevicePlan.parse(p);
 }
 
-/** A JSON array or object of `n` entries made by `entry(i)`, one per line, written 1000 at a time. */
+/**
+ * A JSON array or object of `n` entries made by `entry(i)`, one per line, written in pieces of
+ * about PIECE characters. A larger string is made in V8's large-object space, which only a full
+ * collection frees: 100k devices' plan written 1000 entries at a time left hundreds of MB there
+ * at the very end of the run, where its peak RSS was.
+ */
 function writeChunked(out: number, open: string, close: string, n: number, entry: (i: number) => string): void {
   if (!n) return void writeSync(out, open + close);
-  writeSync(out, `${open}\n`);
-  for (let i = 0; i < n; i += 1000) {
-    const lines: string[] = [];
-    for (let k = i; k < Math.min(n, i + 1000); k++) lines.push(entry(k));
-    const last = i + 1000 >= n;
-    writeSync(out, `    ${lines.join(',\n    ')}${last ? `\n  ${close}` : ',\n'}`);
+  let piece = `${open}\n`;
+  for (let k = 0; k < n; k++) {
+    piece += `    ${entry(k)}${k + 1 < n ? ',\n' : `\n  ${close}`}`;
+    if (piece.length >= PIECE) {
+      writeSync(out, piece);
+      piece = '';
+    }
   }
+  if (piece) writeSync(out, piece);
 }

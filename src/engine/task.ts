@@ -69,11 +69,16 @@ export function conditions(t: TaskNode): unknown[] {
   return effective(t, 'when');
 }
 
-/** Templated args with `omit` dropped (a top-level arg set to `{{ omit }}` is left out). */
+/** Templated args with `omit` dropped (a top-level arg set to `{{ omit }}` is left out, never deleted: a copy without it). */
 function templateArgs(t: TaskNode, vars: Vars, env: TaskEnv, host: string, raw: boolean): Record<string, unknown> {
-  const args = raw ? t.args : (env.templar.template(t.args, vars, where(t, host)) as Record<string, unknown>);
-  for (const k in args) if (args[k] === OMIT) delete args[k];
-  return args;
+  if (raw || !env.templar.isTemplate(t.args)) return t.args;
+  const ctx = where(t, host);
+  const out: Record<string, unknown> = {};
+  for (const k in t.args) {
+    const v = env.templar.template(t.args[k], vars, ctx);
+    if (v !== OMIT) out[k] = v;
+  }
+  return out;
 }
 
 /** A failed result, unless `e` is the signal that the task waits for the apply (thrown on). */

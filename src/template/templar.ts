@@ -19,6 +19,7 @@ import { kwargs } from './args.js';
 import { Undefined, UndefinedVariable } from './undefined.js';
 import { UnsafeTexts } from './unsafe.js';
 import { needsApply } from './pending.js';
+import { rawVar } from './lazy.js';
 import { registerRenderedSecrets, secretReadCount } from '../log/secrets.js';
 import './filters.js';
 import './tests.js';
@@ -77,7 +78,28 @@ function cloneData(v: unknown): unknown {
 interface Entry {
   c: Compiled;
   texts?: string[];
+  /** The variable whose absence makes the whole template `omit` (see omitGuard). */
+  omitUnless?: string;
 }
+
+/**
+ * `{{ x | default(omit) }}` and `{{ expr if x is defined else omit }}`, the idioms of an optional
+ * module argument: when no variable `x` exists they are `omit` whatever else they say, so that
+ * answer needs no render (a task's optional arguments, templated per host × task). Only the
+ * absence is short-cut: a defined `x` renders as always. An `expr` holding `if` or `else` could
+ * parse differently and is not recognised.
+ */
+const OMIT_DEFAULT = /^\{\{\s*([A-Za-z_]\w*)\s*\|\s*(?:default|d)\(\s*omit\s*\)\s*\}\}$/;
+const OMIT_UNLESS_DEFINED = /^\{\{\s*(.+?)\s+if\s+([A-Za-z_]\w*)\s+is\s+defined\s+else\s+omit\s*\}\}$/;
+function omitGuard(source: string): string | undefined {
+  const d = OMIT_DEFAULT.exec(source);
+  if (d) return d[1];
+  const u = OMIT_UNLESS_DEFINED.exec(source);
+  return u && !/\b(if|else)\b/.test(u[1]) ? u[2] : undefined;
+}
+
+/** A condition that only asks whether a variable exists (`x is defined`, `x is not defined`). */
+const DEFINED_TEST = /^\s*([A-Za-z_]\w*)\s+is\s+(not\s+)?defined\s*$/;
 
 /** Host vars can hold a distinct template per host: keep memory bounded (oldest out first). */
 function bounded<K, V>(m: Map<K, V>, max: number): Map<K, V> {
@@ -171,6 +193,9 @@ export class Templar {
     if (typeof cond !== 'string') return pyTruthy(cond);
     const first = this.isTemplate(cond) ? this.template(cond, vars, ctx) : cond;
     if (typeof first !== 'string' || first === '') return pyTruthy(first);
+    // A variable that does not exist needs no render to say so (a defined one renders: its value may be undefined).
+    const test = DEFINED_TEST.exec(first);
+    if (test && this.absent(test[1], vars)) return test[2] !== undefined;
     try {
       const v = this.evaluate(first, vars, ctx);
       return pyTruthy(v);
@@ -199,7 +224,10 @@ export class Templar {
       const v = vars[single[1]];
       if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
     }
-    const { compiled, context, text } = this.run(s, vars, ctx, { rawOnly: false, escape });
+    const entry = this.compiled(s, escape, ctx);
+    if (entry.omitUnless !== undefined && 'omit' in vars && this.absent(entry.omitUnless, vars))
+      return rawVar(vars, 'omit');
+    const { compiled, context, text } = this.run(s, vars, ctx, { rawOnly: false, escape }, entry);
     if (compiled.single && (Array.isArray(context.raw) || isMapping(context.raw))) return cloneData(context.raw);
     let out: unknown = text;
     if (looksLiteral(text)) {
@@ -241,7 +269,7 @@ export class Templar {
         }
         bounded(this.shapes, this.cacheSize).set(key, c);
       }
-      entry = { c, texts: split?.texts };
+      entry = { c, texts: split?.texts, omitUnless: omitGuard(src) };
       bounded(cache, this.cacheSize).set(source, entry);
     }
     return entry;
@@ -257,13 +285,19 @@ export class Templar {
     return fallback;
   }
 
+  /** No variable and no global (lookup, dict…) of that name. */
+  private absent(name: string, vars: Vars): boolean {
+    return !(name in vars) && !(name in this.env.globals);
+  }
+
   private run(
     source: string,
     vars: Vars,
     ctx: TemplateContext | undefined,
     opts: { rawOnly: boolean; escape: boolean },
+    entry = this.compiled(source, opts.escape, ctx),
   ) {
-    const { c: compiled, texts } = this.compiled(source, opts.escape, ctx);
+    const { c: compiled, texts } = entry;
     const context = new JinjaContext(
       this.env,
       vars,

@@ -339,3 +339,85 @@ describe('unsafe data is one run’s', () => {
     expect(other.unsafe.has(text)).toBe(false);
   });
 });
+
+// The optional-argument idioms are answered without a render when their variable does not exist;
+// each answer must be what a render gives: the same template with parentheses (not recognised as
+// the idiom) renders.
+describe('omit idioms and `is defined` without a render', () => {
+  const OMIT = '__omit_place_holder__test';
+  const t = new Templar();
+  const base = { omit: OMIT, a: 'A', groups_list: ['g1'], maybe_null: null };
+  const views = (extra: Record<string, unknown> = {}) => [lazyVars([{ ...base, ...extra }], t), { ...base, ...extra }];
+
+  test.each([
+    ['{{ absent | default(omit) }}', '{{ (absent) | default(omit) }}', {}, OMIT],
+    ['{{ absent | d(omit) }}', '{{ (absent) | d(omit) }}', {}, OMIT],
+    ['{{ present | default(omit) }}', '{{ (present) | default(omit) }}', { present: 'p' }, 'p'],
+    [
+      '{{ groups_list if absent is defined else omit }}',
+      '{{ groups_list if (absent is defined) else omit }}',
+      {},
+      OMIT,
+    ],
+    [
+      '{{ groups_list if present is defined else omit }}',
+      '{{ groups_list if (present is defined) else omit }}',
+      { present: 1 },
+      ['g1'],
+    ],
+    [
+      '{{ a ~ "-" if present is defined else omit }}',
+      '{{ a ~ "-" if (present is defined) else omit }}',
+      { present: 1 },
+      'A-',
+    ],
+    // An expression holding `if` is not taken for the idiom (it could parse otherwise): rendered.
+    [
+      '{{ (a if present else a) if absent is defined else omit }}',
+      '{{ (a if present else a) if (absent is defined) else omit }}',
+      { present: true },
+      OMIT,
+    ],
+    // A global of that name (lookup) is no absent variable.
+    ['{{ "x" if lookup is defined else omit }}', '{{ "x" if (lookup is defined) else omit }}', {}, 'x'],
+  ])('%s', (source, rendered, extra, expected) => {
+    for (const vars of views(extra)) {
+      expect(t.template(source, vars)).toEqual(expected);
+      expect(t.template(source, vars)).toEqual(t.template(rendered, vars));
+    }
+  });
+
+  test.each([
+    // Without an omit variable, or with a value of its own (even one that renders undefined), it renders.
+    ['{{ absent | default(omit) }}', '{{ (absent) | default(omit) }}', { omit: undefined }],
+    ['{{ maybe_null | default(omit) }}', '{{ (maybe_null) | default(omit) }}', {}],
+    ['{{ broken | default(omit) }}', '{{ (broken) | default(omit) }}', { broken: '{{ nothing_here }}' }],
+  ])('%s renders as any template', (source, rendered, extra) => {
+    const vars = lazyVars(
+      [Object.fromEntries(Object.entries({ ...base, ...extra }).filter(([, v]) => v !== undefined))],
+      t,
+    );
+    const outcome = (text: string) => {
+      try {
+        return { value: t.template(text, vars) };
+      } catch (e) {
+        return { error: (e as Error).message.replace(/, while templating .*/, '') };
+      }
+    };
+    expect(outcome(source)).toEqual(outcome(rendered));
+  });
+
+  test.each([
+    ['absent is defined', '(absent is defined)', false],
+    ['absent is not defined', '(absent is not defined)', true],
+    ['a is defined', '(a is defined)', true],
+    ['a is not defined', '(a is not defined)', false],
+    ['maybe_null is defined', '(maybe_null is defined)', true],
+    ['lookup is defined', '(lookup is defined)', true],
+  ])('when: %s', (cond, rendered, expected) => {
+    for (const vars of views()) {
+      expect(t.conditional(cond, vars)).toBe(expected);
+      expect(t.conditional(rendered, vars)).toBe(expected);
+    }
+  });
+});
