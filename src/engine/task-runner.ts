@@ -24,6 +24,7 @@ import {
 import type { VariableManager } from './variables.js';
 import { pool } from '../run/pool.js';
 import { labelOf, loopItems, loopResult } from './loop.js';
+import { hostWrites } from './host-writes.js';
 
 export type Finish = (h: HostState, o: Outcome) => void;
 
@@ -247,25 +248,19 @@ export class TaskRunner {
     return out;
   }
 
-  private async loop(
+  /** The items in turn; as for a single call, a module that answers at once goes on at once (see invoke). */
+  private loop(
     t: TaskNode,
     ps: PlayState,
     h: HostState,
     items: unknown[],
     mod: ReturnType<typeof moduleOf>,
-  ): Promise<Outcome> {
+  ): Outcome | Promise<Outcome> {
     const lc = t.kw.loop_control ?? {};
     const loopVar = lc.loop_var ?? 'item';
     const out: ItemOutcome[] = [];
     const writes: DeferredWrite[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const top: Vars = { [loopVar]: items[i], ansible_loop_var: loopVar };
-      if (lc.index_var) top[lc.index_var] = i;
-      const vars = this.vars.varsFor(h, t, ps, top);
-      const label = lc.label !== undefined ? String(this.o.templar.template(lc.label, vars)) : labelOf(items[i]);
-      let r: ModuleResult;
-      if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) r = skipped();
-      else r = await invoke(t, mod, vars, this.env, h.name, {});
+    const done = (i: number, label: string, r: ModuleResult) => {
       // set_fact in a loop: each item sees the facts the previous items set.
       if (r.ansible_facts && !r.failed)
         Object.assign(h.facts, factsOf(mod.name, r.ansible_facts as Vars, this.o.templar.unsafe));
@@ -275,21 +270,25 @@ export class TaskRunner {
       const itemWrites = this.take(h.name);
       if (itemWrites) writes.push(...itemWrites);
       out.push({ result: r, label, writes: itemWrites });
-    }
-    return { result: loopResult(out.map((o) => o.result)), items: out, writes: writes.length ? writes : undefined };
+    };
+    const from = (start: number): Outcome | Promise<Outcome> => {
+      for (let i = start; i < items.length; i++) {
+        const top: Vars = { [loopVar]: items[i], ansible_loop_var: loopVar };
+        if (lc.index_var) top[lc.index_var] = i;
+        const vars = this.vars.varsFor(h, t, ps, top);
+        const label = lc.label !== undefined ? String(this.o.templar.template(lc.label, vars)) : labelOf(items[i]);
+        if (!this.o.templar.conditional(conditions(t), vars, { file: t.file, line: t.line, host: h.name })) {
+          done(i, label, skipped());
+          continue;
+        }
+        const r = invoke(t, mod, vars, this.env, h.name, {});
+        if (r instanceof Promise) return r.then((x) => (done(i, label, x), from(i + 1)));
+        done(i, label, r);
+      }
+      return { result: loopResult(out.map((o) => o.result)), items: out, writes: writes.length ? writes : undefined };
+    };
+    return from(0);
   }
-}
-
-/** Host → the writes of a bulk call that include it. */
-function hostWrites(writes: DeferredWrite[]): Map<string, DeferredWrite[]> {
-  const out = new Map<string, DeferredWrite[]>();
-  for (const w of writes)
-    for (const h of w.hosts) {
-      const l = out.get(h);
-      if (l) l.push(w);
-      else out.set(h, [w]);
-    }
-  return out;
 }
 
 function failure(e: unknown): ModuleResult {

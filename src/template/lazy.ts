@@ -1,7 +1,7 @@
 /** Host variables that reference each other, resolved on first use (like ansible's lazy templating). */
 import { FleetFailure, type Where } from '../errors/index.js';
 import { unwrapPending } from './pending.js';
-import type { Templar, TemplateContext, Vars } from './templar.js';
+import type { TemplateContext, Templates, Vars } from './types.js';
 
 // Called unbound as has.call(layer, key) on the hot path (every variable lookup of every host).
 // eslint-disable-next-line @typescript-eslint/unbound-method
@@ -27,7 +27,7 @@ class LazyState {
   view!: Vars;
   constructor(
     readonly layers: Vars[],
-    readonly templar: Templar,
+    readonly templar: Templates,
     readonly ctx: TemplateContext | undefined,
     readonly whereOf: VarWhere | undefined,
   ) {}
@@ -119,7 +119,7 @@ const handler: ProxyHandler<LazyState> = {
  * Later layers win key by key (hash_behaviour=replace). A value is templated on first access,
  * with the same lazy view as its variables, and remembered; a cycle is an error naming the chain.
  */
-export function lazyVars(layers: Vars[], templar: Templar, ctx?: TemplateContext, whereOf?: VarWhere): Vars {
+export function lazyVars(layers: Vars[], templar: Templates, ctx?: TemplateContext, whereOf?: VarWhere): Vars {
   const state = new LazyState(layers, templar, ctx, whereOf);
   state.view = new Proxy(state, handler) as unknown as Vars;
   return state.view;

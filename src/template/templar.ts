@@ -24,13 +24,8 @@ import { registerRenderedSecrets, secretReadCount } from '../log/secrets.js';
 import './filters.js';
 import './tests.js';
 
-export type Vars = Record<string, unknown>;
-export interface TemplateContext {
-  file?: string;
-  line?: number;
-  task?: string;
-  host?: string;
-}
+import type { TemplateContext, Vars } from './types.js';
+export type { TemplateContext, Vars } from './types.js';
 export interface TemplarOptions {
   searchPaths?: string[];
   env?: NodeJS.ProcessEnv;
