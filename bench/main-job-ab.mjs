@@ -7,19 +7,19 @@
 // a server per run). Prints each run and the medians: wall, CPU (all threads / main thread), peak RSS.
 // Usage: node bench/main-job-ab.mjs [devices=100000] [rounds=5] DIR_A DIR_B ...
 //   each DIR a built checkout (dist/); the server is DIR_A's. Every run must write nothing.
-import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adminCall, spawnServer, TOKEN } from './server-process.mjs';
+import { fleetRepo, TYPES } from './fleet-repo.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [devices, rounds, ...dirs] = process.argv.slice(2);
 if (dirs.length < 2) throw new Error('usage: node bench/main-job-ab.mjs DEVICES ROUNDS DIR_A DIR_B ...');
 const n = Number(devices);
 const roots = dirs.map((d) => resolve(d));
-const TYPES = ['raspberrypi4', 'raspberrypi3'];
 const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
 const work = mkdtempSync(join(tmpdir(), 'fleetplay-ab-'));
@@ -31,38 +31,6 @@ writeFileSync(join(work, 'spec.json'), JSON.stringify(spec));
 const srv = await spawnServer(['--memory', '--clock', 'manual', '--spec', join(work, 'spec.json')], {
   stderr: 'ignore',
 });
-
-/** The fleet of bench/main-job.mjs (every device in production, half in each hardware group), with `root`'s playbooks. */
-function fleetRepo(root, k) {
-  const dir = join(work, `repo-${k}`);
-  cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
-  mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
-  const hosts = (pick) =>
-    Array.from({ length: n }, (_, i) => i)
-      .filter(pick)
-      .map((i) => `        ${id(i + 1)}:`)
-      .join('\n');
-  const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
-  TYPES.forEach((t, j) =>
-    lines.push(
-      `    ${t}:`,
-      `      vars: {device_type: ${t}}`,
-      '      hosts:',
-      hosts((i) => i % TYPES.length === j),
-    ),
-  );
-  writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
-  const images = TYPES.map((t) => `  ${t}: fleet-os-1.0.0`).join('\n');
-  writeFileSync(
-    join(dir, 'inventory/group_vars/all.yml'),
-    `mender_server: ${srv.url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`,
-  );
-  const git = (...a) => execFileSync('git', a, { cwd: dir });
-  git('init', '-q', '-b', 'production');
-  git('add', '-A');
-  git('-c', 'user.name=bench', '-c', 'user.email=bench@example.org', 'commit', '-qm', 'fleet');
-  return dir;
-}
 
 // The environment of workflows/update-fleet.yml's run step, as bench/main-job.mjs gives it.
 const ENV = { ANSIBLE_DISPLAY_OK_HOSTS: 'false', ANSIBLE_DISPLAY_SKIPPED_HOSTS: 'false', MENDER_ACCESS_TOKEN: TOKEN };
@@ -87,7 +55,17 @@ function run(root, repo) {
   });
 }
 
-const repos = roots.map((r, k) => fleetRepo(r, k));
+const ids = Array.from({ length: n }, (_, i) => id(i + 1));
+// The fleet of bench/main-job.mjs, each checkout's with its own playbooks/.
+const repos = roots.map((r) =>
+  fleetRepo({
+    ids,
+    url: srv.url,
+    artifact: 'fleet-os-1.0.0',
+    playbooks: join(r, 'playbooks'),
+    prefix: 'fleetplay-ab-repo-',
+  }),
+);
 // Warm-up: each checkout configures the devices as it wants them, then the clock moves on (every
 // device reports), then once more each; from then on a run writes nothing.
 for (const k of roots.keys()) await run(roots[k], repos[k]);
@@ -119,3 +97,4 @@ for (const k of roots.keys()) {
 }
 srv.child.kill();
 rmSync(work, { recursive: true, force: true });
+for (const r of repos) rmSync(r, { recursive: true, force: true });

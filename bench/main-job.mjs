@@ -5,14 +5,15 @@
 // reports, then the measured run) and `update` (every device needs a new OS image and config).
 // Usage: npm run build && node bench/main-job.mjs [sizes=1000,10000,100000] [scenarios=converged,update] [--no-report]
 // BENCH_CPU_PROF=DIR adds node --cpu-prof to the fleetplay runs.
-import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { watchPeakRss } from './peak-rss.mjs';
 import { adminCall, cli, spawnServer, TOKEN } from './server-process.mjs';
+import { commitAll, fleetRepo, TYPES, writeFleetVars } from './fleet-repo.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -29,7 +30,6 @@ const WORKFLOW_ENV = Object.fromEntries(
   Object.entries(runStep.env).filter(([, v]) => typeof v === 'string' && !v.includes('${{')),
 );
 if (process.env.BENCH_NODE_OPTIONS !== undefined) WORKFLOW_ENV.NODE_OPTIONS = process.env.BENCH_NODE_OPTIONS;
-const TYPES = ['raspberrypi4', 'raspberrypi3'];
 const id = (i) => `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
 
 function startServer(n) {
@@ -40,52 +40,6 @@ function startServer(n) {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-spec-'));
   writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
   return spawnServer(['--memory', '--clock', 'manual', '--spec', join(dir, 'spec.json')], { stderr: 'ignore' });
-}
-
-/** A fleet repository: every device in production, half of them in each hardware group. */
-function fleetRepo(n, url, version) {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-repo-'));
-  cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
-  mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
-  const hosts = (pick) =>
-    Array.from({ length: n }, (_, i) => i)
-      .filter(pick)
-      .map((i) => `        ${id(i + 1)}:`)
-      .join('\n');
-  const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
-  TYPES.forEach((t, k) =>
-    lines.push(
-      `    ${t}:`,
-      `      vars: {device_type: ${t}}`,
-      '      hosts:',
-      hosts((i) => i % TYPES.length === k),
-    ),
-  );
-  writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
-  writeAll(dir, url, version);
-  execFileSync('git', ['init', '-q', '-b', 'production'], { cwd: dir });
-  commit(dir, 'fleet');
-  return dir;
-}
-
-function writeAll(dir, url, version) {
-  const images = TYPES.map((t) => `  ${t}: fleet-os-${version}`).join('\n');
-  writeFileSync(
-    join(dir, 'inventory/group_vars/all.yml'),
-    `mender_server: ${url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`,
-  );
-}
-
-function commit(dir, msg) {
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'b',
-    GIT_AUTHOR_EMAIL: 'b@example.org',
-    GIT_COMMITTER_NAME: 'b',
-    GIT_COMMITTER_EMAIL: 'b@example.org',
-  };
-  execFileSync('git', ['add', '-A'], { cwd: dir });
-  execFileSync('git', ['commit', '-qm', msg], { cwd: dir, env });
 }
 
 /** Runs fleetplay; peak RSS is the kernel's high-water mark (VmHWM) of that process. */
@@ -109,14 +63,15 @@ function fleetplay(dir) {
 for (const n of sizes) {
   for (const scenario of scenarios) {
     const srv = await startServer(n);
-    const dir = fleetRepo(n, srv.url, '1.0.0');
+    const ids = Array.from({ length: n }, (_, i) => id(i + 1));
+    const dir = fleetRepo({ ids, url: srv.url, artifact: 'fleet-os-1.0.0', playbooks: join(root, 'playbooks') });
     if (scenario === 'converged') {
       const warm = await fleetplay(dir);
       await adminCall(srv.url, 'POST', 'clock/advance', { seconds: 3600 });
       console.error(`  warm-up ${n}: ${warm.seconds.toFixed(1)}s exit ${warm.code}`);
     } else {
-      writeAll(dir, srv.url, '1.1.0');
-      commit(dir, 'release 1.1.0');
+      writeFleetVars(dir, srv.url, 'fleet-os-1.1.0');
+      commitAll(dir, 'release 1.1.0');
     }
     const r = await fleetplay(dir);
     const rep = withReport ? JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) : undefined;

@@ -11,13 +11,14 @@
 //           (OS image and kiosk configuration per device), after a real `fleetplay run`.
 // Wall time of the monitor process (median of runs), its peak RSS, requests and states.
 // Usage: npm run build && node bench/monitor.mjs [devices=100000] [runs=3] [modes=report,engine]
-import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { watchPeakRss } from './peak-rss.mjs';
 import { adminCall, cli, spawnServer, TOKEN } from './server-process.mjs';
+import { fleetRepo, TYPES } from './fleet-repo.mjs';
 import { emptyReport } from '../dist/engine/run.js';
 import { writeReport } from '../dist/engine/report-file.js';
 import { MenderClient } from '../dist/ota/client.js';
@@ -27,7 +28,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const n = Number(process.argv[2] ?? 100_000);
 const runs = Number(process.argv[3] ?? 3);
 const modes = (process.argv[4] ?? 'report,engine').split(',');
-const TYPES = ['raspberrypi4', 'raspberrypi3'];
+
 const OLD = 'fleet-os-1.0.0';
 const NEW = 'fleet-os-1.1.0';
 const ids = Array.from({ length: n }, (_, i) => generatedDeviceId(i + 1));
@@ -88,39 +89,14 @@ async function reportSetup(srv) {
 
 /** engine mode: a fleet repository (every device in production, half of each type) and a real run. */
 async function engineSetup(srv) {
-  const dir = mkdtempSync(join(tmpdir(), 'fleetplay-bench-monitor-repo-'));
-  cpSync(join(root, 'playbooks'), join(dir, 'playbooks'), { recursive: true });
-  mkdirSync(join(dir, 'inventory/group_vars'), { recursive: true });
-  const hosts = (pick) =>
-    ids
-      .filter((_, i) => pick(i))
-      .map((id) => `        ${id}:`)
-      .join('\n');
-  const lines = ['all:', '  children:', '    production:', '      hosts:', hosts(() => true)];
-  TYPES.forEach((t, k) =>
-    lines.push(
-      `    ${t}:`,
-      `      vars: {device_type: ${t}}`,
-      '      hosts:',
-      hosts((i) => i % TYPES.length === k),
-    ),
-  );
-  writeFileSync(join(dir, 'inventory/hosts.yml'), lines.join('\n') + '\n');
-  const images = TYPES.map((t) => `  ${t}: ${NEW}`).join('\n');
-  writeFileSync(
-    join(dir, 'inventory/group_vars/all.yml'),
-    `mender_server: ${srv.url}\nsubscribed_branch: production\nos_image:\n${images}\nkiosk_enabled: true\nkiosk_url: https://kiosk.example.org/{{ inventory_hostname }}\n`,
-  );
-  const git = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'b',
-    GIT_AUTHOR_EMAIL: 'b@example.org',
-    GIT_COMMITTER_NAME: 'b',
-    GIT_COMMITTER_EMAIL: 'b@example.org',
-  };
-  execFileSync('git', ['init', '-q', '-b', 'production'], { cwd: dir });
-  execFileSync('git', ['add', '-A'], { cwd: dir });
-  execFileSync('git', ['commit', '-qm', `release ${NEW}`], { cwd: dir, env: git });
+  const dir = fleetRepo({
+    ids,
+    url: srv.url,
+    artifact: NEW,
+    playbooks: join(root, 'playbooks'),
+    prefix: 'fleetplay-bench-monitor-repo-',
+    message: `release ${NEW}`,
+  });
   const run = await fleetplay(['run', '--mode', 'run'], dir);
   console.error(`  engine setup: fleetplay run scheduled the release in ${run.seconds.toFixed(1)}s (exit ${run.code})`);
   if (run.code !== 0) throw new Error(`fleetplay run exited ${run.code}`);
