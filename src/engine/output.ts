@@ -3,6 +3,7 @@
  * banners, one line per host result, PLAY RECAP. Writes are buffered: 100k hosts print
  * 100k lines per task, so lines are joined and written in large chunks.
  */
+import type { Writable } from 'node:stream';
 import { maskDeep, maskSecrets } from '../log/index.js';
 import type { DiffLine } from './diff.js';
 import { pyWrap } from './start-at.js';
@@ -101,6 +102,24 @@ export class Printer {
     this.o.stream.write(maskSecrets(this.buf.join('')));
     this.buf = [];
     this.size = 0;
+  }
+
+  /**
+   * Written out, and given the time to go when the stream holds more than it wants (a pipe or a
+   * file is written asynchronously, and a run of 100k hosts yields to nothing between tasks: its
+   * whole output, ~1 kB a host × task, waited in memory). A closed or failed stream ends the wait.
+   */
+  async drained(): Promise<void> {
+    this.flush();
+    const s = this.o.stream as NodeJS.WritableStream & Partial<Writable>;
+    if (!s.writableNeedDrain || s.destroyed || s.writableEnded) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        for (const e of ['drain', 'close', 'error'] as const) s.off(e, done);
+        resolve();
+      };
+      for (const e of ['drain', 'close', 'error'] as const) s.once(e, done);
+    });
   }
 
   banner(msg: string): void {

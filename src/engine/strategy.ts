@@ -181,7 +181,7 @@ export class Engine {
       this.results.finish(t, ps, h, o, started, runOnce ? this.active(hosts, ps) : [h]),
     );
     this.queue.seal();
-    this.o.printer.flush();
+    await this.o.printer.drained();
     const fatal = runOnce || truthy(effective(t, 'any_errors_fatal'));
     this.afterTask(ps, hosts, fatal && targets.some((h) => h.failed));
   }
